@@ -1,0 +1,4 @@
+//! walbridge's integration tests: one binary, a module per area, against the real services
+//! (`eval "$(tests/env/up --tansu)"` starts them; `./scripts/test` runs everything).
+
+mod smoke;
