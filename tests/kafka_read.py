@@ -6,7 +6,8 @@ watermark read at start -- and prints one JSON object per record on stdout, in p
 order:
     {"partition": 0, "offset": 0, "key": "<base64>|null", "value": "<base64>|null",
      "headers": [["name", "<base64>|null"], ...], "timestamp": 1700000000000}
-With --text, key, value and header values are printed as UTF-8 text instead of base64.
+With --text, key, value and header values are printed as UTF-8 text instead of base64; with --pretty,
+each record is printed for people: its position, key, headers and the value as indented JSON.
 With --min N it waits (up to --timeout seconds) until the topic holds at least N records.
 """
 import argparse
@@ -26,6 +27,16 @@ def encode(data, text):
     return base64.b64encode(data).decode("ascii")
 
 
+def print_pretty(record):
+    print(f"partition {record['partition']} offset {record['offset']}  key {record['key']}")
+    for name, value in record["headers"]:
+        print(f"  header {name}: {value}")
+    if record["value"] is None:
+        print("  value: null (tombstone)")
+    else:
+        print("  " + json.dumps(json.loads(record["value"]), indent=2, ensure_ascii=False).replace("\n", "\n  "))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bootstrap", required=True)
@@ -33,6 +44,7 @@ def main():
     parser.add_argument("--min", type=int, default=0, help="wait until at least this many records")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--text", action="store_true")
+    parser.add_argument("--pretty", action="store_true")
     args = parser.parse_args()
 
     consumer = Consumer({
@@ -80,13 +92,16 @@ def main():
                 records.append({
                     "partition": msg.partition(),
                     "offset": msg.offset(),
-                    "key": encode(msg.key(), args.text),
-                    "value": encode(msg.value(), args.text),
-                    "headers": [[k, encode(v, args.text)] for k, v in (msg.headers() or [])],
+                    "key": encode(msg.key(), args.text or args.pretty),
+                    "value": encode(msg.value(), args.text or args.pretty),
+                    "headers": [[k, encode(v, args.text or args.pretty)] for k, v in (msg.headers() or [])],
                     "timestamp": msg.timestamp()[1],
                 })
         for record in records:
-            print(json.dumps(record, ensure_ascii=False))
+            if args.pretty:
+                print_pretty(record)
+            else:
+                print(json.dumps(record, ensure_ascii=False))
     finally:
         consumer.close()
 

@@ -1,35 +1,116 @@
-//! The walbridge function: on Lambda it serves invocations; `walbridge invoke [EVENT_JSON]` runs one
-//! invocation locally through the same handler and prints the response.
+//! The walbridge function. On Lambda it serves invocations (a schedule or a manual invoke); outside
+//! Lambda, `walbridge invoke [EVENT_JSON]` runs exactly one invocation through the same handler,
+//! prints the response JSON and exits non-zero on failure.
+//!
+//! Configuration is read and validated once, at cold start: an invalid value fails the start, before
+//! any invocation.
 
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::{Value, json};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
-    // The relay lands with the core-relay issue; until then an invocation reports that plainly.
-    let _ = event;
-    Err("the relay is not built yet (issue 3)".into())
+use anyhow::Context as _;
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::Value;
+use walbridge_config::Config;
+use walbridge_relay::{Deps, InvocationReport, RelayError};
+
+/// A failed invocation, as Lambda reports it: `errorType` says what to do, `errorMessage` the chain.
+#[derive(Debug)]
+struct InvocationFailed(RelayError);
+
+impl From<InvocationFailed> for Diagnostic {
+    fn from(failed: InvocationFailed) -> Self {
+        Diagnostic {
+            error_type: failed.0.kind().as_str().to_owned(),
+            error_message: error_chain(&failed.0),
+        }
+    }
+}
+
+/// `err: cause: cause`, as one line.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The invocation's deadline: Lambda's, or the configured local budget when there is none.
+fn deadline(event: &LambdaEvent<Value>, deps: &Deps) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    match event.context.deadline {
+        0 => Instant::now() + deps.config().window.local_time_budget,
+        deadline_ms => Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)),
+    }
+}
+
+/// The event is not read: a schedule and a manual catch-up invoke do the same thing.
+async fn handle(
+    event: LambdaEvent<Value>,
+    deps: &Deps,
+) -> Result<InvocationReport, InvocationFailed> {
+    walbridge_relay::invoke(deps, deadline(&event, deps))
+        .await
+        .map_err(InvocationFailed)
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rskafka=warn")),
+        )
         .with_writer(std::io::stderr)
+        .with_ansi(false)
         .init();
+
     let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("invoke") => {
-            let payload: Value = match args.next() {
-                Some(text) => serde_json::from_str(&text)?,
-                None => json!({}),
-            };
-            let response = handle(LambdaEvent::new(payload, Default::default())).await?;
-            println!("{response}");
+    let command = args.next();
+    if let Some(other) = command.as_deref().filter(|c| *c != "invoke") {
+        anyhow::bail!("unknown command {other:?}: use `walbridge invoke [EVENT_JSON]`");
+    }
+
+    let config = Config::from_env().context("invalid walbridge configuration")?;
+    let deps = Deps::new(config).await;
+
+    if command.is_none() {
+        return lambda_runtime::run(service_fn(|event| handle(event, &deps)))
+            .await
+            .map_err(|err| anyhow::anyhow!(err));
+    }
+    let payload: Value = match args.next() {
+        Some(text) => serde_json::from_str(&text).context("EVENT_JSON is not JSON")?,
+        None => Value::Object(Default::default()),
+    };
+    match handle(LambdaEvent::new(payload, Default::default()), &deps).await {
+        Ok(report) => {
+            println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
-        Some(other) => {
-            Err(format!("unknown command '{other}': use `walbridge invoke [EVENT_JSON]`").into())
+        Err(failed) => {
+            let diagnostic = Diagnostic::from(failed);
+            anyhow::bail!("{}: {}", diagnostic.error_type, diagnostic.error_message)
         }
-        None => lambda_runtime::run(service_fn(handle)).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_reports_its_kind_and_whole_cause_chain() {
+        let err = RelayError::Checkpoint(walbridge_relay::CheckpointError::Conflict {
+            location: "s3://b/k".into(),
+        });
+        let diagnostic = Diagnostic::from(InvocationFailed(err));
+        assert_eq!(diagnostic.error_type, "walbridge.Conflict");
+        assert!(diagnostic.error_message.contains("s3://b/k"));
     }
 }

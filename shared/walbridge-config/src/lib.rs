@@ -1,0 +1,442 @@
+//! walbridge's configuration: Debezium connector property names, read from a Java `.properties` file
+//! and from environment variables (the environment wins), parsed and validated once at cold start.
+//!
+//! The vocabulary is Debezium's, so a connector's `.properties` file loads as it is; walbridge's own
+//! keys (`kafka.bootstrap.servers`, `checkpoint.uri`, `window.max.changes`, …) follow the same style.
+//! Each key `a.b.c` can also come from the environment variable `A_B_C`.
+
+mod properties;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use properties::{ConfigError, Properties};
+use secrecy::SecretString;
+
+/// Everything one invocation needs, validated.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// `name`: the connector's name, used in logs only.
+    pub name: String,
+    pub database: DatabaseConfig,
+    pub slot: SlotConfig,
+    /// `table.include.list` (or the older `table.whitelist`): the captured tables; empty = all.
+    pub tables: Vec<TablePattern>,
+    /// `topic.prefix` (or the older `database.server.name`): topics are `<prefix>.<schema>.<table>`.
+    pub topic_prefix: String,
+    pub events: EventConfig,
+    pub kafka: KafkaConfig,
+    /// `checkpoint.uri`: where the last published LSN is recorded.
+    pub checkpoint: CheckpointLocation,
+    pub window: WindowConfig,
+    /// Keys present in the sources that walbridge does not use (Debezium has many); logged once.
+    pub ignored_keys: Vec<String>,
+}
+
+/// How to reach PostgreSQL.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DatabaseConfig {
+    /// `database.hostname`
+    pub hostname: String,
+    /// `database.port` (default 5432)
+    pub port: u16,
+    /// `database.user`
+    pub user: String,
+    /// `database.password`: never logged, never in an error.
+    pub password: SecretString,
+    /// `database.dbname`
+    pub dbname: String,
+}
+
+/// The logical replication slot walbridge reads.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SlotConfig {
+    /// `slot.name` (default `debezium`, as Debezium's).
+    pub name: String,
+    /// `slot.create`: create the slot with wal2json when it does not exist (default false: the
+    /// error then prints the SQL that creates it).
+    pub create: bool,
+}
+
+/// One entry of `table.include.list`, as wal2json's `add-tables` understands it: a schema and a
+/// table, each a literal name or `*` for any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TablePattern {
+    pub schema: String,
+    pub table: String,
+}
+
+impl fmt::Display for TablePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.table)
+    }
+}
+
+/// What the events look like.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EventConfig {
+    /// `tombstones.on.delete` (default true): a delete is followed by a record with a null value.
+    pub tombstones_on_delete: bool,
+    /// `key.converter.schemas.enable` (default true, as Kafka Connect's JsonConverter).
+    pub key_schemas: bool,
+    /// `value.converter.schemas.enable` (default true, as Kafka Connect's JsonConverter).
+    pub value_schemas: bool,
+}
+
+/// How to reach Kafka.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct KafkaConfig {
+    /// `kafka.bootstrap.servers`: `host:port` list.
+    pub bootstrap_servers: Vec<String>,
+    /// `topic.creation.enable` (default true), `topic.creation.default.partitions` (default 1) and
+    /// `topic.creation.default.replication.factor` (default -1: the broker's default), as Kafka
+    /// Connect names them: create a missing topic with these settings; `None` when disabled.
+    pub create_topics: Option<(i32, i16)>,
+    /// `kafka.publish.timeout.ms` (default 60 000): how long publishing one batch may take,
+    /// retries of transient broker errors included.
+    pub publish_timeout: Duration,
+}
+
+/// `checkpoint.uri`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckpointLocation {
+    /// `s3://bucket/key`
+    S3 { bucket: String, key: String },
+    /// `file:///path` (local runs)
+    File(PathBuf),
+}
+
+impl fmt::Display for CheckpointLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Self::File(path) => write!(f, "file://{}", path.display()),
+        }
+    }
+}
+
+/// How much one invocation reads at a time, and for how long.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WindowConfig {
+    /// `window.max.changes` (default 10 000, 1 ..= 10 000 000): `upto_nchanges` of one peek.
+    /// PostgreSQL stops a window only at a transaction boundary, so a window can hold more.
+    pub max_changes: u32,
+    /// `window.fetch.rows` (default 2 000, 1 ..= 100 000): rows fetched from the peek at a time,
+    /// which bounds memory however large a transaction is.
+    pub fetch_rows: u32,
+    /// `invocation.time.margin.ms` (default 10 000): no new window starts when less than this
+    /// remains of the invocation's time.
+    pub time_margin: Duration,
+    /// `invocation.time.budget.ms` (default 300 000): the time budget of a local run, where Lambda
+    /// gives no deadline.
+    pub local_time_budget: Duration,
+}
+
+/// Every key walbridge reads, with its default where it has one. One place, so that the environment
+/// lookup, the unknown-key report and the documentation agree.
+pub const KEYS: &[(&str, Option<&str>)] = &[
+    ("name", Some("walbridge")),
+    ("connector.class", None),
+    ("tasks.max", None),
+    ("plugin.name", Some("wal2json")),
+    ("database.hostname", None),
+    ("database.port", Some("5432")),
+    ("database.user", None),
+    ("database.password", Some("")),
+    ("database.dbname", None),
+    ("slot.name", Some("debezium")),
+    ("slot.create", Some("false")),
+    ("table.include.list", None),
+    ("table.whitelist", None),
+    ("topic.prefix", None),
+    ("database.server.name", None),
+    ("tombstones.on.delete", Some("true")),
+    ("key.converter", None),
+    ("value.converter", None),
+    ("key.converter.schemas.enable", Some("true")),
+    ("value.converter.schemas.enable", Some("true")),
+    ("kafka.bootstrap.servers", None),
+    ("kafka.publish.timeout.ms", Some("60000")),
+    ("topic.creation.enable", Some("true")),
+    ("topic.creation.default.partitions", Some("1")),
+    ("topic.creation.default.replication.factor", Some("-1")),
+    ("checkpoint.uri", None),
+    ("window.max.changes", Some("10000")),
+    ("window.fetch.rows", Some("2000")),
+    ("invocation.time.margin.ms", Some("10000")),
+    ("invocation.time.budget.ms", Some("300000")),
+];
+
+/// Keys whose values are masked in errors.
+const SECRET_KEYS: &[&str] = &["database.password"];
+
+/// Accepted for compatibility with Debezium's wal2json decoders: all read a wal2json slot.
+const WAL2JSON_PLUGINS: &[&str] = &[
+    "wal2json",
+    "wal2json_streaming",
+    "wal2json_rds",
+    "wal2json_rds_streaming",
+];
+
+const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+
+impl Config {
+    /// Loads the configuration the way the function does at cold start: the `.properties` file named
+    /// by `WALBRIDGE_PROPERTIES` (if set), overridden by environment variables.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the key, the (masked) value and what is allowed.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let file = match env.get("WALBRIDGE_PROPERTIES").filter(|p| !p.is_empty()) {
+            Some(path) => Properties::read_file(path.as_ref())?,
+            None => Properties::default(),
+        };
+        Self::from_sources(file, &env)
+    }
+
+    /// Builds the configuration from a parsed `.properties` file and an environment (variable name →
+    /// value); an environment variable `A_B_C` overrides the key `a.b.c`.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the key, the (masked) value and what is allowed.
+    pub fn from_sources(
+        file: Properties,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let props = file.with_env_overrides(env, KEYS.iter().map(|(key, _)| *key));
+        let ignored_keys = props.unknown_keys(KEYS.iter().map(|(key, _)| *key));
+        check_fixed_values(&props)?;
+        Ok(Self {
+            name: props.string("name")?,
+            database: DatabaseConfig {
+                hostname: props.required("database.hostname")?,
+                port: props.parse_in("database.port", 1..=65535)?,
+                user: props.required("database.user")?,
+                password: SecretString::from(props.string("database.password")?),
+                dbname: props.required("database.dbname")?,
+            },
+            slot: SlotConfig {
+                name: slot_name(&props)?,
+                create: props.bool("slot.create")?,
+            },
+            tables: table_patterns(&props)?,
+            topic_prefix: topic_prefix(&props)?,
+            events: EventConfig {
+                tombstones_on_delete: props.bool("tombstones.on.delete")?,
+                key_schemas: props.bool("key.converter.schemas.enable")?,
+                value_schemas: props.bool("value.converter.schemas.enable")?,
+            },
+            kafka: KafkaConfig {
+                bootstrap_servers: bootstrap_servers(&props)?,
+                create_topics: if props.bool("topic.creation.enable")? {
+                    Some((
+                        props.parse_in("topic.creation.default.partitions", 1..=10_000)?,
+                        props.parse_in("topic.creation.default.replication.factor", -1..=32)?,
+                    ))
+                } else {
+                    None
+                },
+                publish_timeout: Duration::from_millis(
+                    props.parse_in("kafka.publish.timeout.ms", 1_000..=900_000)?,
+                ),
+            },
+            checkpoint: checkpoint_location(&props)?,
+            window: WindowConfig {
+                max_changes: props.parse_in("window.max.changes", 1..=10_000_000)?,
+                fetch_rows: props.parse_in("window.fetch.rows", 1..=100_000)?,
+                time_margin: Duration::from_millis(
+                    props.parse_in("invocation.time.margin.ms", 0..=600_000)?,
+                ),
+                local_time_budget: Duration::from_millis(
+                    props.parse_in("invocation.time.budget.ms", 1..=86_400_000)?,
+                ),
+            },
+            ignored_keys,
+        })
+    }
+}
+
+/// Keys Debezium users set that walbridge accepts only at the one value it implements.
+fn check_fixed_values(props: &Properties) -> Result<(), ConfigError> {
+    if let Some(class) = props.get("connector.class")
+        && class != "io.debezium.connector.postgresql.PostgresConnector"
+    {
+        return Err(props.invalid(
+            "connector.class",
+            "io.debezium.connector.postgresql.PostgresConnector (walbridge replaces Debezium's PostgreSQL connector)",
+        ));
+    }
+    if let Some(tasks) = props.get("tasks.max")
+        && tasks.trim() != "1"
+    {
+        return Err(props.invalid(
+            "tasks.max",
+            "1 (a slot has one reader; walbridge runs with reserved concurrency 1)",
+        ));
+    }
+    let plugin = props.string("plugin.name")?;
+    if !WAL2JSON_PLUGINS.contains(&plugin.as_str()) {
+        return Err(props.invalid(
+            "plugin.name",
+            "wal2json (or wal2json_streaming, wal2json_rds, wal2json_rds_streaming): walbridge reads a wal2json slot",
+        ));
+    }
+    for key in ["key.converter", "value.converter"] {
+        if let Some(converter) = props.get(key)
+            && converter != JSON_CONVERTER
+        {
+            return Err(props.invalid(key, JSON_CONVERTER));
+        }
+    }
+    Ok(())
+}
+
+fn slot_name(props: &Properties) -> Result<String, ConfigError> {
+    let name = props.string("slot.name")?;
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if valid {
+        Ok(name)
+    } else {
+        Err(props.invalid(
+            "slot.name",
+            "1 to 63 characters of a-z, 0-9 and _ (PostgreSQL's rule for slot names)",
+        ))
+    }
+}
+
+fn topic_prefix(props: &Properties) -> Result<String, ConfigError> {
+    let (key, prefix) = match props.get("topic.prefix") {
+        Some(prefix) => ("topic.prefix", prefix.to_owned()),
+        None => match props.get("database.server.name") {
+            Some(prefix) => ("database.server.name", prefix.to_owned()),
+            None => {
+                return Err(ConfigError::Missing {
+                    key: "topic.prefix",
+                    hint: "set the topic prefix (Debezium 1.x called it database.server.name); topics are <topic.prefix>.<schema>.<table>",
+                });
+            }
+        },
+    };
+    let valid = !prefix.is_empty()
+        && prefix.len() <= 200
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if valid {
+        Ok(prefix)
+    } else {
+        Err(props.invalid(
+            key,
+            "1 to 200 characters of A-Z, a-z, 0-9, '.', '_' and '-' (Kafka's rule for topic names)",
+        ))
+    }
+}
+
+fn table_patterns(props: &Properties) -> Result<Vec<TablePattern>, ConfigError> {
+    let (key, list) = match (
+        props.get("table.include.list"),
+        props.get("table.whitelist"),
+    ) {
+        (Some(list), _) => ("table.include.list", list),
+        (None, Some(list)) => ("table.whitelist", list),
+        (None, None) => return Ok(Vec::new()),
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            parse_table_pattern(entry).ok_or_else(|| {
+                props.invalid(
+                    key,
+                    "a comma-separated list of schema.table, where either part may be * (or .* ) for any; \
+                     other regular expressions cannot be pushed down to wal2json",
+                )
+            })
+        })
+        .collect()
+}
+
+/// `schema.table`, with Debezium's regex spellings of a literal dot (`\.`) and of "any" (`.*`)
+/// accepted, because users copy them from their connector configuration.
+fn parse_table_pattern(entry: &str) -> Option<TablePattern> {
+    let (schema, table) = entry.split_once("\\.").or_else(|| entry.split_once('.'))?;
+    let part = |text: &str| -> Option<String> {
+        if text == "*" || text == ".*" {
+            return Some("*".to_owned());
+        }
+        let literal = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+        literal.then(|| text.to_owned())
+    };
+    Some(TablePattern {
+        schema: part(schema)?,
+        table: part(table)?,
+    })
+}
+
+fn bootstrap_servers(props: &Properties) -> Result<Vec<String>, ConfigError> {
+    let list = props.required("kafka.bootstrap.servers")?;
+    let servers: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let valid = !servers.is_empty()
+        && servers.iter().all(|server| {
+            server
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+        });
+    if valid {
+        Ok(servers)
+    } else {
+        Err(props.invalid(
+            "kafka.bootstrap.servers",
+            "a comma-separated list of host:port",
+        ))
+    }
+}
+
+fn checkpoint_location(props: &Properties) -> Result<CheckpointLocation, ConfigError> {
+    let uri = props.required("checkpoint.uri")?;
+    if let Some(rest) = uri.strip_prefix("s3://")
+        && let Some((bucket, key)) = rest.split_once('/')
+        && !bucket.is_empty()
+        && !key.is_empty()
+        && !key.ends_with('/')
+    {
+        return Ok(CheckpointLocation::S3 {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        });
+    }
+    if let Some(path) = uri.strip_prefix("file://")
+        && path.starts_with('/')
+        && path.len() > 1
+    {
+        return Ok(CheckpointLocation::File(PathBuf::from(path)));
+    }
+    Err(props.invalid(
+        "checkpoint.uri",
+        "s3://bucket/key (an object key, not a prefix) or file:///absolute/path",
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+//! The raw key/value layer under [`crate::Config`]: Java `.properties` parsing, environment overrides,
+//! typed lookups with defaults, and errors that name the key and mask secrets.
+
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::{KEYS, SECRET_KEYS};
+
+/// An invalid or missing configuration value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("configuration key {key} is required: {hint}")]
+    Missing {
+        key: &'static str,
+        hint: &'static str,
+    },
+    #[error(
+        "configuration key {key} has an invalid value {value} (from {origin}); allowed: {allowed}"
+    )]
+    Invalid {
+        key: String,
+        /// The value as given, or `****` for a secret.
+        value: String,
+        /// Where the value came from: the file or the environment variable.
+        origin: String,
+        allowed: String,
+    },
+    #[error("cannot read the properties file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: java_properties::PropertiesError,
+    },
+}
+
+/// Key/value pairs with Debezium's property names, remembering where each value came from.
+#[derive(Debug, Default, Clone)]
+pub struct Properties {
+    values: BTreeMap<String, (String, String)>,
+}
+
+impl Properties {
+    /// Parses Java `.properties` text (`key=value`, `key: value`, `\` continuations, `#` comments).
+    ///
+    /// # Errors
+    /// When the text is not valid `.properties` syntax.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, java_properties::PropertiesError> {
+        let map = java_properties::read(text.as_bytes())?;
+        Ok(Self {
+            values: map
+                .into_iter()
+                .map(|(k, v)| (k, (v.trim().to_owned(), origin.to_owned())))
+                .collect(),
+        })
+    }
+
+    /// Reads and parses a `.properties` file.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] when the file cannot be read or parsed.
+    pub fn read_file(path: &Path) -> Result<Self, ConfigError> {
+        let read_error = |source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| read_error(java_properties::PropertiesError::from(err)))?;
+        Self::parse(&text, &format!("file {}", path.display())).map_err(read_error)
+    }
+
+    /// Sets one key (tests and tools).
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.values
+            .insert(key.to_owned(), (value.to_owned(), "code".to_owned()));
+    }
+
+    /// The same properties with each of `keys` overridden by its environment variable (`a.b` →
+    /// `A_B`) when that variable is set.
+    pub(crate) fn with_env_overrides<'k>(
+        mut self,
+        env: &BTreeMap<String, String>,
+        keys: impl Iterator<Item = &'k str>,
+    ) -> Self {
+        for key in keys {
+            let var = env_var_name(key);
+            if let Some(value) = env.get(&var) {
+                self.values.insert(
+                    key.to_owned(),
+                    (
+                        value.trim().to_owned(),
+                        format!("environment variable {var}"),
+                    ),
+                );
+            }
+        }
+        self
+    }
+
+    /// Keys present here that are not among `known`.
+    pub(crate) fn unknown_keys<'k>(&self, known: impl Iterator<Item = &'k str>) -> Vec<String> {
+        let known: Vec<&str> = known.collect();
+        self.values
+            .keys()
+            .filter(|key| !known.contains(&key.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// The value of `key` when it is set and not blank.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(|(value, _)| value.as_str())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// The value of `key`, or its default.
+    pub(crate) fn string(&self, key: &'static str) -> Result<String, ConfigError> {
+        match self.get(key) {
+            Some(value) => Ok(value.to_owned()),
+            None => match default_of(key) {
+                Some(default) => Ok(default.to_owned()),
+                None => Err(ConfigError::Missing {
+                    key,
+                    hint: "it has no default",
+                }),
+            },
+        }
+    }
+
+    /// The value of a key without a default.
+    pub(crate) fn required(&self, key: &'static str) -> Result<String, ConfigError> {
+        self.get(key)
+            .map(str::to_owned)
+            .ok_or(ConfigError::Missing {
+                key,
+                hint: "set it in the properties file or as an environment variable (upper case, '.' -> '_')",
+            })
+    }
+
+    pub(crate) fn bool(&self, key: &'static str) -> Result<bool, ConfigError> {
+        // Java's Boolean.parseBoolean is case-insensitive; anything but true/false is a mistake.
+        match self.string(key)?.to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(self.invalid(key, "true or false")),
+        }
+    }
+
+    pub(crate) fn parse_in<T>(
+        &self,
+        key: &'static str,
+        range: RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display,
+    {
+        self.string(key)?
+            .parse::<T>()
+            .ok()
+            .filter(|value| range.contains(value))
+            .ok_or_else(|| {
+                self.invalid(
+                    key,
+                    &format!("an integer from {} to {}", range.start(), range.end()),
+                )
+            })
+    }
+
+    /// The error for `key`'s current value, masked when the key holds a secret.
+    pub(crate) fn invalid(&self, key: &str, allowed: &str) -> ConfigError {
+        let (value, origin) = self
+            .values
+            .get(key)
+            .map(|(v, o)| (v.as_str(), o.as_str()))
+            .unwrap_or(("", "default"));
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            value: if SECRET_KEYS.contains(&key) {
+                "****".to_owned()
+            } else {
+                format!("{value:?}")
+            },
+            origin: origin.to_owned(),
+            allowed: allowed.to_owned(),
+        }
+    }
+}
+
+/// `database.hostname` → `DATABASE_HOSTNAME`.
+pub fn env_var_name(key: &str) -> String {
+    key.to_ascii_uppercase().replace('.', "_")
+}
+
+fn default_of(key: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, default)| *default)
+}

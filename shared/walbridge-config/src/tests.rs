@@ -1,0 +1,234 @@
+//! Unit tests of configuration parsing and validation.
+
+use std::collections::BTreeMap;
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+const SEED: &str = include_str!("../fixtures/seed-connector.properties");
+
+fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// What a Lambda deployment adds to the user's file: where Kafka and the checkpoint are, and the
+/// real host and credentials.
+fn lambda_env() -> BTreeMap<String, String> {
+    env(&[
+        ("DATABASE_HOSTNAME", "db.internal"),
+        ("DATABASE_USER", "cdc"),
+        ("DATABASE_PASSWORD", "s3cr3t-pw"),
+        ("KAFKA_BOOTSTRAP_SERVERS", "b1:9092, b2:9092"),
+        ("CHECKPOINT_URI", "s3://bucket/walbridge/test_slot.json"),
+        ("UNRELATED", "x"),
+    ])
+}
+
+fn seed() -> Properties {
+    Properties::parse(SEED, "file seed-connector.properties").unwrap()
+}
+
+fn error_text(result: Result<Config, ConfigError>) -> String {
+    result.expect_err("configuration is refused").to_string()
+}
+
+#[test]
+fn the_users_debezium_properties_file_loads_as_it_is() {
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(config.name, "debezium-psql-source");
+    assert_eq!(config.database.hostname, "db.internal");
+    assert_eq!(config.database.port, 5432);
+    assert_eq!(config.database.user, "cdc");
+    assert_eq!(config.database.password.expose_secret(), "s3cr3t-pw");
+    assert_eq!(config.database.dbname, "test_database");
+    assert_eq!(config.slot.name, "test_slot");
+    assert!(!config.slot.create);
+    assert_eq!(
+        config.tables,
+        vec![TablePattern {
+            schema: "test_schema".into(),
+            table: "test_table".into()
+        }]
+    );
+    assert_eq!(config.topic_prefix, "test-prefix");
+    assert!(!config.events.value_schemas);
+    assert!(
+        config.events.key_schemas,
+        "the key converter keeps Connect's default"
+    );
+    assert!(config.events.tombstones_on_delete);
+    assert_eq!(config.kafka.bootstrap_servers, vec!["b1:9092", "b2:9092"]);
+    assert_eq!(
+        config.checkpoint,
+        CheckpointLocation::S3 {
+            bucket: "bucket".into(),
+            key: "walbridge/test_slot.json".into()
+        }
+    );
+    assert_eq!(config.window.max_changes, 10_000);
+    assert_eq!(config.ignored_keys, vec!["slot.drop_on_stop"]);
+}
+
+#[test]
+fn the_environment_overrides_the_file() {
+    let mut vars = lambda_env();
+    vars.insert("SLOT_NAME".into(), "other_slot".into());
+    vars.insert("TOPIC_PREFIX".into(), "newer".into());
+    let config = Config::from_sources(seed(), &vars).unwrap();
+    assert_eq!(config.slot.name, "other_slot");
+    assert_eq!(
+        config.topic_prefix, "newer",
+        "topic.prefix wins over database.server.name"
+    );
+}
+
+#[test]
+fn everything_can_come_from_the_environment_alone() {
+    let mut vars = lambda_env();
+    vars.insert("DATABASE_DBNAME".into(), "app".into());
+    vars.insert("TOPIC_PREFIX".into(), "app".into());
+    let config = Config::from_sources(Properties::default(), &vars).unwrap();
+    assert_eq!(config.slot.name, "debezium");
+    assert!(config.tables.is_empty());
+    assert!(config.events.value_schemas);
+}
+
+#[test]
+fn a_missing_required_key_is_named() {
+    let mut vars = lambda_env();
+    vars.remove("KAFKA_BOOTSTRAP_SERVERS");
+    let text = error_text(Config::from_sources(seed(), &vars));
+    assert!(
+        text.contains("kafka.bootstrap.servers is required"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_invalid_value_names_key_value_origin_and_what_is_allowed() {
+    let mut vars = lambda_env();
+    vars.insert("WINDOW_MAX_CHANGES".into(), "lots".into());
+    let text = error_text(Config::from_sources(seed(), &vars));
+    assert_eq!(
+        text,
+        "configuration key window.max.changes has an invalid value \"lots\" (from environment \
+         variable WINDOW_MAX_CHANGES); allowed: an integer from 1 to 10000000"
+    );
+}
+
+#[test]
+fn a_secret_never_appears_in_an_error() {
+    let mut props = seed();
+    props.set("database.password", "hunter2");
+    let err = props.invalid("database.password", "anything");
+    assert!(!err.to_string().contains("hunter2"));
+    assert!(!format!("{err:?}").contains("hunter2"));
+    let config = Config::from_sources(props, &lambda_env()).unwrap();
+    assert!(!format!("{config:?}").contains("s3cr3t-pw"));
+}
+
+#[test]
+fn a_pgoutput_slot_is_refused_with_the_fix() {
+    let mut props = seed();
+    props.set("plugin.name", "pgoutput");
+    let text = error_text(Config::from_sources(props, &lambda_env()));
+    assert!(
+        text.contains("plugin.name") && text.contains("walbridge reads a wal2json slot"),
+        "{text}"
+    );
+}
+
+#[test]
+fn more_than_one_task_is_refused() {
+    let mut props = seed();
+    props.set("tasks.max", "3");
+    assert!(error_text(Config::from_sources(props, &lambda_env())).contains("tasks.max"));
+}
+
+#[test]
+fn slot_names_follow_postgresql_rules() {
+    for bad in [
+        "Upper",
+        "with-dash",
+        "x'; DROP TABLE t; --",
+        &"a".repeat(64),
+    ] {
+        let mut props = seed();
+        props.set("slot.name", bad);
+        let text = error_text(Config::from_sources(props, &lambda_env()));
+        assert!(text.contains("slot.name"), "{bad}: {text}");
+    }
+}
+
+#[test]
+fn table_lists_accept_literal_names_and_wildcards_and_refuse_other_regexes() {
+    assert_eq!(
+        parse_table_pattern("inventory\\.customers"),
+        Some(TablePattern {
+            schema: "inventory".into(),
+            table: "customers".into()
+        })
+    );
+    assert_eq!(
+        parse_table_pattern("inventory.*"),
+        Some(TablePattern {
+            schema: "inventory".into(),
+            table: "*".into()
+        })
+    );
+    assert_eq!(
+        parse_table_pattern("inventory\\..*"),
+        Some(TablePattern {
+            schema: "inventory".into(),
+            table: "*".into()
+        })
+    );
+    assert_eq!(parse_table_pattern("inventory.cust(omers|x)"), None);
+    assert_eq!(parse_table_pattern("nodot"), None);
+
+    let mut props = seed();
+    props.set("table.include.list", "a.b, c.d");
+    props.set("table.whitelist", "ignored.when_include_list_is_set");
+    let config = Config::from_sources(props, &lambda_env()).unwrap();
+    assert_eq!(
+        config
+            .tables
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        vec!["a.b", "c.d"]
+    );
+}
+
+#[test]
+fn checkpoint_uris_must_name_an_object() {
+    for bad in [
+        "s3://bucket",
+        "s3://bucket/",
+        "s3:///key",
+        "file://relative",
+        "http://x/y",
+    ] {
+        let mut vars = lambda_env();
+        vars.insert("CHECKPOINT_URI".into(), bad.into());
+        let text = error_text(Config::from_sources(seed(), &vars));
+        assert!(text.contains("checkpoint.uri"), "{bad}: {text}");
+    }
+    let mut vars = lambda_env();
+    vars.insert("CHECKPOINT_URI".into(), "file:///tmp/cp.json".into());
+    assert_eq!(
+        Config::from_sources(seed(), &vars).unwrap().checkpoint,
+        CheckpointLocation::File("/tmp/cp.json".into())
+    );
+}
+
+#[test]
+fn bootstrap_servers_need_host_and_port() {
+    let mut vars = lambda_env();
+    vars.insert("KAFKA_BOOTSTRAP_SERVERS".into(), "broker".into());
+    assert!(error_text(Config::from_sources(seed(), &vars)).contains("host:port"));
+}

@@ -1,0 +1,1154 @@
+//! PostgreSQL column values (wal2json text) to Debezium's Connect types: type classification, value and
+//! schema JSON, and the date/time and decimal arithmetic behind them (`PostgresValueConverter` defaults:
+//! `decimal.handling.mode=precise`, `time.precision.mode=adaptive`, `binary.handling.mode=bytes`).
+
+use std::borrow::Cow;
+
+use crate::Error;
+use crate::json::{write_base64, write_header_escaped, write_i64, write_str};
+use crate::wal2json::Value;
+
+/// How one column is represented in Debezium's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Int16,
+    Int32,
+    Int64,
+    Bool,
+    /// A string, with its Debezium logical name if any (`io.debezium.data.Uuid`, `…Json`, `…Xml`).
+    Str(Option<&'static str>),
+    /// `numeric(p,s)`: `org.apache.kafka.connect.data.Decimal`.
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
+    /// `money`: a Decimal of scale 2 (`money.fraction.digits`) without a precision parameter.
+    Money,
+    /// Unconstrained `numeric`: `io.debezium.data.VariableScaleDecimal`.
+    VarDecimal,
+    /// `timestamptz(p)`: `io.debezium.time.ZonedTimestamp`, fraction printed with exactly `p` digits.
+    ZonedTimestamp {
+        precision: u32,
+    },
+    /// `timestamp(p)`: `io.debezium.time.Timestamp` (ms) for p ≤ 3, else `io.debezium.time.MicroTimestamp`.
+    Timestamp {
+        millis: bool,
+    },
+    /// `date`: `io.debezium.time.Date` (days since the epoch).
+    Date,
+    /// `bytea`: base64 bytes.
+    Bytes,
+    /// A one-dimensional array of a simple element type.
+    Array(Elem),
+    /// Not mapped yet: the wal2json text as a plain string.
+    // TODO(issue 4): real/double, time/timetz, interval, enum (`allowed`), bit/varbit, hstore, geometry,
+    // ranges, domains and the remaining array element types need Debezium's own encodings.
+    Other,
+}
+
+/// Array element types handled so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Elem {
+    Int16,
+    Int32,
+    Int64,
+    Str,
+}
+
+impl Kind {
+    /// Classifies a column by type oid, reading the typmod (precision/scale) from the `format_type` text.
+    pub(crate) fn classify(type_oid: u32, type_name: &str) -> Kind {
+        match type_oid {
+            16 => Kind::Bool,
+            21 => Kind::Int16,
+            23 => Kind::Int32,
+            20 | 26 => Kind::Int64,
+            25 | 1043 | 1042 | 19 | 18 | 869 | 650 | 829 | 774 => Kind::Str(None),
+            2950 => Kind::Str(Some("io.debezium.data.Uuid")),
+            114 | 3802 => Kind::Str(Some("io.debezium.data.Json")),
+            142 => Kind::Str(Some("io.debezium.data.Xml")),
+            1700 => match typmod(type_name) {
+                Some((p, s)) => Kind::Decimal {
+                    precision: p,
+                    scale: s.unwrap_or(0),
+                },
+                None => Kind::VarDecimal,
+            },
+            790 => Kind::Money,
+            1184 => Kind::ZonedTimestamp {
+                precision: typmod(type_name).map_or(6, |(p, _)| p),
+            },
+            1114 => Kind::Timestamp {
+                millis: typmod(type_name).is_some_and(|(p, _)| p <= 3),
+            },
+            1082 => Kind::Date,
+            17 => Kind::Bytes,
+            1005 => Kind::Array(Elem::Int16),
+            1007 => Kind::Array(Elem::Int32),
+            1016 => Kind::Array(Elem::Int64),
+            1009 | 1015 | 1014 => Kind::Array(Elem::Str),
+            _ => Kind::Other,
+        }
+    }
+
+    /// Writes the Connect field schema of a column, as JsonConverter orders its keys.
+    pub(crate) fn write_field_schema(
+        self,
+        out: &mut Vec<u8>,
+        optional: bool,
+        default: Option<&[u8]>,
+        field: &str,
+    ) {
+        let (ty, name): (&str, Option<&str>) = match self {
+            Kind::Int16 => ("int16", None),
+            Kind::Int32 => ("int32", None),
+            Kind::Int64 => ("int64", None),
+            Kind::Bool => ("boolean", None),
+            Kind::Str(name) => ("string", name),
+            Kind::Decimal { .. } | Kind::Money => {
+                ("bytes", Some("org.apache.kafka.connect.data.Decimal"))
+            }
+            Kind::VarDecimal => ("struct", Some("io.debezium.data.VariableScaleDecimal")),
+            Kind::ZonedTimestamp { .. } => ("string", Some("io.debezium.time.ZonedTimestamp")),
+            Kind::Timestamp { millis: true } => ("int64", Some("io.debezium.time.Timestamp")),
+            Kind::Timestamp { millis: false } => ("int64", Some("io.debezium.time.MicroTimestamp")),
+            Kind::Date => ("int32", Some("io.debezium.time.Date")),
+            Kind::Bytes => ("bytes", None),
+            Kind::Array(_) => ("array", None),
+            Kind::Other => ("string", None),
+        };
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(ty.as_bytes());
+        out.push(b'"');
+        match self {
+            Kind::VarDecimal => out.extend_from_slice(
+                b",\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"scale\"},{\"type\":\"bytes\",\"optional\":false,\"field\":\"value\"}]",
+            ),
+            Kind::Array(elem) => {
+                let ty = match elem {
+                    Elem::Int16 => "int16",
+                    Elem::Int32 => "int32",
+                    Elem::Int64 => "int64",
+                    Elem::Str => "string",
+                };
+                out.extend_from_slice(b",\"items\":{\"type\":\"");
+                out.extend_from_slice(ty.as_bytes());
+                out.extend_from_slice(b"\",\"optional\":true}");
+            }
+            _ => {}
+        }
+        out.extend_from_slice(if optional {
+            b",\"optional\":true"
+        } else {
+            b",\"optional\":false"
+        });
+        if let Some(name) = name {
+            out.extend_from_slice(b",\"name\":\"");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\",\"version\":1");
+        }
+        match self {
+            Kind::VarDecimal => out.extend_from_slice(b",\"doc\":\"Variable scaled decimal\""),
+            Kind::Decimal { precision, scale } => {
+                out.extend_from_slice(b",\"parameters\":{\"scale\":\"");
+                write_i64(out, i64::from(scale));
+                out.extend_from_slice(b"\",\"connect.decimal.precision\":\"");
+                write_i64(out, i64::from(precision));
+                out.extend_from_slice(b"\"}");
+            }
+            Kind::Money => out.extend_from_slice(b",\"parameters\":{\"scale\":\"2\"}"),
+            _ => {}
+        }
+        if let Some(default) = default {
+            out.extend_from_slice(b",\"default\":");
+            out.extend_from_slice(default);
+        }
+        out.extend_from_slice(b",\"field\":");
+        write_str(out, field);
+        out.push(b'}');
+    }
+
+    /// Writes a non-null value as its payload JSON.
+    ///
+    /// # Errors
+    /// A short reason when the text does not parse as the type (never containing the value).
+    pub(crate) fn write_value(self, out: &mut Vec<u8>, v: &Value<'_>) -> Result<(), &'static str> {
+        let text: &str = match v {
+            Value::Null => {
+                out.extend_from_slice(b"null");
+                return Ok(());
+            }
+            Value::Bool(b) => {
+                return match self {
+                    Kind::Bool => {
+                        out.extend_from_slice(if *b { b"true" } else { b"false" });
+                        Ok(())
+                    }
+                    Kind::Str(_) | Kind::Other => {
+                        write_str(out, if *b { "true" } else { "false" });
+                        Ok(())
+                    }
+                    _ => Err("boolean value for a non-boolean column"),
+                };
+            }
+            Value::Number(n) => n,
+            Value::String(s) => s.as_ref(),
+        };
+        match self {
+            Kind::Int16 | Kind::Int32 | Kind::Int64 => {
+                if !is_integer(text) {
+                    return Err("not an integer");
+                }
+                out.extend_from_slice(text.as_bytes());
+            }
+            Kind::Bool => match text {
+                "t" | "true" => out.extend_from_slice(b"true"),
+                "f" | "false" => out.extend_from_slice(b"false"),
+                _ => return Err("not a boolean"),
+            },
+            Kind::Str(_) | Kind::Other => write_str(out, text),
+            Kind::Decimal { scale, .. } => {
+                let d = Decimal::parse(text).ok_or("not a decimal number")?;
+                if d.frac.len() > scale as usize {
+                    return Err("more fraction digits than the column scale");
+                }
+                d.write_unscaled_base64(out, scale as usize - d.frac.len());
+            }
+            Kind::Money => {
+                let d = Decimal::parse_money(text).ok_or("not a money amount")?;
+                if d.frac.len() > 2 {
+                    return Err("more than 2 fraction digits in money");
+                }
+                d.write_unscaled_base64(out, 2 - d.frac.len());
+            }
+            Kind::VarDecimal => {
+                let d = Decimal::parse(text).ok_or("not a decimal number")?;
+                out.extend_from_slice(b"{\"scale\":");
+                write_i64(out, d.frac.len() as i64);
+                out.extend_from_slice(b",\"value\":");
+                d.write_unscaled_base64(out, 0);
+                out.push(b'}');
+            }
+            Kind::ZonedTimestamp { precision } => match parse_timestamp(text, true) {
+                Some(PgTime::Finite(us)) => {
+                    out.push(b'"');
+                    write_iso_utc(out, us, precision);
+                    out.push(b'"');
+                }
+                Some(PgTime::PosInf) => out.extend_from_slice(b"\"infinity\""),
+                Some(PgTime::NegInf) => out.extend_from_slice(b"\"-infinity\""),
+                None => return Err("not a timestamp with time zone"),
+            },
+            Kind::Timestamp { millis } => {
+                // ±infinity are what Debezium 3.6.3 wrote for them (see the readings sample).
+                let us = match parse_timestamp(text, false) {
+                    Some(PgTime::Finite(us)) => us,
+                    Some(PgTime::PosInf) => 9_223_372_036_825_200_000,
+                    Some(PgTime::NegInf) => -9_223_372_036_832_400_000,
+                    None => return Err("not a timestamp"),
+                };
+                write_i64(out, if millis { us.div_euclid(1000) } else { us });
+            }
+            Kind::Date => {
+                // TODO(issue 4): date ±infinity.
+                let days = parse_date(text).ok_or("not a date")?;
+                write_i64(out, days);
+            }
+            Kind::Bytes => {
+                let bytes = hex_decode(text).ok_or("not hexadecimal bytea")?;
+                write_base64(out, &bytes);
+            }
+            Kind::Array(elem) => {
+                let mark = out.len();
+                if !write_array(out, text, elem) {
+                    // TODO(issue 4): multi-dimensional arrays and arrays with explicit bounds.
+                    out.truncate(mark);
+                    write_str(out, text);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The value Debezium puts in a NOT NULL column it has no value for (the delete `before` of a table
+    /// with REPLICA IDENTITY DEFAULT): `JdbcValueConverters`' type fallback.
+    pub(crate) fn fallback(self) -> Cow<'static, [u8]> {
+        Cow::Borrowed(match self {
+            Kind::Int16 | Kind::Int32 | Kind::Int64 | Kind::Date | Kind::Timestamp { .. } => b"0",
+            Kind::Bool => b"false",
+            Kind::Decimal { .. } | Kind::Money => b"\"AA==\"",
+            Kind::VarDecimal => b"{\"scale\":0,\"value\":\"AA==\"}",
+            Kind::Array(_) => b"[]",
+            Kind::ZonedTimestamp { precision } => {
+                let mut out = b"\"".to_vec();
+                write_iso_utc(&mut out, 0, precision);
+                out.push(b'"');
+                return Cow::Owned(out);
+            }
+            Kind::Str(_) | Kind::Bytes | Kind::Other => b"\"\"",
+        })
+    }
+
+    /// Writes a key value as Kafka's SimpleHeaderConverter prints a Struct field (`Values.append`): like
+    /// JSON, except strings escape only `\` and `"`, and decimals print as `BigDecimal.toString()`.
+    pub(crate) fn write_header_value(
+        self,
+        out: &mut Vec<u8>,
+        v: &Value<'_>,
+    ) -> Result<(), &'static str> {
+        match (self, v) {
+            (Kind::Str(_) | Kind::Other, Value::String(s)) => {
+                out.push(b'"');
+                write_header_escaped(out, s);
+                out.push(b'"');
+                Ok(())
+            }
+            (Kind::Decimal { scale, .. }, Value::Number(n) | Value::String(Cow::Borrowed(n))) => {
+                let d = Decimal::parse(n).ok_or("not a decimal number")?;
+                if d.frac.len() > scale as usize {
+                    return Err("more fraction digits than the column scale");
+                }
+                d.write_java_string(out, scale as usize);
+                Ok(())
+            }
+            _ => self.write_value(out, v),
+        }
+    }
+}
+
+/// `(p, s)` from the first parenthesis of a `format_type` text: `numeric(12,2)`, `timestamp(3) with …`.
+fn typmod(type_name: &str) -> Option<(u32, Option<u32>)> {
+    let open = type_name.find('(')?;
+    let close = open + type_name[open..].find(')')?;
+    let inner = &type_name[open + 1..close];
+    let (p, s) = match inner.split_once(',') {
+        Some((p, s)) => (p, Some(s.trim().parse().ok()?)),
+        None => (inner, None),
+    };
+    Some((p.trim().parse().ok()?, s))
+}
+
+fn is_integer(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A decimal literal split into sign, integer digits and fraction digits (all ASCII digits).
+struct Decimal<'a> {
+    negative: bool,
+    int: Cow<'a, str>,
+    frac: Cow<'a, str>,
+}
+
+impl<'a> Decimal<'a> {
+    /// `[-+]digits[.digits]`, as PostgreSQL's `numeric_out` prints (never an exponent).
+    fn parse(s: &'a str) -> Option<Self> {
+        let (negative, rest) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
+        let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) {
+            return None;
+        }
+        Some(Decimal {
+            negative,
+            int: Cow::Borrowed(int),
+            frac: Cow::Borrowed(frac),
+        })
+    }
+
+    /// `money` output such as `$1,234.56` or `-$0.99`: the digits, the point and the sign.
+    fn parse_money(s: &str) -> Option<Decimal<'static>> {
+        let negative = s.contains('-') || s.contains('(');
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let keep = |t: &str| t.chars().filter(char::is_ascii_digit).collect::<String>();
+        let (int, frac) = (keep(int), keep(frac));
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        Some(Decimal {
+            negative,
+            int: Cow::Owned(int),
+            frac: Cow::Owned(frac),
+        })
+    }
+
+    fn digits(&self, pad: usize) -> impl Iterator<Item = u8> + '_ {
+        self.int
+            .bytes()
+            .chain(self.frac.bytes())
+            .chain(std::iter::repeat_n(b'0', pad))
+            .map(|b| b - b'0')
+    }
+
+    /// Writes the unscaled value (digits with `pad` zeros appended) as base64 of Java's
+    /// `BigInteger.toByteArray()`: minimal big-endian two's complement.
+    fn write_unscaled_base64(&self, out: &mut Vec<u8>, pad: usize) {
+        let n = self.int.len() + self.frac.len() + pad;
+        if n <= 38 {
+            let mut mag: i128 = 0;
+            for d in self.digits(pad) {
+                mag = mag * 10 + i128::from(d);
+            }
+            let bytes = (if self.negative { -mag } else { mag }).to_be_bytes();
+            write_base64(out, minimal_twos_complement(&bytes));
+            return;
+        }
+        // Arbitrary precision: base-2^32 limbs, least significant first.
+        let mut limbs: Vec<u32> = vec![0];
+        for d in self.digits(pad) {
+            let mut carry = u64::from(d);
+            for limb in &mut limbs {
+                let v = u64::from(*limb) * 10 + carry;
+                *limb = v as u32;
+                carry = v >> 32;
+            }
+            if carry != 0 {
+                limbs.push(carry as u32);
+            }
+        }
+        let mut bytes = vec![0u8]; // room for the sign bit
+        for limb in limbs.iter().rev() {
+            bytes.extend_from_slice(&limb.to_be_bytes());
+        }
+        if self.negative {
+            for b in &mut bytes {
+                *b = !*b;
+            }
+            for b in bytes.iter_mut().rev() {
+                let (v, overflow) = b.overflowing_add(1);
+                *b = v;
+                if !overflow {
+                    break;
+                }
+            }
+        }
+        write_base64(out, minimal_twos_complement(&bytes));
+    }
+
+    /// Java's `BigDecimal.toString()` of this value at `scale`.
+    fn write_java_string(&self, out: &mut Vec<u8>, scale: usize) {
+        let pad = scale - self.frac.len();
+        let all: String = self
+            .int
+            .chars()
+            .chain(self.frac.chars())
+            .chain(std::iter::repeat_n('0', pad))
+            .collect();
+        let coeff = all.trim_start_matches('0');
+        let coeff = if coeff.is_empty() { "0" } else { coeff };
+        if self.negative && coeff != "0" {
+            out.push(b'-');
+        }
+        let adjusted = coeff.len() as i64 - 1 - scale as i64;
+        if adjusted >= -6 {
+            if scale == 0 {
+                out.extend_from_slice(coeff.as_bytes());
+            } else if coeff.len() > scale {
+                let (i, f) = coeff.split_at(coeff.len() - scale);
+                out.extend_from_slice(i.as_bytes());
+                out.push(b'.');
+                out.extend_from_slice(f.as_bytes());
+            } else {
+                out.extend_from_slice(b"0.");
+                out.extend(std::iter::repeat_n(b'0', scale - coeff.len()));
+                out.extend_from_slice(coeff.as_bytes());
+            }
+        } else {
+            let (first, rest) = coeff.split_at(1);
+            out.extend_from_slice(first.as_bytes());
+            if !rest.is_empty() {
+                out.push(b'.');
+                out.extend_from_slice(rest.as_bytes());
+            }
+            out.push(b'E');
+            write_i64(out, adjusted);
+        }
+    }
+}
+
+/// Drops leading bytes that only repeat the sign, keeping at least one byte.
+fn minimal_twos_complement(bytes: &[u8]) -> &[u8] {
+    let mut i = 0;
+    while i + 1 < bytes.len()
+        && ((bytes[i] == 0 && bytes[i + 1] & 0x80 == 0)
+            || (bytes[i] == 0xff && bytes[i + 1] & 0x80 != 0))
+    {
+        i += 1;
+    }
+    &bytes[i..]
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    fn nib(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) {
+        return None;
+    }
+    b.chunks_exact(2)
+        .map(|p| Some((nib(p[0])? << 4) | nib(p[1])?))
+        .collect()
+}
+
+/// Writes PostgreSQL's one-dimensional array text (`{a,"b c",NULL}`) as a JSON array. Returns false (with
+/// `out` partly written) for forms it does not handle.
+fn write_array(out: &mut Vec<u8>, text: &str, elem: Elem) -> bool {
+    let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
+        return false;
+    };
+    out.push(b'[');
+    if inner.is_empty() {
+        out.push(b']');
+        return true;
+    }
+    let b = inner.as_bytes();
+    let mut i = 0;
+    let mut first = true;
+    let mut buf = String::new();
+    loop {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        let quoted = b.get(i) == Some(&b'"');
+        buf.clear();
+        if quoted {
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return false,
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\\') => {
+                        let Some(ch) = inner[i + 1..].chars().next() else {
+                            return false;
+                        };
+                        buf.push(ch);
+                        i += 1 + ch.len_utf8();
+                    }
+                    Some(_) => {
+                        let ch = inner[i..].chars().next().unwrap_or_default();
+                        buf.push(ch);
+                        i += ch.len_utf8();
+                    }
+                }
+            }
+        } else {
+            let start = i;
+            while i < b.len() && b[i] != b',' {
+                if b[i] == b'{' || b[i] == b'"' {
+                    return false;
+                }
+                i += 1;
+            }
+            buf.push_str(&inner[start..i]);
+        }
+        if !quoted && buf.eq_ignore_ascii_case("NULL") {
+            out.extend_from_slice(b"null");
+        } else {
+            match elem {
+                Elem::Str => write_str(out, &buf),
+                Elem::Int16 | Elem::Int32 | Elem::Int64 => {
+                    if !is_integer(&buf) {
+                        return false;
+                    }
+                    out.extend_from_slice(buf.as_bytes());
+                }
+            }
+        }
+        match b.get(i) {
+            None => break,
+            Some(b',') => i += 1,
+            Some(_) => return false,
+        }
+    }
+    out.push(b']');
+    true
+}
+
+/// A timestamp as PostgreSQL prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PgTime {
+    /// µs since 1970-01-01 00:00:00 UTC (or wall clock taken as UTC for `timestamp`).
+    Finite(i64),
+    PosInf,
+    NegInf,
+}
+
+/// Parses the commit `timestamp` wal2json writes (`timestamptz_to_str`, ISO, session time zone).
+pub(crate) fn parse_commit_timestamp(s: &str) -> Result<i64, Error> {
+    match parse_timestamp(s, true) {
+        Some(PgTime::Finite(us)) => Ok(us),
+        _ => Err(Error::InvalidField {
+            field: "timestamp",
+            reason: "not an ISO timestamp with time zone",
+        }),
+    }
+}
+
+/// Parses ISO `DateStyle` output: `YYYY-MM-DD HH:MM:SS[.ffffff][±HH[:MM[:SS]]][ BC]` or `±infinity`.
+/// With `with_tz` the offset is required and the result is UTC.
+pub(crate) fn parse_timestamp(s: &str, with_tz: bool) -> Option<PgTime> {
+    match s {
+        "infinity" => return Some(PgTime::PosInf),
+        "-infinity" => return Some(PgTime::NegInf),
+        _ => {}
+    }
+    let (s, bc) = match s.strip_suffix(" BC") {
+        Some(s) => (s, true),
+        None => (s, false),
+    };
+    let b = s.as_bytes();
+    let mut c = Cursor { b, i: 0 };
+    let days = c.date(bc)?;
+    c.byte(b' ')?;
+    let h = c.fixed(2)?;
+    c.byte(b':')?;
+    let m = c.fixed(2)?;
+    c.byte(b':')?;
+    let sec = c.fixed(2)?;
+    let mut frac = 0i64;
+    if c.peek() == Some(b'.') {
+        c.i += 1;
+        let start = c.i;
+        while let Some(d @ b'0'..=b'9') = c.peek() {
+            if c.i - start < 6 {
+                frac = frac * 10 + i64::from(d - b'0');
+            }
+            c.i += 1;
+        }
+        let n = c.i - start;
+        if n == 0 {
+            return None;
+        }
+        for _ in n..6 {
+            frac *= 10;
+        }
+    }
+    let mut offset = 0i64;
+    if with_tz {
+        let sign = match c.peek()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        c.i += 1;
+        let mut secs = c.fixed(2)? * 3600;
+        if c.peek() == Some(b':') {
+            c.i += 1;
+            secs += c.fixed(2)? * 60;
+            if c.peek() == Some(b':') {
+                c.i += 1;
+                secs += c.fixed(2)?;
+            }
+        }
+        offset = sign * secs;
+    }
+    if c.i != b.len() || h > 24 || m > 59 || sec > 60 {
+        return None;
+    }
+    let secs = days * 86_400 + h * 3600 + m * 60 + sec - offset;
+    Some(PgTime::Finite(secs * 1_000_000 + frac))
+}
+
+/// Parses a `date` (`YYYY-MM-DD[ BC]`) into days since 1970-01-01.
+pub(crate) fn parse_date(s: &str) -> Option<i64> {
+    let (s, bc) = match s.strip_suffix(" BC") {
+        Some(s) => (s, true),
+        None => (s, false),
+    };
+    let mut c = Cursor {
+        b: s.as_bytes(),
+        i: 0,
+    };
+    let days = c.date(bc)?;
+    (c.i == s.len()).then_some(days)
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn byte(&mut self, want: u8) -> Option<()> {
+        (self.peek()? == want).then(|| self.i += 1)
+    }
+
+    fn fixed(&mut self, n: usize) -> Option<i64> {
+        let digits = self.b.get(self.i..self.i + n)?;
+        let mut v = 0i64;
+        for &d in digits {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(d - b'0');
+        }
+        self.i += n;
+        Some(v)
+    }
+
+    /// `YYYY-MM-DD` (year of 4 or more digits) as days since the epoch.
+    fn date(&mut self, bc: bool) -> Option<i64> {
+        let start = self.i;
+        let mut year = 0i64;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            year = year.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+            self.i += 1;
+        }
+        if self.i - start < 4 {
+            return None;
+        }
+        self.byte(b'-')?;
+        let month = self.fixed(2)?;
+        self.byte(b'-')?;
+        let day = self.fixed(2)?;
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+            return None;
+        }
+        // 1 BC is ISO year 0.
+        let year = if bc { 1 - year } else { year };
+        Some(days_from_civil(year, month, day))
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Writes `us` (µs since the epoch) as Debezium's ZonedTimestamp in UTC: `2024-01-15T10:30:00.123456Z`
+/// with exactly `precision` fraction digits (none for 0), years as `java.time` prints them.
+pub(crate) fn write_iso_utc(out: &mut Vec<u8>, us: i64, precision: u32) {
+    let secs = us.div_euclid(1_000_000);
+    let frac = us.rem_euclid(1_000_000);
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    let two = |out: &mut Vec<u8>, v: i64| {
+        out.push(b'0' + (v / 10) as u8);
+        out.push(b'0' + (v % 10) as u8);
+    };
+    if y > 9999 {
+        out.push(b'+');
+        write_i64(out, y);
+    } else {
+        if y < 0 {
+            out.push(b'-');
+        }
+        let a = y.abs();
+        if a > 9999 {
+            write_i64(out, a);
+        } else {
+            two(out, a / 100);
+            two(out, a % 100);
+        }
+    }
+    out.push(b'-');
+    two(out, mo);
+    out.push(b'-');
+    two(out, d);
+    out.push(b'T');
+    two(out, sod / 3600);
+    out.push(b':');
+    two(out, sod / 60 % 60);
+    out.push(b':');
+    two(out, sod % 60);
+    if precision > 0 {
+        out.push(b'.');
+        let digits = [
+            frac / 100_000,
+            frac / 10_000 % 10,
+            frac / 1000 % 10,
+            frac / 100 % 10,
+            frac / 10 % 10,
+            frac % 10,
+        ];
+        for d in &digits[..precision.min(6) as usize] {
+            out.push(b'0' + *d as u8);
+        }
+    }
+    out.push(b'Z');
+}
+
+/// The literal of a column DEFAULT as `pg_get_expr(adbin, adrelid)` prints it, when it is a constant
+/// (`0`, `'abc'::text`, `(-1)`, `true`); `None` for expressions such as `nextval(…)` or `now()`.
+pub(crate) fn default_literal(expr: &str) -> Option<Cow<'_, str>> {
+    let mut e = expr.trim();
+    while let Some(inner) = e.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
+        e = inner.trim();
+    }
+    if let Some(rest) = e.strip_prefix('\'') {
+        let mut lit = String::new();
+        let mut chars = rest.char_indices();
+        while let Some((i, ch)) = chars.next() {
+            if ch == '\'' {
+                if rest[i + 1..].starts_with('\'') {
+                    lit.push('\'');
+                    chars.next();
+                    continue;
+                }
+                let tail = rest[i + 1..].trim();
+                return (tail.is_empty() || tail.starts_with("::")).then_some(Cow::Owned(lit));
+            }
+            lit.push(ch);
+        }
+        return None;
+    }
+    let value = e.split("::").next().unwrap_or(e).trim();
+    let value = value
+        .strip_prefix('(')
+        .and_then(|v| v.strip_suffix(')'))
+        .unwrap_or(value);
+    let numeric = !value.is_empty()
+        && value.bytes().any(|b| b.is_ascii_digit())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
+    (numeric || value == "true" || value == "false").then_some(Cow::Borrowed(value))
+}
+
+/// The payload JSON of a constant default for a column of `kind`.
+pub(crate) fn default_json(kind: Kind, expr: &str) -> Option<Vec<u8>> {
+    let lit = default_literal(expr)?;
+    let value = match kind {
+        Kind::Int16 | Kind::Int32 | Kind::Int64 | Kind::Decimal { .. } | Kind::VarDecimal => {
+            Value::Number(lit.as_ref())
+        }
+        Kind::Bool => Value::Bool(matches!(lit.as_ref(), "true" | "t")),
+        // TODO(issue 4): defaults of the types that are still plain strings.
+        Kind::Other => return None,
+        _ => Value::String(Cow::Borrowed(lit.as_ref())),
+    };
+    let mut out = Vec::new();
+    kind.write_value(&mut out, &value).ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(kind: Kind, v: Value<'_>) -> String {
+        let mut out = Vec::new();
+        kind.write_value(&mut out, &v).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn dec(kind: Kind, n: &str) -> String {
+        enc(kind, Value::Number(n))
+    }
+
+    fn s(v: &str) -> Value<'_> {
+        Value::String(Cow::Borrowed(v))
+    }
+
+    const D12_2: Kind = Kind::Decimal {
+        precision: 12,
+        scale: 2,
+    };
+
+    #[test]
+    fn types_are_classified_by_oid_and_typmod() {
+        assert_eq!(Kind::classify(1700, "numeric(12,2)"), D12_2);
+        assert_eq!(Kind::classify(1700, "numeric"), Kind::VarDecimal);
+        assert_eq!(
+            Kind::classify(1700, "numeric(5)"),
+            Kind::Decimal {
+                precision: 5,
+                scale: 0
+            }
+        );
+        assert_eq!(
+            Kind::classify(1184, "timestamp with time zone"),
+            Kind::ZonedTimestamp { precision: 6 }
+        );
+        assert_eq!(
+            Kind::classify(1184, "timestamp(2) with time zone"),
+            Kind::ZonedTimestamp { precision: 2 }
+        );
+        assert_eq!(
+            Kind::classify(1114, "timestamp(3) without time zone"),
+            Kind::Timestamp { millis: true }
+        );
+        assert_eq!(
+            Kind::classify(1114, "timestamp without time zone"),
+            Kind::Timestamp { millis: false }
+        );
+        assert_eq!(
+            Kind::classify(1043, "character varying(40)"),
+            Kind::Str(None)
+        );
+        assert_eq!(Kind::classify(700, "real"), Kind::Other);
+    }
+
+    #[test]
+    fn decimals_are_big_endian_twos_complement_of_the_unscaled_value() {
+        assert_eq!(dec(D12_2, "1234.50"), r#""AeI6""#);
+        assert_eq!(dec(D12_2, "1000.00"), r#""AYag""#);
+        assert_eq!(dec(D12_2, "0.01"), r#""AQ==""#);
+        assert_eq!(dec(D12_2, "-1.00"), r#""nA==""#);
+        assert_eq!(dec(D12_2, "0.00"), r#""AA==""#);
+        assert_eq!(dec(D12_2, "1500.75"), r#""Ako7""#);
+        assert_eq!(dec(D12_2, "-20.00"), r#""+DA=""#);
+        // a value printed with fewer fraction digits than the scale is rescaled
+        assert_eq!(dec(D12_2, "1234.5"), r#""AeI6""#);
+        // 128 needs a leading zero byte so the sign bit stays clear; -128 does not
+        let d0 = Kind::Decimal {
+            precision: 5,
+            scale: 0,
+        };
+        assert_eq!(dec(d0, "128"), r#""AIA=""#);
+        assert_eq!(dec(d0, "-128"), r#""gA==""#);
+        assert_eq!(dec(d0, "-129"), r#""/38=""#);
+    }
+
+    #[test]
+    fn decimals_beyond_128_bits_match_the_small_path_rules() {
+        let d10 = Kind::Decimal {
+            precision: 30,
+            scale: 10,
+        };
+        assert_eq!(dec(d10, "-0.0000000001"), r#""/w==""#);
+        // 2^130 = 1361129467683753853853498429727072845824
+        let d0 = Kind::Decimal {
+            precision: 50,
+            scale: 0,
+        };
+        assert_eq!(
+            dec(d0, "1361129467683753853853498429727072845824"),
+            r#""BAAAAAAAAAAAAAAAAAAAAAA=""#
+        );
+        assert_eq!(
+            dec(d0, "-1361129467683753853853498429727072845824"),
+            r#""/AAAAAAAAAAAAAAAAAAAAAA=""#
+        );
+        assert_eq!(dec(d0, "1"), r#""AQ==""#);
+    }
+
+    #[test]
+    fn unconstrained_numeric_is_a_variable_scale_decimal() {
+        assert_eq!(
+            dec(Kind::VarDecimal, "123456789012345678901234567890.5"),
+            r#"{"scale":1,"value":"D5Uan6OihslPDnZsOQ=="}"#
+        );
+        assert_eq!(
+            dec(Kind::VarDecimal, "0.00000000000000000001"),
+            r#"{"scale":20,"value":"AQ=="}"#
+        );
+        assert_eq!(dec(Kind::VarDecimal, "7"), r#"{"scale":0,"value":"Bw=="}"#);
+    }
+
+    #[test]
+    fn money_is_a_scale_2_decimal() {
+        assert_eq!(enc(Kind::Money, s("$99.99")), r#""Jw8=""#);
+        assert_eq!(enc(Kind::Money, s("$12.34")), r#""BNI=""#);
+        assert_eq!(
+            enc(Kind::Money, s("-$1,000.00")),
+            enc(Kind::Money, s("-$1000.00"))
+        );
+    }
+
+    #[test]
+    fn bad_numbers_are_rejected() {
+        let mut out = Vec::new();
+        assert!(D12_2.write_value(&mut out, &Value::Number("1e5")).is_err());
+        assert!(
+            D12_2
+                .write_value(&mut out, &Value::Number("1.234"))
+                .is_err()
+        );
+        assert!(
+            Kind::Int32
+                .write_value(&mut out, &Value::Number("1.5"))
+                .is_err()
+        );
+        assert!(Kind::Int32.write_value(&mut out, &s("x")).is_err());
+    }
+
+    #[test]
+    fn timestamptz_is_utc_iso_with_the_column_precision() {
+        let z6 = Kind::ZonedTimestamp { precision: 6 };
+        assert_eq!(
+            enc(z6, s("2024-03-01 09:15:00.5+00")),
+            r#""2024-03-01T09:15:00.500000Z""#
+        );
+        assert_eq!(
+            enc(z6, s("2000-01-01 04:59:59.999999+00")),
+            r#""2000-01-01T04:59:59.999999Z""#
+        );
+        assert_eq!(
+            enc(z6, s("1999-12-31 23:59:59.999999-05")),
+            r#""2000-01-01T04:59:59.999999Z""#
+        );
+        assert_eq!(
+            enc(z6, s("2024-01-15 16:00:00+05:30")),
+            r#""2024-01-15T10:30:00.000000Z""#
+        );
+        assert_eq!(enc(z6, s("infinity")), r#""infinity""#);
+        let z0 = Kind::ZonedTimestamp { precision: 0 };
+        assert_eq!(
+            enc(z0, s("2024-01-15 10:30:00+00")),
+            r#""2024-01-15T10:30:00Z""#
+        );
+        let z3 = Kind::ZonedTimestamp { precision: 3 };
+        assert_eq!(
+            enc(z3, s("1969-12-31 23:59:59.5+00")),
+            r#""1969-12-31T23:59:59.500Z""#
+        );
+        assert_eq!(
+            enc(z3, s("0001-01-01 00:00:00+00 BC")),
+            r#""0000-01-01T00:00:00.000Z""#
+        );
+        assert_eq!(
+            enc(z3, s("10000-01-01 00:00:00+00")),
+            r#""+10000-01-01T00:00:00.000Z""#
+        );
+    }
+
+    #[test]
+    fn timestamp_is_ms_up_to_precision_3_and_us_above() {
+        let ms = Kind::Timestamp { millis: true };
+        let us = Kind::Timestamp { millis: false };
+        assert_eq!(enc(ms, s("2000-01-01 00:00:00.001")), "946684800001");
+        assert_eq!(enc(us, s("1970-01-01 00:00:00")), "0");
+        assert_eq!(enc(us, s("1969-12-31 23:59:59.999999")), "-1");
+        assert_eq!(enc(ms, s("infinity")), "9223372036825200");
+        assert_eq!(enc(us, s("-infinity")), "-9223372036832400000");
+    }
+
+    #[test]
+    fn dates_are_days_since_the_epoch() {
+        assert_eq!(enc(Kind::Date, s("2024-02-29")), "19782");
+        assert_eq!(enc(Kind::Date, s("1970-01-01")), "0");
+        assert_eq!(enc(Kind::Date, s("1969-12-31")), "-1");
+        assert_eq!(enc(Kind::Date, s("0001-01-01 BC")), "-719528");
+    }
+
+    #[test]
+    fn commit_timestamps_parse_to_utc_micros() {
+        assert_eq!(
+            parse_commit_timestamp("2026-11-26 15:55:18.631132+00").unwrap(),
+            1_795_708_518_631_132
+        );
+        assert_eq!(
+            parse_commit_timestamp("2026-11-26 15:55:18.66268+00").unwrap(),
+            1_795_708_518_662_680
+        );
+        assert!(parse_commit_timestamp("2026-11-26 15:55:18").is_err());
+    }
+
+    #[test]
+    fn bytea_hex_becomes_base64() {
+        assert_eq!(enc(Kind::Bytes, s("00ff10")), r#""AP8Q""#);
+        assert_eq!(enc(Kind::Bytes, s("")), r#""""#);
+        let mut out = Vec::new();
+        assert!(Kind::Bytes.write_value(&mut out, &s("0g")).is_err());
+    }
+
+    #[test]
+    fn one_dimensional_arrays_become_json_arrays() {
+        let text = Kind::Array(Elem::Str);
+        assert_eq!(enc(text, s("{vip,eu}")), r#"["vip","eu"]"#);
+        assert_eq!(enc(text, s("{}")), "[]");
+        assert_eq!(
+            enc(text, s(r#"{"a b","c\"d",NULL,"NULL"}"#)),
+            r#"["a b","c\"d",null,"NULL"]"#
+        );
+        assert_eq!(enc(Kind::Array(Elem::Int32), s("{NULL,-1}")), "[null,-1]");
+        // not handled yet: kept as the text
+        assert_eq!(
+            enc(Kind::Array(Elem::Int32), s("{{1,2},{3,4}}")),
+            r#""{{1,2},{3,4}}""#
+        );
+    }
+
+    #[test]
+    fn key_decimals_print_like_java_bigdecimal_in_headers() {
+        let mut out = Vec::new();
+        for n in ["1500.75", "0.01", "-20.00", "0.00"] {
+            D12_2
+                .write_header_value(&mut out, &Value::Number(n))
+                .unwrap();
+            out.push(b' ');
+        }
+        let d10 = Kind::Decimal {
+            precision: 30,
+            scale: 10,
+        };
+        d10.write_header_value(&mut out, &Value::Number("0.0000000001"))
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1500.75 0.01 -20.00 0.00 1E-10"
+        );
+    }
+
+    #[test]
+    fn constant_defaults_are_recognised() {
+        assert_eq!(default_literal("0").as_deref(), Some("0"));
+        assert_eq!(default_literal("'abc'::text").as_deref(), Some("abc"));
+        assert_eq!(
+            default_literal("'it''s'::character varying").as_deref(),
+            Some("it's")
+        );
+        assert_eq!(default_literal("'-1.5'::numeric").as_deref(), Some("-1.5"));
+        assert_eq!(default_literal("(-1)").as_deref(), Some("-1"));
+        assert_eq!(default_literal("true").as_deref(), Some("true"));
+        assert_eq!(default_literal("nextval('s'::regclass)"), None);
+        assert_eq!(default_literal("now()"), None);
+        assert_eq!(default_json(D12_2, "0").as_deref(), Some(&b"\"AA==\""[..]));
+        assert_eq!(
+            default_json(Kind::Str(None), "'x'::text").as_deref(),
+            Some(&b"\"x\""[..])
+        );
+    }
+
+    #[test]
+    fn field_schemas_follow_jsonconverter_key_order() {
+        let mut out = Vec::new();
+        Kind::Decimal {
+            precision: 12,
+            scale: 2,
+        }
+        .write_field_schema(&mut out, false, Some(b"\"AA==\""), "balance");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"12"},"default":"AA==","field":"balance"}"#
+        );
+    }
+}

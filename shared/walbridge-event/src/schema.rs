@@ -1,0 +1,259 @@
+//! [`TableSchema`]: what the envelope needs to know about a table beyond what one wal2json row says.
+
+use crate::Error;
+use crate::wal2json::Change;
+
+/// `pg_class.relreplident`: what the old row carries for updates and deletes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ReplicaIdentity {
+    /// `d`: the primary key (Debezium: `before` is null for updates, key columns only for deletes).
+    #[default]
+    Default,
+    /// `f`: the whole old row (Debezium: complete `before` for updates and deletes).
+    Full,
+    /// `n`: nothing (wal2json skips updates and deletes of such tables).
+    Nothing,
+    /// `i`: the columns of a chosen unique index.
+    Index,
+}
+
+impl ReplicaIdentity {
+    /// From the `pg_class.relreplident` letter (`d`, `f`, `n`, `i`); `None` for anything else.
+    pub fn from_relreplident(c: char) -> Option<Self> {
+        Some(match c {
+            'd' => ReplicaIdentity::Default,
+            'f' => ReplicaIdentity::Full,
+            'n' => ReplicaIdentity::Nothing,
+            'i' => ReplicaIdentity::Index,
+            _ => return None,
+        })
+    }
+}
+
+/// One column of a table, in table (attnum) order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnSchema {
+    /// `attname`.
+    pub name: String,
+    /// `format_type(atttypid, atttypmod)`, the same text wal2json writes as `type` (e.g. `numeric(12,2)`).
+    pub type_name: String,
+    /// `atttypid`.
+    pub type_oid: u32,
+    /// `attnotnull`.
+    pub not_null: bool,
+    /// `pg_get_expr(adbin, adrelid)` of the column DEFAULT, if any. Constant defaults become the Connect
+    /// schema `default` (and, through JsonConverter, the value written for a NULL); expressions are ignored.
+    pub default: Option<String>,
+}
+
+impl ColumnSchema {
+    /// A column without a DEFAULT.
+    pub fn new(
+        name: impl Into<String>,
+        type_name: impl Into<String>,
+        type_oid: u32,
+        not_null: bool,
+    ) -> Self {
+        ColumnSchema {
+            name: name.into(),
+            type_name: type_name.into(),
+            type_oid,
+            not_null,
+            default: None,
+        }
+    }
+
+    /// Sets the DEFAULT expression.
+    pub fn with_default(mut self, expr: impl Into<String>) -> Self {
+        self.default = Some(expr.into());
+        self
+    }
+}
+
+/// A table as the envelope sees it: columns in table order, the key, and the replica identity.
+///
+/// The PostgreSQL adapter fills it from `pg_attribute` (`attnum > 0 AND NOT attisdropped`, ordered by
+/// `attnum`), `pg_index`/`pg_constraint` (primary key columns in key order) and `pg_class.relreplident`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSchema {
+    schema: String,
+    table: String,
+    columns: Vec<ColumnSchema>,
+    key: Vec<usize>,
+    replica_identity: ReplicaIdentity,
+}
+
+impl TableSchema {
+    /// Builds a table schema. `key_columns` are the primary-key column names in key (KEY_SEQ) order; empty
+    /// means the table has no key and its records get a null Kafka key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSchema`] when a key column is not among `columns`, is listed twice, or two columns
+    /// share a name.
+    pub fn new(
+        schema: impl Into<String>,
+        table: impl Into<String>,
+        columns: Vec<ColumnSchema>,
+        key_columns: &[&str],
+        replica_identity: ReplicaIdentity,
+    ) -> Result<Self, Error> {
+        let schema = schema.into();
+        let table = table.into();
+        let invalid = |column: &str, reason| Error::InvalidSchema {
+            table: format!("{schema}.{table}"),
+            column: column.to_owned(),
+            reason,
+        };
+        for (i, c) in columns.iter().enumerate() {
+            if columns[..i].iter().any(|o| o.name == c.name) {
+                return Err(invalid(&c.name, "duplicate column name"));
+            }
+        }
+        let mut key = Vec::with_capacity(key_columns.len());
+        for name in key_columns {
+            let idx = columns
+                .iter()
+                .position(|c| c.name == *name)
+                .ok_or_else(|| invalid(name, "key column is not a column of the table"))?;
+            if key.contains(&idx) {
+                return Err(invalid(name, "key column listed twice"));
+            }
+            key.push(idx);
+        }
+        Ok(TableSchema {
+            schema,
+            table,
+            columns,
+            key,
+            replica_identity,
+        })
+    }
+
+    /// A best-effort schema from one wal2json change, for tests and as a fallback before the catalog has
+    /// been read: columns from `columns` (or `identity` for a delete), NOT NULL from `optional`, the key from
+    /// `pk` (in table order: wal2json does not say the key order), and FULL replica identity when the
+    /// identity carries more than the key. Column DEFAULTs are unknown.
+    pub fn from_change(change: &Change<'_>) -> Self {
+        let source = if change.columns.is_empty() {
+            change.identity.as_deref().unwrap_or_default()
+        } else {
+            &change.columns
+        };
+        let pk = change.pk.as_deref().unwrap_or_default();
+        let columns: Vec<ColumnSchema> = source
+            .iter()
+            .map(|c| {
+                let in_pk = pk.iter().any(|p| p.name == c.name);
+                ColumnSchema::new(
+                    c.name.as_ref(),
+                    c.type_name.as_ref(),
+                    c.type_oid.unwrap_or(0),
+                    in_pk || c.optional == Some(false),
+                )
+            })
+            .collect();
+        let key = pk
+            .iter()
+            .filter_map(|p| columns.iter().position(|c| c.name == p.name))
+            .collect();
+        let identity_len = change.identity.as_ref().map_or(0, Vec::len);
+        let replica_identity = if identity_len > pk.len() {
+            ReplicaIdentity::Full
+        } else {
+            ReplicaIdentity::Default
+        };
+        TableSchema {
+            schema: change.schema.to_string(),
+            table: change.table.to_string(),
+            columns,
+            key,
+            replica_identity,
+        }
+    }
+
+    /// Schema (namespace) name.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// Table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Columns in table order.
+    pub fn columns(&self) -> &[ColumnSchema] {
+        &self.columns
+    }
+
+    /// Indexes into [`Self::columns`] of the key columns, in key order.
+    pub fn key(&self) -> &[usize] {
+        &self.key
+    }
+
+    /// The replica identity.
+    pub fn replica_identity(&self) -> ReplicaIdentity {
+        self.replica_identity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wal2json::{Row, decode};
+
+    #[test]
+    fn key_columns_keep_key_order_not_table_order() {
+        let t = TableSchema::new(
+            "s",
+            "t",
+            vec![
+                ColumnSchema::new("a", "integer", 23, true),
+                ColumnSchema::new("b", "text", 25, true),
+            ],
+            &["b", "a"],
+            ReplicaIdentity::Default,
+        )
+        .unwrap();
+        assert_eq!(t.key(), [1, 0]);
+    }
+
+    #[test]
+    fn unknown_or_repeated_key_columns_are_rejected() {
+        let cols = || vec![ColumnSchema::new("a", "integer", 23, true)];
+        let err = TableSchema::new("s", "t", cols(), &["x"], ReplicaIdentity::Default).unwrap_err();
+        assert!(matches!(err, Error::InvalidSchema { column, .. } if column == "x"));
+        assert!(TableSchema::new("s", "t", cols(), &["a", "a"], ReplicaIdentity::Default).is_err());
+        let dup = vec![
+            ColumnSchema::new("a", "integer", 23, true),
+            ColumnSchema::new("a", "text", 25, false),
+        ];
+        assert!(TableSchema::new("s", "t", dup, &[], ReplicaIdentity::Default).is_err());
+    }
+
+    #[test]
+    fn a_schema_can_be_derived_from_a_wal2json_change() {
+        let row = r#"{"action":"U","xid":741,"lsn":"0/1546C58","schema":"inventory","table":"readings","columns":[{"name":"id","type":"bigint","typeoid":20,"value":1,"optional":false},{"name":"s","type":"smallint","typeoid":21,"value":8,"optional":true}],"identity":[{"name":"id","type":"bigint","typeoid":20,"value":1},{"name":"s","type":"smallint","typeoid":21,"value":7}],"pk":[{"name":"id","type":"bigint","typeoid":20}]}"#;
+        let Row::Change(c) = decode(row).unwrap() else {
+            panic!("not a change")
+        };
+        let t = TableSchema::from_change(&c);
+        assert_eq!((t.schema(), t.table()), ("inventory", "readings"));
+        assert_eq!(t.columns()[0], ColumnSchema::new("id", "bigint", 20, true));
+        assert_eq!(
+            t.columns()[1],
+            ColumnSchema::new("s", "smallint", 21, false)
+        );
+        assert_eq!(t.key(), [0]);
+        assert_eq!(t.replica_identity(), ReplicaIdentity::Full);
+    }
+
+    #[test]
+    fn relreplident_letters_map_to_identities() {
+        assert_eq!(
+            ReplicaIdentity::from_relreplident('f'),
+            Some(ReplicaIdentity::Full)
+        );
+        assert_eq!(ReplicaIdentity::from_relreplident('x'), None);
+    }
+}

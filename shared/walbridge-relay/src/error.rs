@@ -1,0 +1,200 @@
+//! The relay's errors: one enum per side-effect seam, and [`RelayError`] over them with
+//! [`RelayError::kind`] for the function's error report. Messages never contain row values or secrets.
+
+use walbridge_event::Lsn;
+
+/// The PostgreSQL side: connecting, preconditions, peeking, advancing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SlotError {
+    #[error("cannot connect to PostgreSQL at {host}:{port} as {user}")]
+    Connect {
+        host: String,
+        port: u16,
+        user: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error(
+        "wal_level is {actual}, logical decoding needs logical: set wal_level = logical (on RDS/Aurora: \
+         rds.logical_replication = 1 in the parameter group) and restart the server"
+    )]
+    WalLevel { actual: String },
+    #[error(
+        "replication slot {slot} does not exist in database {database}: create it with \
+         SELECT pg_create_logical_replication_slot('{slot}', 'wal2json'); or set slot.create=true"
+    )]
+    SlotMissing { slot: String, database: String },
+    #[error(
+        "replication slot {slot} uses plugin {plugin}, walbridge reads wal2json slots: create a wal2json \
+         slot under another slot.name, or drop this one if nothing else reads it"
+    )]
+    WrongPlugin { slot: String, plugin: String },
+    #[error(
+        "replication slot {slot} belongs to database {actual}, not {expected}: set database.dbname={actual} \
+         or use a slot of {expected}"
+    )]
+    WrongDatabase {
+        slot: String,
+        actual: String,
+        expected: String,
+    },
+    #[error(
+        "replication slot {slot} is in use by process {pid}: another consumer reads it; stop it, or give \
+         walbridge its own slot"
+    )]
+    SlotInUse { slot: String, pid: i32 },
+    #[error(
+        "wal2json is not among this server's output_plugin_libraries ({libraries}): as a superuser run \
+         ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'; SELECT pg_reload_conf(); \
+         (managed services: add wal2json to the parameter in the parameter group)"
+    )]
+    PluginNotAllowed { libraries: String },
+    #[error("PostgreSQL failed to {action} (slot {slot})")]
+    Query {
+        action: &'static str,
+        slot: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error("slot {slot} returned something unexpected: {what}")]
+    Malformed { slot: String, what: String },
+    #[error("table {table} was not found in the catalog")]
+    UnknownTable { table: String },
+    #[error("the catalog describes table {table} inconsistently")]
+    Schema {
+        table: String,
+        #[source]
+        source: walbridge_event::Error,
+    },
+}
+
+/// The Kafka side.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishError {
+    #[error("cannot connect to Kafka at {servers}")]
+    Connect {
+        servers: String,
+        #[source]
+        source: rskafka::client::error::Error,
+    },
+    #[error("cannot create topic {topic}")]
+    CreateTopic {
+        topic: String,
+        #[source]
+        source: rskafka::client::error::Error,
+    },
+    #[error(
+        "Kafka refused records for topic {topic} partition {partition} (first key {key}, change at LSN {lsn})"
+    )]
+    Produce {
+        topic: String,
+        partition: i32,
+        key: String,
+        lsn: Lsn,
+        #[source]
+        source: rskafka::client::error::Error,
+    },
+    #[error(
+        "topic {topic} does not exist: create it, or let walbridge create it (topic.creation.enable=true)"
+    )]
+    MissingTopic { topic: String },
+    #[error("publishing to Kafka did not finish within {seconds} s")]
+    Timeout { seconds: u64 },
+}
+
+/// The checkpoint store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    #[error(
+        "checkpoint {location} was changed by another writer since this invocation read it: another \
+         walbridge runs on the same slot and checkpoint (check reserved concurrency and checkpoint.uri)"
+    )]
+    Conflict { location: String },
+    #[error("cannot {action} checkpoint {location}")]
+    Io {
+        action: &'static str,
+        location: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("checkpoint is not a walbridge checkpoint: {0}")]
+    Corrupt(String),
+}
+
+/// Why an invocation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayError {
+    #[error(transparent)]
+    Slot(#[from] SlotError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("cannot decode the wal2json row at LSN {lsn}")]
+    Decode {
+        lsn: Lsn,
+        #[source]
+        source: walbridge_event::Error,
+    },
+    #[error("cannot encode the change at LSN {lsn} of table {table}")]
+    Encode {
+        lsn: Lsn,
+        table: String,
+        #[source]
+        source: walbridge_event::Error,
+    },
+    #[error("cannot build the event encoder for table {table}")]
+    Schema {
+        table: String,
+        #[source]
+        source: walbridge_event::Error,
+    },
+}
+
+/// A coarse class of failure, reported as the Lambda error type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Fix the database, the slot or the configuration.
+    Precondition,
+    /// A service failed or was unreachable; the next invocation retries.
+    Unavailable,
+    /// A change could not be turned into an event.
+    Data,
+    /// Another writer: an invocation running concurrently or a stale checkpoint.
+    Conflict,
+}
+
+impl RelayError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Slot(SlotError::Connect { .. } | SlotError::Query { .. })
+            | Self::Publish(_)
+            | Self::Checkpoint(CheckpointError::Io { .. }) => ErrorKind::Unavailable,
+            Self::Slot(SlotError::SlotInUse { .. })
+            | Self::Checkpoint(CheckpointError::Conflict { .. }) => ErrorKind::Conflict,
+            Self::Decode { .. } | Self::Encode { .. } | Self::Schema { .. } => ErrorKind::Data,
+            Self::Slot(_) | Self::Checkpoint(_) => ErrorKind::Precondition,
+        }
+    }
+
+    /// Whether the next invocation can be expected to succeed without anyone changing anything.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind(), ErrorKind::Unavailable | ErrorKind::Conflict)
+    }
+}
+
+impl ErrorKind {
+    /// The Lambda `errorType`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Precondition => "walbridge.Precondition",
+            Self::Unavailable => "walbridge.Unavailable",
+            Self::Data => "walbridge.Data",
+            Self::Conflict => "walbridge.Conflict",
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! One walbridge invocation: read a bounded window of a wal2json logical replication slot, publish
+//! the Debezium events to Kafka, checkpoint, and advance the slot.
+//!
+//! [`pipeline`] holds the data path and its rules, generic over the three side-effect seams;
+//! [`slot`] (PostgreSQL), [`publish`] (Kafka) and [`checkpoint`] (S3, local file) implement them.
+
+pub mod checkpoint;
+pub mod error;
+pub mod invocation;
+pub mod pipeline;
+pub mod publish;
+pub mod slot;
+
+pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError};
+pub use invocation::{Deps, invoke};
+pub use pipeline::{
+    ChangeSource, Checkpoint, CheckpointStore, EventSink, InvocationReport, OutRecord, Relay,
+    RelaySettings, SlotPosition, SlotRow,
+};

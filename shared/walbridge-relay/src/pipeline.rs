@@ -1,0 +1,480 @@
+//! The data path of one invocation, top to bottom: peek a window → decode → envelope → publish →
+//! checkpoint → advance, repeated until the slot is caught up or the time budget runs out.
+//!
+//! The three side effects sit behind traits ([`ChangeSource`], [`EventSink`], [`CheckpointStore`]) so
+//! these rules are unit-tested with in-memory fakes and integration-tested with PostgreSQL, Kafka and S3.
+//!
+//! # Why no change can be lost
+//! The slot is the source of truth: PostgreSQL keeps every change after `confirmed_flush_lsn`, and
+//! peeking does not consume anything. Consider the process dying at each point:
+//! 1. while reading or publishing a window: nothing was advanced; the next invocation peeks the same
+//!    window again and re-publishes it (duplicates are possible, loss is not: at-least-once, as Debezium).
+//! 2. after every record of the window is acknowledged (`acks=all`), before the checkpoint is written:
+//!    as 1.
+//! 3. after the checkpoint, before `pg_replication_slot_advance`: the checkpoint is ahead of the slot;
+//!    the next invocation advances the slot to the checkpoint before reading, so the acknowledged window
+//!    is neither lost nor published twice.
+//! 4. after the advance: the window is done; the slot and the checkpoint agree.
+//!
+//! The slot only ever moves to the end LSN of a transaction whose every event was acknowledged, or to the
+//! window's upper bound when the window held every transaction committed before it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tracing::{Instrument, debug, info, info_span, warn};
+use walbridge_event::envelope::{EncoderConfig, SourceInfo, TableEncoder};
+use walbridge_event::wal2json::{self, Row};
+use walbridge_event::{Lsn, TableSchema};
+
+use crate::error::{CheckpointError, PublishError, RelayError, SlotError};
+
+/// One row of `pg_logical_slot_peek_changes`: the row's LSN and wal2json's `data`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotRow {
+    pub lsn: Lsn,
+    pub data: String,
+}
+
+/// Where the slot stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotPosition {
+    /// `confirmed_flush_lsn`: the next window starts after it.
+    pub confirmed: Lsn,
+    /// `pg_current_wal_lsn()`: how far the server has written.
+    pub current: Lsn,
+}
+
+/// The change source: a logical replication slot read in bounded windows.
+///
+/// Contract: a window holds whole transactions in commit order; rows are returned in the order
+/// PostgreSQL decoded them; nothing is consumed until [`ChangeSource::advance`].
+// Native async fn: the implementations are concrete types of this workspace, whose futures are
+// Send, and the function checks that where it runs the relay.
+#[allow(async_fn_in_trait)]
+pub trait ChangeSource {
+    /// The slot's position now.
+    async fn position(&mut self) -> Result<SlotPosition, SlotError>;
+
+    /// Starts a window of at most `max_changes` rows (PostgreSQL only stops at a transaction
+    /// boundary, so one large transaction can exceed it) up to the current WAL position, which it
+    /// returns: a window that yields fewer rows than `max_changes` is complete up to that LSN.
+    async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError>;
+
+    /// Appends the next rows of the open window to `rows` (a bounded number); returns `false`, having
+    /// closed the window, when it has no more rows.
+    async fn fetch(&mut self, rows: &mut Vec<SlotRow>) -> Result<bool, SlotError>;
+
+    /// The catalog's description of a table (columns, key order, replica identity).
+    async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError>;
+
+    /// Moves the slot's `confirmed_flush_lsn` to `to`, releasing the WAL before it.
+    async fn advance(&mut self, to: Lsn) -> Result<(), SlotError>;
+}
+
+/// One Kafka record to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutRecord {
+    pub topic: Arc<str>,
+    pub key: Option<Vec<u8>>,
+    /// `None` is a tombstone.
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// The change the record came from, for error messages.
+    pub lsn: Lsn,
+}
+
+/// The event sink: Kafka.
+///
+/// Contract: [`EventSink::publish`] returns `Ok` only when the broker acknowledged every record (with
+/// `acks=all`), each written after the records before it for the same partition. On error, any subset
+/// may have been written; the caller publishes the whole window again later.
+// Native async fn: the implementations are concrete types of this workspace, whose futures are
+// Send, and the function checks that where it runs the relay.
+#[allow(async_fn_in_trait)]
+pub trait EventSink {
+    /// Publishes and drains `records`.
+    async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError>;
+}
+
+/// A sink kept between invocations is lent to each one.
+impl<T: EventSink> EventSink for &mut T {
+    async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError> {
+        (**self).publish(records).await
+    }
+}
+
+/// What the checkpoint object records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Format version of this object.
+    pub version: u32,
+    pub slot: String,
+    pub database: String,
+    /// Every change before this LSN is in Kafka (acknowledged): the slot may be advanced to it.
+    pub lsn: String,
+    /// End LSN of the last transaction published (`source.sequence`'s first half), if any.
+    pub last_commit_lsn: Option<String>,
+    /// When it was written, ms since the epoch.
+    pub written_at_ms: i64,
+}
+
+impl Checkpoint {
+    fn lsn(&self) -> Result<Lsn, CheckpointError> {
+        self.lsn
+            .parse()
+            .map_err(|_| CheckpointError::Corrupt(format!("lsn {:?} is not an LSN", self.lsn)))
+    }
+
+    fn last_commit_lsn(&self) -> Option<Lsn> {
+        self.last_commit_lsn.as_deref().and_then(|l| l.parse().ok())
+    }
+}
+
+/// The checkpoint store.
+///
+/// Contract: [`CheckpointStore::save`] is conditional on the version [`CheckpointStore::load`] (or
+/// the previous save) saw, so a stale or concurrent writer fails instead of overwriting.
+// Native async fn: the implementations are concrete types of this workspace, whose futures are
+// Send, and the function checks that where it runs the relay.
+#[allow(async_fn_in_trait)]
+pub trait CheckpointStore {
+    /// Reads the checkpoint, remembering its version; `None` when there is none yet.
+    async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError>;
+    /// Writes the checkpoint if nobody wrote it since this store last read or wrote it.
+    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), CheckpointError>;
+}
+
+/// Settings of the data path.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    pub slot: String,
+    pub database: String,
+    pub encoder: EncoderConfig,
+    /// `upto_nchanges` of one peek.
+    pub window_max_changes: u32,
+    /// No new window starts when less than this remains before the deadline.
+    pub time_margin: Duration,
+}
+
+/// What one invocation did; the function returns it as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvocationReport {
+    /// Row changes (insert, update, delete) read.
+    pub changes: u64,
+    /// Kafka records published (events and tombstones).
+    pub events: u64,
+    /// Windows read.
+    pub windows: u64,
+    /// Transactions read.
+    pub transactions: u64,
+    /// Slot position before the invocation.
+    pub start_lsn: String,
+    /// Slot position after it.
+    pub end_lsn: String,
+    /// Whether the last window reached the WAL position current when it opened.
+    pub caught_up: bool,
+    /// Bytes of WAL written but not yet confirmed by the slot, after the invocation.
+    pub lag_bytes: u64,
+    pub duration_ms: u64,
+    /// Why the invocation did nothing, when it did nothing on purpose (another one holds the slot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+impl InvocationReport {
+    /// The report of an invocation that did nothing because of `reason`.
+    pub fn skipped(reason: String) -> Self {
+        Self {
+            changes: 0,
+            events: 0,
+            windows: 0,
+            transactions: 0,
+            start_lsn: String::new(),
+            end_lsn: String::new(),
+            caught_up: false,
+            lag_bytes: 0,
+            duration_ms: 0,
+            skipped: Some(reason),
+        }
+    }
+}
+
+/// One invocation's data path over a source, a sink and a checkpoint store.
+#[derive(Debug)]
+pub struct Relay<S, K, C> {
+    source: S,
+    sink: K,
+    store: C,
+    settings: RelaySettings,
+    encoders: HashMap<(String, String), Arc<Encoder>>,
+}
+
+#[derive(Debug)]
+struct Encoder {
+    table: TableEncoder,
+    topic: Arc<str>,
+}
+
+/// Transaction context the envelope's `source` block needs.
+#[derive(Debug, Default, Clone, Copy)]
+struct TxnContext {
+    xid: Option<u32>,
+    commit_time_us: Option<i64>,
+}
+
+/// Flush published records when this many are pending, so memory stays bounded within a window.
+const PUBLISH_BATCH_RECORDS: usize = 4_096;
+
+impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
+    pub fn new(source: S, sink: K, store: C, settings: RelaySettings) -> Self {
+        Self {
+            source,
+            sink,
+            store,
+            settings,
+            encoders: HashMap::new(),
+        }
+    }
+
+    /// The parts back, for reuse by the next invocation and for tests.
+    pub fn into_parts(self) -> (S, K, C) {
+        (self.source, self.sink, self.store)
+    }
+
+    /// Runs windows until the slot is caught up or `deadline` is near.
+    ///
+    /// # Errors
+    /// The first failure of the slot, the sink or the checkpoint store, or a change that cannot be
+    /// decoded or encoded. Whatever was acknowledged and checkpointed before stays done; the rest is
+    /// read again by the next invocation.
+    pub async fn run(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
+        let span = info_span!("invocation", slot = %self.settings.slot);
+        self.run_windows(deadline).instrument(span).await
+    }
+
+    async fn run_windows(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
+        let started = Instant::now();
+        let start = self.source.position().await?;
+        let checkpoint = self.store.load().await?;
+        let mut confirmed = start.confirmed;
+        let mut last_commit = checkpoint.as_ref().and_then(Checkpoint::last_commit_lsn);
+        if let Some(checkpoint) = &checkpoint {
+            let checkpointed = checkpoint.lsn()?;
+            if checkpointed > confirmed {
+                // Died between checkpoint and advance (point 3 above): those events are in Kafka.
+                info!(%checkpointed, slot_lsn = %confirmed, "slot behind checkpoint; advancing it");
+                self.source.advance(checkpointed).await?;
+                confirmed = checkpointed;
+            } else if checkpointed < confirmed {
+                warn!(%checkpointed, slot_lsn = %confirmed, "slot ahead of checkpoint; the slot wins");
+            }
+        }
+
+        let mut report = InvocationReport {
+            changes: 0,
+            events: 0,
+            windows: 0,
+            transactions: 0,
+            start_lsn: confirmed.to_string(),
+            end_lsn: confirmed.to_string(),
+            caught_up: false,
+            lag_bytes: 0,
+            duration_ms: 0,
+            skipped: None,
+        };
+        let mut rows = Vec::new();
+        let mut pending = Vec::new();
+        let mut buf = Vec::new();
+
+        while Instant::now() + self.settings.time_margin < deadline {
+            let upto = self
+                .source
+                .open_window(self.settings.window_max_changes)
+                .await?;
+            report.windows += 1;
+            let mut row_count: u64 = 0;
+            let mut last_end: Option<Lsn> = None;
+            let mut txn = TxnContext::default();
+
+            while self.source.fetch(&mut rows).await? {
+                row_count += rows.len() as u64;
+                for row in rows.drain(..) {
+                    match self
+                        .process_row(&row, &mut txn, &mut last_commit, &mut buf, &mut pending)
+                        .await?
+                    {
+                        RowOutcome::Change => report.changes += 1,
+                        RowOutcome::Commit(end) => {
+                            report.transactions += 1;
+                            last_end = Some(end);
+                        }
+                        RowOutcome::Other => {}
+                    }
+                }
+                if pending.len() >= PUBLISH_BATCH_RECORDS {
+                    report.events += pending.len() as u64;
+                    self.sink.publish(&mut pending).await?;
+                }
+            }
+            report.events += pending.len() as u64;
+            self.sink.publish(&mut pending).await?;
+
+            // Everything read is acknowledged. A window with fewer rows than the limit holds every
+            // transaction that committed before `upto`, so the slot may move there even if the captured
+            // tables were idle (that releases WAL other tables and databases wrote).
+            let complete = row_count < u64::from(self.settings.window_max_changes);
+            let target = match (complete, last_end) {
+                (true, Some(end)) => Some(end.max(upto)),
+                (true, None) => Some(upto),
+                (false, end) => end,
+            };
+            if let Some(target) = target.filter(|t| *t > confirmed) {
+                let checkpoint = Checkpoint {
+                    version: 1,
+                    slot: self.settings.slot.clone(),
+                    database: self.settings.database.clone(),
+                    lsn: target.to_string(),
+                    last_commit_lsn: last_commit.map(|l| l.to_string()),
+                    written_at_ms: now_us() / 1000,
+                };
+                self.store.save(&checkpoint).await?;
+                self.source.advance(target).await?;
+                confirmed = target;
+            }
+            debug!(%upto, rows = row_count, complete, "window done");
+            if complete {
+                report.caught_up = true;
+                break;
+            }
+        }
+
+        let end = self.source.position().await?;
+        report.end_lsn = end.confirmed.to_string();
+        report.lag_bytes = end.current.0.saturating_sub(end.confirmed.0);
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        info!(
+            changes = report.changes,
+            events = report.events,
+            windows = report.windows,
+            start_lsn = %report.start_lsn,
+            end_lsn = %report.end_lsn,
+            caught_up = report.caught_up,
+            lag_bytes = report.lag_bytes,
+            "invocation done"
+        );
+        Ok(report)
+    }
+
+    async fn process_row(
+        &mut self,
+        row: &SlotRow,
+        txn: &mut TxnContext,
+        last_commit: &mut Option<Lsn>,
+        buf: &mut Vec<u8>,
+        pending: &mut Vec<OutRecord>,
+    ) -> Result<RowOutcome, RelayError> {
+        let decoded = wal2json::decode(&row.data).map_err(|source| RelayError::Decode {
+            lsn: row.lsn,
+            source,
+        })?;
+        match decoded {
+            Row::Begin(begin) => {
+                *txn = TxnContext {
+                    xid: begin.xid,
+                    commit_time_us: begin.commit_time_us,
+                };
+                Ok(RowOutcome::Other)
+            }
+            Row::Commit(commit) => {
+                let end = commit.next_lsn.unwrap_or(row.lsn);
+                *last_commit = Some(end);
+                Ok(RowOutcome::Commit(end))
+            }
+            Row::Change(change) => {
+                let mut encoder = self.encoder(&change.schema, &change.table, false).await?;
+                let source = SourceInfo {
+                    commit_time_us: change
+                        .commit_time_us
+                        .or(txn.commit_time_us)
+                        .unwrap_or_else(now_us),
+                    tx_id: change.xid.or(txn.xid),
+                    lsn: change.lsn.unwrap_or(row.lsn),
+                    last_commit_lsn: *last_commit,
+                };
+                buf.clear();
+                let mut encoded = encoder.table.encode(&change, &source, now_us(), buf);
+                if let Err(walbridge_event::Error::SchemaMismatch { .. }) = encoded {
+                    // The table changed since its schema was read: read it again, once.
+                    encoder = self.encoder(&change.schema, &change.table, true).await?;
+                    buf.clear();
+                    encoded = encoder.table.encode(&change, &source, now_us(), buf);
+                }
+                let encoded = encoded.map_err(|err| RelayError::Encode {
+                    lsn: source.lsn,
+                    table: format!("{}.{}", change.schema, change.table),
+                    source: err,
+                })?;
+                for record in encoded.records(buf) {
+                    pending.push(OutRecord {
+                        topic: Arc::clone(&encoder.topic),
+                        key: record.key.map(<[u8]>::to_vec),
+                        value: record.value.map(<[u8]>::to_vec),
+                        headers: record
+                            .header
+                            .map(|(name, bytes)| vec![(name, bytes.to_vec())])
+                            .unwrap_or_default(),
+                        lsn: source.lsn,
+                    });
+                }
+                Ok(RowOutcome::Change)
+            }
+            // Debezium's wal2json decoders never emitted truncates; logical messages arrive with their
+            // own issue. Both are read past, and the slot moves over them with their transaction.
+            Row::Message(_) | Row::Truncate(_) => Ok(RowOutcome::Other),
+        }
+    }
+
+    async fn encoder(
+        &mut self,
+        schema: &str,
+        table: &str,
+        refresh: bool,
+    ) -> Result<Arc<Encoder>, RelayError> {
+        let key = (schema.to_owned(), table.to_owned());
+        if !refresh && let Some(encoder) = self.encoders.get(&key) {
+            return Ok(Arc::clone(encoder));
+        }
+        let table_schema = self.source.table_schema(schema, table).await?;
+        let table = TableEncoder::new(&table_schema, &self.settings.encoder).map_err(|source| {
+            RelayError::Schema {
+                table: format!("{schema}.{table}"),
+                source,
+            }
+        })?;
+        let encoder = Arc::new(Encoder {
+            topic: Arc::from(table.topic()),
+            table,
+        });
+        self.encoders.insert(key, Arc::clone(&encoder));
+        Ok(encoder)
+    }
+}
+
+enum RowOutcome {
+    Change,
+    Commit(Lsn),
+    Other,
+}
+
+fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

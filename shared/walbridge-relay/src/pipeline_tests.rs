@@ -1,0 +1,347 @@
+//! The pipeline's rules with in-memory fakes of the slot, the sink and the checkpoint store.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use walbridge_event::envelope::EncoderConfig;
+use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
+
+use super::*;
+use crate::error::{CheckpointError, PublishError, SlotError};
+
+/// A transaction of `n` inserts into `inventory.items`, committed with end LSN `end`.
+fn txn(xid: u32, end: u64, ids: std::ops::Range<u32>) -> Vec<SlotRow> {
+    let commit = end - 8;
+    let mut rows = vec![SlotRow {
+        lsn: Lsn(commit),
+        data: format!(
+            r#"{{"action":"B","xid":{xid},"timestamp":"2024-01-15 10:30:00.123456+00","lsn":"{}","nextlsn":"{}"}}"#,
+            Lsn(commit),
+            Lsn(end)
+        ),
+    }];
+    for (i, id) in ids.enumerate() {
+        let lsn = Lsn(commit - 100 + i as u64);
+        rows.push(SlotRow {
+            lsn,
+            data: format!(
+                r#"{{"action":"I","xid":{xid},"timestamp":"2024-01-15 10:30:00.123456+00","lsn":"{lsn}","schema":"inventory","table":"items","columns":[{{"name":"id","type":"integer","typeoid":23,"value":{id}}}],"pk":[{{"name":"id","type":"integer","typeoid":23}}]}}"#
+            ),
+        });
+    }
+    rows.push(SlotRow {
+        lsn: Lsn(end),
+        data: format!(
+            r#"{{"action":"C","xid":{xid},"timestamp":"2024-01-15 10:30:00.123456+00","lsn":"{}","nextlsn":"{}"}}"#,
+            Lsn(commit),
+            Lsn(end)
+        ),
+    });
+    rows
+}
+
+/// A slot over a fixed list of transactions (each ends at its last row's LSN).
+#[derive(Debug, Default)]
+struct FakeSlot {
+    transactions: Vec<Vec<SlotRow>>,
+    confirmed: Lsn,
+    current: Lsn,
+    fetch_rows: usize,
+    window: VecDeque<SlotRow>,
+    advances: Vec<Lsn>,
+    windows: Vec<Lsn>,
+}
+
+impl FakeSlot {
+    fn new(transactions: Vec<Vec<SlotRow>>, current: u64) -> Self {
+        Self {
+            transactions,
+            current: Lsn(current),
+            fetch_rows: 3,
+            ..Self::default()
+        }
+    }
+}
+
+impl ChangeSource for FakeSlot {
+    async fn position(&mut self) -> Result<SlotPosition, SlotError> {
+        Ok(SlotPosition {
+            confirmed: self.confirmed,
+            current: self.current,
+        })
+    }
+
+    async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
+        // As PostgreSQL: whole transactions committed after the slot, until the row limit is reached.
+        self.window.clear();
+        for txn in &self.transactions {
+            let end = txn.last().expect("a transaction has rows").lsn;
+            if end <= self.confirmed || end > self.current {
+                continue;
+            }
+            if self.window.len() >= max_changes as usize {
+                break;
+            }
+            self.window.extend(txn.iter().cloned());
+        }
+        self.windows.push(self.current);
+        Ok(self.current)
+    }
+
+    async fn fetch(&mut self, rows: &mut Vec<SlotRow>) -> Result<bool, SlotError> {
+        let n = self.fetch_rows.min(self.window.len());
+        rows.extend(self.window.drain(..n));
+        Ok(n > 0)
+    }
+
+    async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError> {
+        Ok(TableSchema::new(
+            schema,
+            table,
+            vec![ColumnSchema::new("id", "integer", 23, true)],
+            &["id"],
+            ReplicaIdentity::Default,
+        )
+        .expect("valid schema"))
+    }
+
+    async fn advance(&mut self, to: Lsn) -> Result<(), SlotError> {
+        assert!(to >= self.confirmed, "the slot never moves back");
+        self.confirmed = to;
+        self.advances.push(to);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+struct FakeSink {
+    published: Vec<OutRecord>,
+    /// Fail the publish call with this index (0-based).
+    fail_on_call: Option<usize>,
+    calls: usize,
+}
+
+impl EventSink for FakeSink {
+    async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError> {
+        let call = self.calls;
+        self.calls += 1;
+        if self.fail_on_call == Some(call) {
+            return Err(PublishError::Timeout { seconds: 1 });
+        }
+        self.published.append(records);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+struct FakeStore {
+    checkpoint: Option<Checkpoint>,
+    saves: usize,
+    fail: bool,
+}
+
+impl CheckpointStore for FakeStore {
+    async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError> {
+        Ok(self.checkpoint.clone())
+    }
+
+    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
+        if self.fail {
+            return Err(CheckpointError::Conflict {
+                location: "fake".into(),
+            });
+        }
+        self.saves += 1;
+        self.checkpoint = Some(checkpoint.clone());
+        Ok(())
+    }
+}
+
+fn settings(window: u32) -> RelaySettings {
+    RelaySettings {
+        slot: "s".into(),
+        database: "db".into(),
+        encoder: EncoderConfig::new("p", "db").with_schemas(false, false),
+        window_max_changes: window,
+        time_margin: Duration::from_millis(10),
+    }
+}
+
+fn far() -> Instant {
+    Instant::now() + Duration::from_secs(60)
+}
+
+fn ids(records: &[OutRecord]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| String::from_utf8(r.key.clone().unwrap()).unwrap())
+        .collect()
+}
+
+fn checkpoint_lsn(store: &FakeStore) -> Lsn {
+    store.checkpoint.as_ref().unwrap().lsn.parse().unwrap()
+}
+
+#[tokio::test]
+async fn every_change_is_published_once_in_order_across_small_windows() {
+    let slot = FakeSlot::new(
+        vec![txn(1, 1000, 0..2), txn(2, 2000, 2..5), txn(3, 3000, 5..6)],
+        5000,
+    );
+    let mut relay = Relay::new(slot, FakeSink::default(), FakeStore::default(), settings(4));
+    let report = relay.run(far()).await.unwrap();
+    let (slot, sink, store) = relay.into_parts();
+
+    assert_eq!(
+        ids(&sink.published),
+        (0..6)
+            .map(|i| format!(r#"{{"id":{i}}}"#))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(report.changes, 6);
+    assert_eq!(report.events, 6);
+    assert_eq!(report.transactions, 3);
+    assert!(report.caught_up);
+    // window 1: txn 1 (4 rows = the limit, so incomplete) → end of txn 1; window 2: txns 2
+    // (5 rows, incomplete) → its end; window 3: txn 3 (3 rows < 4: complete) → the upper bound.
+    assert_eq!(slot.advances, vec![Lsn(1000), Lsn(2000), Lsn(5000)]);
+    assert_eq!(checkpoint_lsn(&store), Lsn(5000));
+    assert_eq!(report.windows, 3);
+    assert_eq!(report.end_lsn, Lsn(5000).to_string());
+    assert_eq!(report.lag_bytes, 0);
+}
+
+#[tokio::test]
+async fn an_idle_slot_still_moves_to_the_window_bound() {
+    let slot = FakeSlot::new(vec![], 7777);
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        settings(100),
+    );
+    let report = relay.run(far()).await.unwrap();
+    let (slot, sink, store) = relay.into_parts();
+    assert!(sink.published.is_empty());
+    assert_eq!(slot.advances, vec![Lsn(7777)]);
+    assert_eq!(checkpoint_lsn(&store), Lsn(7777));
+    assert!(report.caught_up);
+}
+
+#[tokio::test]
+async fn slot_is_not_advanced_when_publish_fails() {
+    let slot = FakeSlot::new(vec![txn(1, 1000, 0..2)], 5000);
+    let sink = FakeSink {
+        fail_on_call: Some(0),
+        ..FakeSink::default()
+    };
+    let mut relay = Relay::new(slot, sink, FakeStore::default(), settings(100));
+    let err = relay.run(far()).await.unwrap_err();
+    assert!(matches!(err, RelayError::Publish(_)), "{err}");
+    let (slot, _, store) = relay.into_parts();
+    assert!(slot.advances.is_empty());
+    assert_eq!(slot.confirmed, Lsn(0));
+    assert!(store.checkpoint.is_none());
+}
+
+#[tokio::test]
+async fn slot_is_not_advanced_when_the_checkpoint_cannot_be_written() {
+    let slot = FakeSlot::new(vec![txn(1, 1000, 0..2)], 5000);
+    let store = FakeStore {
+        fail: true,
+        ..FakeStore::default()
+    };
+    let mut relay = Relay::new(slot, FakeSink::default(), store, settings(100));
+    let err = relay.run(far()).await.unwrap_err();
+    assert!(matches!(err, RelayError::Checkpoint(_)), "{err}");
+    let (slot, _, _) = relay.into_parts();
+    assert!(slot.advances.is_empty());
+}
+
+#[tokio::test]
+async fn a_checkpoint_ahead_of_the_slot_moves_the_slot_without_republishing() {
+    // Died after writing the checkpoint at 1000, before advancing the slot.
+    let slot = FakeSlot::new(vec![txn(1, 1000, 0..2), txn(2, 2000, 2..3)], 2000);
+    let store = FakeStore {
+        checkpoint: Some(Checkpoint {
+            version: 1,
+            slot: "s".into(),
+            database: "db".into(),
+            lsn: Lsn(1000).to_string(),
+            last_commit_lsn: Some(Lsn(1000).to_string()),
+            written_at_ms: 0,
+        }),
+        ..FakeStore::default()
+    };
+    let mut relay = Relay::new(slot, FakeSink::default(), store, settings(100));
+    let report = relay.run(far()).await.unwrap();
+    let (slot, sink, _) = relay.into_parts();
+    assert_eq!(ids(&sink.published), vec![r#"{"id":2}"#]);
+    assert_eq!(slot.advances, vec![Lsn(1000), Lsn(2000)]);
+    assert_eq!(report.start_lsn, Lsn(1000).to_string());
+}
+
+#[tokio::test]
+async fn no_window_starts_when_the_deadline_is_within_the_margin() {
+    let slot = FakeSlot::new(vec![txn(1, 1000, 0..2)], 5000);
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        settings(100),
+    );
+    let report = relay.run(Instant::now()).await.unwrap();
+    assert_eq!(report.windows, 0);
+    assert!(!report.caught_up);
+    let (slot, sink, _) = relay.into_parts();
+    assert!(sink.published.is_empty());
+    assert!(slot.advances.is_empty());
+}
+
+#[tokio::test]
+async fn events_carry_the_transaction_context_and_the_topic() {
+    let slot = FakeSlot::new(vec![txn(41, 1000, 7..8), txn(42, 2000, 8..9)], 2000);
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        settings(100),
+    );
+    relay.run(far()).await.unwrap();
+    let (_, sink, store) = relay.into_parts();
+    let second: serde_json::Value =
+        serde_json::from_slice(sink.published[1].value.as_ref().unwrap()).unwrap();
+    assert_eq!(&*sink.published[1].topic, "p.inventory.items");
+    assert_eq!(second["source"]["txId"], 42);
+    assert_eq!(second["source"]["ts_us"], 1_705_314_600_123_456_i64);
+    // the previous transaction's end LSN
+    assert_eq!(
+        second["source"]["sequence"],
+        format!(r#"["{}","{}"]"#, 1000, sink.published[1].lsn.0)
+    );
+    assert_eq!(
+        store.checkpoint.unwrap().last_commit_lsn,
+        Some(Lsn(2000).to_string())
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_row_stops_the_invocation_and_names_its_lsn() {
+    let mut rows = txn(1, 1000, 0..1);
+    rows[1].data = "{not json".into();
+    let slot = FakeSlot::new(vec![rows], 5000);
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        settings(100),
+    );
+    let err = relay.run(far()).await.unwrap_err();
+    assert!(
+        err.to_string().contains(&Lsn(1000 - 8 - 100).to_string()),
+        "{err}"
+    );
+    let (slot, sink, _) = relay.into_parts();
+    assert!(sink.published.is_empty());
+    assert!(slot.advances.is_empty());
+}

@@ -1,0 +1,259 @@
+//! The Kafka side, with rskafka: records go to the partition Kafka's Java producer would choose
+//! (`murmur2(key) % partitions`, so consumers see what Debezium's producer wrote), in order within a
+//! partition, in batches, with `acks=all`; partitions are written concurrently.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::try_join_all;
+use rskafka::BackoffConfig;
+use rskafka::client::partition::{Compression, PartitionClient, UnknownTopicHandling};
+use rskafka::client::{Client, ClientBuilder};
+use rskafka::record::Record;
+use tracing::info;
+use walbridge_event::partition::partition_for_key;
+
+use crate::error::PublishError;
+use crate::pipeline::{EventSink, OutRecord};
+
+/// How records are written.
+#[derive(Debug, Clone)]
+pub struct SinkSettings {
+    /// Create a missing topic with this many partitions and this replication factor (`-1`: the
+    /// broker's default); `None` refuses to publish to a missing topic.
+    pub create_topics: Option<(i32, i16)>,
+    pub compression: Compression,
+    /// Uncompressed bytes per produce request to one partition; below the broker's default
+    /// `message.max.bytes` (1 MiB) so a batch is never refused for its size.
+    pub max_batch_bytes: usize,
+    /// How long one publish may take, retries of transient errors included.
+    pub timeout: Duration,
+}
+
+impl Default for SinkSettings {
+    fn default() -> Self {
+        Self {
+            create_topics: Some((1, -1)),
+            compression: Compression::NoCompression,
+            max_batch_bytes: 900 * 1024,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Publishes to Kafka; clients for topics and partitions are kept between invocations.
+#[derive(Debug)]
+pub struct KafkaSink {
+    client: Client,
+    settings: SinkSettings,
+    topics: HashMap<Arc<str>, Vec<Arc<PartitionClient>>>,
+    /// Round-robin position for records without a key.
+    next_keyless: u32,
+}
+
+impl KafkaSink {
+    /// Connects to the bootstrap servers.
+    ///
+    /// # Errors
+    /// [`PublishError::Connect`] when no bootstrap server answers.
+    pub async fn connect(
+        bootstrap_servers: &[String],
+        settings: SinkSettings,
+    ) -> Result<Self, PublishError> {
+        let client = ClientBuilder::new(bootstrap_servers.to_vec())
+            .client_id("walbridge")
+            .backoff_config(BackoffConfig {
+                deadline: Some(settings.timeout),
+                max_backoff: Duration::from_secs(5),
+                ..BackoffConfig::default()
+            })
+            .build()
+            .await
+            .map_err(|source| PublishError::Connect {
+                servers: bootstrap_servers.join(","),
+                source,
+            })?;
+        Ok(Self {
+            client,
+            settings,
+            topics: HashMap::new(),
+            next_keyless: 0,
+        })
+    }
+
+    /// The partition clients of `topic`, discovering (or creating) it the first time.
+    async fn partitions(
+        &mut self,
+        topic: &Arc<str>,
+    ) -> Result<&[Arc<PartitionClient>], PublishError> {
+        if !self.topics.contains_key(topic) {
+            let clients = self.discover(topic).await?;
+            self.topics.insert(Arc::clone(topic), clients);
+        }
+        Ok(&self.topics[topic])
+    }
+
+    async fn discover(&self, topic: &str) -> Result<Vec<Arc<PartitionClient>>, PublishError> {
+        let create_error = |source| PublishError::CreateTopic {
+            topic: topic.to_owned(),
+            source,
+        };
+        let mut count = self.partition_count(topic).await?;
+        if count == 0 {
+            let Some((partitions, replication)) = self.settings.create_topics else {
+                return Err(PublishError::MissingTopic {
+                    topic: topic.to_owned(),
+                });
+            };
+            let created = self
+                .client
+                .controller_client()
+                .map_err(create_error)?
+                .create_topic(topic, partitions, replication, 10_000)
+                .await;
+            match created {
+                Ok(()) => info!(topic, partitions, "created topic"),
+                // Another writer created it first.
+                Err(rskafka::client::error::Error::ServerError {
+                    protocol_error: rskafka::client::error::ProtocolError::TopicAlreadyExists,
+                    ..
+                }) => {}
+                Err(source) => return Err(create_error(source)),
+            }
+            count = partitions;
+        }
+        let mut clients = Vec::with_capacity(count as usize);
+        for partition in 0..count {
+            let client = self
+                .client
+                .partition_client(topic, partition, UnknownTopicHandling::Retry)
+                .await
+                .map_err(|source| PublishError::Produce {
+                    topic: topic.to_owned(),
+                    partition,
+                    key: "-".to_owned(),
+                    lsn: walbridge_event::Lsn::default(),
+                    source,
+                })?;
+            clients.push(Arc::new(client));
+        }
+        Ok(clients)
+    }
+
+    async fn partition_count(&self, topic: &str) -> Result<i32, PublishError> {
+        let topics = self
+            .client
+            .list_topics()
+            .await
+            .map_err(|source| PublishError::Connect {
+                servers: "the cluster".to_owned(),
+                source,
+            })?;
+        Ok(topics
+            .iter()
+            .find(|t| t.name == topic)
+            .map_or(0, |t| t.partitions.len() as i32))
+    }
+}
+
+/// The records of one partition, in publish order.
+struct PartitionBatch {
+    client: Arc<PartitionClient>,
+    records: Vec<(Record, walbridge_event::Lsn)>,
+}
+
+impl EventSink for KafkaSink {
+    async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut batches: BTreeMap<(Arc<str>, i32), PartitionBatch> = BTreeMap::new();
+        let now = chrono::Utc::now();
+        for out in records.drain(..) {
+            let partitions = self.partitions(&out.topic).await?;
+            let count = partitions.len() as u32;
+            let partition = match &out.key {
+                Some(key) => partition_for_key(key, count),
+                None => {
+                    self.next_keyless = self.next_keyless.wrapping_add(1);
+                    self.next_keyless % count
+                }
+            };
+            let client = Arc::clone(&self.topics[&out.topic][partition as usize]);
+            let record = Record {
+                key: out.key,
+                value: out.value,
+                headers: out
+                    .headers
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value))
+                    .collect(),
+                timestamp: now,
+            };
+            batches
+                .entry((out.topic, partition as i32))
+                .or_insert_with(|| PartitionBatch {
+                    client,
+                    records: Vec::new(),
+                })
+                .records
+                .push((record, out.lsn));
+        }
+
+        let compression = self.settings.compression;
+        let max_bytes = self.settings.max_batch_bytes;
+        let sends = batches
+            .into_values()
+            .map(|batch| produce_in_order(batch, compression, max_bytes));
+        tokio::time::timeout(self.settings.timeout, try_join_all(sends))
+            .await
+            .map_err(|_| PublishError::Timeout {
+                seconds: self.settings.timeout.as_secs(),
+            })??;
+        Ok(())
+    }
+}
+
+/// Writes one partition's records in order, in requests of at most `max_bytes`, each acknowledged
+/// before the next is sent (the order Kafka Connect gets with `max.in.flight.requests=1`).
+async fn produce_in_order(
+    batch: PartitionBatch,
+    compression: Compression,
+    max_bytes: usize,
+) -> Result<(), PublishError> {
+    let mut records = batch.records.into_iter().peekable();
+    while records.peek().is_some() {
+        let mut chunk = Vec::new();
+        let mut bytes = 0;
+        let mut first: Option<(Option<Vec<u8>>, walbridge_event::Lsn)> = None;
+        while let Some((record, lsn)) = records.peek() {
+            let size = record.approximate_size();
+            if !chunk.is_empty() && bytes + size > max_bytes {
+                break;
+            }
+            if first.is_none() {
+                first = Some((record.key.clone(), *lsn));
+            }
+            bytes += size;
+            let (record, _) = records.next().expect("peeked");
+            chunk.push(record);
+        }
+        let (key, lsn) = first.expect("a chunk holds at least one record");
+        batch
+            .client
+            .produce(chunk, compression)
+            .await
+            .map_err(|source| PublishError::Produce {
+                topic: batch.client.topic().to_owned(),
+                partition: batch.client.partition(),
+                key: key.map_or_else(
+                    || "null".to_owned(),
+                    |k| String::from_utf8_lossy(&k).into_owned(),
+                ),
+                lsn,
+                source,
+            })?;
+    }
+    Ok(())
+}

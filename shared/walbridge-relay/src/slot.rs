@@ -1,0 +1,416 @@
+//! The PostgreSQL side: one connection per invocation, the preconditions checked with errors that name
+//! the fix, an advisory lock that fences concurrent invocations, and the slot read in windows through a
+//! server-side cursor over `pg_logical_slot_peek_changes`, so memory stays bounded however large a
+//! transaction is.
+//!
+//! Every user-supplied value (slot name, table list, schema and table names) is passed as a query
+//! parameter, never spliced into SQL.
+
+use secrecy::ExposeSecret;
+use tokio::task::JoinHandle;
+use tokio_postgres::types::PgLsn;
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tracing::{info, warn};
+use walbridge_config::{DatabaseConfig, SlotConfig, TablePattern};
+use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
+
+use crate::error::SlotError;
+use crate::pipeline::{ChangeSource, SlotPosition, SlotRow};
+
+/// The wal2json options of every peek (format-version 2, one JSON object per row).
+const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'include-timestamp', '1', \
+     'include-lsn', '1', 'include-pk', '1', 'include-transaction', '1', 'include-type-oids', '1', \
+     'include-not-null', '1'";
+
+/// Session settings that make value texts deterministic (the same as pgjdbc's, hence Debezium's).
+const SESSION_OPTIONS: &str =
+    "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3";
+
+/// First half of the advisory lock key: "WALB". The second half is `hashtext(slot name)`.
+const ADVISORY_LOCK_CLASS: i32 = 0x5741_4C42;
+
+const CURSOR: &str = "walbridge_window";
+
+/// A wal2json logical replication slot, read over one PostgreSQL connection.
+#[derive(Debug)]
+pub struct PgSlot {
+    client: Client,
+    connection: JoinHandle<()>,
+    slot: String,
+    database: String,
+    /// wal2json `add-tables`, from `table.include.list`.
+    add_tables: Option<String>,
+    fetch_sql: String,
+    fetch_rows: usize,
+    window: WindowState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WindowState {
+    Closed,
+    Open,
+    /// The last fetch returned every remaining row; the cursor is closed.
+    Drained,
+}
+
+impl PgSlot {
+    /// Connects with the session settings walbridge decodes under.
+    ///
+    /// # Errors
+    /// [`SlotError::Connect`] when PostgreSQL cannot be reached or refuses the credentials.
+    pub async fn connect(
+        database: &DatabaseConfig,
+        slot: &SlotConfig,
+        tables: &[TablePattern],
+        fetch_rows: u32,
+    ) -> Result<Self, SlotError> {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host(&database.hostname)
+            .port(database.port)
+            .user(&database.user)
+            .password(database.password.expose_secret())
+            .dbname(&database.dbname)
+            .application_name("walbridge")
+            .options(SESSION_OPTIONS)
+            .connect_timeout(std::time::Duration::from_secs(10));
+        let (client, connection) =
+            config
+                .connect(NoTls)
+                .await
+                .map_err(|source| SlotError::Connect {
+                    host: database.hostname.clone(),
+                    port: database.port,
+                    user: database.user.clone(),
+                    source,
+                })?;
+        let connection = tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                warn!(error = %err, "postgresql connection ended");
+            }
+        });
+        let add_tables = (!tables.is_empty()).then(|| {
+            tables
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        Ok(Self {
+            client,
+            connection,
+            slot: slot.name.clone(),
+            database: database.dbname.clone(),
+            add_tables,
+            fetch_sql: format!("FETCH FORWARD {fetch_rows} FROM {CURSOR}"),
+            fetch_rows: fetch_rows as usize,
+            window: WindowState::Closed,
+        })
+    }
+
+    fn query_error(&self, action: &'static str) -> impl FnOnce(tokio_postgres::Error) -> SlotError {
+        let slot = self.slot.clone();
+        move |source| SlotError::Query {
+            action,
+            slot,
+            source,
+        }
+    }
+
+    /// Checks that logical decoding with wal2json can work on this slot, creating the slot when
+    /// `create` is set and it is missing.
+    ///
+    /// # Errors
+    /// A [`SlotError`] that names the fix: wal_level, output_plugin_libraries, a missing slot, a slot
+    /// of another plugin or database, or a slot another consumer is reading.
+    pub async fn check_preconditions(&self, create: bool) -> Result<(), SlotError> {
+        let settings = self
+            .client
+            .query_one(
+                "SELECT current_setting('wal_level'), \
+                 (SELECT setting FROM pg_settings WHERE name = 'output_plugin_libraries')",
+                &[],
+            )
+            .await
+            .map_err(self.query_error("read server settings"))?;
+        let wal_level: String = settings.get(0);
+        if wal_level != "logical" {
+            return Err(SlotError::WalLevel { actual: wal_level });
+        }
+        // PostgreSQL 15.19+ loads only allow-listed output plugins; older servers lack the setting.
+        if let Some(libraries) = settings.get::<_, Option<String>>(1)
+            && !libraries.split(',').any(|l| l.trim() == "wal2json")
+        {
+            return Err(SlotError::PluginNotAllowed { libraries });
+        }
+
+        let found = self
+            .client
+            .query_opt(
+                "SELECT plugin::text, database::text, active, active_pid \
+                 FROM pg_replication_slots WHERE slot_name = $1",
+                &[&self.slot],
+            )
+            .await
+            .map_err(self.query_error("look up the replication slot"))?;
+        let Some(found) = found else {
+            if !create {
+                return Err(SlotError::SlotMissing {
+                    slot: self.slot.clone(),
+                    database: self.database.clone(),
+                });
+            }
+            self.client
+                .execute(
+                    "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
+                    &[&self.slot],
+                )
+                .await
+                .map_err(self.query_error("create the replication slot"))?;
+            info!(slot = %self.slot, "created wal2json replication slot");
+            return Ok(());
+        };
+        let plugin: Option<String> = found.get(0);
+        let database: Option<String> = found.get(1);
+        let active: bool = found.get(2);
+        let active_pid: Option<i32> = found.get(3);
+        if plugin.as_deref() != Some("wal2json") {
+            return Err(SlotError::WrongPlugin {
+                slot: self.slot.clone(),
+                plugin: plugin.unwrap_or_else(|| "none (a physical slot)".to_owned()),
+            });
+        }
+        if database.as_deref() != Some(self.database.as_str()) {
+            return Err(SlotError::WrongDatabase {
+                slot: self.slot.clone(),
+                actual: database.unwrap_or_default(),
+                expected: self.database.clone(),
+            });
+        }
+        if active {
+            return Err(SlotError::SlotInUse {
+                slot: self.slot.clone(),
+                pid: active_pid.unwrap_or(0),
+            });
+        }
+        Ok(())
+    }
+
+    /// Takes the session-level advisory lock of this slot without waiting; `false` when another
+    /// session holds it. The lock ends with the connection.
+    ///
+    /// # Errors
+    /// [`SlotError::Query`] when the query fails.
+    pub async fn try_lock(&self) -> Result<bool, SlotError> {
+        self.client
+            .query_one(
+                "SELECT pg_try_advisory_lock($1, hashtext($2))",
+                &[&ADVISORY_LOCK_CLASS, &self.slot],
+            )
+            .await
+            .map(|row| row.get(0))
+            .map_err(self.query_error("take the advisory lock"))
+    }
+
+    /// Ends the connection (and with it the advisory lock).
+    pub async fn close(self) {
+        drop(self.client);
+        if let Err(err) = self.connection.await {
+            warn!(error = %err, "postgresql connection task failed");
+        }
+    }
+
+    async fn end_transaction(&mut self) -> Result<(), SlotError> {
+        self.window = WindowState::Closed;
+        self.client
+            .batch_execute("ROLLBACK")
+            .await
+            .map_err(self.query_error("end the window's transaction"))
+    }
+}
+
+impl ChangeSource for PgSlot {
+    async fn position(&mut self) -> Result<SlotPosition, SlotError> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots \
+                 WHERE slot_name = $1",
+                &[&self.slot],
+            )
+            .await
+            .map_err(self.query_error("read the slot position"))?
+            .ok_or_else(|| SlotError::SlotMissing {
+                slot: self.slot.clone(),
+                database: self.database.clone(),
+            })?;
+        let confirmed: Option<PgLsn> = row.get(0);
+        let current: PgLsn = row.get(1);
+        Ok(SlotPosition {
+            confirmed: Lsn(confirmed.map_or(0, u64::from)),
+            current: Lsn(u64::from(current)),
+        })
+    }
+
+    async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
+        if self.window != WindowState::Closed {
+            self.end_transaction().await?;
+        }
+        let upto: PgLsn = self
+            .client
+            .query_one("SELECT pg_current_wal_lsn()", &[])
+            .await
+            .map_err(self.query_error("read the current WAL position"))?
+            .get(0);
+        self.client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(self.query_error("begin the window's transaction"))?;
+        let max_changes = i32::try_from(max_changes).unwrap_or(i32::MAX);
+        let declared = match &self.add_tables {
+            Some(add_tables) => {
+                let sql = format!(
+                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT lsn, data FROM \
+                     pg_logical_slot_peek_changes($1, $2, $3, {WAL2JSON_OPTIONS}, 'add-tables', $4)"
+                );
+                self.client
+                    .execute(&sql, &[&self.slot, &upto, &max_changes, add_tables])
+                    .await
+            }
+            None => {
+                let sql = format!(
+                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT lsn, data FROM \
+                     pg_logical_slot_peek_changes($1, $2, $3, {WAL2JSON_OPTIONS})"
+                );
+                self.client
+                    .execute(&sql, &[&self.slot, &upto, &max_changes])
+                    .await
+            }
+        };
+        declared.map_err(self.query_error("open a window on the slot"))?;
+        self.window = WindowState::Open;
+        Ok(Lsn(u64::from(upto)))
+    }
+
+    async fn fetch(&mut self, rows: &mut Vec<SlotRow>) -> Result<bool, SlotError> {
+        match self.window {
+            WindowState::Closed => return Ok(false),
+            WindowState::Drained => {
+                self.end_transaction().await?;
+                return Ok(false);
+            }
+            WindowState::Open => {}
+        }
+        // The peek runs (and decodes the whole window into a server-side tuplestore) on the first
+        // FETCH; rows then stream in chunks of `fetch_rows`.
+        let messages = self
+            .client
+            .simple_query(&self.fetch_sql)
+            .await
+            .map_err(self.query_error("read the window"))?;
+        let before = rows.len();
+        for message in &messages {
+            if let SimpleQueryMessage::Row(row) = message {
+                let lsn = row.get(0).unwrap_or_default();
+                let lsn = lsn.parse().map_err(|_| SlotError::Malformed {
+                    slot: self.slot.clone(),
+                    what: format!("a window row has the LSN {lsn:?}"),
+                })?;
+                rows.push(SlotRow {
+                    lsn,
+                    data: row.get(1).unwrap_or_default().to_owned(),
+                });
+            }
+        }
+        let fetched = rows.len() - before;
+        if fetched < self.fetch_rows {
+            self.window = WindowState::Drained;
+        }
+        if fetched == 0 {
+            self.end_transaction().await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError> {
+        let qualified = || format!("{schema}.{table}");
+        let relation = self
+            .client
+            .query_opt(
+                "SELECT c.oid, c.relreplident::text FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2",
+                &[&schema, &table],
+            )
+            .await
+            .map_err(self.query_error("read a table from the catalog"))?
+            .ok_or_else(|| SlotError::UnknownTable { table: qualified() })?;
+        let oid: u32 = relation.get(0);
+        let identity: String = relation.get(1);
+        let columns = self
+            .client
+            .query(
+                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.atttypid, \
+                 a.attnotnull, pg_get_expr(d.adbin, d.adrelid) \
+                 FROM pg_attribute a LEFT JOIN pg_attrdef d \
+                   ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                 WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped \
+                 ORDER BY a.attnum",
+                &[&oid],
+            )
+            .await
+            .map_err(self.query_error("read a table's columns"))?
+            .iter()
+            .map(|row| {
+                let column = ColumnSchema::new(
+                    row.get::<_, String>(0),
+                    row.get::<_, String>(1),
+                    row.get::<_, u32>(2),
+                    row.get::<_, bool>(3),
+                );
+                match row.get::<_, Option<String>>(4) {
+                    Some(default) => column.with_default(default),
+                    None => column,
+                }
+            })
+            .collect();
+        let key: Vec<String> = self
+            .client
+            .query(
+                "SELECT a.attname::text FROM pg_index i \
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
+                 WHERE i.indrelid = $1 AND i.indisprimary \
+                 ORDER BY array_position(i.indkey::int2[], a.attnum)",
+                &[&oid],
+            )
+            .await
+            .map_err(self.query_error("read a table's primary key"))?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let key: Vec<&str> = key.iter().map(String::as_str).collect();
+        let identity = identity
+            .chars()
+            .next()
+            .and_then(ReplicaIdentity::from_relreplident)
+            .unwrap_or_default();
+        TableSchema::new(schema, table, columns, &key, identity).map_err(|source| {
+            SlotError::Schema {
+                table: qualified(),
+                source,
+            }
+        })
+    }
+
+    async fn advance(&mut self, to: Lsn) -> Result<(), SlotError> {
+        self.client
+            .execute(
+                "SELECT pg_replication_slot_advance($1, $2)",
+                &[&self.slot, &PgLsn::from(to.0)],
+            )
+            .await
+            .map_err(self.query_error("advance the slot"))?;
+        Ok(())
+    }
+}
