@@ -160,10 +160,14 @@ fn unbase64(text: Option<String>) -> Option<Vec<u8>> {
 /// # Panics
 /// When the client fails or the topic stays short of `min` records for 30 s.
 pub fn read_topic(topic: &str, min: usize) -> Vec<KafkaRecord> {
+    read_topic_at(&kafka_bootstrap(), topic, min)
+}
+
+fn read_topic_at(bootstrap: &str, topic: &str, min: usize) -> Vec<KafkaRecord> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kafka_read.py");
     let output = Command::new(var("WALBRIDGE_PYTHON"))
         .arg(script)
-        .args(["--bootstrap", &kafka_bootstrap(), "--topic", topic])
+        .args(["--bootstrap", bootstrap, "--topic", topic])
         .args(["--min", &min.to_string()])
         .output()
         .expect("run tests/kafka_read.py");
@@ -191,4 +195,188 @@ pub fn read_topic(topic: &str, min: usize) -> Vec<KafkaRecord> {
             }
         })
         .collect()
+}
+
+/// Reads `topic` from another broker than the one under test (see [`read_topic`]).
+pub fn read_topic_from(bootstrap: &str, topic: &str, min: usize) -> Vec<KafkaRecord> {
+    read_topic_at(bootstrap, topic, min)
+}
+
+/// The `walbridge` binary (`cargo build -p walbridge`; `./scripts/test` builds it first).
+pub fn walbridge_bin() -> PathBuf {
+    let path = std::env::var_os("WALBRIDGE_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/walbridge"),
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "{} does not exist: run `cargo build -p walbridge` first",
+        path.display()
+    );
+    path
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
+}
+
+/// A service process of a test's own (a broker or an object store it can stop and start again
+/// without disturbing other tests), in its own process group so a stop reaches the launcher's children.
+#[derive(Debug)]
+pub struct PrivateService {
+    name: &'static str,
+    program: PathBuf,
+    args: Vec<String>,
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateService {
+    fn tool(name: &str) -> PathBuf {
+        let python = PathBuf::from(var("WALBRIDGE_PYTHON"));
+        python.parent().expect("venv bin directory").join(name)
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = PathBuf::from(var("WALBRIDGE_ENV_DIR"))
+            .join("private")
+            .join(unique(name));
+        std::fs::create_dir_all(&dir).expect("create a scratch directory");
+        dir
+    }
+
+    /// A noida-db Kafka-protocol broker of its own.
+    pub fn noida() -> Self {
+        let port = free_port();
+        let dir = Self::scratch("noida");
+        let args = vec![
+            "start".into(),
+            "--data-dir".into(),
+            dir.join("data").display().to_string(),
+            "--host".into(),
+            "127.0.0.1".into(),
+            "--only".into(),
+            "kafka".into(),
+            "--kafka-port".into(),
+            port.to_string(),
+        ];
+        Self {
+            name: "noida-db",
+            program: Self::tool("noida-db"),
+            args,
+            port,
+            dir,
+            child: None,
+        }
+    }
+
+    /// A SeaweedFS S3 store of its own, with the test identity and bucket.
+    pub fn seaweedfs() -> Self {
+        let port = free_port();
+        let dir = Self::scratch("seaweedfs");
+        let identity = serde_json::json!({"identities": [{
+            "name": "walbridge",
+            "credentials": [{"accessKey": var("AWS_ACCESS_KEY_ID"), "secretKey": var("AWS_SECRET_ACCESS_KEY")}],
+            "actions": ["Admin", "Read", "Write", "List"],
+        }]});
+        std::fs::write(dir.join("s3.json"), identity.to_string()).expect("write s3.json");
+        let mut args = vec![
+            "mini".to_owned(),
+            format!("-dir={}", dir.join("data").display()),
+            "-ip=127.0.0.1".into(),
+            "-ip.bind=127.0.0.1".into(),
+            "-master.telemetry=false".into(),
+            "-admin.ui=false".into(),
+            "-webdav=false".into(),
+            "-s3.port.iceberg=0".into(),
+            "-s3.port.lance=0".into(),
+            format!("-s3.port={port}"),
+            format!("-s3.config={}", dir.join("s3.json").display()),
+            format!("-bucket={}", bucket()),
+        ];
+        for flag in [
+            "s3.port.grpc",
+            "master.port",
+            "master.port.grpc",
+            "volume.port",
+            "volume.port.grpc",
+            "filer.port",
+            "filer.port.grpc",
+        ] {
+            args.push(format!("-{flag}={}", free_port()));
+        }
+        std::fs::create_dir_all(dir.join("data")).expect("create the data directory");
+        Self {
+            name: "seaweedfs",
+            program: Self::tool("weed"),
+            args,
+            port,
+            dir,
+            child: None,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the process and waits until its port accepts connections.
+    pub fn start(&mut self) {
+        use std::os::unix::process::CommandExt as _;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("log"))
+            .expect("open the service log");
+        let child = Command::new(&self.program)
+            .args(&self.args)
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|err| panic!("start {}: {err}", self.name));
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} did not listen on {} (log: {})",
+                self.name,
+                self.port,
+                self.dir.join("log").display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Stops the process group with SIGTERM (a clean shutdown that keeps the data) and waits.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+            let _ = child.wait();
+            // the launcher's children leave with the group; wait until the port is free again
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+impl Drop for PrivateService {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }

@@ -31,6 +31,9 @@ pub struct Config {
     pub kafka: KafkaConfig,
     /// `checkpoint.uri`: where the last published LSN is recorded.
     pub checkpoint: CheckpointLocation,
+    /// `checkpoint.s3.endpoint.url`: an S3-compatible endpoint instead of AWS's (path-style
+    /// requests); unset, the AWS SDK's own resolution applies (`AWS_ENDPOINT_URL_S3`, region).
+    pub checkpoint_s3_endpoint: Option<String>,
     pub window: WindowConfig,
     /// Keys present in the sources that walbridge does not use (Debezium has many); logged once.
     pub ignored_keys: Vec<String>,
@@ -169,6 +172,7 @@ pub const KEYS: &[(&str, Option<&str>)] = &[
     ("topic.creation.default.partitions", Some("1")),
     ("topic.creation.default.replication.factor", Some("-1")),
     ("checkpoint.uri", None),
+    ("checkpoint.s3.endpoint.url", None),
     ("window.max.changes", Some("10000")),
     ("window.fetch.rows", Some("2000")),
     ("invocation.time.margin.ms", Some("10000")),
@@ -250,6 +254,7 @@ impl Config {
                 ),
             },
             checkpoint: checkpoint_location(&props)?,
+            checkpoint_s3_endpoint: s3_endpoint(&props)?,
             window: WindowConfig {
                 max_changes: props.parse_in("window.max.changes", 1..=10_000_000)?,
                 fetch_rows: props.parse_in("window.fetch.rows", 1..=100_000)?,
@@ -436,6 +441,19 @@ fn checkpoint_location(props: &Properties) -> Result<CheckpointLocation, ConfigE
         "checkpoint.uri",
         "s3://bucket/key (an object key, not a prefix) or file:///absolute/path",
     ))
+}
+
+fn s3_endpoint(props: &Properties) -> Result<Option<String>, ConfigError> {
+    match props.get("checkpoint.s3.endpoint.url") {
+        None => Ok(None),
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            Ok(Some(url.to_owned()))
+        }
+        Some(_) => Err(props.invalid(
+            "checkpoint.s3.endpoint.url",
+            "an http:// or https:// URL of an S3-compatible endpoint",
+        )),
+    }
 }
 
 #[cfg(test)]

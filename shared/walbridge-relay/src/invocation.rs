@@ -31,14 +31,16 @@ impl Deps {
         let s3 = match &config.checkpoint {
             CheckpointLocation::S3 { .. } => {
                 let shared = aws_config::load_from_env().await;
-                // A custom endpoint (AWS_ENDPOINT_URL_S3, for S3-compatible stores) rarely has
-                // virtual-host buckets; AWS itself takes path-style requests too.
-                let path_style = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-                    || std::env::var_os("AWS_ENDPOINT_URL").is_some();
-                let s3_config = aws_sdk_s3::config::Builder::from(&shared)
-                    .force_path_style(path_style)
-                    .build();
-                Some(aws_sdk_s3::Client::from_conf(s3_config))
+                let mut s3_config = aws_sdk_s3::config::Builder::from(&shared);
+                // S3-compatible stores rarely have virtual-host buckets; AWS takes path-style too.
+                if let Some(endpoint) = &config.checkpoint_s3_endpoint {
+                    s3_config = s3_config.endpoint_url(endpoint).force_path_style(true);
+                } else if std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+                    || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+                {
+                    s3_config = s3_config.force_path_style(true);
+                }
+                Some(aws_sdk_s3::Client::from_conf(s3_config.build()))
             }
             CheckpointLocation::File(_) => None,
         };

@@ -168,7 +168,7 @@ pub struct InvocationReport {
     pub events: u64,
     /// Windows read.
     pub windows: u64,
-    /// Transactions read.
+    /// Transactions read that changed captured tables.
     pub transactions: u64,
     /// Slot position before the invocation.
     pub start_lsn: String,
@@ -298,6 +298,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             let mut row_count: u64 = 0;
             let mut last_end: Option<Lsn> = None;
             let mut txn = TxnContext::default();
+            let mut txn_changes: u64 = 0;
 
             while self.source.fetch(&mut rows).await? {
                 row_count += rows.len() as u64;
@@ -306,9 +307,17 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         .process_row(&row, &mut txn, &mut last_commit, &mut buf, &mut pending)
                         .await?
                     {
-                        RowOutcome::Change => report.changes += 1,
+                        RowOutcome::Change => {
+                            report.changes += 1;
+                            txn_changes += 1;
+                        }
                         RowOutcome::Commit(end) => {
-                            report.transactions += 1;
+                            // wal2json writes B/C for every transaction, also those that touched
+                            // no captured table; count the ones that carried changes.
+                            if txn_changes > 0 {
+                                report.transactions += 1;
+                            }
+                            txn_changes = 0;
                             last_end = Some(end);
                         }
                         RowOutcome::Other => {}

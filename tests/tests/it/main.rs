@@ -1,4 +1,7 @@
 //! walbridge's integration tests: one binary, a module per area, against the real services
 //! (`eval "$(tests/env/up --tansu)"` starts them; `./scripts/test` runs everything).
 
+mod case;
+mod relay;
+mod relay_failures;
 mod smoke;

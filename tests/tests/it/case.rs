@@ -1,0 +1,142 @@
+//! What every relay test sets up: its own schema, slot, topic prefix and checkpoint object, and a
+//! configuration pointing at the real services.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use walbridge_config::{Config, Properties};
+use walbridge_relay::{Deps, InvocationReport, RelayError};
+use walbridge_tests::{self as env, KafkaRecord};
+
+/// One test's own schema, slot, topic prefix and checkpoint object.
+pub struct Case {
+    pub pg: tokio_postgres::Client,
+    pub schema: String,
+    pub slot: String,
+    pub prefix: String,
+    pub checkpoint_key: String,
+}
+
+impl Case {
+    /// Creates the schema, runs `ddl` (with `{s}` standing for the schema), then the wal2json slot.
+    pub async fn new(name: &str, ddl: &str) -> Self {
+        let pg = env::pg().await;
+        let schema = env::unique(name);
+        pg.batch_execute(&format!(
+            "CREATE SCHEMA {schema}; {}",
+            ddl.replace("{s}", &schema)
+        ))
+        .await
+        .expect("create the test tables");
+        let slot = format!("{schema}_slot");
+        pg.execute(
+            "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
+            &[&slot],
+        )
+        .await
+        .expect("create the slot");
+        Self {
+            pg,
+            prefix: schema.replace('_', "-"),
+            checkpoint_key: format!("relay-tests/{schema}/checkpoint.json"),
+            schema,
+            slot,
+        }
+    }
+
+    /// The configuration a user would write, plus `extra` properties.
+    pub fn config(&self, extra: &[(&str, &str)]) -> Config {
+        let mut props = Properties::default();
+        let pairs = [
+            ("database.hostname", env::var("PGHOST")),
+            ("database.port", env::var("PGPORT")),
+            ("database.user", env::var("PGUSER")),
+            ("database.password", env::var("PGPASSWORD")),
+            ("database.dbname", env::var("PGDATABASE")),
+            ("slot.name", self.slot.clone()),
+            ("table.include.list", format!("{}.*", self.schema)),
+            ("topic.prefix", self.prefix.clone()),
+            ("key.converter.schemas.enable", "false".into()),
+            ("value.converter.schemas.enable", "false".into()),
+            ("kafka.bootstrap.servers", env::kafka_bootstrap()),
+            ("topic.creation.default.partitions", "3".into()),
+            (
+                "checkpoint.uri",
+                format!("s3://{}/{}", env::bucket(), self.checkpoint_key),
+            ),
+        ];
+        for (key, value) in &pairs {
+            props.set(key, value);
+        }
+        for (key, value) in extra {
+            props.set(key, value);
+        }
+        Config::from_sources(props, &BTreeMap::new()).expect("valid test configuration")
+    }
+
+    pub fn topic(&self, table: &str) -> String {
+        format!("{}.{}.{table}", self.prefix, self.schema)
+    }
+
+    pub async fn sql(&self, sql: &str) {
+        self.pg
+            .batch_execute(&sql.replace("{s}", &self.schema))
+            .await
+            .unwrap_or_else(|err| panic!("{sql}: {err}"));
+    }
+
+    pub async fn confirmed_flush_lsn(&self) -> u64 {
+        let lsn: tokio_postgres::types::PgLsn = self
+            .pg
+            .query_one(
+                "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1",
+                &[&self.slot],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        u64::from(lsn)
+    }
+
+    pub async fn checkpoint(&self) -> Value {
+        let object = env::s3()
+            .await
+            .get_object()
+            .bucket(env::bucket())
+            .key(&self.checkpoint_key)
+            .send()
+            .await
+            .expect("the checkpoint object exists");
+        let body = object.body.collect().await.unwrap().into_bytes();
+        serde_json::from_slice(&body).expect("the checkpoint is JSON")
+    }
+
+    pub async fn drop_slot(&self) {
+        self.pg
+            .execute("SELECT pg_drop_replication_slot($1)", &[&self.slot])
+            .await
+            .expect("drop the slot");
+        self.sql("DROP SCHEMA {s} CASCADE").await;
+    }
+}
+
+pub async fn invoke(config: Config) -> InvocationReport {
+    try_invoke(config)
+        .await
+        .unwrap_or_else(|err| panic!("invocation failed: {err:?}"))
+}
+
+pub async fn try_invoke(config: Config) -> Result<InvocationReport, RelayError> {
+    let deps = Deps::new(config).await;
+    walbridge_relay::invoke(&deps, Instant::now() + Duration::from_secs(120)).await
+}
+
+pub fn lsn_of(text: &str) -> u64 {
+    let (hi, lo) = text.split_once('/').expect("X/X");
+    (u64::from_str_radix(hi, 16).unwrap() << 32) | u64::from_str_radix(lo, 16).unwrap()
+}
+
+pub fn value(record: &KafkaRecord) -> Value {
+    record.value_json().expect("not a tombstone")
+}

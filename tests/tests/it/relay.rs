@@ -1,0 +1,298 @@
+//! The core relay against the real services: what reaches Kafka (read back by the independent
+//! client), where the slot ends, what the checkpoint object says.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use walbridge_tests::{self as env, KafkaRecord};
+
+use crate::case::{Case, invoke, lsn_of, value};
+
+#[tokio::test]
+async fn the_guides_keyless_table_reaches_kafka_as_a_debezium_create_event() {
+    // seed-guide.txt, steps 1 and 3: a table without a primary key.
+    let case = Case::new("guide", "CREATE TABLE {s}.sql_table(id INT, number INT)").await;
+    case.sql("INSERT INTO {s}.sql_table(id, number) VALUES(123, 20000)")
+        .await;
+
+    let report = invoke(case.config(&[])).await;
+    assert_eq!((report.changes, report.events), (1, 1));
+    assert!(report.caught_up);
+
+    let records = env::read_topic(&case.topic("sql_table"), 1);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].key, None, "a table without a key has null keys");
+    let event = value(&records[0]);
+    assert_eq!(event["before"], Value::Null);
+    assert_eq!(
+        event["after"],
+        serde_json::json!({"id": 123, "number": 20000})
+    );
+    assert_eq!(event["op"], "c");
+    let source = &event["source"];
+    assert_eq!(source["connector"], "postgresql");
+    assert_eq!(source["name"], case.prefix.as_str());
+    assert_eq!(source["db"], env::var("PGDATABASE").as_str());
+    assert_eq!(source["schema"], case.schema.as_str());
+    assert_eq!(source["table"], "sql_table");
+    assert_eq!(source["snapshot"], "false");
+    assert!(source["txId"].as_i64().unwrap() > 0);
+    assert!(source["lsn"].as_i64().unwrap() > 0);
+    // the value's field order is Debezium's
+    let text = records[0].value_str().unwrap();
+    assert!(
+        text.starts_with(
+            r#"{"before":null,"after":{"id":123,"number":20000},"source":{"version":"#
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        case.confirmed_flush_lsn().await,
+        lsn_of(&report.end_lsn),
+        "the slot moved to where the report says"
+    );
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn a_keyed_table_through_insert_update_delete_and_key_change() {
+    let case = Case::new(
+        "keyed",
+        "CREATE TABLE {s}.customers(id int PRIMARY KEY, name text NOT NULL, balance numeric(10,2));
+         CREATE TABLE {s}.orders(id bigint PRIMARY KEY, customer int, note text);",
+    )
+    .await;
+    case.sql(
+        "INSERT INTO {s}.customers VALUES (1, 'Alice', 1234.50), (2, 'Bob', 0.01);
+         UPDATE {s}.customers SET balance = 1000.00 WHERE id = 1;
+         UPDATE {s}.customers SET id = 3 WHERE id = 2;
+         DELETE FROM {s}.customers WHERE id = 1;
+         BEGIN;
+           INSERT INTO {s}.orders VALUES (10, 3, 'two tables, one transaction');
+           UPDATE {s}.customers SET name = 'Robert' WHERE id = 3;
+         COMMIT;",
+    )
+    .await;
+
+    let report = invoke(case.config(&[])).await;
+    assert_eq!(report.changes, 7);
+    // 2 inserts, 1 update, key change (delete + tombstone + create), delete + tombstone, 2 in the
+    // two-table transaction
+    assert_eq!(report.events, 10);
+
+    let customers = env::read_topic(&case.topic("customers"), 8);
+    let summary: Vec<(String, Option<String>)> = customers
+        .iter()
+        .map(|r| {
+            (
+                r.key_str().unwrap().to_owned(),
+                r.value_json().map(|v| v["op"].as_str().unwrap().to_owned()),
+            )
+        })
+        .collect();
+    // per key, in order (partitions are per key, so compare key by key)
+    let of_key = |key: &str| -> Vec<Option<String>> {
+        summary
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, op)| op.clone())
+            .collect()
+    };
+    let op = |s: &str| Some(s.to_owned());
+    assert_eq!(of_key(r#"{"id":1}"#), vec![op("c"), op("u"), op("d"), None]);
+    assert_eq!(of_key(r#"{"id":2}"#), vec![op("c"), op("d"), None]);
+    assert_eq!(of_key(r#"{"id":3}"#), vec![op("c"), op("u")]);
+
+    let by_key_and_op = |key: &str, wanted: &str| -> &KafkaRecord {
+        customers
+            .iter()
+            .find(|r| r.key_str() == Some(key) && r.value_json().is_some_and(|v| v["op"] == wanted))
+            .unwrap()
+    };
+    let created = value(by_key_and_op(r#"{"id":1}"#, "c"));
+    assert_eq!(
+        created["after"],
+        serde_json::json!({"id": 1, "name": "Alice", "balance": "AeI6"})
+    );
+    let deleted = value(by_key_and_op(r#"{"id":1}"#, "d"));
+    assert_eq!(
+        deleted["before"],
+        serde_json::json!({"id": 1, "name": "", "balance": null}),
+        "a delete under REPLICA IDENTITY DEFAULT: key columns, NOT NULL ones at their fallback"
+    );
+    let moved = by_key_and_op(r#"{"id":2}"#, "d");
+    assert_eq!(
+        moved.headers,
+        vec![(
+            "__debezium.newkey".to_owned(),
+            Some(br#"{"id":3}"#.to_vec())
+        )]
+    );
+    // every record of one key sits in one partition: Kafka's murmur2 over the key bytes
+    for key in [r#"{"id":1}"#, r#"{"id":2}"#, r#"{"id":3}"#] {
+        let expected = walbridge_event::partition::partition_for_key(key.as_bytes(), 3) as i32;
+        assert!(
+            customers
+                .iter()
+                .filter(|r| r.key_str() == Some(key))
+                .all(|r| r.partition == expected),
+            "{key} in partition {expected}"
+        );
+    }
+
+    let orders = env::read_topic(&case.topic("orders"), 1);
+    let order = value(&orders[0]);
+    let renamed = value(by_key_and_op(r#"{"id":3}"#, "u"));
+    assert_eq!(
+        order["source"]["txId"], renamed["source"]["txId"],
+        "one transaction across two tables"
+    );
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn ten_thousand_changes_cross_small_windows_exactly_once_in_order() {
+    let case = Case::new(
+        "windows",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, v int NOT NULL)",
+    )
+    .await;
+    // 1 000 transactions of 10 inserts each
+    case.sql(
+        "DO $$ BEGIN FOR i IN 0..999 LOOP
+           INSERT INTO {s}.t SELECT i * 10 + g, i FROM generate_series(0, 9) g;
+           COMMIT;
+         END LOOP; END $$;",
+    )
+    .await;
+
+    let report =
+        invoke(case.config(&[("window.max.changes", "250"), ("window.fetch.rows", "100")])).await;
+    assert_eq!(report.changes, 10_000);
+    assert_eq!(report.transactions, 1_000);
+    assert!(report.windows >= 40, "{report:?}");
+    assert!(report.caught_up);
+
+    let records = env::read_topic(&case.topic("t"), 10_000);
+    assert_eq!(records.len(), 10_000, "exactly once: no duplicates");
+    let mut ids: Vec<i64> = records
+        .iter()
+        .map(|r| value(r)["after"]["id"].as_i64().unwrap())
+        .collect();
+    // in order within each partition
+    for partition in 0..3 {
+        let in_partition: Vec<i64> = records
+            .iter()
+            .filter(|r| r.partition == partition)
+            .map(|r| value(r)["after"]["id"].as_i64().unwrap())
+            .collect();
+        assert!(
+            in_partition.windows(2).all(|w| w[0] < w[1]),
+            "partition {partition} in commit order"
+        );
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, (0..10_000).collect::<Vec<_>>());
+
+    let slot_lsn = case.confirmed_flush_lsn().await;
+    let checkpoint = case.checkpoint().await;
+    assert_eq!(lsn_of(checkpoint["lsn"].as_str().unwrap()), slot_lsn);
+    assert_eq!(lsn_of(&report.end_lsn), slot_lsn);
+
+    // nothing is left: a second invocation publishes nothing
+    let again = invoke(case.config(&[])).await;
+    assert_eq!(again.changes, 0);
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn the_slot_moves_while_captured_tables_are_idle() {
+    let case = Case::new(
+        "idle",
+        "CREATE TABLE {s}.captured(id int PRIMARY KEY); CREATE TABLE {s}.other(id int);",
+    )
+    .await;
+    let config = || {
+        let mut config = case.config(&[]);
+        config.tables = vec![walbridge_config::TablePattern {
+            schema: case.schema.clone(),
+            table: "captured".into(),
+        }];
+        config
+    };
+    invoke(config()).await;
+    let before = case.confirmed_flush_lsn().await;
+    case.sql("INSERT INTO {s}.other SELECT generate_series(1, 1000)")
+        .await;
+
+    let report = invoke(config()).await;
+    assert_eq!(
+        report.changes, 0,
+        "the other table is filtered inside wal2json"
+    );
+    let after = case.confirmed_flush_lsn().await;
+    assert!(
+        after > before,
+        "confirmed_flush_lsn moved from {before:X} to {after:X}"
+    );
+    assert_eq!(after, lsn_of(&report.end_lsn));
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn a_second_concurrent_invocation_is_refused_and_changes_nothing() {
+    let case = Case::new("fence", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t SELECT generate_series(1, 10)")
+        .await;
+    // Another invocation holds the slot: its advisory lock is held by this session.
+    let holder = env::pg().await;
+    let locked: bool = holder
+        .query_one(
+            "SELECT pg_try_advisory_lock($1, hashtext($2))",
+            &[&0x5741_4C42_i32, &case.slot],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(locked);
+    let before = case.confirmed_flush_lsn().await;
+
+    let report = invoke(case.config(&[])).await;
+    assert!(
+        report
+            .skipped
+            .as_deref()
+            .unwrap()
+            .contains("another invocation holds slot"),
+        "{report:?}"
+    );
+    assert_eq!(report.events, 0);
+    assert_eq!(case.confirmed_flush_lsn().await, before);
+
+    drop(holder);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let report = invoke(case.config(&[])).await;
+    assert_eq!(
+        report.changes, 10,
+        "once the lock is free the next invocation relays"
+    );
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn two_invocations_at_once_relay_everything_exactly_once() {
+    let case = Case::new("race", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t SELECT generate_series(1, 20000)")
+        .await;
+    let (a, b) = tokio::join!(invoke(case.config(&[])), invoke(case.config(&[])));
+    let mut changes = [a.changes, b.changes];
+    changes.sort_unstable();
+    assert_eq!(
+        changes,
+        [0, 20_000],
+        "one relays, the other is refused or finds nothing: {a:?} {b:?}"
+    );
+    let records = env::read_topic(&case.topic("t"), 20_000);
+    assert_eq!(records.len(), 20_000);
+    case.drop_slot().await;
+}
