@@ -134,9 +134,9 @@ pub enum RelayError {
     Publish(#[from] PublishError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    #[error("cannot decode the wal2json row at LSN {lsn}")]
+    #[error("cannot decode the wal2json row after LSN {after}")]
     Decode {
-        lsn: Lsn,
+        after: Lsn,
         #[source]
         source: walbridge_event::Error,
     },

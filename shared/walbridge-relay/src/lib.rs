@@ -15,5 +15,5 @@ pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError}
 pub use invocation::{Deps, invoke};
 pub use pipeline::{
     ChangeSource, Checkpoint, CheckpointStore, EventSink, InvocationReport, OutRecord, Relay,
-    RelaySettings, SlotPosition, SlotRow,
+    RelaySettings, RowBatch, SlotPosition,
 };

@@ -19,7 +19,6 @@
 //! The slot only ever moves to the end LSN of a transaction whose every event was acknowledged, or to the
 //! window's upper bound when the window held every transaction committed before it.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -31,11 +30,39 @@ use walbridge_event::{Lsn, TableSchema};
 
 use crate::error::{CheckpointError, PublishError, RelayError, SlotError};
 
-/// One row of `pg_logical_slot_peek_changes`: the row's LSN and wal2json's `data`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlotRow {
-    pub lsn: Lsn,
-    pub data: String,
+/// Rows of `pg_logical_slot_peek_changes` (wal2json's `data` texts), stored back to back in one
+/// buffer reused from fetch to fetch, so reading a row costs no allocation.
+#[derive(Debug, Default, Clone)]
+pub struct RowBatch {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl RowBatch {
+    pub fn push(&mut self, data: &str) {
+        self.text.push_str(data);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.text[start..end])
+    }
 }
 
 /// Where the slot stands.
@@ -65,7 +92,7 @@ pub trait ChangeSource {
 
     /// Appends the next rows of the open window to `rows` (a bounded number); returns `false`, having
     /// closed the window, when it has no more rows.
-    async fn fetch(&mut self, rows: &mut Vec<SlotRow>) -> Result<bool, SlotError>;
+    async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError>;
 
     /// The catalog's description of a table (columns, key order, replica identity).
     async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError>;
@@ -209,11 +236,14 @@ pub struct Relay<S, K, C> {
     sink: K,
     store: C,
     settings: RelaySettings,
-    encoders: HashMap<(String, String), Arc<Encoder>>,
+    /// One encoder per table seen; a handful of tables, searched without allocating.
+    encoders: Vec<Arc<Encoder>>,
 }
 
 #[derive(Debug)]
 struct Encoder {
+    schema: String,
+    name: String,
     table: TableEncoder,
     topic: Arc<str>,
 }
@@ -223,10 +253,9 @@ struct Encoder {
 struct TxnContext {
     xid: Option<u32>,
     commit_time_us: Option<i64>,
+    /// The last LSN read (for error messages about a row that has none).
+    position: Lsn,
 }
-
-/// Flush published records when this many are pending, so memory stays bounded within a window.
-const PUBLISH_BATCH_RECORDS: usize = 4_096;
 
 impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     pub fn new(source: S, sink: K, store: C, settings: RelaySettings) -> Self {
@@ -235,7 +264,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             sink,
             store,
             settings,
-            encoders: HashMap::new(),
+            encoders: Vec::new(),
         }
     }
 
@@ -285,7 +314,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             duration_ms: 0,
             skipped: None,
         };
-        let mut rows = Vec::new();
+        let mut rows = RowBatch::default();
         let mut pending = Vec::new();
         let mut buf = Vec::new();
 
@@ -297,14 +326,27 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             report.windows += 1;
             let mut row_count: u64 = 0;
             let mut last_end: Option<Lsn> = None;
-            let mut txn = TxnContext::default();
+            let mut txn = TxnContext {
+                position: confirmed,
+                ..TxnContext::default()
+            };
             let mut txn_changes: u64 = 0;
 
-            while self.source.fetch(&mut rows).await? {
+            let mut more = self.source.fetch(&mut rows).await?;
+            while more {
                 row_count += rows.len() as u64;
-                for row in rows.drain(..) {
+                // Debezium stamps each event when it handles it; one clock read per chunk.
+                let now = now_us();
+                for data in rows.iter() {
                     match self
-                        .process_row(&row, &mut txn, &mut last_commit, &mut buf, &mut pending)
+                        .process_row(
+                            data,
+                            now,
+                            &mut txn,
+                            &mut last_commit,
+                            &mut buf,
+                            &mut pending,
+                        )
                         .await?
                     {
                         RowOutcome::Change => {
@@ -323,10 +365,16 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         RowOutcome::Other => {}
                     }
                 }
-                if pending.len() >= PUBLISH_BATCH_RECORDS {
-                    report.events += pending.len() as u64;
-                    self.sink.publish(&mut pending).await?;
-                }
+                // Kafka acknowledges this chunk's events while PostgreSQL sends the next rows;
+                // at most one chunk of rows and one of events are in memory.
+                report.events += pending.len() as u64;
+                rows.clear();
+                let (fetched, published) = tokio::join!(
+                    self.source.fetch(&mut rows),
+                    self.sink.publish(&mut pending)
+                );
+                published?;
+                more = fetched?;
             }
             report.events += pending.len() as u64;
             self.sink.publish(&mut pending).await?;
@@ -379,14 +427,15 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
 
     async fn process_row(
         &mut self,
-        row: &SlotRow,
+        data: &str,
+        now: i64,
         txn: &mut TxnContext,
         last_commit: &mut Option<Lsn>,
         buf: &mut Vec<u8>,
         pending: &mut Vec<OutRecord>,
     ) -> Result<RowOutcome, RelayError> {
-        let decoded = wal2json::decode(&row.data).map_err(|source| RelayError::Decode {
-            lsn: row.lsn,
+        let decoded = wal2json::decode(data).map_err(|source| RelayError::Decode {
+            after: txn.position,
             source,
         })?;
         match decoded {
@@ -394,32 +443,38 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 *txn = TxnContext {
                     xid: begin.xid,
                     commit_time_us: begin.commit_time_us,
+                    position: begin.lsn.unwrap_or(txn.position),
                 };
                 Ok(RowOutcome::Other)
             }
             Row::Commit(commit) => {
-                let end = commit.next_lsn.unwrap_or(row.lsn);
+                // `include-lsn` gives every C row its end LSN: the only safe place to advance to.
+                let end = commit.next_lsn.ok_or(RelayError::Decode {
+                    after: txn.position,
+                    source: walbridge_event::Error::MissingField {
+                        action: 'C',
+                        field: "nextlsn",
+                    },
+                })?;
                 *last_commit = Some(end);
+                txn.position = end;
                 Ok(RowOutcome::Commit(end))
             }
             Row::Change(change) => {
                 let mut encoder = self.encoder(&change.schema, &change.table, false).await?;
                 let source = SourceInfo {
-                    commit_time_us: change
-                        .commit_time_us
-                        .or(txn.commit_time_us)
-                        .unwrap_or_else(now_us),
+                    commit_time_us: change.commit_time_us.or(txn.commit_time_us).unwrap_or(now),
                     tx_id: change.xid.or(txn.xid),
-                    lsn: change.lsn.unwrap_or(row.lsn),
+                    lsn: change.lsn.unwrap_or(txn.position),
                     last_commit_lsn: *last_commit,
                 };
                 buf.clear();
-                let mut encoded = encoder.table.encode(&change, &source, now_us(), buf);
+                let mut encoded = encoder.table.encode(&change, &source, now, buf);
                 if let Err(walbridge_event::Error::SchemaMismatch { .. }) = encoded {
                     // The table changed since its schema was read: read it again, once.
                     encoder = self.encoder(&change.schema, &change.table, true).await?;
                     buf.clear();
-                    encoded = encoder.table.encode(&change, &source, now_us(), buf);
+                    encoded = encoder.table.encode(&change, &source, now, buf);
                 }
                 let encoded = encoded.map_err(|err| RelayError::Encode {
                     lsn: source.lsn,
@@ -452,9 +507,12 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         table: &str,
         refresh: bool,
     ) -> Result<Arc<Encoder>, RelayError> {
-        let key = (schema.to_owned(), table.to_owned());
-        if !refresh && let Some(encoder) = self.encoders.get(&key) {
-            return Ok(Arc::clone(encoder));
+        let cached = self
+            .encoders
+            .iter()
+            .position(|e| e.schema == schema && e.name == table);
+        if !refresh && let Some(i) = cached {
+            return Ok(Arc::clone(&self.encoders[i]));
         }
         let table_schema = self.source.table_schema(schema, table).await?;
         let table = TableEncoder::new(&table_schema, &self.settings.encoder).map_err(|source| {
@@ -464,10 +522,15 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             }
         })?;
         let encoder = Arc::new(Encoder {
+            schema: schema.to_owned(),
+            name: table_schema.table().to_owned(),
             topic: Arc::from(table.topic()),
             table,
         });
-        self.encoders.insert(key, Arc::clone(&encoder));
+        match cached {
+            Some(i) => self.encoders[i] = Arc::clone(&encoder),
+            None => self.encoders.push(Arc::clone(&encoder)),
+        }
         Ok(encoder)
     }
 }

@@ -2,7 +2,7 @@
 //! (`murmur2(key) % partitions`, so consumers see what Debezium's producer wrote), in order within a
 //! partition, in batches, with `acks=all`; partitions are written concurrently.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -163,48 +163,69 @@ struct PartitionBatch {
     records: Vec<(Record, walbridge_event::Lsn)>,
 }
 
+/// One topic's partition clients and, per partition, the index of its batch in this publish.
+struct TopicBatches {
+    clients: Vec<Arc<PartitionClient>>,
+    batch_of: Vec<Option<usize>>,
+}
+
 impl EventSink for KafkaSink {
     async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError> {
         if records.is_empty() {
             return Ok(());
         }
-        let mut batches: BTreeMap<(Arc<str>, i32), PartitionBatch> = BTreeMap::new();
+        let mut batches: Vec<PartitionBatch> = Vec::new();
+        // Per topic: its partition clients and, per partition, the index of its batch. Records come
+        // in runs of one topic, so the topic is looked up only when it changes.
+        let mut by_topic: HashMap<Arc<str>, TopicBatches> = HashMap::new();
+        let mut current: Option<Arc<str>> = None;
         let now = chrono::Utc::now();
         for out in records.drain(..) {
-            let partitions = self.partitions(&out.topic).await?;
-            let count = partitions.len() as u32;
+            if current.as_ref().is_none_or(|t| !Arc::ptr_eq(t, &out.topic)) {
+                if !by_topic.contains_key(&out.topic) {
+                    let clients = self.partitions(&out.topic).await?.to_vec();
+                    let batch_of = vec![None; clients.len()];
+                    by_topic.insert(Arc::clone(&out.topic), TopicBatches { clients, batch_of });
+                }
+                current = Some(Arc::clone(&out.topic));
+            }
+            let TopicBatches { clients, batch_of } = by_topic
+                .get_mut(current.as_deref().expect("set above"))
+                .expect("inserted above");
+            let count = clients.len() as u32;
             let partition = match &out.key {
                 Some(key) => partition_for_key(key, count),
                 None => {
                     self.next_keyless = self.next_keyless.wrapping_add(1);
                     self.next_keyless % count
                 }
-            };
-            let client = Arc::clone(&self.topics[&out.topic][partition as usize]);
-            let record = Record {
-                key: out.key,
-                value: out.value,
-                headers: out
-                    .headers
-                    .into_iter()
-                    .map(|(name, value)| (name.to_owned(), value))
-                    .collect(),
-                timestamp: now,
-            };
-            batches
-                .entry((out.topic, partition as i32))
-                .or_insert_with(|| PartitionBatch {
-                    client,
+            } as usize;
+            let batch = *batch_of[partition].get_or_insert_with(|| {
+                batches.push(PartitionBatch {
+                    client: Arc::clone(&clients[partition]),
                     records: Vec::new(),
-                })
-                .records
-                .push((record, out.lsn));
+                });
+                batches.len() - 1
+            });
+            batches[batch].records.push((
+                Record {
+                    key: out.key,
+                    value: out.value,
+                    headers: out
+                        .headers
+                        .into_iter()
+                        .map(|(name, value)| (name.to_owned(), value))
+                        .collect(),
+                    timestamp: now,
+                },
+                out.lsn,
+            ));
         }
 
         let compression = self.settings.compression;
         let max_bytes = self.settings.max_batch_bytes;
         let sends = batches
-            .into_values()
+            .into_iter()
             .map(|batch| produce_in_order(batch, compression, max_bytes));
         tokio::time::timeout(self.settings.timeout, try_join_all(sends))
             .await

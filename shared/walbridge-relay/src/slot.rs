@@ -15,7 +15,7 @@ use walbridge_config::{DatabaseConfig, SlotConfig, TablePattern};
 use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 use crate::error::SlotError;
-use crate::pipeline::{ChangeSource, SlotPosition, SlotRow};
+use crate::pipeline::{ChangeSource, RowBatch, SlotPosition};
 
 /// The wal2json options of every peek (format-version 2, one JSON object per row).
 const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'include-timestamp', '1', \
@@ -270,7 +270,7 @@ impl ChangeSource for PgSlot {
         let declared = match &self.add_tables {
             Some(add_tables) => {
                 let sql = format!(
-                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT lsn, data FROM \
+                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
                      pg_logical_slot_peek_changes($1, $2, $3, {WAL2JSON_OPTIONS}, 'add-tables', $4)"
                 );
                 self.client
@@ -279,7 +279,7 @@ impl ChangeSource for PgSlot {
             }
             None => {
                 let sql = format!(
-                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT lsn, data FROM \
+                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
                      pg_logical_slot_peek_changes($1, $2, $3, {WAL2JSON_OPTIONS})"
                 );
                 self.client
@@ -292,7 +292,7 @@ impl ChangeSource for PgSlot {
         Ok(Lsn(u64::from(upto)))
     }
 
-    async fn fetch(&mut self, rows: &mut Vec<SlotRow>) -> Result<bool, SlotError> {
+    async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError> {
         match self.window {
             WindowState::Closed => return Ok(false),
             WindowState::Drained => {
@@ -311,15 +311,11 @@ impl ChangeSource for PgSlot {
         let before = rows.len();
         for message in &messages {
             if let SimpleQueryMessage::Row(row) = message {
-                let lsn = row.get(0).unwrap_or_default();
-                let lsn = lsn.parse().map_err(|_| SlotError::Malformed {
+                // wal2json's rows carry their LSNs (`include-lsn`); the SQL column is not read.
+                rows.push(row.get(0).ok_or_else(|| SlotError::Malformed {
                     slot: self.slot.clone(),
-                    what: format!("a window row has the LSN {lsn:?}"),
-                })?;
-                rows.push(SlotRow {
-                    lsn,
-                    data: row.get(1).unwrap_or_default().to_owned(),
-                });
+                    what: "a window row without data".to_owned(),
+                })?);
             }
         }
         let fetched = rows.len() - before;

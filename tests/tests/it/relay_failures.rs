@@ -7,10 +7,42 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use walbridge_relay::{CheckpointError, PublishError, RelayError};
+use walbridge_relay::{CheckpointError, InvocationReport, PublishError, RelayError};
 use walbridge_tests::{self as env, PrivateService};
 
 use crate::case::{Case, invoke, lsn_of, try_invoke, value};
+
+/// SeaweedFS opens its port before it serves: retry an invocation for up to a minute.
+async fn invoke_when_store_serves(
+    config: impl Fn() -> walbridge_config::Config,
+) -> InvocationReport {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match try_invoke(config()).await {
+            Ok(report) => return report,
+            Err(err) if Instant::now() < deadline => {
+                eprintln!("store not serving yet: {err}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(err) => panic!("the private store never served: {err}"),
+        }
+    }
+}
+
+/// `walbridge invoke` reaching the test services through the environment, as on Lambda.
+fn walbridge_invoke(checkpoint_uri: &str) -> Command {
+    let mut command = Command::new(env::walbridge_bin());
+    command
+        .arg("invoke")
+        .env("DATABASE_HOSTNAME", env::var("PGHOST"))
+        .env("DATABASE_PORT", env::var("PGPORT"))
+        .env("DATABASE_USER", env::var("PGUSER"))
+        .env("DATABASE_PASSWORD", env::var("PGPASSWORD"))
+        .env("DATABASE_DBNAME", env::var("PGDATABASE"))
+        .env("KAFKA_BOOTSTRAP_SERVERS", env::kafka_bootstrap())
+        .env("CHECKPOINT_URI", checkpoint_uri);
+    command
+}
 
 fn ids(records: &[env::KafkaRecord]) -> BTreeSet<i64> {
     records
@@ -69,18 +101,7 @@ async fn a_stopped_object_store_fails_the_invocation_without_moving_the_slot() {
     let config = || case.config(&[("checkpoint.s3.endpoint.url", endpoint.as_str())]);
     case.sql("INSERT INTO {s}.t SELECT generate_series(1, 10)")
         .await;
-    // SeaweedFS opens its port before it serves: retry the first invocation for a while.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match try_invoke(config()).await {
-            Ok(_) => break,
-            Err(err) if Instant::now() < deadline => {
-                eprintln!("store not ready yet: {err}");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            Err(err) => panic!("the private store never worked: {err}"),
-        }
-    }
+    invoke_when_store_serves(config).await;
     let slot_before = case.confirmed_flush_lsn().await;
 
     case.sql("INSERT INTO {s}.t SELECT generate_series(11, 20)")
@@ -96,17 +117,7 @@ async fn a_stopped_object_store_fails_the_invocation_without_moving_the_slot() {
     assert_eq!(case.confirmed_flush_lsn().await, slot_before);
 
     store.start();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let report = loop {
-        match try_invoke(config()).await {
-            Ok(report) => break report,
-            Err(err) if Instant::now() < deadline => {
-                eprintln!("store not back yet: {err}");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            Err(err) => panic!("the private store never came back: {err}"),
-        }
-    };
+    let report = invoke_when_store_serves(config).await;
     assert_eq!(report.changes, 10);
     let records = env::read_topic(&case.topic("t"), 20);
     assert_eq!(ids(&records), (1..=20).collect());
@@ -179,20 +190,9 @@ async fn one_transaction_of_200_000_rows_is_relayed_in_bounded_memory() {
         ),
     )
     .unwrap();
-    let mut command = Command::new(env::walbridge_bin());
-    command
-        .arg("invoke")
-        .env("WALBRIDGE_PROPERTIES", &properties)
-        .env("DATABASE_HOSTNAME", env::var("PGHOST"))
-        .env("DATABASE_PORT", env::var("PGPORT"))
-        .env("DATABASE_USER", env::var("PGUSER"))
-        .env("DATABASE_PASSWORD", env::var("PGPASSWORD"))
-        .env("DATABASE_DBNAME", env::var("PGDATABASE"))
-        .env("KAFKA_BOOTSTRAP_SERVERS", env::kafka_bootstrap())
-        .env(
-            "CHECKPOINT_URI",
-            format!("file://{}", dir.join("checkpoint.json").display()),
-        );
+    let mut command =
+        walbridge_invoke(&format!("file://{}", dir.join("checkpoint.json").display()));
+    command.env("WALBRIDGE_PROPERTIES", &properties);
     let (output, peak_kib) = run_measuring_peak_rss(command);
     assert!(
         output.status.success(),
@@ -249,20 +249,9 @@ async fn the_users_connector_properties_file_runs_as_it_is() {
     .await
     .unwrap();
 
-    let output = Command::new(env::walbridge_bin())
-        .arg("invoke")
+    let output = walbridge_invoke(&format!("s3://{}/seed-tests/{slot}.json", env::bucket()))
         .env("WALBRIDGE_PROPERTIES", seed)
-        .env("DATABASE_HOSTNAME", env::var("PGHOST"))
-        .env("DATABASE_PORT", env::var("PGPORT"))
-        .env("DATABASE_USER", env::var("PGUSER"))
-        .env("DATABASE_PASSWORD", env::var("PGPASSWORD"))
-        .env("DATABASE_DBNAME", env::var("PGDATABASE"))
         .env("SLOT_NAME", &slot)
-        .env("KAFKA_BOOTSTRAP_SERVERS", env::kafka_bootstrap())
-        .env(
-            "CHECKPOINT_URI",
-            format!("s3://{}/seed-tests/{slot}.json", env::bucket()),
-        )
         .output()
         .unwrap();
     pg.execute("SELECT pg_drop_replication_slot($1)", &[&slot])

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""walbridge's relay benchmark (run it with ./scripts/bench [N]).
+
+Writes N changes into a table of its own, then measures in one run, on the same window:
+  (a) the raw rate at which a client (psql, COPY ... TO STDOUT) reads the window from
+      pg_logical_slot_peek_changes with walbridge's wal2json options -- every row fetched, nothing
+      advanced;
+  (b) the full relay of that window by the release `walbridge invoke` to a Kafka broker of its own
+      (noida-db), acknowledged, checkpointed and advanced;
+  (c) walbridge's own CPU time per change (user + system of its process / changes);
+  (d) its peak RSS;
+and prints all four and the ratio (b)/(a). Targets: (b)/(a) >= 0.8, (c) <= 3 us, (d) <= 64 MiB.
+The broker's and PostgreSQL's CPU during (b) are printed too: on two shared cores they compete with
+walbridge, and the figures say where the time went.
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+WAL2JSON_OPTIONS = ("'format-version','2','include-xids','1','include-timestamp','1','include-lsn','1',"
+                    "'include-pk','1','include-transaction','1','include-type-oids','1','include-not-null','1'")
+
+
+def psql(sql, *, capture=True):
+    out = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
+                         check=True, capture_output=capture, text=True)
+    return out.stdout.strip() if capture else None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def group_cpu_seconds(pgid):
+    """CPU seconds of every process in a process group (a launcher and the server it runs)."""
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[2]) == pgid:
+                total += process_cpu_seconds(pid)
+    return total
+
+
+def process_cpu_seconds(pid):
+    """user + system CPU seconds of a running process (and its children that exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        # utime, stime, cutime, cstime are fields 14-17 (1-based) of the whole line
+        return sum(int(x) for x in fields[11:15]) / ticks
+    except FileNotFoundError:
+        return 0.0
+
+
+def postgres_cpu_seconds():
+    """CPU seconds of every process of the test cluster (the postmaster's tree)."""
+    pidfile = os.path.join(os.environ["WALBRIDGE_ENV_DIR"], "postgres", "data", "postmaster.pid")
+    with open(pidfile) as f:
+        postmaster = f.readline().strip()
+    total = process_cpu_seconds(postmaster)
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    ppid = f.read().rsplit(")", 1)[1].split()[1]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if ppid == postmaster:
+                total += process_cpu_seconds(pid)
+    return total
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("changes", nargs="?", type=int, default=500_000)
+    parser.add_argument("--rows-per-transaction", type=int, default=1)
+    parser.add_argument("--walbridge", default="target/release/walbridge")
+    args = parser.parse_args()
+    n, per_tx = args.changes, args.rows_per_transaction
+
+    run = "bench_" + uuid.uuid4().hex[:10]
+    slot = run + "_slot"
+    work = tempfile.mkdtemp(prefix="walbridge-bench-")
+    noida_port = free_port()
+    noida_bin = os.path.join(os.path.dirname(os.environ["WALBRIDGE_PYTHON"]), "noida-db")
+    noida = subprocess.Popen([noida_bin, "start", "--data-dir", os.path.join(work, "noida"), "--host",
+                              "127.0.0.1", "--only", "kafka", "--kafka-port", str(noida_port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", noida_port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        print(f"writing {n} changes ({per_tx} per transaction) into {run}.t ...", file=sys.stderr)
+        psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
+             f"balance numeric(10,2), created_at timestamptz)")
+        psql(f"SELECT pg_create_logical_replication_slot('{slot}', 'wal2json')")
+        started = time.monotonic()
+        psql(f"""DO $$ BEGIN FOR i IN 0..{(n + per_tx - 1) // per_tx - 1} LOOP
+                   INSERT INTO {run}.t SELECT g, 'customer ' || g, g * 1.25, '2024-01-15 10:30:00+00'
+                     FROM generate_series(i * {per_tx} + 1, least((i + 1) * {per_tx}, {n})) g;
+                   COMMIT;
+                 END LOOP; END $$""")
+        print(f"  written in {time.monotonic() - started:.1f} s", file=sys.stderr)
+
+        # (a) a plain client reading the same window, nothing advanced
+        upto = psql("SELECT pg_current_wal_lsn()")
+        peek = (f"SELECT lsn, xid, data FROM pg_logical_slot_peek_changes('{slot}', '{upto}', NULL, "
+                f"{WAL2JSON_OPTIONS}, 'add-tables', '{run}.t')")
+        started = time.monotonic()
+        with open(os.devnull, "w") as devnull:
+            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                            f"COPY ({peek}) TO STDOUT"], check=True, stdout=devnull)
+        raw_s = time.monotonic() - started
+
+        # (b) the relay of that window
+        properties = os.path.join(work, "connector.properties")
+        with open(properties, "w") as f:
+            f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}\n"
+                    f"value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n"
+                    f"window.max.changes={max(10_000_000, 3 * n)}\n"
+                    f"checkpoint.uri=file://{work}/checkpoint.json\n")
+        env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
+                   DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
+                   DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
+                   KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{noida_port}", RUST_LOG="warn")
+        # A wrapper process whose only child is walbridge, so its rusage is walbridge's alone.
+        usage_file = os.path.join(work, "rusage.json")
+        wrapper = ("import json, resource, subprocess, sys\n"
+                   "done = subprocess.run(sys.argv[2:])\n"
+                   "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+                   "json.dump({'user': u.ru_utime, 'sys': u.ru_stime, 'maxrss_kib': u.ru_maxrss}, open(sys.argv[1], 'w'))\n"
+                   "sys.exit(done.returncode)\n")
+        pg_before, noida_before = postgres_cpu_seconds(), group_cpu_seconds(noida.pid)
+        started = time.monotonic()
+        out = subprocess.run([sys.executable, "-c", wrapper, usage_file, args.walbridge, "invoke"], env=env,
+                             check=True, capture_output=True, text=True)
+        relay_s = time.monotonic() - started
+        pg_cpu = postgres_cpu_seconds() - pg_before
+        noida_cpu = group_cpu_seconds(noida.pid) - noida_before
+        with open(usage_file) as f:
+            usage = json.load(f)
+        report = json.loads(out.stdout)
+        changes = report["changes"]
+        if changes != n:
+            sys.exit(f"relayed {changes} changes, expected {n}: {report}")
+        cpu_s = usage["user"] + usage["sys"]
+        peak_mib = usage["maxrss_kib"] / 1024
+
+        print(f"changes                         {n} ({per_tx} per transaction)")
+        print(f"(a) raw peek read (psql COPY)   {raw_s:.2f} s   {n / raw_s:,.0f} changes/s")
+        print(f"(b) walbridge relay to noida-db {relay_s:.2f} s   {n / relay_s:,.0f} changes/s "
+              f"({report['events']} events, {report['windows']} window(s))")
+        print(f"(b)/(a)                         {raw_s / relay_s:.2f}   (target >= 0.8)")
+        print(f"(c) walbridge CPU per change    {cpu_s / n * 1e6:.2f} us   (target <= 3 us; {cpu_s:.2f} s in all: "
+              f"user {usage['user']:.2f} s, system {usage['sys']:.2f} s)")
+        print(f"(d) walbridge peak RSS          {peak_mib:.1f} MiB   (target <= 64 MiB)")
+        print(f"    during (b): PostgreSQL CPU {pg_cpu:.2f} s, noida-db CPU {noida_cpu:.2f} s, "
+              f"on {os.cpu_count()} cores")
+    finally:
+        subprocess.run(["psql", "-X", "-q", "-c", f"SELECT pg_drop_replication_slot('{slot}')"],
+                       capture_output=True)
+        subprocess.run(["psql", "-X", "-q", "-c", f"DROP SCHEMA IF EXISTS {run} CASCADE"], capture_output=True)
+        os.killpg(noida.pid, 15)
+        noida.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
