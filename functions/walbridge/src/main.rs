@@ -1,6 +1,11 @@
 //! The walbridge function. On Lambda it serves invocations (a schedule or a manual invoke); outside
 //! Lambda, `walbridge invoke [EVENT_JSON]` runs exactly one invocation through the same handler,
-//! prints the response JSON and exits non-zero on failure.
+//! prints the response JSON and exits non-zero on failure, and `walbridge status` is
+//! `invoke '{"mode":"status"}'`.
+//!
+//! Logs are JSON lines on Lambda (or with `WALBRIDGE_LOG_FORMAT=json`); each relaying invocation
+//! also writes one CloudWatch Embedded Metric Format record (stdout on Lambda, stderr locally, where
+//! stdout holds the response).
 //!
 //! Configuration is read and validated once, at cold start: an invalid value fails the start, before
 //! any invocation.
@@ -11,7 +16,7 @@ use anyhow::Context as _;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use walbridge_config::Config;
-use walbridge_relay::{Deps, InvocationReport, RelayError};
+use walbridge_relay::{Deps, RelayError, Request, Response};
 
 /// A failed invocation, as Lambda reports it: `errorType` says what to do, `errorMessage` the chain.
 #[derive(Debug)]
@@ -49,46 +54,79 @@ fn deadline(event: &LambdaEvent<Value>, deps: &Deps) -> Instant {
     }
 }
 
-/// The event is not read: a schedule and a manual catch-up invoke do the same thing.
+/// Where the EMF record goes: stdout on Lambda (CloudWatch reads it), stderr for a local run.
+#[derive(Debug, Clone, Copy)]
+enum MetricsOut {
+    Stdout,
+    Stderr,
+}
+
+/// A schedule's event has no `mode`: it relays. `{"mode":"catchup"}` and `{"mode":"status"}`
+/// come from a person.
 async fn handle(
     event: LambdaEvent<Value>,
     deps: &Deps,
-) -> Result<InvocationReport, InvocationFailed> {
-    walbridge_relay::invoke(deps, deadline(&event, deps))
+    metrics: MetricsOut,
+) -> Result<Response, InvocationFailed> {
+    let request: Request = serde_json::from_value(event.payload.clone())
+        .map_err(|err| InvocationFailed(RelayError::BadRequest(err.to_string())))?;
+    let response = walbridge_relay::handle(deps, &request, deadline(&event, deps))
         .await
-        .map_err(InvocationFailed)
+        .map_err(InvocationFailed)?;
+    if let Response::Relayed(report) = &response {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let record = walbridge_relay::metrics::emf_record(&deps.config().slot.name, report, now_ms);
+        match metrics {
+            MetricsOut::Stdout => println!("{record}"),
+            MetricsOut::Stderr => eprintln!("{record}"),
+        }
+    }
+    Ok(response)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rskafka=warn")),
-        )
+    let on_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rskafka=warn"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+        .with_ansi(false);
+    if on_lambda || std::env::var("WALBRIDGE_LOG_FORMAT").as_deref() == Ok("json") {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.init();
+    }
 
     let mut args = std::env::args().skip(1);
     let command = args.next();
-    if let Some(other) = command.as_deref().filter(|c| *c != "invoke") {
-        anyhow::bail!("unknown command {other:?}: use `walbridge invoke [EVENT_JSON]`");
-    }
+    let payload: Option<Value> = match command.as_deref() {
+        None => None,
+        Some("invoke") => Some(match args.next() {
+            Some(text) => serde_json::from_str(&text).context("EVENT_JSON is not JSON")?,
+            None => Value::Object(Default::default()),
+        }),
+        Some("status") => Some(serde_json::json!({"mode": "status"})),
+        Some(other) => {
+            anyhow::bail!(
+                "unknown command {other:?}: use `walbridge invoke [EVENT_JSON]` or `walbridge status`"
+            )
+        }
+    };
 
     let config = Config::from_env().context("invalid walbridge configuration")?;
     let deps = Deps::new(config).await;
 
-    if command.is_none() {
-        return lambda_runtime::run(service_fn(|event| handle(event, &deps)))
+    let Some(payload) = payload else {
+        return lambda_runtime::run(service_fn(|event| handle(event, &deps, MetricsOut::Stdout)))
             .await
             .map_err(|err| anyhow::anyhow!(err));
-    }
-    let payload: Value = match args.next() {
-        Some(text) => serde_json::from_str(&text).context("EVENT_JSON is not JSON")?,
-        None => Value::Object(Default::default()),
     };
-    match handle(LambdaEvent::new(payload, Default::default()), &deps).await {
+    let event = LambdaEvent::new(payload, Default::default());
+    match handle(event, &deps, MetricsOut::Stderr).await {
         Ok(report) => {
             println!("{}", serde_json::to_string(&report)?);
             Ok(())

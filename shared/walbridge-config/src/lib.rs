@@ -141,6 +141,12 @@ pub struct WindowConfig {
     /// `invocation.time.budget.ms` (default 300 000): the time budget of a local run, where Lambda
     /// gives no deadline.
     pub local_time_budget: Duration,
+    /// `poll.interval.ms` (default 0: one pass): a scheduled invocation relays, then again every
+    /// this often, so a schedule of one minute (EventBridge's smallest rate) delivers every N seconds.
+    pub poll_interval: Duration,
+    /// `poll.duration.ms` (default 0: until the time budget ends): how long one invocation keeps
+    /// polling; set it below the schedule's rate so invocations do not overlap.
+    pub poll_duration: Duration,
 }
 
 /// Every key walbridge reads, with its default where it has one. One place, so that the environment
@@ -177,6 +183,8 @@ pub const KEYS: &[(&str, Option<&str>)] = &[
     ("window.fetch.rows", Some("2000")),
     ("invocation.time.margin.ms", Some("10000")),
     ("invocation.time.budget.ms", Some("300000")),
+    ("poll.interval.ms", Some("0")),
+    ("poll.duration.ms", Some("0")),
 ];
 
 /// Keys whose values are masked in errors.
@@ -263,6 +271,12 @@ impl Config {
                 ),
                 local_time_budget: Duration::from_millis(
                     props.parse_in("invocation.time.budget.ms", 1..=86_400_000)?,
+                ),
+                poll_interval: Duration::from_millis(
+                    props.parse_in("poll.interval.ms", 0..=3_600_000)?,
+                ),
+                poll_duration: Duration::from_millis(
+                    props.parse_in("poll.duration.ms", 0..=86_400_000)?,
                 ),
             },
             ignored_keys,

@@ -147,6 +147,10 @@ pub enum RelayError {
         #[source]
         source: walbridge_event::Error,
     },
+    #[error(
+        "invalid invocation payload ({0}): send {{}} to relay, {{\"mode\":\"catchup\"}} or {{\"mode\":\"status\"}}"
+    )]
+    BadRequest(String),
     #[error("cannot build the event encoder for table {table}")]
     Schema {
         table: String,
@@ -177,6 +181,7 @@ impl RelayError {
             Self::Slot(SlotError::SlotInUse { .. })
             | Self::Checkpoint(CheckpointError::Conflict { .. }) => ErrorKind::Conflict,
             Self::Decode { .. } | Self::Encode { .. } | Self::Schema { .. } => ErrorKind::Data,
+            Self::BadRequest(_) => ErrorKind::Precondition,
             Self::Slot(_) | Self::Checkpoint(_) => ErrorKind::Precondition,
         }
     }

@@ -1,9 +1,14 @@
 //! One invocation end to end, as the function runs it: clients built once per cold start
 //! ([`Deps`]), then per invocation a PostgreSQL connection, the advisory lock that fences concurrent
 //! invocations, the preconditions, and the [`Relay`] over the slot, Kafka and the checkpoint store.
+//!
+//! An invocation's payload chooses what it does ([`Request`]): `{}` or any schedule event relays
+//! (polling every `poll.interval.ms` when set); `{"mode":"catchup"}` drains in one pass as far as
+//! the time budget allows; `{"mode":"status"}` reports positions and lag, changing nothing.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 use walbridge_config::{CheckpointLocation, Config};
@@ -11,7 +16,9 @@ use walbridge_event::envelope::EncoderConfig;
 
 use crate::checkpoint::{FileCheckpointStore, S3CheckpointStore};
 use crate::error::RelayError;
-use crate::pipeline::{InvocationReport, Relay, RelaySettings};
+use crate::pipeline::{
+    ChangeSource, CheckpointStore, InvocationProgress, InvocationReport, Relay, RelaySettings,
+};
 use crate::publish::{KafkaSink, SinkSettings};
 use crate::slot::PgSlot;
 
@@ -73,7 +80,130 @@ impl Deps {
     }
 }
 
-/// Runs one invocation until the slot is caught up or `deadline` is near.
+/// What an invocation is asked to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Relay until caught up; then, with `poll.interval.ms`, again every interval until
+    /// `poll.duration.ms` or the time budget ends. What a schedule does.
+    #[default]
+    Relay,
+    /// Relay in one pass as far as the time budget allows, and report the lag left.
+    Catchup,
+    /// Report slot lag, checkpoint position and age, and the last invocation's progress.
+    Status,
+}
+
+/// An invocation's payload. Fields other than `mode` (a schedule's event) are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Request {
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+/// What an invocation returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    Relayed(InvocationReport),
+    Status(StatusReport),
+}
+
+/// Where the slot and the checkpoint stand; read without changing anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    pub slot: String,
+    /// Whether a consumer is reading the slot right now.
+    pub slot_active: bool,
+    pub confirmed_flush_lsn: String,
+    pub current_wal_lsn: String,
+    pub lag_bytes: u64,
+    pub checkpoint_lsn: Option<String>,
+    pub checkpoint_age_ms: Option<i64>,
+    /// Commit time (ms since the epoch) of the last transaction relayed, if recorded.
+    pub last_commit_ms: Option<i64>,
+    /// The last invocation that wrote a checkpoint, as far as it had come.
+    pub last_invocation: Option<InvocationProgress>,
+}
+
+/// Runs what `request` asks until `deadline` is near.
+///
+/// # Errors
+/// A [`RelayError`]; whatever was acknowledged and checkpointed before it stays done.
+pub async fn handle(
+    deps: &Deps,
+    request: &Request,
+    deadline: Instant,
+) -> Result<Response, RelayError> {
+    match request.mode {
+        Mode::Status => status(deps).await.map(Response::Status),
+        Mode::Catchup => invoke(deps, deadline).await.map(Response::Relayed),
+        Mode::Relay => poll(deps, deadline).await.map(Response::Relayed),
+    }
+}
+
+/// Relays, then again every `poll.interval.ms` until `poll.duration.ms` or the budget ends.
+async fn poll(deps: &Deps, deadline: Instant) -> Result<InvocationReport, RelayError> {
+    let window = &deps.config.window;
+    let started = Instant::now();
+    let mut until = deadline.checked_sub(window.time_margin).unwrap_or(started);
+    if !window.poll_duration.is_zero() {
+        until = until.min(started + window.poll_duration);
+    }
+    let mut report = invoke(deps, deadline).await?;
+    if window.poll_interval.is_zero() || report.skipped.is_some() {
+        return Ok(report);
+    }
+    let mut tick = started;
+    loop {
+        tick += window.poll_interval;
+        if tick >= until {
+            return Ok(report);
+        }
+        tokio::time::sleep_until(tick.into()).await;
+        report = report.then(invoke(deps, deadline).await?);
+    }
+}
+
+/// Reads the slot and the checkpoint; takes no lock and moves nothing.
+async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
+    let config = &deps.config;
+    let mut slot = PgSlot::connect(&config.database, &config.slot, &config.tables, 1).await?;
+    let position = slot.position().await;
+    let active = slot.is_active().await;
+    slot.close().await;
+    let (position, active) = (position?, active?);
+    let checkpoint = match (&config.checkpoint, &deps.s3) {
+        (CheckpointLocation::S3 { bucket, key }, Some(s3)) => {
+            S3CheckpointStore::new(s3.clone(), bucket.clone(), key.clone())
+                .load()
+                .await?
+        }
+        (CheckpointLocation::File(path), _) => {
+            FileCheckpointStore::new(path.clone()).load().await?
+        }
+        (CheckpointLocation::S3 { .. }, None) => unreachable!("Deps::new builds the S3 client"),
+    };
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    Ok(StatusReport {
+        slot: config.slot.name.clone(),
+        slot_active: active,
+        confirmed_flush_lsn: position.confirmed.to_string(),
+        current_wal_lsn: position.current.to_string(),
+        lag_bytes: position.current.0.saturating_sub(position.confirmed.0),
+        checkpoint_lsn: checkpoint.as_ref().map(|c| c.lsn.clone()),
+        checkpoint_age_ms: checkpoint.as_ref().map(|c| now_ms - c.written_at_ms),
+        last_commit_ms: checkpoint
+            .as_ref()
+            .and_then(|c| c.last_commit_time_us)
+            .map(|us| us / 1000),
+        last_invocation: checkpoint.and_then(|c| c.invocation),
+    })
+}
+
+/// Runs one pass until the slot is caught up or `deadline` is near.
 ///
 /// When another invocation holds the slot's advisory lock, returns at once with a report saying so,
 /// having changed nothing.

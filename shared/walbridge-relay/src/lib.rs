@@ -7,13 +7,14 @@
 pub mod checkpoint;
 pub mod error;
 pub mod invocation;
+pub mod metrics;
 pub mod pipeline;
 pub mod publish;
 pub mod slot;
 
 pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError};
-pub use invocation::{Deps, invoke};
+pub use invocation::{Deps, Mode, Request, Response, StatusReport, handle, invoke};
 pub use pipeline::{
-    ChangeSource, Checkpoint, CheckpointStore, EventSink, InvocationReport, OutRecord, Relay,
-    RelaySettings, RowBatch, SlotPosition,
+    ChangeSource, Checkpoint, CheckpointStore, EventSink, InvocationProgress, InvocationReport,
+    OutRecord, Relay, RelaySettings, RowBatch, SlotPosition,
 };

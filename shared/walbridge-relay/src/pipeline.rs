@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use tracing::{Instrument, debug, info, info_span, warn};
+use tracing::{Instrument, info, info_span, warn};
 use walbridge_event::envelope::{EncoderConfig, SourceInfo, TableEncoder};
 use walbridge_event::wal2json::{self, Row};
 use walbridge_event::{Lsn, TableSchema};
@@ -144,8 +144,23 @@ pub struct Checkpoint {
     pub lsn: String,
     /// End LSN of the last transaction published (`source.sequence`'s first half), if any.
     pub last_commit_lsn: Option<String>,
+    /// Commit time of the last transaction published, µs since the epoch, if any.
+    #[serde(default)]
+    pub last_commit_time_us: Option<i64>,
     /// When it was written, ms since the epoch.
     pub written_at_ms: i64,
+    /// The invocation that wrote it, as far as it had come.
+    #[serde(default)]
+    pub invocation: Option<InvocationProgress>,
+}
+
+/// How far an invocation had come when it wrote a checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvocationProgress {
+    pub started_at_ms: i64,
+    pub changes: u64,
+    pub events: u64,
+    pub windows: u64,
 }
 
 impl Checkpoint {
@@ -155,8 +170,15 @@ impl Checkpoint {
             .map_err(|_| CheckpointError::Corrupt(format!("lsn {:?} is not an LSN", self.lsn)))
     }
 
-    fn last_commit_lsn(&self) -> Option<Lsn> {
-        self.last_commit_lsn.as_deref().and_then(|l| l.parse().ok())
+    fn last_commit(&self) -> Option<Committed> {
+        let lsn = self
+            .last_commit_lsn
+            .as_deref()
+            .and_then(|l| l.parse().ok())?;
+        Some(Committed {
+            lsn,
+            time_us: self.last_commit_time_us,
+        })
     }
 }
 
@@ -206,12 +228,35 @@ pub struct InvocationReport {
     /// Bytes of WAL written but not yet confirmed by the slot, after the invocation.
     pub lag_bytes: u64,
     pub duration_ms: u64,
+    /// Passes over the slot (more than one when the invocation polls, `poll.interval.ms`).
+    pub polls: u64,
+    /// Commit time (ms since the epoch) of the last transaction published so far, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_commit_ms: Option<i64>,
     /// Why the invocation did nothing, when it did nothing on purpose (another one holds the slot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
 }
 
 impl InvocationReport {
+    /// This report followed by `next`, a later pass of the same invocation.
+    pub fn then(self, next: InvocationReport) -> InvocationReport {
+        InvocationReport {
+            changes: self.changes + next.changes,
+            events: self.events + next.events,
+            windows: self.windows + next.windows,
+            transactions: self.transactions + next.transactions,
+            start_lsn: self.start_lsn,
+            end_lsn: next.end_lsn,
+            caught_up: next.caught_up,
+            lag_bytes: next.lag_bytes,
+            duration_ms: self.duration_ms + next.duration_ms,
+            polls: self.polls + next.polls,
+            last_commit_ms: next.last_commit_ms.or(self.last_commit_ms),
+            skipped: next.skipped,
+        }
+    }
+
     /// The report of an invocation that did nothing because of `reason`.
     pub fn skipped(reason: String) -> Self {
         Self {
@@ -224,6 +269,8 @@ impl InvocationReport {
             caught_up: false,
             lag_bytes: 0,
             duration_ms: 0,
+            polls: 0,
+            last_commit_ms: None,
             skipped: Some(reason),
         }
     }
@@ -246,6 +293,13 @@ struct Encoder {
     name: String,
     table: TableEncoder,
     topic: Arc<str>,
+}
+
+/// The last transaction published: `source.sequence`'s first half, and the lag estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Committed {
+    lsn: Lsn,
+    time_us: Option<i64>,
 }
 
 /// Transaction context the envelope's `source` block needs.
@@ -289,7 +343,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         let start = self.source.position().await?;
         let checkpoint = self.store.load().await?;
         let mut confirmed = start.confirmed;
-        let mut last_commit = checkpoint.as_ref().and_then(Checkpoint::last_commit_lsn);
+        let mut last_commit = checkpoint.as_ref().and_then(Checkpoint::last_commit);
+        let started_at_ms = now_us() / 1000;
         if let Some(checkpoint) = &checkpoint {
             let checkpointed = checkpoint.lsn()?;
             if checkpointed > confirmed {
@@ -312,6 +367,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             caught_up: false,
             lag_bytes: 0,
             duration_ms: 0,
+            polls: 1,
+            last_commit_ms: None,
             skipped: None,
         };
         let mut rows = RowBatch::default();
@@ -324,6 +381,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 .open_window(self.settings.window_max_changes)
                 .await?;
             report.windows += 1;
+            let window_started = Instant::now();
+            let window_start = (report.changes, report.events);
             let mut row_count: u64 = 0;
             let mut last_end: Option<Lsn> = None;
             let mut txn = TxnContext {
@@ -394,14 +453,31 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     slot: self.settings.slot.clone(),
                     database: self.settings.database.clone(),
                     lsn: target.to_string(),
-                    last_commit_lsn: last_commit.map(|l| l.to_string()),
+                    last_commit_lsn: last_commit.map(|c| c.lsn.to_string()),
+                    last_commit_time_us: last_commit.and_then(|c| c.time_us),
                     written_at_ms: now_us() / 1000,
+                    invocation: Some(InvocationProgress {
+                        started_at_ms,
+                        changes: report.changes,
+                        events: report.events,
+                        windows: report.windows,
+                    }),
                 };
                 self.store.save(&checkpoint).await?;
                 self.source.advance(target).await?;
                 confirmed = target;
             }
-            debug!(%upto, rows = row_count, complete, "window done");
+            info!(
+                window = report.windows,
+                %upto,
+                slot_lsn = %confirmed,
+                rows = row_count,
+                changes = report.changes - window_start.0,
+                events = report.events - window_start.1,
+                complete,
+                elapsed_ms = window_started.elapsed().as_millis() as u64,
+                "window published"
+            );
             if complete {
                 report.caught_up = true;
                 break;
@@ -412,6 +488,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         report.end_lsn = end.confirmed.to_string();
         report.lag_bytes = end.current.0.saturating_sub(end.confirmed.0);
         report.duration_ms = started.elapsed().as_millis() as u64;
+        report.last_commit_ms = last_commit.and_then(|c| c.time_us).map(|us| us / 1000);
         info!(
             changes = report.changes,
             events = report.events,
@@ -430,7 +507,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         data: &str,
         now: i64,
         txn: &mut TxnContext,
-        last_commit: &mut Option<Lsn>,
+        last_commit: &mut Option<Committed>,
         buf: &mut Vec<u8>,
         pending: &mut Vec<OutRecord>,
     ) -> Result<RowOutcome, RelayError> {
@@ -456,7 +533,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         field: "nextlsn",
                     },
                 })?;
-                *last_commit = Some(end);
+                *last_commit = Some(Committed {
+                    lsn: end,
+                    time_us: commit.commit_time_us.or(txn.commit_time_us),
+                });
                 txn.position = end;
                 Ok(RowOutcome::Commit(end))
             }
@@ -466,7 +546,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     commit_time_us: change.commit_time_us.or(txn.commit_time_us).unwrap_or(now),
                     tx_id: change.xid.or(txn.xid),
                     lsn: change.lsn.unwrap_or(txn.position),
-                    last_commit_lsn: *last_commit,
+                    last_commit_lsn: last_commit.map(|c| c.lsn),
                 };
                 buf.clear();
                 let mut encoded = encoder.table.encode(&change, &source, now, buf);

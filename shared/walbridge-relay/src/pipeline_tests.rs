@@ -278,7 +278,9 @@ async fn a_checkpoint_ahead_of_the_slot_moves_the_slot_without_republishing() {
             database: "db".into(),
             lsn: Lsn(1000).to_string(),
             last_commit_lsn: Some(Lsn(1000).to_string()),
+            last_commit_time_us: None,
             written_at_ms: 0,
+            invocation: None,
         }),
         ..FakeStore::default()
     };

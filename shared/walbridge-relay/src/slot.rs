@@ -212,6 +212,25 @@ impl PgSlot {
             .map_err(self.query_error("take the advisory lock"))
     }
 
+    /// Whether a consumer reads the slot right now.
+    ///
+    /// # Errors
+    /// [`SlotError::SlotMissing`] when there is no such slot; [`SlotError::Query`].
+    pub async fn is_active(&self) -> Result<bool, SlotError> {
+        self.client
+            .query_opt(
+                "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
+                &[&self.slot],
+            )
+            .await
+            .map_err(self.query_error("read the slot"))?
+            .map(|row| row.get(0))
+            .ok_or_else(|| SlotError::SlotMissing {
+                slot: self.slot.clone(),
+                database: self.database.clone(),
+            })
+    }
+
     /// Ends the connection (and with it the advisory lock).
     pub async fn close(self) {
         drop(self.client);

@@ -296,3 +296,83 @@ async fn two_invocations_at_once_relay_everything_exactly_once() {
     assert_eq!(records.len(), 20_000);
     case.drop_slot().await;
 }
+
+async fn handle(config: walbridge_config::Config, mode: &str) -> walbridge_relay::Response {
+    let deps = walbridge_relay::Deps::new(config).await;
+    let request: walbridge_relay::Request =
+        serde_json::from_value(serde_json::json!({ "mode": mode })).unwrap();
+    walbridge_relay::handle(
+        &deps,
+        &request,
+        std::time::Instant::now() + Duration::from_secs(60),
+    )
+    .await
+    .unwrap_or_else(|err| panic!("{mode} failed: {err:?}"))
+}
+
+#[tokio::test]
+async fn status_reports_lag_and_checkpoint_and_changes_nothing() {
+    let case = Case::new("status", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t SELECT generate_series(1, 5)")
+        .await;
+    invoke(case.config(&[])).await;
+    case.sql("INSERT INTO {s}.t SELECT generate_series(6, 8)")
+        .await;
+    let before = case.confirmed_flush_lsn().await;
+
+    let walbridge_relay::Response::Status(status) = handle(case.config(&[]), "status").await else {
+        panic!("a status report");
+    };
+    assert_eq!(
+        case.confirmed_flush_lsn().await,
+        before,
+        "status moved nothing"
+    );
+    assert_eq!(lsn_of(&status.confirmed_flush_lsn), before);
+    assert!(status.lag_bytes > 0, "three rows are waiting: {status:?}");
+    assert_eq!(
+        lsn_of(status.checkpoint_lsn.as_deref().unwrap()),
+        before,
+        "the checkpoint is where the slot is"
+    );
+    assert!(status.checkpoint_age_ms.unwrap() >= 0);
+    assert!(status.last_commit_ms.unwrap() > 0);
+    assert_eq!(status.last_invocation.unwrap().changes, 5);
+    assert!(!status.slot_active);
+
+    let walbridge_relay::Response::Relayed(report) = handle(case.config(&[]), "catchup").await
+    else {
+        panic!("a relay report");
+    };
+    assert_eq!(report.changes, 3);
+    assert!(report.caught_up);
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn a_scheduled_invocation_polls_every_interval_until_its_duration_ends() {
+    let case = Case::new("poll", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t VALUES (1)").await;
+    let config = case.config(&[("poll.interval.ms", "300"), ("poll.duration.ms", "2000")]);
+    let writer = async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        case.sql("INSERT INTO {s}.t VALUES (2)").await;
+    };
+    let started = std::time::Instant::now();
+    let (response, ()) = tokio::join!(handle(config, "relay"), writer);
+    let walbridge_relay::Response::Relayed(report) = response else {
+        panic!("a relay report");
+    };
+    let took = started.elapsed();
+    assert_eq!(
+        report.changes, 2,
+        "the row written mid-invocation arrived in a later poll"
+    );
+    assert!(report.polls >= 5, "{report:?}");
+    assert!(
+        took >= Duration::from_millis(1700) && took < Duration::from_secs(10),
+        "polled for about poll.duration.ms: {took:?}"
+    );
+    assert_eq!(env::read_topic(&case.topic("t"), 2).len(), 2);
+    case.drop_slot().await;
+}

@@ -267,6 +267,18 @@ async fn the_users_connector_properties_file_runs_as_it_is() {
         !stderr.contains(&env::var("PGPASSWORD")),
         "the password never reaches the log"
     );
+    // one CloudWatch Embedded Metric Format record per invocation (stderr locally)
+    let emf: serde_json::Value = stderr
+        .lines()
+        .find(|line| line.contains("\"CloudWatchMetrics\""))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .expect("an EMF record");
+    assert_eq!(emf["Slot"], slot.as_str());
+    assert_eq!(
+        emf["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "walbridge"
+    );
+    assert!(emf["Changes"].as_u64().unwrap() >= 1);
     // database.server.name=test-prefix, table.whitelist=test_schema.test_table
     let records = env::read_topic("test-prefix.test_schema.test_table", 1);
     let mine: Vec<_> = records

@@ -1,0 +1,102 @@
+//! One CloudWatch Embedded Metric Format record per invocation: a JSON log line CloudWatch turns into
+//! metrics (namespace `walbridge`, dimension `Slot`) that the deployment's alarms read.
+
+use serde_json::{Value, json};
+
+use crate::pipeline::InvocationReport;
+
+/// The EMF namespace; the template's alarms use it.
+pub const NAMESPACE: &str = "walbridge";
+
+/// The EMF record for `report` of `slot`, stamped `now_ms`.
+///
+/// `LagSeconds` is 0 when the invocation caught up, else the age of the last commit it published
+/// (a lower bound of how far behind the slot is); absent when unknown.
+pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
+    let lag_seconds = if report.caught_up {
+        Some(0.0)
+    } else {
+        report
+            .last_commit_ms
+            .map(|commit| (now_ms - commit).max(0) as f64 / 1000.0)
+    };
+    let mut metrics = vec![
+        json!({"Name": "Changes", "Unit": "Count"}),
+        json!({"Name": "Events", "Unit": "Count"}),
+        json!({"Name": "Windows", "Unit": "Count"}),
+        json!({"Name": "LagBytes", "Unit": "Bytes"}),
+        json!({"Name": "DurationMs", "Unit": "Milliseconds"}),
+    ];
+    if lag_seconds.is_some() {
+        metrics.push(json!({"Name": "LagSeconds", "Unit": "Seconds"}));
+    }
+    let mut record = json!({
+        "_aws": {
+            "Timestamp": now_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Slot"]],
+                "Metrics": metrics,
+            }],
+        },
+        "Slot": slot,
+        "Changes": report.changes,
+        "Events": report.events,
+        "Windows": report.windows,
+        "LagBytes": report.lag_bytes,
+        "DurationMs": report.duration_ms,
+        "CaughtUp": report.caught_up,
+    });
+    if let Some(lag) = lag_seconds {
+        record["LagSeconds"] = json!(lag);
+    }
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(caught_up: bool) -> InvocationReport {
+        InvocationReport {
+            changes: 10,
+            events: 12,
+            windows: 2,
+            transactions: 3,
+            start_lsn: "0/10".into(),
+            end_lsn: "0/20".into(),
+            caught_up,
+            lag_bytes: 4096,
+            duration_ms: 150,
+            polls: 1,
+            last_commit_ms: Some(1_000_000),
+            skipped: None,
+        }
+    }
+
+    #[test]
+    fn an_invocation_becomes_one_emf_record_with_the_slot_dimension() {
+        let record = emf_record("orders_slot", &report(false), 1_004_500);
+        let directive = &record["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "walbridge");
+        assert_eq!(directive["Dimensions"], json!([["Slot"]]));
+        let names: Vec<&str> = directive["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        for name in &names {
+            assert!(record.get(*name).is_some(), "{name} has a value");
+        }
+        assert_eq!(record["Slot"], "orders_slot");
+        assert_eq!(record["LagBytes"], 4096);
+        assert_eq!(record["LagSeconds"], 4.5);
+        assert_eq!(record["_aws"]["Timestamp"], 1_004_500);
+    }
+
+    #[test]
+    fn a_caught_up_invocation_has_no_time_lag() {
+        assert_eq!(emf_record("s", &report(true), 9_999_999)["LagSeconds"], 0.0);
+    }
+}
