@@ -31,6 +31,9 @@ pub struct Config {
     pub kafka: KafkaConfig,
     /// `checkpoint.uri`: where the last published LSN is recorded.
     pub checkpoint: CheckpointLocation,
+    /// `offset.mismatch.strategy` (Debezium's name): what to do when the checkpoint and the slot
+    /// disagree at start-up.
+    pub mismatch: MismatchStrategy,
     /// `checkpoint.s3.endpoint.url`: an S3-compatible endpoint instead of AWS's (path-style
     /// requests); unset, the AWS SDK's own resolution applies (`AWS_ENDPOINT_URL_S3`, region).
     pub checkpoint_s3_endpoint: Option<String>,
@@ -125,6 +128,16 @@ impl fmt::Display for CheckpointLocation {
     }
 }
 
+/// `offset.mismatch.strategy`: `fail` (default: refuse to guess), `trust_slot`, `trust_offset`,
+/// `trust_greater_lsn`; Debezium's `no_validation` is taken as `trust_greater_lsn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MismatchStrategy {
+    Fail,
+    TrustSlot,
+    TrustOffset,
+    TrustGreaterLsn,
+}
+
 /// How much one invocation reads at a time, and for how long.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -179,6 +192,7 @@ pub const KEYS: &[(&str, Option<&str>)] = &[
     ("topic.creation.default.replication.factor", Some("-1")),
     ("checkpoint.uri", None),
     ("checkpoint.s3.endpoint.url", None),
+    ("offset.mismatch.strategy", Some("fail")),
     ("window.max.changes", Some("10000")),
     ("window.fetch.rows", Some("2000")),
     ("invocation.time.margin.ms", Some("10000")),
@@ -263,6 +277,18 @@ impl Config {
             },
             checkpoint: checkpoint_location(&props)?,
             checkpoint_s3_endpoint: s3_endpoint(&props)?,
+            mismatch: match props.string("offset.mismatch.strategy")?.as_str() {
+                "fail" => MismatchStrategy::Fail,
+                "trust_slot" => MismatchStrategy::TrustSlot,
+                "trust_offset" => MismatchStrategy::TrustOffset,
+                "trust_greater_lsn" | "no_validation" => MismatchStrategy::TrustGreaterLsn,
+                _ => {
+                    return Err(props.invalid(
+                        "offset.mismatch.strategy",
+                        "one of fail, trust_slot, trust_offset, trust_greater_lsn, no_validation",
+                    ));
+                }
+            },
             window: WindowConfig {
                 max_changes: props.parse_in("window.max.changes", 1..=10_000_000)?,
                 fetch_rows: props.parse_in("window.fetch.rows", 1..=100_000)?,

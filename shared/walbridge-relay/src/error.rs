@@ -100,6 +100,13 @@ pub enum PublishError {
         "topic {topic} does not exist: create it, or let walbridge create it (topic.creation.enable=true)"
     )]
     MissingTopic { topic: String },
+    #[error("cannot read the last record of topic {topic} partition {partition}")]
+    ReadTail {
+        topic: String,
+        partition: i32,
+        #[source]
+        source: rskafka::client::error::Error,
+    },
     #[error("publishing to Kafka did not finish within {seconds} s")]
     Timeout { seconds: u64 },
 }
@@ -120,6 +127,12 @@ pub enum CheckpointError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error(
+        "checkpoint and slot disagree ({found}): the slot was recreated or advanced by someone else, or \
+         the checkpoint belongs elsewhere; choose with offset.mismatch.strategy: trust_slot (start from \
+         the slot), trust_offset (move the slot to the checkpoint) or trust_greater_lsn"
+    )]
+    Mismatch { found: String },
     #[error("checkpoint is not a walbridge checkpoint: {0}")]
     Corrupt(String),
 }

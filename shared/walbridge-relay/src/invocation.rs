@@ -63,6 +63,7 @@ impl Deps {
             encoder,
             window_max_changes: config.window.max_changes,
             time_margin: config.window.time_margin,
+            mismatch: config.mismatch,
         };
         for key in &config.ignored_keys {
             info!(key, "configuration key not used by walbridge");

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tracing::{Instrument, info, info_span, warn};
+use walbridge_config::MismatchStrategy;
 use walbridge_event::envelope::{EncoderConfig, SourceInfo, TableEncoder};
 use walbridge_event::wal2json::{self, Row};
 use walbridge_event::{Lsn, TableSchema};
@@ -85,6 +86,10 @@ pub trait ChangeSource {
     /// The slot's position now.
     async fn position(&mut self) -> Result<SlotPosition, SlotError>;
 
+    /// The server's identity (`system_identifier`), recorded in checkpoints so a checkpoint of
+    /// another server is recognised.
+    async fn server_id(&mut self) -> Result<String, SlotError>;
+
     /// Starts a window of at most `max_changes` rows (PostgreSQL only stops at a transaction
     /// boundary, so one large transaction can exceed it) up to the current WAL position, which it
     /// returns: a window that yields fewer rows than `max_changes` is complete up to that LSN.
@@ -101,6 +106,42 @@ pub trait ChangeSource {
     async fn advance(&mut self, to: Lsn) -> Result<(), SlotError>;
 }
 
+/// Where a record stands in the slot's stream: its transaction's end LSN, the change's index in the
+/// transaction, the record's index among the change's records. Strictly increasing in publish order,
+/// and the same every time the same change is read again, so it identifies a record across crashes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    pub txn_end: Lsn,
+    pub change: u32,
+    pub record: u8,
+}
+
+impl Position {
+    /// The Kafka header that carries it.
+    pub const HEADER: &'static str = "__walbridge.position";
+
+    /// Fixed-width upper-case hex (`<txn_end:16>-<change:8>-<record:2>`): text compares as the
+    /// position does.
+    pub fn to_header(self) -> Vec<u8> {
+        format!(
+            "{:016X}-{:08X}-{:02X}",
+            self.txn_end.0, self.change, self.record
+        )
+        .into_bytes()
+    }
+
+    pub fn from_header(bytes: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut parts = text.split('-');
+        let position = Position {
+            txn_end: Lsn(u64::from_str_radix(parts.next()?, 16).ok()?),
+            change: u32::from_str_radix(parts.next()?, 16).ok()?,
+            record: u8::from_str_radix(parts.next()?, 16).ok()?,
+        };
+        parts.next().is_none().then_some(position)
+    }
+}
+
 /// One Kafka record to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutRecord {
@@ -111,6 +152,7 @@ pub struct OutRecord {
     pub headers: Vec<(&'static str, Vec<u8>)>,
     /// The change the record came from, for error messages.
     pub lsn: Lsn,
+    pub position: Position,
 }
 
 /// The event sink: Kafka.
@@ -124,12 +166,20 @@ pub struct OutRecord {
 pub trait EventSink {
     /// Publishes and drains `records`.
     async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError>;
+
+    /// While on, records that an earlier, failed invocation already wrote are skipped: per
+    /// partition, those whose [`Position`] is not after the position of the partition's last record.
+    fn skip_landed(&mut self, on: bool);
 }
 
 /// A sink kept between invocations is lent to each one.
 impl<T: EventSink> EventSink for &mut T {
     async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError> {
         (**self).publish(records).await
+    }
+
+    fn skip_landed(&mut self, on: bool) {
+        (**self).skip_landed(on);
     }
 }
 
@@ -142,6 +192,12 @@ pub struct Checkpoint {
     pub database: String,
     /// Every change before this LSN is in Kafka (acknowledged): the slot may be advanced to it.
     pub lsn: String,
+    /// Where the slot stood when this checkpoint was written (it is advanced right after).
+    #[serde(default)]
+    pub previous_lsn: Option<String>,
+    /// The PostgreSQL server's `system_identifier`.
+    #[serde(default)]
+    pub server: Option<String>,
     /// End LSN of the last transaction published (`source.sequence`'s first half), if any.
     pub last_commit_lsn: Option<String>,
     /// Commit time of the last transaction published, µs since the epoch, if any.
@@ -206,6 +262,8 @@ pub struct RelaySettings {
     pub window_max_changes: u32,
     /// No new window starts when less than this remains before the deadline.
     pub time_margin: Duration,
+    /// What to do when the checkpoint and the slot disagree.
+    pub mismatch: MismatchStrategy,
 }
 
 /// What one invocation did; the function returns it as JSON.
@@ -307,6 +365,9 @@ struct Committed {
 struct TxnContext {
     xid: Option<u32>,
     commit_time_us: Option<i64>,
+    /// End LSN of the transaction (the B row's `nextlsn`) and the index of its next change.
+    end: Lsn,
+    next_change: u32,
     /// The last LSN read (for error messages about a row that has none).
     position: Lsn,
 }
@@ -341,20 +402,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     async fn run_windows(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
         let started = Instant::now();
         let start = self.source.position().await?;
+        let server = self.source.server_id().await?;
         let checkpoint = self.store.load().await?;
         let mut confirmed = start.confirmed;
         let mut last_commit = checkpoint.as_ref().and_then(Checkpoint::last_commit);
         let started_at_ms = now_us() / 1000;
         if let Some(checkpoint) = &checkpoint {
-            let checkpointed = checkpoint.lsn()?;
-            if checkpointed > confirmed {
-                // Died between checkpoint and advance (point 3 above): those events are in Kafka.
-                info!(%checkpointed, slot_lsn = %confirmed, "slot behind checkpoint; advancing it");
-                self.source.advance(checkpointed).await?;
-                confirmed = checkpointed;
-            } else if checkpointed < confirmed {
-                warn!(%checkpointed, slot_lsn = %confirmed, "slot ahead of checkpoint; the slot wins");
-            }
+            confirmed = self.reconcile(checkpoint, &server, confirmed).await?;
         }
 
         let mut report = InvocationReport {
@@ -375,6 +429,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         let mut pending = Vec::new();
         let mut buf = Vec::new();
 
+        // An earlier invocation may have died after Kafka took part of the first window.
+        self.sink.skip_landed(true);
         while Instant::now() + self.settings.time_margin < deadline {
             let upto = self
                 .source
@@ -437,6 +493,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             }
             report.events += pending.len() as u64;
             self.sink.publish(&mut pending).await?;
+            self.sink.skip_landed(false);
 
             // Everything read is acknowledged. A window with fewer rows than the limit holds every
             // transaction that committed before `upto`, so the slot may move there even if the captured
@@ -453,6 +510,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     slot: self.settings.slot.clone(),
                     database: self.settings.database.clone(),
                     lsn: target.to_string(),
+                    previous_lsn: Some(confirmed.to_string()),
+                    server: Some(server.clone()),
                     last_commit_lsn: last_commit.map(|c| c.lsn.to_string()),
                     last_commit_time_us: last_commit.and_then(|c| c.time_us),
                     written_at_ms: now_us() / 1000,
@@ -502,6 +561,67 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         Ok(report)
     }
 
+    /// Checks that the checkpoint belongs to this slot and agrees with its position, and settles
+    /// a disagreement by `offset.mismatch.strategy`; returns where to start.
+    async fn reconcile(
+        &mut self,
+        checkpoint: &Checkpoint,
+        server: &str,
+        confirmed: Lsn,
+    ) -> Result<Lsn, RelayError> {
+        let checkpointed = checkpoint.lsn()?;
+        let same_slot = checkpoint.slot == self.settings.slot
+            && checkpoint.database == self.settings.database
+            && checkpoint.server.as_deref().is_none_or(|s| s == server);
+        if same_slot && checkpointed == confirmed {
+            return Ok(confirmed);
+        }
+        if same_slot
+            && checkpointed > confirmed
+            && checkpoint.previous_lsn.as_deref() == Some(confirmed.to_string().as_str())
+        {
+            // Died between checkpoint and advance (point 3 above): those events are in Kafka.
+            info!(%checkpointed, slot_lsn = %confirmed, "slot behind checkpoint; advancing it");
+            self.source.advance(checkpointed).await?;
+            return Ok(checkpointed);
+        }
+        let found = if same_slot {
+            format!("checkpoint at {checkpointed}, slot at {confirmed}")
+        } else {
+            format!(
+                "checkpoint of slot {} in database {} on server {}, this is slot {} in {} on {}",
+                checkpoint.slot,
+                checkpoint.database,
+                checkpoint.server.as_deref().unwrap_or("?"),
+                self.settings.slot,
+                self.settings.database,
+                server
+            )
+        };
+        let mismatch = || CheckpointError::Mismatch {
+            found: found.clone(),
+        };
+        match self.settings.mismatch {
+            MismatchStrategy::Fail => Err(mismatch().into()),
+            MismatchStrategy::TrustSlot => {
+                warn!(%found, "checkpoint and slot disagree; trusting the slot");
+                Ok(confirmed)
+            }
+            MismatchStrategy::TrustOffset if checkpointed < confirmed => Err(mismatch().into()),
+            MismatchStrategy::TrustOffset | MismatchStrategy::TrustGreaterLsn
+                if checkpointed > confirmed =>
+            {
+                warn!(%found, "checkpoint and slot disagree; advancing the slot to the checkpoint");
+                self.source.advance(checkpointed).await?;
+                Ok(checkpointed)
+            }
+            MismatchStrategy::TrustOffset | MismatchStrategy::TrustGreaterLsn => {
+                warn!(%found, "checkpoint and slot disagree; trusting the slot");
+                Ok(confirmed)
+            }
+        }
+    }
+
     async fn process_row(
         &mut self,
         data: &str,
@@ -517,9 +637,18 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         })?;
         match decoded {
             Row::Begin(begin) => {
+                let end = begin.next_lsn.ok_or(RelayError::Decode {
+                    after: txn.position,
+                    source: walbridge_event::Error::MissingField {
+                        action: 'B',
+                        field: "nextlsn",
+                    },
+                })?;
                 *txn = TxnContext {
                     xid: begin.xid,
                     commit_time_us: begin.commit_time_us,
+                    end,
+                    next_change: 0,
                     position: begin.lsn.unwrap_or(txn.position),
                 };
                 Ok(RowOutcome::Other)
@@ -561,7 +690,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     table: format!("{}.{}", change.schema, change.table),
                     source: err,
                 })?;
-                for record in encoded.records(buf) {
+                let change_index = txn.next_change;
+                txn.next_change += 1;
+                for (i, record) in encoded.records(buf).enumerate() {
                     pending.push(OutRecord {
                         topic: Arc::clone(&encoder.topic),
                         key: record.key.map(<[u8]>::to_vec),
@@ -571,6 +702,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                             .map(|(name, bytes)| vec![(name, bytes.to_vec())])
                             .unwrap_or_default(),
                         lsn: source.lsn,
+                        position: Position {
+                            txn_end: txn.end,
+                            change: change_index,
+                            record: i as u8,
+                        },
                     });
                 }
                 Ok(RowOutcome::Change)

@@ -78,6 +78,10 @@ impl ChangeSource for FakeSlot {
         })
     }
 
+    async fn server_id(&mut self) -> Result<String, SlotError> {
+        Ok("fake-server".into())
+    }
+
     async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
         // As PostgreSQL: whole transactions committed after the slot, until the row limit is reached.
         self.window.clear();
@@ -128,6 +132,9 @@ struct FakeSink {
     /// Fail the publish call with this index (0-based).
     fail_on_call: Option<usize>,
     calls: usize,
+    /// `skip_landed` per publish call.
+    skipping: Vec<bool>,
+    skip: bool,
 }
 
 impl EventSink for FakeSink {
@@ -137,8 +144,13 @@ impl EventSink for FakeSink {
         if self.fail_on_call == Some(call) {
             return Err(PublishError::Timeout { seconds: 1 });
         }
+        self.skipping.push(self.skip);
         self.published.append(records);
         Ok(())
+    }
+
+    fn skip_landed(&mut self, on: bool) {
+        self.skip = on;
     }
 }
 
@@ -173,6 +185,7 @@ fn settings(window: u32) -> RelaySettings {
         encoder: EncoderConfig::new("p", "db").with_schemas(false, false),
         window_max_changes: window,
         time_margin: Duration::from_millis(10),
+        mismatch: walbridge_config::MismatchStrategy::Fail,
     }
 }
 
@@ -277,6 +290,8 @@ async fn a_checkpoint_ahead_of_the_slot_moves_the_slot_without_republishing() {
             slot: "s".into(),
             database: "db".into(),
             lsn: Lsn(1000).to_string(),
+            previous_lsn: Some(Lsn(0).to_string()),
+            server: Some("fake-server".into()),
             last_commit_lsn: Some(Lsn(1000).to_string()),
             last_commit_time_us: None,
             written_at_ms: 0,
@@ -356,4 +371,119 @@ async fn a_malformed_row_stops_the_invocation_and_names_its_lsn() {
     let (slot, sink, _) = relay.into_parts();
     assert!(sink.published.is_empty());
     assert!(slot.advances.is_empty());
+}
+
+fn checkpoint_at(lsn: u64, previous: u64, server: &str) -> Checkpoint {
+    Checkpoint {
+        version: 1,
+        slot: "s".into(),
+        database: "db".into(),
+        lsn: Lsn(lsn).to_string(),
+        previous_lsn: Some(Lsn(previous).to_string()),
+        server: Some(server.into()),
+        last_commit_lsn: None,
+        last_commit_time_us: None,
+        written_at_ms: 0,
+        invocation: None,
+    }
+}
+
+#[tokio::test]
+async fn a_checkpoint_the_slot_cannot_explain_stops_the_invocation() {
+    // The slot sits at 0 but the checkpoint says it was at 500 before moving to 1000: the slot was
+    // recreated, or moved by someone else.
+    let store = FakeStore {
+        checkpoint: Some(checkpoint_at(1000, 500, "fake-server")),
+        ..FakeStore::default()
+    };
+    let slot = FakeSlot::new(vec![txn(1, 800, 0..1)], 2000);
+    let mut relay = Relay::new(slot, FakeSink::default(), store, settings(100));
+    let err = relay.run(far()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RelayError::Checkpoint(CheckpointError::Mismatch { .. })
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("offset.mismatch.strategy"),
+        "{err}"
+    );
+    let (slot, sink, _) = relay.into_parts();
+    assert!(slot.advances.is_empty() && sink.published.is_empty());
+}
+
+#[tokio::test]
+async fn a_checkpoint_of_another_server_is_refused() {
+    let store = FakeStore {
+        checkpoint: Some(checkpoint_at(0, 0, "another-server")),
+        ..FakeStore::default()
+    };
+    let slot = FakeSlot::new(vec![], 2000);
+    let mut relay = Relay::new(slot, FakeSink::default(), store, settings(100));
+    let err = relay.run(far()).await.unwrap_err();
+    assert!(err.to_string().contains("another-server"), "{err}");
+}
+
+#[tokio::test]
+async fn trust_slot_starts_from_the_slot_and_trust_offset_moves_the_slot() {
+    let trust = |strategy| RelaySettings {
+        mismatch: strategy,
+        ..settings(100)
+    };
+    let store = || FakeStore {
+        checkpoint: Some(checkpoint_at(1000, 500, "fake-server")),
+        ..FakeStore::default()
+    };
+    let transactions = || vec![txn(1, 800, 0..1), txn(2, 1500, 1..2)];
+
+    let mut relay = Relay::new(
+        FakeSlot::new(transactions(), 2000),
+        FakeSink::default(),
+        store(),
+        trust(walbridge_config::MismatchStrategy::TrustSlot),
+    );
+    relay.run(far()).await.unwrap();
+    let (_, sink, _) = relay.into_parts();
+    assert_eq!(ids(&sink.published), vec![r#"{"id":0}"#, r#"{"id":1}"#]);
+
+    let mut relay = Relay::new(
+        FakeSlot::new(transactions(), 2000),
+        FakeSink::default(),
+        store(),
+        trust(walbridge_config::MismatchStrategy::TrustOffset),
+    );
+    relay.run(far()).await.unwrap();
+    let (slot, sink, _) = relay.into_parts();
+    assert_eq!(ids(&sink.published), vec![r#"{"id":1}"#]);
+    assert_eq!(slot.advances[0], Lsn(1000));
+}
+
+#[tokio::test]
+async fn records_carry_increasing_positions_and_only_the_first_window_skips_landed_ones() {
+    let slot = FakeSlot::new(
+        vec![txn(1, 1000, 0..3), txn(2, 2000, 3..4), txn(3, 3000, 4..6)],
+        5000,
+    );
+    let mut relay = Relay::new(slot, FakeSink::default(), FakeStore::default(), settings(5));
+    relay.run(far()).await.unwrap();
+    let (_, sink, _) = relay.into_parts();
+    let positions: Vec<Position> = sink.published.iter().map(|r| r.position).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert_eq!(
+        positions[3],
+        Position {
+            txn_end: Lsn(2000),
+            change: 0,
+            record: 0
+        }
+    );
+    assert_eq!(positions[2].change, 2);
+    assert_eq!(sink.skipping.first(), Some(&true));
+    assert_eq!(sink.skipping.last(), Some(&false));
+    let header = positions[3].to_header();
+    assert_eq!(header, b"00000000000007D0-00000000-00");
+    assert_eq!(Position::from_header(&header), Some(positions[3]));
+    assert_eq!(Position::from_header(b"junk"), None);
 }

@@ -1,21 +1,25 @@
 //! The Kafka side, with rskafka: records go to the partition Kafka's Java producer would choose
 //! (`murmur2(key) % partitions`, so consumers see what Debezium's producer wrote), in order within a
 //! partition, in batches, with `acks=all`; partitions are written concurrently.
+//!
+//! Every record carries its [`Position`] in the header `__walbridge.position`. After a failed
+//! invocation the next one reads the last record of each partition it is about to write
+//! ([`EventSink::skip_landed`]) and skips what already landed: Kafka holds each change once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::try_join_all;
 use rskafka::BackoffConfig;
-use rskafka::client::partition::{Compression, PartitionClient, UnknownTopicHandling};
+use rskafka::client::partition::{Compression, OffsetAt, PartitionClient, UnknownTopicHandling};
 use rskafka::client::{Client, ClientBuilder};
 use rskafka::record::Record;
-use tracing::info;
+use tracing::{info, warn};
 use walbridge_event::partition::partition_for_key;
 
 use crate::error::PublishError;
-use crate::pipeline::{EventSink, OutRecord};
+use crate::pipeline::{EventSink, OutRecord, Position};
 
 /// How records are written.
 #[derive(Debug, Clone)]
@@ -48,8 +52,8 @@ pub struct KafkaSink {
     client: Client,
     settings: SinkSettings,
     topics: HashMap<Arc<str>, Vec<Arc<PartitionClient>>>,
-    /// Round-robin position for records without a key.
-    next_keyless: u32,
+    /// While skipping landed records: the position of each partition's last record, read once.
+    landed: Option<HashMap<(Arc<str>, i32), Option<Position>>>,
 }
 
 impl KafkaSink {
@@ -78,7 +82,7 @@ impl KafkaSink {
             client,
             settings,
             topics: HashMap::new(),
-            next_keyless: 0,
+            landed: None,
         })
     }
 
@@ -160,7 +164,45 @@ impl KafkaSink {
 /// The records of one partition, in publish order.
 struct PartitionBatch {
     client: Arc<PartitionClient>,
-    records: Vec<(Record, walbridge_event::Lsn)>,
+    records: Vec<Pending>,
+}
+
+struct Pending {
+    record: Record,
+    lsn: walbridge_event::Lsn,
+    position: Position,
+}
+
+/// The position of a partition's last record; `None` for an empty partition, or one whose last
+/// record walbridge did not write (then nothing can be skipped).
+async fn last_position(client: &PartitionClient) -> Result<Option<Position>, PublishError> {
+    let error = |source| PublishError::ReadTail {
+        topic: client.topic().to_owned(),
+        partition: client.partition(),
+        source,
+    };
+    let latest = client.get_offset(OffsetAt::Latest).await.map_err(error)?;
+    let earliest = client.get_offset(OffsetAt::Earliest).await.map_err(error)?;
+    if latest <= earliest {
+        return Ok(None);
+    }
+    let (records, _) = client
+        .fetch_records(latest - 1, 1..10_000_000, 100)
+        .await
+        .map_err(error)?;
+    let last = records.into_iter().max_by_key(|r| r.offset);
+    let position = last
+        .as_ref()
+        .and_then(|r| r.record.headers.get(Position::HEADER))
+        .and_then(|h| Position::from_header(h));
+    if last.is_some() && position.is_none() {
+        warn!(
+            topic = client.topic(),
+            partition = client.partition(),
+            "the partition's last record has no walbridge position; nothing can be skipped"
+        );
+    }
+    Ok(position)
 }
 
 /// One topic's partition clients and, per partition, the index of its batch in this publish.
@@ -170,6 +212,10 @@ struct TopicBatches {
 }
 
 impl EventSink for KafkaSink {
+    fn skip_landed(&mut self, on: bool) {
+        self.landed = on.then(HashMap::new);
+    }
+
     async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError> {
         if records.is_empty() {
             return Ok(());
@@ -193,13 +239,11 @@ impl EventSink for KafkaSink {
                 .get_mut(current.as_deref().expect("set above"))
                 .expect("inserted above");
             let count = clients.len() as u32;
-            let partition = match &out.key {
-                Some(key) => partition_for_key(key, count),
-                None => {
-                    self.next_keyless = self.next_keyless.wrapping_add(1);
-                    self.next_keyless % count
-                }
-            } as usize;
+            let position = out.position.to_header();
+            // Keyless records spread over the partitions by position: the same partition every
+            // time the record is published, so skipping landed records works for them too.
+            let partition =
+                partition_for_key(out.key.as_deref().unwrap_or(&position), count) as usize;
             let batch = *batch_of[partition].get_or_insert_with(|| {
                 batches.push(PartitionBatch {
                     client: Arc::clone(&clients[partition]),
@@ -207,19 +251,48 @@ impl EventSink for KafkaSink {
                 });
                 batches.len() - 1
             });
-            batches[batch].records.push((
-                Record {
+            let mut headers: BTreeMap<String, Vec<u8>> = out
+                .headers
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect();
+            headers.insert(Position::HEADER.to_owned(), position);
+            batches[batch].records.push(Pending {
+                record: Record {
                     key: out.key,
                     value: out.value,
-                    headers: out
-                        .headers
-                        .into_iter()
-                        .map(|(name, value)| (name.to_owned(), value))
-                        .collect(),
+                    headers,
                     timestamp: now,
                 },
-                out.lsn,
-            ));
+                lsn: out.lsn,
+                position: out.position,
+            });
+        }
+
+        if let Some(landed) = &mut self.landed {
+            for batch in &mut batches {
+                let key = (Arc::from(batch.client.topic()), batch.client.partition());
+                let tail = match landed.get(&key) {
+                    Some(tail) => *tail,
+                    None => {
+                        let tail = last_position(&batch.client).await?;
+                        landed.insert(key, tail);
+                        tail
+                    }
+                };
+                if let Some(tail) = tail {
+                    let before = batch.records.len();
+                    batch.records.retain(|pending| pending.position > tail);
+                    if batch.records.len() < before {
+                        info!(
+                            topic = batch.client.topic(),
+                            partition = batch.client.partition(),
+                            skipped = before - batch.records.len(),
+                            "skipped records an earlier invocation already wrote"
+                        );
+                    }
+                }
+            }
         }
 
         let compression = self.settings.compression;
@@ -248,17 +321,16 @@ async fn produce_in_order(
         let mut chunk = Vec::new();
         let mut bytes = 0;
         let mut first: Option<(Option<Vec<u8>>, walbridge_event::Lsn)> = None;
-        while let Some((record, lsn)) = records.peek() {
-            let size = record.approximate_size();
+        while let Some(pending) = records.peek() {
+            let size = pending.record.approximate_size();
             if !chunk.is_empty() && bytes + size > max_bytes {
                 break;
             }
             if first.is_none() {
-                first = Some((record.key.clone(), *lsn));
+                first = Some((pending.record.key.clone(), pending.lsn));
             }
             bytes += size;
-            let (record, _) = records.next().expect("peeked");
-            chunk.push(record);
+            chunk.push(records.next().expect("peeked").record);
         }
         let (key, lsn) = first.expect("a chunk holds at least one record");
         batch

@@ -271,13 +271,25 @@ impl ChangeSource for PgSlot {
         })
     }
 
+    async fn server_id(&mut self) -> Result<String, SlotError> {
+        self.client
+            .query_one(
+                "SELECT system_identifier::text FROM pg_control_system()",
+                &[],
+            )
+            .await
+            .map(|row| row.get(0))
+            .map_err(self.query_error("read the server's system identifier"))
+    }
+
     async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
         if self.window != WindowState::Closed {
             self.end_transaction().await?;
         }
+        // The flushed position: decoding reads no further, and the slot can be advanced exactly to it.
         let upto: PgLsn = self
             .client
-            .query_one("SELECT pg_current_wal_lsn()", &[])
+            .query_one("SELECT pg_current_wal_flush_lsn()", &[])
             .await
             .map_err(self.query_error("read the current WAL position"))?
             .get(0);
