@@ -182,12 +182,20 @@ async fn ten_thousand_changes_cross_small_windows_exactly_once_in_order() {
     )
     .await;
 
-    let report =
-        invoke(case.config(&[("window.max.changes", "250"), ("window.fetch.rows", "100")])).await;
+    let config = || case.config(&[("window.max.changes", "250"), ("window.fetch.rows", "100")]);
+    let mut report = invoke(config()).await;
+    // Every transaction of the database costs its B and C rows in a window, also those of other
+    // tests: on a busy server one invocation may run out of time before it catches up.
+    for _ in 0..10 {
+        if report.caught_up {
+            break;
+        }
+        report = report.then(invoke(config()).await);
+    }
+    assert!(report.caught_up, "{report:?}");
     assert_eq!(report.changes, 10_000);
     assert_eq!(report.transactions, 1_000);
     assert!(report.windows >= 40, "{report:?}");
-    assert!(report.caught_up);
 
     let records = env::read_topic(&case.topic("t"), 10_000);
     assert_eq!(records.len(), 10_000, "exactly once: no duplicates");

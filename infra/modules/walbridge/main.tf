@@ -1,0 +1,428 @@
+# walbridge as one scheduled Lambda function in the database's VPC: the function, its role with
+# least-privilege policies, the checkpoint bucket, the schedule, the on-failure queue, the alarms and
+# the log group. The same resources as ../../../template.yaml (SAM).
+#
+# Metrics the lag alarms read (CloudWatch Embedded Metric Format, one record per relaying invocation,
+# written by the function to stdout; see shared/walbridge-relay/src/metrics.rs):
+#   namespace  walbridge
+#   dimension  Slot = <slot.name>        (the dimension set is exactly [Slot])
+#   metrics    LagBytes (Bytes), LagSeconds (Seconds, absent when unknown), Changes, Events, Windows,
+#              DurationMs
+
+locals {
+  checkpoint_prefix = "walbridge/${var.slot_name}/"
+  checkpoint_uri    = "s3://${aws_s3_bucket.checkpoint.id}/${local.checkpoint_prefix}checkpoint.json"
+  alarm_topic_arn   = var.alarm_topic_arn != null ? var.alarm_topic_arn : aws_sns_topic.alarms[0].arn
+
+  # Configuration keys as environment variables (upper case, '.' -> '_').
+  environment = {
+    DATABASE_HOSTNAME = var.database_hostname
+    DATABASE_PORT     = tostring(var.database_port)
+    DATABASE_DBNAME   = var.database_dbname
+    DATABASE_USER     = var.database_user
+    # A KIP-297 style config-provider reference that the function resolves at cold start (the JSON
+    # key is the text after the last ':'); the password itself never enters Terraform's state.
+    DATABASE_PASSWORD       = "$${secretsmanager:${var.database_secret_arn}:${var.database_secret_key}}"
+    SLOT_NAME               = var.slot_name
+    TABLE_INCLUDE_LIST      = var.table_include_list
+    TOPIC_PREFIX            = var.topic_prefix
+    KAFKA_BOOTSTRAP_SERVERS = var.kafka_bootstrap_servers
+    CHECKPOINT_URI          = local.checkpoint_uri
+    WINDOW_MAX_CHANGES      = tostring(var.window_max_changes)
+    POLL_INTERVAL_MS        = tostring(var.poll_interval_ms)
+    POLL_DURATION_MS        = tostring(var.poll_duration_ms)
+    RUST_LOG                = var.log_level
+  }
+}
+
+# ---------------------------------------------------------------------------------------------- logs
+
+resource "aws_cloudwatch_log_group" "walbridge" {
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+# ---------------------------------------------------------------------------------------------- role
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "walbridge" {
+  name               = "${var.name}-function"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "walbridge" {
+  # The network interfaces of a function in a VPC (what AWSLambdaVPCAccessExecutionRole grants, less
+  # its logs:* on every log group); EC2 does not scope these to resources.
+  statement {
+    sid = "VpcNetworkInterfaces"
+    actions = [
+      "ec2:CreateNetworkInterface",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSubnets",
+      "ec2:DeleteNetworkInterface",
+      "ec2:AssignPrivateIpAddresses",
+      "ec2:UnassignPrivateIpAddresses",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.walbridge.arn}:*"]
+  }
+
+  statement {
+    sid       = "CheckpointObject"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.checkpoint.arn}/${local.checkpoint_prefix}*"]
+  }
+
+  # Without ListBucket, S3 answers a read of a missing key with 403 instead of 404, and the first
+  # invocation (no checkpoint yet) would fail. The bucket holds only this module's checkpoint.
+  statement {
+    sid       = "CheckpointMissingIs404"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.checkpoint.arn]
+  }
+
+  statement {
+    sid       = "DatabaseSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.database_secret_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.database_secret_kms_key_arn != null ? [var.database_secret_kms_key_arn] : []
+    content {
+      sid       = "DatabaseSecretKey"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringLike"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.*.amazonaws.com"]
+      }
+    }
+  }
+
+  # the on-failure destination of asynchronous invocations is sent with the function's role
+  statement {
+    sid       = "FailureQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failure.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "walbridge" {
+  name   = "${var.name}-function"
+  role   = aws_iam_role.walbridge.id
+  policy = data.aws_iam_policy_document.walbridge.json
+}
+
+# ------------------------------------------------------------------------------------------ function
+
+resource "aws_lambda_function" "walbridge" {
+  function_name    = var.name
+  description      = "walbridge - PostgreSQL wal2json slot to Kafka (Debezium events)"
+  role             = aws_iam_role.walbridge.arn
+  filename         = var.function_zip
+  source_code_hash = filebase64sha256(var.function_zip)
+  handler          = "bootstrap"
+  runtime          = "provided.al2023"
+  architectures    = [var.architecture]
+  memory_size      = var.memory_size
+  timeout          = var.timeout
+  # one task per slot, as Debezium's tasks.max=1; walbridge also fences with an advisory lock
+  reserved_concurrent_executions = 1
+
+  vpc_config {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = var.security_group_ids
+  }
+
+  environment {
+    variables = merge(var.extra_environment, local.environment)
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.walbridge.name
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.walbridge]
+}
+
+# Asynchronous invocations (the schedule's): no retry of a failed invocation (the next scheduled one
+# resumes from the checkpoint), and an event throttled because an invocation is still running
+# (reserved concurrency 1) expires after 60 s instead of Lambda's default 6 hours, so wake-ups never
+# pile up. Both end in the failure queue.
+resource "aws_lambda_function_event_invoke_config" "walbridge" {
+  function_name                = aws_lambda_function.walbridge.function_name
+  maximum_retry_attempts       = 0
+  maximum_event_age_in_seconds = 60
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.failure.arn
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------- checkpoint
+
+resource "aws_s3_bucket" "checkpoint" {
+  # a generated name's prefix has at most 37 characters, and no '_'
+  bucket        = var.checkpoint_bucket_name
+  bucket_prefix = var.checkpoint_bucket_name == null ? "${substr(replace(lower(var.name), "_", "-"), 0, 25)}-checkpoint-" : null
+  force_destroy = var.checkpoint_bucket_force_destroy
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_versioning" "checkpoint" {
+  bucket = aws_s3_bucket.checkpoint.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "checkpoint" {
+  bucket = aws_s3_bucket.checkpoint.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "checkpoint" {
+  bucket                  = aws_s3_bucket.checkpoint.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "checkpoint" {
+  bucket = aws_s3_bucket.checkpoint.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "checkpoint" {
+  bucket = aws_s3_bucket.checkpoint.id
+
+  rule {
+    id     = "expire-superseded-checkpoints"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = var.checkpoint_version_retention_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.checkpoint]
+}
+
+data "aws_iam_policy_document" "checkpoint_bucket" {
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    resources = [aws_s3_bucket.checkpoint.arn, "${aws_s3_bucket.checkpoint.arn}/*"]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "checkpoint" {
+  bucket = aws_s3_bucket.checkpoint.id
+  policy = data.aws_iam_policy_document.checkpoint_bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.checkpoint]
+}
+
+# ------------------------------------------------------------------------------------- failure queue
+
+resource "aws_sqs_queue" "failure" {
+  name                      = "${var.name}-failures"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+# ------------------------------------------------------------------------------------------ schedule
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${var.name}-schedule"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "Invoke"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.walbridge.arn]
+  }
+
+  statement {
+    sid       = "DeadLetter"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failure.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "${var.name}-schedule"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+resource "aws_scheduler_schedule" "walbridge" {
+  name                = var.name
+  description         = "wakes walbridge to relay the slot"
+  schedule_expression = var.schedule_expression
+  state               = var.schedule_enabled ? "ENABLED" : "DISABLED"
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.walbridge.arn
+    role_arn = aws_iam_role.scheduler.arn
+    # no mode: relay (manual invokes send {"mode":"catchup"} or {"mode":"status"})
+    input = "{}"
+
+    # a wake-up that cannot be delivered is dropped, not retried: the next one comes soon
+    retry_policy {
+      maximum_retry_attempts       = 0
+      maximum_event_age_in_seconds = 60
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.failure.arn
+    }
+  }
+}
+
+# -------------------------------------------------------------------------------------------- alarms
+
+resource "aws_sns_topic" "alarms" {
+  count = var.alarm_topic_arn == null ? 1 : 0
+  name  = "${var.name}-alarms"
+  tags  = var.tags
+}
+
+resource "aws_sns_topic_subscription" "alarm_email" {
+  count     = var.alarm_email != null ? 1 : 0
+  topic_arn = local.alarm_topic_arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
+}
+
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  alarm_name          = "${var.name}-errors"
+  alarm_description   = "walbridge invocations failed (see the log group and the failure queue)"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.walbridge.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "throttles" {
+  alarm_name          = "${var.name}-throttles"
+  alarm_description   = "walbridge invocations were throttled: a wake-up or a manual invoke came while an invocation was still running"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = aws_lambda_function.walbridge.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "lag_bytes" {
+  alarm_name          = "${var.name}-lag-bytes"
+  alarm_description   = "the replication slot lags (walbridge LagBytes above the threshold), or no relaying invocation reported its lag (missing data is breaching)"
+  namespace           = "walbridge"
+  metric_name         = "LagBytes"
+  dimensions          = { Slot = var.slot_name }
+  statistic           = "Maximum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = var.lag_bytes_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "lag_seconds" {
+  alarm_name          = "${var.name}-lag-seconds"
+  alarm_description   = "walbridge is behind: the last commit it relayed is older than the threshold (absent when unknown, so missing data is not breaching)"
+  namespace           = "walbridge"
+  metric_name         = "LagSeconds"
+  dimensions          = { Slot = var.slot_name }
+  statistic           = "Maximum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = var.lag_seconds_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}

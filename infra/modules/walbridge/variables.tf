@@ -1,0 +1,257 @@
+# Inputs of the walbridge module. Every configuration key the function reads is a Debezium connector
+# property, passed as an environment variable (upper case, '.' -> '_'); the README's configuration
+# table lists them. infra/README.md documents these variables in a table that tests/infra/check keeps
+# in step with this file.
+
+# --------------------------------------------------------------------------------------------- function
+
+variable "name" {
+  description = "Name of the function, and prefix of the other named resources (role, schedule, log group, queue, topic, alarms)."
+  type        = string
+  default     = "walbridge"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,40}$", var.name))
+    error_message = "name: 1 to 40 characters of A-Z, a-z, 0-9, '_' and '-'."
+  }
+}
+
+variable "function_zip" {
+  description = "Path of the zip built by `cargo lambda build --release --arm64 --output-format zip -p walbridge` (target/lambda/walbridge/bootstrap.zip)."
+  type        = string
+}
+
+variable "architecture" {
+  description = "Instruction set the zip was built for: arm64 (`--arm64`) or x86_64 (`--x86-64`)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture: arm64 or x86_64."
+  }
+}
+
+variable "timeout" {
+  description = "Lambda timeout in seconds: the time budget of one invocation."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.timeout >= 30 && var.timeout <= 900
+    error_message = "timeout: 30 to 900 seconds."
+  }
+}
+
+variable "memory_size" {
+  description = "Lambda memory in MB (CPU scales with it)."
+  type        = number
+  default     = 256
+}
+
+variable "log_level" {
+  description = "RUST_LOG filter of the function's JSON logs."
+  type        = string
+  default     = "info"
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's CloudWatch log group, in days."
+  type        = number
+  default     = 30
+}
+
+# ---------------------------------------------------------------------------------------------- network
+
+variable "subnet_ids" {
+  description = "Private subnets from which the function reaches PostgreSQL and Kafka (and S3 and Secrets Manager, through VPC endpoints or NAT)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "subnet_ids: at least one subnet (the database lives in a VPC)."
+  }
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the function; the database's and the brokers' groups must admit them."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.security_group_ids) > 0
+    error_message = "security_group_ids: at least one security group."
+  }
+}
+
+# ------------------------------------------------------------------------------------------- PostgreSQL
+
+variable "database_hostname" {
+  description = "database.hostname"
+  type        = string
+}
+
+variable "database_port" {
+  description = "database.port"
+  type        = number
+  default     = 5432
+}
+
+variable "database_dbname" {
+  description = "database.dbname"
+  type        = string
+}
+
+variable "database_user" {
+  description = "database.user (needs the REPLICATION attribute, or rds_replication on RDS)"
+  type        = string
+}
+
+variable "database_secret_arn" {
+  description = "Full ARN (with its 6-character suffix) of the Secrets Manager secret holding the database password (JSON). The function resolves `$${secretsmanager:<arn>:<key>}` at cold start; the role may read this secret only."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.database_secret_arn))
+    error_message = "database_secret_arn: the full ARN of a Secrets Manager secret."
+  }
+}
+
+variable "database_secret_key" {
+  description = "JSON key of the password inside the secret."
+  type        = string
+  default     = "password"
+}
+
+variable "database_secret_kms_key_arn" {
+  description = "Customer-managed KMS key the secret is encrypted with; null for the AWS-managed key."
+  type        = string
+  default     = null
+}
+
+variable "slot_name" {
+  description = "slot.name (a wal2json logical replication slot); also the checkpoint's S3 prefix."
+  type        = string
+  default     = "debezium"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,63}$", var.slot_name))
+    error_message = "slot_name: 1 to 63 characters of a-z, 0-9 and _ (PostgreSQL's rule for slot names)."
+  }
+}
+
+variable "table_include_list" {
+  description = "table.include.list (comma-separated schema.table, * for any; empty = all tables)"
+  type        = string
+  default     = ""
+}
+
+# ------------------------------------------------------------------------------------------------ Kafka
+
+variable "kafka_bootstrap_servers" {
+  description = "kafka.bootstrap.servers (host:port, comma-separated)"
+  type        = string
+}
+
+variable "topic_prefix" {
+  description = "topic.prefix (topics are <prefix>.<schema>.<table>)"
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,200}$", var.topic_prefix))
+    error_message = "topic_prefix: 1 to 200 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
+  }
+}
+
+variable "extra_environment" {
+  description = "Further configuration keys as environment variables (e.g. TOMBSTONES_ON_DELETE = \"false\"); the variables this module sets itself take precedence."
+  type        = map(string)
+  default     = {}
+}
+
+# ------------------------------------------------------------------------------------ schedule, windows
+
+variable "schedule_expression" {
+  description = "EventBridge Scheduler expression that wakes the function (smallest rate: one minute; for every N seconds use poll_interval_ms)."
+  type        = string
+  default     = "rate(1 minute)"
+}
+
+variable "schedule_enabled" {
+  description = "false deploys everything but does not wake the function (manual invokes only)."
+  type        = bool
+  default     = true
+}
+
+variable "poll_interval_ms" {
+  description = "poll.interval.ms: a scheduled invocation relays again every this many ms (0: one pass)."
+  type        = number
+  default     = 0
+}
+
+variable "poll_duration_ms" {
+  description = "poll.duration.ms: how long one invocation keeps polling (0: until the time budget ends); keep it below the schedule's rate."
+  type        = number
+  default     = 0
+}
+
+variable "window_max_changes" {
+  description = "window.max.changes (rows per peek)"
+  type        = number
+  default     = 10000
+}
+
+# ------------------------------------------------------------------------------ checkpoint and alarms
+
+variable "checkpoint_bucket_name" {
+  description = "Name of the checkpoint bucket the module creates; null: generated from `name`."
+  type        = string
+  default     = null
+}
+
+variable "checkpoint_bucket_force_destroy" {
+  description = "Let `terraform destroy` delete the checkpoint bucket with its objects (the relay's position)."
+  type        = bool
+  default     = false
+}
+
+variable "checkpoint_version_retention_days" {
+  description = "Days superseded versions of the checkpoint object are kept (it is rewritten after every window)."
+  type        = number
+  default     = 7
+}
+
+variable "alarm_topic_arn" {
+  description = "Existing SNS topic for the alarms; null creates one."
+  type        = string
+  default     = null
+}
+
+variable "alarm_email" {
+  description = "Optional e-mail address subscribed to the alarm topic."
+  type        = string
+  default     = null
+}
+
+variable "alarm_period_seconds" {
+  description = "Period of the lag alarms; at least the schedule's rate (a period without LagBytes counts as breaching)."
+  type        = number
+  default     = 300
+}
+
+variable "lag_bytes_threshold" {
+  description = "Alarm when the slot lags by more than this many bytes of WAL for 3 periods."
+  type        = number
+  default     = 1073741824
+}
+
+variable "lag_seconds_threshold" {
+  description = "Alarm when the last relayed commit is older than this many seconds for 3 periods."
+  type        = number
+  default     = 900
+}
+
+variable "tags" {
+  description = "Tags for every resource that takes them."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""Offline consistency checks of the deployment files, run by tests/infra/check.
+
+What `terraform validate` would need the registry's provider for is approximated here without it:
+
+1. every .tf file under infra/ parses as HCL (python-hcl2);
+2. within each Terraform directory, every `var.`, `local.`, resource, data source and `module.` a file
+   refers to is declared, and every declared variable is used;
+3. the example root modules pass every required variable of the module they call, and no unknown one,
+   and use only outputs it declares; their terraform.tfvars.example parses and sets exactly variables
+   they declare, every required one among them;
+4. infra/README.md's Variables and Outputs tables match the module (names, types, defaults);
+5. template.yaml and the module set the same environment variables, and each is a configuration key
+   the README's configuration table documents (or is in EXTRA_ENV below, with its reason);
+6. the checkpoint URI each sets lies inside the S3 prefix its policy grants;
+7. template parameters and module variables that mean the same thing have the same defaults;
+8. the alarms read the metric names the function emits (namespace, metrics, dimension), when the
+   function's Embedded Metric Format emitter is in the tree.
+
+Usage: consistency.py REPO_ROOT. Prints one line per check; exits 1 when any failed.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import hcl2
+import yaml
+
+# Environment variables the deployment sets that the README's configuration table does not list.
+# "pending": a configuration key the function reads (it must appear, quoted, in the config crate's
+#            source) that the README does not document yet; drop it here once the README does.
+# "not-a-key": not a configuration key at all.
+EXTRA_ENV = {
+    # the tracing filter of the function's logs (tracing-subscriber's EnvFilter)
+    "RUST_LOG": ("not-a-key", None),
+    # issue 7 item 3 (schedule every N seconds): poll.interval.ms / poll.duration.ms
+    "POLL_INTERVAL_MS": ("pending", "poll.interval.ms"),
+    "POLL_DURATION_MS": ("pending", "poll.duration.ms"),
+}
+
+# Template parameter -> module variable, for the defaults both have.
+SAME_DEFAULTS = {
+    "Architecture": "architecture",
+    "FunctionTimeout": "timeout",
+    "FunctionMemory": "memory_size",
+    "LogLevel": "log_level",
+    "LogRetentionDays": "log_retention_days",
+    "DatabasePort": "database_port",
+    "DatabaseSecretKey": "database_secret_key",
+    "SlotName": "slot_name",
+    "TableIncludeList": "table_include_list",
+    "ScheduleExpression": "schedule_expression",
+    "PollIntervalMs": "poll_interval_ms",
+    "PollDurationMs": "poll_duration_ms",
+    "WindowMaxChanges": "window_max_changes",
+    "CheckpointVersionRetentionDays": "checkpoint_version_retention_days",
+    "AlarmPeriodSeconds": "alarm_period_seconds",
+    "LagBytesThreshold": "lag_bytes_threshold",
+    "LagSecondsThreshold": "lag_seconds_threshold",
+}
+
+# What the lag alarms read (also documented in template.yaml and infra/README.md).
+EMF_NAMESPACE = "walbridge"
+EMF_METRICS = ("LagBytes", "LagSeconds")
+EMF_DIMENSION = "Slot"
+
+META_ARGS = {"source", "version", "providers", "count", "for_each", "depends_on"}
+
+failures: list[str] = []
+
+
+def ok(what: str) -> None:
+    print(f"  ok    {what}")
+
+
+def fail(what: str, detail: str) -> None:
+    failures.append(what)
+    print(f"  FAIL  {what}: {detail}")
+
+
+def note(what: str) -> None:
+    print(f"  note  {what}")
+
+
+# ----------------------------------------------------------------------------------------- HCL helpers
+
+
+def unquote(text):
+    if isinstance(text, str) and len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        return text[1:-1]
+    return text
+
+
+def unwrap(expr) -> str:
+    """`${string}` -> `string` (python-hcl2 wraps expressions so)."""
+    text = str(expr)
+    if text.startswith("${") and text.endswith("}"):
+        return text[2:-1]
+    return text
+
+
+def blocks(doc: dict, kind: str):
+    """(label, body) of each one-label block of `kind` (variable, output, module)."""
+    for entry in doc.get(kind, []):
+        for label, body in entry.items():
+            yield unquote(label), body
+
+
+def two_label_blocks(doc: dict, kind: str):
+    """(type, name, body) of each resource or data block."""
+    for entry in doc.get(kind, []):
+        for rtype, named in entry.items():
+            for name, body in named.items():
+                yield unquote(rtype), unquote(name), body
+
+
+def strings(node):
+    """Every string value in a parsed HCL tree (expressions included), comments left out."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and key.startswith("__"):
+                continue
+            yield from strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from strings(value)
+    elif isinstance(node, str):
+        yield node.replace("$${", "")
+
+
+def render_default(value) -> str:
+    """A variable's default as the README's tables write it (inside backticks)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "null"
+    if value == {}:
+        return "{}"
+    if value == []:
+        return "[]"
+    if isinstance(value, str):
+        inner = unwrap(value)
+        return "null" if inner == "null" else inner
+    return str(value)
+
+
+class TfDir:
+    """The parsed .tf files of one Terraform directory (one module)."""
+
+    def __init__(self, path: Path, docs: dict[Path, dict]):
+        self.path = path
+        self.docs = docs
+        self.variables = {n: b for d in docs.values() for n, b in blocks(d, "variable")}
+        self.outputs = {n: b for d in docs.values() for n, b in blocks(d, "output")}
+        self.modules = {n: b for d in docs.values() for n, b in blocks(d, "module")}
+        self.resources = {(t, n) for d in docs.values() for t, n, _ in two_label_blocks(d, "resource")}
+        self.data = {(t, n) for d in docs.values() for t, n, _ in two_label_blocks(d, "data")}
+        self.locals = {
+            k: v
+            for d in docs.values()
+            for entry in d.get("locals", [])
+            for k, v in entry.items()
+            if not k.startswith("__")
+        }
+        self.text = "\n".join(s for d in docs.values() for s in strings(d))
+
+
+# ------------------------------------------------------------------------------------------ the checks
+
+
+def parse_tf(root: Path) -> dict[Path, TfDir]:
+    print("HCL parse (python-hcl2) of every .tf file under infra/:")
+    by_dir: dict[Path, dict[Path, dict]] = {}
+    files = sorted(p for p in (root / "infra").rglob("*.tf") if ".terraform" not in p.parts)
+    if not files:
+        fail("infra/ has .tf files", "none found")
+    for path in files:
+        rel = path.relative_to(root)
+        try:
+            with path.open() as handle:
+                doc = hcl2.load(handle)
+        except Exception as err:  # noqa: BLE001 - any parse error is the finding
+            fail(f"parse {rel}", str(err).splitlines()[0] if str(err) else type(err).__name__)
+            continue
+        by_dir.setdefault(path.parent, {})[path] = doc
+        ok(f"parse {rel}")
+    return {d: TfDir(d, docs) for d, docs in sorted(by_dir.items())}
+
+
+def check_references(root: Path, dirs: dict[Path, TfDir]) -> None:
+    print("references inside each Terraform directory (what `terraform validate` would catch first):")
+    for path, tf in dirs.items():
+        rel = path.relative_to(root)
+        problems = []
+        for name in sorted(set(re.findall(r"\bvar\.([A-Za-z_][A-Za-z0-9_-]*)", tf.text))):
+            if name not in tf.variables:
+                problems.append(f"var.{name} is not declared")
+        for name in sorted(set(re.findall(r"\blocal\.([A-Za-z_][A-Za-z0-9_-]*)", tf.text))):
+            if name not in tf.locals:
+                problems.append(f"local.{name} is not declared")
+        for rtype, name in sorted(set(re.findall(r"(?<![\w.])(aws_[a-z0-9_]+)\.([a-z_][a-z0-9_-]*)", tf.text))):
+            if (rtype, name) not in tf.resources:
+                problems.append(f"resource {rtype}.{name} is not declared")
+        for rtype, name in sorted(set(re.findall(r"\bdata\.([a-z0-9_]+)\.([a-z_][a-z0-9_-]*)", tf.text))):
+            if (rtype, name) not in tf.data:
+                problems.append(f"data.{rtype}.{name} is not declared")
+        for name in sorted(tf.variables):
+            if not re.search(rf"\bvar\.{re.escape(name)}\b", tf.text):
+                problems.append(f"variable {name} is declared but never used")
+        for name, body in tf.modules.items():
+            source = unquote(body.get("source", ""))
+            if not source.startswith("."):
+                continue
+            target = (path / source).resolve()
+            callee = dirs.get(target)
+            if callee is None:
+                problems.append(f"module {name}: no Terraform files at {source}")
+                continue
+            args = {k for k in body if not k.startswith("__")} - META_ARGS
+            for arg in sorted(args - set(callee.variables)):
+                problems.append(f"module {name}: {arg} is not a variable of {source}")
+            required = {v for v, b in callee.variables.items() if "default" not in b}
+            for arg in sorted(required - args):
+                problems.append(f"module {name}: required variable {arg} is not set")
+            for out in sorted(set(re.findall(rf"\bmodule\.{re.escape(name)}\.([A-Za-z_][A-Za-z0-9_-]*)", tf.text))):
+                if out not in callee.outputs:
+                    problems.append(f"module.{name}.{out}: {source} has no such output")
+        for name in sorted(set(re.findall(r"\bmodule\.([A-Za-z_][A-Za-z0-9_-]*)\.", tf.text))):
+            if name not in tf.modules:
+                problems.append(f"module.{name} is not declared")
+        what = (
+            f"{rel}: {len(tf.variables)} variables, {len(tf.locals)} locals, {len(tf.resources)} resources, "
+            f"{len(tf.data)} data sources, {len(tf.modules)} module calls, {len(tf.outputs)} outputs"
+        )
+        if problems:
+            fail(f"references in {rel}", "; ".join(problems))
+        else:
+            ok(what)
+
+
+def check_tfvars_examples(root: Path, dirs: dict[Path, TfDir]) -> None:
+    print("example variable files (terraform.tfvars.example) against their root module:")
+    for path in sorted((root / "infra").rglob("*.tfvars.example")):
+        rel = path.relative_to(root)
+        try:
+            with path.open() as handle:
+                values = {k for k in hcl2.load(handle) if not k.startswith("__")}
+        except Exception as err:  # noqa: BLE001 - any parse error is the finding
+            fail(f"parse {rel}", str(err).splitlines()[0] if str(err) else type(err).__name__)
+            continue
+        tf = dirs.get(path.parent)
+        if tf is None:
+            fail(str(rel), "no Terraform files beside it")
+            continue
+        problems = [f"{v} is not a variable" for v in sorted(values - set(tf.variables))]
+        required = {v for v, b in tf.variables.items() if "default" not in b}
+        problems += [f"required variable {v} is not set" for v in sorted(required - values)]
+        if problems:
+            fail(str(rel), "; ".join(problems))
+        else:
+            ok(f"{rel}: parses, sets {len(values)} variables, every required one")
+
+
+def markdown_table(text: str, heading: str) -> list[list[str]]:
+    """The rows (cells stripped) of the first table after the line `heading`."""
+    lines = text.splitlines()
+    try:
+        start = lines.index(heading)
+    except ValueError:
+        return []
+    rows, seen_table = [], False
+    for line in lines[start + 1 :]:
+        if line.startswith("#"):
+            break
+        if line.startswith("|"):
+            seen_table = True
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= set("-: ") for c in cells):
+                rows.append(cells)
+        elif seen_table:
+            break
+    return rows[1:]  # without the header
+
+
+def strip_ticks(cell: str) -> str:
+    return cell[1:-1] if len(cell) >= 2 and cell[0] == "`" and cell[-1] == "`" else cell
+
+
+def check_readme_tables(root: Path, module: TfDir) -> None:
+    print("infra/README.md tables against infra/modules/walbridge:")
+    readme = (root / "infra" / "README.md").read_text()
+
+    rows = markdown_table(readme, "## Variables")
+    documented = {strip_ticks(r[0]): r for r in rows if r}
+    declared = module.variables
+    missing = sorted(set(declared) - set(documented))
+    extra = sorted(set(documented) - set(declared))
+    problems = [f"not documented: {', '.join(missing)}"] if missing else []
+    if extra:
+        problems.append(f"documented but not declared: {', '.join(extra)}")
+    for name in sorted(set(declared) & set(documented)):
+        row, body = documented[name], declared[name]
+        if len(row) < 4:
+            problems.append(f"{name}: row needs 4 cells (variable, type, default, description)")
+            continue
+        if strip_ticks(row[1]) != unwrap(body.get("type", "any")):
+            problems.append(f"{name}: type {row[1]} in README, {unwrap(body.get('type'))} in variables.tf")
+        want = "**required**" if "default" not in body else f"`{render_default(body['default'])}`"
+        if row[2] != want:
+            problems.append(f"{name}: default {row[2]} in README, {want} in variables.tf")
+    if problems:
+        fail("Variables table", "; ".join(problems))
+    else:
+        ok(f"Variables table: {len(declared)} variables (names, types, defaults)")
+
+    rows = markdown_table(readme, "## Outputs")
+    documented_out = {strip_ticks(r[0]) for r in rows if r}
+    problems = []
+    if missing := sorted(set(module.outputs) - documented_out):
+        problems.append(f"not documented: {', '.join(missing)}")
+    if extra := sorted(documented_out - set(module.outputs)):
+        problems.append(f"documented but not declared: {', '.join(extra)}")
+    if problems:
+        fail("Outputs table", "; ".join(problems))
+    else:
+        ok(f"Outputs table: {len(module.outputs)} outputs")
+
+
+class CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form tags (!Ref, !Sub, ...) as {"Fn::X": value}."""
+
+
+def _cfn_tag(loader, tag_suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    name = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def readme_config_keys(root: Path) -> set[str]:
+    """The configuration keys in the first column of the README's configuration table."""
+    readme = (root / "README.md").read_text()
+    keys: set[str] = set()
+    for row in markdown_table(readme, "### Configuration"):
+        keys.update(re.findall(r"`([a-z0-9_.]+)`", row[0]))
+    return keys
+
+
+def env_name(key: str) -> str:
+    return key.upper().replace(".", "_")
+
+
+def check_environment(root: Path, template: dict, module: TfDir) -> None:
+    print("environment variables: template.yaml, the module, the README's configuration table:")
+    function = template["Resources"]["WalbridgeFunction"]["Properties"]
+    template_env = function["Environment"]["Variables"]
+    module_env = module.locals.get("environment", {})
+    module_env = {k: v for k, v in module_env.items() if not k.startswith("__")}
+
+    t_keys, m_keys = set(template_env), set(module_env)
+    if t_keys == m_keys:
+        ok(f"template.yaml and the module set the same {len(t_keys)} variables")
+    else:
+        fail(
+            "template.yaml and the module set the same variables",
+            f"only in template.yaml: {sorted(t_keys - m_keys)}; only in the module: {sorted(m_keys - t_keys)}",
+        )
+
+    keys = readme_config_keys(root)
+    if not keys:
+        fail("README.md has a configuration table", "no keys found under '### Configuration'")
+        return
+    documented = {env_name(k): k for k in keys}
+    config_src = "\n".join(p.read_text() for p in sorted((root / "shared").glob("walbridge-config/src/*.rs")))
+    for var in sorted(t_keys | m_keys):
+        if var in documented:
+            ok(f"{var} = {documented[var]} (README configuration table)")
+            continue
+        kind, key = EXTRA_ENV.get(var, (None, None))
+        if kind == "not-a-key":
+            ok(f"{var}: not a configuration key (listed in EXTRA_ENV)")
+        elif kind == "pending":
+            if f'"{key}"' in config_src:
+                ok(f"{var} = {key}: read by walbridge-config, not yet in the README's table (EXTRA_ENV)")
+            else:
+                fail(f"{var} = {key}", "neither in the README's configuration table nor in walbridge-config's source")
+        else:
+            fail(var, "not a key of the README's configuration table (nor in EXTRA_ENV of this script)")
+    for var, (kind, key) in sorted(EXTRA_ENV.items()):
+        if kind == "pending" and var in documented:
+            note(f"{var}: the README documents {key} now; drop it from EXTRA_ENV")
+
+
+def check_checkpoint_prefix(template: dict, module: TfDir) -> None:
+    print("the checkpoint URI lies inside the S3 prefix the function may write:")
+    props = template["Resources"]["WalbridgeFunction"]["Properties"]
+    uri = props["Environment"]["Variables"]["CHECKPOINT_URI"].get("Fn::Sub", "")
+    granted = []
+    for policy in props.get("Policies", []):
+        for stmt in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            if isinstance(stmt, dict) and "s3:PutObject" in stmt.get("Action", []):
+                granted.append(stmt["Resource"].get("Fn::Sub", ""))
+    prefixes = [g.removeprefix("${CheckpointBucket.Arn}/").removesuffix("*") for g in granted]
+    if uri.startswith("s3://${CheckpointBucket}/") and any(
+        uri.removeprefix("s3://${CheckpointBucket}/").startswith(p) and p for p in prefixes
+    ):
+        ok(f"template.yaml: {uri} under {granted}")
+    else:
+        fail("template.yaml checkpoint prefix", f"CHECKPOINT_URI {uri!r}, s3:PutObject granted on {granted!r}")
+
+    local_uri = unquote(unwrap(module.locals.get("checkpoint_uri", "")))
+    granted_tf = re.findall(r"aws_s3_bucket\.checkpoint\.arn\}/\$\{local\.checkpoint_prefix\}\*", module.text)
+    if "${local.checkpoint_prefix}" in local_uri and granted_tf:
+        ok(f"module: {local_uri} under local.checkpoint_prefix")
+    else:
+        fail("module checkpoint prefix", f"checkpoint_uri {local_uri!r}; grant on local.checkpoint_prefix found: {bool(granted_tf)}")
+
+
+def check_defaults(template: dict, module: TfDir) -> None:
+    print("template parameters and module variables have the same defaults:")
+    params = template["Parameters"]
+    problems = []
+    for param, var in SAME_DEFAULTS.items():
+        if param not in params or var not in module.variables:
+            problems.append(f"{param}/{var}: missing on one side")
+            continue
+        t = str(params[param].get("Default"))
+        m = unquote(render_default(module.variables[var].get("default")))
+        if t != m:
+            problems.append(f"{param}={t!r} but {var}={m!r}")
+    if problems:
+        fail("same defaults", "; ".join(problems))
+    else:
+        ok(f"{len(SAME_DEFAULTS)} parameter/variable pairs")
+
+
+def check_metrics(root: Path, template: dict, module: TfDir) -> None:
+    print("lag alarms read the metrics the function emits:")
+    alarms = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    lag = [a for a in alarms if a.get("Namespace") == EMF_NAMESPACE]
+    names = sorted(a["MetricName"] for a in lag)
+    dims = {d["Name"] for a in lag for d in a.get("Dimensions", [])}
+    if names == sorted(EMF_METRICS) and dims == {EMF_DIMENSION}:
+        ok(f"template.yaml: namespace {EMF_NAMESPACE}, {names}, dimension {EMF_DIMENSION}")
+    else:
+        fail("template.yaml lag alarms", f"metrics {names}, dimensions {sorted(dims)}")
+    tf_ns = re.findall(r'namespace\s*=\s*"walbridge"', (root / "infra/modules/walbridge/main.tf").read_text())
+    tf_metrics = sorted(set(re.findall(r'metric_name\s*=\s*"(Lag\w+)"', (root / "infra/modules/walbridge/main.tf").read_text())))
+    tf_dims = re.findall(r"dimensions\s*=\s*\{\s*Slot\s*=\s*var\.slot_name\s*\}", (root / "infra/modules/walbridge/main.tf").read_text())
+    if len(tf_ns) == 2 and tf_metrics == sorted(EMF_METRICS) and len(tf_dims) == 2:
+        ok(f"module: namespace {EMF_NAMESPACE}, {tf_metrics}, dimension {EMF_DIMENSION}")
+    else:
+        fail("module lag alarms", f"namespace hits {len(tf_ns)}, metrics {tf_metrics}, Slot dimensions {len(tf_dims)}")
+
+    emitters = [
+        p
+        for base in ("shared", "functions")
+        for p in sorted((root / base).rglob("*.rs"))
+        if "target" not in p.parts and "CloudWatchMetrics" in p.read_text()
+    ]
+    if not emitters:
+        note("no Embedded Metric Format emitter (a .rs file with CloudWatchMetrics) in the tree yet: not compared")
+        return
+    source = "\n".join(p.read_text() for p in emitters)
+    want = [f'"{EMF_NAMESPACE}"', f'[["{EMF_DIMENSION}"]]'] + [f'"{m}"' for m in EMF_METRICS]
+    missing = [w for w in want if w not in source]
+    where = ", ".join(str(p.relative_to(root)) for p in emitters)
+    if missing:
+        fail(f"emitter {where}", f"does not contain {missing}")
+    else:
+        ok(f"emitter {where} names them ({', '.join(want)})")
+
+
+def main() -> int:
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
+    dirs = parse_tf(root)
+    check_references(root, dirs)
+    check_tfvars_examples(root, dirs)
+    module = dirs.get(root / "infra" / "modules" / "walbridge")
+    if module is None:
+        fail("infra/modules/walbridge", "no module there")
+        return 1
+    check_readme_tables(root, module)
+    with (root / "template.yaml").open() as handle:
+        template = yaml.load(handle, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
+    check_environment(root, template, module)
+    check_checkpoint_prefix(template, module)
+    check_defaults(template, module)
+    check_metrics(root, template, module)
+    if failures:
+        print(f"consistency: {len(failures)} failed: {', '.join(failures)}")
+        return 1
+    print("consistency: all passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
