@@ -101,6 +101,10 @@ async fn main() -> anyhow::Result<()> {
         logs.init();
     }
 
+    // Crash tests arm failpoints through FAILPOINTS; release builds have none.
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
+
     let mut args = std::env::args().skip(1);
     let command = args.next();
     let payload: Option<Value> = match command.as_deref() {

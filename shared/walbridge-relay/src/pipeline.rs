@@ -436,6 +436,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 .source
                 .open_window(self.settings.window_max_changes)
                 .await?;
+            fail::fail_point!("relay::window-opened");
             report.windows += 1;
             let window_started = Instant::now();
             let window_start = (report.changes, report.events);
@@ -489,11 +490,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     self.sink.publish(&mut pending)
                 );
                 published?;
+                fail::fail_point!("relay::published-some");
                 more = fetched?;
             }
             report.events += pending.len() as u64;
             self.sink.publish(&mut pending).await?;
             self.sink.skip_landed(false);
+            fail::fail_point!("relay::acknowledged");
 
             // Everything read is acknowledged. A window with fewer rows than the limit holds every
             // transaction that committed before `upto`, so the slot may move there even if the captured
@@ -523,7 +526,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     }),
                 };
                 self.store.save(&checkpoint).await?;
+                fail::fail_point!("relay::checkpointed");
                 self.source.advance(target).await?;
+                fail::fail_point!("relay::advanced");
                 confirmed = target;
             }
             info!(

@@ -2,6 +2,7 @@
 //! (`eval "$(tests/env/up --tansu)"` starts them; `./scripts/test` runs everything).
 
 mod case;
+mod crash;
 mod relay;
 mod relay_failures;
 mod smoke;
