@@ -208,6 +208,9 @@ impl Kind {
             },
             Kind::Str(_) | Kind::Other => write_str(out, text),
             Kind::Decimal { scale, .. } => {
+                if write_small_decimal(out, text.as_bytes(), scale) {
+                    return Ok(());
+                }
                 let d = Decimal::parse(text).ok_or("not a decimal number")?;
                 if d.frac.len() > scale as usize {
                     return Err("more fraction digits than the column scale");
@@ -230,11 +233,7 @@ impl Kind {
                 out.push(b'}');
             }
             Kind::ZonedTimestamp { precision } => match parse_timestamp(text, true) {
-                Some(PgTime::Finite(us)) => {
-                    out.push(b'"');
-                    write_iso_utc(out, us, precision);
-                    out.push(b'"');
-                }
+                Some(PgTime::Finite(us)) => write_iso_utc_with(out, us, precision, true),
                 Some(PgTime::PosInf) => out.extend_from_slice(b"\"infinity\""),
                 Some(PgTime::NegInf) => out.extend_from_slice(b"\"-infinity\""),
                 None => return Err("not a timestamp with time zone"),
@@ -470,6 +469,62 @@ impl<'a> Decimal<'a> {
     }
 }
 
+/// The common case of a `Decimal` value: `[-+]digits[.digits]` with at most `scale` fraction digits and
+/// at most 18 digits once scaled, written as [`Decimal::write_unscaled_base64`] would. False (nothing
+/// written) for anything else, which the general path handles (or rejects).
+#[inline]
+fn write_small_decimal(out: &mut Vec<u8>, text: &[u8], scale: u32) -> bool {
+    let (negative, digits) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let mut v = 0u64;
+    let mut n = 0u32;
+    let mut frac: Option<u32> = None;
+    for &c in digits {
+        if c == b'.' && frac.is_none() {
+            frac = Some(n);
+            continue;
+        }
+        let d = c.wrapping_sub(b'0');
+        if d > 9 || n == 18 {
+            return false;
+        }
+        v = v * 10 + u64::from(d);
+        n += 1;
+    }
+    let frac = frac.map_or(0, |int| n - int);
+    if n == 0 || frac > scale || n + (scale - frac) > 18 {
+        return false;
+    }
+    let v = v * 10u64.pow(scale - frac);
+    let v = if negative { -(v as i64) } else { v as i64 };
+    write_base64_small(out, minimal_twos_complement(&v.to_be_bytes()));
+    true
+}
+
+/// [`write_base64`] for at most 9 bytes, in one write.
+#[inline]
+fn write_base64_small(out: &mut Vec<u8>, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut buf = [0u8; 14];
+    buf[0] = b'"';
+    let mut len = 1;
+    for chunk in bytes.chunks(3).take(3) {
+        let b = |i: usize| chunk.get(i).copied().map_or(0, u32::from);
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        let sextet = |shift: u32| ALPHABET[((n >> shift) & 63) as usize];
+        buf[len] = sextet(18);
+        buf[len + 1] = sextet(12);
+        buf[len + 2] = if chunk.len() > 1 { sextet(6) } else { b'=' };
+        buf[len + 3] = if chunk.len() > 2 { sextet(0) } else { b'=' };
+        len += 4;
+    }
+    buf[len] = b'"';
+    out.extend_from_slice(&buf[..len + 1]);
+}
+
 /// Drops leading bytes that only repeat the sign, keeping at least one byte.
 fn minimal_twos_complement(bytes: &[u8]) -> &[u8] {
     let mut i = 0;
@@ -598,9 +653,116 @@ pub(crate) fn parse_commit_timestamp(s: &str) -> Result<i64, Error> {
     }
 }
 
+/// The commit timestamp as the original decoder parsed it (general path only), for differential tests.
+#[cfg(test)]
+pub(crate) fn parse_commit_timestamp_reference(s: &str) -> Result<i64, Error> {
+    match parse_timestamp_general(s, true) {
+        Some(PgTime::Finite(us)) => Ok(us),
+        _ => Err(Error::InvalidField {
+            field: "timestamp",
+            reason: "not an ISO timestamp with time zone",
+        }),
+    }
+}
+
 /// Parses ISO `DateStyle` output: `YYYY-MM-DD HH:MM:SS[.ffffff][±HH[:MM[:SS]]][ BC]` or `±infinity`.
 /// With `with_tz` the offset is required and the result is UTC.
+#[inline]
 pub(crate) fn parse_timestamp(s: &str, with_tz: bool) -> Option<PgTime> {
+    match parse_timestamp_fast(s.as_bytes(), with_tz) {
+        Some(us) => Some(PgTime::Finite(us)),
+        None => parse_timestamp_general(s, with_tz),
+    }
+}
+
+/// `10^(6 - n)`: scales an `n`-digit fraction to microseconds.
+const FRACTION_SCALE: [i64; 7] = [1_000_000, 100_000, 10_000, 1000, 100, 10, 1];
+
+/// The common form only, `YYYY-MM-DD HH:MM:SS[.f{1,6}]` plus `±HH[:MM]` with `with_tz`, nothing after;
+/// `None` for anything else, including values out of range, which [`parse_timestamp_general`] decides.
+#[inline]
+fn parse_timestamp_fast(b: &[u8], with_tz: bool) -> Option<i64> {
+    // "YYYY-MM-" and "DD HH:MM" as words, then ":SS": separators compared, digits checked eight at a time
+    // (simdjson's `is_made_of_eight_digits_fast`, with '0' put in the separators' places).
+    const SEP1: u64 = u64::from_le_bytes(*b"\0\0\0\0-\0\0-");
+    const SEP2: u64 = u64::from_le_bytes(*b"\0\0 \0\0:\0\0");
+    const MASK1: u64 = u64::from_le_bytes([0, 0, 0, 0, 0xff, 0, 0, 0xff]);
+    const MASK2: u64 = u64::from_le_bytes([0, 0, 0xff, 0, 0, 0xff, 0, 0]);
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let w1 = u64::from_le_bytes(b.get(..8)?.try_into().ok()?);
+    let w2 = u64::from_le_bytes(b.get(8..16)?.try_into().ok()?);
+    let tail = b.get(16..19)?;
+    if w1 & MASK1 != SEP1 || w2 & MASK2 != SEP2 || tail[0] != b':' {
+        return None;
+    }
+    let x1 = (w1 & !MASK1) | (ZEROS & MASK1);
+    let x2 = (w2 & !MASK2) | (ZEROS & MASK2);
+    let eight_digits = |x: u64| {
+        let hi = 0xF0F0_F0F0_F0F0_F0F0;
+        ((x & hi) | ((x.wrapping_add(0x0606_0606_0606_0606) & hi) >> 4)) == 0x3333_3333_3333_3333
+    };
+    let (s0, s1) = (tail[1].wrapping_sub(b'0'), tail[2].wrapping_sub(b'0'));
+    if !eight_digits(x1) || !eight_digits(x2) || s0 > 9 || s1 > 9 {
+        return None;
+    }
+    // every byte is '0'..='9' now: no borrows
+    let d1 = (x1 - ZEROS).to_le_bytes();
+    let d2 = (x2 - ZEROS).to_le_bytes();
+    let two = |a: u8, b: u8| i64::from(a) * 10 + i64::from(b);
+    let year = two(d1[0], d1[1]) * 100 + two(d1[2], d1[3]);
+    let month = two(d1[5], d1[6]);
+    let day = two(d2[0], d2[1]);
+    let hour = two(d2[3], d2[4]);
+    let min = two(d2[6], d2[7]);
+    let sec = two(s0, s1);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 24 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut frac = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while let Some(&c @ b'0'..=b'9') = b.get(i) {
+            frac = frac * 10 + i64::from(c - b'0');
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 || n > 6 {
+            return None;
+        }
+        frac *= FRACTION_SCALE[n];
+    }
+    let mut offset = 0i64;
+    if with_tz {
+        let sign = match b.get(i)? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let two = |j: usize| -> Option<i64> {
+            match b.get(j..j + 2)? {
+                [a @ b'0'..=b'9', c @ b'0'..=b'9'] => Some(i64::from((a - b'0') * 10 + (c - b'0'))),
+                _ => None,
+            }
+        };
+        let mut secs = two(i + 1)? * 3600;
+        i += 3;
+        if b.get(i) == Some(&b':') {
+            secs += two(i + 1)? * 60;
+            i += 3;
+        }
+        offset = sign * secs;
+    }
+    if i != b.len() {
+        return None;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec - offset;
+    Some(secs * 1_000_000 + frac)
+}
+
+/// [`parse_timestamp`] for every form PostgreSQL prints (5+ digit years, BC, seconds in the offset, …).
+pub(crate) fn parse_timestamp_general(s: &str, with_tz: bool) -> Option<PgTime> {
     match s {
         "infinity" => return Some(PgTime::PosInf),
         "-infinity" => return Some(PgTime::NegInf),
@@ -752,13 +914,74 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// `"00"` … `"99"`.
+static TWO_DIGITS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
 /// Writes `us` (µs since the epoch) as Debezium's ZonedTimestamp in UTC: `2024-01-15T10:30:00.123456Z`
 /// with exactly `precision` fraction digits (none for 0), years as `java.time` prints them.
 pub(crate) fn write_iso_utc(out: &mut Vec<u8>, us: i64, precision: u32) {
+    write_iso_utc_with(out, us, precision, false)
+}
+
+/// [`write_iso_utc`], as a JSON string when `quoted`.
+#[inline]
+pub(crate) fn write_iso_utc_with(out: &mut Vec<u8>, us: i64, precision: u32, quoted: bool) {
     let secs = us.div_euclid(1_000_000);
     let frac = us.rem_euclid(1_000_000);
     let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
+    if !(0..=9999).contains(&y) {
+        let quote: &[u8] = if quoted { b"\"" } else { b"" };
+        out.extend_from_slice(quote);
+        write_iso_utc_general(out, (y, mo, d), sod, frac, precision);
+        out.extend_from_slice(quote);
+        return;
+    }
+    let two = |v: i64| TWO_DIGITS[v as usize];
+    // "YYYY-MM-DDTHH:MM:SS.ffffffZ" between optional quotes
+    let mut buf = [0u8; 29];
+    let q = usize::from(quoted);
+    buf[0] = b'"';
+    let [a, b] = two(y / 100);
+    let [c, e] = two(y % 100);
+    let [mo0, mo1] = two(mo);
+    let [d0, d1] = two(d);
+    let [h0, h1] = two(sod / 3600);
+    let [m0, m1] = two(sod / 60 % 60);
+    let [s0, s1] = two(sod % 60);
+    buf[q..q + 19].copy_from_slice(&[
+        a, b, c, e, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', m0, m1, b':', s0, s1,
+    ]);
+    let mut len = q + 19;
+    if precision > 0 {
+        let [f0, f1] = two(frac / 10_000);
+        let [f2, f3] = two(frac / 100 % 100);
+        let [f4, f5] = two(frac % 100);
+        buf[len..len + 7].copy_from_slice(&[b'.', f0, f1, f2, f3, f4, f5]);
+        len += 1 + precision.min(6) as usize;
+    }
+    buf[len] = b'Z';
+    buf[len + 1] = b'"';
+    out.extend_from_slice(&buf[..len + 1 + q]);
+}
+
+/// Years outside 0000–9999.
+#[cold]
+fn write_iso_utc_general(
+    out: &mut Vec<u8>,
+    (y, mo, d): (i64, i64, i64),
+    sod: i64,
+    frac: i64,
+    precision: u32,
+) {
     let two = |out: &mut Vec<u8>, v: i64| {
         out.push(b'0' + (v / 10) as u8);
         out.push(b'0' + (v % 10) as u8);
@@ -1136,6 +1359,230 @@ mod tests {
             default_json(Kind::Str(None), "'x'::text").as_deref(),
             Some(&b"\"x\""[..])
         );
+    }
+
+    /// Timestamps in every form the fast path reads or must hand over, against the general parser.
+    #[test]
+    fn the_timestamp_fast_path_agrees_with_the_general_parser() {
+        let mut n = 0;
+        for date in [
+            "2024-01-15",
+            "1970-01-01",
+            "1969-12-31",
+            "0001-01-01",
+            "9999-12-31",
+            "2024-02-29",
+            "2023-02-31",
+            "2024-00-10",
+            "2024-13-10",
+            "2024-01-00",
+            "2024-01-32",
+            "12345-01-01",
+            "024-01-15",
+            "2024-1-15",
+            "2024/01/15",
+            "2a24-01-15",
+            "2024-01-1x",
+        ] {
+            for time in [
+                "10:30:00", "00:00:00", "23:59:59", "24:00:00", "23:59:60", "25:00:00", "10:60:00",
+                "10:30:61", "10:30", "1:30:00", "10:3a:00", "10-30:00",
+            ] {
+                for frac in [
+                    "", ".5", ".123456", ".000001", ".1234567", ".", ".x", ".12a",
+                ] {
+                    for tz in [
+                        "",
+                        "+00",
+                        "-05",
+                        "+05:30",
+                        "-09:30",
+                        "+05:30:15",
+                        "+5",
+                        "+05:",
+                        "+05:3",
+                        "Z",
+                        "+14",
+                        "-12",
+                        " BC",
+                        "+00 BC",
+                        "+0a",
+                    ] {
+                        let text = format!("{date} {time}{frac}{tz}");
+                        for with_tz in [true, false] {
+                            assert_eq!(
+                                parse_timestamp(&text, with_tz),
+                                parse_timestamp_general(&text, with_tz),
+                                "{text:?} with_tz={with_tz}"
+                            );
+                            n += 1;
+                        }
+                    }
+                }
+            }
+        }
+        for text in ["infinity", "-infinity", "", "2024-01-15 10:30:00+00\0"] {
+            assert_eq!(
+                parse_timestamp(text, true),
+                parse_timestamp_general(text, true)
+            );
+        }
+        assert!(n > 30_000);
+        assert_eq!(
+            parse_timestamp("2024-01-15 10:30:00+00", true),
+            Some(PgTime::Finite(1_705_314_600_000_000))
+        );
+    }
+
+    /// What the general decimal path writes (or that it rejects the text).
+    fn general_decimal(text: &str, scale: u32) -> Option<Vec<u8>> {
+        let d = Decimal::parse(text)?;
+        if d.frac.len() > scale as usize {
+            return None;
+        }
+        let mut out = Vec::new();
+        d.write_unscaled_base64(&mut out, scale as usize - d.frac.len());
+        Some(out)
+    }
+
+    #[test]
+    fn the_small_decimal_fast_path_agrees_with_the_general_path() {
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "+0",
+            "0.00",
+            "-0.00",
+            "1.25",
+            "-1.25",
+            "1.2",
+            "1.",
+            ".5",
+            "-.5",
+            ".",
+            "-",
+            "",
+            "+",
+            "1.2.3",
+            "1e5",
+            "12a",
+            "--1",
+            "127",
+            "128",
+            "-128",
+            "-129",
+            "255",
+            "256",
+            "32767",
+            "32768",
+            "-32768",
+            "-32769",
+            "999999999999999999",
+            "1000000000000000000",
+            "-999999999999999999",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "123456789012345678.9",
+            "0.000000000000000001",
+            "00001.10",
+            "1500.75",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 20) as usize + 1;
+            let mut t: String = x.to_string().chars().cycle().take(digits).collect();
+            if x & 1 == 1 {
+                t.insert((x >> 8) as usize % (t.len() + 1), '.');
+            }
+            if x & 2 == 2 {
+                t.insert(0, '-');
+            }
+            texts.push(t);
+        }
+        for text in &texts {
+            for scale in [0, 1, 2, 3, 5, 10, 17, 18, 19, 30] {
+                let mut out = Vec::new();
+                let fast = write_small_decimal(&mut out, text.as_bytes(), scale).then_some(out);
+                if let Some(fast) = &fast {
+                    assert_eq!(
+                        Some(fast),
+                        general_decimal(text, scale).as_ref(),
+                        "{text} {scale}"
+                    );
+                }
+                let mut out = Vec::new();
+                let kind = Kind::Decimal {
+                    precision: 38,
+                    scale,
+                };
+                let via_kind = kind
+                    .write_value(&mut out, &Value::Number(text))
+                    .ok()
+                    .map(|()| out);
+                assert_eq!(via_kind, general_decimal(text, scale), "{text} {scale}");
+            }
+        }
+    }
+
+    #[test]
+    fn small_base64_matches_the_engine() {
+        let data: Vec<u8> = (0..=255u8).rev().collect();
+        for len in 0..=9 {
+            for start in 0..64 {
+                let bytes = &data[start..start + len];
+                let (mut fast, mut engine) = (Vec::new(), Vec::new());
+                write_base64_small(&mut fast, bytes);
+                write_base64(&mut engine, bytes);
+                assert_eq!(fast, engine, "{bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn iso_timestamps_match_the_general_writer_for_every_year() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut values = vec![
+            0,
+            -1,
+            1,
+            i64::MIN / 2,
+            i64::MAX / 2,
+            -62_167_219_200_000_000,
+        ];
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // years about -300000 to 300000, and near the 0000/9999 edges
+            values.push((x as i64) % 10_000_000_000_000_000);
+            values.push(253_402_300_799_000_000 + (x % 4_000_000_000) as i64 - 2_000_000_000);
+            values.push(-62_167_219_200_000_000 + (x % 4_000_000_000) as i64 - 2_000_000_000);
+        }
+        for us in values {
+            for precision in [0, 1, 3, 6, 7] {
+                let secs = us.div_euclid(1_000_000);
+                let mut general = Vec::new();
+                write_iso_utc_general(
+                    &mut general,
+                    civil_from_days(secs.div_euclid(86_400)),
+                    secs.rem_euclid(86_400),
+                    us.rem_euclid(1_000_000),
+                    precision,
+                );
+                let mut fast = Vec::new();
+                write_iso_utc(&mut fast, us, precision);
+                assert_eq!(fast, general, "{us} {precision}");
+                let mut quoted = Vec::new();
+                write_iso_utc_with(&mut quoted, us, precision, true);
+                assert_eq!(quoted, [&b"\""[..], &general, b"\""].concat());
+            }
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use crate::Error;
 use crate::convert::{Kind, default_json};
-use crate::json::{write_base64, write_i64, write_str};
+use crate::json::{Digits, write_base64, write_i64, write_str};
 use crate::schema::{ReplicaIdentity, TableSchema};
 use crate::wal2json::{Action, Change, Column, Lsn, Value};
 
@@ -693,44 +693,91 @@ impl TableEncoder {
             Some((cols, missing)) => self.write_row(out, cols, missing)?,
             None => out.extend_from_slice(b"null"),
         }
-        let commit = source.commit_time_us;
+        let commit = Micros::new(source.commit_time_us);
         out.extend_from_slice(&self.source_open);
-        write_i64(out, commit.div_euclid(1000));
+        commit.write_ms(out);
         out.extend_from_slice(&self.source_db);
+        let lsn = Digits::new(source.lsn.0);
+        let lsn = lsn.as_bytes();
         match source.last_commit_lsn {
             Some(l) => {
                 out.extend_from_slice(b"\\\"");
-                out.extend_from_slice(itoa::Buffer::new().format(l.0).as_bytes());
-                out.extend_from_slice(b"\\\"");
+                out.extend_from_slice(Digits::new(l.0).as_bytes());
+                out.extend_from_slice(b"\\\",\\\"");
             }
-            None => out.extend_from_slice(b"null"),
+            None => out.extend_from_slice(b"null,\\\""),
         }
-        out.extend_from_slice(b",\\\"");
-        out.extend_from_slice(itoa::Buffer::new().format(source.lsn.0).as_bytes());
+        out.extend_from_slice(lsn);
         out.extend_from_slice(b"\\\"]\",\"ts_us\":");
-        write_i64(out, commit);
+        commit.write_us(out);
         out.extend_from_slice(b",\"ts_ns\":");
-        write_i64(out, commit.saturating_mul(1000));
+        commit.write_ns(out);
         out.extend_from_slice(&self.source_table);
         match source.tx_id {
-            Some(x) => write_i64(out, i64::from(x)),
+            Some(x) => out.extend_from_slice(Digits::new(u64::from(x)).as_bytes()),
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"lsn\":");
-        out.extend_from_slice(itoa::Buffer::new().format(source.lsn.0).as_bytes());
+        out.extend_from_slice(lsn);
         out.extend_from_slice(
             b",\"xmin\":null,\"origin\":null,\"origin_lsn\":null},\"transaction\":null,\"op\":\"",
         );
-        out.push(op);
-        out.extend_from_slice(b"\",\"ts_ms\":");
-        write_i64(out, now_us.div_euclid(1000));
+        out.extend_from_slice(&[op, b'"', b',']);
+        let now = Micros::new(now_us);
+        out.extend_from_slice(b"\"ts_ms\":");
+        now.write_ms(out);
         out.extend_from_slice(b",\"ts_us\":");
-        write_i64(out, now_us);
+        now.write_us(out);
         out.extend_from_slice(b",\"ts_ns\":");
-        write_i64(out, now_us.saturating_mul(1000));
+        now.write_ns(out);
         out.push(b'}');
         out.extend_from_slice(self.value_close);
         Ok(start..out.len())
+    }
+}
+
+/// A µs timestamp printed once and written as ms, µs and ns (Debezium's `ts_ms`/`ts_us`/`ts_ns`): for
+/// 1000 µs ≤ t ≤ `i64::MAX / 1000` µs the three share their digits.
+struct Micros {
+    digits: Option<Digits>,
+    us: i64,
+}
+
+impl Micros {
+    #[inline]
+    fn new(us: i64) -> Self {
+        let shared = (1000..=i64::MAX / 1000).contains(&us);
+        Micros {
+            digits: shared.then(|| Digits::new(us.unsigned_abs())),
+            us,
+        }
+    }
+
+    #[inline]
+    fn write_ms(&self, out: &mut Vec<u8>) {
+        match &self.digits {
+            Some(d) => out.extend_from_slice(d.without_last(3)),
+            None => write_i64(out, self.us.div_euclid(1000)),
+        }
+    }
+
+    #[inline]
+    fn write_us(&self, out: &mut Vec<u8>) {
+        match &self.digits {
+            Some(d) => out.extend_from_slice(d.as_bytes()),
+            None => write_i64(out, self.us),
+        }
+    }
+
+    #[inline]
+    fn write_ns(&self, out: &mut Vec<u8>) {
+        match &self.digits {
+            Some(d) => {
+                out.extend_from_slice(d.as_bytes());
+                out.extend_from_slice(b"000");
+            }
+            None => write_i64(out, self.us.saturating_mul(1000)),
+        }
     }
 }
 
@@ -794,6 +841,39 @@ mod tests {
     const SOURCE_JSON: &str = r#""source":{"version":"3.6.3.Final","connector":"postgresql","name":"dbserver1","ts_ms":1705314600123,"snapshot":"false","db":"postgres","sequence":"[\"24022960\",\"24023128\"]","ts_us":1705314600123456,"ts_ns":1705314600123456000,"schema":"inventory","table":"customers","txId":780,"lsn":24023128,"xmin":null,"origin":null,"origin_lsn":null},"transaction":null"#;
     const TS_JSON: &str =
         r#""ts_ms":1705314600234,"ts_us":1705314600234567,"ts_ns":1705314600234567000}"#;
+
+    #[test]
+    fn ms_us_ns_share_digits_only_where_that_is_exact() {
+        let edges = [
+            i64::MIN,
+            i64::MIN + 1,
+            -1_000_000,
+            -1001,
+            -1000,
+            -999,
+            -1,
+            0,
+            1,
+            999,
+            1000,
+            1001,
+            1_705_314_600_123_456,
+            i64::MAX / 1000 - 1,
+            i64::MAX / 1000,
+            i64::MAX / 1000 + 1,
+            i64::MAX,
+        ];
+        for us in edges {
+            let m = Micros::new(us);
+            let (mut ms, mut u, mut ns) = (Vec::new(), Vec::new(), Vec::new());
+            m.write_ms(&mut ms);
+            m.write_us(&mut u);
+            m.write_ns(&mut ns);
+            assert_eq!(ms, us.div_euclid(1000).to_string().as_bytes(), "{us}");
+            assert_eq!(u, us.to_string().as_bytes(), "{us}");
+            assert_eq!(ns, us.saturating_mul(1000).to_string().as_bytes(), "{us}");
+        }
+    }
 
     #[test]
     fn insert_writes_the_full_envelope_and_substitutes_defaults_for_nulls() {
