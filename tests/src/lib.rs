@@ -380,3 +380,265 @@ impl Drop for PrivateService {
         self.stop();
     }
 }
+
+/// The reference connector: the real Debezium 3.6.3 PostgreSQL connector in Debezium's embedded
+/// engine (`tests/debezium`, compiled by `tests/env/up --debezium`, which exports
+/// `WALBRIDGE_DEBEZIUM`), writing every event to Kafka as a Kafka Connect worker does. One JVM runs one
+/// engine per connector configuration, so several configurations pay for one JVM start.
+///
+/// Its log (Debezium's and the harness's own lines) is `<dir>/log`; it is printed when a test panics
+/// while the harness is alive or being dropped.
+#[derive(Debug)]
+pub struct Debezium {
+    pub dir: PathBuf,
+    pub log: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+/// One Debezium connector configuration: the connector's `.properties`, as a user would write them.
+#[derive(Debug, Clone)]
+pub struct DebeziumConnector {
+    pub props: Vec<(String, String)>,
+}
+
+impl DebeziumConnector {
+    /// The test database's PostgreSQL connector on its own pgoutput slot and publication
+    /// (`publication.autocreate.mode=filtered`, created on start for `tables`), streaming from the
+    /// moment its slot exists (`snapshot.mode=no_data`), JsonConverter schemas on or off.
+    pub fn postgres(
+        name: &str,
+        slot: &str,
+        publication: &str,
+        topic_prefix: &str,
+        tables: &[String],
+        schemas: bool,
+    ) -> Self {
+        let schemas = schemas.to_string();
+        let props = [
+            ("name", name.to_owned()),
+            (
+                "connector.class",
+                "io.debezium.connector.postgresql.PostgresConnector".into(),
+            ),
+            ("database.hostname", var("PGHOST")),
+            ("database.port", var("PGPORT")),
+            ("database.user", var("PGUSER")),
+            ("database.password", var("PGPASSWORD")),
+            ("database.dbname", var("PGDATABASE")),
+            ("plugin.name", "pgoutput".into()),
+            ("slot.name", slot.into()),
+            ("publication.name", publication.into()),
+            ("publication.autocreate.mode", "filtered".into()),
+            ("snapshot.mode", "no_data".into()),
+            ("topic.prefix", topic_prefix.into()),
+            ("table.include.list", tables.join(",")),
+            ("key.converter.schemas.enable", schemas.clone()),
+            ("value.converter.schemas.enable", schemas),
+        ];
+        Self {
+            props: props.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }
+    }
+
+    /// Sets (or overrides) one property.
+    #[must_use]
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        self.props.retain(|(k, _)| k != key);
+        self.props.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    fn property(&self, key: &str) -> Option<&str> {
+        self.props
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Escapes a value for a Java `.properties` file.
+fn java_property(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '=' | ':' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_ascii() => out.push(c),
+            c => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+        }
+    }
+    out
+}
+
+impl Debezium {
+    /// The harness's run script (`tests/debezium/run`).
+    pub fn run_script() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("debezium/run")
+    }
+
+    /// Starts one JVM running `connectors` against the broker at `bootstrap`, in its own process
+    /// group, its output in a scratch directory's `log`. Returns at once: see
+    /// [`Debezium::wait_slots_active`].
+    ///
+    /// # Panics
+    /// When `WALBRIDGE_DEBEZIUM` is not set (run `eval "$(tests/env/up --debezium)"`) or java does not
+    /// start.
+    pub fn start(bootstrap: &str, connectors: &[DebeziumConnector]) -> Self {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        use std::os::unix::process::CommandExt as _;
+        let harness = std::env::var("WALBRIDGE_DEBEZIUM").unwrap_or_else(|_| {
+            panic!(
+                "WALBRIDGE_DEBEZIUM is not set: the differential tests need the reference connector; \
+                 start the services with `eval \"$(tests/env/up --debezium)\"`"
+            )
+        });
+        let dir = PathBuf::from(var("WALBRIDGE_ENV_DIR"))
+            .join("private")
+            .join(unique("debezium"));
+        std::fs::create_dir_all(&dir).expect("create the harness's scratch directory");
+        let mut files = Vec::new();
+        for (i, connector) in connectors.iter().enumerate() {
+            let path = dir.join(format!("connector-{i}.properties"));
+            let mut text = String::new();
+            for (key, value) in &connector.props {
+                text.push_str(&format!("{key}={}\n", java_property(value)));
+            }
+            if connector.property("offset.storage.file.filename").is_none() {
+                text.push_str(&format!(
+                    "offset.storage.file.filename={}\n",
+                    java_property(
+                        &dir.join(format!("connector-{i}.offsets"))
+                            .display()
+                            .to_string()
+                    )
+                ));
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(true)
+                .write(true)
+                .mode(0o600)
+                .open(&path)
+                .expect("write a connector's properties");
+            std::io::Write::write_all(&mut file, text.as_bytes()).expect("write properties");
+            files.push(path);
+        }
+        let log = dir.join("log");
+        let out = std::fs::File::create(&log).expect("create the harness log");
+        let child = Command::new(Self::run_script())
+            .env("WALBRIDGE_DEBEZIUM", harness)
+            .arg(bootstrap)
+            .args(&files)
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().expect("log handle"))
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|err| panic!("start {}: {err}", Self::run_script().display()));
+        eprintln!(
+            "debezium: started the reference connector (pid {}, log {})",
+            child.id(),
+            log.display()
+        );
+        Self {
+            dir,
+            log,
+            child: Some(child),
+        }
+    }
+
+    /// The last `lines` lines of the harness's log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    fn assert_running(&mut self) {
+        if let Some(child) = self.child.as_mut()
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            self.child = None;
+            panic!(
+                "the reference connector exited ({status}); its log {}:\n{}",
+                self.log.display(),
+                self.log_tail(80)
+            );
+        }
+    }
+
+    /// Waits until every slot in `slots` exists and is active (the engines stream): only changes made
+    /// after that reach Debezium (`snapshot.mode=no_data`). Returns how long it waited.
+    ///
+    /// # Panics
+    /// When the JVM exits first or `timeout` passes; the message carries the log's tail.
+    pub async fn wait_slots_active(
+        &mut self,
+        pg: &tokio_postgres::Client,
+        slots: &[&str],
+        timeout: std::time::Duration,
+    ) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        let names: Vec<String> = slots.iter().map(|s| (*s).to_owned()).collect();
+        loop {
+            self.assert_running();
+            let active: i64 = pg
+                .query_one(
+                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = ANY($1) AND active",
+                    &[&names],
+                )
+                .await
+                .expect("read pg_replication_slots")
+                .get(0);
+            if usize::try_from(active).ok() == Some(slots.len()) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "the reference connector's slots {slots:?} were not active after {timeout:?}; log {}:\n{}",
+                self.log.display(),
+                self.log_tail(80)
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Stops the JVM with SIGTERM to its process group (engines close, the producer flushes), then
+    /// SIGKILL after 30 s.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                match child.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if std::time::Instant::now() > deadline => {
+                        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+                        let _ = child.wait();
+                        break;
+                    }
+                    Ok(None) => std::thread::sleep(std::time::Duration::from_millis(100)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Debezium {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "---- the reference connector's log {} (last 60 lines):\n{}\n----",
+                self.log.display(),
+                self.log_tail(60)
+            );
+        }
+        self.stop();
+    }
+}

@@ -86,7 +86,9 @@ async fn handle(
     Ok(response)
 }
 
-#[tokio::main]
+// One thread: an invocation is one sequential data path; a second worker only adds wake-ups
+// between threads (futex system calls) to every message PostgreSQL and Kafka send.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -667,10 +667,14 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         field: "nextlsn",
                     },
                 })?;
-                *last_commit = Some(Committed {
-                    lsn: end,
-                    time_us: commit.commit_time_us.or(txn.commit_time_us),
-                });
+                // `source.sequence` names the previous transaction that produced events, as
+                // pgoutput (which skips empty transactions) makes Debezium do.
+                if txn.next_change > 0 {
+                    *last_commit = Some(Committed {
+                        lsn: end,
+                        time_us: commit.commit_time_us.or(txn.commit_time_us),
+                    });
+                }
                 txn.position = end;
                 Ok(RowOutcome::Commit(end))
             }

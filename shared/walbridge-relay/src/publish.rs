@@ -46,6 +46,9 @@ impl Default for SinkSettings {
     }
 }
 
+/// Per (topic, partition): the position of its last record, `None` when nothing can be skipped.
+type LandedTails = HashMap<(Arc<str>, i32), Option<Position>>;
+
 /// Publishes to Kafka; clients for topics and partitions are kept between invocations.
 #[derive(Debug)]
 pub struct KafkaSink {
@@ -53,7 +56,7 @@ pub struct KafkaSink {
     settings: SinkSettings,
     topics: HashMap<Arc<str>, Vec<Arc<PartitionClient>>>,
     /// While skipping landed records: the position of each partition's last record, read once.
-    landed: Option<HashMap<(Arc<str>, i32), Option<Position>>>,
+    landed: Option<LandedTails>,
 }
 
 impl KafkaSink {

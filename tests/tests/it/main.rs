@@ -3,6 +3,7 @@
 
 mod case;
 mod crash;
+mod differential;
 mod relay;
 mod relay_failures;
 mod smoke;

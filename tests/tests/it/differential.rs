@@ -1,0 +1,837 @@
+//! Differential tests: the real Debezium 3.6.3 (the reference connector of `tests/debezium`, on its
+//! own pgoutput slot) and walbridge (on its wal2json slot) relay one shared workload on the same
+//! database; then every table's topic is compared record by record with the independent reader:
+//! count, partition, order within each partition, key bytes, value bytes, headers. Both with
+//! JsonConverter schemas off and on: one JVM runs two engines, walbridge runs two configurations,
+//! each on a slot of its own.
+//!
+//! The two connectors use the SAME topic prefixes, on two brokers: walbridge writes to the suite's
+//! broker, Debezium to a noida-db of the test's own. So topic names, `source.name`, schema names and
+//! — since the key bytes are equal — partitions are compared as they are, with nothing rewritten.
+//!
+//! Needs `eval "$(tests/env/up --debezium)"` (exports `WALBRIDGE_DEBEZIUM`).
+
+use std::time::Duration;
+
+use walbridge_tests::{self as env, Debezium, DebeziumConnector, KafkaRecord, PrivateService};
+
+use crate::case::{Case, invoke};
+
+// ------------------------------------------------------------------------------------- exclusions
+// THE ONLY THINGS THE COMPARISON IGNORES (keep README's "Differences from Debezium" in step):
+//
+// 1. The envelope's processing times `ts_ms`, `ts_us`, `ts_ns` (top level of the value, or of its
+//    `payload` with schemas on): when the connector handled the change, different by nature.
+//    `source.ts_*` (the commit time), `source.lsn`, `source.txId`, `source.sequence` ARE compared.
+// 2. For records with a null key (tables without a primary key), the partition: Kafka's default
+//    partitioner spreads null keys "stickily", so their order is only defined per topic. Those records
+//    are compared as a multiset (sorted by their bytes) instead of partition by partition.
+// 3. The value of the header `__debezium.context.runId`: a random id per connector run.
+//
+// Everything else must be byte-equal, or be listed below as a KNOWN DIFFERENCE.
+
+/// Value paths (as [`json_diff`] names them) whose contents are excluded: exclusion 1.
+const EXCLUDED_PATHS: &[&str] = &[
+    "ts_ms",
+    "ts_us",
+    "ts_ns",
+    "payload.ts_ms",
+    "payload.ts_us",
+    "payload.ts_ns",
+];
+
+/// Headers whose values are excluded (their presence, name and position are compared): exclusion 3.
+const EXCLUDED_HEADER_VALUES: &[&str] = &["__debezium.context.runId"];
+
+/// A [`json_diff`] path without what schemas on/off and before/after add: `payload.after.x` and
+/// `after.x` are `after.x`; `schema.fields[before].fields[x]` and `…[after]…` are
+/// `schema.fields[row].fields[x]`.
+fn canonical(path: &str) -> String {
+    let (key, rest) = match path.strip_prefix("key:") {
+        Some(rest) => ("key:", rest),
+        None => ("", path),
+    };
+    let rest = rest.strip_prefix("payload.").unwrap_or(rest);
+    let rest = rest
+        .replace("schema.fields[before]", "schema.fields[row]")
+        .replace("schema.fields[after]", "schema.fields[row]");
+    format!("{key}{rest}")
+}
+
+/// A difference walbridge is known to have, asserted as exactly that. Each must still occur, so that
+/// a fix is noticed: then delete it here (and from README's "Differences from Debezium").
+#[derive(Debug)]
+struct Known {
+    /// the table whose records show it (`*`: any)
+    table: &'static str,
+    /// where, as [`canonical`] names it (`key:` + path for the key)
+    path: &'static str,
+    rule: Rule,
+}
+
+#[derive(Debug)]
+enum Rule {
+    /// walbridge writes these bytes where Debezium writes those
+    Bytes {
+        walbridge: &'static str,
+        debezium: &'static str,
+    },
+}
+
+impl Rule {
+    fn matches(&self, walbridge: &str, debezium: &str) -> bool {
+        match self {
+            Rule::Bytes {
+                walbridge: w,
+                debezium: d,
+            } => *w == walbridge && *d == debezium,
+        }
+    }
+}
+
+const KNOWN_DIFFERENCES: &[Known] = &[
+    // KNOWN DIFFERENCE (walbridge encoder, types beyond the everyday ones; the fidelity work):
+    // real/double as JSON strings (Debezium: float/double numbers, Java's formatting) and NaN /
+    // ±Infinity as null (Debezium: "NaN", "Infinity", "-Infinity"); time, timetz, interval as
+    // PostgreSQL's text (Debezium: MicroTime, ZonedTime in UTC, MicroDuration); bit/varbit as text
+    // (Debezium: io.debezium.data.Bits, little-endian bytes); an enum's schema without
+    // io.debezium.data.Enum and its `allowed` values. money, timestamp(3), timestamptz(0), infinities,
+    // pre-1970, inet/cidr/macaddr, arrays with NULLs, xml, numeric(30,10) and the unchanged TOASTed
+    // column are byte-equal.
+    bytes("more_types", "after.r", r#""3.14159""#, "3.14159"),
+    bytes("more_types", "after.r", r#""1""#, "1.0"),
+    bytes("more_types", "after.r", "null", r#""NaN""#),
+    bytes("more_types", "after.r", "null", r#""-Infinity""#),
+    bytes("more_types", "after.d", r#""-2.5e-300""#, "-2.5E-300"),
+    bytes("more_types", "after.d", "null", r#""NaN""#),
+    bytes("more_types", "after.d", "null", r#""Infinity""#),
+    bytes(
+        "more_types",
+        "after.tm",
+        r#""23:59:59.999999""#,
+        "86399999999",
+    ),
+    bytes("more_types", "after.tm", r#""00:00:00""#, "0"),
+    bytes(
+        "more_types",
+        "after.tmz",
+        r#""08:00:00-07""#,
+        r#""15:00:00Z""#,
+    ),
+    bytes(
+        "more_types",
+        "after.tmz",
+        r#""00:00:00+00""#,
+        r#""00:00:00Z""#,
+    ),
+    bytes(
+        "more_types",
+        "after.iv",
+        r#""-3 years +2 days 00:00:00.000001""#,
+        "-94499999999999",
+    ),
+    bytes(
+        "more_types",
+        "after.iv",
+        r#""-1 days -00:00:01""#,
+        "-86401000000",
+    ),
+    bytes("more_types", "after.iv", r#""1 mon""#, "2629800000000"),
+    bytes("more_types", "after.bits", r#""1010""#, r#""Cg==""#),
+    bytes("more_types", "after.bits", r#""0000""#, r#""""#),
+    bytes("more_types", "after.vbits", r#""1""#, r#""AQ==""#),
+    bytes(
+        "more_types",
+        "schema.fields[row].fields[r].type",
+        r#""string""#,
+        r#""float""#,
+    ),
+    bytes(
+        "more_types",
+        "schema.fields[row].fields[d].type",
+        r#""string""#,
+        r#""double""#,
+    ),
+    bytes(
+        "more_types",
+        "schema.fields[row].fields[tm]",
+        r#"{"type":"string","optional":true,"field":"tm"}"#,
+        r#"{"type":"int64","optional":true,"name":"io.debezium.time.MicroTime","version":1,"field":"tm"}"#,
+    ),
+    bytes(
+        "more_types",
+        "schema.fields[row].fields[tmz]",
+        r#"{"type":"string","optional":true,"field":"tmz"}"#,
+        r#"{"type":"string","optional":true,"name":"io.debezium.time.ZonedTime","version":1,"field":"tmz"}"#,
+    ),
+    bytes(
+        "more_types",
+        "schema.fields[row].fields[iv]",
+        r#"{"type":"string","optional":true,"field":"iv"}"#,
+        r#"{"type":"int64","optional":true,"name":"io.debezium.time.MicroDuration","version":1,"field":"iv"}"#,
+    ),
+    bytes(
+        "more_types",
+        "schema.fields[row].fields[e]",
+        r#"{"type":"string","optional":true,"field":"e"}"#,
+        r#"{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"sad,ok,happy"},"field":"e"}"#,
+    ),
+    bytes(
+        "more_types",
+        "schema.fields[row].fields[bits]",
+        r#"{"type":"string","optional":true,"field":"bits"}"#,
+        r#"{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"4"},"field":"bits"}"#,
+    ),
+    bytes(
+        "more_types",
+        "schema.fields[row].fields[vbits]",
+        r#"{"type":"string","optional":true,"field":"vbits"}"#,
+        r#"{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"16"},"field":"vbits"}"#,
+    ),
+];
+
+const fn bytes(
+    table: &'static str,
+    path: &'static str,
+    walbridge: &'static str,
+    debezium: &'static str,
+) -> Known {
+    Known {
+        table,
+        path,
+        rule: Rule::Bytes {
+            walbridge,
+            debezium,
+        },
+    }
+}
+
+/// KNOWN DIFFERENCE (headers): (header name, which connector alone writes it). Debezium 3.3+ writes
+/// `__debezium.context.*` on every record (`extended.headers.enabled`, default true), walbridge does
+/// not; walbridge writes its own `__walbridge.position` on every record. `__debezium.oldkey` and
+/// `__debezium.newkey` (primary-key changes) are written by both and compared.
+const KNOWN_HEADER_DIFFERENCES: &[(&str, &str)] = &[
+    ("__walbridge.position", "walbridge"),
+    ("__debezium.context.connectorLogicalName", "debezium"),
+    ("__debezium.context.taskId", "debezium"),
+    ("__debezium.context.connectorName", "debezium"),
+    ("__debezium.context.runId", "debezium"),
+];
+
+// --------------------------------------------------------------------------------------- workload
+const TABLES: &[&str] = &[
+    "sql_table",
+    "customers",
+    "orders",
+    "accounts_full",
+    "types",
+    "more_types",
+    "sentinel",
+];
+
+const DDL: &str = "
+  -- the seed guide's keyless table
+  CREATE TABLE {s}.sql_table(id INT, number INT);
+  -- single key, NOT NULL columns (a delete's `before` under REPLICA IDENTITY DEFAULT)
+  CREATE TABLE {s}.customers(id int PRIMARY KEY, name text NOT NULL, email varchar(80),
+    balance numeric(10,2) NOT NULL DEFAULT 0, active boolean NOT NULL DEFAULT true,
+    seen timestamptz NOT NULL DEFAULT '2024-01-01 00:00:00+00', visits int NOT NULL DEFAULT 0);
+  -- composite key declared in another order than the columns
+  CREATE TABLE {s}.orders(region char(2), order_no bigint, status text NOT NULL, note text,
+    PRIMARY KEY (order_no, region));
+  -- REPLICA IDENTITY FULL: whole `before` rows
+  CREATE TABLE {s}.accounts_full(id int PRIMARY KEY, owner text NOT NULL, amount numeric(12,2), note text);
+  ALTER TABLE {s}.accounts_full REPLICA IDENTITY FULL;
+  -- everyday types
+  CREATE TABLE {s}.types(id int PRIMARY KEY, i2 int2, i4 int4, i8 int8, t text, vc varchar(20),
+    ch char(5), b boolean, n52 numeric(5,2), n numeric, tstz timestamptz, ts timestamp, d date,
+    u uuid, j json, jb jsonb, raw bytea);
+  -- beyond the everyday types: floats' NaN/infinities, money, temporal precisions, infinities and
+  -- pre-1970, time/timetz, interval, enum, network types, bit strings, arrays with NULLs, xml,
+  -- numeric(30,10), an unchanged TOASTed column
+  CREATE TYPE {s}.mood AS ENUM ('sad', 'ok', 'happy');
+  CREATE TABLE {s}.more_types(id int PRIMARY KEY, r real, d double precision, m money, tm time,
+    tmz timetz, t3 timestamp(3), tz0 timestamptz(0), iv interval, e {s}.mood, ip inet, net cidr,
+    mac macaddr, bits bit(4), vbits bit varying(16), ints int[], texts text[], x xml,
+    n30 numeric(30,10), big text);
+  -- written last: once Debezium's record of it is in Kafka, everything before it is
+  CREATE TABLE {s}.sentinel(id int PRIMARY KEY);
+  -- captured by neither connector: its transactions fall between captured ones (`source.sequence`)
+  CREATE TABLE {s}.uncaptured(id int PRIMARY KEY);
+";
+
+const WORKLOAD: &[&str] = &[
+    // seed guide, step 3
+    "INSERT INTO {s}.sql_table(id, number) VALUES(123, 20000)",
+    "INSERT INTO {s}.sql_table(id, number) VALUES(124, NULL)",
+    // single key: insert (two rows, one transaction), update, key change, delete
+    "INSERT INTO {s}.customers(id, name, email, balance, active) VALUES
+       (1, 'Alice', 'alice@example.com', 1234.50, true), (2, 'Bob', NULL, 0.01, false)",
+    "UPDATE {s}.customers SET balance = 1000.00, visits = visits + 1 WHERE id = 1",
+    "UPDATE {s}.customers SET id = 3 WHERE id = 2",
+    "DELETE FROM {s}.customers WHERE id = 1",
+    "INSERT INTO {s}.uncaptured VALUES (1)",
+    // composite key
+    "INSERT INTO {s}.orders VALUES ('EU', 1, 'new', 'first'), ('US', 2, 'new', NULL)",
+    "UPDATE {s}.orders SET status = 'paid' WHERE order_no = 1",
+    "UPDATE {s}.orders SET region = 'UK' WHERE order_no = 2",
+    "DELETE FROM {s}.orders WHERE order_no = 1",
+    // REPLICA IDENTITY FULL
+    "INSERT INTO {s}.accounts_full VALUES (1, 'Carol', 10.00, 'opened'), (2, 'Dan', NULL, NULL)",
+    "UPDATE {s}.accounts_full SET amount = 20.50, note = NULL WHERE id = 1",
+    "UPDATE {s}.accounts_full SET id = 5 WHERE id = 2",
+    "DELETE FROM {s}.accounts_full WHERE id = 1",
+    // a transaction spanning two tables
+    "BEGIN;
+       INSERT INTO {s}.customers(id, name, balance) VALUES (4, 'Eve', 99.99);
+       INSERT INTO {s}.orders VALUES ('EU', 5, 'new', 'for Eve');
+       UPDATE {s}.customers SET name = 'Robert' WHERE id = 3;
+     COMMIT",
+    // everyday types
+    r#"INSERT INTO {s}.types VALUES (1, 32767, -2147483648, 9223372036854775807,
+       'text ü ☃ "quoted" \ back', 'varchar', 'ab', true, 123.45, 3.14159265358979323846264,
+       '2024-03-01 09:15:00.123456+02', '2024-02-29 23:59:59.5', '2024-02-29',
+       'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": [1, 2.50, null], "b": "x"}',
+       '{"b": "x", "a": [1, 2.50, null]}', '\x00ff10')"#,
+    "INSERT INTO {s}.types(id) VALUES (2)",
+    "INSERT INTO {s}.types VALUES (3, -1, 0, -9223372036854775808, '', '', '', false, -0.01,
+       0.00000000000000000001, '1969-07-20 20:17:40+00', '1900-01-01 00:00:00', '1969-12-31',
+       '00000000-0000-0000-0000-000000000000', '[]', '{}', '\\x')",
+    "UPDATE {s}.types SET n = -123456789012345678901234567890.123456789, n52 = 999.99,
+       ts = '2038-01-19 03:14:08.000001', tstz = '2000-01-01 00:00:00+00' WHERE id = 1",
+    "DELETE FROM {s}.types WHERE id = 3",
+    r#"INSERT INTO {s}.more_types VALUES (1, 3.14159, -2.5e-300, 12.34, '23:59:59.999999',
+       '08:00:00-07', '2000-01-01 00:00:00.001', '1999-12-31 23:59:59+05',
+       '-3 years 2 days 00:00:00.000001', 'happy', '::1', '2001:db8::/32', 'ff:ff:ff:00:00:01',
+       B'1010', B'1', ARRAY[NULL, -1], ARRAY['a', NULL, 'b c'], '<o id="1"/>', -0.0000000001, NULL)"#,
+    "INSERT INTO {s}.more_types VALUES (2, 'NaN', 'Infinity', -0.01, '00:00', '00:00:00+00',
+       'infinity', '-infinity', '1 mon', 'sad', '192.168.0.1/24', '10.0.0.0/8',
+       '00:00:00:00:00:00', B'0000', B'', '{}', '{}', NULL, 12345678901234567890.5, NULL)",
+    "INSERT INTO {s}.more_types(id, r, d, t3, tz0, iv) VALUES (3, '-Infinity', 'NaN',
+       '1969-12-31 23:59:59.999', '1900-01-01 00:00:00+00', '-1 day -00:00:01')",
+    "INSERT INTO {s}.more_types(id, big) SELECT 4, string_agg(md5((g * 7)::text), '')
+       FROM generate_series(1, 500) g",
+    "UPDATE {s}.more_types SET r = 1 WHERE id = 4",
+    "DELETE FROM {s}.more_types WHERE id = 3",
+    // last
+    "INSERT INTO {s}.sentinel VALUES (1)",
+];
+
+// ------------------------------------------------------------------------------------------- test
+#[tokio::test]
+async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
+    let started = std::time::Instant::now();
+    let case = Case::new("diff", DDL).await;
+    let tables: Vec<String> = TABLES
+        .iter()
+        .map(|t| format!("{}.{t}", case.schema))
+        .collect();
+    // (topic prefix, schemas): the same prefixes for both connectors, on two brokers
+    let runs = [
+        (case.prefix.clone(), false),
+        (format!("{}-schemas", case.prefix), true),
+    ];
+
+    // Debezium's own broker; topics of three partitions on both
+    let mut dbz_broker = PrivateService::noida();
+    dbz_broker.start();
+    let wb_kafka = env::kafka().await;
+    let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_broker.bootstrap()])
+        .build()
+        .await
+        .expect("connect to Debezium's broker");
+    for (prefix, _) in &runs {
+        for table in TABLES {
+            let topic = format!("{prefix}.{}.{table}", case.schema);
+            env::create_topic(&wb_kafka, &topic, 3).await;
+            env::create_topic(&dbz_kafka, &topic, 3).await;
+        }
+    }
+
+    // walbridge's wal2json slots are made once Debezium streams, so that neither connector has seen
+    // a transaction before the workload's (`source.sequence` of the first event: `[null,"<lsn>"]`)
+    case.pg
+        .execute("SELECT pg_drop_replication_slot($1)", &[&case.slot])
+        .await
+        .expect("drop the case's slot until Debezium streams");
+    let wb_slots = [case.slot.clone(), format!("{}_schemas", case.slot)];
+
+    // Debezium: one JVM, two engines, each on its own pgoutput slot and publication
+    let dbz_slots = [
+        format!("{}_dbz", case.schema),
+        format!("{}_dbz_schemas", case.schema),
+    ];
+    let connectors: Vec<DebeziumConnector> = runs
+        .iter()
+        .zip(&dbz_slots)
+        .map(|((prefix, schemas), slot)| {
+            DebeziumConnector::postgres(
+                slot,
+                slot,
+                &format!("{slot}_pub"),
+                prefix,
+                &tables,
+                *schemas,
+            )
+        })
+        .collect();
+    let mut debezium = Debezium::start(&dbz_broker.bootstrap(), &connectors);
+    let slot_refs: Vec<&str> = dbz_slots.iter().map(String::as_str).collect();
+    let waited = debezium
+        .wait_slots_active(&case.pg, &slot_refs, Duration::from_secs(150))
+        .await;
+    eprintln!("differential: Debezium streaming after {waited:?}");
+    for slot in &wb_slots {
+        case.pg
+            .execute(
+                "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
+                &[slot],
+            )
+            .await
+            .expect("create a wal2json slot");
+    }
+
+    for transaction in WORKLOAD {
+        case.sql(transaction).await;
+    }
+
+    // walbridge, schemas off and on
+    for ((prefix, schemas), slot) in runs.iter().zip(&wb_slots) {
+        let schemas = schemas.to_string();
+        let checkpoint = format!(
+            "s3://{}/relay-tests/{}/checkpoint-{slot}.json",
+            env::bucket(),
+            case.schema
+        );
+        let report = invoke(case.config(&[
+            ("slot.name", slot),
+            ("table.include.list", &tables.join(",")),
+            ("topic.prefix", prefix),
+            ("key.converter.schemas.enable", &schemas),
+            ("value.converter.schemas.enable", &schemas),
+            ("checkpoint.uri", &checkpoint),
+        ]))
+        .await;
+        assert!(report.caught_up, "{report:?}");
+    }
+
+    // Debezium acknowledges batch by batch, in WAL order: its sentinel record means all is in Kafka.
+    // (read_topic waits up to 30 s; a panic prints the harness's log, from Debezium's Drop)
+    for (prefix, _) in &runs {
+        let topic = format!("{prefix}.{}.sentinel", case.schema);
+        env::read_topic_from(&dbz_broker.bootstrap(), &topic, 1);
+    }
+
+    let mut report = Report::default();
+    for (prefix, schemas) in &runs {
+        for table in TABLES {
+            let topic = format!("{prefix}.{}.{table}", case.schema);
+            let wb_records = env::read_topic(&topic, 0);
+            let dbz_records = env::read_topic_from(&dbz_broker.bootstrap(), &topic, 0);
+            report.compare(table, *schemas, &wb_records, &dbz_records);
+        }
+    }
+
+    debezium.stop();
+    drop(debezium);
+    dbz_broker.stop();
+    for slot in &dbz_slots {
+        case.pg
+            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
+            .await
+            .expect("drop Debezium's slot");
+        case.sql(&format!("DROP PUBLICATION IF EXISTS {slot}_pub"))
+            .await;
+    }
+    case.pg
+        .execute("SELECT pg_drop_replication_slot($1)", &[&wb_slots[1]])
+        .await
+        .expect("drop the second wal2json slot");
+    case.drop_slot().await;
+
+    eprintln!(
+        "differential: {} record pairs compared in {:?}",
+        report.pairs,
+        started.elapsed(),
+    );
+    for (known, seen) in KNOWN_DIFFERENCES.iter().zip(&report.known_seen) {
+        if !seen {
+            report.problems.push(format!(
+                "KNOWN DIFFERENCE no longer occurs (fixed? then delete it from KNOWN_DIFFERENCES): {known:?}"
+            ));
+        }
+    }
+    for ((name, side), seen) in KNOWN_HEADER_DIFFERENCES.iter().zip(&report.headers_seen) {
+        if !seen {
+            report.problems.push(format!(
+                "KNOWN DIFFERENCE no longer occurs (fixed? then delete it from \
+                 KNOWN_HEADER_DIFFERENCES): header {name} written by {side} alone"
+            ));
+        }
+    }
+    assert!(
+        report.problems.is_empty(),
+        "walbridge and Debezium 3.6.3 differ ({} problem(s)):\n{}",
+        report.problems.len(),
+        report.problems.join("\n")
+    );
+    assert!(
+        report.pairs >= 60,
+        "too few records compared: {}",
+        report.pairs
+    );
+}
+
+// ------------------------------------------------------------------------------------- comparison
+struct Report {
+    pairs: usize,
+    problems: Vec<String>,
+    known_seen: Vec<bool>,
+    headers_seen: Vec<bool>,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Self {
+            pairs: 0,
+            problems: Vec::new(),
+            known_seen: vec![false; KNOWN_DIFFERENCES.len()],
+            headers_seen: vec![false; KNOWN_HEADER_DIFFERENCES.len()],
+        }
+    }
+}
+
+fn text(bytes: Option<&[u8]>) -> Option<String> {
+    bytes.map(|b| String::from_utf8(b.to_vec()).expect("records are UTF-8"))
+}
+
+impl Report {
+    fn compare(&mut self, table: &str, schemas: bool, wb: &[KafkaRecord], dbz: &[KafkaRecord]) {
+        let label = format!("{table} (schemas {})", if schemas { "on" } else { "off" });
+        if wb.len() != dbz.len() {
+            self.problems.push(format!(
+                "{label}: walbridge wrote {} records, Debezium {}",
+                wb.len(),
+                dbz.len()
+            ));
+        }
+        // keyed records: partition by partition, in offset order (read_topic sorts them so)
+        for partition in 0..3 {
+            let of = |records: &'_ [KafkaRecord]| -> Vec<KafkaRecord> {
+                records
+                    .iter()
+                    .filter(|r| r.key.is_some() && r.partition == partition)
+                    .cloned()
+                    .collect()
+            };
+            let (wb_p, dbz_p) = (of(wb), of(dbz));
+            if wb_p.len() != dbz_p.len() {
+                let keys = |records: &[KafkaRecord]| -> Vec<String> {
+                    records
+                        .iter()
+                        .map(|r| text(r.key.as_deref()).unwrap_or_default())
+                        .collect()
+                };
+                self.problems.push(format!(
+                    "{label} partition {partition}: walbridge has {} keyed records, Debezium {}:\n  \
+                     walbridge keys {:?}\n  debezium keys  {:?}",
+                    wb_p.len(),
+                    dbz_p.len(),
+                    keys(&wb_p),
+                    keys(&dbz_p)
+                ));
+            }
+            for (i, (a, b)) in wb_p.iter().zip(&dbz_p).enumerate() {
+                self.compare_pair(table, &format!("{label} partition {partition} #{i}"), a, b);
+            }
+        }
+        // null keys: exclusion 2, compared as a multiset
+        let unkeyed = |records: &[KafkaRecord]| -> Vec<KafkaRecord> {
+            let mut out: Vec<KafkaRecord> = records
+                .iter()
+                .filter(|r| r.key.is_none())
+                .cloned()
+                .collect();
+            out.sort_by(|a, b| a.value.cmp(&b.value));
+            out
+        };
+        let (wb_null, dbz_null) = (unkeyed(wb), unkeyed(dbz));
+        if wb_null.len() != dbz_null.len() {
+            self.problems.push(format!(
+                "{label}: walbridge has {} null-key records, Debezium {}",
+                wb_null.len(),
+                dbz_null.len()
+            ));
+        }
+        for (i, (a, b)) in wb_null.iter().zip(&dbz_null).enumerate() {
+            let at = format!("{label} null-key record #{i} (sorted)");
+            self.compare_pair(table, &at, a, b);
+        }
+    }
+
+    fn compare_pair(&mut self, table: &str, at: &str, wb: &KafkaRecord, dbz: &KafkaRecord) {
+        self.pairs += 1;
+        self.compare_headers(at, wb, dbz);
+        for (part, a, b) in [
+            ("key", wb.key.as_deref(), dbz.key.as_deref()),
+            ("value", wb.value.as_deref(), dbz.value.as_deref()),
+        ] {
+            match (text(a), text(b)) {
+                (None, None) => {}
+                (Some(a), Some(b)) => self.compare_json(table, at, part, &a, &b),
+                (a, b) => self
+                    .problems
+                    .push(format!("{at}: {part}: walbridge {a:?}, Debezium {b:?}")),
+            }
+        }
+    }
+
+    /// Headers in order, as text; the known ones set aside, exclusion 3 applied.
+    fn compare_headers(&mut self, at: &str, wb: &KafkaRecord, dbz: &KafkaRecord) {
+        let mut lists = Vec::new();
+        for (side, record) in [("walbridge", wb), ("debezium", dbz)] {
+            let mut list = Vec::new();
+            for (name, value) in &record.headers {
+                if let Some(i) = KNOWN_HEADER_DIFFERENCES
+                    .iter()
+                    .position(|(n, s)| n == name && *s == side)
+                {
+                    self.headers_seen[i] = true;
+                    continue;
+                }
+                let value = if EXCLUDED_HEADER_VALUES.contains(&name.as_str()) {
+                    Some("<excluded>".to_owned())
+                } else {
+                    text(value.as_deref())
+                };
+                list.push((name.clone(), value));
+            }
+            lists.push(list);
+        }
+        if lists[0] != lists[1] {
+            self.problems.push(format!(
+                "{at}: headers differ: walbridge {:?}, debezium {:?}",
+                lists[0], lists[1]
+            ));
+        }
+    }
+
+    /// Byte comparison of one key or value: every differing leaf must be excluded or known; then the
+    /// walbridge text with those leaves replaced by Debezium's bytes must equal Debezium's text.
+    fn compare_json(&mut self, table: &str, at: &str, part: &str, wb: &str, dbz: &str) {
+        if wb == dbz {
+            return;
+        }
+        let (Some(a), Some(b)) = (Node::parse(wb), Node::parse(dbz)) else {
+            self.problems.push(format!(
+                "{at}: {part} is not JSON:\n  walbridge {wb}\n  debezium  {dbz}"
+            ));
+            return;
+        };
+        let mut diffs = Vec::new();
+        json_diff(wb, &a, dbz, &b, "", &mut diffs);
+        let mut patched = wb.to_owned();
+        let mut unexplained = Vec::new();
+        // patch from the end so earlier ranges stay valid
+        diffs.sort_by_key(|d| std::cmp::Reverse(d.wb_range.start));
+        for diff in &diffs {
+            let path = if part == "key" {
+                format!("key:{}", diff.path)
+            } else {
+                diff.path.clone()
+            };
+            let wb_raw = &wb[diff.wb_range.clone()];
+            let dbz_raw = &dbz[diff.dbz_range.clone()];
+            let excluded = part == "value" && EXCLUDED_PATHS.contains(&path.as_str());
+            let canonical_path = canonical(&path);
+            let known = KNOWN_DIFFERENCES.iter().position(|k| {
+                (k.table == table || k.table == "*")
+                    && k.path == canonical_path
+                    && k.rule.matches(wb_raw, dbz_raw)
+            });
+            if let Some(index) = known {
+                self.known_seen[index] = true;
+            }
+            if excluded || known.is_some() {
+                patched.replace_range(diff.wb_range.clone(), dbz_raw);
+            } else {
+                unexplained.push(format!(
+                    "    {path}: walbridge {wb_raw}  debezium {dbz_raw}"
+                ));
+            }
+        }
+        if !unexplained.is_empty() {
+            unexplained.reverse();
+            self.problems.push(format!(
+                "{at}: {part} differs at:\n{}\n  walbridge {wb}\n  debezium  {dbz}",
+                unexplained.join("\n")
+            ));
+        } else if patched != dbz {
+            self.problems.push(format!(
+                "{at}: {part}: same JSON, different bytes:\n  walbridge {wb}\n  debezium  {dbz}"
+            ));
+        }
+    }
+}
+
+// ------------------------------------------------------------------- a raw JSON reader for diffs
+/// A JSON value as byte ranges of the text it was read from, so that differences are reported (and
+/// patched) as the exact bytes each connector wrote.
+#[derive(Debug)]
+struct Node {
+    range: std::ops::Range<usize>,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Object(Vec<(String, Node)>),
+    Array(Vec<Node>),
+    Scalar,
+}
+
+impl Node {
+    fn parse(text: &str) -> Option<Node> {
+        let bytes = text.as_bytes();
+        let mut pos = 0;
+        let node = Self::value(bytes, &mut pos)?;
+        (pos == bytes.len()).then_some(node)
+    }
+
+    fn value(b: &[u8], pos: &mut usize) -> Option<Node> {
+        let start = *pos;
+        match *b.get(start)? {
+            b'{' => {
+                *pos += 1;
+                let mut members = Vec::new();
+                if b.get(*pos) == Some(&b'}') {
+                    *pos += 1;
+                } else {
+                    loop {
+                        let key = Self::string(b, pos)?;
+                        let name =
+                            String::from_utf8(b[key.start + 1..key.end - 1].to_vec()).ok()?;
+                        (b.get(*pos) == Some(&b':')).then_some(())?;
+                        *pos += 1;
+                        members.push((name, Self::value(b, pos)?));
+                        match b.get(*pos)? {
+                            b',' => *pos += 1,
+                            b'}' => {
+                                *pos += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                Some(Node {
+                    range: start..*pos,
+                    kind: Kind::Object(members),
+                })
+            }
+            b'[' => {
+                *pos += 1;
+                let mut items = Vec::new();
+                if b.get(*pos) == Some(&b']') {
+                    *pos += 1;
+                } else {
+                    loop {
+                        items.push(Self::value(b, pos)?);
+                        match b.get(*pos)? {
+                            b',' => *pos += 1,
+                            b']' => {
+                                *pos += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                Some(Node {
+                    range: start..*pos,
+                    kind: Kind::Array(items),
+                })
+            }
+            b'"' => Some(Node {
+                range: Self::string(b, pos)?,
+                kind: Kind::Scalar,
+            }),
+            _ => {
+                while *pos < b.len() && !matches!(b[*pos], b',' | b'}' | b']') {
+                    *pos += 1;
+                }
+                (*pos > start).then_some(Node {
+                    range: start..*pos,
+                    kind: Kind::Scalar,
+                })
+            }
+        }
+    }
+
+    fn string(b: &[u8], pos: &mut usize) -> Option<std::ops::Range<usize>> {
+        let start = *pos;
+        (b.get(start) == Some(&b'"')).then_some(())?;
+        *pos += 1;
+        loop {
+            match *b.get(*pos)? {
+                b'\\' => *pos += 2,
+                b'"' => {
+                    *pos += 1;
+                    return Some(start..*pos);
+                }
+                _ => *pos += 1,
+            }
+        }
+    }
+
+    /// The label of an array element: a schema field's name (`"field":"x"` → `[x]`), else its index.
+    fn label(&self, text: &str, index: usize) -> String {
+        if let Kind::Object(members) = &self.kind
+            && let Some((_, field)) = members.iter().find(|(name, _)| name == "field")
+        {
+            return format!("[{}]", text[field.range.clone()].trim_matches('"'));
+        }
+        format!("[{index}]")
+    }
+}
+
+struct Diff {
+    path: String,
+    wb_range: std::ops::Range<usize>,
+    dbz_range: std::ops::Range<usize>,
+}
+
+/// The smallest differing parts of two JSON values: objects with the same member names in the same
+/// order and arrays of the same length are compared member by member, anything else as bytes.
+/// Paths: `after.balance`, `payload.source.lsn`, `schema.fields[after].fields[balance].name`.
+fn json_diff(wb: &str, a: &Node, dbz: &str, b: &Node, path: &str, out: &mut Vec<Diff>) {
+    if wb[a.range.clone()] == dbz[b.range.clone()] {
+        return;
+    }
+    let join = |name: &str| {
+        if path.is_empty() || name.starts_with('[') {
+            format!("{path}{name}")
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    match (&a.kind, &b.kind) {
+        (Kind::Object(am), Kind::Object(bm))
+            if am.len() == bm.len() && am.iter().zip(bm).all(|(x, y)| x.0 == y.0) =>
+        {
+            for ((name, x), (_, y)) in am.iter().zip(bm) {
+                json_diff(wb, x, dbz, y, &join(name), out);
+            }
+        }
+        (Kind::Array(ai), Kind::Array(bi)) if ai.len() == bi.len() => {
+            for (i, (x, y)) in ai.iter().zip(bi).enumerate() {
+                json_diff(wb, x, dbz, y, &join(&x.label(wb, i)), out);
+            }
+        }
+        _ => out.push(Diff {
+            path: path.to_owned(),
+            wb_range: a.range.clone(),
+            dbz_range: b.range.clone(),
+        }),
+    }
+}
