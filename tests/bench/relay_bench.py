@@ -250,6 +250,10 @@ def main():
                    COMMIT;
                  END LOOP; END $$""")
         print(f"  written in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        # Let autovacuum's and the checkpointer's work on the new rows finish before measuring, so
+        # (a) and (b) both see a quiet server.
+        psql(f"VACUUM (ANALYZE) {run}.t")
+        psql("CHECKPOINT")
 
         # (a) a plain client reading the same window, nothing advanced
         upto = psql("SELECT pg_current_wal_lsn()")

@@ -4,7 +4,7 @@
 //! the checkpoint says.
 //!
 //! Quick mode runs in the suite; the long mode is
-//! `WALBRIDGE_CRASH_KILLS=200 cargo test -p walbridge-tests --test it crash:: -- --nocapture`.
+//! `WALBRIDGE_CRASH_KILLS=200 WALBRIDGE_CRASH_TXNS=5 cargo test -p walbridge-tests --test it crash:: -- --nocapture`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::process::{Command, Output, Stdio};
@@ -246,10 +246,15 @@ async fn a_crash_at_every_step_boundary_loses_and_duplicates_nothing() {
 
 #[tokio::test]
 async fn sigkill_at_random_instants_loses_and_duplicates_nothing() {
-    let kills: usize = std::env::var("WALBRIDGE_CRASH_KILLS")
-        .ok()
-        .and_then(|k| k.parse().ok())
-        .unwrap_or(5);
+    let setting = |name: &str, default: u64| -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let kills = setting("WALBRIDGE_CRASH_KILLS", 5) as usize;
+    // transactions of 100 inserts before each run (the long mode uses fewer, to keep topics small)
+    let txns = setting("WALBRIDGE_CRASH_TXNS", 30) as i64;
     let case = Case::new("crashkill", "CREATE TABLE {s}.t(id int PRIMARY KEY, v int)").await;
     let mut expected = Expected::new();
     let mut next_id = 1;
@@ -270,7 +275,7 @@ async fn sigkill_at_random_instants_loses_and_duplicates_nothing() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        tokio::time::sleep(Duration::from_millis(50 + seed % 700)).await;
+        tokio::time::sleep(Duration::from_millis(20 + seed % (25 * txns as u64))).await;
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap();
             killed += 1;
