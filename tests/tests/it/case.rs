@@ -2,6 +2,7 @@
 //! configuration pointing at the real services.
 
 use std::collections::BTreeMap;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -139,4 +140,19 @@ pub fn lsn_of(text: &str) -> u64 {
 
 pub fn value(record: &KafkaRecord) -> Value {
     record.value_json().expect("not a tombstone")
+}
+
+/// `walbridge invoke` reaching the test services through the environment, as on Lambda.
+pub fn walbridge_invoke(checkpoint_uri: &str) -> Command {
+    let mut command = Command::new(env::walbridge_bin());
+    command
+        .arg("invoke")
+        .env("DATABASE_HOSTNAME", env::var("PGHOST"))
+        .env("DATABASE_PORT", env::var("PGPORT"))
+        .env("DATABASE_USER", env::var("PGUSER"))
+        .env("DATABASE_PASSWORD", env::var("PGPASSWORD"))
+        .env("DATABASE_DBNAME", env::var("PGDATABASE"))
+        .env("KAFKA_BOOTSTRAP_SERVERS", env::kafka_bootstrap())
+        .env("CHECKPOINT_URI", checkpoint_uri);
+    command
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use walbridge_tests::{self as env, KafkaRecord};
 
-use crate::case::{Case, lsn_of};
+use crate::case::{Case, lsn_of, walbridge_invoke};
 
 const STEPS: &[&str] = &[
     "relay::window-opened",
@@ -144,20 +144,9 @@ fn walbridge(case: &Case, failpoints: Option<&str>) -> Command {
         .join(&case.schema);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("connector.properties"), properties).unwrap();
-    let mut command = Command::new(env::walbridge_bin());
+    let mut command = walbridge_invoke(&format!("s3://{}/{}", env::bucket(), case.checkpoint_key));
     command
-        .arg("invoke")
         .env("WALBRIDGE_PROPERTIES", dir.join("connector.properties"))
-        .env("DATABASE_HOSTNAME", env::var("PGHOST"))
-        .env("DATABASE_PORT", env::var("PGPORT"))
-        .env("DATABASE_USER", env::var("PGUSER"))
-        .env("DATABASE_PASSWORD", env::var("PGPASSWORD"))
-        .env("DATABASE_DBNAME", env::var("PGDATABASE"))
-        .env("KAFKA_BOOTSTRAP_SERVERS", env::kafka_bootstrap())
-        .env(
-            "CHECKPOINT_URI",
-            format!("s3://{}/{}", env::bucket(), case.checkpoint_key),
-        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

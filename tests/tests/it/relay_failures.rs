@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use walbridge_relay::{CheckpointError, InvocationReport, PublishError, RelayError};
 use walbridge_tests::{self as env, PrivateService};
 
-use crate::case::{Case, invoke, lsn_of, try_invoke, value};
+use crate::case::{Case, invoke, lsn_of, try_invoke, value, walbridge_invoke};
 
 /// SeaweedFS opens its port before it serves: retry an invocation for up to a minute.
 async fn invoke_when_store_serves(
@@ -27,21 +27,6 @@ async fn invoke_when_store_serves(
             Err(err) => panic!("the private store never served: {err}"),
         }
     }
-}
-
-/// `walbridge invoke` reaching the test services through the environment, as on Lambda.
-fn walbridge_invoke(checkpoint_uri: &str) -> Command {
-    let mut command = Command::new(env::walbridge_bin());
-    command
-        .arg("invoke")
-        .env("DATABASE_HOSTNAME", env::var("PGHOST"))
-        .env("DATABASE_PORT", env::var("PGPORT"))
-        .env("DATABASE_USER", env::var("PGUSER"))
-        .env("DATABASE_PASSWORD", env::var("PGPASSWORD"))
-        .env("DATABASE_DBNAME", env::var("PGDATABASE"))
-        .env("KAFKA_BOOTSTRAP_SERVERS", env::kafka_bootstrap())
-        .env("CHECKPOINT_URI", checkpoint_uri);
-    command
 }
 
 fn ids(records: &[env::KafkaRecord]) -> BTreeSet<i64> {
