@@ -48,10 +48,19 @@ fn deadline(event: &LambdaEvent<Value>, deps: &Deps) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    match event.context.deadline {
-        0 => Instant::now() + deps.config().window.local_time_budget,
-        deadline_ms => Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)),
-    }
+    let budget = match event.context.deadline {
+        0 => deps.config().window.local_time_budget,
+        // cargo-lambda's emulator (1.9) sends the timeout itself (600 000) where Lambda sends an
+        // epoch deadline: a "deadline" decades in the past can only be that.
+        relative_ms if relative_ms + 86_400_000 < now_ms => Duration::from_millis(relative_ms),
+        deadline_ms => Duration::from_millis(deadline_ms.saturating_sub(now_ms)),
+    };
+    tracing::info!(
+        budget_ms = budget.as_millis() as u64,
+        deadline_ms = event.context.deadline,
+        "invocation started"
+    );
+    Instant::now() + budget
 }
 
 /// Where the EMF record goes: stdout on Lambda (CloudWatch reads it), stderr for a local run.

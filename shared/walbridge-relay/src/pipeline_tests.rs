@@ -487,3 +487,19 @@ async fn records_carry_increasing_positions_and_only_the_first_window_skips_land
     assert_eq!(Position::from_header(&header), Some(positions[3]));
     assert_eq!(Position::from_header(b"junk"), None);
 }
+
+#[tokio::test]
+async fn a_budget_shorter_than_the_margin_still_relays() {
+    let slot = FakeSlot::new(vec![txn(1, 1000, 0..2)], 5000);
+    let settings = RelaySettings {
+        time_margin: Duration::from_secs(10),
+        ..settings(100)
+    };
+    let mut relay = Relay::new(slot, FakeSink::default(), FakeStore::default(), settings);
+    let report = relay
+        .run(Instant::now() + Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert_eq!(report.changes, 2);
+    assert!(report.caught_up);
+}
