@@ -11,6 +11,58 @@ use aws_sdk_s3::primitives::ByteStream;
 use crate::error::CheckpointError;
 use crate::pipeline::{Checkpoint, CheckpointStore};
 
+/// Where the checkpoint lives, with the client that reaches it: built once per cold start.
+#[derive(Debug, Clone)]
+pub enum CheckpointTarget {
+    S3 {
+        client: aws_sdk_s3::Client,
+        bucket: String,
+        key: String,
+    },
+    File(PathBuf),
+}
+
+impl CheckpointTarget {
+    /// A store for one invocation (it remembers the version it read, for the conditional write).
+    pub fn store(&self) -> AnyCheckpointStore {
+        match self {
+            Self::S3 {
+                client,
+                bucket,
+                key,
+            } => AnyCheckpointStore::S3(S3CheckpointStore::new(
+                client.clone(),
+                bucket.clone(),
+                key.clone(),
+            )),
+            Self::File(path) => AnyCheckpointStore::File(FileCheckpointStore::new(path.clone())),
+        }
+    }
+}
+
+/// Either store, chosen by `checkpoint.uri`.
+#[derive(Debug)]
+pub enum AnyCheckpointStore {
+    S3(S3CheckpointStore),
+    File(FileCheckpointStore),
+}
+
+impl CheckpointStore for AnyCheckpointStore {
+    async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError> {
+        match self {
+            Self::S3(store) => store.load().await,
+            Self::File(store) => store.load().await,
+        }
+    }
+
+    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
+        match self {
+            Self::S3(store) => store.save(checkpoint).await,
+            Self::File(store) => store.save(checkpoint).await,
+        }
+    }
+}
+
 /// The checkpoint as an S3 object.
 #[derive(Debug)]
 pub struct S3CheckpointStore {

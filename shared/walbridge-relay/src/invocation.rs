@@ -14,7 +14,7 @@ use tracing::{info, warn};
 use walbridge_config::{CheckpointLocation, Config};
 use walbridge_event::envelope::EncoderConfig;
 
-use crate::checkpoint::{FileCheckpointStore, S3CheckpointStore};
+use crate::checkpoint::CheckpointTarget;
 use crate::error::RelayError;
 use crate::pipeline::{
     ChangeSource, CheckpointStore, InvocationProgress, InvocationReport, Relay, RelaySettings,
@@ -27,7 +27,7 @@ use crate::slot::PgSlot;
 pub struct Deps {
     config: Config,
     settings: RelaySettings,
-    s3: Option<aws_sdk_s3::Client>,
+    checkpoint: CheckpointTarget,
     /// Connected on first use and kept: broker connections survive between warm invocations.
     sink: Mutex<Option<KafkaSink>>,
 }
@@ -35,8 +35,8 @@ pub struct Deps {
 impl Deps {
     /// Builds the clients for `config` (no network traffic yet).
     pub async fn new(config: Config) -> Self {
-        let s3 = match &config.checkpoint {
-            CheckpointLocation::S3 { .. } => {
+        let checkpoint = match &config.checkpoint {
+            CheckpointLocation::S3 { bucket, key } => {
                 let shared = aws_config::load_from_env().await;
                 let mut s3_config = aws_sdk_s3::config::Builder::from(&shared);
                 // S3-compatible stores rarely have virtual-host buckets; AWS takes path-style too.
@@ -47,9 +47,13 @@ impl Deps {
                 {
                     s3_config = s3_config.force_path_style(true);
                 }
-                Some(aws_sdk_s3::Client::from_conf(s3_config.build()))
+                CheckpointTarget::S3 {
+                    client: aws_sdk_s3::Client::from_conf(s3_config.build()),
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                }
             }
-            CheckpointLocation::File(_) => None,
+            CheckpointLocation::File(path) => CheckpointTarget::File(path.clone()),
         };
         let encoder = EncoderConfig {
             key_schemas: config.events.key_schemas,
@@ -71,7 +75,7 @@ impl Deps {
         Self {
             config,
             settings,
-            s3,
+            checkpoint,
             sink: Mutex::new(None),
         }
     }
@@ -174,17 +178,7 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
     let active = slot.is_active().await;
     slot.close().await;
     let (position, active) = (position?, active?);
-    let checkpoint = match (&config.checkpoint, &deps.s3) {
-        (CheckpointLocation::S3 { bucket, key }, Some(s3)) => {
-            S3CheckpointStore::new(s3.clone(), bucket.clone(), key.clone())
-                .load()
-                .await?
-        }
-        (CheckpointLocation::File(path), _) => {
-            FileCheckpointStore::new(path.clone()).load().await?
-        }
-        (CheckpointLocation::S3 { .. }, None) => unreachable!("Deps::new builds the S3 client"),
-    };
+    let checkpoint = deps.checkpoint.store().load().await?;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
@@ -262,21 +256,9 @@ async fn relay(
         }
     }
     let sink = sink_guard.as_mut().expect("connected above");
-    let (report, slot) = match (&config.checkpoint, &deps.s3) {
-        (CheckpointLocation::S3 { bucket, key }, Some(s3)) => {
-            let store = S3CheckpointStore::new(s3.clone(), bucket.clone(), key.clone());
-            let mut relay = Relay::new(slot, sink, store, deps.settings.clone());
-            let report = relay.run(deadline).await;
-            (report, relay.into_parts().0)
-        }
-        (CheckpointLocation::File(path), _) => {
-            let store = FileCheckpointStore::new(path.clone());
-            let mut relay = Relay::new(slot, sink, store, deps.settings.clone());
-            let report = relay.run(deadline).await;
-            (report, relay.into_parts().0)
-        }
-        (CheckpointLocation::S3 { .. }, None) => unreachable!("Deps::new builds the S3 client"),
-    };
+    let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), deps.settings.clone());
+    let report = relay.run(deadline).await;
+    let (slot, _, _) = relay.into_parts();
     slot.close().await;
     report
 }
