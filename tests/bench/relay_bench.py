@@ -270,7 +270,7 @@ def main():
         with open(properties, "w") as f:
             f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}\n"
                     f"value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n"
-                    f"window.max.changes={max(10_000_000, 3 * n)}\n"
+                    f"window.max.changes={max(10_000_000, 3 * n)}\nsnapshot.mode=no_data\n"
                     f"checkpoint.uri=file://{work}/checkpoint.json\n")
         env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
                    DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],

@@ -38,6 +38,10 @@ pub struct Config {
     /// requests); unset, the AWS SDK's own resolution applies (`AWS_ENDPOINT_URL_S3`, region).
     pub checkpoint_s3_endpoint: Option<String>,
     pub window: WindowConfig,
+    pub snapshot: SnapshotConfig,
+    /// Things worth a warning at cold start (old spellings of values, settings walbridge reads
+    /// differently); the configuration is usable.
+    pub warnings: Vec<String>,
     /// Keys present in the sources that walbridge does not use (Debezium has many); logged once.
     pub ignored_keys: Vec<String>,
 }
@@ -162,6 +166,82 @@ pub struct WindowConfig {
     pub poll_duration: Duration,
 }
 
+/// `snapshot.mode`: when the existing rows are read as `op: "r"` events (Debezium 3.x's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// Snapshot when there is no checkpoint yet (or a snapshot is unfinished), then stream.
+    Initial,
+    /// As `initial`, but never stream.
+    InitialOnly,
+    /// Never snapshot; stream from the slot's position (Debezium's older `never`).
+    NoData,
+    /// As `initial`, and again when the checkpoint's position is no longer in the slot.
+    WhenNeeded,
+    /// Snapshot at every start (for a function: every cold start), then stream.
+    Always,
+    /// `snapshot.mode.configuration.based.*` decide.
+    ConfigurationBased {
+        /// `…snapshot.data`: snapshot at every start.
+        data: bool,
+        /// `…start.stream`: stream.
+        stream: bool,
+        /// `…snapshot.on.data.error`: snapshot again when the checkpoint's position is gone.
+        on_data_error: bool,
+    },
+}
+
+impl SnapshotMode {
+    /// Whether changes are streamed (after or beside the snapshot).
+    pub fn streams(self) -> bool {
+        match self {
+            Self::InitialOnly => false,
+            Self::ConfigurationBased { stream, .. } => stream,
+            _ => true,
+        }
+    }
+
+    /// Whether a snapshot starts when there is no checkpoint at all.
+    pub fn on_first_run(self) -> bool {
+        match self {
+            Self::NoData => false,
+            Self::ConfigurationBased { data, .. } => data,
+            _ => true,
+        }
+    }
+
+    /// Whether a snapshot starts at every cold start.
+    pub fn on_every_start(self) -> bool {
+        match self {
+            Self::Always => true,
+            Self::ConfigurationBased { data, .. } => data,
+            _ => false,
+        }
+    }
+
+    /// Whether a checkpoint whose position the slot no longer has means "snapshot again".
+    pub fn on_lost_position(self) -> bool {
+        match self {
+            Self::WhenNeeded => true,
+            Self::ConfigurationBased { on_data_error, .. } => on_data_error,
+            _ => false,
+        }
+    }
+}
+
+/// How the existing rows are read.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SnapshotConfig {
+    /// `snapshot.mode` (default `initial`).
+    pub mode: SnapshotMode,
+    /// `snapshot.include.collection.list`: the captured tables to snapshot (anchored,
+    /// case-insensitive regular expressions over `schema.table`); empty = every captured table.
+    pub include: Vec<regex::Regex>,
+    /// `snapshot.fetch.size` (default 10 240, 1 ..= 1 000 000): rows per chunk. Each chunk is one
+    /// short read-only transaction, published and checkpointed before the next.
+    pub chunk_rows: u32,
+}
+
 /// Every key walbridge reads, with its default where it has one. One place, so that the environment
 /// lookup, the unknown-key report and the documentation agree.
 pub const KEYS: &[(&str, Option<&str>)] = &[
@@ -199,6 +279,31 @@ pub const KEYS: &[(&str, Option<&str>)] = &[
     ("invocation.time.budget.ms", Some("300000")),
     ("poll.interval.ms", Some("0")),
     ("poll.duration.ms", Some("0")),
+    // snapshots (issue 10)
+    ("snapshot.mode", Some("initial")),
+    (
+        "snapshot.mode.configuration.based.snapshot.data",
+        Some("false"),
+    ),
+    (
+        "snapshot.mode.configuration.based.snapshot.schema",
+        Some("false"),
+    ),
+    (
+        "snapshot.mode.configuration.based.start.stream",
+        Some("false"),
+    ),
+    (
+        "snapshot.mode.configuration.based.snapshot.on.schema.error",
+        Some("false"),
+    ),
+    (
+        "snapshot.mode.configuration.based.snapshot.on.data.error",
+        Some("false"),
+    ),
+    ("snapshot.include.collection.list", None),
+    ("snapshot.fetch.size", Some("10240")),
+    ("snapshot.max.threads", Some("1")),
 ];
 
 /// Keys whose values are masked in errors.
@@ -241,6 +346,8 @@ impl Config {
         let props = file.with_env_overrides(env, KEYS.iter().map(|(key, _)| *key));
         let ignored_keys = props.unknown_keys(KEYS.iter().map(|(key, _)| *key));
         check_fixed_values(&props)?;
+        let mut warnings = Vec::new();
+        let snapshot = snapshot_config(&props, &mut warnings)?;
         Ok(Self {
             name: props.string("name")?,
             database: DatabaseConfig {
@@ -305,6 +412,8 @@ impl Config {
                     props.parse_in("poll.duration.ms", 0..=86_400_000)?,
                 ),
             },
+            snapshot,
+            warnings,
             ignored_keys,
         })
     }
@@ -431,6 +540,80 @@ fn parse_table_pattern(entry: &str) -> Option<TablePattern> {
     Some(TablePattern {
         schema: part(schema)?,
         table: part(table)?,
+    })
+}
+
+const SNAPSHOT_MODES: &str =
+    "one of initial, initial_only, no_data, when_needed, always, configuration_based";
+
+fn snapshot_config(
+    props: &Properties,
+    warnings: &mut Vec<String>,
+) -> Result<SnapshotConfig, ConfigError> {
+    let value = props.string("snapshot.mode")?;
+    let mode = match value.to_ascii_lowercase().as_str() {
+        "initial" => SnapshotMode::Initial,
+        "initial_only" => SnapshotMode::InitialOnly,
+        "no_data" => SnapshotMode::NoData,
+        "when_needed" => SnapshotMode::WhenNeeded,
+        "always" => SnapshotMode::Always,
+        "configuration_based" => SnapshotMode::ConfigurationBased {
+            data: props.bool("snapshot.mode.configuration.based.snapshot.data")?,
+            stream: props.bool("snapshot.mode.configuration.based.start.stream")?,
+            on_data_error: props
+                .bool("snapshot.mode.configuration.based.snapshot.on.data.error")?,
+        },
+        // Names Debezium removed in 3.3 that users' files still carry.
+        old @ ("never" | "schema_only") => {
+            warnings.push(format!(
+                "snapshot.mode={old} is an old name (removed in Debezium 3.3); use snapshot.mode=no_data, which walbridge applies"
+            ));
+            SnapshotMode::NoData
+        }
+        "exported" => {
+            warnings.push(
+                "snapshot.mode=exported is a Debezium 1.x name (removed in 2.0); use snapshot.mode=initial, which walbridge applies"
+                    .to_owned(),
+            );
+            SnapshotMode::Initial
+        }
+        "custom" => {
+            return Err(props.invalid(
+                "snapshot.mode",
+                &format!("{SNAPSHOT_MODES} (custom loads a Java Snapshotter class, which a Rust function cannot run)"),
+            ));
+        }
+        _ => return Err(props.invalid("snapshot.mode", SNAPSHOT_MODES)),
+    };
+    let include = match props.get("snapshot.include.collection.list") {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                regex::RegexBuilder::new(&format!("^(?:{entry})$"))
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|_| {
+                        props.invalid(
+                            "snapshot.include.collection.list",
+                            "a comma-separated list of regular expressions over schema.table",
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let threads: u32 = props.parse_in("snapshot.max.threads", 1..=64)?;
+    if threads > 1 {
+        warnings.push(format!(
+            "snapshot.max.threads={threads}: walbridge reads one chunk at a time (each chunk is a short transaction between windows of the slot)"
+        ));
+    }
+    Ok(SnapshotConfig {
+        mode,
+        include,
+        chunk_rows: props.parse_in("snapshot.fetch.size", 1..=1_000_000)?,
     })
 }
 

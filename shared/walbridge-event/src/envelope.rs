@@ -104,6 +104,39 @@ pub enum RecordKind {
     Delete,
     /// The null-valued record after a delete, so log compaction can drop the key.
     Tombstone,
+    /// `op: "r"`: a row read by a snapshot.
+    Read,
+}
+
+/// `source.snapshot` of a snapshot read (Debezium's `SnapshotRecord`, written lower-case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SnapshotMarker {
+    /// The first record of the whole snapshot.
+    First,
+    /// The first record of a table, not the first of the snapshot.
+    FirstInDataCollection,
+    /// Any other record of the snapshot.
+    True,
+    /// The last record of a table, not the last of the snapshot.
+    LastInDataCollection,
+    /// The last record of the whole snapshot.
+    Last,
+    /// A row of an incremental snapshot.
+    Incremental,
+}
+
+impl SnapshotMarker {
+    /// The marker as the `source.snapshot` enum writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::First => "first",
+            Self::FirstInDataCollection => "first_in_data_collection",
+            Self::True => "true",
+            Self::LastInDataCollection => "last_in_data_collection",
+            Self::Last => "last",
+            Self::Incremental => "incremental",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -312,7 +345,7 @@ impl TableEncoder {
         source_open.extend_from_slice(b",\"connector\":\"postgresql\",\"name\":");
         write_str(&mut source_open, &config.topic_prefix);
         source_open.extend_from_slice(b",\"ts_ms\":");
-        let mut source_db = b",\"snapshot\":\"false\",\"db\":".to_vec();
+        let mut source_db = b",\"db\":".to_vec();
         write_str(&mut source_db, &config.database);
         source_db.extend_from_slice(b",\"sequence\":\"[");
         let mut source_table = b",\"schema\":".to_vec();
@@ -674,13 +707,72 @@ impl TableEncoder {
         Ok(())
     }
 
+    /// Appends the record Debezium writes for a row a snapshot read (`op: "r"`, `before: null`,
+    /// `source.snapshot` = `marker`) and says where it is. `columns` is the whole row, as wal2json
+    /// would write it for an insert.
+    ///
+    /// # Errors
+    /// As [`TableEncoder::encode`].
+    pub fn encode_read(
+        &self,
+        columns: &[Column<'_>],
+        source: &SourceInfo,
+        marker: SnapshotMarker,
+        processing_time_us: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<EncodedChange, Error> {
+        let mut enc = EncodedChange::default();
+        let key = self.write_key(out, columns)?;
+        let value = self.write_envelope_marked(
+            out,
+            b'r',
+            None,
+            Some((columns, Missing::Null)),
+            (source, processing_time_us),
+            marker.as_str(),
+        )?;
+        enc.push(Span {
+            kind: RecordKind::Read,
+            key,
+            value: Some(value),
+            header: None,
+        });
+        Ok(enc)
+    }
+
+    /// Appends the key record bytes of a row (`None` for a table without a key).
+    ///
+    /// # Errors
+    /// [`Error::SchemaMismatch`] when a key column is missing, [`Error::InvalidValue`] when a
+    /// value does not parse as its column type.
+    pub fn encode_key(
+        &self,
+        columns: &[Column<'_>],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Range<usize>>, Error> {
+        self.write_key(out, columns)
+    }
+
     fn write_envelope(
         &self,
         out: &mut Vec<u8>,
         op: u8,
         before: Option<(&[Column<'_>], Missing<'_>)>,
         after: Option<(&[Column<'_>], Missing<'_>)>,
+        ts: (&SourceInfo, i64),
+    ) -> Result<Range<usize>, Error> {
+        // Streamed events leave `source.snapshot` unset; JsonConverter writes its default.
+        self.write_envelope_marked(out, op, before, after, ts, "false")
+    }
+
+    fn write_envelope_marked(
+        &self,
+        out: &mut Vec<u8>,
+        op: u8,
+        before: Option<(&[Column<'_>], Missing<'_>)>,
+        after: Option<(&[Column<'_>], Missing<'_>)>,
         (source, now_us): (&SourceInfo, i64),
+        snapshot: &str,
     ) -> Result<Range<usize>, Error> {
         let start = out.len();
         out.extend_from_slice(&self.value_open);
@@ -696,6 +788,9 @@ impl TableEncoder {
         let commit = Micros::new(source.commit_time_us);
         out.extend_from_slice(&self.source_open);
         commit.write_ms(out);
+        out.extend_from_slice(b",\"snapshot\":\"");
+        out.extend_from_slice(snapshot.as_bytes());
+        out.push(b'"');
         out.extend_from_slice(&self.source_db);
         let lsn = Digits::new(source.lsn.0);
         let lsn = lsn.as_bytes();

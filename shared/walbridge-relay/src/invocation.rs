@@ -6,6 +6,7 @@
 //! (polling every `poll.interval.ms` when set); `{"mode":"catchup"}` drains in one pass as far as
 //! the time budget allows; `{"mode":"status"}` reports positions and lag, changing nothing.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -18,9 +19,11 @@ use crate::checkpoint::CheckpointTarget;
 use crate::error::RelayError;
 use crate::pipeline::{
     ChangeSource, CheckpointStore, InvocationProgress, InvocationReport, Relay, RelaySettings,
+    SnapshotSettings,
 };
 use crate::publish::{KafkaSink, SinkSettings};
 use crate::slot::PgSlot;
+use crate::snapshot::SnapshotProgress;
 
 /// What outlives an invocation: the validated configuration and the clients.
 #[derive(Debug)]
@@ -30,6 +33,8 @@ pub struct Deps {
     checkpoint: CheckpointTarget,
     /// Connected on first use and kept: broker connections survive between warm invocations.
     sink: Mutex<Option<KafkaSink>>,
+    /// `snapshot.mode=always`: a snapshot is due at this cold start until an invocation started it.
+    snapshot_due: AtomicBool,
 }
 
 impl Deps {
@@ -68,11 +73,21 @@ impl Deps {
             window_max_changes: config.window.max_changes,
             time_margin: config.window.time_margin,
             mismatch: config.mismatch,
+            snapshot: SnapshotSettings {
+                mode: config.snapshot.mode,
+                include: config.snapshot.include.clone(),
+                chunk_rows: config.snapshot.chunk_rows,
+                start_now: false,
+            },
         };
         for key in &config.ignored_keys {
             info!(key, "configuration key not used by walbridge");
         }
+        for warning in &config.warnings {
+            warn!(warning, "configuration");
+        }
         Self {
+            snapshot_due: AtomicBool::new(config.snapshot.mode.on_every_start()),
             config,
             settings,
             checkpoint,
@@ -129,6 +144,8 @@ pub struct StatusReport {
     pub last_commit_ms: Option<i64>,
     /// The last invocation that wrote a checkpoint, as far as it had come.
     pub last_invocation: Option<InvocationProgress>,
+    /// The last snapshot: per table rows done, estimated rows, last key; when it finished.
+    pub snapshot: Option<SnapshotProgress>,
 }
 
 /// Runs what `request` asks until `deadline` is near.
@@ -194,6 +211,7 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
             .as_ref()
             .and_then(|c| c.last_commit_time_us)
             .map(|us| us / 1000),
+        snapshot: checkpoint.as_ref().and_then(|c| c.snapshot.clone()),
         last_invocation: checkpoint.and_then(|c| c.invocation),
     })
 }
@@ -256,8 +274,14 @@ async fn relay(
         }
     }
     let sink = sink_guard.as_mut().expect("connected above");
-    let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), deps.settings.clone());
+    let mut settings = deps.settings.clone();
+    settings.snapshot.start_now = deps.snapshot_due.load(Ordering::Relaxed);
+    let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), settings);
     let report = relay.run(deadline).await;
+    if report.is_ok() {
+        // The snapshot this cold start owed is under way (resumed from the checkpoint from now on).
+        deps.snapshot_due.store(false, Ordering::Relaxed);
+    }
     let (slot, _, _) = relay.into_parts();
     slot.close().await;
     report
