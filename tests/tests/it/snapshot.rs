@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use walbridge_relay::{Deps, InvocationReport};
 use walbridge_tests::{self as env, KafkaRecord};
 
-use crate::case::{Case, invoke, value};
+use crate::case::{Case, invoke, value, walbridge_invoke};
 
 const TABLE: &str = "CREATE TABLE {s}.t (id int PRIMARY KEY, v int NOT NULL, note text); \
      ALTER TABLE {s}.t REPLICA IDENTITY FULL;";
@@ -96,7 +96,7 @@ async fn table_rows(case: &Case) -> BTreeMap<String, Value> {
 
 /// A writer changing random rows in small transactions until told to stop: updates, deletes,
 /// inserts and primary-key changes. Returns how many transactions it committed.
-async fn write_until(schema: String, stop: tokio::sync::watch::Receiver<bool>) -> u64 {
+async fn write_until(schema: String, rows: u64, stop: tokio::sync::watch::Receiver<bool>) -> u64 {
     let pg = env::pg().await;
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = move || {
@@ -108,7 +108,7 @@ async fn write_until(schema: String, stop: tokio::sync::watch::Receiver<bool>) -
     let mut committed = 0;
     let mut new_id = 1_000_000;
     while !*stop.borrow() {
-        let id = (next() % 20_000 + 1) as i32;
+        let id = (next() % rows + 1) as i32;
         let sql = match next() % 10 {
             0 => format!("DELETE FROM {schema}.t WHERE id = {id}"),
             1 => {
@@ -149,7 +149,7 @@ async fn an_initial_snapshot_spans_invocations_while_writers_change_the_table() 
         ])
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let writer = tokio::spawn(write_until(case.schema.clone(), stopped));
+    let writer = tokio::spawn(write_until(case.schema.clone(), 20_000, stopped));
 
     // Short invocations (a 300 ms budget keeps 75 ms of margin), as a tight Lambda timeout would.
     let mut invocations_with_rows = 0;
@@ -158,8 +158,8 @@ async fn an_initial_snapshot_spans_invocations_while_writers_change_the_table() 
         let report = invoke_for(config(), Duration::from_millis(300)).await;
         snapshot_rows += report.snapshot_rows;
         invocations_with_rows += u64::from(report.snapshot_rows > 0);
-        let checkpoint = case.checkpoint().await;
-        if checkpoint["snapshot"]["completed_at_ms"].is_i64() {
+        // Under load an invocation this short can end before its first checkpoint.
+        if snapshot_complete(&case).await {
             break;
         }
     }
@@ -312,5 +312,144 @@ async fn each_snapshot_mode_on_a_fresh_slot_and_on_one_with_a_checkpoint() {
 
     let records = env::read_topic(&case.topic("t"), 1);
     assert_eq!(reads(&records), 6 + 6 + 6 + 6 + 7);
+    case.drop_slot().await;
+}
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Whether the checkpoint records a finished snapshot (`false` while there is no checkpoint yet).
+async fn snapshot_complete(case: &Case) -> bool {
+    let Ok(object) = env::s3()
+        .await
+        .get_object()
+        .bucket(env::bucket())
+        .key(&case.checkpoint_key)
+        .send()
+        .await
+    else {
+        return false;
+    };
+    let body = object.body.collect().await.unwrap().into_bytes();
+    let checkpoint: Value = serde_json::from_slice(&body).unwrap();
+    checkpoint["snapshot"]["completed_at_ms"].is_i64()
+}
+
+/// The long mode: `WALBRIDGE_SNAPSHOT_ROWS=1000000 WALBRIDGE_SNAPSHOT_KILLS=50 cargo test -p
+/// walbridge-tests --test it snapshot::a_snapshot_survives -- --nocapture` (after `eval "$(tests/env/up)"`
+/// and `cargo build -p walbridge --features failpoints`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_survives_sigkills_between_and_inside_chunks() {
+    let rows = setting("WALBRIDGE_SNAPSHOT_ROWS", 20_000);
+    let kills_wanted = setting("WALBRIDGE_SNAPSHOT_KILLS", 5);
+    let chunk = (rows / 40).clamp(500, 10_240);
+    let ddl = format!(
+        "{TABLE} INSERT INTO {{s}}.t SELECT g, 0, 'n' || g FROM generate_series(1, {rows}) g; \
+         ANALYZE {{s}}.t;"
+    );
+    let case = Case::new("snap_kill", &ddl).await;
+    let properties = format!(
+        "slot.name={}\ntable.include.list={}.t\ntopic.prefix={}\n\
+         value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n\
+         topic.creation.default.partitions=3\nsnapshot.mode=initial\nsnapshot.fetch.size={chunk}\n",
+        case.slot, case.schema, case.prefix
+    );
+    let dir = std::path::PathBuf::from(env::var("WALBRIDGE_ENV_DIR"))
+        .join("private")
+        .join(&case.schema);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("connector.properties"), properties).unwrap();
+    let walbridge = || {
+        let mut command =
+            walbridge_invoke(&format!("s3://{}/{}", env::bucket(), case.checkpoint_key));
+        command
+            .env("WALBRIDGE_PROPERTIES", dir.join("connector.properties"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    };
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let writer = tokio::spawn(write_until(case.schema.clone(), rows, stopped));
+    let mut seed = u64::from_str_radix(&case.schema[case.schema.len() - 8..], 16).unwrap() | 1;
+    let (mut kills, mut runs) = (0, 0);
+    while !snapshot_complete(&case).await {
+        runs += 1;
+        assert!(runs < 10_000, "the snapshot never finished");
+        let mut child = walbridge().spawn().unwrap();
+        if kills < kills_wanted {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // Start-up takes ~50 ms; a chunk cycle tens of ms: kills land before, between and
+            // inside chunks.
+            tokio::time::sleep(Duration::from_millis(30 + seed % 400)).await;
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+                kills += 1;
+            }
+        }
+        let output = child.wait_with_output().unwrap();
+        if !output.status.success() && output.status.code().is_some() {
+            panic!(
+                "invocation failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    stop.send(true).unwrap();
+    let transactions = writer.await.unwrap();
+    loop {
+        let output = walbridge().output().unwrap();
+        assert!(output.status.success());
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        if report["caught_up"] == true {
+            break;
+        }
+    }
+
+    let records = env::read_topic(&case.topic("t"), rows as usize);
+    let read_keys: Vec<&str> = records
+        .iter()
+        .filter(|r| op(r).as_deref() == Some("r"))
+        .map(|r| r.key_str().unwrap())
+        .collect();
+    let reads = read_keys.len();
+    let repeated = reads - read_keys.iter().collect::<HashSet<_>>().len();
+    // Streamed records are exactly-once: their positions (no snapshot ordinal) are unique.
+    let streamed: Vec<&Vec<u8>> = records
+        .iter()
+        .filter(|r| op(r).as_deref() != Some("r"))
+        .map(|r| {
+            r.headers
+                .iter()
+                .find(|(name, _)| name == "__walbridge.position")
+                .and_then(|(_, v)| v.as_ref())
+                .expect("a position")
+        })
+        .collect();
+    let unique: HashSet<&Vec<u8>> = streamed.iter().copied().collect();
+    let duplicated = streamed.len() - unique.len();
+    let final_rows = table_rows(&case).await;
+    let folded = fold(&records);
+    eprintln!(
+        "snapshot under SIGKILL: {rows} rows, {kills} kills over {runs} runs, {transactions} \
+         concurrent transactions; {reads} reads published ({repeated} of them again: chunks re-read \
+         after a kill), {} streamed records, {duplicated} duplicated; fold equals the table: {}",
+        streamed.len(),
+        folded == final_rows
+    );
+    assert_eq!(duplicated, 0);
+    assert_eq!(folded, final_rows);
+    assert!(kills >= kills_wanted.min(1), "at least one kill landed");
+    assert_eq!(
+        crate::case::lsn_of(case.checkpoint().await["lsn"].as_str().unwrap()),
+        case.confirmed_flush_lsn().await
+    );
     case.drop_slot().await;
 }
