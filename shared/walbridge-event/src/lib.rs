@@ -35,6 +35,7 @@ mod convert;
 pub mod envelope;
 mod error;
 mod json;
+pub mod modes;
 pub mod partition;
 mod schema;
 pub mod wal2json;
