@@ -37,9 +37,11 @@ pub(crate) enum Kind {
     Money,
     /// Unconstrained `numeric`: `io.debezium.data.VariableScaleDecimal`, trailing zeros stripped.
     VarDecimal,
-    /// `numeric`/`money` under `decimal.handling.mode=string`: `BigDecimal.toPlainString()`.
+    /// `numeric`/`money` under `decimal.handling.mode=string`: `BigDecimal.toPlainString()`, at the
+    /// column's scale when it has one (as Debezium reads it: 2046 for -2).
     DecimalString {
         money: bool,
+        scale: Option<u32>,
     },
     /// `money` under `decimal.handling.mode=double`.
     MoneyDouble,
@@ -135,7 +137,10 @@ impl ElemKind {
             Kind::Str(Some(JSON)) => ElemKind(ScalarTag::Json, 0, 0),
             Kind::Decimal { precision, scale } => ElemKind(ScalarTag::Decimal, precision, scale),
             Kind::VarDecimal => ElemKind(ScalarTag::VarDecimal, 0, 0),
-            Kind::DecimalString { money: false } => ElemKind(ScalarTag::DecimalString, 0, 0),
+            Kind::DecimalString {
+                money: false,
+                scale,
+            } => ElemKind(ScalarTag::DecimalString, scale.unwrap_or(u32::MAX), 0),
             Kind::Date => ElemKind(ScalarTag::Date, 0, 0),
             Kind::ConnectDate => ElemKind(ScalarTag::ConnectDate, 0, 0),
             Kind::Time { millis } => ElemKind(ScalarTag::Time, u32::from(millis), 0),
@@ -162,7 +167,10 @@ impl ElemKind {
                 scale: b,
             },
             ScalarTag::VarDecimal => Kind::VarDecimal,
-            ScalarTag::DecimalString => Kind::DecimalString { money: false },
+            ScalarTag::DecimalString => Kind::DecimalString {
+                money: false,
+                scale: (a != u32::MAX).then_some(a),
+            },
             ScalarTag::Date => Kind::Date,
             ScalarTag::ConnectDate => Kind::ConnectDate,
             ScalarTag::Time => Kind::Time { millis: a == 1 },
@@ -216,7 +224,10 @@ impl Kind {
             142 => Kind::Str(Some("io.debezium.data.Xml")),
             1700 => match (modes.decimal, typmod(type_name)) {
                 (DecimalMode::Double, _) => Kind::Float64,
-                (DecimalMode::String, _) => Kind::DecimalString { money: false },
+                (DecimalMode::String, t) => Kind::DecimalString {
+                    money: false,
+                    scale: t.map(|(_, s)| s.map_or(0, |s| (s & 0x7ff) as u32)),
+                },
                 (DecimalMode::Precise, Some((p, s))) => Kind::Decimal {
                     precision: p,
                     // PostgreSQL keeps the scale in 11 bits; Debezium reads them as unsigned
@@ -227,7 +238,10 @@ impl Kind {
             790 => match modes.decimal {
                 DecimalMode::Precise => Kind::Money,
                 DecimalMode::Double => Kind::MoneyDouble,
-                DecimalMode::String => Kind::DecimalString { money: true },
+                DecimalMode::String => Kind::DecimalString {
+                    money: true,
+                    scale: Some(2),
+                },
             },
             1184 => Kind::ZonedTimestamp {
                 precision: precision().unwrap_or(6),
@@ -502,12 +516,18 @@ impl Kind {
                 let f: f64 = d.plain().parse().map_err(|_| "not a money amount")?;
                 write_java_float(out, f, None);
             }
-            Kind::DecimalString { money } => {
-                let d = if money {
+            Kind::DecimalString { money, scale } => {
+                let mut d = if money {
                     Decimal::parse_money(text).ok_or("not a money amount")?
                 } else {
                     Decimal::parse(text).ok_or("not a decimal number")?
                 };
+                if let Some(scale) = scale
+                    && d.frac.len() < scale as usize
+                {
+                    let pad = scale as usize - d.frac.len();
+                    d.frac = Cow::Owned(format!("{}{}", d.frac, "0".repeat(pad)));
+                }
                 write_str(out, &d.plain());
             }
             Kind::VarDecimal => {
@@ -631,8 +651,15 @@ impl Kind {
             Kind::Float32 | Kind::Float64 | Kind::MoneyDouble => b"0.0",
             Kind::Bool => b"false",
             Kind::Decimal { .. } | Kind::Money => b"\"AA==\"",
-            Kind::DecimalString { money: true } => b"\"0.00\"",
-            Kind::DecimalString { money: false } => b"\"0\"",
+            Kind::DecimalString { scale, .. } => {
+                let mut out = b"\"0".to_vec();
+                if let Some(scale @ 1..) = scale {
+                    out.push(b'.');
+                    out.extend(std::iter::repeat_n(b'0', scale as usize));
+                }
+                out.push(b'"');
+                return Cow::Owned(out);
+            }
             Kind::VarDecimal => b"{\"scale\":0,\"value\":\"AA==\"}",
             Kind::Array(_) => b"[]",
             Kind::ZonedTime => b"\"00:00:00Z\"",

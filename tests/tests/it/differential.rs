@@ -1,9 +1,10 @@
 //! Differential tests: the real Debezium 3.6.3 (the reference connector of `tests/debezium`, on its
 //! own pgoutput slot) and walbridge (on its wal2json slot) relay one shared workload on the same
 //! database; then every table's topic is compared record by record with the independent reader:
-//! count, partition, order within each partition, key bytes, value bytes, headers. Both with
-//! JsonConverter schemas off and on: one JVM runs two engines, walbridge runs two configurations,
-//! each on a slot of its own.
+//! count, partition, order within each partition, key bytes, value bytes, headers. With
+//! JsonConverter schemas off and on, and with every representation mode (`decimal.handling.mode`,
+//! `time.precision.mode`, …) away from its default: one JVM runs four engines, walbridge runs four
+//! configurations, each on a slot of its own.
 //!
 //! The two connectors use the SAME topic prefixes, on two brokers: walbridge writes to the suite's
 //! broker, Debezium to a noida-db of the test's own. So topic names, `source.name`, schema names and
@@ -260,6 +261,23 @@ const WORKLOAD: &[&str] = &[
     "INSERT INTO {s}.sentinel VALUES (1)",
 ];
 
+/// Connector properties both connectors get.
+type Props = &'static [(&'static str, &'static str)];
+
+/// Every representation mode away from its default, in two runs.
+const MODES_STRING: Props = &[
+    ("decimal.handling.mode", "string"),
+    ("time.precision.mode", "connect"),
+    ("binary.handling.mode", "hex"),
+    ("interval.handling.mode", "string"),
+    ("hstore.handling.mode", "map"),
+];
+const MODES_DOUBLE: Props = &[
+    ("decimal.handling.mode", "double"),
+    ("time.precision.mode", "adaptive_time_microseconds"),
+    ("binary.handling.mode", "base64-url-safe"),
+];
+
 // ------------------------------------------------------------------------------------------- test
 #[tokio::test]
 async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
@@ -269,10 +287,13 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         .iter()
         .map(|t| format!("{}.{t}", case.schema))
         .collect();
-    // (topic prefix, schemas): the same prefixes for both connectors, on two brokers
-    let runs = [
-        (case.prefix.clone(), false),
-        (format!("{}-schemas", case.prefix), true),
+    // (topic prefix, schemas, representation modes): the same prefixes and properties for both
+    // connectors, on two brokers; the last two runs set every mode away from its default
+    let runs: [(String, bool, Props); 4] = [
+        (case.prefix.clone(), false, &[]),
+        (format!("{}-schemas", case.prefix), true, &[]),
+        (format!("{}-modes", case.prefix), true, MODES_STRING),
+        (format!("{}-modes2", case.prefix), false, MODES_DOUBLE),
     ];
 
     // Debezium's own broker; topics of three partitions on both
@@ -283,7 +304,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         .build()
         .await
         .expect("connect to Debezium's broker");
-    for (prefix, _) in &runs {
+    for (prefix, _, _) in &runs {
         for table in TABLES {
             let topic = format!("{prefix}.{}.{table}", case.schema);
             env::create_topic(&wb_kafka, &topic, 3).await;
@@ -297,24 +318,31 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         .execute("SELECT pg_drop_replication_slot($1)", &[&case.slot])
         .await
         .expect("drop the case's slot until Debezium streams");
-    let wb_slots = [case.slot.clone(), format!("{}_schemas", case.slot)];
+    let wb_slots: Vec<String> = (0..runs.len())
+        .map(|i| match i {
+            0 => case.slot.clone(),
+            _ => format!("{}_{i}", case.slot),
+        })
+        .collect();
 
-    // Debezium: one JVM, two engines, each on its own pgoutput slot and publication
-    let dbz_slots = [
-        format!("{}_dbz", case.schema),
-        format!("{}_dbz_schemas", case.schema),
-    ];
+    // Debezium: one JVM, an engine per run, each on its own pgoutput slot and publication
+    let dbz_slots: Vec<String> = (0..runs.len())
+        .map(|i| format!("{}_dbz{i}", case.schema))
+        .collect();
     let connectors: Vec<DebeziumConnector> = runs
         .iter()
         .zip(&dbz_slots)
-        .map(|((prefix, schemas), slot)| {
-            DebeziumConnector::postgres(
-                slot,
-                slot,
-                &format!("{slot}_pub"),
-                prefix,
-                &tables,
-                *schemas,
+        .map(|((prefix, schemas, modes), slot)| {
+            modes.iter().fold(
+                DebeziumConnector::postgres(
+                    slot,
+                    slot,
+                    &format!("{slot}_pub"),
+                    prefix,
+                    &tables,
+                    *schemas,
+                ),
+                |connector, (key, value)| connector.with(key, value),
             )
         })
         .collect();
@@ -338,35 +366,37 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         case.sql(transaction).await;
     }
 
-    // walbridge, schemas off and on
-    for ((prefix, schemas), slot) in runs.iter().zip(&wb_slots) {
+    // walbridge, one invocation per run
+    for ((prefix, schemas, modes), slot) in runs.iter().zip(&wb_slots) {
         let schemas = schemas.to_string();
         let checkpoint = format!(
             "s3://{}/relay-tests/{}/checkpoint-{slot}.json",
             env::bucket(),
             case.schema
         );
-        let report = invoke(case.config(&[
-            ("slot.name", slot),
-            ("table.include.list", &tables.join(",")),
+        let tables = tables.join(",");
+        let mut props = vec![
+            ("slot.name", slot.as_str()),
+            ("table.include.list", &tables),
             ("topic.prefix", prefix),
             ("key.converter.schemas.enable", &schemas),
             ("value.converter.schemas.enable", &schemas),
             ("checkpoint.uri", &checkpoint),
-        ]))
-        .await;
+        ];
+        props.extend_from_slice(modes);
+        let report = invoke(case.config(&props)).await;
         assert!(report.caught_up, "{report:?}");
     }
 
     // Debezium acknowledges batch by batch, in WAL order: its sentinel record means all is in Kafka.
     // (read_topic waits up to 30 s; a panic prints the harness's log, from Debezium's Drop)
-    for (prefix, _) in &runs {
+    for (prefix, _, _) in &runs {
         let topic = format!("{prefix}.{}.sentinel", case.schema);
         env::read_topic_from(&dbz_broker.bootstrap(), &topic, 1);
     }
 
     let mut report = Report::default();
-    for (prefix, schemas) in &runs {
+    for (prefix, schemas, _) in &runs {
         for table in TABLES {
             let topic = format!("{prefix}.{}.{table}", case.schema);
             let wb_records = env::read_topic(&topic, 0);
@@ -386,10 +416,12 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         case.sql(&format!("DROP PUBLICATION IF EXISTS {slot}_pub"))
             .await;
     }
-    case.pg
-        .execute("SELECT pg_drop_replication_slot($1)", &[&wb_slots[1]])
-        .await
-        .expect("drop the second wal2json slot");
+    for slot in &wb_slots[1..] {
+        case.pg
+            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
+            .await
+            .expect("drop the other wal2json slots");
+    }
     case.drop_slot().await;
 
     eprintln!(
