@@ -32,6 +32,8 @@
 //! ```
 
 mod convert;
+#[cfg(test)]
+mod convert_props;
 pub mod envelope;
 mod error;
 mod json;
