@@ -14,6 +14,7 @@ use std::time::Duration;
 
 pub use properties::{ConfigError, Properties};
 use secrecy::SecretString;
+use walbridge_event::modes::{Mode, TypeModes};
 
 /// Everything one invocation needs, validated.
 #[derive(Debug)]
@@ -97,6 +98,13 @@ pub struct EventConfig {
     pub key_schemas: bool,
     /// `value.converter.schemas.enable` (default true, as Kafka Connect's JsonConverter).
     pub value_schemas: bool,
+    /// `decimal.handling.mode`, `time.precision.mode`, `binary.handling.mode`,
+    /// `interval.handling.mode`, `hstore.handling.mode` (Debezium's defaults: precise, adaptive,
+    /// bytes, numeric, json).
+    pub modes: TypeModes,
+    /// `unavailable.value.placeholder` (default `__debezium_unavailable_value`): what an unchanged
+    /// TOASTed value wal2json leaves out becomes.
+    pub unavailable_value_placeholder: String,
 }
 
 /// How to reach Kafka.
@@ -304,6 +312,16 @@ pub const KEYS: &[(&str, Option<&str>)] = &[
     ("snapshot.include.collection.list", None),
     ("snapshot.fetch.size", Some("10240")),
     ("snapshot.max.threads", Some("1")),
+    // encoder modes (issue 4)
+    ("decimal.handling.mode", Some("precise")),
+    ("time.precision.mode", Some("adaptive")),
+    ("binary.handling.mode", Some("bytes")),
+    ("interval.handling.mode", Some("numeric")),
+    ("hstore.handling.mode", Some("json")),
+    (
+        "unavailable.value.placeholder",
+        Some("__debezium_unavailable_value"),
+    ),
 ];
 
 /// Keys whose values are masked in errors.
@@ -367,6 +385,14 @@ impl Config {
                 tombstones_on_delete: props.bool("tombstones.on.delete")?,
                 key_schemas: props.bool("key.converter.schemas.enable")?,
                 value_schemas: props.bool("value.converter.schemas.enable")?,
+                modes: TypeModes {
+                    decimal: mode(&props)?,
+                    time: mode(&props)?,
+                    binary: mode(&props)?,
+                    interval: mode(&props)?,
+                    hstore: mode(&props)?,
+                },
+                unavailable_value_placeholder: props.string("unavailable.value.placeholder")?,
             },
             kafka: KafkaConfig {
                 bootstrap_servers: bootstrap_servers(&props)?,
@@ -681,3 +707,9 @@ fn s3_endpoint(props: &Properties) -> Result<Option<String>, ConfigError> {
 
 #[cfg(test)]
 mod tests;
+
+/// One of Debezium's representation modes, by its property name; an error lists the accepted values.
+fn mode<M: Mode>(props: &Properties) -> Result<M, ConfigError> {
+    let text = props.string(M::KEY)?;
+    M::parse(&text).ok_or_else(|| props.invalid(M::KEY, &M::allowed()))
+}

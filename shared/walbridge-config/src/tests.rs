@@ -232,3 +232,57 @@ fn bootstrap_servers_need_host_and_port() {
     vars.insert("KAFKA_BOOTSTRAP_SERVERS".into(), "broker".into());
     assert!(error_text(Config::from_sources(seed(), &vars)).contains("host:port"));
 }
+
+// encoder modes (issue 4)
+#[test]
+fn representation_modes_default_to_debeziums_and_parse_its_spellings() {
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(
+        config.events.modes,
+        walbridge_event::modes::TypeModes::default()
+    );
+    assert_eq!(
+        config.events.unavailable_value_placeholder,
+        "__debezium_unavailable_value"
+    );
+    let mut vars = lambda_env();
+    vars.insert("DECIMAL_HANDLING_MODE".into(), "String".into());
+    vars.insert("TIME_PRECISION_MODE".into(), "connect".into());
+    vars.insert("BINARY_HANDLING_MODE".into(), "base64-url-safe".into());
+    vars.insert("INTERVAL_HANDLING_MODE".into(), "string".into());
+    vars.insert("HSTORE_HANDLING_MODE".into(), "map".into());
+    vars.insert("UNAVAILABLE_VALUE_PLACEHOLDER".into(), "??".into());
+    let config = Config::from_sources(seed(), &vars).unwrap();
+    use walbridge_event::modes::*;
+    assert_eq!(
+        config.events.modes,
+        TypeModes {
+            decimal: DecimalMode::String,
+            time: TimePrecisionMode::Connect,
+            binary: BinaryMode::Base64UrlSafe,
+            interval: IntervalMode::String,
+            hstore: HstoreMode::Map,
+        }
+    );
+    assert_eq!(config.events.unavailable_value_placeholder, "??");
+}
+
+#[test]
+fn an_unsupported_mode_is_refused_with_the_allowed_values() {
+    let mut vars = lambda_env();
+    vars.insert("TIME_PRECISION_MODE".into(), "isostring".into());
+    let text = error_text(Config::from_sources(seed(), &vars));
+    assert_eq!(
+        text,
+        "configuration key time.precision.mode has an invalid value \"isostring\" (from \
+         environment variable TIME_PRECISION_MODE); allowed: adaptive, \
+         adaptive_time_microseconds, connect"
+    );
+    let mut vars = lambda_env();
+    vars.insert("BINARY_HANDLING_MODE".into(), "base32".into());
+    let text = error_text(Config::from_sources(seed(), &vars));
+    assert!(
+        text.ends_with("allowed: bytes, base64, base64-url-safe, hex"),
+        "{text}"
+    );
+}

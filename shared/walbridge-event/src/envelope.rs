@@ -20,8 +20,9 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::Error;
-use crate::convert::{Kind, default_json};
+use crate::convert::{Kind, TypeInfo, default_json};
 use crate::json::{Digits, write_base64, write_i64, write_str};
+use crate::modes::TypeModes;
 use crate::schema::{ReplicaIdentity, TableSchema};
 use crate::wal2json::{Action, Change, Column, Lsn, Value};
 
@@ -54,6 +55,8 @@ pub struct EncoderConfig {
     pub tombstones_on_delete: bool,
     /// `unavailable.value.placeholder` for unchanged TOASTed values.
     pub unavailable_value_placeholder: String,
+    /// How numerics, temporals, binaries, intervals and hstores are represented.
+    pub modes: TypeModes,
 }
 
 impl EncoderConfig {
@@ -67,6 +70,7 @@ impl EncoderConfig {
             value_schemas: true,
             tombstones_on_delete: true,
             unavailable_value_placeholder: UNAVAILABLE_VALUE_PLACEHOLDER.to_owned(),
+            modes: TypeModes::default(),
         }
     }
 
@@ -206,6 +210,8 @@ struct Col {
     not_null: bool,
     /// Payload JSON of a constant DEFAULT.
     default: Option<Vec<u8>>,
+    /// An enum's labels (`allowed`).
+    allowed: Option<String>,
     fallback: Cow<'static, [u8]>,
 }
 
@@ -276,7 +282,10 @@ impl TableEncoder {
             .columns()
             .iter()
             .map(|c| {
-                let kind = Kind::classify(c.type_oid, &c.type_name);
+                let info = TypeInfo {
+                    is_enum: c.enum_values.is_some(),
+                };
+                let kind = Kind::classify(c.type_oid, &c.type_name, info, &config.modes);
                 let mut field = Vec::with_capacity(c.name.len() + 3);
                 write_str(&mut field, &c.name);
                 field.push(b':');
@@ -287,6 +296,7 @@ impl TableEncoder {
                     kind,
                     not_null: c.not_null,
                     default: c.default.as_deref().and_then(|d| default_json(kind, d)),
+                    allowed: c.enum_values.clone(),
                     fallback: kind.fallback(),
                 }
             })
@@ -300,8 +310,13 @@ impl TableEncoder {
                     s.push(b',');
                 }
                 let c = &cols[k];
-                c.kind
-                    .write_field_schema(&mut s, false, c.default.as_deref(), &c.name);
+                c.kind.write_field_schema(
+                    &mut s,
+                    false,
+                    c.default.as_deref(),
+                    &c.name,
+                    c.allowed.as_deref(),
+                );
             }
             s.extend_from_slice(b"],\"optional\":false,\"name\":");
             write_str(&mut s, &format!("{base}.Key"));
@@ -319,8 +334,13 @@ impl TableEncoder {
                     if i > 0 {
                         s.push(b',');
                     }
-                    c.kind
-                        .write_field_schema(&mut s, !c.not_null, c.default.as_deref(), &c.name);
+                    c.kind.write_field_schema(
+                        &mut s,
+                        !c.not_null,
+                        c.default.as_deref(),
+                        &c.name,
+                        c.allowed.as_deref(),
+                    );
                 }
                 s.extend_from_slice(b"],\"optional\":true,\"name\":");
                 write_str(&mut s, &format!("{base}.Value"));
@@ -643,8 +663,41 @@ impl TableEncoder {
             }
             Missing::Toast(_) => {
                 match col.kind {
-                    Kind::Str(_) | Kind::Other => write_str(out, &self.placeholder),
-                    Kind::Bytes => write_base64(out, self.placeholder.as_bytes()),
+                    Kind::Str(_)
+                    | Kind::Enum
+                    | Kind::Other
+                    | Kind::Hstore(crate::modes::HstoreMode::Json) => {
+                        write_str(out, &self.placeholder)
+                    }
+                    Kind::Bytes(crate::modes::BinaryMode::Bytes) => {
+                        write_base64(out, self.placeholder.as_bytes())
+                    }
+                    Kind::Bytes(_) => {
+                        // the placeholder's bytes, in the column's binary mode
+                        let hex: String = self
+                            .placeholder
+                            .bytes()
+                            .map(|b| format!("{b:02x}"))
+                            .collect();
+                        col.kind
+                            .write_value(out, &Value::String(Cow::Owned(hex)))
+                            .map_err(|r| self.invalid(col, r))?;
+                    }
+                    Kind::Array(
+                        crate::convert::Elem::Int16
+                        | crate::convert::Elem::Int32
+                        | crate::convert::Elem::Int64,
+                    ) => {
+                        // UnchangedToastedPlaceholder: the placeholder's bytes as numbers
+                        out.push(b'[');
+                        for (i, b) in self.placeholder.bytes().enumerate() {
+                            if i > 0 {
+                                out.push(b',');
+                            }
+                            write_i64(out, i64::from(b));
+                        }
+                        out.push(b']');
+                    }
                     Kind::Array(crate::convert::Elem::Str) => {
                         out.push(b'[');
                         write_str(out, &self.placeholder);

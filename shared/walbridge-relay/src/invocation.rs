@@ -64,6 +64,8 @@ impl Deps {
             key_schemas: config.events.key_schemas,
             value_schemas: config.events.value_schemas,
             tombstones_on_delete: config.events.tombstones_on_delete,
+            modes: config.events.modes,
+            unavailable_value_placeholder: config.events.unavailable_value_placeholder.clone(),
             ..EncoderConfig::new(&config.topic_prefix, &config.database.dbname)
         };
         let settings = RelaySettings {

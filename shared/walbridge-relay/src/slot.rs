@@ -383,9 +383,11 @@ impl ChangeSource for PgSlot {
             .client
             .query(
                 "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.atttypid, \
-                 a.attnotnull, pg_get_expr(d.adbin, d.adrelid) \
-                 FROM pg_attribute a LEFT JOIN pg_attrdef d \
-                   ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                 a.attnotnull, pg_get_expr(d.adbin, d.adrelid), \
+                 (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e \
+                   WHERE e.enumtypid = COALESCE(NULLIF(t.typelem, 0), t.oid)) \
+                 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
                  WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped \
                  ORDER BY a.attnum",
                 &[&oid],
@@ -400,6 +402,11 @@ impl ChangeSource for PgSlot {
                     row.get::<_, u32>(2),
                     row.get::<_, bool>(3),
                 );
+                // an enum's labels are its Connect schema's `allowed` parameter
+                let column = match row.get::<_, Option<String>>(5) {
+                    Some(labels) => column.with_enum_values(labels),
+                    None => column,
+                };
                 match row.get::<_, Option<String>>(4) {
                     Some(default) => column.with_default(default),
                     None => column,
