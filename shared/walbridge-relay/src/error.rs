@@ -7,14 +7,19 @@ use walbridge_event::Lsn;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SlotError {
-    #[error("cannot connect to PostgreSQL at {host}:{port} as {user}")]
+    #[error(
+        "cannot connect to PostgreSQL at {host}:{port} as {user} (database.sslmode={ssl_mode})"
+    )]
     Connect {
         host: String,
         port: u16,
         user: String,
+        ssl_mode: &'static str,
         #[source]
         source: tokio_postgres::Error,
     },
+    #[error("cannot set up TLS to PostgreSQL (database.sslrootcert)")]
+    Tls(#[from] crate::tls::TlsError),
     #[error(
         "wal_level is {actual}, logical decoding needs logical: set wal_level = logical (on RDS/Aurora: \
          rds.logical_replication = 1 in the parameter group) and restart the server"

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod publish;
 pub mod slot;
+pub mod tls;
 
 pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError};
 pub use invocation::{Deps, Mode, Request, Response, StatusReport, handle, invoke};

@@ -9,13 +9,14 @@
 use secrecy::ExposeSecret;
 use tokio::task::JoinHandle;
 use tokio_postgres::types::PgLsn;
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, Connection, NoTls, SimpleQueryMessage, Socket};
 use tracing::{info, warn};
-use walbridge_config::{DatabaseConfig, SlotConfig, TablePattern};
+use walbridge_config::{DatabaseConfig, SlotConfig, SslMode, TablePattern};
 use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 use crate::error::SlotError;
 use crate::pipeline::{ChangeSource, RowBatch, SlotPosition};
+use crate::tls::{Verify, client_config};
 
 /// The wal2json options of every peek (format-version 2, one JSON object per row).
 const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'include-timestamp', '1', \
@@ -30,6 +31,71 @@ const SESSION_OPTIONS: &str =
 const ADVISORY_LOCK_CLASS: i32 = 0x5741_4C42;
 
 const CURSOR: &str = "walbridge_window";
+
+/// Connects with the session settings walbridge decodes under, over TLS as `database.sslmode`
+/// asks (libpq's meanings: `prefer` falls back to plain TCP when the server offers no TLS).
+async fn connect(database: &DatabaseConfig) -> Result<(Client, JoinHandle<()>), SlotError> {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(&database.hostname)
+        .port(database.port)
+        .user(&database.user)
+        .password(database.password.expose_secret())
+        .dbname(&database.dbname)
+        .application_name("walbridge")
+        .options(SESSION_OPTIONS)
+        .connect_timeout(std::time::Duration::from_secs(10));
+    let connect_error = |source| SlotError::Connect {
+        host: database.hostname.clone(),
+        port: database.port,
+        user: database.user.clone(),
+        ssl_mode: ssl_mode_name(database.ssl_mode),
+        source,
+    };
+    let (verify, mode) = match database.ssl_mode {
+        SslMode::Disable => {
+            let (client, connection) = config.connect(NoTls).await.map_err(connect_error)?;
+            return Ok((client, spawn_connection(connection)));
+        }
+        SslMode::Prefer => (Verify::Nothing, tokio_postgres::config::SslMode::Prefer),
+        SslMode::Require => (Verify::Nothing, tokio_postgres::config::SslMode::Require),
+        SslMode::VerifyCa => (Verify::Chain, tokio_postgres::config::SslMode::Require),
+        SslMode::VerifyFull => (
+            Verify::ChainAndHost,
+            tokio_postgres::config::SslMode::Require,
+        ),
+    };
+    let tls = client_config(database.ssl_root_cert.as_deref(), verify)?;
+    config.ssl_mode(mode);
+    let (client, connection) = config
+        .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+        .await
+        .map_err(connect_error)?;
+    Ok((client, spawn_connection(connection)))
+}
+
+/// Runs a connection's background task.
+fn spawn_connection<T>(connection: Connection<Socket, T>) -> JoinHandle<()>
+where
+    T: tokio_postgres::tls::TlsStream + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            warn!(error = %err, "postgresql connection ended");
+        }
+    })
+}
+
+/// `database.sslmode`'s spelling, for errors.
+fn ssl_mode_name(mode: SslMode) -> &'static str {
+    match mode {
+        SslMode::Disable => "disable",
+        SslMode::Prefer => "prefer",
+        SslMode::Require => "require",
+        SslMode::VerifyCa => "verify-ca",
+        SslMode::VerifyFull => "verify-full",
+    }
+}
 
 /// A wal2json logical replication slot, read over one PostgreSQL connection.
 #[derive(Debug)]
@@ -64,31 +130,7 @@ impl PgSlot {
         tables: &[TablePattern],
         fetch_rows: u32,
     ) -> Result<Self, SlotError> {
-        let mut config = tokio_postgres::Config::new();
-        config
-            .host(&database.hostname)
-            .port(database.port)
-            .user(&database.user)
-            .password(database.password.expose_secret())
-            .dbname(&database.dbname)
-            .application_name("walbridge")
-            .options(SESSION_OPTIONS)
-            .connect_timeout(std::time::Duration::from_secs(10));
-        let (client, connection) =
-            config
-                .connect(NoTls)
-                .await
-                .map_err(|source| SlotError::Connect {
-                    host: database.hostname.clone(),
-                    port: database.port,
-                    user: database.user.clone(),
-                    source,
-                })?;
-        let connection = tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                warn!(error = %err, "postgresql connection ended");
-            }
-        });
+        let (client, connection) = connect(database).await?;
         let add_tables = (!tables.is_empty()).then(|| {
             tables
                 .iter()
