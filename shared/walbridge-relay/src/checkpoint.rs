@@ -40,6 +40,49 @@ impl CheckpointTarget {
     }
 }
 
+impl AnyCheckpointStore {
+    /// Checks that this store could write the checkpoint, without changing it: on S3 a conditional
+    /// write that cannot match (AWS checks permission before the condition, so 412 or 404 means
+    /// allowed; 403 not), for a file a scratch file beside it, removed again.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Io`] when writing is refused.
+    pub async fn probe_write(&self) -> Result<(), CheckpointError> {
+        match self {
+            Self::S3(store) => {
+                let put = store
+                    .client
+                    .put_object()
+                    .bucket(&store.bucket)
+                    .key(&store.key)
+                    .if_match("\"walbridge-validate-matches-no-object\"")
+                    .body(ByteStream::from_static(b""))
+                    .send()
+                    .await;
+                match put {
+                    Err(err) if matches!(http_status(&err), Some(412 | 404 | 409)) => Ok(()),
+                    Err(err) => Err(store.io_error("write", err)),
+                    Ok(_) => Ok(()),
+                }
+            }
+            Self::File(store) => {
+                if let Some(dir) = store.path.parent() {
+                    tokio::fs::create_dir_all(dir)
+                        .await
+                        .map_err(|err| store.io_error("create the directory of", err))?;
+                }
+                let probe = store.path.with_extension("validate");
+                tokio::fs::write(&probe, b"")
+                    .await
+                    .map_err(|err| store.io_error("write", err))?;
+                tokio::fs::remove_file(&probe)
+                    .await
+                    .map_err(|err| store.io_error("write", err))
+            }
+        }
+    }
+}
+
 /// Either store, chosen by `checkpoint.uri`.
 #[derive(Debug)]
 pub enum AnyCheckpointStore {

@@ -12,8 +12,9 @@ pub mod pipeline;
 pub mod publish;
 pub mod slot;
 pub mod tls;
+pub mod validate;
 
-pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError};
+pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError, error_chain};
 pub use invocation::{Deps, Mode, Request, Response, StatusReport, handle, invoke};
 pub use pipeline::{
     ChangeSource, Checkpoint, CheckpointStore, EventSink, InvocationProgress, InvocationReport,

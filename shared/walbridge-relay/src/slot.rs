@@ -97,6 +97,15 @@ fn ssl_mode_name(mode: SslMode) -> &'static str {
     }
 }
 
+/// A table a `table.include.list` entry matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedTable {
+    pub table: TablePattern,
+    /// Whether updates and deletes can be captured with their key: a primary key under REPLICA
+    /// IDENTITY DEFAULT, a replica identity index, or REPLICA IDENTITY FULL.
+    pub changes_captured: bool,
+}
+
 /// A wal2json logical replication slot, read over one PostgreSQL connection.
 #[derive(Debug)]
 pub struct PgSlot {
@@ -166,6 +175,28 @@ impl PgSlot {
     /// A [`SlotError`] that names the fix: wal_level, output_plugin_libraries, a missing slot, a slot
     /// of another plugin or database, or a slot another consumer is reading.
     pub async fn check_preconditions(&self, create: bool) -> Result<(), SlotError> {
+        self.check_server().await?;
+        match self.check_slot().await {
+            Err(SlotError::SlotMissing { .. }) if create => {
+                self.client
+                    .execute(
+                        "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
+                        &[&self.slot],
+                    )
+                    .await
+                    .map_err(self.query_error("create the replication slot"))?;
+                info!(slot = %self.slot, "created wal2json replication slot");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// The server side of the preconditions: `wal_level` and, on 15.19+, `output_plugin_libraries`.
+    ///
+    /// # Errors
+    /// [`SlotError::WalLevel`], [`SlotError::PluginNotAllowed`], [`SlotError::Query`].
+    pub async fn check_server(&self) -> Result<(), SlotError> {
         let settings = self
             .client
             .query_one(
@@ -185,7 +216,16 @@ impl PgSlot {
         {
             return Err(SlotError::PluginNotAllowed { libraries });
         }
+        Ok(())
+    }
 
+    /// The slot side of the preconditions: it exists, uses wal2json, belongs to this database and is
+    /// idle. Changes nothing.
+    ///
+    /// # Errors
+    /// [`SlotError::SlotMissing`], [`SlotError::WrongPlugin`], [`SlotError::WrongDatabase`],
+    /// [`SlotError::SlotInUse`], [`SlotError::Query`].
+    pub async fn check_slot(&self) -> Result<(), SlotError> {
         let found = self
             .client
             .query_opt(
@@ -196,21 +236,10 @@ impl PgSlot {
             .await
             .map_err(self.query_error("look up the replication slot"))?;
         let Some(found) = found else {
-            if !create {
-                return Err(SlotError::SlotMissing {
-                    slot: self.slot.clone(),
-                    database: self.database.clone(),
-                });
-            }
-            self.client
-                .execute(
-                    "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
-                    &[&self.slot],
-                )
-                .await
-                .map_err(self.query_error("create the replication slot"))?;
-            info!(slot = %self.slot, "created wal2json replication slot");
-            return Ok(());
+            return Err(SlotError::SlotMissing {
+                slot: self.slot.clone(),
+                database: self.database.clone(),
+            });
         };
         let plugin: Option<String> = found.get(0);
         let database: Option<String> = found.get(1);
@@ -236,6 +265,77 @@ impl PgSlot {
             });
         }
         Ok(())
+    }
+
+    /// Whether this connection is encrypted (`pg_stat_ssl`).
+    ///
+    /// # Errors
+    /// [`SlotError::Query`] when the query fails.
+    pub async fn uses_tls(&self) -> Result<bool, SlotError> {
+        self.client
+            .query_one(
+                "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                &[],
+            )
+            .await
+            .map(|row| row.get(0))
+            .map_err(self.query_error("read the connection's TLS state"))
+    }
+
+    /// The tables `patterns` match (all user tables when empty), each with whether updates and
+    /// deletes can be captured: a primary key (or a replica identity index) or REPLICA IDENTITY FULL.
+    ///
+    /// # Errors
+    /// [`SlotError::Query`] when the catalog cannot be read.
+    pub async fn matched_tables(
+        &self,
+        patterns: &[TablePattern],
+    ) -> Result<Vec<(TablePattern, Vec<MatchedTable>)>, SlotError> {
+        let any = [TablePattern {
+            schema: "*".to_owned(),
+            table: "*".to_owned(),
+        }];
+        let patterns = if patterns.is_empty() {
+            &any[..]
+        } else {
+            patterns
+        };
+        let mut matched = Vec::with_capacity(patterns.len());
+        for pattern in patterns {
+            let rows = self
+                .client
+                .query(
+                    "SELECT n.nspname::text, c.relname::text, c.relreplident::text, \
+                     EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) \
+                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+                       AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                       AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+                       AND ($1 = '*' OR n.nspname = $1) AND ($2 = '*' OR c.relname = $2) \
+                     ORDER BY 1, 2",
+                    &[&pattern.schema, &pattern.table],
+                )
+                .await
+                .map_err(self.query_error("list the captured tables"))?;
+            let tables = rows
+                .iter()
+                .map(|row| {
+                    let identity: String = row.get(2);
+                    let primary_key: bool = row.get(3);
+                    MatchedTable {
+                        table: TablePattern {
+                            schema: row.get(0),
+                            table: row.get(1),
+                        },
+                        changes_captured: identity == "f"
+                            || identity == "i"
+                            || (identity == "d" && primary_key),
+                    }
+                })
+                .collect();
+            matched.push((pattern.clone(), tables));
+        }
+        Ok(matched)
     }
 
     /// Takes the session-level advisory lock of this slot without waiting; `false` when another
