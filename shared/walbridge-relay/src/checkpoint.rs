@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::error::CheckpointError;
@@ -60,7 +60,12 @@ impl AnyCheckpointStore {
                     .send()
                     .await;
                 match put {
-                    Err(err) if matches!(http_status(&err), Some(412 | 404 | 409)) => Ok(()),
+                    Err(err)
+                        if matches!(http_status(&err), Some(412 | 404 | 409))
+                            && !no_such_bucket(&err) =>
+                    {
+                        Ok(())
+                    }
                     Err(err) => Err(store.io_error("write", err)),
                     Ok(_) => Ok(()),
                 }
@@ -146,6 +151,14 @@ fn http_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
     err.raw_response().map(|raw| raw.status().as_u16())
 }
 
+/// A 404 that means the bucket, not the object, is missing: a configuration error, not "no
+/// checkpoint yet".
+fn no_such_bucket<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .is_some_and(|code| code == "NoSuchBucket")
+}
+
 impl CheckpointStore for S3CheckpointStore {
     async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError> {
         let got = self
@@ -157,7 +170,7 @@ impl CheckpointStore for S3CheckpointStore {
             .await;
         let object = match got {
             Ok(object) => object,
-            Err(err) if http_status(&err) == Some(404) => {
+            Err(err) if http_status(&err) == Some(404) && !no_such_bucket(&err) => {
                 self.etag = None;
                 return Ok(None);
             }

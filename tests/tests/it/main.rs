@@ -8,3 +8,4 @@ mod lambda;
 mod relay;
 mod relay_failures;
 mod smoke;
+mod validate;
