@@ -8,4 +8,5 @@ mod lambda;
 mod relay;
 mod relay_failures;
 mod smoke;
+mod tls;
 mod validate;
