@@ -275,6 +275,56 @@ impl PrivateService {
         }
     }
 
+    /// The tansu binary `tests/env/up --tansu` installed beside the tools venv.
+    pub fn tansu_bin() -> PathBuf {
+        let python = PathBuf::from(var("WALBRIDGE_PYTHON"));
+        let tools = python
+            .ancestors()
+            .nth(3)
+            .expect("the tools directory above venv/bin/python");
+        let bin = tools.join("tansu-0.6.0/bin/tansu");
+        assert!(
+            bin.exists(),
+            "{} does not exist: run `eval \"$(tests/env/up --tansu)\"` once",
+            bin.display()
+        );
+        bin
+    }
+
+    /// A tansu broker of its own (sqlite storage in its directory) that advertises `advertised`
+    /// (`host:port`; its own address when `None`), started with `extra` flags such as
+    /// `--authentication`.
+    pub fn tansu(advertised: Option<&str>, extra: &[&str]) -> Self {
+        let port = free_port();
+        let mut service = Self {
+            name: "tansu",
+            program: Self::tansu_bin(),
+            args: Vec::new(),
+            port,
+            dir: Self::scratch("tansu"),
+            child: None,
+        };
+        service.set_tansu_flags(advertised, extra);
+        service
+    }
+
+    /// Changes a (stopped) tansu broker's advertised address and flags; its data stays.
+    pub fn set_tansu_flags(&mut self, advertised: Option<&str>, extra: &[&str]) {
+        let own = self.bootstrap();
+        self.args = vec![
+            "broker".to_owned(),
+            "--listener-url".into(),
+            format!("tcp://{own}"),
+            "--advertised-listener-url".into(),
+            format!("tcp://{}", advertised.unwrap_or(&own)),
+            "--storage-engine".into(),
+            // relative to the working directory, the service's own
+            "sqlite://tansu.db".into(),
+        ];
+        self.args
+            .extend(extra.iter().map(|flag| (*flag).to_owned()));
+    }
+
     /// A SeaweedFS S3 store of its own, with the test identity and bucket.
     pub fn seaweedfs() -> Self {
         let port = free_port();
@@ -339,6 +389,7 @@ impl PrivateService {
             .expect("open the service log");
         let child = Command::new(&self.program)
             .args(&self.args)
+            .current_dir(&self.dir)
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
             .process_group(0)
