@@ -275,6 +275,25 @@ impl PrivateService {
         }
     }
 
+    /// moto's server: a local emulator of AWS APIs (Secrets Manager and SSM here), in memory, that
+    /// checks no credentials.
+    pub fn moto() -> Self {
+        let port = free_port();
+        Self {
+            name: "moto",
+            program: Self::tool("moto_server"),
+            args: vec![
+                "-H".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+            ],
+            port,
+            dir: Self::scratch("moto"),
+            child: None,
+        }
+    }
+
     /// The tansu binary `tests/env/up --tansu` installed beside the tools venv.
     pub fn tansu_bin() -> PathBuf {
         let python = PathBuf::from(var("WALBRIDGE_PYTHON"));

@@ -18,7 +18,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use walbridge_config::CheckStatus;
 use walbridge_config::Config;
-use walbridge_relay::{Deps, RelayError, Request, Response, error_chain};
+use walbridge_relay::{Deps, RelayError, Request, Response, error_chain, secrets};
 
 /// A failed invocation, as Lambda reports it: `errorType` says what to do, `errorMessage` the chain.
 #[derive(Debug)]
@@ -135,7 +135,12 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let (file, env) = Config::env_sources().context("invalid walbridge configuration")?;
-    let (config, report) = walbridge_config::validate_sources(file, &env);
+    let (props, secret_errors) = secrets::merge_and_resolve(file, &env).await;
+    if !secret_errors.is_empty() {
+        let errors: Vec<String> = secret_errors.iter().map(|err| error_chain(err)).collect();
+        anyhow::bail!("cannot resolve secret references: {}", errors.join("; "));
+    }
+    let (config, report) = walbridge_config::validate_properties(&props);
     let config = config.context("invalid walbridge configuration")?;
     let deps = Deps::new(config).await.with_report(report);
 
@@ -160,13 +165,19 @@ async fn main() -> anyhow::Result<()> {
 /// `walbridge validate`: the properties, then (when they are valid) the live checks; whether all passed.
 async fn validate(json: bool) -> anyhow::Result<bool> {
     let (file, env) = Config::env_sources().context("cannot read the configuration")?;
-    let (config, mut report) = walbridge_config::validate_sources(file, &env);
+    let (props, secret_errors) = secrets::merge_and_resolve(file, &env).await;
+    let (config, mut report) = walbridge_config::validate_properties(&props);
+    for err in &secret_errors {
+        report.push_property_error(err.key(), error_chain(err));
+    }
+    // Live checks run only on a configuration without problems.
+    let config = config.ok().filter(|_| secret_errors.is_empty());
     let report = match config {
-        Ok(config) => {
+        Some(config) => {
             walbridge_relay::invocation::validate(&Deps::new(config).await.with_report(report))
                 .await
         }
-        Err(_) => {
+        None => {
             report.push_check(
                 "live checks",
                 CheckStatus::Skipped,

@@ -14,7 +14,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use properties::{ConfigError, Properties};
-pub use report::{CheckReport, CheckStatus, PropertyReport, ValidationReport, validate_sources};
+pub use report::{
+    CheckReport, CheckStatus, PropertyReport, ValidationReport, validate_properties,
+    validate_sources,
+};
 use secrecy::SecretString;
 
 /// Everything one invocation needs, validated.
@@ -471,8 +474,16 @@ impl Config {
         file: Properties,
         env: &BTreeMap<String, String>,
     ) -> Result<Self, ConfigError> {
-        let props = merge_sources(file, env);
-        let (config, errors) = Self::parse(&props);
+        Self::from_properties(&merge_sources(file, env))
+    }
+
+    /// Builds the configuration from properties already merged ([`merge_sources`]) and with their
+    /// secret references resolved.
+    ///
+    /// # Errors
+    /// As [`Config::from_sources`].
+    pub fn from_properties(props: &Properties) -> Result<Self, ConfigError> {
+        let (config, errors) = Self::parse(props);
         into_result(config, errors)
     }
 
@@ -556,7 +567,7 @@ pub(crate) fn into_result(
 }
 
 /// The file's properties with each known key overridden by its environment variable.
-pub(crate) fn merge_sources(file: Properties, env: &BTreeMap<String, String>) -> Properties {
+pub fn merge_sources(file: Properties, env: &BTreeMap<String, String>) -> Properties {
     file.with_env_overrides(env, KEYS.iter().map(|key| key.name))
 }
 

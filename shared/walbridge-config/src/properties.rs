@@ -98,6 +98,15 @@ impl Properties {
             .insert(key.to_owned(), (value.to_owned(), "code".to_owned()));
     }
 
+    /// Replaces `key`'s value (a secret reference) by the secret it names; the value is masked
+    /// wherever it would be shown, whatever the key.
+    pub fn set_resolved(&mut self, key: &str, value: String, provider: &str) {
+        if let Some((old, origin)) = self.values.get_mut(key) {
+            *old = value;
+            origin.push_str(&format!(", {RESOLVED} {provider}"));
+        }
+    }
+
     /// The same properties with each of `keys` overridden by its environment variable (`a.b` →
     /// `A_B`) when that variable is set.
     pub(crate) fn with_env_overrides<'k>(
@@ -174,8 +183,8 @@ impl Properties {
             .ok_or_else(|| self.invalid(key, &declared.allowed_text()))
     }
 
-    /// Every key and its value and origin, secrets included: for the validate report, which masks.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+    /// Every key and its value and origin, secrets included (the validate report masks them).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str, &str)> {
         self.values
             .iter()
             .map(|(key, (value, origin))| (key.as_str(), value.as_str(), origin.as_str()))
@@ -219,7 +228,7 @@ impl Properties {
             .unwrap_or(("", "default"));
         ConfigError::Invalid {
             key: key.to_owned(),
-            value: if is_secret(key) {
+            value: if is_secret(key) || is_resolved(origin) {
                 "****".to_owned()
             } else {
                 format!("{value:?}")
@@ -237,6 +246,14 @@ pub fn env_var_name(key: &str) -> String {
 
 fn default_of(key: &str) -> Option<&'static str> {
     KEYS.iter().find(|k| k.name == key).and_then(|k| k.default)
+}
+
+/// Marks the origin of a value that came from a secret reference.
+const RESOLVED: &str = "resolved from";
+
+/// Whether a value of this origin came from a secret reference (and is masked like a secret).
+pub(crate) fn is_resolved(origin: &str) -> bool {
+    origin.contains(RESOLVED)
 }
 
 /// Whether `key` holds a secret (declared so in [`KEYS`]).

@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::properties::is_secret;
+use crate::properties::{is_resolved, is_secret};
 use crate::{Config, ConfigError, IGNORED_BY_DESIGN, KEYS, Properties, into_result, merge_sources};
 
 /// What `walbridge validate` and `{"mode":"validate"}` answer.
@@ -78,9 +78,13 @@ pub fn validate_sources(
     file: Properties,
     env: &BTreeMap<String, String>,
 ) -> (Result<Config, ConfigError>, ValidationReport) {
-    let props = merge_sources(file, env);
-    let (config, errors) = Config::parse(&props);
-    let report = ValidationReport::new(config.name.clone(), &props, &errors);
+    validate_properties(&merge_sources(file, env))
+}
+
+/// As [`validate_sources`], for properties already merged and with their secret references resolved.
+pub fn validate_properties(props: &Properties) -> (Result<Config, ConfigError>, ValidationReport) {
+    let (config, errors) = Config::parse(props);
+    let report = ValidationReport::new(config.name.clone(), props, &errors);
     (into_result(config, errors), report)
 }
 
@@ -152,7 +156,7 @@ impl ValidationReport {
         }
         for property in &mut configs {
             cross_key_notes(property, &set);
-            if is_secret(&property.name) {
+            if is_secret(&property.name) || is_resolved(&property.origin) {
                 property.value = property.value.as_ref().map(|v| {
                     if v.is_empty() {
                         String::new()
@@ -184,6 +188,23 @@ impl ValidationReport {
             configs: Vec::new(),
             checks: Vec::new(),
         }
+    }
+
+    /// Adds a problem found outside the parser (a secret reference that cannot be resolved).
+    pub fn push_property_error(&mut self, key: &str, message: String) {
+        match self.configs.iter_mut().find(|c| c.name == key) {
+            Some(property) => property.errors.push(message),
+            None => self.configs.push(PropertyReport {
+                name: key.to_owned(),
+                value: None,
+                origin: "unset".to_owned(),
+                errors: vec![message],
+                warnings: Vec::new(),
+                notes: Vec::new(),
+                recommended_values: Vec::new(),
+            }),
+        }
+        self.tally();
     }
 
     /// Adds a live check's outcome.

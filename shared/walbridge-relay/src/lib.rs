@@ -10,6 +10,7 @@ pub mod invocation;
 pub mod metrics;
 pub mod pipeline;
 pub mod publish;
+pub mod secrets;
 pub mod slot;
 pub mod tls;
 pub mod validate;

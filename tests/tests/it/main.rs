@@ -8,6 +8,7 @@ mod kafka_security;
 mod lambda;
 mod relay;
 mod relay_failures;
+mod secrets;
 mod smoke;
 mod tls;
 mod validate;
