@@ -4,6 +4,7 @@
 mod case;
 mod crash;
 mod differential;
+mod kafka_options;
 mod kafka_security;
 mod lambda;
 mod relay;
