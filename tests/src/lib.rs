@@ -275,6 +275,75 @@ impl PrivateService {
         }
     }
 
+    /// moto's server: a local emulator of AWS APIs (Secrets Manager and SSM here), in memory, that
+    /// checks no credentials.
+    pub fn moto() -> Self {
+        let port = free_port();
+        Self {
+            name: "moto",
+            program: Self::tool("moto_server"),
+            args: vec![
+                "-H".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+            ],
+            port,
+            dir: Self::scratch("moto"),
+            child: None,
+        }
+    }
+
+    /// The tansu binary `tests/env/up --tansu` installed beside the tools venv.
+    pub fn tansu_bin() -> PathBuf {
+        let python = PathBuf::from(var("WALBRIDGE_PYTHON"));
+        let tools = python
+            .ancestors()
+            .nth(3)
+            .expect("the tools directory above venv/bin/python");
+        let bin = tools.join("tansu-0.6.0/bin/tansu");
+        assert!(
+            bin.exists(),
+            "{} does not exist: run `eval \"$(tests/env/up --tansu)\"` once",
+            bin.display()
+        );
+        bin
+    }
+
+    /// A tansu broker of its own (sqlite storage in its directory) that advertises `advertised`
+    /// (`host:port`; its own address when `None`), started with `extra` flags such as
+    /// `--authentication`.
+    pub fn tansu(advertised: Option<&str>, extra: &[&str]) -> Self {
+        let port = free_port();
+        let mut service = Self {
+            name: "tansu",
+            program: Self::tansu_bin(),
+            args: Vec::new(),
+            port,
+            dir: Self::scratch("tansu"),
+            child: None,
+        };
+        service.set_tansu_flags(advertised, extra);
+        service
+    }
+
+    /// Changes a (stopped) tansu broker's advertised address and flags; its data stays.
+    pub fn set_tansu_flags(&mut self, advertised: Option<&str>, extra: &[&str]) {
+        let own = self.bootstrap();
+        self.args = vec![
+            "broker".to_owned(),
+            "--listener-url".into(),
+            format!("tcp://{own}"),
+            "--advertised-listener-url".into(),
+            format!("tcp://{}", advertised.unwrap_or(&own)),
+            "--storage-engine".into(),
+            // relative to the working directory, the service's own
+            "sqlite://tansu.db".into(),
+        ];
+        self.args
+            .extend(extra.iter().map(|flag| (*flag).to_owned()));
+    }
+
     /// A SeaweedFS S3 store of its own, with the test identity and bucket.
     pub fn seaweedfs() -> Self {
         let port = free_port();
@@ -339,6 +408,7 @@ impl PrivateService {
             .expect("open the service log");
         let child = Command::new(&self.program)
             .args(&self.args)
+            .current_dir(&self.dir)
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
             .process_group(0)
@@ -640,5 +710,52 @@ impl Drop for Debezium {
             );
         }
         self.stop();
+    }
+}
+
+/// A certificate authority of a test's own, and the server certificates it signs: TLS tested with
+/// real certificates, none of them checked in.
+#[derive(Debug)]
+pub struct TestCa {
+    issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+}
+
+impl TestCa {
+    pub fn new(name: &str) -> Self {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let key = rcgen::KeyPair::generate().expect("CA key");
+        Self {
+            issuer: rcgen::CertifiedIssuer::self_signed(params, key).expect("CA certificate"),
+        }
+    }
+
+    /// The CA certificate, PEM.
+    pub fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// A server certificate for `names` (DNS names or IP addresses) and its key, both PEM.
+    pub fn server_cert(&self, names: &[&str]) -> (String, String) {
+        let mut params = rcgen::CertificateParams::new(
+            names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>(),
+        )
+        .expect("server params");
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, names[0]);
+        let key = rcgen::KeyPair::generate().expect("server key");
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("server certificate");
+        (cert.pem(), key.serialize_pem())
     }
 }

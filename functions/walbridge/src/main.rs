@@ -1,7 +1,8 @@
 //! The walbridge function. On Lambda it serves invocations (a schedule or a manual invoke); outside
 //! Lambda, `walbridge invoke [EVENT_JSON]` runs exactly one invocation through the same handler,
 //! prints the response JSON and exits non-zero on failure, and `walbridge status` is
-//! `invoke '{"mode":"status"}'`.
+//! `invoke '{"mode":"status"}'`. `walbridge validate [--json]` checks every property and then each
+//! service, moving nothing, prints a table (or the JSON report) and exits 0 only when all passed.
 //!
 //! Logs are JSON lines on Lambda (or with `WALBRIDGE_LOG_FORMAT=json`); each relaying invocation
 //! also writes one CloudWatch Embedded Metric Format record (stdout on Lambda, stderr locally, where
@@ -15,8 +16,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
+use walbridge_config::CheckStatus;
 use walbridge_config::Config;
-use walbridge_relay::{Deps, RelayError, Request, Response};
+use walbridge_relay::{Deps, RelayError, Request, Response, error_chain, secrets};
 
 /// A failed invocation, as Lambda reports it: `errorType` says what to do, `errorMessage` the chain.
 #[derive(Debug)]
@@ -29,18 +31,6 @@ impl From<InvocationFailed> for Diagnostic {
             error_message: error_chain(&failed.0),
         }
     }
-}
-
-/// `err: cause: cause`, as one line.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The invocation's deadline: Lambda's, or the configured local budget when there is none.
@@ -125,15 +115,34 @@ async fn main() -> anyhow::Result<()> {
             None => Value::Object(Default::default()),
         }),
         Some("status") => Some(serde_json::json!({"mode": "status"})),
+        Some("validate") => {
+            let json = match args.next().as_deref() {
+                None => false,
+                Some("--json") => true,
+                Some(other) => {
+                    anyhow::bail!("unknown option {other:?}: use `walbridge validate [--json]`")
+                }
+            };
+            let passed = validate(json).await?;
+            std::process::exit(if passed { 0 } else { 1 });
+        }
         Some(other) => {
             anyhow::bail!(
-                "unknown command {other:?}: use `walbridge invoke [EVENT_JSON]` or `walbridge status`"
+                "unknown command {other:?}: use `walbridge invoke [EVENT_JSON]`, `walbridge status` \
+                 or `walbridge validate [--json]`"
             )
         }
     };
 
-    let config = Config::from_env().context("invalid walbridge configuration")?;
-    let deps = Deps::new(config).await;
+    let (file, env) = Config::env_sources().context("invalid walbridge configuration")?;
+    let (props, secret_errors) = secrets::merge_and_resolve(file, &env).await;
+    if !secret_errors.is_empty() {
+        let errors: Vec<String> = secret_errors.iter().map(|err| error_chain(err)).collect();
+        anyhow::bail!("cannot resolve secret references: {}", errors.join("; "));
+    }
+    let (config, report) = walbridge_config::validate_properties(&props);
+    let config = config.context("invalid walbridge configuration")?;
+    let deps = Deps::new(config).await.with_report(report);
 
     let Some(payload) = payload else {
         return lambda_runtime::run(service_fn(|event| handle(event, &deps, MetricsOut::Stdout)))
@@ -151,6 +160,38 @@ async fn main() -> anyhow::Result<()> {
             anyhow::bail!("{}: {}", diagnostic.error_type, diagnostic.error_message)
         }
     }
+}
+
+/// `walbridge validate`: the properties, then (when they are valid) the live checks; whether all passed.
+async fn validate(json: bool) -> anyhow::Result<bool> {
+    let (file, env) = Config::env_sources().context("cannot read the configuration")?;
+    let (props, secret_errors) = secrets::merge_and_resolve(file, &env).await;
+    let (config, mut report) = walbridge_config::validate_properties(&props);
+    for err in &secret_errors {
+        report.push_property_error(err.key(), error_chain(err));
+    }
+    // Live checks run only on a configuration without problems.
+    let config = config.ok().filter(|_| secret_errors.is_empty());
+    let report = match config {
+        Some(config) => {
+            walbridge_relay::invocation::validate(&Deps::new(config).await.with_report(report))
+                .await
+        }
+        None => {
+            report.push_check(
+                "live checks",
+                CheckStatus::Skipped,
+                "fix the property errors first",
+            );
+            report
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{report}");
+    }
+    Ok(report.passed)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! Each key `a.b.c` can also come from the environment variable `A_B_C`.
 
 mod properties;
+mod report;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,6 +14,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use properties::{ConfigError, Properties};
+pub use report::{
+    CheckReport, CheckStatus, PropertyReport, ValidationReport, validate_properties,
+    validate_sources,
+};
 use secrecy::SecretString;
 use walbridge_event::modes::{Mode, TypeModes};
 
@@ -61,6 +66,27 @@ pub struct DatabaseConfig {
     pub password: SecretString,
     /// `database.dbname`
     pub dbname: String,
+    /// `database.sslmode` (default `prefer`, as Debezium's).
+    pub ssl_mode: SslMode,
+    /// `database.sslrootcert`: a PEM file of CA certificates (the RDS bundle, say); unset, the
+    /// system's roots.
+    pub ssl_root_cert: Option<PathBuf>,
+}
+
+/// `database.sslmode`, libpq's modes: whether the connection is encrypted and what is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    /// Plain TCP.
+    Disable,
+    /// TLS when the server offers it, plain otherwise; the certificate is not verified.
+    #[default]
+    Prefer,
+    /// TLS or nothing; the certificate is not verified (libpq's meaning).
+    Require,
+    /// TLS; the certificate chains to a trusted root, whatever host name it names.
+    VerifyCa,
+    /// TLS; the certificate chains to a trusted root and names `database.hostname`.
+    VerifyFull,
 }
 
 /// The logical replication slot walbridge reads.
@@ -120,6 +146,54 @@ pub struct KafkaConfig {
     /// `kafka.publish.timeout.ms` (default 60 000): how long publishing one batch may take,
     /// retries of transient broker errors included.
     pub publish_timeout: Duration,
+    /// `kafka.security.protocol` `SSL` or `SASL_SSL`: TLS to the brokers.
+    pub tls: Option<KafkaTls>,
+    /// `kafka.security.protocol` `SASL_PLAINTEXT` or `SASL_SSL`: SASL authentication.
+    pub sasl: Option<KafkaSasl>,
+    /// `kafka.compression.type` (default `none`).
+    pub compression: Compression,
+    /// `kafka.max.request.size` (default 1 048 576, as Kafka's producer): the largest produce
+    /// request; keep it at or below the broker's `message.max.bytes`.
+    pub max_request_size: usize,
+}
+
+/// TLS to the brokers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KafkaTls {
+    /// `kafka.ssl.truststore.location`: a PEM file of CA certificates; unset, the system's roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// SASL credentials for the brokers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct KafkaSasl {
+    /// `kafka.sasl.mechanism` (default `PLAIN`).
+    pub mechanism: SaslMechanism,
+    /// `kafka.sasl.username`
+    pub username: String,
+    /// `kafka.sasl.password`: never logged, never in an error.
+    pub password: SecretString,
+}
+
+/// `kafka.sasl.mechanism`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    Plain,
+    ScramSha256,
+    ScramSha512,
+}
+
+/// `kafka.compression.type`: the codec of produced record batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    #[default]
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
 }
 
 /// `checkpoint.uri`.
@@ -142,8 +216,9 @@ impl fmt::Display for CheckpointLocation {
 
 /// `offset.mismatch.strategy`: `fail` (default: refuse to guess), `trust_slot`, `trust_offset`,
 /// `trust_greater_lsn`; Debezium's `no_validation` is taken as `trust_greater_lsn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MismatchStrategy {
+    #[default]
     Fail,
     TrustSlot,
     TrustOffset,
@@ -250,82 +325,231 @@ pub struct SnapshotConfig {
     pub chunk_rows: u32,
 }
 
-/// Every key walbridge reads, with its default where it has one. One place, so that the environment
-/// lookup, the unknown-key report and the documentation agree.
-pub const KEYS: &[(&str, Option<&str>)] = &[
-    ("name", Some("walbridge")),
-    ("connector.class", None),
-    ("tasks.max", None),
-    ("plugin.name", Some("wal2json")),
-    ("database.hostname", None),
-    ("database.port", Some("5432")),
-    ("database.user", None),
-    ("database.password", Some("")),
-    ("database.dbname", None),
-    ("slot.name", Some("debezium")),
-    ("slot.create", Some("false")),
-    ("table.include.list", None),
-    ("table.whitelist", None),
-    ("topic.prefix", None),
-    ("database.server.name", None),
-    ("tombstones.on.delete", Some("true")),
-    ("key.converter", None),
-    ("value.converter", None),
-    ("key.converter.schemas.enable", Some("true")),
-    ("value.converter.schemas.enable", Some("true")),
-    ("kafka.bootstrap.servers", None),
-    ("kafka.publish.timeout.ms", Some("60000")),
-    ("topic.creation.enable", Some("true")),
-    ("topic.creation.default.partitions", Some("1")),
-    ("topic.creation.default.replication.factor", Some("-1")),
-    ("checkpoint.uri", None),
-    ("checkpoint.s3.endpoint.url", None),
-    ("offset.mismatch.strategy", Some("fail")),
-    ("window.max.changes", Some("10000")),
-    ("window.fetch.rows", Some("2000")),
-    ("invocation.time.margin.ms", Some("10000")),
-    ("invocation.time.budget.ms", Some("300000")),
-    ("poll.interval.ms", Some("0")),
-    ("poll.duration.ms", Some("0")),
+/// One configuration key: its name, its default, and — for a key with a closed set of values — the
+/// values it accepts, declared here once so that parsing, the validate report's recommended values
+/// and the documentation agree.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub name: &'static str,
+    pub default: Option<&'static str>,
+    /// The accepted values (matched ignoring ASCII case); empty: any value the key's parser takes.
+    pub allowed: &'static [&'static str],
+    /// Why only these values, appended to the error.
+    pub reason: Option<&'static str>,
+    /// Masked in errors, logs and reports.
+    pub secret: bool,
+}
+
+impl Key {
+    pub const fn new(name: &'static str, default: Option<&'static str>) -> Self {
+        Self {
+            name,
+            default,
+            allowed: &[],
+            reason: None,
+            secret: false,
+        }
+    }
+
+    pub const fn one_of(mut self, allowed: &'static [&'static str]) -> Self {
+        self.allowed = allowed;
+        self
+    }
+
+    pub const fn because(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    pub const fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    /// What the key accepts, for an error: `one of a, b, c (reason)`.
+    pub fn allowed_text(&self) -> String {
+        let mut text = format!("one of {}", self.allowed.join(", "));
+        if let Some(reason) = self.reason {
+            text.push_str(&format!(" ({reason})"));
+        }
+        text
+    }
+}
+
+/// Every key walbridge reads, with its default and accepted values where it has them. One place, so
+/// that the environment lookup, the unknown-key report, validation and the documentation agree.
+pub const KEYS: &[Key] = &[
+    Key::new("name", Some("walbridge")),
+    Key::new("connector.class", None)
+        .one_of(&["io.debezium.connector.postgresql.PostgresConnector"])
+        .because("walbridge replaces Debezium's PostgreSQL connector"),
+    Key::new("tasks.max", None)
+        .one_of(&["1"])
+        .because("a slot has one reader; walbridge runs with reserved concurrency 1"),
+    Key::new("plugin.name", Some("wal2json"))
+        .one_of(WAL2JSON_PLUGINS)
+        .because(
+            "walbridge reads a wal2json slot; pgoutput and decoderbufs are not supported: \
+             create a wal2json slot beside them",
+        ),
+    Key::new("database.hostname", None),
+    Key::new("database.port", Some("5432")),
+    Key::new("database.user", None),
+    Key::new("database.password", Some("")).secret(),
+    Key::new("database.dbname", None),
+    Key::new("slot.name", Some("debezium")),
+    Key::new("slot.create", Some("false")).one_of(BOOLEANS),
+    Key::new("table.include.list", None),
+    Key::new("table.whitelist", None),
+    Key::new("topic.prefix", None),
+    Key::new("database.server.name", None),
+    Key::new("tombstones.on.delete", Some("true")).one_of(BOOLEANS),
+    Key::new("key.converter", None).one_of(&[JSON_CONVERTER]),
+    Key::new("value.converter", None).one_of(&[JSON_CONVERTER]),
+    Key::new("key.converter.schemas.enable", Some("true")).one_of(BOOLEANS),
+    Key::new("value.converter.schemas.enable", Some("true")).one_of(BOOLEANS),
+    Key::new("kafka.bootstrap.servers", None),
+    Key::new("kafka.publish.timeout.ms", Some("60000")),
+    Key::new("topic.creation.enable", Some("true")).one_of(BOOLEANS),
+    Key::new("topic.creation.default.partitions", Some("1")),
+    Key::new("topic.creation.default.replication.factor", Some("-1")),
+    Key::new("checkpoint.uri", None),
+    Key::new("checkpoint.s3.endpoint.url", None),
+    Key::new("offset.mismatch.strategy", Some("fail")).one_of(&[
+        "fail",
+        "trust_slot",
+        "trust_offset",
+        "trust_greater_lsn",
+        "no_validation",
+    ]),
+    Key::new("window.max.changes", Some("10000")),
+    Key::new("window.fetch.rows", Some("2000")),
+    Key::new("invocation.time.margin.ms", Some("10000")),
+    Key::new("invocation.time.budget.ms", Some("300000")),
+    Key::new("poll.interval.ms", Some("0")),
+    Key::new("poll.duration.ms", Some("0")),
+    // connectivity (issue 5)
+    Key::new("database.sslmode", Some("prefer"))
+        .one_of(&["disable", "prefer", "require", "verify-ca", "verify-full"])
+        .because("libpq's modes; allow is not supported"),
+    Key::new("database.sslrootcert", None),
+    Key::new("kafka.security.protocol", Some("PLAINTEXT")).one_of(&[
+        "PLAINTEXT",
+        "SSL",
+        "SASL_PLAINTEXT",
+        "SASL_SSL",
+    ]),
+    Key::new("kafka.ssl.truststore.location", None),
+    Key::new("kafka.ssl.truststore.type", Some("PEM"))
+        .one_of(&["PEM"])
+        .because("a PEM file of CA certificates; convert a JKS or PKCS12 truststore with keytool and openssl"),
+    Key::new("kafka.sasl.mechanism", Some("PLAIN"))
+        .one_of(&["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+        .because("AWS_MSK_IAM is not supported yet: see the README's Security section"),
+    Key::new("kafka.sasl.username", None),
+    Key::new("kafka.sasl.password", Some("")).secret(),
+    Key::new("kafka.compression.type", Some("none"))
+        .one_of(&["none", "gzip", "snappy", "lz4", "zstd"]),
+    Key::new("kafka.max.request.size", Some("1048576")),
     // snapshots (issue 10)
-    ("snapshot.mode", Some("initial")),
-    (
-        "snapshot.mode.configuration.based.snapshot.data",
-        Some("false"),
-    ),
-    (
-        "snapshot.mode.configuration.based.snapshot.schema",
-        Some("false"),
-    ),
-    (
-        "snapshot.mode.configuration.based.start.stream",
-        Some("false"),
-    ),
-    (
+    Key::new("snapshot.mode", Some("initial")).one_of(&[
+        "initial",
+        "initial_only",
+        "no_data",
+        "when_needed",
+        "always",
+        "configuration_based",
+    ]),
+    Key::new("snapshot.mode.configuration.based.snapshot.data", Some("false")).one_of(BOOLEANS),
+    Key::new("snapshot.mode.configuration.based.snapshot.schema", Some("false")).one_of(BOOLEANS),
+    Key::new("snapshot.mode.configuration.based.start.stream", Some("false")).one_of(BOOLEANS),
+    Key::new(
         "snapshot.mode.configuration.based.snapshot.on.schema.error",
         Some("false"),
-    ),
-    (
+    )
+    .one_of(BOOLEANS),
+    Key::new(
         "snapshot.mode.configuration.based.snapshot.on.data.error",
         Some("false"),
-    ),
-    ("snapshot.include.collection.list", None),
-    ("snapshot.fetch.size", Some("10240")),
-    ("snapshot.max.threads", Some("1")),
+    )
+    .one_of(BOOLEANS),
+    Key::new("snapshot.include.collection.list", None),
+    Key::new("snapshot.fetch.size", Some("10240")),
+    Key::new("snapshot.max.threads", Some("1")),
     // encoder modes (issue 4)
-    ("decimal.handling.mode", Some("precise")),
-    ("time.precision.mode", Some("adaptive")),
-    ("binary.handling.mode", Some("bytes")),
-    ("interval.handling.mode", Some("numeric")),
-    ("hstore.handling.mode", Some("json")),
-    (
+    Key::new("decimal.handling.mode", Some("precise")).one_of(&["precise", "double", "string"]),
+    Key::new("time.precision.mode", Some("adaptive")).one_of(&[
+        "adaptive",
+        "adaptive_time_microseconds",
+        "connect",
+    ]),
+    Key::new("binary.handling.mode", Some("bytes")).one_of(&[
+        "bytes",
+        "base64",
+        "base64-url-safe",
+        "hex",
+    ]),
+    Key::new("interval.handling.mode", Some("numeric")).one_of(&["numeric", "string"]),
+    Key::new("hstore.handling.mode", Some("json")).one_of(&["json", "map"]),
+    Key::new(
         "unavailable.value.placeholder",
         Some("__debezium_unavailable_value"),
     ),
 ];
 
-/// Keys whose values are masked in errors.
-const SECRET_KEYS: &[&str] = &["database.password"];
+/// Debezium properties walbridge ignores on purpose, with the reason the validate report gives.
+pub const IGNORED_BY_DESIGN: &[(&str, &str)] = &[
+    (
+        "slot.drop_on_stop",
+        "walbridge never drops its slot: it stops between invocations, and the slot keeps the position",
+    ),
+    (
+        "slot.drop.on.stop",
+        "walbridge never drops its slot: it stops between invocations, and the slot keeps the position",
+    ),
+    (
+        "slot.stream.params",
+        "walbridge sets wal2json's options itself (format-version 2)",
+    ),
+    (
+        "publication.name",
+        "publications belong to pgoutput; walbridge reads wal2json",
+    ),
+    (
+        "publication.autocreate.mode",
+        "publications belong to pgoutput; walbridge reads wal2json",
+    ),
+    (
+        "max.batch.size",
+        "windows are sized by window.max.changes and window.fetch.rows",
+    ),
+    (
+        "max.queue.size",
+        "windows are sized by window.max.changes and window.fetch.rows",
+    ),
+    (
+        "status.update.interval.ms",
+        "walbridge advances the slot explicitly after each checkpoint",
+    ),
+    (
+        "lsn.flush.mode",
+        "walbridge advances the slot explicitly after each checkpoint",
+    ),
+    (
+        "flush.lsn.source",
+        "walbridge advances the slot explicitly after each checkpoint",
+    ),
+    (
+        "offset.storage",
+        "the offset is the checkpoint at checkpoint.uri",
+    ),
+    (
+        "offset.flush.interval.ms",
+        "the checkpoint is written after every acknowledged window",
+    ),
+];
+
+const BOOLEANS: &[&str] = &["true", "false"];
 
 /// Accepted for compatibility with Debezium's wal2json decoders: all read a wal2json slot.
 const WAL2JSON_PLUGINS: &[&str] = &[
@@ -337,147 +561,255 @@ const WAL2JSON_PLUGINS: &[&str] = &[
 
 const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
 
+/// The declaration of `name`.
+///
+/// # Panics
+/// When `name` is not in [`KEYS`]: a programming error every test run finds.
+pub fn key(name: &str) -> &'static Key {
+    KEYS.iter()
+        .find(|key| key.name == name)
+        .unwrap_or_else(|| panic!("configuration key {name} is not declared in KEYS"))
+}
+
 impl Config {
     /// Loads the configuration the way the function does at cold start: the `.properties` file named
     /// by `WALBRIDGE_PROPERTIES` (if set), overridden by environment variables.
     ///
     /// # Errors
-    /// A [`ConfigError`] naming the key, the (masked) value and what is allowed.
+    /// A [`ConfigError`] naming the key, the (masked) value and what is allowed; with several
+    /// problems, [`ConfigError::Several`] lists them all.
     pub fn from_env() -> Result<Self, ConfigError> {
+        let (file, env) = Self::env_sources()?;
+        Self::from_sources(file, &env)
+    }
+
+    /// The sources [`Config::from_env`] reads: the properties file and the environment.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] when the file cannot be read or parsed.
+    pub fn env_sources() -> Result<(Properties, BTreeMap<String, String>), ConfigError> {
         let env: BTreeMap<String, String> = std::env::vars().collect();
         let file = match env.get("WALBRIDGE_PROPERTIES").filter(|p| !p.is_empty()) {
             Some(path) => Properties::read_file(path.as_ref())?,
             None => Properties::default(),
         };
-        Self::from_sources(file, &env)
+        Ok((file, env))
     }
 
     /// Builds the configuration from a parsed `.properties` file and an environment (variable name →
     /// value); an environment variable `A_B_C` overrides the key `a.b.c`.
     ///
     /// # Errors
-    /// A [`ConfigError`] naming the key, the (masked) value and what is allowed.
+    /// A [`ConfigError`] naming the key, the (masked) value and what is allowed; with several
+    /// problems, [`ConfigError::Several`] lists them all.
     pub fn from_sources(
         file: Properties,
         env: &BTreeMap<String, String>,
     ) -> Result<Self, ConfigError> {
-        let props = file.with_env_overrides(env, KEYS.iter().map(|(key, _)| *key));
-        let ignored_keys = props.unknown_keys(KEYS.iter().map(|(key, _)| *key));
-        check_fixed_values(&props)?;
+        Self::from_properties(&merge_sources(file, env))
+    }
+
+    /// Builds the configuration from properties already merged ([`merge_sources`]) and with their
+    /// secret references resolved.
+    ///
+    /// # Errors
+    /// As [`Config::from_sources`].
+    pub fn from_properties(props: &Properties) -> Result<Self, ConfigError> {
+        let (config, errors) = Self::parse(props);
+        into_result(config, errors)
+    }
+
+    /// The one parser: builds the configuration and goes on past a problem (using a placeholder
+    /// value), so that validation can report every problem, not only the first.
+    pub(crate) fn parse(props: &Properties) -> (Self, Vec<ConfigError>) {
+        let mut p = Problems::default();
+        check_fixed_values(props, &mut p);
         let mut warnings = Vec::new();
-        let snapshot = snapshot_config(&props, &mut warnings)?;
-        Ok(Self {
-            name: props.string("name")?,
+        let snapshot = snapshot_config(props, &mut p, &mut warnings);
+        let config = Self {
+            name: p.take(props.string("name")),
             database: DatabaseConfig {
-                hostname: props.required("database.hostname")?,
-                port: props.parse_in("database.port", 1..=65535)?,
-                user: props.required("database.user")?,
-                password: SecretString::from(props.string("database.password")?),
-                dbname: props.required("database.dbname")?,
+                hostname: p.take(props.required("database.hostname")),
+                port: p.take(props.parse_in("database.port", 1..=65535)),
+                user: p.take(props.required("database.user")),
+                password: SecretString::from(p.take(props.string("database.password"))),
+                dbname: p.take(props.required("database.dbname")),
+                ssl_mode: match p.take(props.one_of("database.sslmode")) {
+                    "disable" => SslMode::Disable,
+                    "require" => SslMode::Require,
+                    "verify-ca" => SslMode::VerifyCa,
+                    "verify-full" => SslMode::VerifyFull,
+                    _ => SslMode::Prefer,
+                },
+                ssl_root_cert: props.get("database.sslrootcert").map(PathBuf::from),
             },
             slot: SlotConfig {
-                name: slot_name(&props)?,
-                create: props.bool("slot.create")?,
+                name: p.take(slot_name(props)),
+                create: p.take(props.bool("slot.create")),
             },
-            tables: table_patterns(&props)?,
-            topic_prefix: topic_prefix(&props)?,
+            tables: p.take(table_patterns(props)),
+            topic_prefix: p.take(topic_prefix(props)),
             events: EventConfig {
-                tombstones_on_delete: props.bool("tombstones.on.delete")?,
-                key_schemas: props.bool("key.converter.schemas.enable")?,
-                value_schemas: props.bool("value.converter.schemas.enable")?,
+                tombstones_on_delete: p.take(props.bool("tombstones.on.delete")),
+                key_schemas: p.take(props.bool("key.converter.schemas.enable")),
+                value_schemas: p.take(props.bool("value.converter.schemas.enable")),
                 modes: TypeModes {
-                    decimal: mode(&props)?,
-                    time: mode(&props)?,
-                    binary: mode(&props)?,
-                    interval: mode(&props)?,
-                    hstore: mode(&props)?,
+                    decimal: p.take(mode(props)),
+                    time: p.take(mode(props)),
+                    binary: p.take(mode(props)),
+                    interval: p.take(mode(props)),
+                    hstore: p.take(mode(props)),
                 },
-                unavailable_value_placeholder: props.string("unavailable.value.placeholder")?,
+                unavailable_value_placeholder: p
+                    .take(props.string("unavailable.value.placeholder")),
             },
-            kafka: KafkaConfig {
-                bootstrap_servers: bootstrap_servers(&props)?,
-                create_topics: if props.bool("topic.creation.enable")? {
-                    Some((
-                        props.parse_in("topic.creation.default.partitions", 1..=10_000)?,
-                        props.parse_in("topic.creation.default.replication.factor", -1..=32)?,
-                    ))
-                } else {
-                    None
-                },
-                publish_timeout: Duration::from_millis(
-                    props.parse_in("kafka.publish.timeout.ms", 1_000..=900_000)?,
-                ),
-            },
-            checkpoint: checkpoint_location(&props)?,
-            checkpoint_s3_endpoint: s3_endpoint(&props)?,
-            mismatch: match props.string("offset.mismatch.strategy")?.as_str() {
-                "fail" => MismatchStrategy::Fail,
+            kafka: kafka_config(props, &mut p),
+            checkpoint: p.take_or(
+                checkpoint_location(props),
+                CheckpointLocation::File(PathBuf::new()),
+            ),
+            checkpoint_s3_endpoint: p.take(s3_endpoint(props)),
+            mismatch: match p.take(props.one_of("offset.mismatch.strategy")) {
                 "trust_slot" => MismatchStrategy::TrustSlot,
                 "trust_offset" => MismatchStrategy::TrustOffset,
                 "trust_greater_lsn" | "no_validation" => MismatchStrategy::TrustGreaterLsn,
-                _ => {
-                    return Err(props.invalid(
-                        "offset.mismatch.strategy",
-                        "one of fail, trust_slot, trust_offset, trust_greater_lsn, no_validation",
-                    ));
-                }
+                _ => MismatchStrategy::Fail,
             },
             window: WindowConfig {
-                max_changes: props.parse_in("window.max.changes", 1..=10_000_000)?,
-                fetch_rows: props.parse_in("window.fetch.rows", 1..=100_000)?,
+                max_changes: p.take(props.parse_in("window.max.changes", 1..=10_000_000)),
+                fetch_rows: p.take(props.parse_in("window.fetch.rows", 1..=100_000)),
                 time_margin: Duration::from_millis(
-                    props.parse_in("invocation.time.margin.ms", 0..=600_000)?,
+                    p.take(props.parse_in("invocation.time.margin.ms", 0..=600_000)),
                 ),
                 local_time_budget: Duration::from_millis(
-                    props.parse_in("invocation.time.budget.ms", 1..=86_400_000)?,
+                    p.take(props.parse_in("invocation.time.budget.ms", 1..=86_400_000)),
                 ),
                 poll_interval: Duration::from_millis(
-                    props.parse_in("poll.interval.ms", 0..=3_600_000)?,
+                    p.take(props.parse_in("poll.interval.ms", 0..=3_600_000)),
                 ),
                 poll_duration: Duration::from_millis(
-                    props.parse_in("poll.duration.ms", 0..=86_400_000)?,
+                    p.take(props.parse_in("poll.duration.ms", 0..=86_400_000)),
                 ),
             },
             snapshot,
             warnings,
-            ignored_keys,
-        })
+            ignored_keys: props.unknown_keys(KEYS.iter().map(|key| key.name)),
+        };
+        (config, p.0)
     }
 }
 
-/// Keys Debezium users set that walbridge accepts only at the one value it implements.
-fn check_fixed_values(props: &Properties) -> Result<(), ConfigError> {
-    if let Some(class) = props.get("connector.class")
-        && class != "io.debezium.connector.postgresql.PostgresConnector"
-    {
-        return Err(props.invalid(
-            "connector.class",
-            "io.debezium.connector.postgresql.PostgresConnector (walbridge replaces Debezium's PostgreSQL connector)",
-        ));
+/// The configuration, or its problems: one as it is, several as [`ConfigError::Several`].
+pub(crate) fn into_result(
+    config: Config,
+    mut errors: Vec<ConfigError>,
+) -> Result<Config, ConfigError> {
+    match errors.len() {
+        0 => Ok(config),
+        1 => Err(errors.remove(0)),
+        _ => Err(ConfigError::Several(errors)),
     }
-    if let Some(tasks) = props.get("tasks.max")
-        && tasks.trim() != "1"
-    {
-        return Err(props.invalid(
-            "tasks.max",
-            "1 (a slot has one reader; walbridge runs with reserved concurrency 1)",
-        ));
+}
+
+/// The file's properties with each known key overridden by its environment variable.
+pub fn merge_sources(file: Properties, env: &BTreeMap<String, String>) -> Properties {
+    file.with_env_overrides(env, KEYS.iter().map(|key| key.name))
+}
+
+/// The problems found so far while parsing; a failed value is replaced by a placeholder so that
+/// parsing goes on.
+#[derive(Debug, Default)]
+pub(crate) struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    fn take<T: Default>(&mut self, result: Result<T, ConfigError>) -> T {
+        self.take_or(result, T::default())
     }
-    let plugin = props.string("plugin.name")?;
-    if !WAL2JSON_PLUGINS.contains(&plugin.as_str()) {
-        return Err(props.invalid(
-            "plugin.name",
-            "wal2json (or wal2json_streaming, wal2json_rds, wal2json_rds_streaming): walbridge reads a wal2json slot",
-        ));
+
+    fn take_or<T>(&mut self, result: Result<T, ConfigError>, placeholder: T) -> T {
+        result.unwrap_or_else(|err| {
+            self.0.push(err);
+            placeholder
+        })
     }
-    for key in ["key.converter", "value.converter"] {
-        if let Some(converter) = props.get(key)
-            && converter != JSON_CONVERTER
-        {
-            return Err(props.invalid(key, JSON_CONVERTER));
+
+    fn push(&mut self, err: ConfigError) {
+        self.0.push(err);
+    }
+}
+
+/// Keys Debezium users set that walbridge accepts only at the one value it implements (declared
+/// with their allowed values in [`KEYS`]).
+fn check_fixed_values(props: &Properties, p: &mut Problems) {
+    for name in [
+        "connector.class",
+        "tasks.max",
+        "plugin.name",
+        "key.converter",
+        "value.converter",
+    ] {
+        if props.get(name).is_some() || key(name).default.is_some() {
+            p.take(props.one_of(name));
         }
     }
-    Ok(())
+}
+
+fn kafka_config(props: &Properties, p: &mut Problems) -> KafkaConfig {
+    let protocol = p.take(props.one_of("kafka.security.protocol"));
+    let tls = matches!(protocol, "SSL" | "SASL_SSL").then(|| {
+        p.take(props.one_of("kafka.ssl.truststore.type"));
+        KafkaTls {
+            ca_file: props
+                .get("kafka.ssl.truststore.location")
+                .map(PathBuf::from),
+        }
+    });
+    let sasl = if matches!(protocol, "SASL_PLAINTEXT" | "SASL_SSL") {
+        let mechanism = match p.take(props.one_of("kafka.sasl.mechanism")) {
+            "SCRAM-SHA-256" => SaslMechanism::ScramSha256,
+            "SCRAM-SHA-512" => SaslMechanism::ScramSha512,
+            _ => SaslMechanism::Plain,
+        };
+        let username = p.take(props.required("kafka.sasl.username"));
+        let password = p.take(props.string("kafka.sasl.password"));
+        if password.is_empty() {
+            p.push(ConfigError::Missing {
+                key: "kafka.sasl.password",
+                hint: "SASL needs a password",
+            });
+        }
+        Some(KafkaSasl {
+            mechanism,
+            username,
+            password: SecretString::from(password),
+        })
+    } else {
+        None
+    };
+    KafkaConfig {
+        bootstrap_servers: p.take(bootstrap_servers(props)),
+        create_topics: if p.take(props.bool("topic.creation.enable")) {
+            Some((
+                p.take(props.parse_in("topic.creation.default.partitions", 1..=10_000)),
+                p.take(props.parse_in("topic.creation.default.replication.factor", -1..=32)),
+            ))
+        } else {
+            None
+        },
+        publish_timeout: Duration::from_millis(
+            p.take(props.parse_in("kafka.publish.timeout.ms", 1_000..=900_000)),
+        ),
+        tls,
+        sasl,
+        compression: match p.take(props.one_of("kafka.compression.type")) {
+            "gzip" => Compression::Gzip,
+            "snappy" => Compression::Snappy,
+            "lz4" => Compression::Lz4,
+            "zstd" => Compression::Zstd,
+            _ => Compression::None,
+        },
+        max_request_size: p.take(props.parse_in("kafka.max.request.size", 1_024..=1_073_741_824)),
+    }
 }
 
 fn slot_name(props: &Properties) -> Result<String, ConfigError> {
@@ -569,14 +901,12 @@ fn parse_table_pattern(entry: &str) -> Option<TablePattern> {
     })
 }
 
-const SNAPSHOT_MODES: &str =
-    "one of initial, initial_only, no_data, when_needed, always, configuration_based";
-
 fn snapshot_config(
     props: &Properties,
+    p: &mut Problems,
     warnings: &mut Vec<String>,
-) -> Result<SnapshotConfig, ConfigError> {
-    let value = props.string("snapshot.mode")?;
+) -> SnapshotConfig {
+    let value = p.take(props.string("snapshot.mode"));
     let mode = match value.to_ascii_lowercase().as_str() {
         "initial" => SnapshotMode::Initial,
         "initial_only" => SnapshotMode::InitialOnly,
@@ -584,62 +914,84 @@ fn snapshot_config(
         "when_needed" => SnapshotMode::WhenNeeded,
         "always" => SnapshotMode::Always,
         "configuration_based" => SnapshotMode::ConfigurationBased {
-            data: props.bool("snapshot.mode.configuration.based.snapshot.data")?,
-            stream: props.bool("snapshot.mode.configuration.based.start.stream")?,
-            on_data_error: props
-                .bool("snapshot.mode.configuration.based.snapshot.on.data.error")?,
+            data: p.take(props.bool("snapshot.mode.configuration.based.snapshot.data")),
+            stream: p.take(props.bool("snapshot.mode.configuration.based.start.stream")),
+            on_data_error: p
+                .take(props.bool("snapshot.mode.configuration.based.snapshot.on.data.error")),
         },
-        // Names Debezium removed in 3.3 that users' files still carry.
-        old @ ("never" | "schema_only") => {
-            warnings.push(format!(
-                "snapshot.mode={old} is an old name (removed in Debezium 3.3); use snapshot.mode=no_data, which walbridge applies"
+        old @ ("never" | "schema_only" | "exported") => {
+            warnings.extend(snapshot_mode_warning(old));
+            if old == "exported" {
+                SnapshotMode::Initial
+            } else {
+                SnapshotMode::NoData
+            }
+        }
+        "custom" => {
+            p.push(props.invalid(
+                "snapshot.mode",
+                &format!(
+                    "{} (custom loads a Java Snapshotter class, which a Rust function cannot run)",
+                    key("snapshot.mode").allowed_text()
+                ),
             ));
             SnapshotMode::NoData
         }
-        "exported" => {
-            warnings.push(
-                "snapshot.mode=exported is a Debezium 1.x name (removed in 2.0); use snapshot.mode=initial, which walbridge applies"
-                    .to_owned(),
-            );
-            SnapshotMode::Initial
+        _ => {
+            p.push(props.invalid("snapshot.mode", &key("snapshot.mode").allowed_text()));
+            SnapshotMode::NoData
         }
-        "custom" => {
-            return Err(props.invalid(
-                "snapshot.mode",
-                &format!("{SNAPSHOT_MODES} (custom loads a Java Snapshotter class, which a Rust function cannot run)"),
-            ));
-        }
-        _ => return Err(props.invalid("snapshot.mode", SNAPSHOT_MODES)),
     };
     let include = match props.get("snapshot.include.collection.list") {
         None => Vec::new(),
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|entry| !entry.is_empty())
-            .map(|entry| {
-                regex::RegexBuilder::new(&format!("^(?:{entry})$"))
-                    .case_insensitive(true)
-                    .build()
-                    .map_err(|_| {
-                        props.invalid(
-                            "snapshot.include.collection.list",
-                            "a comma-separated list of regular expressions over schema.table",
-                        )
-                    })
-            })
-            .collect::<Result<_, _>>()?,
+        Some(list) => p.take(
+            list.split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| {
+                    regex::RegexBuilder::new(&format!("^(?:{entry})$"))
+                        .case_insensitive(true)
+                        .build()
+                        .map_err(|_| {
+                            props.invalid(
+                                "snapshot.include.collection.list",
+                                "a comma-separated list of regular expressions over schema.table",
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>(),
+        ),
     };
-    let threads: u32 = props.parse_in("snapshot.max.threads", 1..=64)?;
-    if threads > 1 {
-        warnings.push(format!(
-            "snapshot.max.threads={threads}: walbridge reads one chunk at a time (each chunk is a short transaction between windows of the slot)"
-        ));
-    }
-    Ok(SnapshotConfig {
+    let threads: u32 = p.take_or(props.parse_in("snapshot.max.threads", 1..=64), 1);
+    warnings.extend(snapshot_threads_warning(threads));
+    SnapshotConfig {
         mode,
         include,
-        chunk_rows: props.parse_in("snapshot.fetch.size", 1..=1_000_000)?,
+        chunk_rows: p.take_or(props.parse_in("snapshot.fetch.size", 1..=1_000_000), 10_240),
+    }
+}
+
+/// The warning for a `snapshot.mode` name Debezium removed (users' files still carry them), if it
+/// is one; it names the value walbridge applies instead.
+pub fn snapshot_mode_warning(value: &str) -> Option<String> {
+    match value.to_ascii_lowercase().as_str() {
+        old @ ("never" | "schema_only") => Some(format!(
+            "snapshot.mode={old} is an old name (removed in Debezium 3.3); use snapshot.mode=no_data, which walbridge applies"
+        )),
+        "exported" => Some(
+            "snapshot.mode=exported is a Debezium 1.x name (removed in 2.0); use snapshot.mode=initial, which walbridge applies"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+/// The warning for `snapshot.max.threads` above 1.
+pub fn snapshot_threads_warning(threads: u32) -> Option<String> {
+    (threads > 1).then(|| {
+        format!(
+            "snapshot.max.threads={threads}: walbridge reads one chunk at a time (each chunk is a short transaction between windows of the slot)"
+        )
     })
 }
 

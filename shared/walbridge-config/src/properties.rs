@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::{KEYS, SECRET_KEYS};
+use crate::KEYS;
 
 /// An invalid or missing configuration value.
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +28,33 @@ pub enum ConfigError {
         origin: String,
         allowed: String,
     },
+    #[error("{} configuration problems: {}", .0.len(), join(.0))]
+    Several(Vec<ConfigError>),
     #[error("cannot read the properties file {path}")]
     Read {
         path: PathBuf,
         #[source]
         source: java_properties::PropertiesError,
     },
+}
+
+impl ConfigError {
+    /// The key the problem is about, if it is about one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Self::Missing { key, .. } => Some(key),
+            Self::Invalid { key, .. } => Some(key),
+            Self::Several(_) | Self::Read { .. } => None,
+        }
+    }
+}
+
+fn join(errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Key/value pairs with Debezium's property names, remembering where each value came from.
@@ -75,6 +96,15 @@ impl Properties {
     pub fn set(&mut self, key: &str, value: &str) {
         self.values
             .insert(key.to_owned(), (value.to_owned(), "code".to_owned()));
+    }
+
+    /// Replaces `key`'s value (a secret reference) by the secret it names; the value is masked
+    /// wherever it would be shown, whatever the key.
+    pub fn set_resolved(&mut self, key: &str, value: String, provider: &str) {
+        if let Some((old, origin)) = self.values.get_mut(key) {
+            *old = value;
+            origin.push_str(&format!(", {RESOLVED} {provider}"));
+        }
     }
 
     /// The same properties with each of `keys` overridden by its environment variable (`a.b` →
@@ -141,6 +171,25 @@ impl Properties {
             })
     }
 
+    /// The value of `key` as one of its declared values ([`crate::Key::one_of`]), spelled as declared.
+    pub(crate) fn one_of(&self, key: &'static str) -> Result<&'static str, ConfigError> {
+        let declared = crate::key(key);
+        let value = self.string(key)?;
+        declared
+            .allowed
+            .iter()
+            .find(|allowed| allowed.eq_ignore_ascii_case(&value))
+            .copied()
+            .ok_or_else(|| self.invalid(key, &declared.allowed_text()))
+    }
+
+    /// Every key and its value and origin, secrets included (the validate report masks them).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.values
+            .iter()
+            .map(|(key, (value, origin))| (key.as_str(), value.as_str(), origin.as_str()))
+    }
+
     pub(crate) fn bool(&self, key: &'static str) -> Result<bool, ConfigError> {
         // Java's Boolean.parseBoolean is case-insensitive; anything but true/false is a mistake.
         match self.string(key)?.to_ascii_lowercase().as_str() {
@@ -179,7 +228,7 @@ impl Properties {
             .unwrap_or(("", "default"));
         ConfigError::Invalid {
             key: key.to_owned(),
-            value: if SECRET_KEYS.contains(&key) {
+            value: if is_secret(key) || is_resolved(origin) {
                 "****".to_owned()
             } else {
                 format!("{value:?}")
@@ -196,7 +245,18 @@ pub fn env_var_name(key: &str) -> String {
 }
 
 fn default_of(key: &str) -> Option<&'static str> {
-    KEYS.iter()
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, default)| *default)
+    KEYS.iter().find(|k| k.name == key).and_then(|k| k.default)
+}
+
+/// Marks the origin of a value that came from a secret reference.
+const RESOLVED: &str = "resolved from";
+
+/// Whether a value of this origin came from a secret reference (and is masked like a secret).
+pub(crate) fn is_resolved(origin: &str) -> bool {
+    origin.contains(RESOLVED)
+}
+
+/// Whether `key` holds a secret (declared so in [`KEYS`]).
+pub(crate) fn is_secret(key: &str) -> bool {
+    KEYS.iter().any(|k| k.name == key && k.secret)
 }

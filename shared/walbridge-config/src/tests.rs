@@ -286,3 +286,177 @@ fn an_unsupported_mode_is_refused_with_the_allowed_values() {
         "{text}"
     );
 }
+
+fn report_for(props: Properties, vars: &BTreeMap<String, String>) -> ValidationReport {
+    validate_sources(props, vars).1
+}
+
+fn property<'r>(report: &'r ValidationReport, name: &str) -> &'r PropertyReport {
+    report
+        .configs
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("{name} is not in the report"))
+}
+
+#[test]
+fn the_users_file_validates_with_a_note_for_what_walbridge_ignores_by_design() {
+    let report = report_for(seed(), &lambda_env());
+    assert!(report.passed, "{report}");
+    assert_eq!(report.error_count, 0);
+    let drop = property(&report, "slot.drop_on_stop");
+    assert!(drop.warnings.is_empty());
+    assert!(drop.notes[0].contains("never drops its slot"), "{drop:?}");
+    assert!(property(&report, "table.whitelist").notes[0].contains("Debezium 1.x"));
+}
+
+#[test]
+fn every_problem_is_reported_per_property_not_only_the_first() {
+    let mut props = seed();
+    props.set("tasks.max", "2");
+    props.set("plugin.name", "decoderbufs");
+    props.set("offset.mismatch.strategy", "bogus");
+    props.set("database.port", "99999");
+    props.set("kafka.compression.type", "brotli");
+    let report = report_for(props.clone(), &lambda_env());
+    assert!(!report.passed);
+    assert_eq!(report.error_count, 5, "{report}");
+    let strategy = property(&report, "offset.mismatch.strategy");
+    assert_eq!(
+        strategy.errors,
+        vec![
+            "Value must be one of fail, trust_slot, trust_offset, trust_greater_lsn, no_validation"
+        ]
+    );
+    assert_eq!(strategy.recommended_values.len(), 5);
+    assert!(property(&report, "tasks.max").errors[0].contains("a slot has one reader"));
+    let plugin = property(&report, "plugin.name");
+    assert!(
+        plugin.errors[0].contains("wal2json_rds_streaming")
+            && plugin.errors[0].contains("decoderbufs are not supported"),
+        "{plugin:?}"
+    );
+    assert_eq!(plugin.value.as_deref(), Some("decoderbufs"));
+    assert!(property(&report, "database.port").errors[0].contains("from 1 to 65535"));
+    assert_eq!(
+        property(&report, "kafka.compression.type").recommended_values,
+        vec!["none", "gzip", "snappy", "lz4", "zstd"]
+    );
+
+    // Cold start refuses the same configuration, naming every problem.
+    let text = error_text(Config::from_sources(props, &lambda_env()));
+    assert!(text.starts_with("5 configuration problems"), "{text}");
+}
+
+#[test]
+fn an_unknown_property_is_a_warning_not_a_silent_ignore() {
+    let mut props = seed();
+    props.set("snapshot.lock.timeout.mz", "10");
+    let report = report_for(props, &lambda_env());
+    assert!(report.passed);
+    assert_eq!(report.warning_count, 1);
+    assert!(
+        property(&report, "snapshot.lock.timeout.mz").warnings[0]
+            .contains("does not know this property")
+    );
+}
+
+#[test]
+fn a_missing_required_property_is_reported_against_it() {
+    let mut vars = lambda_env();
+    vars.remove("KAFKA_BOOTSTRAP_SERVERS");
+    let report = report_for(seed(), &vars);
+    let servers = property(&report, "kafka.bootstrap.servers");
+    assert_eq!(servers.origin, "unset");
+    assert!(servers.errors[0].starts_with("Missing required configuration"));
+}
+
+#[test]
+fn secrets_never_appear_in_the_report_or_its_errors() {
+    let mut props = seed();
+    props.set("kafka.security.protocol", "SASL_SSL");
+    props.set("kafka.sasl.mechanism", "SCRAM-SHA-512");
+    props.set("kafka.sasl.username", "walbridge");
+    props.set("kafka.sasl.password", "kafka-hunter2");
+    props.set("tasks.max", "7");
+    let report = report_for(props.clone(), &lambda_env());
+    let json = serde_json::to_string(&report).unwrap();
+    let text = report.to_string();
+    for leak in ["s3cr3t-pw", "kafka-hunter2"] {
+        assert!(
+            !json.contains(leak) && !text.contains(leak),
+            "{leak} leaked"
+        );
+    }
+    assert_eq!(
+        property(&report, "database.password").value.as_deref(),
+        Some("****")
+    );
+    let err = Config::from_sources(props, &lambda_env()).unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("hunter2"));
+}
+
+#[test]
+fn connectivity_settings_parse() {
+    let mut props = seed();
+    props.set("database.sslmode", "VERIFY-FULL");
+    props.set("database.sslrootcert", "/opt/rds-global-bundle.pem");
+    props.set("kafka.security.protocol", "sasl_ssl");
+    props.set("kafka.ssl.truststore.location", "/opt/ca.pem");
+    props.set("kafka.sasl.mechanism", "SCRAM-SHA-256");
+    props.set("kafka.sasl.username", "cdc");
+    props.set("kafka.sasl.password", "pw");
+    props.set("kafka.compression.type", "zstd");
+    let config = Config::from_sources(props, &lambda_env()).unwrap();
+    assert_eq!(config.database.ssl_mode, SslMode::VerifyFull);
+    assert_eq!(
+        config.database.ssl_root_cert.as_deref(),
+        Some(std::path::Path::new("/opt/rds-global-bundle.pem"))
+    );
+    assert_eq!(
+        config.kafka.tls,
+        Some(KafkaTls {
+            ca_file: Some("/opt/ca.pem".into())
+        })
+    );
+    let sasl = config.kafka.sasl.expect("SASL configured");
+    assert_eq!(sasl.mechanism, SaslMechanism::ScramSha256);
+    assert_eq!(sasl.password.expose_secret(), "pw");
+    assert_eq!(config.kafka.compression, Compression::Zstd);
+    assert_eq!(config.kafka.max_request_size, 1_048_576);
+
+    let plain = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(
+        plain.database.ssl_mode,
+        SslMode::Prefer,
+        "Debezium's default"
+    );
+    assert!(plain.kafka.tls.is_none() && plain.kafka.sasl.is_none());
+}
+
+#[test]
+fn sasl_without_credentials_is_refused() {
+    let mut props = seed();
+    props.set("kafka.security.protocol", "SASL_PLAINTEXT");
+    let text = error_text(Config::from_sources(props, &lambda_env()));
+    assert!(
+        text.contains("kafka.sasl.username") && text.contains("kafka.sasl.password"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_declared_allowed_value_parses() {
+    for key in KEYS.iter().filter(|k| !k.allowed.is_empty()) {
+        for value in key.allowed {
+            let mut props = seed();
+            props.set(key.name, value);
+            let report = report_for(props, &lambda_env());
+            assert!(
+                property(&report, key.name).errors.is_empty(),
+                "{}={value}: {report}",
+                key.name
+            );
+        }
+    }
+}

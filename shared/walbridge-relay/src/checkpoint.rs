@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::error::CheckpointError;
@@ -36,6 +36,54 @@ impl CheckpointTarget {
                 key.clone(),
             )),
             Self::File(path) => AnyCheckpointStore::File(FileCheckpointStore::new(path.clone())),
+        }
+    }
+}
+
+impl AnyCheckpointStore {
+    /// Checks that this store could write the checkpoint, without changing it: on S3 a conditional
+    /// write that cannot match (AWS checks permission before the condition, so 412 or 404 means
+    /// allowed; 403 not), for a file a scratch file beside it, removed again.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Io`] when writing is refused.
+    pub async fn probe_write(&self) -> Result<(), CheckpointError> {
+        match self {
+            Self::S3(store) => {
+                let put = store
+                    .client
+                    .put_object()
+                    .bucket(&store.bucket)
+                    .key(&store.key)
+                    .if_match("\"walbridge-validate-matches-no-object\"")
+                    .body(ByteStream::from_static(b""))
+                    .send()
+                    .await;
+                match put {
+                    Err(err)
+                        if matches!(http_status(&err), Some(412 | 404 | 409))
+                            && !no_such_bucket(&err) =>
+                    {
+                        Ok(())
+                    }
+                    Err(err) => Err(store.io_error("write", err)),
+                    Ok(_) => Ok(()),
+                }
+            }
+            Self::File(store) => {
+                if let Some(dir) = store.path.parent() {
+                    tokio::fs::create_dir_all(dir)
+                        .await
+                        .map_err(|err| store.io_error("create the directory of", err))?;
+                }
+                let probe = store.path.with_extension("validate");
+                tokio::fs::write(&probe, b"")
+                    .await
+                    .map_err(|err| store.io_error("write", err))?;
+                tokio::fs::remove_file(&probe)
+                    .await
+                    .map_err(|err| store.io_error("write", err))
+            }
         }
     }
 }
@@ -103,6 +151,14 @@ fn http_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
     err.raw_response().map(|raw| raw.status().as_u16())
 }
 
+/// A 404 that means the bucket, not the object, is missing: a configuration error, not "no
+/// checkpoint yet".
+fn no_such_bucket<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .is_some_and(|code| code == "NoSuchBucket")
+}
+
 impl CheckpointStore for S3CheckpointStore {
     async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError> {
         let got = self
@@ -114,7 +170,7 @@ impl CheckpointStore for S3CheckpointStore {
             .await;
         let object = match got {
             Ok(object) => object,
-            Err(err) if http_status(&err) == Some(404) => {
+            Err(err) if http_status(&err) == Some(404) && !no_such_bucket(&err) => {
                 self.etag = None;
                 return Ok(None);
             }

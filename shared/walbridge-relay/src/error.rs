@@ -3,18 +3,35 @@
 
 use walbridge_event::Lsn;
 
+/// `err: cause: cause`, as one line: how errors are reported to a person.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The PostgreSQL side: connecting, preconditions, peeking, advancing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SlotError {
-    #[error("cannot connect to PostgreSQL at {host}:{port} as {user}")]
+    #[error(
+        "cannot connect to PostgreSQL at {host}:{port} as {user} (database.sslmode={ssl_mode})"
+    )]
     Connect {
         host: String,
         port: u16,
         user: String,
+        ssl_mode: &'static str,
         #[source]
         source: tokio_postgres::Error,
     },
+    #[error("cannot set up TLS to PostgreSQL (database.sslrootcert)")]
+    Tls(#[from] crate::tls::TlsError),
     #[error(
         "wal_level is {actual}, logical decoding needs logical: set wal_level = logical (on RDS/Aurora: \
          rds.logical_replication = 1 in the parameter group) and restart the server"
@@ -113,6 +130,29 @@ pub enum PublishError {
         #[source]
         source: rskafka::client::error::Error,
     },
+    #[error("cannot set up TLS to Kafka (kafka.ssl.truststore.location)")]
+    Tls(#[from] crate::tls::TlsError),
+    #[error(
+        "a record for topic {topic} (change at LSN {lsn}) is {size} bytes, more than \
+         kafka.max.request.size ({max}): raise kafka.max.request.size together with the broker's \
+         message.max.bytes (or the topic's max.message.bytes)"
+    )]
+    TooLarge {
+        topic: String,
+        lsn: Lsn,
+        size: usize,
+        max: usize,
+    },
+    #[error(
+        "the broker refused a batch for topic {topic} partition {partition} (change at LSN {lsn}) as \
+         too large: lower kafka.max.request.size to the broker's message.max.bytes (or the topic's \
+         max.message.bytes), or raise those"
+    )]
+    BrokerRefusedSize {
+        topic: String,
+        partition: i32,
+        lsn: Lsn,
+    },
     #[error("publishing to Kafka did not finish within {seconds} s")]
     Timeout { seconds: u64 },
 }
@@ -167,7 +207,7 @@ pub enum RelayError {
         source: walbridge_event::Error,
     },
     #[error(
-        "invalid invocation payload ({0}): send {{}} to relay, {{\"mode\":\"catchup\"}} or {{\"mode\":\"status\"}}"
+        "invalid invocation payload ({0}): send {{}} to relay, {{\"mode\":\"catchup\"}}, {{\"mode\":\"status\"}} or {{\"mode\":\"validate\"}}"
     )]
     BadRequest(String),
     #[error("cannot build the event encoder for table {table}")]
@@ -194,6 +234,11 @@ pub enum ErrorKind {
 impl RelayError {
     pub fn kind(&self) -> ErrorKind {
         match self {
+            Self::Publish(
+                PublishError::Tls(_)
+                | PublishError::TooLarge { .. }
+                | PublishError::BrokerRefusedSize { .. },
+            ) => ErrorKind::Precondition,
             Self::Slot(SlotError::Connect { .. } | SlotError::Query { .. })
             | Self::Publish(_)
             | Self::Checkpoint(CheckpointError::Io { .. }) => ErrorKind::Unavailable,

@@ -4,7 +4,8 @@
 //!
 //! An invocation's payload chooses what it does ([`Request`]): `{}` or any schedule event relays
 //! (polling every `poll.interval.ms` when set); `{"mode":"catchup"}` drains in one pass as far as
-//! the time budget allows; `{"mode":"status"}` reports positions and lag, changing nothing.
+//! the time budget allows; `{"mode":"status"}` reports positions and lag, changing nothing;
+//! `{"mode":"validate"}` reports every property and the live checks, moving nothing.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -12,7 +13,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tracing::{info, warn};
-use walbridge_config::{CheckpointLocation, Config};
+use walbridge_config::{CheckpointLocation, Config, ValidationReport};
 use walbridge_event::envelope::EncoderConfig;
 
 use crate::checkpoint::CheckpointTarget;
@@ -35,6 +36,8 @@ pub struct Deps {
     sink: Mutex<Option<KafkaSink>>,
     /// `snapshot.mode=always`: a snapshot is due at this cold start until an invocation started it.
     snapshot_due: AtomicBool,
+    /// The properties' half of the validate report, made at cold start by the same parser.
+    report: Option<ValidationReport>,
 }
 
 impl Deps {
@@ -94,7 +97,14 @@ impl Deps {
             settings,
             checkpoint,
             sink: Mutex::new(None),
+            report: None,
         }
+    }
+
+    /// Keeps the properties' validate report for `{"mode":"validate"}`.
+    pub fn with_report(mut self, report: ValidationReport) -> Self {
+        self.report = Some(report);
+        self
     }
 
     pub fn config(&self) -> &Config {
@@ -114,6 +124,8 @@ pub enum Mode {
     Catchup,
     /// Report slot lag, checkpoint position and age, and the last invocation's progress.
     Status,
+    /// Report every property and the live checks; move nothing.
+    Validate,
 }
 
 /// An invocation's payload. Fields other than `mode` (a schedule's event) are ignored.
@@ -129,6 +141,7 @@ pub struct Request {
 pub enum Response {
     Relayed(InvocationReport),
     Status(StatusReport),
+    Validated(ValidationReport),
 }
 
 /// Where the slot and the checkpoint stand; read without changing anything.
@@ -161,6 +174,7 @@ pub async fn handle(
 ) -> Result<Response, RelayError> {
     match request.mode {
         Mode::Status => status(deps).await.map(Response::Status),
+        Mode::Validate => Ok(Response::Validated(validate(deps).await)),
         Mode::Catchup => invoke(deps, deadline).await.map(Response::Relayed),
         Mode::Relay => poll(deps, deadline).await.map(Response::Relayed),
     }
@@ -187,6 +201,16 @@ async fn poll(deps: &Deps, deadline: Instant) -> Result<InvocationReport, RelayE
         tokio::time::sleep_until(tick.into()).await;
         report = report.then(invoke(deps, deadline).await?);
     }
+}
+
+/// The properties' report with the live checks added.
+pub async fn validate(deps: &Deps) -> ValidationReport {
+    let mut report = deps
+        .report
+        .clone()
+        .unwrap_or_else(|| ValidationReport::empty(&deps.config.name));
+    crate::validate::live_checks(&deps.config, &deps.checkpoint, &mut report).await;
+    report
 }
 
 /// Reads the slot and the checkpoint; takes no lock and moves nothing.
@@ -262,12 +286,11 @@ async fn relay(
     }
     let mut sink_guard = deps.sink.lock().await;
     if sink_guard.is_none() {
-        let settings = SinkSettings {
-            create_topics: config.kafka.create_topics,
-            timeout: config.kafka.publish_timeout,
-            ..SinkSettings::default()
+        let connected = match SinkSettings::from_config(&config.kafka) {
+            Ok(settings) => KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await,
+            Err(err) => Err(err.into()),
         };
-        match KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await {
+        match connected {
             Ok(sink) => *sink_guard = Some(sink),
             Err(err) => {
                 slot.close().await;

@@ -10,10 +10,13 @@ pub mod invocation;
 pub mod metrics;
 pub mod pipeline;
 pub mod publish;
+pub mod secrets;
 pub mod slot;
 pub mod snapshot;
+pub mod tls;
+pub mod validate;
 
-pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError};
+pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError, error_chain};
 pub use invocation::{Deps, Mode, Request, Response, StatusReport, handle, invoke};
 pub use pipeline::{
     ChangeSource, Checkpoint, CheckpointStore, EventSink, InvocationProgress, InvocationReport,

@@ -490,7 +490,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     /// read again by the next invocation.
     pub async fn run(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
         let span = info_span!("invocation", slot = %self.settings.slot);
-        self.run_windows(deadline).instrument(span).await
+        // Boxed: the data path keeps a window's state across awaits, too large for callers' stacks.
+        Box::pin(self.run_windows(deadline).instrument(span)).await
     }
 
     async fn run_windows(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {

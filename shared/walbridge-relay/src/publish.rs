@@ -12,18 +12,28 @@ use std::time::Duration;
 
 use futures::future::try_join_all;
 use rskafka::BackoffConfig;
+use rskafka::client::error::ProtocolError;
 use rskafka::client::partition::{Compression, OffsetAt, PartitionClient, UnknownTopicHandling};
-use rskafka::client::{Client, ClientBuilder};
+use rskafka::client::{Client, ClientBuilder, Credentials, SaslConfig};
 use rskafka::record::Record;
+use secrecy::ExposeSecret;
 use tracing::{info, warn};
+use walbridge_config::{KafkaConfig, SaslMechanism};
 use walbridge_event::partition::partition_for_key;
 
 use crate::error::PublishError;
 use crate::pipeline::{EventSink, OutRecord, Position};
+use crate::tls::{TlsError, Verify, client_config};
 
-/// How records are written.
+/// How records are written, and how the brokers are reached.
 #[derive(Debug, Clone)]
 pub struct SinkSettings {
+    /// TLS to the brokers (`kafka.security.protocol` SSL or SASL_SSL).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// SASL authentication (`kafka.security.protocol` SASL_PLAINTEXT or SASL_SSL).
+    pub sasl: Option<SaslConfig>,
+    /// `kafka.max.request.size`: no record may be larger.
+    pub max_request_size: usize,
     /// Create a missing topic with this many partitions and this replication factor (`-1`: the
     /// broker's default); `None` refuses to publish to a missing topic.
     pub create_topics: Option<(i32, i16)>,
@@ -38,11 +48,57 @@ pub struct SinkSettings {
 impl Default for SinkSettings {
     fn default() -> Self {
         Self {
+            tls: None,
+            sasl: None,
+            max_request_size: 1_048_576,
             create_topics: Some((1, -1)),
             compression: Compression::NoCompression,
             max_batch_bytes: 900 * 1024,
             timeout: Duration::from_secs(60),
         }
+    }
+}
+
+impl SinkSettings {
+    /// The settings `config` asks for: security, compression, sizes, topic creation.
+    ///
+    /// # Errors
+    /// A [`TlsError`] when the CA file cannot be read.
+    pub fn from_config(config: &KafkaConfig) -> Result<Self, TlsError> {
+        let tls = match &config.tls {
+            Some(tls) => Some(Arc::new(client_config(
+                tls.ca_file.as_deref(),
+                Verify::ChainAndHost,
+            )?)),
+            None => None,
+        };
+        let sasl = config.sasl.as_ref().map(|sasl| {
+            let credentials = Credentials::new(
+                sasl.username.clone(),
+                sasl.password.expose_secret().to_owned(),
+            );
+            match sasl.mechanism {
+                SaslMechanism::Plain => SaslConfig::Plain(credentials),
+                SaslMechanism::ScramSha256 => SaslConfig::ScramSha256(credentials),
+                SaslMechanism::ScramSha512 => SaslConfig::ScramSha512(credentials),
+            }
+        });
+        Ok(Self {
+            tls,
+            sasl,
+            max_request_size: config.max_request_size,
+            create_topics: config.create_topics,
+            compression: match config.compression {
+                walbridge_config::Compression::None => Compression::NoCompression,
+                walbridge_config::Compression::Gzip => Compression::Gzip,
+                walbridge_config::Compression::Snappy => Compression::Snappy,
+                walbridge_config::Compression::Lz4 => Compression::Lz4,
+                walbridge_config::Compression::Zstd => Compression::Zstd,
+            },
+            // Room for the request's and the batch's own framing within the broker's limit.
+            max_batch_bytes: config.max_request_size - config.max_request_size / 10,
+            timeout: config.publish_timeout,
+        })
     }
 }
 
@@ -68,13 +124,20 @@ impl KafkaSink {
         bootstrap_servers: &[String],
         settings: SinkSettings,
     ) -> Result<Self, PublishError> {
-        let client = ClientBuilder::new(bootstrap_servers.to_vec())
+        let mut builder = ClientBuilder::new(bootstrap_servers.to_vec())
             .client_id("walbridge")
             .backoff_config(BackoffConfig {
                 deadline: Some(settings.timeout),
                 max_backoff: Duration::from_secs(5),
                 ..BackoffConfig::default()
-            })
+            });
+        if let Some(tls) = &settings.tls {
+            builder = builder.tls_config(Arc::clone(tls));
+        }
+        if let Some(sasl) = &settings.sasl {
+            builder = builder.sasl_config(sasl.clone());
+        }
+        let client = builder
             .build()
             .await
             .map_err(|source| PublishError::Connect {
@@ -146,6 +209,25 @@ impl KafkaSink {
             clients.push(Arc::new(client));
         }
         Ok(clients)
+    }
+
+    /// Every topic of the cluster with its partition count.
+    ///
+    /// # Errors
+    /// [`PublishError::Connect`] when the brokers cannot be asked.
+    pub async fn topics(&self) -> Result<HashMap<String, usize>, PublishError> {
+        let topics = self
+            .client
+            .list_topics()
+            .await
+            .map_err(|source| PublishError::Connect {
+                servers: "the cluster".to_owned(),
+                source,
+            })?;
+        Ok(topics
+            .into_iter()
+            .map(|t| (t.name, t.partitions.len()))
+            .collect())
     }
 
     async fn partition_count(&self, topic: &str) -> Result<i32, PublishError> {
@@ -298,6 +380,21 @@ impl EventSink for KafkaSink {
             }
         }
 
+        let max_record = self.settings.max_request_size;
+        for batch in &batches {
+            if let Some(too_large) = batch
+                .records
+                .iter()
+                .find(|p| p.record.approximate_size() > max_record)
+            {
+                return Err(PublishError::TooLarge {
+                    topic: batch.client.topic().to_owned(),
+                    lsn: too_large.lsn,
+                    size: too_large.record.approximate_size(),
+                    max: max_record,
+                });
+            }
+        }
         let compression = self.settings.compression;
         let max_bytes = self.settings.max_batch_bytes;
         let sends = batches
@@ -340,15 +437,29 @@ async fn produce_in_order(
             .client
             .produce(chunk, compression)
             .await
-            .map_err(|source| PublishError::Produce {
-                topic: batch.client.topic().to_owned(),
-                partition: batch.client.partition(),
-                key: key.map_or_else(
-                    || "null".to_owned(),
-                    |k| String::from_utf8_lossy(&k).into_owned(),
-                ),
-                lsn,
-                source,
+            .map_err(|source| {
+                if let rskafka::client::error::Error::ServerError {
+                    protocol_error:
+                        ProtocolError::MessageTooLarge | ProtocolError::RecordListTooLarge,
+                    ..
+                } = source
+                {
+                    return PublishError::BrokerRefusedSize {
+                        topic: batch.client.topic().to_owned(),
+                        partition: batch.client.partition(),
+                        lsn,
+                    };
+                }
+                PublishError::Produce {
+                    topic: batch.client.topic().to_owned(),
+                    partition: batch.client.partition(),
+                    key: key.map_or_else(
+                        || "null".to_owned(),
+                        |k| String::from_utf8_lossy(&k).into_owned(),
+                    ),
+                    lsn,
+                    source,
+                }
             })?;
     }
     Ok(())

@@ -9,14 +9,15 @@
 use secrecy::ExposeSecret;
 use tokio::task::JoinHandle;
 use tokio_postgres::types::PgLsn;
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, Connection, NoTls, SimpleQueryMessage, Socket};
 use tracing::{info, warn};
-use walbridge_config::{DatabaseConfig, SlotConfig, TablePattern};
+use walbridge_config::{DatabaseConfig, SlotConfig, SslMode, TablePattern};
 use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 use crate::error::SlotError;
 use crate::pipeline::{ChangeSource, RowBatch, SlotPosition};
 use crate::snapshot::{CapturedTable, ChunkRead, XidSnapshot, chunk_query, quote_ident};
+use crate::tls::{Verify, client_config};
 
 /// The wal2json options of every peek (format-version 2, one JSON object per row).
 const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'include-timestamp', '1', \
@@ -31,6 +32,80 @@ const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle
 const ADVISORY_LOCK_CLASS: i32 = 0x5741_4C42;
 
 const CURSOR: &str = "walbridge_window";
+
+/// Connects with the session settings walbridge decodes under, over TLS as `database.sslmode`
+/// asks (libpq's meanings: `prefer` falls back to plain TCP when the server offers no TLS).
+async fn connect(database: &DatabaseConfig) -> Result<(Client, JoinHandle<()>), SlotError> {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(&database.hostname)
+        .port(database.port)
+        .user(&database.user)
+        .password(database.password.expose_secret())
+        .dbname(&database.dbname)
+        .application_name("walbridge")
+        .options(SESSION_OPTIONS)
+        .connect_timeout(std::time::Duration::from_secs(10));
+    let connect_error = |source| SlotError::Connect {
+        host: database.hostname.clone(),
+        port: database.port,
+        user: database.user.clone(),
+        ssl_mode: ssl_mode_name(database.ssl_mode),
+        source,
+    };
+    let (verify, mode) = match database.ssl_mode {
+        SslMode::Disable => {
+            let (client, connection) = config.connect(NoTls).await.map_err(connect_error)?;
+            return Ok((client, spawn_connection(connection)));
+        }
+        SslMode::Prefer => (Verify::Nothing, tokio_postgres::config::SslMode::Prefer),
+        SslMode::Require => (Verify::Nothing, tokio_postgres::config::SslMode::Require),
+        SslMode::VerifyCa => (Verify::Chain, tokio_postgres::config::SslMode::Require),
+        SslMode::VerifyFull => (
+            Verify::ChainAndHost,
+            tokio_postgres::config::SslMode::Require,
+        ),
+    };
+    let tls = client_config(database.ssl_root_cert.as_deref(), verify)?;
+    config.ssl_mode(mode);
+    let (client, connection) = config
+        .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+        .await
+        .map_err(connect_error)?;
+    Ok((client, spawn_connection(connection)))
+}
+
+/// Runs a connection's background task.
+fn spawn_connection<T>(connection: Connection<Socket, T>) -> JoinHandle<()>
+where
+    T: tokio_postgres::tls::TlsStream + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            warn!(error = %err, "postgresql connection ended");
+        }
+    })
+}
+
+/// `database.sslmode`'s spelling, for errors.
+fn ssl_mode_name(mode: SslMode) -> &'static str {
+    match mode {
+        SslMode::Disable => "disable",
+        SslMode::Prefer => "prefer",
+        SslMode::Require => "require",
+        SslMode::VerifyCa => "verify-ca",
+        SslMode::VerifyFull => "verify-full",
+    }
+}
+
+/// A table a `table.include.list` entry matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedTable {
+    pub table: TablePattern,
+    /// Whether updates and deletes can be captured with their key: a primary key under REPLICA
+    /// IDENTITY DEFAULT, a replica identity index, or REPLICA IDENTITY FULL.
+    pub changes_captured: bool,
+}
 
 /// A wal2json logical replication slot, read over one PostgreSQL connection.
 #[derive(Debug)]
@@ -67,31 +142,7 @@ impl PgSlot {
         tables: &[TablePattern],
         fetch_rows: u32,
     ) -> Result<Self, SlotError> {
-        let mut config = tokio_postgres::Config::new();
-        config
-            .host(&database.hostname)
-            .port(database.port)
-            .user(&database.user)
-            .password(database.password.expose_secret())
-            .dbname(&database.dbname)
-            .application_name("walbridge")
-            .options(SESSION_OPTIONS)
-            .connect_timeout(std::time::Duration::from_secs(10));
-        let (client, connection) =
-            config
-                .connect(NoTls)
-                .await
-                .map_err(|source| SlotError::Connect {
-                    host: database.hostname.clone(),
-                    port: database.port,
-                    user: database.user.clone(),
-                    source,
-                })?;
-        let connection = tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                warn!(error = %err, "postgresql connection ended");
-            }
-        });
+        let (client, connection) = connect(database).await?;
         let add_tables = (!tables.is_empty()).then(|| {
             tables
                 .iter()
@@ -128,6 +179,28 @@ impl PgSlot {
     /// A [`SlotError`] that names the fix: wal_level, output_plugin_libraries, a missing slot, a slot
     /// of another plugin or database, or a slot another consumer is reading.
     pub async fn check_preconditions(&self, create: bool) -> Result<(), SlotError> {
+        self.check_server().await?;
+        match self.check_slot().await {
+            Err(SlotError::SlotMissing { .. }) if create => {
+                self.client
+                    .execute(
+                        "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
+                        &[&self.slot],
+                    )
+                    .await
+                    .map_err(self.query_error("create the replication slot"))?;
+                info!(slot = %self.slot, "created wal2json replication slot");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// The server side of the preconditions: `wal_level` and, on 15.19+, `output_plugin_libraries`.
+    ///
+    /// # Errors
+    /// [`SlotError::WalLevel`], [`SlotError::PluginNotAllowed`], [`SlotError::Query`].
+    pub async fn check_server(&self) -> Result<(), SlotError> {
         let settings = self
             .client
             .query_one(
@@ -147,7 +220,16 @@ impl PgSlot {
         {
             return Err(SlotError::PluginNotAllowed { libraries });
         }
+        Ok(())
+    }
 
+    /// The slot side of the preconditions: it exists, uses wal2json, belongs to this database and is
+    /// idle. Changes nothing.
+    ///
+    /// # Errors
+    /// [`SlotError::SlotMissing`], [`SlotError::WrongPlugin`], [`SlotError::WrongDatabase`],
+    /// [`SlotError::SlotInUse`], [`SlotError::Query`].
+    pub async fn check_slot(&self) -> Result<(), SlotError> {
         let found = self
             .client
             .query_opt(
@@ -158,21 +240,10 @@ impl PgSlot {
             .await
             .map_err(self.query_error("look up the replication slot"))?;
         let Some(found) = found else {
-            if !create {
-                return Err(SlotError::SlotMissing {
-                    slot: self.slot.clone(),
-                    database: self.database.clone(),
-                });
-            }
-            self.client
-                .execute(
-                    "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
-                    &[&self.slot],
-                )
-                .await
-                .map_err(self.query_error("create the replication slot"))?;
-            info!(slot = %self.slot, "created wal2json replication slot");
-            return Ok(());
+            return Err(SlotError::SlotMissing {
+                slot: self.slot.clone(),
+                database: self.database.clone(),
+            });
         };
         let plugin: Option<String> = found.get(0);
         let database: Option<String> = found.get(1);
@@ -198,6 +269,77 @@ impl PgSlot {
             });
         }
         Ok(())
+    }
+
+    /// Whether this connection is encrypted (`pg_stat_ssl`).
+    ///
+    /// # Errors
+    /// [`SlotError::Query`] when the query fails.
+    pub async fn uses_tls(&self) -> Result<bool, SlotError> {
+        self.client
+            .query_one(
+                "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                &[],
+            )
+            .await
+            .map(|row| row.get(0))
+            .map_err(self.query_error("read the connection's TLS state"))
+    }
+
+    /// The tables `patterns` match (all user tables when empty), each with whether updates and
+    /// deletes can be captured: a primary key (or a replica identity index) or REPLICA IDENTITY FULL.
+    ///
+    /// # Errors
+    /// [`SlotError::Query`] when the catalog cannot be read.
+    pub async fn matched_tables(
+        &self,
+        patterns: &[TablePattern],
+    ) -> Result<Vec<(TablePattern, Vec<MatchedTable>)>, SlotError> {
+        let any = [TablePattern {
+            schema: "*".to_owned(),
+            table: "*".to_owned(),
+        }];
+        let patterns = if patterns.is_empty() {
+            &any[..]
+        } else {
+            patterns
+        };
+        let mut matched = Vec::with_capacity(patterns.len());
+        for pattern in patterns {
+            let rows = self
+                .client
+                .query(
+                    "SELECT n.nspname::text, c.relname::text, c.relreplident::text, \
+                     EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) \
+                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+                       AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                       AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+                       AND ($1 = '*' OR n.nspname = $1) AND ($2 = '*' OR c.relname = $2) \
+                     ORDER BY 1, 2",
+                    &[&pattern.schema, &pattern.table],
+                )
+                .await
+                .map_err(self.query_error("list the captured tables"))?;
+            let tables = rows
+                .iter()
+                .map(|row| {
+                    let identity: String = row.get(2);
+                    let primary_key: bool = row.get(3);
+                    MatchedTable {
+                        table: TablePattern {
+                            schema: row.get(0),
+                            table: row.get(1),
+                        },
+                        changes_captured: identity == "f"
+                            || identity == "i"
+                            || (identity == "d" && primary_key),
+                    }
+                })
+                .collect();
+            matched.push((pattern.clone(), tables));
+        }
+        Ok(matched)
     }
 
     /// Takes the session-level advisory lock of this slot without waiting; `false` when another

@@ -1,0 +1,335 @@
+//! The validate report, in the spirit of Kafka Connect's `/connector-plugins/{type}/config/validate`:
+//! every property with its value (secrets masked), where it came from, its errors, warnings and notes
+//! and its recommended values; then the live checks the relay adds, each reported separately.
+//!
+//! The property part comes from the one parser ([`Config::parse`]), so validation and cold start can
+//! never disagree about what is wrong.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::properties::{is_resolved, is_secret};
+use crate::{Config, ConfigError, IGNORED_BY_DESIGN, KEYS, Properties, into_result, merge_sources};
+
+/// What `walbridge validate` and `{"mode":"validate"}` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationReport {
+    /// The connector's `name`.
+    pub name: String,
+    /// No property error and no failed check.
+    pub passed: bool,
+    pub error_count: usize,
+    pub warning_count: usize,
+    /// Every key walbridge knows, then every other key that was set.
+    pub configs: Vec<PropertyReport>,
+    /// The live checks, in the order they ran.
+    pub checks: Vec<CheckReport>,
+}
+
+/// One property, as Kafka Connect's validate reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PropertyReport {
+    pub name: String,
+    /// The value in force (the default when unset); `****` for a secret.
+    pub value: Option<String>,
+    /// `file …`, `environment variable …`, `default` or `unset`.
+    pub origin: String,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+    pub recommended_values: Vec<String>,
+}
+
+/// One live check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub name: String,
+    pub status: CheckStatus,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Pass,
+    /// Works, but something will not be captured or needs attention.
+    Warn,
+    Fail,
+    /// Not run: an earlier check or a property it depends on failed.
+    Skipped,
+}
+
+impl fmt::Display for CheckStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "FAIL",
+            Self::Skipped => "skipped",
+        })
+    }
+}
+
+/// Checks the properties without touching any service: the report, and the configuration when it
+/// is valid (for the live checks).
+pub fn validate_sources(
+    file: Properties,
+    env: &BTreeMap<String, String>,
+) -> (Result<Config, ConfigError>, ValidationReport) {
+    validate_properties(&merge_sources(file, env))
+}
+
+/// As [`validate_sources`], for properties already merged and with their secret references resolved.
+pub fn validate_properties(props: &Properties) -> (Result<Config, ConfigError>, ValidationReport) {
+    let (config, errors) = Config::parse(props);
+    let report = ValidationReport::new(config.name.clone(), props, &errors);
+    (into_result(config, errors), report)
+}
+
+impl ValidationReport {
+    fn new(name: String, props: &Properties, errors: &[ConfigError]) -> Self {
+        let set: BTreeMap<&str, (&str, &str)> = props
+            .entries()
+            .map(|(key, value, origin)| (key, (value, origin)))
+            .collect();
+        let mut configs: Vec<PropertyReport> = KEYS
+            .iter()
+            .map(|key| {
+                let (value, origin) = match set.get(key.name).filter(|(v, _)| !v.is_empty()) {
+                    Some((value, origin)) => (Some((*value).to_owned()), (*origin).to_owned()),
+                    None => match key.default {
+                        Some(default) => (Some(default.to_owned()), "default".to_owned()),
+                        None => (None, "unset".to_owned()),
+                    },
+                };
+                PropertyReport {
+                    name: key.name.to_owned(),
+                    value,
+                    origin,
+                    errors: Vec::new(),
+                    warnings: Vec::new(),
+                    notes: Vec::new(),
+                    recommended_values: key.allowed.iter().map(|v| (*v).to_owned()).collect(),
+                }
+            })
+            .collect();
+        for (key, (value, origin)) in &set {
+            if KEYS.iter().any(|k| k.name == *key) {
+                continue;
+            }
+            let mut property = PropertyReport {
+                name: (*key).to_owned(),
+                value: Some((*value).to_owned()),
+                origin: (*origin).to_owned(),
+                errors: Vec::new(),
+                warnings: Vec::new(),
+                notes: Vec::new(),
+                recommended_values: Vec::new(),
+            };
+            match IGNORED_BY_DESIGN.iter().find(|(k, _)| k == key) {
+                Some((_, why)) => property.notes.push(format!("ignored by design: {why}")),
+                None => property.warnings.push(
+                    "walbridge does not know this property and ignores it (a typo, or a Debezium \
+                     feature walbridge does not have)"
+                        .to_owned(),
+                ),
+            }
+            configs.push(property);
+        }
+        for err in errors {
+            let message = match err {
+                ConfigError::Missing { key, hint } => {
+                    format!(
+                        "Missing required configuration \"{key}\" which has no default value: {hint}"
+                    )
+                }
+                ConfigError::Invalid { allowed, .. } => format!("Value must be {allowed}"),
+                other => other.to_string(),
+            };
+            let key = err.key().unwrap_or("name");
+            match configs.iter_mut().find(|c| c.name == key) {
+                Some(property) => property.errors.push(message),
+                None => configs[0].errors.push(format!("{key}: {message}")),
+            }
+        }
+        for property in &mut configs {
+            cross_key_notes(property, &set);
+            if is_secret(&property.name) || is_resolved(&property.origin) {
+                property.value = property.value.as_ref().map(|v| {
+                    if v.is_empty() {
+                        String::new()
+                    } else {
+                        "****".to_owned()
+                    }
+                });
+            }
+        }
+        let mut report = Self {
+            name,
+            passed: false,
+            error_count: 0,
+            warning_count: 0,
+            configs,
+            checks: Vec::new(),
+        };
+        report.tally();
+        report
+    }
+
+    /// A report with no property in it, for a configuration that came without its sources.
+    pub fn empty(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            passed: true,
+            error_count: 0,
+            warning_count: 0,
+            configs: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    /// Adds a problem found outside the parser (a secret reference that cannot be resolved).
+    pub fn push_property_error(&mut self, key: &str, message: String) {
+        match self.configs.iter_mut().find(|c| c.name == key) {
+            Some(property) => property.errors.push(message),
+            None => self.configs.push(PropertyReport {
+                name: key.to_owned(),
+                value: None,
+                origin: "unset".to_owned(),
+                errors: vec![message],
+                warnings: Vec::new(),
+                notes: Vec::new(),
+                recommended_values: Vec::new(),
+            }),
+        }
+        self.tally();
+    }
+
+    /// Adds a live check's outcome.
+    pub fn push_check(&mut self, name: &str, status: CheckStatus, message: impl Into<String>) {
+        self.checks.push(CheckReport {
+            name: name.to_owned(),
+            status,
+            message: message.into(),
+        });
+        self.tally();
+    }
+
+    fn tally(&mut self) {
+        let count = |status| self.checks.iter().filter(|c| c.status == status).count();
+        self.error_count =
+            self.configs.iter().map(|c| c.errors.len()).sum::<usize>() + count(CheckStatus::Fail);
+        self.warning_count =
+            self.configs.iter().map(|c| c.warnings.len()).sum::<usize>() + count(CheckStatus::Warn);
+        self.passed = self.error_count == 0;
+    }
+}
+
+/// Notes about keys that only matter together with others.
+fn cross_key_notes(property: &mut PropertyReport, set: &BTreeMap<&str, (&str, &str)>) {
+    let value_of = |key: &str| set.get(key).map(|(v, _)| *v).filter(|v| !v.is_empty());
+    match property.name.as_str() {
+        "table.whitelist" if value_of("table.whitelist").is_some() => {
+            property
+                .notes
+                .push(if value_of("table.include.list").is_some() {
+                    "Debezium 1.x name; ignored because table.include.list is set".to_owned()
+                } else {
+                    "Debezium 1.x name of table.include.list; accepted".to_owned()
+                })
+        }
+        "database.server.name" if value_of("database.server.name").is_some() => {
+            property.notes.push(if value_of("topic.prefix").is_some() {
+                "Debezium 1.x name; ignored because topic.prefix is set".to_owned()
+            } else {
+                "Debezium 1.x name of topic.prefix; accepted".to_owned()
+            });
+        }
+        "database.sslrootcert" if value_of("database.sslrootcert").is_some() => {
+            let mode = value_of("database.sslmode").unwrap_or("prefer");
+            if !mode.eq_ignore_ascii_case("verify-ca") && !mode.eq_ignore_ascii_case("verify-full")
+            {
+                property.warnings.push(format!(
+                    "used only with database.sslmode verify-ca or verify-full (it is {mode}): the \
+                     server's certificate is not verified"
+                ));
+            }
+        }
+        name @ ("kafka.ssl.truststore.location"
+        | "kafka.sasl.mechanism"
+        | "kafka.sasl.username")
+            if value_of(name).is_some() =>
+        {
+            let protocol = value_of("kafka.security.protocol").unwrap_or("PLAINTEXT");
+            let needs = if name.starts_with("kafka.ssl") {
+                "SSL"
+            } else {
+                "SASL"
+            };
+            if !protocol.to_ascii_uppercase().contains(needs) {
+                property.warnings.push(format!(
+                    "ignored: kafka.security.protocol is {protocol}, not a {needs} protocol"
+                ));
+            }
+        }
+        _ => {}
+    }
+}
+
+impl fmt::Display for ValidationReport {
+    /// The human form: the properties that were set or have something to say, then the checks.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "connector {}: {} property/check error(s), {} warning(s)",
+            self.name, self.error_count, self.warning_count
+        )?;
+        writeln!(f)?;
+        writeln!(f, "{:<44} {:<40} origin", "property", "value")?;
+        for property in &self.configs {
+            let quiet = property.origin == "default" || property.origin == "unset";
+            if quiet
+                && property.errors.is_empty()
+                && property.warnings.is_empty()
+                && property.notes.is_empty()
+            {
+                continue;
+            }
+            let value = property.value.as_deref().unwrap_or("-");
+            let value: String = if value.chars().count() > 40 {
+                value.chars().take(37).chain("...".chars()).collect()
+            } else {
+                value.to_owned()
+            };
+            writeln!(f, "{:<44} {:<40} {}", property.name, value, property.origin)?;
+            for error in &property.errors {
+                writeln!(f, "    error: {error}")?;
+                if !property.recommended_values.is_empty() {
+                    writeln!(
+                        f,
+                        "    recommended: {}",
+                        property.recommended_values.join(", ")
+                    )?;
+                }
+            }
+            for warning in &property.warnings {
+                writeln!(f, "    warning: {warning}")?;
+            }
+            for note in &property.notes {
+                writeln!(f, "    note: {note}")?;
+            }
+        }
+        writeln!(f)?;
+        for check in &self.checks {
+            writeln!(
+                f,
+                "{:<8} {:<22} {}",
+                check.status, check.name, check.message
+            )?;
+        }
+        writeln!(f)?;
+        write!(f, "{}", if self.passed { "PASSED" } else { "FAILED" })
+    }
+}

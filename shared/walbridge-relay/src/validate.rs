@@ -1,0 +1,279 @@
+//! The live half of `walbridge validate` and `{"mode":"validate"}`: each service the configuration
+//! names is reached and checked, and each check is reported on its own, moving nothing — no slot is
+//! created or advanced, no topic created, no checkpoint written.
+//!
+//! The checks reuse the relay's own preconditions ([`PgSlot::check_server`], [`PgSlot::check_slot`])
+//! so that validate and an invocation name the same fix.
+
+use std::time::Duration;
+
+use walbridge_config::{CheckStatus, Config, TablePattern, ValidationReport};
+
+use crate::checkpoint::CheckpointTarget;
+use crate::error::{SlotError, error_chain};
+use crate::pipeline::CheckpointStore;
+use crate::publish::{KafkaSink, SinkSettings};
+use crate::slot::PgSlot;
+
+/// How long validate waits for the brokers: a wrong address should not take the publish timeout.
+const KAFKA_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// At most this many table names in one message.
+const LIST_MAX: usize = 10;
+
+/// Runs the live checks and adds them to `report`.
+pub async fn live_checks(
+    config: &Config,
+    checkpoint: &CheckpointTarget,
+    report: &mut ValidationReport,
+) {
+    let tables = check_postgresql(config, report).await;
+    check_kafka(config, tables.as_deref(), report).await;
+    check_checkpoint(checkpoint, report).await;
+}
+
+/// PostgreSQL, `wal_level` and the plugin allow-list, the slot, the tables; returns the matched
+/// tables for the topic check.
+async fn check_postgresql(
+    config: &Config,
+    report: &mut ValidationReport,
+) -> Option<Vec<TablePattern>> {
+    let db = &config.database;
+    let slot = match PgSlot::connect(db, &config.slot, &config.tables, 1).await {
+        Ok(slot) => slot,
+        Err(err) => {
+            report.push_check("postgresql", CheckStatus::Fail, error_chain(&err));
+            for name in ["wal_level", "slot", "tables"] {
+                report.push_check(name, CheckStatus::Skipped, "PostgreSQL is not reachable");
+            }
+            return None;
+        }
+    };
+    let tls = match slot.uses_tls().await {
+        Ok(true) => "TLS",
+        Ok(false) => "no TLS",
+        Err(_) => "TLS unknown",
+    };
+    report.push_check(
+        "postgresql",
+        CheckStatus::Pass,
+        format!(
+            "connected to {}:{} database {} as {} ({tls})",
+            db.hostname, db.port, db.dbname, db.user
+        ),
+    );
+    match slot.check_server().await {
+        Ok(()) => report.push_check(
+            "wal_level",
+            CheckStatus::Pass,
+            "wal_level=logical; wal2json may be loaded",
+        ),
+        Err(err) => report.push_check("wal_level", CheckStatus::Fail, error_chain(&err)),
+    }
+    let slot_name = &config.slot.name;
+    match slot.check_slot().await {
+        Ok(()) => report.push_check(
+            "slot",
+            CheckStatus::Pass,
+            format!("slot {slot_name} exists, uses wal2json and belongs to {}", db.dbname),
+        ),
+        Err(SlotError::SlotMissing { .. }) if config.slot.create => report.push_check(
+            "slot",
+            CheckStatus::Pass,
+            format!("slot {slot_name} does not exist yet: the first invocation creates it (slot.create=true)"),
+        ),
+        Err(err @ SlotError::SlotInUse { .. }) => {
+            report.push_check("slot", CheckStatus::Warn, error_chain(&err));
+        }
+        Err(err) => report.push_check("slot", CheckStatus::Fail, error_chain(&err)),
+    }
+    let matched = match slot.matched_tables(&config.tables).await {
+        Ok(matched) => matched,
+        Err(err) => {
+            report.push_check("tables", CheckStatus::Fail, error_chain(&err));
+            slot.close().await;
+            return None;
+        }
+    };
+    slot.close().await;
+
+    let unmatched: Vec<String> = matched
+        .iter()
+        .filter(|(_, tables)| tables.is_empty())
+        .map(|(pattern, _)| pattern.to_string())
+        .collect();
+    let tables: Vec<_> = matched.iter().flat_map(|(_, tables)| tables).collect();
+    let uncaptured: Vec<String> = tables
+        .iter()
+        .filter(|t| !t.changes_captured)
+        .map(|t| t.table.to_string())
+        .collect();
+    if !unmatched.is_empty() {
+        report.push_check(
+            "tables",
+            CheckStatus::Fail,
+            format!(
+                "no table matches {} in database {} (names are case-sensitive)",
+                unmatched.join(", "),
+                db.dbname
+            ),
+        );
+    } else if !uncaptured.is_empty() {
+        report.push_check(
+            "tables",
+            CheckStatus::Warn,
+            format!(
+                "{} of {} tables have neither a primary key nor REPLICA IDENTITY FULL, so their updates \
+                 and deletes cannot be captured with a key: {}; add a primary key or run ALTER TABLE … \
+                 REPLICA IDENTITY FULL",
+                uncaptured.len(),
+                tables.len(),
+                shortened(&uncaptured)
+            ),
+        );
+    } else if tables.is_empty() {
+        report.push_check(
+            "tables",
+            CheckStatus::Warn,
+            format!("database {} has no table to capture yet", db.dbname),
+        );
+    } else {
+        let names: Vec<String> = tables.iter().map(|t| t.table.to_string()).collect();
+        report.push_check(
+            "tables",
+            CheckStatus::Pass,
+            format!(
+                "{} tables, each with a key for updates and deletes: {}",
+                names.len(),
+                shortened(&names)
+            ),
+        );
+    }
+    Some(tables.into_iter().map(|t| t.table.clone()).collect())
+}
+
+/// The brokers, then each destination topic: it exists, or will be created.
+async fn check_kafka(
+    config: &Config,
+    tables: Option<&[TablePattern]>,
+    report: &mut ValidationReport,
+) {
+    let kafka = &config.kafka;
+    let servers = kafka.bootstrap_servers.join(",");
+    let connected = match SinkSettings::from_config(kafka) {
+        Ok(mut settings) => {
+            settings.timeout = settings.timeout.min(KAFKA_TIMEOUT);
+            let connect = async {
+                let sink = KafkaSink::connect(&kafka.bootstrap_servers, settings).await?;
+                sink.topics().await
+            };
+            match tokio::time::timeout(KAFKA_TIMEOUT, connect).await {
+                Ok(result) => result.map_err(|err| error_chain(&err)),
+                Err(_) => Err(format!(
+                    "no answer from Kafka at {servers} within {} s",
+                    KAFKA_TIMEOUT.as_secs()
+                )),
+            }
+        }
+        Err(err) => Err(error_chain(&err)),
+    };
+    let existing = match connected {
+        Ok(existing) => {
+            report.push_check(
+                "kafka",
+                CheckStatus::Pass,
+                format!("connected to {servers}; {} topics", existing.len()),
+            );
+            existing
+        }
+        Err(message) => {
+            report.push_check("kafka", CheckStatus::Fail, message);
+            report.push_check("topics", CheckStatus::Skipped, "Kafka is not reachable");
+            return;
+        }
+    };
+    let Some(tables) = tables else {
+        report.push_check(
+            "topics",
+            CheckStatus::Skipped,
+            "the captured tables are not known (PostgreSQL check failed)",
+        );
+        return;
+    };
+    let topics: Vec<String> = tables
+        .iter()
+        .map(|t| format!("{}.{}.{}", config.topic_prefix, t.schema, t.table))
+        .collect();
+    let missing: Vec<String> = topics
+        .iter()
+        .filter(|topic| !existing.contains_key(topic.as_str()))
+        .cloned()
+        .collect();
+    let present = topics.len() - missing.len();
+    if missing.is_empty() {
+        report.push_check(
+            "topics",
+            CheckStatus::Pass,
+            format!("all {} destination topics exist", topics.len()),
+        );
+    } else if let Some((partitions, replication)) = kafka.create_topics {
+        report.push_check(
+            "topics",
+            CheckStatus::Pass,
+            format!(
+                "{present} destination topics exist; {} will be created on first use with {partitions} \
+                 partitions, replication factor {replication} (topic.creation.enable=true): {}",
+                missing.len(),
+                shortened(&missing)
+            ),
+        );
+    } else {
+        report.push_check(
+            "topics",
+            CheckStatus::Fail,
+            format!(
+                "{} destination topics do not exist and topic.creation.enable=false: create {}",
+                missing.len(),
+                shortened(&missing)
+            ),
+        );
+    }
+}
+
+/// The checkpoint can be read, and written (probed without changing it).
+async fn check_checkpoint(checkpoint: &CheckpointTarget, report: &mut ValidationReport) {
+    let mut store = checkpoint.store();
+    let read = match store.load().await {
+        Ok(Some(found)) => format!("readable (at LSN {})", found.lsn),
+        Ok(None) => "readable (no checkpoint yet)".to_owned(),
+        Err(err) => {
+            report.push_check("checkpoint", CheckStatus::Fail, error_chain(&err));
+            return;
+        }
+    };
+    match store.probe_write().await {
+        Ok(()) => report.push_check(
+            "checkpoint",
+            CheckStatus::Pass,
+            format!("{read} and writable"),
+        ),
+        Err(err) => report.push_check(
+            "checkpoint",
+            CheckStatus::Fail,
+            format!("{read}, but {}", error_chain(&err)),
+        ),
+    }
+}
+
+fn shortened(names: &[String]) -> String {
+    let mut text = names
+        .iter()
+        .take(LIST_MAX)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > LIST_MAX {
+        text.push_str(&format!(" and {} more", names.len() - LIST_MAX));
+    }
+    text
+}
