@@ -460,3 +460,103 @@ fn every_declared_allowed_value_parses() {
         }
     }
 }
+
+// snapshots (issue 10)
+#[test]
+fn snapshot_mode_defaults_to_initial_and_takes_debeziums_values() {
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(config.snapshot.mode, SnapshotMode::Initial);
+    assert_eq!(config.snapshot.chunk_rows, 10_240);
+    assert!(config.snapshot.include.is_empty());
+    for (value, mode) in [
+        ("initial_only", SnapshotMode::InitialOnly),
+        ("NO_DATA", SnapshotMode::NoData),
+        ("when_needed", SnapshotMode::WhenNeeded),
+        ("always", SnapshotMode::Always),
+    ] {
+        let mut props = seed();
+        props.set("snapshot.mode", value);
+        let config = Config::from_sources(props, &lambda_env()).unwrap();
+        assert_eq!(config.snapshot.mode, mode, "{value}");
+        assert!(config.warnings.is_empty());
+    }
+    let mut props = seed();
+    props.set("snapshot.mode", "configuration_based");
+    props.set("snapshot.mode.configuration.based.snapshot.data", "true");
+    props.set("snapshot.mode.configuration.based.start.stream", "true");
+    let mode = Config::from_sources(props, &lambda_env())
+        .unwrap()
+        .snapshot
+        .mode;
+    assert!(mode.on_every_start() && mode.streams() && !mode.on_lost_position());
+}
+
+#[test]
+fn old_snapshot_mode_names_load_with_a_warning_naming_the_new_one() {
+    for (old, mode, new) in [
+        ("never", SnapshotMode::NoData, "no_data"),
+        ("schema_only", SnapshotMode::NoData, "no_data"),
+        ("exported", SnapshotMode::Initial, "initial"),
+    ] {
+        let mut props = seed();
+        props.set("snapshot.mode", old);
+        let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
+        assert_eq!(config.snapshot.mode, mode);
+        assert_eq!(config.warnings.len(), 1);
+        assert!(
+            config.warnings[0].contains(&format!("snapshot.mode={new}")),
+            "{:?}",
+            config.warnings
+        );
+        let report = report_for(props, &lambda_env());
+        let property = property(&report, "snapshot.mode");
+        assert!(property.errors.is_empty());
+        assert_eq!(property.warnings, config.warnings);
+    }
+}
+
+#[test]
+fn bogus_and_custom_snapshot_modes_are_refused_with_the_allowed_list() {
+    for value in ["bogus", "custom"] {
+        let mut props = seed();
+        props.set("snapshot.mode", value);
+        let report = report_for(props.clone(), &lambda_env());
+        let errors = &property(&report, "snapshot.mode").errors;
+        assert_eq!(errors.len(), 1, "{report}");
+        assert!(
+            errors[0].starts_with(
+                "Value must be one of initial, initial_only, no_data, when_needed, always, configuration_based"
+            ),
+            "{errors:?}"
+        );
+        assert!(Config::from_sources(props, &lambda_env()).is_err());
+    }
+    let mut props = seed();
+    props.set("snapshot.include.collection.list", "public.(unclosed");
+    props.set("snapshot.fetch.size", "0");
+    let report = report_for(props, &lambda_env());
+    assert_eq!(
+        property(&report, "snapshot.include.collection.list")
+            .errors
+            .len(),
+        1
+    );
+    assert_eq!(property(&report, "snapshot.fetch.size").errors.len(), 1);
+}
+
+#[test]
+fn snapshot_include_list_is_anchored_and_case_insensitive() {
+    let mut props = seed();
+    props.set(
+        "snapshot.include.collection.list",
+        "public\\.orders, inventory\\..*",
+    );
+    props.set("snapshot.max.threads", "4");
+    let config = Config::from_sources(props, &lambda_env()).unwrap();
+    let matches = |name: &str| config.snapshot.include.iter().any(|r| r.is_match(name));
+    assert!(matches("public.orders"));
+    assert!(matches("PUBLIC.Orders"));
+    assert!(!matches("public.orders_archive"));
+    assert!(matches("inventory.items"));
+    assert!(config.warnings[0].contains("snapshot.max.threads=4"));
+}
