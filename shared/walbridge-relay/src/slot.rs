@@ -597,21 +597,28 @@ impl ChangeSource for PgSlot {
             )
             .await
             .map_err(self.query_error("list the captured tables"))?;
-        Ok(rows
+        // Debezium reads the tables in the order of table.include.list (names matched by one
+        // entry in name order): the same order gives the same markers.
+        let rank = |t: &CapturedTable| {
+            self.tables.iter().position(|p| {
+                (p.schema == "*" || p.schema == t.schema) && (p.table == "*" || p.table == t.table)
+            })
+        };
+        let mut tables: Vec<(usize, CapturedTable)> = rows
             .iter()
             .map(|row| CapturedTable {
                 schema: row.get(0),
                 table: row.get(1),
                 estimated_rows: row.get(2),
             })
-            .filter(|t| {
-                self.tables.is_empty()
-                    || self.tables.iter().any(|p| {
-                        (p.schema == "*" || p.schema == t.schema)
-                            && (p.table == "*" || p.table == t.table)
-                    })
+            .filter_map(|t| match rank(&t) {
+                Some(rank) => Some((rank, t)),
+                None if self.tables.is_empty() => Some((0, t)),
+                None => None,
             })
-            .collect())
+            .collect();
+        tables.sort_by_key(|(rank, _)| *rank);
+        Ok(tables.into_iter().map(|(_, t)| t).collect())
     }
 
     async fn read_chunk(
