@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use crate::Error;
 use crate::convert::{Kind, TypeInfo, default_json};
-use crate::json::{Digits, write_base64, write_i64, write_str};
+use crate::json::{Digits, write_i64, write_str};
 use crate::modes::TypeModes;
 use crate::schema::{ReplicaIdentity, TableSchema};
 use crate::wal2json::{Action, Change, Column, Lsn, Value};
@@ -629,50 +629,7 @@ impl TableEncoder {
                 return self.write_col_value(out, col, v);
             }
             Missing::Toast(_) => {
-                match col.kind {
-                    Kind::Str(_)
-                    | Kind::Enum
-                    | Kind::Other
-                    | Kind::Hstore(crate::modes::HstoreMode::Json) => {
-                        write_str(out, &self.placeholder)
-                    }
-                    Kind::Bytes(crate::modes::BinaryMode::Bytes) => {
-                        write_base64(out, self.placeholder.as_bytes())
-                    }
-                    Kind::Bytes(_) => {
-                        // the placeholder's bytes, in the column's binary mode
-                        let hex: String = self
-                            .placeholder
-                            .bytes()
-                            .map(|b| format!("{b:02x}"))
-                            .collect();
-                        col.kind
-                            .write_value(out, &Value::String(Cow::Owned(hex)))
-                            .map_err(|r| self.invalid(col, r))?;
-                    }
-                    Kind::Array(
-                        crate::convert::Elem::Int16
-                        | crate::convert::Elem::Int32
-                        | crate::convert::Elem::Int64,
-                    ) => {
-                        // UnchangedToastedPlaceholder: the placeholder's bytes as numbers
-                        out.push(b'[');
-                        for (i, b) in self.placeholder.bytes().enumerate() {
-                            if i > 0 {
-                                out.push(b',');
-                            }
-                            write_i64(out, i64::from(b));
-                        }
-                        out.push(b']');
-                    }
-                    Kind::Array(crate::convert::Elem::Str) => {
-                        out.push(b'[');
-                        write_str(out, &self.placeholder);
-                        out.push(b']');
-                    }
-                    // TODO(issue 4): placeholders of the other toastable types (numeric, int arrays …).
-                    _ => out.extend_from_slice(b"null"),
-                }
+                col.kind.write_placeholder(out, &self.placeholder);
                 return Ok(());
             }
             Missing::Fallback if col.not_null => {
