@@ -140,6 +140,7 @@ const TABLES: &[&str] = &[
     "more_types",
     "wide_types",
     "toasted",
+    "domains",
     "sentinel",
 ];
 
@@ -185,6 +186,12 @@ const DDL: &str = "
     ALTER ints SET STORAGE EXTERNAL, ALTER bigs SET STORAGE EXTERNAL, ALTER texts SET STORAGE EXTERNAL,
     ALTER h SET STORAGE EXTERNAL, ALTER uuids SET STORAGE EXTERNAL, ALTER n SET STORAGE EXTERNAL,
     ALTER vb SET STORAGE EXTERNAL, ALTER x SET STORAGE EXTERNAL, ALTER m SET STORAGE EXTERNAL;
+  -- domains over everyday types
+  CREATE DOMAIN {s}.posint AS int CHECK (VALUE > 0);
+  CREATE DOMAIN {s}.dec2 AS numeric(8,2);
+  CREATE DOMAIN {s}.label AS varchar(10);
+  CREATE DOMAIN {s}.stamp AS timestamp(3);
+  CREATE TABLE {s}.domains(id {s}.posint PRIMARY KEY, d {s}.dec2, l {s}.label, ts {s}.stamp);
   -- written last: once Debezium's record of it is in Kafka, everything before it is
   CREATE TABLE {s}.sentinel(id int PRIMARY KEY);
   -- captured by neither connector: its transactions fall between captured ones (`source.sequence`)
@@ -272,6 +279,7 @@ const WORKLOAD: &[&str] = &[
        (repeat('9', 3000))::numeric, repeat('1', 30000)::varbit, ('<x>' || repeat('x', 3000) || '</x>')::xml,
        array_fill('ok'::{s}.mood, ARRAY[1000])",
     "UPDATE {s}.toasted SET note = 'second' WHERE id = 1",
+    "INSERT INTO {s}.domains VALUES (1, 12.5, 'x', '2024-02-29 12:00:00.5')",
     // last
     "INSERT INTO {s}.sentinel VALUES (1)",
 ];
