@@ -77,9 +77,11 @@ pub(crate) enum Kind {
     Hstore(HstoreMode),
     /// A one-dimensional array of a simple element type.
     Array(Elem),
+    /// Arrays Debezium 3.6.3 has no schema for (money, interval, varbit, xml, name, point,
+    /// refcursor): it leaves such columns out of the event, and so does the encoder.
+    Omitted,
     /// Not mapped: the wal2json text as a plain string (citext, ranges, network types…).
-    // TODO(issue 4): geometry, domains (classified by their base type), arrays of money, interval,
-    // varbit and xml (Debezium leaves those columns out).
+    // TODO(issue 4): geometry, point, multi-dimensional arrays.
     Other,
 }
 
@@ -278,6 +280,7 @@ impl Kind {
             1016 | 1028 => Kind::Array(Elem::Int64),
             1009 | 1015 | 1014 | 1002 | 1041 | 651 | 1040 | 775 => Kind::Array(Elem::Str),
             3905 | 3907 | 3909 | 3911 | 3913 | 3927 => Kind::Array(Elem::Str),
+            791 | 1187 | 1563 | 143 | 1003 | 1017 | 2201 => Kind::Omitted,
             _ => {
                 let element = match type_oid {
                     1021 => Some(700),
@@ -372,7 +375,7 @@ impl Kind {
             Kind::Hstore(HstoreMode::Json) => ("string", Some(JSON)),
             Kind::Hstore(HstoreMode::Map) => ("map", None),
             Kind::Array(_) => ("array", None),
-            Kind::Other => ("string", None),
+            Kind::Other | Kind::Omitted => ("string", None),
         };
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(ty.as_bytes());
@@ -493,7 +496,7 @@ impl Kind {
                     write_java_float(out, f, None);
                 }
             },
-            Kind::Str(_) | Kind::Enum | Kind::Other => write_str(out, text),
+            Kind::Str(_) | Kind::Enum | Kind::Other | Kind::Omitted => write_str(out, text),
             Kind::Decimal { scale, .. } => {
                 if write_small_decimal(out, text.as_bytes(), scale) {
                     return Ok(());
@@ -672,6 +675,7 @@ impl Kind {
                 return Cow::Owned(out);
             }
             Kind::Str(_) | Kind::Enum | Kind::Bytes(_) | Kind::Bits { .. } | Kind::Other => b"\"\"",
+            Kind::Omitted => b"null",
         })
     }
 

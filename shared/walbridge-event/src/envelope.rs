@@ -297,7 +297,7 @@ impl TableEncoder {
             let mut s = b"{\"schema\":{\"type\":\"struct\",\"fields\":[".to_vec();
             for field in ["before", "after"] {
                 s.extend_from_slice(b"{\"type\":\"struct\",\"fields\":[");
-                for (i, c) in cols.iter().enumerate() {
+                for (i, c) in cols.iter().filter(|c| c.kind != Kind::Omitted).enumerate() {
                     if i > 0 {
                         s.push(b',');
                     }
@@ -652,11 +652,8 @@ impl TableEncoder {
         out.push(b'{');
         let mut found = 0;
         let mut cursor = 0;
+        let mut first = true;
         for (i, col) in self.cols.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(&col.field);
             // wal2json writes columns in attnum order, so the next unread one is usually the match.
             let hit = match cols.get(cursor) {
                 Some(c) if c.name == col.name.as_str() => {
@@ -665,6 +662,15 @@ impl TableEncoder {
                 }
                 _ => cols.iter().find(|c| c.name == col.name.as_str()),
             };
+            if col.kind == Kind::Omitted {
+                found += usize::from(hit.is_some());
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(&col.field);
             match hit {
                 Some(c) => {
                     found += 1;

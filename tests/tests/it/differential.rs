@@ -191,7 +191,8 @@ const DDL: &str = "
   CREATE DOMAIN {s}.dec2 AS numeric(8,2);
   CREATE DOMAIN {s}.label AS varchar(10);
   CREATE DOMAIN {s}.stamp AS timestamp(3);
-  CREATE TABLE {s}.domains(id {s}.posint PRIMARY KEY, d {s}.dec2, l {s}.label, ts {s}.stamp);
+  CREATE TABLE {s}.domains(id {s}.posint PRIMARY KEY, d {s}.dec2, l {s}.label, ts {s}.stamp,
+    ms money[], ivs interval[], vbs varbit[], xs xml[], after_them text);
   -- written last: once Debezium's record of it is in Kafka, everything before it is
   CREATE TABLE {s}.sentinel(id int PRIMARY KEY);
   -- captured by neither connector: its transactions fall between captured ones (`source.sequence`)
@@ -279,7 +280,8 @@ const WORKLOAD: &[&str] = &[
        (repeat('9', 3000))::numeric, repeat('1', 30000)::varbit, ('<x>' || repeat('x', 3000) || '</x>')::xml,
        array_fill('ok'::{s}.mood, ARRAY[1000])",
     "UPDATE {s}.toasted SET note = 'second' WHERE id = 1",
-    "INSERT INTO {s}.domains VALUES (1, 12.5, 'x', '2024-02-29 12:00:00.5')",
+    "INSERT INTO {s}.domains VALUES (1, 12.5, 'x', '2024-02-29 12:00:00.5', '{1.50}', '{1 day}',
+       '{101}', ARRAY['<a/>'::xml], 'last')",
     // last
     "INSERT INTO {s}.sentinel VALUES (1)",
 ];
