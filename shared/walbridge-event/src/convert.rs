@@ -77,9 +77,11 @@ pub(crate) enum Kind {
     Hstore(HstoreMode),
     /// A one-dimensional array of a simple element type.
     Array(Elem),
+    /// Arrays Debezium 3.6.3 has no schema for (money, interval, varbit, xml, name, point,
+    /// refcursor): it leaves such columns out of the event, and so does the encoder.
+    Omitted,
     /// Not mapped: the wal2json text as a plain string (citext, ranges, network types…).
-    // TODO(issue 4): geometry, domains (classified by their base type), arrays of money, interval,
-    // varbit and xml (Debezium leaves those columns out).
+    // TODO(issue 4): geometry, point, multi-dimensional arrays.
     Other,
 }
 
@@ -278,6 +280,7 @@ impl Kind {
             1016 | 1028 => Kind::Array(Elem::Int64),
             1009 | 1015 | 1014 | 1002 | 1041 | 651 | 1040 | 775 => Kind::Array(Elem::Str),
             3905 | 3907 | 3909 | 3911 | 3913 | 3927 => Kind::Array(Elem::Str),
+            791 | 1187 | 1563 | 143 | 1003 | 1017 | 2201 => Kind::Omitted,
             _ => {
                 let element = match type_oid {
                     1021 => Some(700),
@@ -372,7 +375,7 @@ impl Kind {
             Kind::Hstore(HstoreMode::Json) => ("string", Some(JSON)),
             Kind::Hstore(HstoreMode::Map) => ("map", None),
             Kind::Array(_) => ("array", None),
-            Kind::Other => ("string", None),
+            Kind::Other | Kind::Omitted => ("string", None),
         };
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(ty.as_bytes());
@@ -493,7 +496,7 @@ impl Kind {
                     write_java_float(out, f, None);
                 }
             },
-            Kind::Str(_) | Kind::Enum | Kind::Other => write_str(out, text),
+            Kind::Str(_) | Kind::Enum | Kind::Other | Kind::Omitted => write_str(out, text),
             Kind::Decimal { scale, .. } => {
                 if write_small_decimal(out, text.as_bytes(), scale) {
                     return Ok(());
@@ -672,7 +675,51 @@ impl Kind {
                 return Cow::Owned(out);
             }
             Kind::Str(_) | Kind::Enum | Kind::Bytes(_) | Kind::Bits { .. } | Kind::Other => b"\"\"",
+            Kind::Omitted => b"null",
         })
+    }
+
+    /// Writes what Debezium 3.6.3 puts in a column whose unchanged TOASTed value the plugin left out
+    /// (`UnchangedToastedPlaceholder`, through the column's converter): the placeholder in the
+    /// type's shape, or null where the converter cannot take it.
+    pub(crate) fn write_placeholder(self, out: &mut Vec<u8>, placeholder: &str) {
+        match self {
+            Kind::Str(_) | Kind::Enum | Kind::Other | Kind::Bytes(BinaryMode::Hex) => {
+                write_str(out, placeholder)
+            }
+            Kind::Bytes(BinaryMode::Bytes) => write_base64(out, placeholder.as_bytes()),
+            Kind::Hstore(mode) => {
+                let pairs = [(placeholder.to_owned(), Some(placeholder.to_owned()))];
+                let mut map = Vec::new();
+                write_java_hashmap(&mut map, &pairs);
+                match mode {
+                    HstoreMode::Json => write_str(out, &String::from_utf8_lossy(&map)),
+                    HstoreMode::Map => out.extend_from_slice(&map),
+                }
+            }
+            Kind::Array(Elem::Str) => {
+                out.push(b'[');
+                write_str(out, placeholder);
+                out.push(b']');
+            }
+            Kind::Array(Elem::Int16 | Elem::Int32 | Elem::Int64) => {
+                // the placeholder's bytes as numbers (Java bytes: signed)
+                out.push(b'[');
+                for (i, b) in placeholder.bytes().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_i64(out, i64::from(b as i8));
+                }
+                out.push(b']');
+            }
+            Kind::Array(Elem::Of(ElemKind(ScalarTag::Uuid, _, _))) => {
+                out.extend_from_slice(b"[\"");
+                write_name_uuid(out, placeholder.as_bytes());
+                out.extend_from_slice(b"\"]");
+            }
+            _ => out.extend_from_slice(b"null"),
+        }
     }
 
     /// Writes a key value as Kafka's SimpleHeaderConverter prints a Struct field (`Values.append`): like
@@ -973,7 +1020,8 @@ fn write_array(out: &mut Vec<u8>, text: &str, elem: Elem) -> bool {
     let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
         return false;
     };
-    if elem == Elem::Enum {
+    if elem == Elem::Enum && inner.split(',').any(|e| e.eq_ignore_ascii_case("NULL")) {
+        // Debezium declares enum items required: an array with a NULL element fails to convert
         out.extend_from_slice(b"null");
         return true;
     }
@@ -1424,6 +1472,22 @@ fn parse_hstore(text: &str) -> Option<Vec<(String, Option<String>)>> {
         }
     }
     Some(pairs)
+}
+
+/// Java's `UUID.nameUUIDFromBytes`: the MD5 of the bytes as a version-3 UUID, lower-case text.
+fn write_name_uuid(out: &mut Vec<u8>, bytes: &[u8]) {
+    use md5::Digest;
+    let mut b: [u8; 16] = md5::Md5::digest(bytes).into();
+    b[6] = (b[6] & 0x0f) | 0x30;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push(b'-');
+        }
+        out.push(HEX[usize::from(byte >> 4)]);
+        out.push(HEX[usize::from(byte & 15)]);
+    }
 }
 
 /// Java's `String.hashCode`, over UTF-16 code units.
@@ -2624,5 +2688,26 @@ mod tests {
             String::from_utf8(schema).unwrap(),
             r#"{"type":"array","items":{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1},"optional":true,"field":"a"}"#
         );
+    }
+
+    #[test]
+    fn toast_placeholders_take_the_types_shape() {
+        let p = "__debezium_unavailable_value";
+        let place = |kind: Kind| {
+            let mut out = Vec::new();
+            kind.write_placeholder(&mut out, p);
+            String::from_utf8(out).unwrap()
+        };
+        let uuids = classify(2951, "uuid[]");
+        // Debezium 3.6.3's UUID.nameUUIDFromBytes of the default placeholder
+        assert_eq!(place(uuids), r#"["b68a35a7-17ad-35b3-af2a-ae46edb4545a"]"#);
+        assert_eq!(
+            place(Kind::Hstore(HstoreMode::Json)),
+            r#""{\"__debezium_unavailable_value\":\"__debezium_unavailable_value\"}""#
+        );
+        assert_eq!(place(Kind::Bytes(BinaryMode::Hex)), format!("\"{p}\""));
+        assert_eq!(place(Kind::Bytes(BinaryMode::Base64UrlSafe)), "null");
+        assert_eq!(place(Kind::VarDecimal), "null");
+        assert!(place(Kind::Array(Elem::Int32)).starts_with("[95,95,100,101,98,"));
     }
 }

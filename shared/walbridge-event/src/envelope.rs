@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use crate::Error;
 use crate::convert::{Kind, TypeInfo, default_json};
-use crate::json::{Digits, write_base64, write_i64, write_str};
+use crate::json::{Digits, write_i64, write_str};
 use crate::modes::TypeModes;
 use crate::schema::{ReplicaIdentity, TableSchema};
 use crate::wal2json::{Action, Change, Column, Lsn, Value};
@@ -330,7 +330,7 @@ impl TableEncoder {
             let mut s = b"{\"schema\":{\"type\":\"struct\",\"fields\":[".to_vec();
             for field in ["before", "after"] {
                 s.extend_from_slice(b"{\"type\":\"struct\",\"fields\":[");
-                for (i, c) in cols.iter().enumerate() {
+                for (i, c) in cols.iter().filter(|c| c.kind != Kind::Omitted).enumerate() {
                     if i > 0 {
                         s.push(b',');
                     }
@@ -662,50 +662,7 @@ impl TableEncoder {
                 return self.write_col_value(out, col, v);
             }
             Missing::Toast(_) => {
-                match col.kind {
-                    Kind::Str(_)
-                    | Kind::Enum
-                    | Kind::Other
-                    | Kind::Hstore(crate::modes::HstoreMode::Json) => {
-                        write_str(out, &self.placeholder)
-                    }
-                    Kind::Bytes(crate::modes::BinaryMode::Bytes) => {
-                        write_base64(out, self.placeholder.as_bytes())
-                    }
-                    Kind::Bytes(_) => {
-                        // the placeholder's bytes, in the column's binary mode
-                        let hex: String = self
-                            .placeholder
-                            .bytes()
-                            .map(|b| format!("{b:02x}"))
-                            .collect();
-                        col.kind
-                            .write_value(out, &Value::String(Cow::Owned(hex)))
-                            .map_err(|r| self.invalid(col, r))?;
-                    }
-                    Kind::Array(
-                        crate::convert::Elem::Int16
-                        | crate::convert::Elem::Int32
-                        | crate::convert::Elem::Int64,
-                    ) => {
-                        // UnchangedToastedPlaceholder: the placeholder's bytes as numbers
-                        out.push(b'[');
-                        for (i, b) in self.placeholder.bytes().enumerate() {
-                            if i > 0 {
-                                out.push(b',');
-                            }
-                            write_i64(out, i64::from(b));
-                        }
-                        out.push(b']');
-                    }
-                    Kind::Array(crate::convert::Elem::Str) => {
-                        out.push(b'[');
-                        write_str(out, &self.placeholder);
-                        out.push(b']');
-                    }
-                    // TODO(issue 4): placeholders of the other toastable types (numeric, int arrays …).
-                    _ => out.extend_from_slice(b"null"),
-                }
+                col.kind.write_placeholder(out, &self.placeholder);
                 return Ok(());
             }
             Missing::Fallback if col.not_null => {
@@ -728,11 +685,8 @@ impl TableEncoder {
         out.push(b'{');
         let mut found = 0;
         let mut cursor = 0;
+        let mut first = true;
         for (i, col) in self.cols.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(&col.field);
             // wal2json writes columns in attnum order, so the next unread one is usually the match.
             let hit = match cols.get(cursor) {
                 Some(c) if c.name == col.name.as_str() => {
@@ -741,6 +695,15 @@ impl TableEncoder {
                 }
                 _ => cols.iter().find(|c| c.name == col.name.as_str()),
             };
+            if col.kind == Kind::Omitted {
+                found += usize::from(hit.is_some());
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(&col.field);
             match hit {
                 Some(c) => {
                     found += 1;

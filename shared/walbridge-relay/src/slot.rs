@@ -524,7 +524,10 @@ impl ChangeSource for PgSlot {
         let columns = self
             .client
             .query(
-                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.atttypid, \
+                "SELECT a.attname::text, \
+                 CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) \
+                   ELSE format_type(a.atttypid, a.atttypmod) END, \
+                 CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END, \
                  a.attnotnull, pg_get_expr(d.adbin, d.adrelid), \
                  (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e \
                    WHERE e.enumtypid = COALESCE(NULLIF(t.typelem, 0), t.oid)) \
@@ -538,6 +541,7 @@ impl ChangeSource for PgSlot {
             .map_err(self.query_error("read a table's columns"))?
             .iter()
             .map(|row| {
+                // a domain is encoded as its base type, as Debezium does
                 let column = ColumnSchema::new(
                     row.get::<_, String>(0),
                     row.get::<_, String>(1),

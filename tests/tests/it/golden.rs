@@ -32,6 +32,21 @@ async fn golden_floats_bits_enums_bytes() {
 }
 
 #[tokio::test]
+async fn golden_arrays() {
+    run("arrays").await;
+}
+
+#[tokio::test]
+async fn golden_toast_default_identity() {
+    run("toast_default_identity").await;
+}
+
+#[tokio::test]
+async fn golden_toast_full_identity() {
+    run("toast_full_identity").await;
+}
+
+#[tokio::test]
 async fn golden_schemas_on_with_string_modes() {
     run("schemas_on_string_modes").await;
 }
