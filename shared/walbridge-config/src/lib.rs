@@ -323,6 +323,12 @@ pub struct SnapshotConfig {
     /// `snapshot.fetch.size` (default 10 240, 1 ..= 1 000 000): rows per chunk. Each chunk is one
     /// short read-only transaction, published and checkpointed before the next.
     pub chunk_rows: u32,
+    /// `incremental.snapshot.chunk.size` (default 1 024, as Debezium's): rows per chunk of a
+    /// snapshot a signal asked for.
+    pub incremental_chunk_rows: u32,
+    /// `signal.data.collection` (`schema.table`): the signal table, whose inserts are Debezium
+    /// signals (`signal.enabled.channels` must hold `source`, its default).
+    pub signal_table: Option<TablePattern>,
 }
 
 /// One configuration key: its name, its default, and — for a key with a closed set of values — the
@@ -476,6 +482,9 @@ pub const KEYS: &[Key] = &[
     Key::new("snapshot.include.collection.list", None),
     Key::new("snapshot.fetch.size", Some("10240")),
     Key::new("snapshot.max.threads", Some("1")),
+    Key::new("incremental.snapshot.chunk.size", Some("1024")),
+    Key::new("signal.data.collection", None),
+    Key::new("signal.enabled.channels", Some("source")),
     // encoder modes (issue 4)
     Key::new("decimal.handling.mode", Some("precise")).one_of(&["precise", "double", "string"]),
     Key::new("time.precision.mode", Some("adaptive")).one_of(&[
@@ -968,6 +977,45 @@ fn snapshot_config(
         mode,
         include,
         chunk_rows: p.take_or(props.parse_in("snapshot.fetch.size", 1..=1_000_000), 10_240),
+        incremental_chunk_rows: p.take_or(
+            props.parse_in("incremental.snapshot.chunk.size", 1..=1_000_000),
+            1_024,
+        ),
+        signal_table: p.take(signal_table(props)),
+    }
+}
+
+/// `signal.data.collection`, when the `source` channel is enabled.
+fn signal_table(props: &Properties) -> Result<Option<TablePattern>, ConfigError> {
+    let channels = props.string("signal.enabled.channels")?;
+    for channel in channels.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        if !channel.eq_ignore_ascii_case("source") {
+            return Err(props.invalid(
+                "signal.enabled.channels",
+                "source (the signal table); the kafka channel is not supported yet (send \
+                 {\"mode\":\"signal\",…} to the function instead), file and jmx have no meaning \
+                 for a function",
+            ));
+        }
+    }
+    let Some(name) = props.get("signal.data.collection") else {
+        return Ok(None);
+    };
+    let literal = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    };
+    match name.split_once('.') {
+        Some((schema, table)) if literal(schema) && literal(table) => Ok(Some(TablePattern {
+            schema: schema.to_owned(),
+            table: table.to_owned(),
+        })),
+        _ => Err(props.invalid(
+            "signal.data.collection",
+            "schema.table of the signal table, e.g. public.debezium_signal",
+        )),
     }
 }
 

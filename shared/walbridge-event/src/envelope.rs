@@ -808,18 +808,29 @@ impl TableEncoder {
         out.extend_from_slice(snapshot.as_bytes());
         out.push(b'"');
         out.extend_from_slice(&self.source_db);
-        let lsn = Digits::new(source.lsn.0);
-        let lsn = lsn.as_bytes();
+        // An incremental snapshot's rows carry no LSN of their own (Debezium leaves it unset).
+        let digits = Digits::new(source.lsn.0);
+        let lsn: &[u8] = if snapshot == SnapshotMarker::Incremental.as_str() {
+            b"null"
+        } else {
+            digits.as_bytes()
+        };
         match source.last_commit_lsn {
             Some(l) => {
                 out.extend_from_slice(b"\\\"");
                 out.extend_from_slice(Digits::new(l.0).as_bytes());
-                out.extend_from_slice(b"\\\",\\\"");
+                out.extend_from_slice(b"\\\",");
             }
-            None => out.extend_from_slice(b"null,\\\""),
+            None => out.extend_from_slice(b"null,"),
         }
-        out.extend_from_slice(lsn);
-        out.extend_from_slice(b"\\\"]\",\"ts_us\":");
+        if lsn == b"null" {
+            out.extend_from_slice(lsn);
+        } else {
+            out.extend_from_slice(b"\\\"");
+            out.extend_from_slice(lsn);
+            out.extend_from_slice(b"\\\"");
+        }
+        out.extend_from_slice(b"]\",\"ts_us\":");
         commit.write_us(out);
         out.extend_from_slice(b",\"ts_ns\":");
         commit.write_ns(out);

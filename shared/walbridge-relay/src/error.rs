@@ -207,7 +207,7 @@ pub enum RelayError {
         source: walbridge_event::Error,
     },
     #[error(
-        "invalid invocation payload ({0}): send {{}} to relay, {{\"mode\":\"catchup\"}}, {{\"mode\":\"status\"}} or {{\"mode\":\"validate\"}}"
+        "invalid invocation payload ({0}): send {{}} to relay, {{\"mode\":\"catchup\"}}, {{\"mode\":\"status\"}}, {{\"mode\":\"validate\"}} or {{\"mode\":\"signal\",\"type\":…,\"data\":…}}"
     )]
     BadRequest(String),
     #[error("cannot build the event encoder for table {table}")]

@@ -24,7 +24,7 @@ use crate::pipeline::{
 };
 use crate::publish::{KafkaSink, SinkSettings};
 use crate::slot::PgSlot;
-use crate::snapshot::SnapshotProgress;
+use crate::snapshot::{Signal, SignalError, SnapshotProgress};
 
 /// What outlives an invocation: the validated configuration and the clients.
 #[derive(Debug)]
@@ -36,6 +36,8 @@ pub struct Deps {
     sink: Mutex<Option<KafkaSink>>,
     /// `snapshot.mode=always`: a snapshot is due at this cold start until an invocation started it.
     snapshot_due: AtomicBool,
+    /// The tables the slot's windows carry: the captured ones and the signal table.
+    slot_tables: Vec<walbridge_config::TablePattern>,
     /// The properties' half of the validate report, made at cold start by the same parser.
     report: Option<ValidationReport>,
 }
@@ -82,7 +84,13 @@ impl Deps {
                 mode: config.snapshot.mode,
                 include: config.snapshot.include.clone(),
                 chunk_rows: config.snapshot.chunk_rows,
+                incremental_chunk_rows: config.snapshot.incremental_chunk_rows,
                 start_now: false,
+                signal_table: config
+                    .snapshot
+                    .signal_table
+                    .as_ref()
+                    .map(|t| (t.schema.clone(), t.table.clone())),
             },
         };
         for key in &config.ignored_keys {
@@ -91,8 +99,15 @@ impl Deps {
         for warning in &config.warnings {
             warn!(warning, "configuration");
         }
+        let mut slot_tables = config.tables.clone();
+        if !slot_tables.is_empty()
+            && let Some(signal_table) = &config.snapshot.signal_table
+        {
+            slot_tables.push(signal_table.clone());
+        }
         Self {
             snapshot_due: AtomicBool::new(config.snapshot.mode.on_every_start()),
+            slot_tables,
             config,
             settings,
             checkpoint,
@@ -126,6 +141,9 @@ pub enum Mode {
     Status,
     /// Report every property and the live checks; move nothing.
     Validate,
+    /// Carry out a Debezium signal given in the payload (`type`, `data`: as a signal table row or
+    /// the Kafka signal channel's message would carry it), then relay in one pass.
+    Signal,
 }
 
 /// An invocation's payload. Fields other than `mode` (a schedule's event) are ignored.
@@ -133,6 +151,30 @@ pub enum Mode {
 pub struct Request {
     #[serde(default)]
     pub mode: Mode,
+    /// With `"mode":"signal"`: the signal's type (`execute-snapshot`, `stop-snapshot`,
+    /// `pause-snapshot`, `resume-snapshot`)…
+    #[serde(default, rename = "type")]
+    pub signal_type: Option<String>,
+    /// …and its data (`{"data-collections":[…],"type":"incremental",…}`).
+    #[serde(default)]
+    pub data: Option<serde_json::Value>,
+}
+
+impl Request {
+    /// The signal a `"mode":"signal"` payload carries.
+    ///
+    /// # Errors
+    /// A [`SignalError`] naming what is wrong.
+    pub fn signal(&self) -> Result<Signal, SignalError> {
+        let kind = self.signal_type.as_deref().ok_or_else(|| SignalError {
+            id: "invocation".to_owned(),
+            reason: "a signal needs \"type\" (execute-snapshot, stop-snapshot, pause-snapshot or \
+                     resume-snapshot)"
+                .to_owned(),
+        })?;
+        let data = self.data.as_ref().map(ToString::to_string);
+        Signal::parse("invocation", kind, data.as_deref())
+    }
 }
 
 /// What an invocation returns.
@@ -176,6 +218,14 @@ pub async fn handle(
         Mode::Status => status(deps).await.map(Response::Status),
         Mode::Validate => Ok(Response::Validated(validate(deps).await)),
         Mode::Catchup => invoke(deps, deadline).await.map(Response::Relayed),
+        Mode::Signal => {
+            let signal = request
+                .signal()
+                .map_err(|err| RelayError::BadRequest(err.to_string()))?;
+            invoke_with(deps, deadline, vec![signal])
+                .await
+                .map(Response::Relayed)
+        }
         Mode::Relay => poll(deps, deadline).await.map(Response::Relayed),
     }
 }
@@ -250,11 +300,23 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
 /// # Errors
 /// A [`RelayError`]; whatever was acknowledged and checkpointed before it stays done.
 pub async fn invoke(deps: &Deps, deadline: Instant) -> Result<InvocationReport, RelayError> {
+    invoke_with(deps, deadline, Vec::new()).await
+}
+
+/// As [`invoke`], carrying out `signals` (an invocation's own request) after the first window.
+///
+/// # Errors
+/// As [`invoke`].
+pub async fn invoke_with(
+    deps: &Deps,
+    deadline: Instant,
+    signals: Vec<Signal>,
+) -> Result<InvocationReport, RelayError> {
     let config = &deps.config;
     let slot = PgSlot::connect(
         &config.database,
         &config.slot,
-        &config.tables,
+        &deps.slot_tables,
         config.window.fetch_rows,
     )
     .await?;
@@ -267,7 +329,7 @@ pub async fn invoke(deps: &Deps, deadline: Instant) -> Result<InvocationReport, 
         slot.close().await;
         return Ok(InvocationReport::skipped(reason));
     }
-    let result = relay(deps, slot, deadline).await;
+    let result = relay(deps, slot, deadline, signals).await;
     if let Err(err) = &result {
         warn!(error = %err, kind = err.kind().as_str(), "invocation failed");
     }
@@ -278,6 +340,7 @@ async fn relay(
     deps: &Deps,
     slot: PgSlot,
     deadline: Instant,
+    signals: Vec<Signal>,
 ) -> Result<InvocationReport, RelayError> {
     let config = &deps.config;
     if let Err(err) = slot.check_preconditions(config.slot.create).await {
@@ -302,6 +365,7 @@ async fn relay(
     let mut settings = deps.settings.clone();
     settings.snapshot.start_now = deps.snapshot_due.load(Ordering::Relaxed);
     let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), settings);
+    relay.signal(signals);
     let report = relay.run(deadline).await;
     if report.is_ok() {
         // The snapshot this cold start owed is under way (resumed from the checkpoint from now on).

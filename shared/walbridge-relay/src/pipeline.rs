@@ -30,7 +30,7 @@ use walbridge_event::wal2json::{self, Row};
 use walbridge_event::{Lsn, TableSchema};
 
 use crate::error::{CheckpointError, PublishError, RelayError, SlotError};
-use crate::snapshot::{CapturedTable, ChunkRead, SnapshotProgress};
+use crate::snapshot::{CapturedTable, ChunkRead, Signal, SnapshotProgress, collection_pattern};
 
 /// Rows of `pg_logical_slot_peek_changes` (wal2json's `data` texts), stored back to back in one
 /// buffer reused from fetch to fetch, so reading a row costs no allocation.
@@ -116,6 +116,7 @@ pub trait ChangeSource {
         &mut self,
         table: &TableSchema,
         after: Option<&[String]>,
+        filter: Option<&str>,
         limit: u32,
         later: &[(String, String)],
     ) -> Result<ChunkRead, SlotError>;
@@ -313,10 +314,14 @@ pub struct SnapshotSettings {
     pub mode: SnapshotMode,
     /// `snapshot.include.collection.list`, over `schema.table`; empty = every captured table.
     pub include: Vec<regex::Regex>,
-    /// Rows per chunk.
+    /// Rows per chunk of an initial snapshot (`snapshot.fetch.size`)…
     pub chunk_rows: u32,
+    /// …and of one a signal asked for (`incremental.snapshot.chunk.size`).
+    pub incremental_chunk_rows: u32,
     /// Start a new snapshot whatever the checkpoint says (`always` at a cold start).
     pub start_now: bool,
+    /// `signal.data.collection`: the signal table (schema, table), whose inserts are signals.
+    pub signal_table: Option<(String, String)>,
 }
 
 impl SnapshotSettings {
@@ -326,7 +331,9 @@ impl SnapshotSettings {
             mode: SnapshotMode::NoData,
             include: Vec::new(),
             chunk_rows: 10_240,
+            incremental_chunk_rows: 1_024,
             start_now: false,
+            signal_table: None,
         }
     }
 }
@@ -415,6 +422,8 @@ pub struct Relay<S, K, C> {
     encoders: Vec<Arc<Encoder>>,
     /// The snapshot chunk read and waiting for the stream to pass its LSN.
     pending_chunk: Option<PendingChunk>,
+    /// Signals received (signal table rows, the invocation's payload), not yet carried out.
+    signals: Vec<Signal>,
 }
 
 #[derive(Debug)]
@@ -474,7 +483,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             settings,
             encoders: Vec::new(),
             pending_chunk: None,
+            signals: Vec::new(),
         }
+    }
+
+    /// Queues signals to carry out after the first window (an invocation's own request).
+    pub fn signal(&mut self, signals: impl IntoIterator<Item = Signal>) {
+        self.signals.extend(signals);
     }
 
     /// The parts back, for reuse by the next invocation and for tests.
@@ -545,7 +560,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             .min(deadline.saturating_duration_since(Instant::now()) / 4);
         while Instant::now() + margin < deadline {
             if self.pending_chunk.is_none()
-                && let Some(progress) = snapshot.as_mut().filter(|s| !s.is_complete())
+                && let Some(progress) = snapshot.as_mut().filter(|s| !s.is_complete() && !s.paused)
             {
                 match self.next_chunk(progress).await? {
                     NextChunk::Chunk(read) => self.pending_chunk = Some(read),
@@ -644,6 +659,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             }
             // Records a crashed invocation left behind can only be among the first window's.
             self.sink.skip_landed(false);
+            if !self.signals.is_empty() {
+                progressed |= self.apply_signals(&mut snapshot).await?;
+            }
 
             // A chunk is published once the stream has passed the LSN it was read at: every
             // change that committed before the read has been seen (and replaced the rows it is
@@ -659,8 +677,16 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     ready.read.lsn,
                     format!("{}.{}", ready.encoder.schema, ready.encoder.name),
                 );
-                Self::emit_chunk(ready, progress, stream_at, &mut buf, &mut pending)
-                    .map_err(|source| RelayError::Encode { lsn, table, source })?;
+                let last_commit_lsn = last_commit.map(|c| c.lsn);
+                Self::emit_chunk(
+                    ready,
+                    progress,
+                    stream_at,
+                    last_commit_lsn,
+                    &mut buf,
+                    &mut pending,
+                )
+                .map_err(|source| RelayError::Encode { lsn, table, source })?;
                 let published = (pending.len() - before) as u64;
                 report.snapshot_rows += published;
                 report.events += published;
@@ -698,8 +724,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     confirmed = target;
                 }
             }
-            let snapshotting = snapshot.as_ref().is_some_and(|s| !s.is_complete());
-            if complete && !snapshotting {
+            let snapshotting = snapshot
+                .as_ref()
+                .is_some_and(|s| !s.is_complete() && !s.paused);
+            if complete && !snapshotting && self.signals.is_empty() {
                 report.caught_up = true;
                 break;
             }
@@ -747,10 +775,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             // Unfinished: resume it rather than start over.
             return Ok(Some(previous.clone()));
         }
-        let include = &self.settings.snapshot.include;
+        let include = self.settings.snapshot.include.clone();
         let tables: Vec<CapturedTable> = self
-            .source
-            .captured_tables()
+            .snapshot_candidates()
             .await?
             .into_iter()
             .filter(|t| {
@@ -785,12 +812,18 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 .filter(|t| !t.done)
                 .map(|t| (t.schema.clone(), t.table.clone()))
                 .collect();
+            let limit = if progress.kind == "initial" {
+                self.settings.snapshot.chunk_rows
+            } else {
+                self.settings.snapshot.incremental_chunk_rows
+            };
             let read = self
                 .source
                 .read_chunk(
                     &encoder.definition,
                     progress.tables[index].last_key.as_deref(),
-                    self.settings.snapshot.chunk_rows,
+                    progress.tables[index].filter.as_deref(),
+                    limit,
                     &later,
                 )
                 .await?;
@@ -833,12 +866,144 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         Ok(NextChunk::Nothing(changed))
     }
 
+    /// The captured tables a snapshot may read: all but the signal table.
+    async fn snapshot_candidates(&mut self) -> Result<Vec<CapturedTable>, RelayError> {
+        let signal_table = self.settings.snapshot.signal_table.clone();
+        Ok(self
+            .source
+            .captured_tables()
+            .await?
+            .into_iter()
+            .filter(|t| {
+                signal_table
+                    .as_ref()
+                    .is_none_or(|(schema, table)| t.schema != *schema || t.table != *table)
+            })
+            .collect())
+    }
+
+    /// Carries out the queued signals on the snapshot (starting one, adding tables to the running
+    /// one, stopping, pausing, resuming); returns whether the progress changed.
+    async fn apply_signals(
+        &mut self,
+        snapshot: &mut Option<SnapshotProgress>,
+    ) -> Result<bool, RelayError> {
+        let mut changed = false;
+        for signal in std::mem::take(&mut self.signals) {
+            info!(?signal, "signal");
+            let active = snapshot.as_mut().filter(|s| !s.is_complete());
+            match signal {
+                Signal::Execute {
+                    collections,
+                    blocking,
+                    conditions,
+                } => {
+                    let patterns: Vec<regex::Regex> = collections
+                        .iter()
+                        .filter_map(|c| {
+                            let pattern = collection_pattern(c);
+                            if pattern.is_none() {
+                                warn!(collection = %c, "signal: not a regular expression; ignored");
+                            }
+                            pattern
+                        })
+                        .collect();
+                    // Debezium: an empty list asks for nothing.
+                    if patterns.is_empty() {
+                        continue;
+                    }
+                    let tables: Vec<CapturedTable> = self
+                        .snapshot_candidates()
+                        .await?
+                        .into_iter()
+                        .filter(|t| {
+                            let name = format!("{}.{}", t.schema, t.table);
+                            patterns.iter().any(|p| p.is_match(&name))
+                        })
+                        .collect();
+                    let progress = match active {
+                        Some(progress) => {
+                            for table in tables {
+                                let queued = progress.tables.iter().any(|t| {
+                                    !t.done && t.schema == table.schema && t.table == table.table
+                                });
+                                if !queued {
+                                    progress
+                                        .tables
+                                        .extend(SnapshotProgress::new(vec![table], 0, 0).tables);
+                                }
+                            }
+                            progress
+                        }
+                        None => {
+                            let rows_before =
+                                snapshot.as_ref().map_or(0, |p| p.rows_before + p.rows);
+                            let mut progress =
+                                SnapshotProgress::new(tables, now_us() / 1000, rows_before);
+                            progress.kind =
+                                if blocking { "blocking" } else { "incremental" }.into();
+                            snapshot.insert(progress)
+                        }
+                    };
+                    for (collection, filter) in &conditions {
+                        let Some(pattern) = collection_pattern(collection) else {
+                            continue;
+                        };
+                        for table in progress.tables.iter_mut().filter(|t| !t.done) {
+                            if pattern.is_match(&format!("{}.{}", table.schema, table.table)) {
+                                table.filter = Some(filter.clone());
+                            }
+                        }
+                    }
+                    if progress.current().is_none() {
+                        progress.completed_at_ms = Some(now_us() / 1000);
+                    }
+                }
+                Signal::Stop { collections } => {
+                    let Some(progress) = active else { continue };
+                    let patterns: Vec<regex::Regex> = collections
+                        .iter()
+                        .filter_map(|c| collection_pattern(c))
+                        .collect();
+                    for table in progress.tables.iter_mut().filter(|t| !t.done) {
+                        let name = format!("{}.{}", table.schema, table.table);
+                        if patterns.is_empty() || patterns.iter().any(|p| p.is_match(&name)) {
+                            table.done = true;
+                        }
+                    }
+                    if progress.current().is_none() {
+                        progress.completed_at_ms = Some(now_us() / 1000);
+                    }
+                    // A chunk of a stopped table is not published.
+                    if let Some(chunk) = &self.pending_chunk
+                        && progress.tables[chunk.table].done
+                    {
+                        self.pending_chunk = None;
+                    }
+                }
+                Signal::Pause => {
+                    let Some(progress) = active else { continue };
+                    progress.paused = true;
+                    // Read again on resume.
+                    self.pending_chunk = None;
+                }
+                Signal::Resume => {
+                    let Some(progress) = active else { continue };
+                    progress.paused = false;
+                }
+            }
+            changed = true;
+        }
+        Ok(changed)
+    }
+
     /// Appends the records of a chunk's rows that no newer streamed change replaced, placed at
     /// stream position `at`, and moves the table's progress past the chunk.
     fn emit_chunk(
         chunk: PendingChunk,
         progress: &mut SnapshotProgress,
         at: Lsn,
+        last_commit_lsn: Option<Lsn>,
         buf: &mut Vec<u8>,
         pending: &mut Vec<OutRecord>,
     ) -> Result<(), walbridge_event::Error> {
@@ -851,18 +1016,22 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             ..
         } = chunk;
         let kept: Vec<usize> = (0..read.rows.len()).filter(|&i| !dropped[i]).collect();
+        let incremental = progress.incremental();
         let source = SourceInfo {
             commit_time_us: read.read_time_us,
             tx_id: None,
             lsn: read.lsn,
-            last_commit_lsn: None,
+            // An incremental snapshot's rows sit in the stream: `sequence` names its last commit.
+            last_commit_lsn: if incremental { last_commit_lsn } else { None },
         };
         let now = now_us();
         for (n, &i) in kept.iter().enumerate() {
             let first_of_snapshot = progress.rows == 0;
             let first_of_table = progress.tables[index].rows == 0;
             let last_of_table = !read.more && n + 1 == kept.len();
-            let marker = if last_of_table && !read.later_rows {
+            let marker = if incremental {
+                SnapshotMarker::Incremental
+            } else if last_of_table && !read.later_rows {
                 SnapshotMarker::Last
             } else if first_of_snapshot {
                 SnapshotMarker::First
@@ -1026,6 +1195,16 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 Ok(RowOutcome::Commit(end))
             }
             Row::Change(change) => {
+                if let Some((schema, table)) = &self.settings.snapshot.signal_table
+                    && change.schema == schema.as_str()
+                    && change.table == table.as_str()
+                {
+                    // A signal: carried out after this window, not published.
+                    if change.action == wal2json::Action::Insert {
+                        self.queue_signal(&change.columns);
+                    }
+                    return Ok(RowOutcome::Other);
+                }
                 let mut encoder = self.encoder(&change.schema, &change.table, false).await?;
                 let source = SourceInfo {
                     commit_time_us: change.commit_time_us.or(txn.commit_time_us).unwrap_or(now),
@@ -1083,6 +1262,27 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             // Debezium's wal2json decoders never emitted truncates; logical messages arrive with their
             // own issue. Both are read past, and the slot moves over them with their transaction.
             Row::Message(_) | Row::Truncate(_) => Ok(RowOutcome::Other),
+        }
+    }
+
+    /// Reads a signal table row (`id`, `type`, `data`) and queues its signal; a malformed one is
+    /// logged and skipped, as Debezium does.
+    fn queue_signal(&mut self, columns: &[wal2json::Column<'_>]) {
+        let text = |name: &str| {
+            columns
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| match &c.value {
+                    wal2json::Value::String(s) => Some(s.to_string()),
+                    wal2json::Value::Number(n) => Some((*n).to_owned()),
+                    _ => None,
+                })
+        };
+        let id = text("id").unwrap_or_default();
+        let kind = text("type").unwrap_or_default();
+        match Signal::parse(&id, &kind, text("data").as_deref()) {
+            Ok(signal) => self.signals.push(signal),
+            Err(err) => warn!(error = %err, "signal skipped"),
         }
     }
 

@@ -149,6 +149,7 @@ impl ChangeSource for FakeSlot {
         &mut self,
         table: &TableSchema,
         after: Option<&[String]>,
+        _filter: Option<&str>,
         limit: u32,
         later: &[(String, String)],
     ) -> Result<ChunkRead, SlotError> {

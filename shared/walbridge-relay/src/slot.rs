@@ -629,6 +629,7 @@ impl ChangeSource for PgSlot {
         &mut self,
         table: &TableSchema,
         after: Option<&[String]>,
+        filter: Option<&str>,
         limit: u32,
         later: &[(String, String)],
     ) -> Result<ChunkRead, SlotError> {
@@ -657,7 +658,7 @@ impl ChangeSource for PgSlot {
              SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text, \
                (extract(epoch FROM transaction_timestamp()) * 1000000)::int8::text; \
              {}; {later_sql}; COMMIT",
-            chunk_query(table, after, limit)
+            chunk_query(table, after, filter, limit)
         );
         let messages = match self.client.simple_query(&sql).await {
             Ok(messages) => messages,

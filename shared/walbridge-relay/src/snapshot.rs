@@ -26,8 +26,12 @@ use walbridge_event::{Lsn, TableSchema};
 /// A snapshot's progress, kept in the checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotProgress {
-    /// `initial` (the snapshot a first run takes).
+    /// `initial` (the snapshot a first run takes), or what a signal asked for: `incremental`
+    /// (rows marked `incremental`) or `blocking` (rows marked as an initial snapshot's).
     pub kind: String,
+    /// `pause-snapshot` was signalled (and no `resume-snapshot` since): no chunk is read.
+    #[serde(default)]
+    pub paused: bool,
     pub started_at_ms: i64,
     /// The tables in the order they are read.
     pub tables: Vec<TableProgress>,
@@ -54,6 +58,11 @@ pub struct TableProgress {
     #[serde(default)]
     pub last_key: Option<Vec<String>>,
     pub done: bool,
+    /// `additional-conditions` of the signal that asked for it: a SQL condition on the table's
+    /// rows, written by whoever may write the signal table (as Debezium trusts it), and run inside
+    /// the chunk's read-only transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
 }
 
 impl SnapshotProgress {
@@ -70,12 +79,19 @@ impl SnapshotProgress {
                     rows: 0,
                     last_key: None,
                     done: false,
+                    filter: None,
                 })
                 .collect(),
             rows: 0,
             rows_before,
             completed_at_ms: None,
+            paused: false,
         }
+    }
+
+    /// The `source.snapshot` marker family of its rows.
+    pub fn incremental(&self) -> bool {
+        self.kind == "incremental"
     }
 
     /// The table being read, if any is left.
@@ -86,6 +102,117 @@ impl SnapshotProgress {
     pub fn is_complete(&self) -> bool {
         self.completed_at_ms.is_some()
     }
+}
+
+/// A Debezium signal: a row of the signal table (`signal.data.collection`: `id`, `type`, `data`), or
+/// an invocation's payload asking for the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// `execute-snapshot`: read these tables (anchored, case-insensitive regexes over
+    /// `schema.table`), `blocking` or not, with per-table conditions.
+    Execute {
+        collections: Vec<String>,
+        blocking: bool,
+        conditions: Vec<(String, String)>,
+    },
+    /// `stop-snapshot`: forget these tables (all when empty).
+    Stop {
+        collections: Vec<String>,
+    },
+    /// `pause-snapshot`, `resume-snapshot`.
+    Pause,
+    Resume,
+}
+
+/// A signal that cannot be carried out, with why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("signal {id:?} ignored: {reason}")]
+pub struct SignalError {
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct SignalData {
+    #[serde(default)]
+    data_collections: Vec<String>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    additional_conditions: Vec<Condition>,
+    #[serde(default)]
+    surrogate_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Condition {
+    data_collection: String,
+    filter: String,
+}
+
+impl Signal {
+    /// Reads a signal from its `type` and its `data` JSON (Debezium's signal table columns).
+    ///
+    /// # Errors
+    /// A [`SignalError`] naming what is wrong; Debezium logs and skips such signals too.
+    pub fn parse(id: &str, kind: &str, data: Option<&str>) -> Result<Self, SignalError> {
+        let error = |reason: String| SignalError {
+            id: id.to_owned(),
+            reason,
+        };
+        let data: Option<SignalData> = match data.map(str::trim).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(text) => Some(
+                serde_json::from_str(text).map_err(|e| error(format!("data is not JSON: {e}")))?,
+            ),
+        };
+        match kind {
+            "execute-snapshot" => {
+                let data = data.ok_or_else(|| error("execute-snapshot needs data".to_owned()))?;
+                if data.surrogate_key.is_some() {
+                    return Err(error(
+                        "surrogate-key is not supported yet: chunks follow the primary key"
+                            .to_owned(),
+                    ));
+                }
+                let blocking = match data.kind.as_deref().map(str::to_ascii_lowercase) {
+                    None => false,
+                    Some(kind) if kind == "incremental" => false,
+                    Some(kind) if kind == "blocking" => true,
+                    Some(other) => {
+                        return Err(error(format!(
+                            "type {other:?}: expected incremental or blocking"
+                        )));
+                    }
+                };
+                Ok(Self::Execute {
+                    collections: data.data_collections,
+                    blocking,
+                    conditions: data
+                        .additional_conditions
+                        .into_iter()
+                        .map(|c| (c.data_collection, c.filter))
+                        .collect(),
+                })
+            }
+            "stop-snapshot" => Ok(Self::Stop {
+                collections: data.map(|d| d.data_collections).unwrap_or_default(),
+            }),
+            "pause-snapshot" => Ok(Self::Pause),
+            "resume-snapshot" => Ok(Self::Resume),
+            other => Err(error(format!("type {other:?} is not a snapshot signal"))),
+        }
+    }
+}
+
+/// An anchored, case-insensitive pattern over `schema.table`, as Debezium reads `data-collections`.
+pub fn collection_pattern(text: &str) -> Option<regex::Regex> {
+    regex::RegexBuilder::new(&format!("^(?:{text})$"))
+        .case_insensitive(true)
+        .build()
+        .ok()
 }
 
 /// A table the slot captures, as the catalog lists it.
@@ -216,7 +343,12 @@ pub fn quote_literal(text: &str) -> String {
 ///
 /// Identifiers come from the catalog and are quoted; key values come from an earlier read of the
 /// table (user data) and are quoted literals cast to the column's type, never spliced raw.
-pub fn chunk_query(schema: &TableSchema, after: Option<&[String]>, limit: u32) -> String {
+pub fn chunk_query(
+    schema: &TableSchema,
+    after: Option<&[String]>,
+    filter: Option<&str>,
+    limit: u32,
+) -> String {
     let columns: Vec<String> = schema
         .columns()
         .iter()
@@ -230,7 +362,14 @@ pub fn chunk_query(schema: &TableSchema, after: Option<&[String]>, limit: u32) -
     );
     let key: Vec<&walbridge_event::ColumnSchema> =
         schema.key().iter().map(|&i| &schema.columns()[i]).collect();
+    let mut conditions = Vec::new();
+    if let Some(filter) = filter {
+        conditions.push(format!("({filter})"));
+    }
     if key.is_empty() {
+        if !conditions.is_empty() {
+            sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+        }
         sql.push_str(&format!(" LIMIT {}", u64::from(limit) + 1));
         return sql;
     }
@@ -246,7 +385,10 @@ pub fn chunk_query(schema: &TableSchema, after: Option<&[String]>, limit: u32) -
             .map(|(c, v)| format!("{}::{}", quote_literal(v), c.type_name))
             .collect::<Vec<_>>()
             .join(", ");
-        sql.push_str(&format!(" WHERE ({key_list}) > ({values})"));
+        conditions.push(format!("({key_list}) > ({values})"));
+    }
+    if !conditions.is_empty() {
+        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
     }
     sql.push_str(&format!(
         " ORDER BY {key_list} LIMIT {}",
@@ -293,6 +435,46 @@ mod tests {
     }
 
     #[test]
+    fn signals_read_as_debezium_writes_them() {
+        assert_eq!(
+            Signal::parse(
+                "1",
+                "execute-snapshot",
+                Some(
+                    r#"{"data-collections":["public.t1","s\\..*"],"type":"INCREMENTAL","additional-conditions":[{"data-collection":"public.t1","filter":"color='blue'"}]}"#
+                )
+            ),
+            Ok(Signal::Execute {
+                collections: vec!["public.t1".into(), "s\\..*".into()],
+                blocking: false,
+                conditions: vec![("public.t1".into(), "color='blue'".into())],
+            })
+        );
+        assert!(matches!(
+            Signal::parse(
+                "2",
+                "execute-snapshot",
+                Some(r#"{"data-collections":["a.b"],"type":"blocking"}"#)
+            ),
+            Ok(Signal::Execute { blocking: true, .. })
+        ));
+        assert_eq!(
+            Signal::parse("3", "stop-snapshot", Some(r#"{"type":"INCREMENTAL"}"#)),
+            Ok(Signal::Stop {
+                collections: vec![]
+            })
+        );
+        assert_eq!(
+            Signal::parse("4", "pause-snapshot", None),
+            Ok(Signal::Pause)
+        );
+        assert!(Signal::parse("5", "execute-snapshot", Some("{nope")).is_err());
+        assert!(Signal::parse("6", "log", None).is_err());
+        let pattern = collection_pattern("public\\.t.*").unwrap();
+        assert!(pattern.is_match("PUBLIC.T1") && !pattern.is_match("xpublic.t1"));
+    }
+
+    #[test]
     fn values_look_like_wal2json() {
         assert_eq!(wal2json_value(23, Some("42")), Value::Number("42"));
         assert_eq!(
@@ -330,17 +512,26 @@ mod tests {
     #[test]
     fn chunk_queries_quote_what_they_embed() {
         assert_eq!(
-            chunk_query(&table(&["id", "name"]), None, 10),
+            chunk_query(&table(&["id", "name"]), None, None, 10),
             r#"SELECT "id", "name" FROM "we""ird"."t" ORDER BY "id", "name" LIMIT 11"#
         );
         let after = ["7".to_owned(), "x'); DROP TABLE t; --".to_owned()];
         assert_eq!(
-            chunk_query(&table(&["id", "name"]), Some(&after), 10),
+            chunk_query(&table(&["id", "name"]), Some(&after), None, 10),
             r#"SELECT "id", "name" FROM "we""ird"."t" WHERE ("id", "name") > ('7'::integer, 'x''); DROP TABLE t; --'::text) ORDER BY "id", "name" LIMIT 11"#
         );
         assert_eq!(
-            chunk_query(&table(&[]), None, 10),
+            chunk_query(&table(&[]), None, None, 10),
             r#"SELECT "id", "name" FROM "we""ird"."t" LIMIT 11"#
+        );
+        assert_eq!(
+            chunk_query(
+                &table(&["id"]),
+                Some(&["7".to_owned()]),
+                Some("name <> 'x'"),
+                10
+            ),
+            r#"SELECT "id", "name" FROM "we""ird"."t" WHERE (name <> 'x') AND ("id") > ('7'::integer) ORDER BY "id" LIMIT 11"#
         );
     }
 }

@@ -453,3 +453,182 @@ async fn a_snapshot_survives_sigkills_between_and_inside_chunks() {
     );
     case.drop_slot().await;
 }
+
+const SIGNAL_TABLE: &str = "CREATE TABLE {s}.debezium_signal (id varchar(42) PRIMARY KEY, \
+     type varchar(32) NOT NULL, data varchar(2048) NULL);";
+
+/// Inserts a signal row, as a Debezium user does.
+async fn signal(case: &Case, id: &str, kind: &str, data: &str) {
+    case.pg
+        .execute(
+            &format!(
+                "INSERT INTO {}.debezium_signal VALUES ($1, $2, $3)",
+                case.schema
+            ),
+            &[&id, &kind, &data.replace("{s}", &case.schema)],
+        )
+        .await
+        .unwrap();
+}
+
+fn signal_config(case: &Case) -> walbridge_config::Config {
+    case.config(&[
+        (
+            "signal.data.collection",
+            &format!("{}.debezium_signal", case.schema),
+        ),
+        ("incremental.snapshot.chunk.size", "500"),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_row_starts_an_incremental_snapshot_while_writers_change_the_table() {
+    let ddl = format!(
+        "{TABLE} {SIGNAL_TABLE} INSERT INTO {{s}}.t SELECT g, 0, 'n' || g FROM generate_series(1, 20000) g;"
+    );
+    let case = Case::new("snap_signal", &ddl).await;
+    // streaming from the slot's creation: no snapshot yet
+    let report = invoke(signal_config(&case)).await;
+    assert_eq!(report.snapshot_rows, 0);
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let writer = tokio::spawn(write_until(case.schema.clone(), 20_000, stopped));
+    signal(
+        &case,
+        "ad-hoc-1",
+        "execute-snapshot",
+        r#"{"data-collections":["{s}\\.t"],"type":"incremental"}"#,
+    )
+    .await;
+    let mut snapshot_rows = 0;
+    for _ in 0..200 {
+        let report = invoke_for(signal_config(&case), Duration::from_millis(400)).await;
+        snapshot_rows += report.snapshot_rows;
+        if snapshot_complete(&case).await {
+            break;
+        }
+    }
+    stop.send(true).unwrap();
+    let transactions = writer.await.unwrap();
+    while !invoke(signal_config(&case)).await.caught_up {}
+    eprintln!("incremental snapshot: {snapshot_rows} rows, {transactions} concurrent transactions");
+    assert!(transactions > 20);
+
+    let records = env::read_topic(&case.topic("t"), snapshot_rows as usize);
+    let reads: Vec<Value> = records
+        .iter()
+        .filter(|r| op(r).as_deref() == Some("r"))
+        .map(value)
+        .collect();
+    assert_eq!(reads.len() as u64, snapshot_rows);
+    assert!(snapshot_rows >= 15_000, "{snapshot_rows}");
+    // Debezium's incremental reads: marker `incremental`, no LSN, no transaction id
+    for read in &reads {
+        assert_eq!(read["source"]["snapshot"], "incremental");
+        assert_eq!(read["source"]["lsn"], Value::Null);
+        assert_eq!(read["source"]["txId"], Value::Null);
+        assert_eq!(read["before"], Value::Null);
+    }
+    assert_eq!(fold(&records), table_rows(&case).await);
+    let checkpoint = case.checkpoint().await;
+    assert_eq!(checkpoint["snapshot"]["kind"], "incremental");
+    assert_eq!(
+        checkpoint["snapshot"]["tables"].as_array().unwrap().len(),
+        1,
+        "the signal table is not snapshotted"
+    );
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn pause_resume_stop_and_additional_conditions() {
+    let ddl = format!(
+        "{TABLE} {SIGNAL_TABLE} CREATE TABLE {{s}}.u (id int PRIMARY KEY); \
+         INSERT INTO {{s}}.t SELECT g, 0, 'x' FROM generate_series(1, 3000) g; \
+         INSERT INTO {{s}}.u SELECT generate_series(1, 10);"
+    );
+    let case = Case::new("snap_pause", &ddl).await;
+    // asked for and paused in one go: nothing read
+    case.sql(&format!(
+        "BEGIN; INSERT INTO {s}.debezium_signal VALUES ('1', 'execute-snapshot', \
+         '{{\"data-collections\":[\"{s}.t\"],\"additional-conditions\":[{{\"data-collection\":\"{s}.t\",\"filter\":\"id % 3 = 0\"}}]}}'); \
+         INSERT INTO {s}.debezium_signal VALUES ('2', 'pause-snapshot', NULL); COMMIT",
+        s = case.schema
+    ))
+    .await;
+    let report = invoke(signal_config(&case)).await;
+    assert_eq!(report.snapshot_rows, 0);
+    assert!(report.caught_up);
+    let checkpoint = case.checkpoint().await;
+    assert_eq!(checkpoint["snapshot"]["paused"], true);
+    assert_eq!(checkpoint["snapshot"]["tables"][0]["filter"], "id % 3 = 0");
+
+    // resumed: the rows the condition selects, each once
+    signal(&case, "3", "resume-snapshot", "").await;
+    let report = invoke(signal_config(&case)).await;
+    assert_eq!(report.snapshot_rows, 1000);
+
+    // stopped before it read anything: the table is left out
+    signal(
+        &case,
+        "4",
+        "execute-snapshot",
+        r#"{"data-collections":["{s}\\.u"]}"#,
+    )
+    .await;
+    signal(
+        &case,
+        "5",
+        "stop-snapshot",
+        r#"{"data-collections":["{s}\\.u"]}"#,
+    )
+    .await;
+    let report = invoke(signal_config(&case)).await;
+    assert_eq!(report.snapshot_rows, 0);
+    let checkpoint = case.checkpoint().await;
+    assert!(checkpoint["snapshot"]["completed_at_ms"].is_i64());
+
+    // the invocation's own request, as the Kafka signal channel's message would carry it
+    let request: walbridge_relay::Request = serde_json::from_value(json!({
+        "mode": "signal",
+        "type": "execute-snapshot",
+        "data": {"data-collections": [format!("{}.u", case.schema)], "type": "blocking"}
+    }))
+    .unwrap();
+    let deps = Deps::new(signal_config(&case)).await;
+    let response =
+        walbridge_relay::handle(&deps, &request, Instant::now() + Duration::from_secs(60))
+            .await
+            .unwrap();
+    let walbridge_relay::Response::Relayed(report) = response else {
+        panic!("{response:?}")
+    };
+    assert_eq!(report.snapshot_rows, 10);
+    let bad: walbridge_relay::Request =
+        serde_json::from_value(json!({"mode": "signal", "type": "execute-snapshot"})).unwrap();
+    let err = walbridge_relay::handle(&deps, &bad, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("needs data"), "{err}");
+
+    let reads: Vec<Value> = env::read_topic(&case.topic("t"), 1000)
+        .iter()
+        .filter(|r| op(r).as_deref() == Some("r"))
+        .map(value)
+        .collect();
+    assert_eq!(reads.len(), 1000);
+    assert!(
+        reads
+            .iter()
+            .all(|r| r["after"]["id"].as_i64().unwrap() % 3 == 0)
+    );
+    // a blocking snapshot's rows carry an initial snapshot's markers
+    let u: Vec<String> = env::read_topic(&case.topic("u"), 10)
+        .iter()
+        .map(|r| value(r)["source"]["snapshot"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(u.len(), 10);
+    assert_eq!(u.iter().filter(|m| *m == "first").count(), 1);
+    assert_eq!(u.iter().filter(|m| *m == "last").count(), 1);
+    case.drop_slot().await;
+}
