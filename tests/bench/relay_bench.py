@@ -144,8 +144,9 @@ def process_rss_peak_mib(pid):
     return 0.0
 
 
-def run_debezium(harness, work, run, slot, publication, bootstrap, n):
-    """Relays the window with the reference connector; returns its measurements."""
+def run_debezium(harness, work, run, slot, publication, bootstrap, n, snapshot_mode="no_data"):
+    """Relays the window (or, with snapshot_mode=initial, snapshots the table) with the reference
+    connector until it wrote n events; returns its measurements."""
     props = os.path.join(work, "debezium.properties")
     prefix = run + "_dbz"
     with open(props, "w") as f:
@@ -154,7 +155,7 @@ def run_debezium(harness, work, run, slot, publication, bootstrap, n):
                 f"database.user={os.environ['PGUSER']}\ndatabase.password={os.environ['PGPASSWORD']}\n"
                 f"database.dbname={os.environ['PGDATABASE']}\nplugin.name=pgoutput\nslot.name={slot}\n"
                 f"publication.name={publication}\npublication.autocreate.mode=filtered\n"
-                f"snapshot.mode=no_data\ntopic.prefix={prefix}\ntable.include.list={run}.t\n"
+                f"snapshot.mode={snapshot_mode}\ntopic.prefix={prefix}\ntable.include.list={run}.t\n"
                 f"key.converter.schemas.enable=false\nvalue.converter.schemas.enable=false\n"
                 f"offset.storage.file.filename={work}/debezium.offsets\n")
     from confluent_kafka.admin import AdminClient, NewTopic
@@ -270,7 +271,7 @@ def main():
         with open(properties, "w") as f:
             f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}\n"
                     f"value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n"
-                    f"window.max.changes={max(10_000_000, 3 * n)}\n"
+                    f"window.max.changes={max(10_000_000, 3 * n)}\nsnapshot.mode=no_data\n"
                     f"checkpoint.uri=file://{work}/checkpoint.json\n")
         env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
                    DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],

@@ -19,6 +19,7 @@ pub use report::{
     validate_sources,
 };
 use secrecy::SecretString;
+use walbridge_event::modes::{Mode, TypeModes};
 
 /// Everything one invocation needs, validated.
 #[derive(Debug)]
@@ -43,6 +44,10 @@ pub struct Config {
     /// requests); unset, the AWS SDK's own resolution applies (`AWS_ENDPOINT_URL_S3`, region).
     pub checkpoint_s3_endpoint: Option<String>,
     pub window: WindowConfig,
+    pub snapshot: SnapshotConfig,
+    /// Things worth a warning at cold start (old spellings of values, settings walbridge reads
+    /// differently); the configuration is usable.
+    pub warnings: Vec<String>,
     /// Keys present in the sources that walbridge does not use (Debezium has many); logged once.
     pub ignored_keys: Vec<String>,
 }
@@ -119,6 +124,13 @@ pub struct EventConfig {
     pub key_schemas: bool,
     /// `value.converter.schemas.enable` (default true, as Kafka Connect's JsonConverter).
     pub value_schemas: bool,
+    /// `decimal.handling.mode`, `time.precision.mode`, `binary.handling.mode`,
+    /// `interval.handling.mode`, `hstore.handling.mode` (Debezium's defaults: precise, adaptive,
+    /// bytes, numeric, json).
+    pub modes: TypeModes,
+    /// `unavailable.value.placeholder` (default `__debezium_unavailable_value`): what an unchanged
+    /// TOASTed value wal2json leaves out becomes.
+    pub unavailable_value_placeholder: String,
 }
 
 /// How to reach Kafka.
@@ -238,6 +250,82 @@ pub struct WindowConfig {
     /// `poll.duration.ms` (default 0: until the time budget ends): how long one invocation keeps
     /// polling; set it below the schedule's rate so invocations do not overlap.
     pub poll_duration: Duration,
+}
+
+/// `snapshot.mode`: when the existing rows are read as `op: "r"` events (Debezium 3.x's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// Snapshot when there is no checkpoint yet (or a snapshot is unfinished), then stream.
+    Initial,
+    /// As `initial`, but never stream.
+    InitialOnly,
+    /// Never snapshot; stream from the slot's position (Debezium's older `never`).
+    NoData,
+    /// As `initial`, and again when the checkpoint's position is no longer in the slot.
+    WhenNeeded,
+    /// Snapshot at every start (for a function: every cold start), then stream.
+    Always,
+    /// `snapshot.mode.configuration.based.*` decide.
+    ConfigurationBased {
+        /// `…snapshot.data`: snapshot at every start.
+        data: bool,
+        /// `…start.stream`: stream.
+        stream: bool,
+        /// `…snapshot.on.data.error`: snapshot again when the checkpoint's position is gone.
+        on_data_error: bool,
+    },
+}
+
+impl SnapshotMode {
+    /// Whether changes are streamed (after or beside the snapshot).
+    pub fn streams(self) -> bool {
+        match self {
+            Self::InitialOnly => false,
+            Self::ConfigurationBased { stream, .. } => stream,
+            _ => true,
+        }
+    }
+
+    /// Whether a snapshot starts when there is no checkpoint at all.
+    pub fn on_first_run(self) -> bool {
+        match self {
+            Self::NoData => false,
+            Self::ConfigurationBased { data, .. } => data,
+            _ => true,
+        }
+    }
+
+    /// Whether a snapshot starts at every cold start.
+    pub fn on_every_start(self) -> bool {
+        match self {
+            Self::Always => true,
+            Self::ConfigurationBased { data, .. } => data,
+            _ => false,
+        }
+    }
+
+    /// Whether a checkpoint whose position the slot no longer has means "snapshot again".
+    pub fn on_lost_position(self) -> bool {
+        match self {
+            Self::WhenNeeded => true,
+            Self::ConfigurationBased { on_data_error, .. } => on_data_error,
+            _ => false,
+        }
+    }
+}
+
+/// How the existing rows are read.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SnapshotConfig {
+    /// `snapshot.mode` (default `initial`).
+    pub mode: SnapshotMode,
+    /// `snapshot.include.collection.list`: the captured tables to snapshot (anchored,
+    /// case-insensitive regular expressions over `schema.table`); empty = every captured table.
+    pub include: Vec<regex::Regex>,
+    /// `snapshot.fetch.size` (default 10 240, 1 ..= 1 000 000): rows per chunk. Each chunk is one
+    /// short read-only transaction, published and checkpointed before the next.
+    pub chunk_rows: u32,
 }
 
 /// One configuration key: its name, its default, and — for a key with a closed set of values — the
@@ -369,6 +457,50 @@ pub const KEYS: &[Key] = &[
     Key::new("kafka.compression.type", Some("none"))
         .one_of(&["none", "gzip", "snappy", "lz4", "zstd"]),
     Key::new("kafka.max.request.size", Some("1048576")),
+    // snapshots (issue 10)
+    Key::new("snapshot.mode", Some("initial")).one_of(&[
+        "initial",
+        "initial_only",
+        "no_data",
+        "when_needed",
+        "always",
+        "configuration_based",
+    ]),
+    Key::new("snapshot.mode.configuration.based.snapshot.data", Some("false")).one_of(BOOLEANS),
+    Key::new("snapshot.mode.configuration.based.snapshot.schema", Some("false")).one_of(BOOLEANS),
+    Key::new("snapshot.mode.configuration.based.start.stream", Some("false")).one_of(BOOLEANS),
+    Key::new(
+        "snapshot.mode.configuration.based.snapshot.on.schema.error",
+        Some("false"),
+    )
+    .one_of(BOOLEANS),
+    Key::new(
+        "snapshot.mode.configuration.based.snapshot.on.data.error",
+        Some("false"),
+    )
+    .one_of(BOOLEANS),
+    Key::new("snapshot.include.collection.list", None),
+    Key::new("snapshot.fetch.size", Some("10240")),
+    Key::new("snapshot.max.threads", Some("1")),
+    // encoder modes (issue 4)
+    Key::new("decimal.handling.mode", Some("precise")).one_of(&["precise", "double", "string"]),
+    Key::new("time.precision.mode", Some("adaptive")).one_of(&[
+        "adaptive",
+        "adaptive_time_microseconds",
+        "connect",
+    ]),
+    Key::new("binary.handling.mode", Some("bytes")).one_of(&[
+        "bytes",
+        "base64",
+        "base64-url-safe",
+        "hex",
+    ]),
+    Key::new("interval.handling.mode", Some("numeric")).one_of(&["numeric", "string"]),
+    Key::new("hstore.handling.mode", Some("json")).one_of(&["json", "map"]),
+    Key::new(
+        "unavailable.value.placeholder",
+        Some("__debezium_unavailable_value"),
+    ),
 ];
 
 /// Debezium properties walbridge ignores on purpose, with the reason the validate report gives.
@@ -498,6 +630,8 @@ impl Config {
     pub(crate) fn parse(props: &Properties) -> (Self, Vec<ConfigError>) {
         let mut p = Problems::default();
         check_fixed_values(props, &mut p);
+        let mut warnings = Vec::new();
+        let snapshot = snapshot_config(props, &mut p, &mut warnings);
         let config = Self {
             name: p.take(props.string("name")),
             database: DatabaseConfig {
@@ -525,6 +659,15 @@ impl Config {
                 tombstones_on_delete: p.take(props.bool("tombstones.on.delete")),
                 key_schemas: p.take(props.bool("key.converter.schemas.enable")),
                 value_schemas: p.take(props.bool("value.converter.schemas.enable")),
+                modes: TypeModes {
+                    decimal: p.take(mode(props)),
+                    time: p.take(mode(props)),
+                    binary: p.take(mode(props)),
+                    interval: p.take(mode(props)),
+                    hstore: p.take(mode(props)),
+                },
+                unavailable_value_placeholder: p
+                    .take(props.string("unavailable.value.placeholder")),
             },
             kafka: kafka_config(props, &mut p),
             checkpoint: p.take_or(
@@ -554,6 +697,8 @@ impl Config {
                     p.take(props.parse_in("poll.duration.ms", 0..=86_400_000)),
                 ),
             },
+            snapshot,
+            warnings,
             ignored_keys: props.unknown_keys(KEYS.iter().map(|key| key.name)),
         };
         (config, p.0)
@@ -769,6 +914,100 @@ fn parse_table_pattern(entry: &str) -> Option<TablePattern> {
     })
 }
 
+fn snapshot_config(
+    props: &Properties,
+    p: &mut Problems,
+    warnings: &mut Vec<String>,
+) -> SnapshotConfig {
+    let value = p.take(props.string("snapshot.mode"));
+    let mode = match value.to_ascii_lowercase().as_str() {
+        "initial" => SnapshotMode::Initial,
+        "initial_only" => SnapshotMode::InitialOnly,
+        "no_data" => SnapshotMode::NoData,
+        "when_needed" => SnapshotMode::WhenNeeded,
+        "always" => SnapshotMode::Always,
+        "configuration_based" => SnapshotMode::ConfigurationBased {
+            data: p.take(props.bool("snapshot.mode.configuration.based.snapshot.data")),
+            stream: p.take(props.bool("snapshot.mode.configuration.based.start.stream")),
+            on_data_error: p
+                .take(props.bool("snapshot.mode.configuration.based.snapshot.on.data.error")),
+        },
+        old @ ("never" | "schema_only" | "exported") => {
+            warnings.extend(snapshot_mode_warning(old));
+            if old == "exported" {
+                SnapshotMode::Initial
+            } else {
+                SnapshotMode::NoData
+            }
+        }
+        "custom" => {
+            p.push(props.invalid(
+                "snapshot.mode",
+                &format!(
+                    "{} (custom loads a Java Snapshotter class, which a Rust function cannot run)",
+                    key("snapshot.mode").allowed_text()
+                ),
+            ));
+            SnapshotMode::NoData
+        }
+        _ => {
+            p.push(props.invalid("snapshot.mode", &key("snapshot.mode").allowed_text()));
+            SnapshotMode::NoData
+        }
+    };
+    let include = match props.get("snapshot.include.collection.list") {
+        None => Vec::new(),
+        Some(list) => p.take(
+            list.split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| {
+                    regex::RegexBuilder::new(&format!("^(?:{entry})$"))
+                        .case_insensitive(true)
+                        .build()
+                        .map_err(|_| {
+                            props.invalid(
+                                "snapshot.include.collection.list",
+                                "a comma-separated list of regular expressions over schema.table",
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>(),
+        ),
+    };
+    let threads: u32 = p.take_or(props.parse_in("snapshot.max.threads", 1..=64), 1);
+    warnings.extend(snapshot_threads_warning(threads));
+    SnapshotConfig {
+        mode,
+        include,
+        chunk_rows: p.take_or(props.parse_in("snapshot.fetch.size", 1..=1_000_000), 10_240),
+    }
+}
+
+/// The warning for a `snapshot.mode` name Debezium removed (users' files still carry them), if it
+/// is one; it names the value walbridge applies instead.
+pub fn snapshot_mode_warning(value: &str) -> Option<String> {
+    match value.to_ascii_lowercase().as_str() {
+        old @ ("never" | "schema_only") => Some(format!(
+            "snapshot.mode={old} is an old name (removed in Debezium 3.3); use snapshot.mode=no_data, which walbridge applies"
+        )),
+        "exported" => Some(
+            "snapshot.mode=exported is a Debezium 1.x name (removed in 2.0); use snapshot.mode=initial, which walbridge applies"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+/// The warning for `snapshot.max.threads` above 1.
+pub fn snapshot_threads_warning(threads: u32) -> Option<String> {
+    (threads > 1).then(|| {
+        format!(
+            "snapshot.max.threads={threads}: walbridge reads one chunk at a time (each chunk is a short transaction between windows of the slot)"
+        )
+    })
+}
+
 fn bootstrap_servers(props: &Properties) -> Result<Vec<String>, ConfigError> {
     let list = props.required("kafka.bootstrap.servers")?;
     let servers: Vec<String> = list
@@ -833,3 +1072,9 @@ fn s3_endpoint(props: &Properties) -> Result<Option<String>, ConfigError> {
 
 #[cfg(test)]
 mod tests;
+
+/// One of Debezium's representation modes, by its property name; an error lists the accepted values.
+fn mode<M: Mode>(props: &Properties) -> Result<M, ConfigError> {
+    let text = props.string(M::KEY)?;
+    M::parse(&text).ok_or_else(|| props.invalid(M::KEY, &M::allowed()))
+}

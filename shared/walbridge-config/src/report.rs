@@ -231,6 +231,18 @@ impl ValidationReport {
 fn cross_key_notes(property: &mut PropertyReport, set: &BTreeMap<&str, (&str, &str)>) {
     let value_of = |key: &str| set.get(key).map(|(v, _)| *v).filter(|v| !v.is_empty());
     match property.name.as_str() {
+        "snapshot.mode" => {
+            if let Some(warning) = value_of("snapshot.mode").and_then(crate::snapshot_mode_warning)
+            {
+                property.warnings.push(warning);
+            }
+        }
+        "snapshot.max.threads" => {
+            let threads = value_of("snapshot.max.threads").and_then(|v| v.trim().parse().ok());
+            if let Some(warning) = threads.and_then(crate::snapshot_threads_warning) {
+                property.warnings.push(warning);
+            }
+        }
         "table.whitelist" if value_of("table.whitelist").is_some() => {
             property
                 .notes

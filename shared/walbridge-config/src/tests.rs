@@ -233,6 +233,60 @@ fn bootstrap_servers_need_host_and_port() {
     assert!(error_text(Config::from_sources(seed(), &vars)).contains("host:port"));
 }
 
+// encoder modes (issue 4)
+#[test]
+fn representation_modes_default_to_debeziums_and_parse_its_spellings() {
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(
+        config.events.modes,
+        walbridge_event::modes::TypeModes::default()
+    );
+    assert_eq!(
+        config.events.unavailable_value_placeholder,
+        "__debezium_unavailable_value"
+    );
+    let mut vars = lambda_env();
+    vars.insert("DECIMAL_HANDLING_MODE".into(), "String".into());
+    vars.insert("TIME_PRECISION_MODE".into(), "connect".into());
+    vars.insert("BINARY_HANDLING_MODE".into(), "base64-url-safe".into());
+    vars.insert("INTERVAL_HANDLING_MODE".into(), "string".into());
+    vars.insert("HSTORE_HANDLING_MODE".into(), "map".into());
+    vars.insert("UNAVAILABLE_VALUE_PLACEHOLDER".into(), "??".into());
+    let config = Config::from_sources(seed(), &vars).unwrap();
+    use walbridge_event::modes::*;
+    assert_eq!(
+        config.events.modes,
+        TypeModes {
+            decimal: DecimalMode::String,
+            time: TimePrecisionMode::Connect,
+            binary: BinaryMode::Base64UrlSafe,
+            interval: IntervalMode::String,
+            hstore: HstoreMode::Map,
+        }
+    );
+    assert_eq!(config.events.unavailable_value_placeholder, "??");
+}
+
+#[test]
+fn an_unsupported_mode_is_refused_with_the_allowed_values() {
+    let mut vars = lambda_env();
+    vars.insert("TIME_PRECISION_MODE".into(), "isostring".into());
+    let text = error_text(Config::from_sources(seed(), &vars));
+    assert_eq!(
+        text,
+        "configuration key time.precision.mode has an invalid value \"isostring\" (from \
+         environment variable TIME_PRECISION_MODE); allowed: adaptive, \
+         adaptive_time_microseconds, connect"
+    );
+    let mut vars = lambda_env();
+    vars.insert("BINARY_HANDLING_MODE".into(), "base32".into());
+    let text = error_text(Config::from_sources(seed(), &vars));
+    assert!(
+        text.ends_with("allowed: bytes, base64, base64-url-safe, hex"),
+        "{text}"
+    );
+}
+
 fn report_for(props: Properties, vars: &BTreeMap<String, String>) -> ValidationReport {
     validate_sources(props, vars).1
 }
@@ -409,4 +463,104 @@ fn every_declared_allowed_value_parses() {
             );
         }
     }
+}
+
+// snapshots (issue 10)
+#[test]
+fn snapshot_mode_defaults_to_initial_and_takes_debeziums_values() {
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(config.snapshot.mode, SnapshotMode::Initial);
+    assert_eq!(config.snapshot.chunk_rows, 10_240);
+    assert!(config.snapshot.include.is_empty());
+    for (value, mode) in [
+        ("initial_only", SnapshotMode::InitialOnly),
+        ("NO_DATA", SnapshotMode::NoData),
+        ("when_needed", SnapshotMode::WhenNeeded),
+        ("always", SnapshotMode::Always),
+    ] {
+        let mut props = seed();
+        props.set("snapshot.mode", value);
+        let config = Config::from_sources(props, &lambda_env()).unwrap();
+        assert_eq!(config.snapshot.mode, mode, "{value}");
+        assert!(config.warnings.is_empty());
+    }
+    let mut props = seed();
+    props.set("snapshot.mode", "configuration_based");
+    props.set("snapshot.mode.configuration.based.snapshot.data", "true");
+    props.set("snapshot.mode.configuration.based.start.stream", "true");
+    let mode = Config::from_sources(props, &lambda_env())
+        .unwrap()
+        .snapshot
+        .mode;
+    assert!(mode.on_every_start() && mode.streams() && !mode.on_lost_position());
+}
+
+#[test]
+fn old_snapshot_mode_names_load_with_a_warning_naming_the_new_one() {
+    for (old, mode, new) in [
+        ("never", SnapshotMode::NoData, "no_data"),
+        ("schema_only", SnapshotMode::NoData, "no_data"),
+        ("exported", SnapshotMode::Initial, "initial"),
+    ] {
+        let mut props = seed();
+        props.set("snapshot.mode", old);
+        let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
+        assert_eq!(config.snapshot.mode, mode);
+        assert_eq!(config.warnings.len(), 1);
+        assert!(
+            config.warnings[0].contains(&format!("snapshot.mode={new}")),
+            "{:?}",
+            config.warnings
+        );
+        let report = report_for(props, &lambda_env());
+        let property = property(&report, "snapshot.mode");
+        assert!(property.errors.is_empty());
+        assert_eq!(property.warnings, config.warnings);
+    }
+}
+
+#[test]
+fn bogus_and_custom_snapshot_modes_are_refused_with_the_allowed_list() {
+    for value in ["bogus", "custom"] {
+        let mut props = seed();
+        props.set("snapshot.mode", value);
+        let report = report_for(props.clone(), &lambda_env());
+        let errors = &property(&report, "snapshot.mode").errors;
+        assert_eq!(errors.len(), 1, "{report}");
+        assert!(
+            errors[0].starts_with(
+                "Value must be one of initial, initial_only, no_data, when_needed, always, configuration_based"
+            ),
+            "{errors:?}"
+        );
+        assert!(Config::from_sources(props, &lambda_env()).is_err());
+    }
+    let mut props = seed();
+    props.set("snapshot.include.collection.list", "public.(unclosed");
+    props.set("snapshot.fetch.size", "0");
+    let report = report_for(props, &lambda_env());
+    assert_eq!(
+        property(&report, "snapshot.include.collection.list")
+            .errors
+            .len(),
+        1
+    );
+    assert_eq!(property(&report, "snapshot.fetch.size").errors.len(), 1);
+}
+
+#[test]
+fn snapshot_include_list_is_anchored_and_case_insensitive() {
+    let mut props = seed();
+    props.set(
+        "snapshot.include.collection.list",
+        "public\\.orders, inventory\\..*",
+    );
+    props.set("snapshot.max.threads", "4");
+    let config = Config::from_sources(props, &lambda_env()).unwrap();
+    let matches = |name: &str| config.snapshot.include.iter().any(|r| r.is_match(name));
+    assert!(matches("public.orders"));
+    assert!(matches("PUBLIC.Orders"));
+    assert!(!matches("public.orders_archive"));
+    assert!(matches("inventory.items"));
+    assert!(config.warnings[0].contains("snapshot.max.threads=4"));
 }

@@ -20,8 +20,9 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::Error;
-use crate::convert::{Kind, default_json};
+use crate::convert::{Kind, TypeInfo, default_json};
 use crate::json::{Digits, write_base64, write_i64, write_str};
+use crate::modes::TypeModes;
 use crate::schema::{ReplicaIdentity, TableSchema};
 use crate::wal2json::{Action, Change, Column, Lsn, Value};
 
@@ -54,6 +55,8 @@ pub struct EncoderConfig {
     pub tombstones_on_delete: bool,
     /// `unavailable.value.placeholder` for unchanged TOASTed values.
     pub unavailable_value_placeholder: String,
+    /// How numerics, temporals, binaries, intervals and hstores are represented.
+    pub modes: TypeModes,
 }
 
 impl EncoderConfig {
@@ -67,6 +70,7 @@ impl EncoderConfig {
             value_schemas: true,
             tombstones_on_delete: true,
             unavailable_value_placeholder: UNAVAILABLE_VALUE_PLACEHOLDER.to_owned(),
+            modes: TypeModes::default(),
         }
     }
 
@@ -104,6 +108,39 @@ pub enum RecordKind {
     Delete,
     /// The null-valued record after a delete, so log compaction can drop the key.
     Tombstone,
+    /// `op: "r"`: a row read by a snapshot.
+    Read,
+}
+
+/// `source.snapshot` of a snapshot read (Debezium's `SnapshotRecord`, written lower-case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SnapshotMarker {
+    /// The first record of the whole snapshot.
+    First,
+    /// The first record of a table, not the first of the snapshot.
+    FirstInDataCollection,
+    /// Any other record of the snapshot.
+    True,
+    /// The last record of a table, not the last of the snapshot.
+    LastInDataCollection,
+    /// The last record of the whole snapshot.
+    Last,
+    /// A row of an incremental snapshot.
+    Incremental,
+}
+
+impl SnapshotMarker {
+    /// The marker as the `source.snapshot` enum writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::First => "first",
+            Self::FirstInDataCollection => "first_in_data_collection",
+            Self::True => "true",
+            Self::LastInDataCollection => "last_in_data_collection",
+            Self::Last => "last",
+            Self::Incremental => "incremental",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -173,6 +210,8 @@ struct Col {
     not_null: bool,
     /// Payload JSON of a constant DEFAULT.
     default: Option<Vec<u8>>,
+    /// An enum's labels (`allowed`).
+    allowed: Option<String>,
     fallback: Cow<'static, [u8]>,
 }
 
@@ -243,7 +282,10 @@ impl TableEncoder {
             .columns()
             .iter()
             .map(|c| {
-                let kind = Kind::classify(c.type_oid, &c.type_name);
+                let info = TypeInfo {
+                    is_enum: c.enum_values.is_some(),
+                };
+                let kind = Kind::classify(c.type_oid, &c.type_name, info, &config.modes);
                 let mut field = Vec::with_capacity(c.name.len() + 3);
                 write_str(&mut field, &c.name);
                 field.push(b':');
@@ -254,6 +296,7 @@ impl TableEncoder {
                     kind,
                     not_null: c.not_null,
                     default: c.default.as_deref().and_then(|d| default_json(kind, d)),
+                    allowed: c.enum_values.clone(),
                     fallback: kind.fallback(),
                 }
             })
@@ -267,8 +310,13 @@ impl TableEncoder {
                     s.push(b',');
                 }
                 let c = &cols[k];
-                c.kind
-                    .write_field_schema(&mut s, false, c.default.as_deref(), &c.name);
+                c.kind.write_field_schema(
+                    &mut s,
+                    false,
+                    c.default.as_deref(),
+                    &c.name,
+                    c.allowed.as_deref(),
+                );
             }
             s.extend_from_slice(b"],\"optional\":false,\"name\":");
             write_str(&mut s, &format!("{base}.Key"));
@@ -286,8 +334,13 @@ impl TableEncoder {
                     if i > 0 {
                         s.push(b',');
                     }
-                    c.kind
-                        .write_field_schema(&mut s, !c.not_null, c.default.as_deref(), &c.name);
+                    c.kind.write_field_schema(
+                        &mut s,
+                        !c.not_null,
+                        c.default.as_deref(),
+                        &c.name,
+                        c.allowed.as_deref(),
+                    );
                 }
                 s.extend_from_slice(b"],\"optional\":true,\"name\":");
                 write_str(&mut s, &format!("{base}.Value"));
@@ -312,7 +365,7 @@ impl TableEncoder {
         source_open.extend_from_slice(b",\"connector\":\"postgresql\",\"name\":");
         write_str(&mut source_open, &config.topic_prefix);
         source_open.extend_from_slice(b",\"ts_ms\":");
-        let mut source_db = b",\"snapshot\":\"false\",\"db\":".to_vec();
+        let mut source_db = b",\"db\":".to_vec();
         write_str(&mut source_db, &config.database);
         source_db.extend_from_slice(b",\"sequence\":\"[");
         let mut source_table = b",\"schema\":".to_vec();
@@ -610,8 +663,41 @@ impl TableEncoder {
             }
             Missing::Toast(_) => {
                 match col.kind {
-                    Kind::Str(_) | Kind::Other => write_str(out, &self.placeholder),
-                    Kind::Bytes => write_base64(out, self.placeholder.as_bytes()),
+                    Kind::Str(_)
+                    | Kind::Enum
+                    | Kind::Other
+                    | Kind::Hstore(crate::modes::HstoreMode::Json) => {
+                        write_str(out, &self.placeholder)
+                    }
+                    Kind::Bytes(crate::modes::BinaryMode::Bytes) => {
+                        write_base64(out, self.placeholder.as_bytes())
+                    }
+                    Kind::Bytes(_) => {
+                        // the placeholder's bytes, in the column's binary mode
+                        let hex: String = self
+                            .placeholder
+                            .bytes()
+                            .map(|b| format!("{b:02x}"))
+                            .collect();
+                        col.kind
+                            .write_value(out, &Value::String(Cow::Owned(hex)))
+                            .map_err(|r| self.invalid(col, r))?;
+                    }
+                    Kind::Array(
+                        crate::convert::Elem::Int16
+                        | crate::convert::Elem::Int32
+                        | crate::convert::Elem::Int64,
+                    ) => {
+                        // UnchangedToastedPlaceholder: the placeholder's bytes as numbers
+                        out.push(b'[');
+                        for (i, b) in self.placeholder.bytes().enumerate() {
+                            if i > 0 {
+                                out.push(b',');
+                            }
+                            write_i64(out, i64::from(b));
+                        }
+                        out.push(b']');
+                    }
                     Kind::Array(crate::convert::Elem::Str) => {
                         out.push(b'[');
                         write_str(out, &self.placeholder);
@@ -674,13 +760,72 @@ impl TableEncoder {
         Ok(())
     }
 
+    /// Appends the record Debezium writes for a row a snapshot read (`op: "r"`, `before: null`,
+    /// `source.snapshot` = `marker`) and says where it is. `columns` is the whole row, as wal2json
+    /// would write it for an insert.
+    ///
+    /// # Errors
+    /// As [`TableEncoder::encode`].
+    pub fn encode_read(
+        &self,
+        columns: &[Column<'_>],
+        source: &SourceInfo,
+        marker: SnapshotMarker,
+        processing_time_us: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<EncodedChange, Error> {
+        let mut enc = EncodedChange::default();
+        let key = self.write_key(out, columns)?;
+        let value = self.write_envelope_marked(
+            out,
+            b'r',
+            None,
+            Some((columns, Missing::Null)),
+            (source, processing_time_us),
+            marker.as_str(),
+        )?;
+        enc.push(Span {
+            kind: RecordKind::Read,
+            key,
+            value: Some(value),
+            header: None,
+        });
+        Ok(enc)
+    }
+
+    /// Appends the key record bytes of a row (`None` for a table without a key).
+    ///
+    /// # Errors
+    /// [`Error::SchemaMismatch`] when a key column is missing, [`Error::InvalidValue`] when a
+    /// value does not parse as its column type.
+    pub fn encode_key(
+        &self,
+        columns: &[Column<'_>],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Range<usize>>, Error> {
+        self.write_key(out, columns)
+    }
+
     fn write_envelope(
         &self,
         out: &mut Vec<u8>,
         op: u8,
         before: Option<(&[Column<'_>], Missing<'_>)>,
         after: Option<(&[Column<'_>], Missing<'_>)>,
+        ts: (&SourceInfo, i64),
+    ) -> Result<Range<usize>, Error> {
+        // Streamed events leave `source.snapshot` unset; JsonConverter writes its default.
+        self.write_envelope_marked(out, op, before, after, ts, "false")
+    }
+
+    fn write_envelope_marked(
+        &self,
+        out: &mut Vec<u8>,
+        op: u8,
+        before: Option<(&[Column<'_>], Missing<'_>)>,
+        after: Option<(&[Column<'_>], Missing<'_>)>,
         (source, now_us): (&SourceInfo, i64),
+        snapshot: &str,
     ) -> Result<Range<usize>, Error> {
         let start = out.len();
         out.extend_from_slice(&self.value_open);
@@ -696,6 +841,9 @@ impl TableEncoder {
         let commit = Micros::new(source.commit_time_us);
         out.extend_from_slice(&self.source_open);
         commit.write_ms(out);
+        out.extend_from_slice(b",\"snapshot\":\"");
+        out.extend_from_slice(snapshot.as_bytes());
+        out.push(b'"');
         out.extend_from_slice(&self.source_db);
         let lsn = Digits::new(source.lsn.0);
         let lsn = lsn.as_bytes();

@@ -32,9 +32,12 @@
 //! ```
 
 mod convert;
+#[cfg(test)]
+mod convert_props;
 pub mod envelope;
 mod error;
 mod json;
+pub mod modes;
 pub mod partition;
 mod schema;
 pub mod wal2json;

@@ -44,6 +44,9 @@ pub struct ColumnSchema {
     /// `pg_get_expr(adbin, adrelid)` of the column DEFAULT, if any. Constant defaults become the Connect
     /// schema `default` (and, through JsonConverter, the value written for a NULL); expressions are ignored.
     pub default: Option<String>,
+    /// For an enum column (or an array of an enum), its labels in `enumsortorder`, comma-separated:
+    /// Debezium's `io.debezium.data.Enum` `allowed` parameter.
+    pub enum_values: Option<String>,
 }
 
 impl ColumnSchema {
@@ -60,7 +63,14 @@ impl ColumnSchema {
             type_oid,
             not_null,
             default: None,
+            enum_values: None,
         }
+    }
+
+    /// Marks the column's type as an enum with these comma-separated labels.
+    pub fn with_enum_values(mut self, labels: impl Into<String>) -> Self {
+        self.enum_values = Some(labels.into());
+        self
     }
 
     /// Sets the DEFAULT expression.

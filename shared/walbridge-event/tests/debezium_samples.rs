@@ -47,7 +47,7 @@ fn table_schemas() -> Vec<TableSchema> {
                 c("region", "character(2)", 1042, true),
                 c("order_no", "bigint", 20, true),
                 c("customer_id", "integer", 23, false),
-                c("status", "inventory.status", 16386, false),
+                c("status", "inventory.status", 16386, false).with_enum_values("new,paid,shipped"),
                 c("total", "money", 790, false),
                 c("placed", "date", 1082, false),
                 c("note", "xml", 142, false),
@@ -184,31 +184,6 @@ fn normalise_processing_time(expected: &str, now_us: i64) -> String {
     )
 }
 
-/// How closely a table's records can match today.
-#[derive(Clone, Copy, PartialEq)]
-enum Exactness {
-    /// Every byte.
-    Bytes,
-    /// Every byte of the payload; the schema contains types not mapped yet.
-    Payload,
-    /// Only the listed payload fields of `before`/`after`, the rest of the envelope exactly.
-    Fields(&'static [&'static str]),
-}
-
-const READINGS_FIELDS: &[&str] = &[
-    "id", "s", "n", "n30", "ts", "ts6", "u", "j", "jb", "raw", "ip", "net", "mac", "ints",
-];
-
-fn exactness(table: &str, schemas: bool) -> Exactness {
-    match table {
-        "customers" | "docs" | "audit" => Exactness::Bytes,
-        // `status` is an enum: its schema needs the `allowed` list (issue 4)
-        "orders" if schemas => Exactness::Payload,
-        "orders" => Exactness::Bytes,
-        _ => Exactness::Fields(READINGS_FIELDS),
-    }
-}
-
 fn replay(jsonl: &str, schemas: bool) -> usize {
     let config = EncoderConfig::new("walbridge", "postgres").with_schemas(schemas, schemas);
     let encoders: HashMap<String, TableEncoder> = table_schemas()
@@ -260,29 +235,12 @@ fn replay(jsonl: &str, schemas: bool) -> usize {
                         let at = |v: &str| payload(v)["after"]["at"].as_str().unwrap().to_owned();
                         theirs = theirs.replace(&at(&theirs), &at(ours));
                     }
-                    match exactness(&change.table, schemas) {
-                        Exactness::Bytes => {
-                            assert_eq!(ours, &theirs, "{} {:?}", change.table, record.kind)
-                        }
-                        Exactness::Payload => assert_eq!(
-                            payload(ours),
-                            payload(&theirs),
-                            "{} {:?}",
-                            change.table,
-                            record.kind
-                        ),
-                        Exactness::Fields(fields) => {
-                            let (mut o, mut t) = (payload(ours), payload(&theirs));
-                            for side in ["before", "after"] {
-                                for p in [&mut o, &mut t] {
-                                    if let Some(row) = p[side].as_object_mut() {
-                                        row.retain(|k, _| fields.contains(&k.as_str()));
-                                    }
-                                }
-                            }
-                            assert_eq!(o, t, "{} {:?}", change.table, record.kind);
-                        }
+                    if change.table == "readings" {
+                        // wal2json writes a float's NaN/±Infinity as null: the one known difference
+                        theirs = theirs
+                            .replace(r#""r":"Infinity","d":"-Infinity""#, r#""r":null,"d":null"#);
                     }
+                    assert_eq!(ours, &theirs, "{} {:?}", change.table, record.kind);
                 }
                 _ => panic!("tombstone mismatch for {} {:?}", change.table, record.kind),
             }

@@ -78,6 +78,12 @@ pub enum SlotError {
     Malformed { slot: String, what: String },
     #[error("table {table} was not found in the catalog")]
     UnknownTable { table: String },
+    #[error(
+        "table {table} has no primary key and more than {limit} rows, so its snapshot cannot be read in \
+         chunks: add a primary key, raise snapshot.fetch.size above its row count, or leave it out of \
+         snapshot.include.collection.list"
+    )]
+    SnapshotKeyless { table: String, limit: u32 },
     #[error("the catalog describes table {table} inconsistently")]
     Schema {
         table: String,

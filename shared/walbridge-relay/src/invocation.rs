@@ -7,6 +7,7 @@
 //! the time budget allows; `{"mode":"status"}` reports positions and lag, changing nothing;
 //! `{"mode":"validate"}` reports every property and the live checks, moving nothing.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -19,9 +20,11 @@ use crate::checkpoint::CheckpointTarget;
 use crate::error::RelayError;
 use crate::pipeline::{
     ChangeSource, CheckpointStore, InvocationProgress, InvocationReport, Relay, RelaySettings,
+    SnapshotSettings,
 };
 use crate::publish::{KafkaSink, SinkSettings};
 use crate::slot::PgSlot;
+use crate::snapshot::SnapshotProgress;
 
 /// What outlives an invocation: the validated configuration and the clients.
 #[derive(Debug)]
@@ -31,6 +34,8 @@ pub struct Deps {
     checkpoint: CheckpointTarget,
     /// Connected on first use and kept: broker connections survive between warm invocations.
     sink: Mutex<Option<KafkaSink>>,
+    /// `snapshot.mode=always`: a snapshot is due at this cold start until an invocation started it.
+    snapshot_due: AtomicBool,
     /// The properties' half of the validate report, made at cold start by the same parser.
     report: Option<ValidationReport>,
 }
@@ -62,6 +67,8 @@ impl Deps {
             key_schemas: config.events.key_schemas,
             value_schemas: config.events.value_schemas,
             tombstones_on_delete: config.events.tombstones_on_delete,
+            modes: config.events.modes,
+            unavailable_value_placeholder: config.events.unavailable_value_placeholder.clone(),
             ..EncoderConfig::new(&config.topic_prefix, &config.database.dbname)
         };
         let settings = RelaySettings {
@@ -71,11 +78,21 @@ impl Deps {
             window_max_changes: config.window.max_changes,
             time_margin: config.window.time_margin,
             mismatch: config.mismatch,
+            snapshot: SnapshotSettings {
+                mode: config.snapshot.mode,
+                include: config.snapshot.include.clone(),
+                chunk_rows: config.snapshot.chunk_rows,
+                start_now: false,
+            },
         };
         for key in &config.ignored_keys {
             info!(key, "configuration key not used by walbridge");
         }
+        for warning in &config.warnings {
+            warn!(warning, "configuration");
+        }
         Self {
+            snapshot_due: AtomicBool::new(config.snapshot.mode.on_every_start()),
             config,
             settings,
             checkpoint,
@@ -142,6 +159,8 @@ pub struct StatusReport {
     pub last_commit_ms: Option<i64>,
     /// The last invocation that wrote a checkpoint, as far as it had come.
     pub last_invocation: Option<InvocationProgress>,
+    /// The last snapshot: per table rows done, estimated rows, last key; when it finished.
+    pub snapshot: Option<SnapshotProgress>,
 }
 
 /// Runs what `request` asks until `deadline` is near.
@@ -218,6 +237,7 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
             .as_ref()
             .and_then(|c| c.last_commit_time_us)
             .map(|us| us / 1000),
+        snapshot: checkpoint.as_ref().and_then(|c| c.snapshot.clone()),
         last_invocation: checkpoint.and_then(|c| c.invocation),
     })
 }
@@ -279,8 +299,14 @@ async fn relay(
         }
     }
     let sink = sink_guard.as_mut().expect("connected above");
-    let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), deps.settings.clone());
+    let mut settings = deps.settings.clone();
+    settings.snapshot.start_now = deps.snapshot_due.load(Ordering::Relaxed);
+    let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), settings);
     let report = relay.run(deadline).await;
+    if report.is_ok() {
+        // The snapshot this cold start owed is under way (resumed from the checkpoint from now on).
+        deps.snapshot_due.store(false, Ordering::Relaxed);
+    }
     let (slot, _, _) = relay.into_parts();
     slot.close().await;
     report

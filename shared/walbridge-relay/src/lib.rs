@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod publish;
 pub mod secrets;
 pub mod slot;
+pub mod snapshot;
 pub mod tls;
 pub mod validate;
 

@@ -61,6 +61,7 @@ mod tests {
         InvocationReport {
             changes: 10,
             events: 12,
+            snapshot_rows: 0,
             windows: 2,
             transactions: 3,
             start_lsn: "0/10".into(),

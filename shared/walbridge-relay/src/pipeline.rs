@@ -24,12 +24,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tracing::{Instrument, info, info_span, warn};
-use walbridge_config::MismatchStrategy;
+use walbridge_config::{MismatchStrategy, SnapshotMode};
 use walbridge_event::envelope::{EncoderConfig, SourceInfo, TableEncoder};
 use walbridge_event::wal2json::{self, Row};
 use walbridge_event::{Lsn, TableSchema};
 
 use crate::error::{CheckpointError, PublishError, RelayError, SlotError};
+use crate::snapshot::{CapturedTable, ChunkRead, SnapshotProgress};
 
 /// Rows of `pg_logical_slot_peek_changes` (wal2json's `data` texts), stored back to back in one
 /// buffer reused from fetch to fetch, so reading a row costs no allocation.
@@ -104,40 +105,76 @@ pub trait ChangeSource {
 
     /// Moves the slot's `confirmed_flush_lsn` to `to`, releasing the WAL before it.
     async fn advance(&mut self, to: Lsn) -> Result<(), SlotError>;
+
+    /// The tables the slot captures (what its windows carry), in the order a snapshot reads them.
+    async fn captured_tables(&mut self) -> Result<Vec<CapturedTable>, SlotError>;
+
+    /// Reads up to `limit` rows of `table` after the key `after`, in key order, in one short
+    /// read-only transaction, with what that transaction could see; `later` are the tables the
+    /// snapshot reads after this one (is any of them non-empty?). No window may be open.
+    async fn read_chunk(
+        &mut self,
+        table: &TableSchema,
+        after: Option<&[String]>,
+        limit: u32,
+        later: &[(String, String)],
+    ) -> Result<ChunkRead, SlotError>;
 }
 
 /// Where a record stands in the slot's stream: its transaction's end LSN, the change's index in the
 /// transaction, the record's index among the change's records. Strictly increasing in publish order,
 /// and the same every time the same change is read again, so it identifies a record across crashes.
+///
+/// A row a snapshot read is placed after everything streamed up to the stream position `txn_end` it
+/// was published at (`change` and `record` at their maximum) and numbered by `read`, its ordinal in the
+/// snapshot (from 1); streamed records have `read` 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
     pub txn_end: Lsn,
     pub change: u32,
     pub record: u8,
+    pub read: u64,
 }
 
 impl Position {
     /// The Kafka header that carries it.
     pub const HEADER: &'static str = "__walbridge.position";
 
-    /// Fixed-width upper-case hex (`<txn_end:16>-<change:8>-<record:2>`): text compares as the
-    /// position does.
+    /// The position of a snapshot's `read`-th row published at stream position `at`.
+    pub fn snapshot_read(at: Lsn, read: u64) -> Self {
+        Self {
+            txn_end: at,
+            change: u32::MAX,
+            record: u8::MAX,
+            read,
+        }
+    }
+
+    /// Fixed-width upper-case hex, `<txn_end:16>-<change:8>-<record:2>`, and `-<read:16>` for a
+    /// snapshot row.
     pub fn to_header(self) -> Vec<u8> {
-        format!(
+        let mut text = format!(
             "{:016X}-{:08X}-{:02X}",
             self.txn_end.0, self.change, self.record
-        )
-        .into_bytes()
+        );
+        if self.read > 0 {
+            text.push_str(&format!("-{:016X}", self.read));
+        }
+        text.into_bytes()
     }
 
     pub fn from_header(bytes: &[u8]) -> Option<Self> {
         let text = std::str::from_utf8(bytes).ok()?;
         let mut parts = text.split('-');
-        let position = Position {
+        let mut position = Position {
             txn_end: Lsn(u64::from_str_radix(parts.next()?, 16).ok()?),
             change: u32::from_str_radix(parts.next()?, 16).ok()?,
             record: u8::from_str_radix(parts.next()?, 16).ok()?,
+            read: 0,
         };
+        if let Some(read) = parts.next() {
+            position.read = u64::from_str_radix(read, 16).ok().filter(|r| *r > 0)?;
+        }
         parts.next().is_none().then_some(position)
     }
 }
@@ -208,6 +245,9 @@ pub struct Checkpoint {
     /// The invocation that wrote it, as far as it had come.
     #[serde(default)]
     pub invocation: Option<InvocationProgress>,
+    /// The last snapshot, finished or in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotProgress>,
 }
 
 /// How far an invocation had come when it wrote a checkpoint.
@@ -264,6 +304,31 @@ pub struct RelaySettings {
     pub time_margin: Duration,
     /// What to do when the checkpoint and the slot disagree.
     pub mismatch: MismatchStrategy,
+    pub snapshot: SnapshotSettings,
+}
+
+/// When and how the existing rows are read.
+#[derive(Debug, Clone)]
+pub struct SnapshotSettings {
+    pub mode: SnapshotMode,
+    /// `snapshot.include.collection.list`, over `schema.table`; empty = every captured table.
+    pub include: Vec<regex::Regex>,
+    /// Rows per chunk.
+    pub chunk_rows: u32,
+    /// Start a new snapshot whatever the checkpoint says (`always` at a cold start).
+    pub start_now: bool,
+}
+
+impl SnapshotSettings {
+    /// No snapshot ever: stream only.
+    pub fn none() -> Self {
+        Self {
+            mode: SnapshotMode::NoData,
+            include: Vec::new(),
+            chunk_rows: 10_240,
+            start_now: false,
+        }
+    }
 }
 
 /// What one invocation did; the function returns it as JSON.
@@ -271,8 +336,11 @@ pub struct RelaySettings {
 pub struct InvocationReport {
     /// Row changes (insert, update, delete) read.
     pub changes: u64,
-    /// Kafka records published (events and tombstones).
+    /// Kafka records published (events and tombstones, snapshot rows included).
     pub events: u64,
+    /// Rows a snapshot read and published (`op: "r"`).
+    #[serde(default)]
+    pub snapshot_rows: u64,
     /// Windows read.
     pub windows: u64,
     /// Transactions read that changed captured tables.
@@ -302,6 +370,7 @@ impl InvocationReport {
         InvocationReport {
             changes: self.changes + next.changes,
             events: self.events + next.events,
+            snapshot_rows: self.snapshot_rows + next.snapshot_rows,
             windows: self.windows + next.windows,
             transactions: self.transactions + next.transactions,
             start_lsn: self.start_lsn,
@@ -320,6 +389,7 @@ impl InvocationReport {
         Self {
             changes: 0,
             events: 0,
+            snapshot_rows: 0,
             windows: 0,
             transactions: 0,
             start_lsn: String::new(),
@@ -343,6 +413,8 @@ pub struct Relay<S, K, C> {
     settings: RelaySettings,
     /// One encoder per table seen; a handful of tables, searched without allocating.
     encoders: Vec<Arc<Encoder>>,
+    /// The snapshot chunk read and waiting for the stream to pass its LSN.
+    pending_chunk: Option<PendingChunk>,
 }
 
 #[derive(Debug)]
@@ -351,6 +423,27 @@ struct Encoder {
     name: String,
     table: TableEncoder,
     topic: Arc<str>,
+    /// The catalog's description it was built from (a snapshot's queries need it).
+    definition: TableSchema,
+}
+
+/// A snapshot chunk read, waiting for the stream to pass the LSN it was read at.
+#[derive(Debug)]
+struct PendingChunk {
+    /// Index into the snapshot's tables.
+    table: usize,
+    encoder: Arc<Encoder>,
+    read: ChunkRead,
+    /// Key bytes of each row → row index, to drop rows a newer streamed change replaces.
+    keys: std::collections::HashMap<Vec<u8>, usize>,
+    dropped: Vec<bool>,
+}
+
+/// What looking for the next snapshot chunk found.
+enum NextChunk {
+    Chunk(PendingChunk),
+    /// Nothing to read now; `true` when the progress changed (empty tables done, snapshot complete).
+    Nothing(bool),
 }
 
 /// The last transaction published: `source.sequence`'s first half, and the lag estimate.
@@ -380,6 +473,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             store,
             settings,
             encoders: Vec::new(),
+            pending_chunk: None,
         }
     }
 
@@ -396,7 +490,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     /// read again by the next invocation.
     pub async fn run(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
         let span = info_span!("invocation", slot = %self.settings.slot);
-        self.run_windows(deadline).instrument(span).await
+        // Boxed: the data path keeps a window's state across awaits, too large for callers' stacks.
+        Box::pin(self.run_windows(deadline).instrument(span)).await
     }
 
     async fn run_windows(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
@@ -407,13 +502,19 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         let mut confirmed = start.confirmed;
         let mut last_commit = checkpoint.as_ref().and_then(Checkpoint::last_commit);
         let started_at_ms = now_us() / 1000;
+        let mut position_lost = false;
         if let Some(checkpoint) = &checkpoint {
-            confirmed = self.reconcile(checkpoint, &server, confirmed).await?;
+            (confirmed, position_lost) = self.reconcile(checkpoint, &server, confirmed).await?;
         }
+        let mut snapshot = self
+            .plan_snapshot(checkpoint.as_ref(), position_lost, started_at_ms)
+            .await?;
+        let streams = self.settings.snapshot.mode.streams();
 
         let mut report = InvocationReport {
             changes: 0,
             events: 0,
+            snapshot_rows: 0,
             windows: 0,
             transactions: 0,
             start_lsn: confirmed.to_string(),
@@ -428,6 +529,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         let mut rows = RowBatch::default();
         let mut pending = Vec::new();
         let mut buf = Vec::new();
+        self.pending_chunk = None;
+        // A new snapshot is recorded by the first checkpoint even if its first chunk is empty.
+        let mut progressed = snapshot
+            .as_ref()
+            .is_some_and(|s| checkpoint.as_ref().and_then(|c| c.snapshot.as_ref()) != Some(s));
 
         // An earlier invocation may have died after Kafka took part of the first window.
         self.sink.skip_landed(true);
@@ -438,87 +544,138 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             .time_margin
             .min(deadline.saturating_duration_since(Instant::now()) / 4);
         while Instant::now() + margin < deadline {
-            let upto = self
-                .source
-                .open_window(self.settings.window_max_changes)
-                .await?;
-            fail::fail_point!("relay::window-opened");
-            report.windows += 1;
-            let window_started = Instant::now();
-            let window_start = (report.changes, report.events);
-            let mut row_count: u64 = 0;
-            let mut last_end: Option<Lsn> = None;
-            let mut txn = TxnContext {
-                position: confirmed,
-                ..TxnContext::default()
-            };
-            let mut txn_changes: u64 = 0;
-
-            let mut more = self.source.fetch(&mut rows).await?;
-            while more {
-                row_count += rows.len() as u64;
-                // Debezium stamps each event when it handles it; one clock read per chunk.
-                let now = now_us();
-                for data in rows.iter() {
-                    match self
-                        .process_row(
-                            data,
-                            now,
-                            &mut txn,
-                            &mut last_commit,
-                            &mut buf,
-                            &mut pending,
-                        )
-                        .await?
-                    {
-                        RowOutcome::Change => {
-                            report.changes += 1;
-                            txn_changes += 1;
-                        }
-                        RowOutcome::Commit(end) => {
-                            // wal2json writes B/C for every transaction, also those that touched
-                            // no captured table; count the ones that carried changes.
-                            if txn_changes > 0 {
-                                report.transactions += 1;
-                            }
-                            txn_changes = 0;
-                            last_end = Some(end);
-                        }
-                        RowOutcome::Other => {}
-                    }
+            if self.pending_chunk.is_none()
+                && let Some(progress) = snapshot.as_mut().filter(|s| !s.is_complete())
+            {
+                match self.next_chunk(progress).await? {
+                    NextChunk::Chunk(read) => self.pending_chunk = Some(read),
+                    NextChunk::Nothing(changed) => progressed |= changed,
                 }
-                // Kafka acknowledges this chunk's events while PostgreSQL sends the next rows;
-                // at most one chunk of rows and one of events are in memory.
-                report.events += pending.len() as u64;
-                rows.clear();
-                let (fetched, published) = tokio::join!(
-                    self.source.fetch(&mut rows),
-                    self.sink.publish(&mut pending)
-                );
-                published?;
-                fail::fail_point!("relay::published-some");
-                more = fetched?;
             }
-            report.events += pending.len() as u64;
-            self.sink.publish(&mut pending).await?;
-            self.sink.skip_landed(false);
-            fail::fail_point!("relay::acknowledged");
+            let mut complete = true;
+            let mut upto = confirmed;
+            let mut target = None;
+            if streams {
+                let upto_window = self
+                    .source
+                    .open_window(self.settings.window_max_changes)
+                    .await?;
+                upto = upto_window;
+                fail::fail_point!("relay::window-opened");
+                report.windows += 1;
+                let window_started = Instant::now();
+                let window_start = (report.changes, report.events);
+                let mut row_count: u64 = 0;
+                let mut last_end: Option<Lsn> = None;
+                let mut txn = TxnContext {
+                    position: confirmed,
+                    ..TxnContext::default()
+                };
+                let mut txn_changes: u64 = 0;
 
-            // Everything read is acknowledged. A window with fewer rows than the limit holds every
-            // transaction that committed before `upto`, so the slot may move there even if the captured
-            // tables were idle (that releases WAL other tables and databases wrote).
-            let complete = row_count < u64::from(self.settings.window_max_changes);
-            let target = match (complete, last_end) {
-                (true, Some(end)) => Some(end.max(upto)),
-                (true, None) => Some(upto),
-                (false, end) => end,
-            };
-            if let Some(target) = target.filter(|t| *t > confirmed) {
+                let mut more = self.source.fetch(&mut rows).await?;
+                while more {
+                    row_count += rows.len() as u64;
+                    // Debezium stamps each event when it handles it; one clock read per chunk.
+                    let now = now_us();
+                    for data in rows.iter() {
+                        match self
+                            .process_row(
+                                data,
+                                now,
+                                &mut txn,
+                                &mut last_commit,
+                                &mut buf,
+                                &mut pending,
+                            )
+                            .await?
+                        {
+                            RowOutcome::Change => {
+                                report.changes += 1;
+                                txn_changes += 1;
+                            }
+                            RowOutcome::Commit(end) => {
+                                // wal2json writes B/C for every transaction, also those that touched
+                                // no captured table; count the ones that carried changes.
+                                if txn_changes > 0 {
+                                    report.transactions += 1;
+                                }
+                                txn_changes = 0;
+                                last_end = Some(end);
+                            }
+                            RowOutcome::Other => {}
+                        }
+                    }
+                    // Kafka acknowledges this chunk's events while PostgreSQL sends the next rows;
+                    // at most one chunk of rows and one of events are in memory.
+                    report.events += pending.len() as u64;
+                    rows.clear();
+                    let (fetched, published) = tokio::join!(
+                        self.source.fetch(&mut rows),
+                        self.sink.publish(&mut pending)
+                    );
+                    published?;
+                    fail::fail_point!("relay::published-some");
+                    more = fetched?;
+                }
+                report.events += pending.len() as u64;
+                self.sink.publish(&mut pending).await?;
+                fail::fail_point!("relay::acknowledged");
+
+                // Everything read is acknowledged. A window with fewer rows than the limit holds
+                // every transaction that committed before `upto`, so the slot may move there even if
+                // the captured tables were idle (that releases WAL other tables and databases wrote).
+                complete = row_count < u64::from(self.settings.window_max_changes);
+                target = match (complete, last_end) {
+                    (true, Some(end)) => Some(end.max(upto)),
+                    (true, None) => Some(upto),
+                    (false, end) => end,
+                };
+                info!(
+                    window = report.windows,
+                    %upto,
+                    rows = row_count,
+                    changes = report.changes - window_start.0,
+                    events = report.events - window_start.1,
+                    complete,
+                    elapsed_ms = window_started.elapsed().as_millis() as u64,
+                    "window published"
+                );
+            }
+            // Records a crashed invocation left behind can only be among the first window's.
+            self.sink.skip_landed(false);
+
+            // A chunk is published once the stream has passed the LSN it was read at: every
+            // change that committed before the read has been seen (and replaced the rows it is
+            // newer than); every later one comes after the chunk's rows.
+            let stream_at = target.unwrap_or(confirmed).max(confirmed);
+            if let Some(ready) = self
+                .pending_chunk
+                .take_if(|c| !streams || (complete && upto >= c.read.lsn))
+            {
+                let progress = snapshot.as_mut().expect("a chunk belongs to a snapshot");
+                let before = pending.len();
+                let (lsn, table) = (
+                    ready.read.lsn,
+                    format!("{}.{}", ready.encoder.schema, ready.encoder.name),
+                );
+                Self::emit_chunk(ready, progress, stream_at, &mut buf, &mut pending)
+                    .map_err(|source| RelayError::Encode { lsn, table, source })?;
+                let published = (pending.len() - before) as u64;
+                report.snapshot_rows += published;
+                report.events += published;
+                self.sink.publish(&mut pending).await?;
+                fail::fail_point!("relay::snapshot-acknowledged");
+                progressed = true;
+            }
+
+            let moved = target.filter(|t| *t > confirmed);
+            if moved.is_some() || progressed {
                 let checkpoint = Checkpoint {
                     version: 1,
                     slot: self.settings.slot.clone(),
                     database: self.settings.database.clone(),
-                    lsn: target.to_string(),
+                    lsn: stream_at.to_string(),
                     previous_lsn: Some(confirmed.to_string()),
                     server: Some(server.clone()),
                     last_commit_lsn: last_commit.map(|c| c.lsn.to_string()),
@@ -530,25 +687,19 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         events: report.events,
                         windows: report.windows,
                     }),
+                    snapshot: snapshot.clone(),
                 };
                 self.store.save(&checkpoint).await?;
                 fail::fail_point!("relay::checkpointed");
-                self.source.advance(target).await?;
-                fail::fail_point!("relay::advanced");
-                confirmed = target;
+                progressed = false;
+                if let Some(target) = moved {
+                    self.source.advance(target).await?;
+                    fail::fail_point!("relay::advanced");
+                    confirmed = target;
+                }
             }
-            info!(
-                window = report.windows,
-                %upto,
-                slot_lsn = %confirmed,
-                rows = row_count,
-                changes = report.changes - window_start.0,
-                events = report.events - window_start.1,
-                complete,
-                elapsed_ms = window_started.elapsed().as_millis() as u64,
-                "window published"
-            );
-            if complete {
+            let snapshotting = snapshot.as_ref().is_some_and(|s| !s.is_complete());
+            if complete && !snapshotting {
                 report.caught_up = true;
                 break;
             }
@@ -562,6 +713,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         info!(
             changes = report.changes,
             events = report.events,
+            snapshot_rows = report.snapshot_rows,
             windows = report.windows,
             start_lsn = %report.start_lsn,
             end_lsn = %report.end_lsn,
@@ -572,6 +724,188 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         Ok(report)
     }
 
+    /// The snapshot this invocation works on, by `snapshot.mode`: the unfinished one of the
+    /// checkpoint, or a new one (first run, `always` at a cold start, a lost position under
+    /// `when_needed`), or the finished one carried on for the status.
+    async fn plan_snapshot(
+        &mut self,
+        checkpoint: Option<&Checkpoint>,
+        position_lost: bool,
+        now_ms: i64,
+    ) -> Result<Option<SnapshotProgress>, RelayError> {
+        let mode = self.settings.snapshot.mode;
+        let previous = checkpoint.and_then(|c| c.snapshot.clone());
+        let start = self.settings.snapshot.start_now
+            || (checkpoint.is_none() && mode.on_first_run())
+            || (position_lost && mode.on_lost_position());
+        if !start {
+            return Ok(previous);
+        }
+        if let Some(previous) = previous.as_ref().filter(|p| !p.is_complete())
+            && !position_lost
+        {
+            // Unfinished: resume it rather than start over.
+            return Ok(Some(previous.clone()));
+        }
+        let include = &self.settings.snapshot.include;
+        let tables: Vec<CapturedTable> = self
+            .source
+            .captured_tables()
+            .await?
+            .into_iter()
+            .filter(|t| {
+                let name = format!("{}.{}", t.schema, t.table);
+                include.is_empty() || include.iter().any(|r| r.is_match(&name))
+            })
+            .collect();
+        let rows_before = previous.map_or(0, |p| p.rows_before + p.rows);
+        info!(tables = tables.len(), "snapshot starts");
+        let mut progress = SnapshotProgress::new(tables, now_ms, rows_before);
+        if progress.tables.is_empty() {
+            progress.completed_at_ms = Some(now_ms);
+        }
+        Ok(Some(progress))
+    }
+
+    /// Reads the next non-empty chunk of the snapshot; marks empty tables done and the snapshot
+    /// complete when nothing is left.
+    async fn next_chunk(
+        &mut self,
+        progress: &mut SnapshotProgress,
+    ) -> Result<NextChunk, RelayError> {
+        let mut changed = false;
+        while let Some(index) = progress.current() {
+            let (schema, name) = {
+                let t = &progress.tables[index];
+                (t.schema.clone(), t.table.clone())
+            };
+            let encoder = self.encoder(&schema, &name, false).await?;
+            let later: Vec<(String, String)> = progress.tables[index + 1..]
+                .iter()
+                .filter(|t| !t.done)
+                .map(|t| (t.schema.clone(), t.table.clone()))
+                .collect();
+            let read = self
+                .source
+                .read_chunk(
+                    &encoder.definition,
+                    progress.tables[index].last_key.as_deref(),
+                    self.settings.snapshot.chunk_rows,
+                    &later,
+                )
+                .await?;
+            if read.rows.is_empty() && !read.more {
+                progress.tables[index].done = true;
+                changed = true;
+                continue;
+            }
+            let mut keys = std::collections::HashMap::with_capacity(read.rows.len());
+            let mut key_buf = Vec::new();
+            for (i, row) in read.rows.iter().enumerate() {
+                let columns = crate::snapshot::row_columns(&encoder.definition, row);
+                key_buf.clear();
+                let key = encoder
+                    .table
+                    .encode_key(&columns, &mut key_buf)
+                    .map_err(|source| RelayError::Encode {
+                        lsn: read.lsn,
+                        table: format!("{schema}.{name}"),
+                        source,
+                    })?;
+                if let Some(range) = key {
+                    keys.insert(key_buf[range].to_vec(), i);
+                }
+            }
+            let dropped = vec![false; read.rows.len()];
+            return Ok(NextChunk::Chunk(PendingChunk {
+                table: index,
+                encoder,
+                read,
+                keys,
+                dropped,
+            }));
+        }
+        if !progress.is_complete() {
+            progress.completed_at_ms = Some(now_us() / 1000);
+            info!(rows = progress.rows, "snapshot complete");
+            changed = true;
+        }
+        Ok(NextChunk::Nothing(changed))
+    }
+
+    /// Appends the records of a chunk's rows that no newer streamed change replaced, placed at
+    /// stream position `at`, and moves the table's progress past the chunk.
+    fn emit_chunk(
+        chunk: PendingChunk,
+        progress: &mut SnapshotProgress,
+        at: Lsn,
+        buf: &mut Vec<u8>,
+        pending: &mut Vec<OutRecord>,
+    ) -> Result<(), walbridge_event::Error> {
+        use walbridge_event::envelope::SnapshotMarker;
+        let PendingChunk {
+            table: index,
+            encoder,
+            read,
+            dropped,
+            ..
+        } = chunk;
+        let kept: Vec<usize> = (0..read.rows.len()).filter(|&i| !dropped[i]).collect();
+        let source = SourceInfo {
+            commit_time_us: read.read_time_us,
+            tx_id: None,
+            lsn: read.lsn,
+            last_commit_lsn: None,
+        };
+        let now = now_us();
+        for (n, &i) in kept.iter().enumerate() {
+            let first_of_snapshot = progress.rows == 0;
+            let first_of_table = progress.tables[index].rows == 0;
+            let last_of_table = !read.more && n + 1 == kept.len();
+            let marker = if last_of_table && !read.later_rows {
+                SnapshotMarker::Last
+            } else if first_of_snapshot {
+                SnapshotMarker::First
+            } else if last_of_table {
+                SnapshotMarker::LastInDataCollection
+            } else if first_of_table {
+                SnapshotMarker::FirstInDataCollection
+            } else {
+                SnapshotMarker::True
+            };
+            let columns = crate::snapshot::row_columns(&encoder.definition, &read.rows[i]);
+            buf.clear();
+            let encoded = encoder
+                .table
+                .encode_read(&columns, &source, marker, now, buf)?;
+            progress.rows += 1;
+            progress.tables[index].rows += 1;
+            for record in encoded.records(buf) {
+                pending.push(OutRecord {
+                    topic: Arc::clone(&encoder.topic),
+                    key: record.key.map(<[u8]>::to_vec),
+                    value: record.value.map(<[u8]>::to_vec),
+                    headers: Vec::new(),
+                    lsn: read.lsn,
+                    position: Position::snapshot_read(at, progress.rows_before + progress.rows),
+                });
+            }
+        }
+        let table = &mut progress.tables[index];
+        if let Some(last) = read.rows.last() {
+            table.last_key = Some(
+                encoder
+                    .definition
+                    .key()
+                    .iter()
+                    .map(|&k| last[k].clone().unwrap_or_default())
+                    .collect(),
+            );
+        }
+        table.done = !read.more;
+        Ok(())
+    }
+
     /// Checks that the checkpoint belongs to this slot and agrees with its position, and settles
     /// a disagreement by `offset.mismatch.strategy`; returns where to start.
     async fn reconcile(
@@ -579,13 +913,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         checkpoint: &Checkpoint,
         server: &str,
         confirmed: Lsn,
-    ) -> Result<Lsn, RelayError> {
+    ) -> Result<(Lsn, bool), RelayError> {
         let checkpointed = checkpoint.lsn()?;
         let same_slot = checkpoint.slot == self.settings.slot
             && checkpoint.database == self.settings.database
             && checkpoint.server.as_deref().is_none_or(|s| s == server);
         if same_slot && checkpointed == confirmed {
-            return Ok(confirmed);
+            return Ok((confirmed, false));
         }
         if same_slot
             && checkpointed > confirmed
@@ -594,7 +928,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             // Died between checkpoint and advance (point 3 above): those events are in Kafka.
             info!(%checkpointed, slot_lsn = %confirmed, "slot behind checkpoint; advancing it");
             self.source.advance(checkpointed).await?;
-            return Ok(checkpointed);
+            return Ok((checkpointed, false));
         }
         let found = if same_slot {
             format!("checkpoint at {checkpointed}, slot at {confirmed}")
@@ -612,11 +946,18 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         let mismatch = || CheckpointError::Mismatch {
             found: found.clone(),
         };
+        if self.settings.snapshot.mode.on_lost_position()
+            && (!same_slot || checkpointed < confirmed)
+        {
+            // `when_needed`: the checkpoint's position is gone from this slot; read the tables again.
+            warn!(%found, "checkpoint position not in the slot; snapshotting again from the slot");
+            return Ok((confirmed, true));
+        }
         match self.settings.mismatch {
             MismatchStrategy::Fail => Err(mismatch().into()),
             MismatchStrategy::TrustSlot => {
                 warn!(%found, "checkpoint and slot disagree; trusting the slot");
-                Ok(confirmed)
+                Ok((confirmed, false))
             }
             MismatchStrategy::TrustOffset if checkpointed < confirmed => Err(mismatch().into()),
             MismatchStrategy::TrustOffset | MismatchStrategy::TrustGreaterLsn
@@ -624,11 +965,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             {
                 warn!(%found, "checkpoint and slot disagree; advancing the slot to the checkpoint");
                 self.source.advance(checkpointed).await?;
-                Ok(checkpointed)
+                Ok((checkpointed, false))
             }
             MismatchStrategy::TrustOffset | MismatchStrategy::TrustGreaterLsn => {
                 warn!(%found, "checkpoint and slot disagree; trusting the slot");
-                Ok(confirmed)
+                Ok((confirmed, false))
             }
         }
     }
@@ -705,6 +1046,18 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     table: format!("{}.{}", change.schema, change.table),
                     source: err,
                 })?;
+                // A change the pending chunk's read could not see is newer than the row it read.
+                if let Some(chunk) = self.pending_chunk.as_mut()
+                    && chunk.encoder.schema == change.schema
+                    && chunk.encoder.name == change.table
+                    && !source.tx_id.is_some_and(|x| chunk.read.visible.sees(x))
+                {
+                    for record in encoded.records(buf) {
+                        if let Some(&i) = record.key.and_then(|k| chunk.keys.get(k)) {
+                            chunk.dropped[i] = true;
+                        }
+                    }
+                }
                 let change_index = txn.next_change;
                 txn.next_change += 1;
                 for (i, record) in encoded.records(buf).enumerate() {
@@ -721,6 +1074,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                             txn_end: txn.end,
                             change: change_index,
                             record: i as u8,
+                            read: 0,
                         },
                     });
                 }
@@ -757,6 +1111,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             name: table_schema.table().to_owned(),
             topic: Arc::from(table.topic()),
             table,
+            definition: table_schema,
         });
         match cached {
             Some(i) => self.encoders[i] = Arc::clone(&encoder),

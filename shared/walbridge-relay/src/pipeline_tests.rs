@@ -8,6 +8,8 @@ use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 use super::*;
 use crate::error::{CheckpointError, PublishError, SlotError};
+use crate::snapshot::{CapturedTable, ChunkRead};
+use walbridge_config::SnapshotMode;
 
 /// A row of the fake slot: its LSN (where the fake decides windows) and wal2json's text.
 #[derive(Debug, Clone)]
@@ -57,6 +59,12 @@ struct FakeSlot {
     window: VecDeque<SlotRow>,
     advances: Vec<Lsn>,
     windows: Vec<Lsn>,
+    /// The one table a snapshot finds (`inventory.items`), its ids, and what a chunk read sees.
+    table_ids: Option<Vec<u32>>,
+    /// Transactions below this id are visible to chunk reads.
+    visible_below: u64,
+    chunk_lsn: Lsn,
+    chunk_reads: usize,
 }
 
 impl FakeSlot {
@@ -124,6 +132,52 @@ impl ChangeSource for FakeSlot {
         self.advances.push(to);
         Ok(())
     }
+
+    async fn captured_tables(&mut self) -> Result<Vec<CapturedTable>, SlotError> {
+        Ok(self
+            .table_ids
+            .iter()
+            .map(|ids| CapturedTable {
+                schema: "inventory".into(),
+                table: "items".into(),
+                estimated_rows: ids.len() as i64,
+            })
+            .collect())
+    }
+
+    async fn read_chunk(
+        &mut self,
+        table: &TableSchema,
+        after: Option<&[String]>,
+        limit: u32,
+        later: &[(String, String)],
+    ) -> Result<ChunkRead, SlotError> {
+        assert_eq!(table.table(), "items");
+        assert!(later.is_empty());
+        self.chunk_reads += 1;
+        let after: u32 = after.map_or(0, |k| k[0].parse().unwrap());
+        let mut rows: Vec<Vec<Option<String>>> = self
+            .table_ids
+            .iter()
+            .flatten()
+            .filter(|&&id| id > after)
+            .map(|id| vec![Some(id.to_string())])
+            .collect();
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        Ok(ChunkRead {
+            rows,
+            visible: crate::snapshot::XidSnapshot {
+                xmin: self.visible_below,
+                xmax: self.visible_below,
+                xip: Vec::new(),
+            },
+            lsn: self.chunk_lsn,
+            read_time_us: 1_700_000_000_000_000,
+            more,
+            later_rows: false,
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -186,6 +240,7 @@ fn settings(window: u32) -> RelaySettings {
         window_max_changes: window,
         time_margin: Duration::from_millis(10),
         mismatch: walbridge_config::MismatchStrategy::Fail,
+        snapshot: SnapshotSettings::none(),
     }
 }
 
@@ -296,6 +351,7 @@ async fn a_checkpoint_ahead_of_the_slot_moves_the_slot_without_republishing() {
             last_commit_time_us: None,
             written_at_ms: 0,
             invocation: None,
+            snapshot: None,
         }),
         ..FakeStore::default()
     };
@@ -385,6 +441,7 @@ fn checkpoint_at(lsn: u64, previous: u64, server: &str) -> Checkpoint {
         last_commit_time_us: None,
         written_at_ms: 0,
         invocation: None,
+        snapshot: None,
     }
 }
 
@@ -476,7 +533,8 @@ async fn records_carry_increasing_positions_and_only_the_first_window_skips_land
         Position {
             txn_end: Lsn(2000),
             change: 0,
-            record: 0
+            record: 0,
+            read: 0,
         }
     );
     assert_eq!(positions[2].change, 2);
@@ -502,4 +560,141 @@ async fn a_budget_shorter_than_the_margin_still_relays() {
         .unwrap();
     assert_eq!(report.changes, 2);
     assert!(report.caught_up);
+}
+
+fn snapshot_settings(chunk_rows: u32) -> RelaySettings {
+    RelaySettings {
+        snapshot: SnapshotSettings {
+            mode: SnapshotMode::Initial,
+            chunk_rows,
+            ..SnapshotSettings::none()
+        },
+        ..settings(100)
+    }
+}
+
+/// `(op, id, source.snapshot)` of a published record.
+fn op_id_marker(record: &OutRecord) -> (String, u64, String) {
+    let value: serde_json::Value =
+        serde_json::from_slice(record.value.as_deref().unwrap()).unwrap();
+    (
+        value["op"].as_str().unwrap().to_owned(),
+        value["after"]["id"].as_u64().unwrap(),
+        value["source"]["snapshot"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_first_run_snapshots_in_chunks_with_debeziums_markers() {
+    let mut slot = FakeSlot::new(vec![txn(1, 1000, 10..11)], 5000);
+    slot.table_ids = Some(vec![1, 2, 3, 4, 5]);
+    slot.visible_below = 100;
+    slot.chunk_lsn = Lsn(900);
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        snapshot_settings(2),
+    );
+    let report = relay.run(far()).await.unwrap();
+    let (slot, sink, store) = relay.into_parts();
+    assert_eq!(report.snapshot_rows, 5);
+    assert_eq!(slot.chunk_reads, 3);
+    let ops: Vec<_> = sink.published.iter().map(op_id_marker).collect();
+    let expected = [
+        ("c", 10, "false"),
+        ("r", 1, "first"),
+        ("r", 2, "true"),
+        ("r", 3, "true"),
+        ("r", 4, "true"),
+        ("r", 5, "last"),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(op, id, m)| (op.to_string(), *id, m.to_string()))
+        .collect();
+    assert_eq!(ops, expected);
+    let positions: Vec<Position> = sink.published.iter().map(|r| r.position).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert_eq!(positions[1], Position::snapshot_read(Lsn(5000), 1));
+    assert_eq!(
+        Position::from_header(&positions[1].to_header()),
+        Some(positions[1])
+    );
+    let progress = store.checkpoint.unwrap().snapshot.unwrap();
+    assert!(progress.is_complete());
+    assert_eq!(progress.rows, 5);
+    assert_eq!(progress.tables[0].last_key, Some(vec!["5".to_owned()]));
+    assert!(progress.tables[0].done);
+}
+
+#[tokio::test]
+async fn a_change_the_read_could_not_see_replaces_the_row_read() {
+    // xid 7 (not visible to the read, which sees xids below 5) writes id 3 after the read; xid 2
+    // (visible) wrote id 2 before it: the row read for 2 stays, the one for 3 is dropped.
+    let mut slot = FakeSlot::new(vec![txn(2, 1000, 2..3), txn(7, 2000, 3..4)], 5000);
+    slot.table_ids = Some(vec![1, 2, 3]);
+    slot.visible_below = 5;
+    slot.chunk_lsn = Lsn(1500);
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        snapshot_settings(10),
+    );
+    relay.run(far()).await.unwrap();
+    let (_, sink, _) = relay.into_parts();
+    let ops: Vec<_> = sink
+        .published
+        .iter()
+        .map(|r| {
+            let (op, id, _) = op_id_marker(r);
+            format!("{op}{id}")
+        })
+        .collect();
+    assert_eq!(ops, ["c2", "c3", "r1", "r2"]);
+}
+
+#[tokio::test]
+async fn a_chunk_waits_until_the_stream_passed_its_read() {
+    // The read happened at 6000, beyond what the slot has flushed (5000): nothing is published
+    // from the chunk in this invocation, and no progress is recorded.
+    let mut slot = FakeSlot::new(vec![txn(1, 1000, 10..11)], 5000);
+    slot.table_ids = Some(vec![1]);
+    slot.visible_below = 100;
+    slot.chunk_lsn = Lsn(6000);
+    let settings = RelaySettings {
+        time_margin: Duration::from_millis(0),
+        ..snapshot_settings(10)
+    };
+    let mut relay = Relay::new(slot, FakeSink::default(), FakeStore::default(), settings);
+    let report = relay
+        .run(Instant::now() + Duration::from_millis(50))
+        .await
+        .unwrap();
+    let (_, sink, store) = relay.into_parts();
+    assert_eq!(report.snapshot_rows, 0);
+    assert!(sink.published.iter().all(|r| op_id_marker(r).0 == "c"));
+    let progress = store.checkpoint.unwrap().snapshot.unwrap();
+    assert_eq!(progress.rows, 0);
+    assert!(!progress.is_complete());
+}
+
+#[tokio::test]
+async fn no_data_and_an_existing_checkpoint_skip_the_snapshot() {
+    let mut slot = FakeSlot::new(vec![txn(1, 1000, 10..11)], 5000);
+    slot.table_ids = Some(vec![1, 2]);
+    let store = FakeStore::default();
+    let mut relay = Relay::new(slot, FakeSink::default(), store, settings(100));
+    relay.run(far()).await.unwrap();
+    let (mut slot, sink, store) = relay.into_parts();
+    assert_eq!(slot.chunk_reads, 0);
+    assert_eq!(sink.published.len(), 1);
+    // `initial` with a checkpoint already there (streamed before): no snapshot either.
+    slot.transactions.push(txn(2, 2000, 11..12));
+    let mut relay = Relay::new(slot, FakeSink::default(), store, snapshot_settings(10));
+    relay.run(far()).await.unwrap();
+    let (slot, _, store) = relay.into_parts();
+    assert_eq!(slot.chunk_reads, 0);
+    assert!(store.checkpoint.unwrap().snapshot.is_none());
 }

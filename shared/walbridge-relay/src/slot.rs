@@ -16,6 +16,7 @@ use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 use crate::error::SlotError;
 use crate::pipeline::{ChangeSource, RowBatch, SlotPosition};
+use crate::snapshot::{CapturedTable, ChunkRead, XidSnapshot, chunk_query, quote_ident};
 use crate::tls::{Verify, client_config};
 
 /// The wal2json options of every peek (format-version 2, one JSON object per row).
@@ -24,8 +25,8 @@ const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'inc
      'include-not-null', '1'";
 
 /// Session settings that make value texts deterministic (the same as pgjdbc's, hence Debezium's).
-const SESSION_OPTIONS: &str =
-    "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3";
+const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3 \
+     -c bytea_output=hex -c standard_conforming_strings=on";
 
 /// First half of the advisory lock key: "WALB". The second half is `hashtext(slot name)`.
 const ADVISORY_LOCK_CLASS: i32 = 0x5741_4C42;
@@ -115,6 +116,8 @@ pub struct PgSlot {
     database: String,
     /// wal2json `add-tables`, from `table.include.list`.
     add_tables: Option<String>,
+    /// `table.include.list` itself: which tables a snapshot reads.
+    tables: Vec<TablePattern>,
     fetch_sql: String,
     fetch_rows: usize,
     window: WindowState,
@@ -153,6 +156,7 @@ impl PgSlot {
             slot: slot.name.clone(),
             database: database.dbname.clone(),
             add_tables,
+            tables: tables.to_vec(),
             fetch_sql: format!("FETCH FORWARD {fetch_rows} FROM {CURSOR}"),
             fetch_rows: fetch_rows as usize,
             window: WindowState::Closed,
@@ -521,9 +525,11 @@ impl ChangeSource for PgSlot {
             .client
             .query(
                 "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.atttypid, \
-                 a.attnotnull, pg_get_expr(d.adbin, d.adrelid) \
-                 FROM pg_attribute a LEFT JOIN pg_attrdef d \
-                   ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                 a.attnotnull, pg_get_expr(d.adbin, d.adrelid), \
+                 (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e \
+                   WHERE e.enumtypid = COALESCE(NULLIF(t.typelem, 0), t.oid)) \
+                 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
                  WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped \
                  ORDER BY a.attnum",
                 &[&oid],
@@ -538,6 +544,11 @@ impl ChangeSource for PgSlot {
                     row.get::<_, u32>(2),
                     row.get::<_, bool>(3),
                 );
+                // an enum's labels are its Connect schema's `allowed` parameter
+                let column = match row.get::<_, Option<String>>(5) {
+                    Some(labels) => column.with_enum_values(labels),
+                    None => column,
+                };
                 match row.get::<_, Option<String>>(4) {
                     Some(default) => column.with_default(default),
                     None => column,
@@ -569,6 +580,136 @@ impl ChangeSource for PgSlot {
                 table: qualified(),
                 source,
             }
+        })
+    }
+
+    async fn captured_tables(&mut self) -> Result<Vec<CapturedTable>, SlotError> {
+        // What wal2json decodes: permanent ordinary tables (partitions under their own names).
+        let rows = self
+            .client
+            .query(
+                "SELECT n.nspname::text, c.relname::text, c.reltuples::int8 FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind = 'r' AND c.relpersistence = 'p' \
+                   AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' \
+                 ORDER BY 1, 2",
+                &[],
+            )
+            .await
+            .map_err(self.query_error("list the captured tables"))?;
+        Ok(rows
+            .iter()
+            .map(|row| CapturedTable {
+                schema: row.get(0),
+                table: row.get(1),
+                estimated_rows: row.get(2),
+            })
+            .filter(|t| {
+                self.tables.is_empty()
+                    || self.tables.iter().any(|p| {
+                        (p.schema == "*" || p.schema == t.schema)
+                            && (p.table == "*" || p.table == t.table)
+                    })
+            })
+            .collect())
+    }
+
+    async fn read_chunk(
+        &mut self,
+        table: &TableSchema,
+        after: Option<&[String]>,
+        limit: u32,
+        later: &[(String, String)],
+    ) -> Result<ChunkRead, SlotError> {
+        if self.window != WindowState::Closed {
+            self.end_transaction().await?;
+        }
+        let later_sql = if later.is_empty() {
+            "SELECT false".to_owned()
+        } else {
+            let exists: Vec<String> = later
+                .iter()
+                .map(|(schema, table)| {
+                    format!(
+                        "EXISTS (SELECT 1 FROM {}.{})",
+                        quote_ident(schema),
+                        quote_ident(table)
+                    )
+                })
+                .collect();
+            format!("SELECT {}", exists.join(" OR "))
+        };
+        // One short transaction: what it saw, how far the WAL had come after that, the rows, and
+        // whether later tables have rows (for the `last` marker), all under the same snapshot.
+        let sql = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+             SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text, \
+               (extract(epoch FROM transaction_timestamp()) * 1000000)::int8::text; \
+             {}; {later_sql}; COMMIT",
+            chunk_query(table, after, limit)
+        );
+        let messages = match self.client.simple_query(&sql).await {
+            Ok(messages) => messages,
+            Err(err) => {
+                // The failed statement left the transaction aborted; end it for the next query.
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Err(self.query_error("read a snapshot chunk")(err));
+            }
+        };
+        let malformed = |what: &str| SlotError::Malformed {
+            slot: self.slot.clone(),
+            what: format!(
+                "snapshot chunk of {}.{}: {what}",
+                table.schema(),
+                table.table()
+            ),
+        };
+        let mut statement = 0;
+        let mut meta = None;
+        let mut rows = Vec::new();
+        let mut later_rows = false;
+        for message in messages {
+            match message {
+                SimpleQueryMessage::CommandComplete(_) => statement += 1,
+                SimpleQueryMessage::Row(row) => match statement {
+                    1 => {
+                        meta = Some((
+                            row.get(0).and_then(XidSnapshot::parse),
+                            row.get(1).and_then(|l| l.parse::<Lsn>().ok()),
+                            row.get(2).and_then(|t| t.parse::<i64>().ok()),
+                        ));
+                    }
+                    2 => rows.push(
+                        (0..row.len())
+                            .map(|i| row.get(i).map(str::to_owned))
+                            .collect::<Vec<_>>(),
+                    ),
+                    3 => later_rows = row.get(0) == Some("t"),
+                    _ => return Err(malformed("unexpected rows")),
+                },
+                _ => {}
+            }
+        }
+        let Some((Some(visible), Some(lsn), Some(read_time_us))) = meta else {
+            return Err(malformed("no snapshot position"));
+        };
+        let more = rows.len() > limit as usize;
+        if more {
+            if table.key().is_empty() {
+                return Err(SlotError::SnapshotKeyless {
+                    table: format!("{}.{}", table.schema(), table.table()),
+                    limit,
+                });
+            }
+            rows.truncate(limit as usize);
+        }
+        Ok(ChunkRead {
+            rows,
+            visible,
+            lsn,
+            read_time_us,
+            more,
+            later_rows,
         })
     }
 

@@ -136,7 +136,7 @@ fn walbridge(case: &Case, failpoints: Option<&str>) -> Command {
         "slot.name={}\ntable.include.list={}.t\ntopic.prefix={}\n\
          value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n\
          window.max.changes=400\nwindow.fetch.rows=100\ntopic.creation.default.partitions=3\n\
-         kafka.publish.timeout.ms=10000\n",
+         kafka.publish.timeout.ms=10000\nsnapshot.mode=no_data\n",
         case.slot, case.schema, case.prefix
     );
     let dir = std::path::PathBuf::from(env::var("WALBRIDGE_ENV_DIR"))

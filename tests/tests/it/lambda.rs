@@ -51,6 +51,7 @@ async fn cargo_lambda_runs_the_function_like_lambda_does() {
             format!("TOPIC_PREFIX={}", case.prefix),
             "VALUE_CONVERTER_SCHEMAS_ENABLE=false".to_owned(),
             "KEY_CONVERTER_SCHEMAS_ENABLE=false".to_owned(),
+            "SNAPSHOT_MODE=no_data".to_owned(),
             format!("KAFKA_BOOTSTRAP_SERVERS={}", env::kafka_bootstrap()),
             format!(
                 "CHECKPOINT_URI=s3://{}/{}",

@@ -4,6 +4,7 @@
 mod case;
 mod crash;
 mod differential;
+mod golden;
 mod kafka_options;
 mod kafka_security;
 mod lambda;
@@ -11,5 +12,6 @@ mod relay;
 mod relay_failures;
 mod secrets;
 mod smoke;
+mod snapshot;
 mod tls;
 mod validate;

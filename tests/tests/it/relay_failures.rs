@@ -170,7 +170,7 @@ async fn one_transaction_of_200_000_rows_is_relayed_in_bounded_memory() {
         format!(
             "slot.name={}\ntable.include.list={}.t\ntopic.prefix={}\n\
              value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n\
-             window.max.changes=1000\n",
+             window.max.changes=1000\nsnapshot.mode=no_data\n",
             case.slot, case.schema, case.prefix
         ),
     )
@@ -270,7 +270,10 @@ async fn the_users_connector_properties_file_runs_as_it_is() {
         .iter()
         .filter(|r| r.value_json().is_some_and(|v| v["after"]["id"] == marker))
         .collect();
-    assert_eq!(mine.len(), 1);
+    // No snapshot.mode in the file: Debezium's default (initial) applies to the first run, so the
+    // row written after the slot was created is streamed, then read by the snapshot.
+    let ops: Vec<_> = mine.iter().map(|r| value(r)["op"].clone()).collect();
+    assert_eq!(ops, ["c", "r"]);
     let event = value(mine[0]);
     assert_eq!(event["after"]["number"], 20000);
     assert_eq!(event["source"]["name"], "test-prefix");

@@ -1,0 +1,335 @@
+//! Snapshots: the rows that existed before streaming began, as Debezium's `op: "r"` events, read in
+//! primary-key order one chunk at a time, between windows of the slot.
+//!
+//! A consistent snapshot of a whole database cannot outlive one invocation (PostgreSQL exports a
+//! snapshot only to a replication connection, and only until its next command), so each chunk is its
+//! own short `REPEATABLE READ READ ONLY` transaction that records what it could see
+//! (`pg_current_snapshot()`) and how far the WAL had come (`pg_current_wal_insert_lsn()`). The relay
+//! keeps streaming the slot and publishes the chunk's rows only once the stream has passed that LSN; a
+//! streamed change the chunk's snapshot could not see (committed later) is newer than the row read,
+//! so the row is dropped and the change stands (the DBLog watermark rule, decided by transaction
+//! visibility instead of written watermarks, so a read-only user can snapshot). A streamed change the
+//! snapshot could see is already in the row, and is published before it. Per key a consumer thus sees
+//! the row as read followed by exactly the later changes.
+//!
+//! Progress (table, last key, rows) is checkpointed with the LSN in the same conditional write, after
+//! Kafka acknowledged the chunk; a killed invocation re-reads the chunk it had not checkpointed, so a
+//! crash between publishing a chunk and checkpointing it can publish that chunk's rows twice (each
+//! copy followed by exactly the later changes, so folding by key still ends at the table's state).
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use walbridge_event::wal2json::{Column, Value};
+use walbridge_event::{Lsn, TableSchema};
+
+/// A snapshot's progress, kept in the checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotProgress {
+    /// `initial` (the snapshot a first run takes).
+    pub kind: String,
+    pub started_at_ms: i64,
+    /// The tables in the order they are read.
+    pub tables: Vec<TableProgress>,
+    /// Rows published so far; numbers the snapshot's records (their positions).
+    pub rows: u64,
+    /// Rows published by every earlier snapshot of this slot: positions stay increasing when a
+    /// later snapshot publishes at the same stream position.
+    #[serde(default)]
+    pub rows_before: u64,
+    #[serde(default)]
+    pub completed_at_ms: Option<i64>,
+}
+
+/// One table's part of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableProgress {
+    pub schema: String,
+    pub table: String,
+    /// `pg_class.reltuples` when the snapshot started (-1: never analysed).
+    pub estimated_rows: i64,
+    /// Rows published.
+    pub rows: u64,
+    /// The key of the last row published, as PostgreSQL's text of each key column.
+    #[serde(default)]
+    pub last_key: Option<Vec<String>>,
+    pub done: bool,
+}
+
+impl SnapshotProgress {
+    pub fn new(tables: Vec<CapturedTable>, started_at_ms: i64, rows_before: u64) -> Self {
+        Self {
+            kind: "initial".to_owned(),
+            started_at_ms,
+            tables: tables
+                .into_iter()
+                .map(|t| TableProgress {
+                    schema: t.schema,
+                    table: t.table,
+                    estimated_rows: t.estimated_rows,
+                    rows: 0,
+                    last_key: None,
+                    done: false,
+                })
+                .collect(),
+            rows: 0,
+            rows_before,
+            completed_at_ms: None,
+        }
+    }
+
+    /// The table being read, if any is left.
+    pub fn current(&self) -> Option<usize> {
+        self.tables.iter().position(|t| !t.done)
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.completed_at_ms.is_some()
+    }
+}
+
+/// A table the slot captures, as the catalog lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedTable {
+    pub schema: String,
+    pub table: String,
+    pub estimated_rows: i64,
+}
+
+/// What one chunk read returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkRead {
+    /// Rows in key order, each column as PostgreSQL's output text (`None` for NULL), in the table
+    /// schema's column order.
+    pub rows: Vec<Vec<Option<String>>>,
+    /// The transactions the read could see.
+    pub visible: XidSnapshot,
+    /// `pg_current_wal_insert_lsn()` taken after the read's snapshot: every transaction the read saw
+    /// committed before it.
+    pub lsn: Lsn,
+    /// The read transaction's start time, µs since the epoch (`source.ts_ms` of its rows).
+    pub read_time_us: i64,
+    /// Whether the table has rows after these.
+    pub more: bool,
+    /// When `more` is false: whether any later table of the snapshot has rows (so the chunk's last
+    /// row is not the snapshot's last).
+    pub later_rows: bool,
+}
+
+/// `pg_current_snapshot()`: `xmin:xmax:xip,…` with 64-bit transaction ids.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct XidSnapshot {
+    pub xmin: u64,
+    pub xmax: u64,
+    pub xip: Vec<u64>,
+}
+
+impl XidSnapshot {
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.split(':');
+        let xmin = parts.next()?.parse().ok()?;
+        let xmax = parts.next()?.parse().ok()?;
+        let xip = match parts.next()? {
+            "" => Vec::new(),
+            list => list
+                .split(',')
+                .map(|x| x.parse().ok())
+                .collect::<Option<_>>()?,
+        };
+        parts.next().is_none().then_some(Self { xmin, xmax, xip })
+    }
+
+    /// Whether the snapshot sees the work of transaction `xid` (32 bits, as wal2json writes it).
+    /// 32-bit ids compare circularly, as PostgreSQL compares them: `xid` is widened to the 64-bit id
+    /// nearest to `xmax`.
+    pub fn sees(&self, xid: u32) -> bool {
+        let offset = i64::from(xid.wrapping_sub(self.xmax as u32) as i32);
+        let Some(full) = self.xmax.checked_add_signed(offset) else {
+            // Before the first id: as old as can be.
+            return true;
+        };
+        full < self.xmin || (full < self.xmax && !self.xip.contains(&full))
+    }
+}
+
+/// A column value as wal2json would have written it for the same row, so a row read by a query is
+/// encoded exactly as a streamed one: numbers unquoted (NaN and infinities as null), booleans as
+/// JSON booleans, bytea as hex without `\x`, everything else as its output text.
+pub fn wal2json_value(type_oid: u32, text: Option<&str>) -> Value<'_> {
+    const BOOL: u32 = 16;
+    const BYTEA: u32 = 17;
+    const NUMBERS: [u32; 7] = [20, 21, 23, 26, 700, 701, 1700];
+    let Some(text) = text else {
+        return Value::Null;
+    };
+    match type_oid {
+        BOOL => Value::Bool(text == "t"),
+        BYTEA => Value::String(Cow::Borrowed(text.strip_prefix("\\x").unwrap_or(text))),
+        oid if NUMBERS.contains(&oid) => {
+            if matches!(text, "NaN" | "Infinity" | "-Infinity") {
+                Value::Null
+            } else {
+                Value::Number(text)
+            }
+        }
+        _ => Value::String(Cow::Borrowed(text)),
+    }
+}
+
+/// A row read by a chunk as the columns of an insert.
+pub fn row_columns<'a>(schema: &'a TableSchema, row: &'a [Option<String>]) -> Vec<Column<'a>> {
+    schema
+        .columns()
+        .iter()
+        .zip(row)
+        .map(|(column, text)| Column {
+            name: Cow::Borrowed(column.name.as_str()),
+            type_name: Cow::Borrowed(column.type_name.as_str()),
+            type_oid: Some(column.type_oid),
+            value: wal2json_value(column.type_oid, text.as_deref()),
+            optional: Some(!column.not_null),
+        })
+        .collect()
+}
+
+/// `"name"` with embedded quotes doubled: an identifier PostgreSQL reads back as exactly `name`.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `'text'` with embedded quotes doubled: a literal PostgreSQL reads back as exactly `text` when
+/// `standard_conforming_strings` is on (the session sets it).
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The chunk query for `schema`: every column, rows after `after` (a key, as text per key column) in
+/// key order, `limit + 1` rows so the caller learns whether more follow. A table without a key is
+/// read whole (the caller refuses it when it exceeds `limit`).
+///
+/// Identifiers come from the catalog and are quoted; key values come from an earlier read of the
+/// table (user data) and are quoted literals cast to the column's type, never spliced raw.
+pub fn chunk_query(schema: &TableSchema, after: Option<&[String]>, limit: u32) -> String {
+    let columns: Vec<String> = schema
+        .columns()
+        .iter()
+        .map(|c| quote_ident(&c.name))
+        .collect();
+    let mut sql = format!(
+        "SELECT {} FROM {}.{}",
+        columns.join(", "),
+        quote_ident(schema.schema()),
+        quote_ident(schema.table())
+    );
+    let key: Vec<&walbridge_event::ColumnSchema> =
+        schema.key().iter().map(|&i| &schema.columns()[i]).collect();
+    if key.is_empty() {
+        sql.push_str(&format!(" LIMIT {}", u64::from(limit) + 1));
+        return sql;
+    }
+    let key_list = key
+        .iter()
+        .map(|c| quote_ident(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Some(after) = after {
+        let values = key
+            .iter()
+            .zip(after)
+            .map(|(c, v)| format!("{}::{}", quote_literal(v), c.type_name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push_str(&format!(" WHERE ({key_list}) > ({values})"));
+    }
+    sql.push_str(&format!(
+        " ORDER BY {key_list} LIMIT {}",
+        u64::from(limit) + 1
+    ));
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use walbridge_event::{ColumnSchema, ReplicaIdentity};
+
+    use super::*;
+
+    #[test]
+    fn visibility_follows_the_snapshot() {
+        let s = XidSnapshot::parse("100:105:101,103").unwrap();
+        assert!(s.sees(99));
+        assert!(s.sees(100));
+        assert!(!s.sees(101));
+        assert!(s.sees(102));
+        assert!(!s.sees(103));
+        assert!(s.sees(104));
+        assert!(!s.sees(105));
+        assert!(!s.sees(4000));
+        assert_eq!(XidSnapshot::parse("7:7:").unwrap().xip, Vec::<u64>::new());
+        assert_eq!(XidSnapshot::parse("7:x:"), None);
+    }
+
+    #[test]
+    fn visibility_widens_xids_with_the_epoch() {
+        // Epoch 1: xmax = 2^32 + 10. A 32-bit xid 5 is 2^32 + 5 (seen); 0xFFFF_FFF0 is from epoch 0.
+        let base = 1u64 << 32;
+        let s = XidSnapshot {
+            xmin: base + 8,
+            xmax: base + 10,
+            xip: vec![base + 8],
+        };
+        assert!(s.sees(5));
+        assert!(!s.sees(8));
+        assert!(s.sees(9));
+        assert!(!s.sees(10));
+        assert!(s.sees(0xFFFF_FFF0));
+    }
+
+    #[test]
+    fn values_look_like_wal2json() {
+        assert_eq!(wal2json_value(23, Some("42")), Value::Number("42"));
+        assert_eq!(wal2json_value(701, Some("NaN")), Value::Null);
+        assert_eq!(wal2json_value(16, Some("t")), Value::Bool(true));
+        assert_eq!(wal2json_value(16, Some("f")), Value::Bool(false));
+        assert_eq!(
+            wal2json_value(17, Some("\\xdead")),
+            Value::String(Cow::Borrowed("dead"))
+        );
+        assert_eq!(
+            wal2json_value(25, Some("it's")),
+            Value::String(Cow::Borrowed("it's"))
+        );
+        assert_eq!(wal2json_value(25, None), Value::Null);
+    }
+
+    fn table(key: &[&str]) -> TableSchema {
+        TableSchema::new(
+            "we\"ird",
+            "t",
+            vec![
+                ColumnSchema::new("id", "integer", 23, true),
+                ColumnSchema::new("name", "text", 25, false),
+            ],
+            key,
+            ReplicaIdentity::Default,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn chunk_queries_quote_what_they_embed() {
+        assert_eq!(
+            chunk_query(&table(&["id", "name"]), None, 10),
+            r#"SELECT "id", "name" FROM "we""ird"."t" ORDER BY "id", "name" LIMIT 11"#
+        );
+        let after = ["7".to_owned(), "x'); DROP TABLE t; --".to_owned()];
+        assert_eq!(
+            chunk_query(&table(&["id", "name"]), Some(&after), 10),
+            r#"SELECT "id", "name" FROM "we""ird"."t" WHERE ("id", "name") > ('7'::integer, 'x''); DROP TABLE t; --'::text) ORDER BY "id", "name" LIMIT 11"#
+        );
+        assert_eq!(
+            chunk_query(&table(&[]), None, 10),
+            r#"SELECT "id", "name" FROM "we""ird"."t" LIMIT 11"#
+        );
+    }
+}
