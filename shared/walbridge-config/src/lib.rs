@@ -183,6 +183,9 @@ pub enum SaslMechanism {
     Plain,
     ScramSha256,
     ScramSha512,
+    /// Amazon MSK's IAM access control: OAUTHBEARER with a SigV4-signed token made from the
+    /// function's own AWS credentials; no username or password.
+    AwsMskIam,
 }
 
 /// `kafka.compression.type`: the codec of produced record batches.
@@ -449,9 +452,12 @@ pub const KEYS: &[Key] = &[
     Key::new("kafka.ssl.truststore.type", Some("PEM"))
         .one_of(&["PEM"])
         .because("a PEM file of CA certificates; convert a JKS or PKCS12 truststore with keytool and openssl"),
-    Key::new("kafka.sasl.mechanism", Some("PLAIN"))
-        .one_of(&["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
-        .because("AWS_MSK_IAM is not supported yet: see the README's Security section"),
+    Key::new("kafka.sasl.mechanism", Some("PLAIN")).one_of(&[
+        "PLAIN",
+        "SCRAM-SHA-256",
+        "SCRAM-SHA-512",
+        "AWS_MSK_IAM",
+    ]),
     Key::new("kafka.sasl.username", None),
     Key::new("kafka.sasl.password", Some("")).secret(),
     Key::new("kafka.compression.type", Some("none"))
@@ -777,11 +783,18 @@ fn kafka_config(props: &Properties, p: &mut Problems) -> KafkaConfig {
         let mechanism = match p.take(props.one_of("kafka.sasl.mechanism")) {
             "SCRAM-SHA-256" => SaslMechanism::ScramSha256,
             "SCRAM-SHA-512" => SaslMechanism::ScramSha512,
+            "AWS_MSK_IAM" => SaslMechanism::AwsMskIam,
             _ => SaslMechanism::Plain,
         };
-        let username = p.take(props.required("kafka.sasl.username"));
-        let password = p.take(props.string("kafka.sasl.password"));
-        if password.is_empty() {
+        let (username, password) = if mechanism == SaslMechanism::AwsMskIam {
+            (String::new(), String::new())
+        } else {
+            (
+                p.take(props.required("kafka.sasl.username")),
+                p.take(props.string("kafka.sasl.password")),
+            )
+        };
+        if password.is_empty() && mechanism != SaslMechanism::AwsMskIam {
             p.push(ConfigError::Missing {
                 key: "kafka.sasl.password",
                 hint: "SASL needs a password",

@@ -58,9 +58,18 @@ fn join(errors: &[ConfigError]) -> String {
 }
 
 /// Key/value pairs with Debezium's property names, remembering where each value came from.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Properties {
     values: BTreeMap<String, (String, String)>,
+}
+
+/// Keys and origins only: values may be secrets (or resolved secret references).
+impl std::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.values.iter().map(|(key, (_, origin))| (key, origin)))
+            .finish()
+    }
 }
 
 impl Properties {

@@ -392,6 +392,10 @@ fn secrets_never_appear_in_the_report_or_its_errors() {
         property(&report, "database.password").value.as_deref(),
         Some("****")
     );
+    assert!(
+        !format!("{props:?}").contains("hunter2"),
+        "Properties' Debug shows no value"
+    );
     let err = Config::from_sources(props, &lambda_env()).unwrap_err();
     assert!(!format!("{err} {err:?}").contains("hunter2"));
 }

@@ -14,7 +14,7 @@ use futures::future::try_join_all;
 use rskafka::BackoffConfig;
 use rskafka::client::error::ProtocolError;
 use rskafka::client::partition::{Compression, OffsetAt, PartitionClient, UnknownTopicHandling};
-use rskafka::client::{Client, ClientBuilder, Credentials, SaslConfig};
+use rskafka::client::{Client, ClientBuilder, Credentials, OauthBearerCredentials, SaslConfig};
 use rskafka::record::Record;
 use secrecy::ExposeSecret;
 use tracing::{info, warn};
@@ -81,6 +81,16 @@ impl SinkSettings {
                 SaslMechanism::Plain => SaslConfig::Plain(credentials),
                 SaslMechanism::ScramSha256 => SaslConfig::ScramSha256(credentials),
                 SaslMechanism::ScramSha512 => SaslConfig::ScramSha512(credentials),
+                SaslMechanism::AwsMskIam => SaslConfig::Oauthbearer(OauthBearerCredentials {
+                    callback: Arc::new(|| {
+                        Box::pin(async {
+                            let aws = aws_config::load_from_env().await;
+                            msk_iam_token(&aws).await
+                        })
+                    }),
+                    authz_id: None,
+                    bearer_kvs: Vec::new(),
+                }),
             }
         });
         Ok(Self {
@@ -100,6 +110,28 @@ impl SinkSettings {
             timeout: config.publish_timeout,
         })
     }
+}
+
+/// Amazon MSK's IAM token: a `kafka-cluster:Connect` request presigned with SigV4 (AWS's signer
+/// library), with `aws`'s region and credentials — the function's execution role on Lambda. rskafka
+/// asks for one at each authentication, so an expired token is never reused.
+///
+/// # Errors
+/// When there is no region or no credentials, or signing fails.
+pub async fn msk_iam_token(
+    aws: &aws_config::SdkConfig,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let region = aws
+        .region()
+        .cloned()
+        .ok_or("MSK IAM needs an AWS region: set AWS_REGION")?;
+    let credentials = aws
+        .credentials_provider()
+        .ok_or("MSK IAM needs AWS credentials (the function's execution role)")?;
+    let (token, _expires_ms) =
+        aws_msk_iam_sasl_signer::generate_auth_token_from_credentials_provider(region, credentials)
+            .await?;
+    Ok(token)
 }
 
 /// Per (topic, partition): the position of its last record, `None` when nothing can be skipped.
@@ -463,4 +495,51 @@ async fn produce_in_order(
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
+    use base64::Engine as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_msk_iam_token_is_a_presigned_connect_request_for_the_region() {
+        let aws = aws_config::SdkConfig::builder()
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDWALBRIDGETEST",
+                "not-a-real-secret-key",
+                None,
+                None,
+                "test",
+            )))
+            .build();
+        let token = msk_iam_token(&aws).await.unwrap();
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&token)
+            .expect("URL-safe base64");
+        let url = String::from_utf8(url).unwrap();
+        assert!(
+            url.starts_with(
+                "https://kafka.eu-west-1.amazonaws.com/?Action=kafka-cluster%3AConnect"
+            ),
+            "{url}"
+        );
+        assert!(
+            url.contains("X-Amz-Credential=AKIDWALBRIDGETEST%2F"),
+            "{url}"
+        );
+        assert!(
+            url.contains("%2Feu-west-1%2Fkafka-cluster%2Faws4_request"),
+            "{url}"
+        );
+        assert!(url.contains("X-Amz-Signature="), "{url}");
+        assert!(!url.contains("not-a-real-secret-key"));
+
+        let none = aws_config::SdkConfig::builder().build();
+        let err = msk_iam_token(&none).await.unwrap_err();
+        assert!(err.to_string().contains("AWS_REGION"), "{err}");
+    }
 }

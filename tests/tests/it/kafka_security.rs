@@ -276,6 +276,17 @@ async fn a_wrong_password_host_name_or_ca_is_refused_with_the_reason() {
     eprintln!("other CA: {err}");
     assert!(err.contains("UnknownIssuer"), "{err}");
 
+    // MSK IAM sends OAUTHBEARER with a SigV4 token; tansu has no OAUTHBEARER, so it refuses at the
+    // SASL handshake: the client side goes as far as this broker can take it.
+    let mut iam = secure.properties("localhost", &secure.ca_file, PASSWORD);
+    iam.retain(|(key, _)| !key.starts_with("kafka.sasl."));
+    iam.push(("kafka.sasl.mechanism".to_owned(), "AWS_MSK_IAM".to_owned()));
+    let err = list_topics(&kafka_config(&iam))
+        .await
+        .expect_err("tansu does not offer OAUTHBEARER");
+    eprintln!("MSK IAM against tansu: {err}");
+    assert!(err.contains("Sasl"), "{err}");
+
     let missing = std::path::Path::new("/nonexistent/kafka-ca.pem");
     let err = list_topics(&kafka_config(&secure.properties(
         "localhost",

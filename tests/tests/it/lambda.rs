@@ -134,6 +134,9 @@ async fn cargo_lambda_runs_the_function_like_lambda_does() {
         case.confirmed_flush_lsn().await
     );
     assert_eq!(env::read_topic(&case.topic("t"), 25).len(), 25);
+    let validated = invoke(r#"{"mode":"validate"}"#);
+    assert_eq!(validated["passed"], true, "{validated}");
+    assert!(!validated.to_string().contains(&env::var("PGPASSWORD")));
     // on Lambda, logs are JSON lines and the EMF record goes to stdout
     let log = std::fs::read_to_string(dir.join("watch.log")).unwrap();
     assert!(

@@ -102,7 +102,16 @@ async fn a_ready_configuration_passes_every_check_and_nothing_moves() {
     ));
     assert!(output.status.success());
     assert_eq!(invoked["passed"], true);
-    assert_eq!(invoked["checks"], report["checks"]);
+    // Names and outcomes: the messages count the cluster's topics, which parallel tests change.
+    let outcomes = |report: &Value| -> Vec<(String, String)> {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["name"].to_string(), c["status"].to_string()))
+            .collect()
+    };
+    assert_eq!(outcomes(&invoked), outcomes(&report));
 
     assert_eq!(
         case.confirmed_flush_lsn().await,
