@@ -91,6 +91,10 @@ pub struct TableSchema {
     columns: Vec<ColumnSchema>,
     key: Vec<usize>,
     replica_identity: ReplicaIdentity,
+    /// `message.key.columns`: the Kafka key's columns when they are not the primary key.
+    message_key: Option<Vec<usize>>,
+    /// Per column, whether the value leaves it out (`column.include.list`/`column.exclude.list`).
+    hidden: Vec<bool>,
 }
 
 impl TableSchema {
@@ -130,12 +134,15 @@ impl TableSchema {
             }
             key.push(idx);
         }
+        let hidden = vec![false; columns.len()];
         Ok(TableSchema {
             schema,
             table,
             columns,
             key,
             replica_identity,
+            message_key: None,
+            hidden,
         })
     }
 
@@ -175,9 +182,11 @@ impl TableSchema {
         TableSchema {
             schema: change.schema.to_string(),
             table: change.table.to_string(),
+            hidden: vec![false; columns.len()],
             columns,
             key,
             replica_identity,
+            message_key: None,
         }
     }
 
@@ -204,6 +213,56 @@ impl TableSchema {
     /// The replica identity.
     pub fn replica_identity(&self) -> ReplicaIdentity {
         self.replica_identity
+    }
+
+    /// Keys the Kafka records by `columns` (in this order) instead of the primary key, as
+    /// `message.key.columns` does; the primary key still orders a snapshot's reads.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSchema`] when a column is not a column of the table or is listed twice.
+    pub fn with_message_key(mut self, columns: &[&str]) -> Result<Self, Error> {
+        let mut key = Vec::with_capacity(columns.len());
+        for name in columns {
+            let invalid = |reason| Error::InvalidSchema {
+                table: format!("{}.{}", self.schema, self.table),
+                column: (*name).to_owned(),
+                reason,
+            };
+            let idx = self
+                .columns
+                .iter()
+                .position(|c| c.name == *name)
+                .ok_or_else(|| invalid("message key column is not a column of the table"))?;
+            if key.contains(&idx) {
+                return Err(invalid("message key column listed twice"));
+            }
+            key.push(idx);
+        }
+        self.message_key = Some(key);
+        Ok(self)
+    }
+
+    /// Leaves the columns `keep` refuses out of the value (`before`, `after` and their schema);
+    /// the key keeps them, as Debezium's does.
+    pub fn with_value_columns(mut self, keep: impl Fn(&ColumnSchema) -> bool) -> Self {
+        self.hidden = self.columns.iter().map(|c| !keep(c)).collect();
+        self
+    }
+
+    /// Indexes of the Kafka key's columns, in key order: [`Self::with_message_key`]'s, or the
+    /// primary key.
+    pub fn message_key(&self) -> &[usize] {
+        self.message_key.as_deref().unwrap_or(&self.key)
+    }
+
+    /// Whether the key is `message.key.columns`' rather than the primary key.
+    pub fn has_message_key(&self) -> bool {
+        self.message_key.is_some()
+    }
+
+    /// Whether the value leaves column `idx` out.
+    pub fn is_hidden(&self, idx: usize) -> bool {
+        self.hidden.get(idx).copied().unwrap_or(false)
     }
 }
 

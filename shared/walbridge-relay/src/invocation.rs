@@ -7,6 +7,7 @@
 //! the time budget allows; `{"mode":"status"}` reports positions and lag, changing nothing;
 //! `{"mode":"validate"}` reports every property and the live checks, moving nothing.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -84,6 +85,7 @@ impl Deps {
                 chunk_rows: config.snapshot.chunk_rows,
                 start_now: false,
             },
+            filters: Arc::clone(&config.filters),
         };
         for key in &config.ignored_keys {
             info!(key, "configuration key not used by walbridge");
@@ -216,7 +218,8 @@ pub async fn validate(deps: &Deps) -> ValidationReport {
 /// Reads the slot and the checkpoint; takes no lock and moves nothing.
 async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
     let config = &deps.config;
-    let mut slot = PgSlot::connect(&config.database, &config.slot, &config.tables, 1).await?;
+    let mut slot =
+        PgSlot::connect(&config.database, &config.slot, &config.filters.tables, 1).await?;
     let position = slot.position().await;
     let active = slot.is_active().await;
     slot.close().await;
@@ -254,7 +257,7 @@ pub async fn invoke(deps: &Deps, deadline: Instant) -> Result<InvocationReport, 
     let slot = PgSlot::connect(
         &config.database,
         &config.slot,
-        &config.tables,
+        &config.filters.tables,
         config.window.fetch_rows,
     )
     .await?;

@@ -24,8 +24,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tracing::{Instrument, info, info_span, warn};
-use walbridge_config::{MismatchStrategy, SnapshotMode};
-use walbridge_event::envelope::{EncoderConfig, SourceInfo, TableEncoder};
+use walbridge_config::{Filters, MismatchStrategy, SnapshotMode};
+use walbridge_event::envelope::{EncoderConfig, RecordKind, SourceInfo, TableEncoder};
 use walbridge_event::wal2json::{self, Row};
 use walbridge_event::{Lsn, TableSchema};
 
@@ -106,7 +106,8 @@ pub trait ChangeSource {
     /// Moves the slot's `confirmed_flush_lsn` to `to`, releasing the WAL before it.
     async fn advance(&mut self, to: Lsn) -> Result<(), SlotError>;
 
-    /// The tables the slot captures (what its windows carry), in the order a snapshot reads them.
+    /// The tables the slot's windows can carry (ordinary permanent tables), in name order; the
+    /// table filters choose among them.
     async fn captured_tables(&mut self) -> Result<Vec<CapturedTable>, SlotError>;
 
     /// Reads up to `limit` rows of `table` after the key `after`, in key order, in one short
@@ -305,6 +306,8 @@ pub struct RelaySettings {
     /// What to do when the checkpoint and the slot disagree.
     pub mismatch: MismatchStrategy,
     pub snapshot: SnapshotSettings,
+    /// Which tables and columns are captured, how they are keyed, which operations are skipped.
+    pub filters: Arc<Filters>,
 }
 
 /// When and how the existing rows are read.
@@ -413,6 +416,9 @@ pub struct Relay<S, K, C> {
     settings: RelaySettings,
     /// One encoder per table seen; a handful of tables, searched without allocating.
     encoders: Vec<Arc<Encoder>>,
+    /// Tables seen that the table filters leave out (wal2json decodes them when the filters cannot
+    /// be pushed down), so each is matched once.
+    uncaptured: Vec<(String, String)>,
     /// The snapshot chunk read and waiting for the stream to pass its LSN.
     pending_chunk: Option<PendingChunk>,
 }
@@ -473,6 +479,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             store,
             settings,
             encoders: Vec::new(),
+            uncaptured: Vec::new(),
             pending_chunk: None,
         }
     }
@@ -748,16 +755,22 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             return Ok(Some(previous.clone()));
         }
         let include = &self.settings.snapshot.include;
-        let tables: Vec<CapturedTable> = self
+        let captured = &self.settings.filters.tables;
+        // Debezium reads the tables in the order of table.include.list (the tables one entry
+        // matches in name order): the same order gives the same markers.
+        let mut tables: Vec<(usize, CapturedTable)> = self
             .source
             .captured_tables()
             .await?
             .into_iter()
-            .filter(|t| {
+            .filter_map(|t| Some((captured.rank(&t.schema, &t.table)?, t)))
+            .filter(|(_, t)| {
                 let name = format!("{}.{}", t.schema, t.table);
                 include.is_empty() || include.iter().any(|r| r.is_match(&name))
             })
             .collect();
+        tables.sort_by_key(|(rank, _)| *rank);
+        let tables: Vec<CapturedTable> = tables.into_iter().map(|(_, t)| t).collect();
         let rows_before = previous.map_or(0, |p| p.rows_before + p.rows);
         info!(tables = tables.len(), "snapshot starts");
         let mut progress = SnapshotProgress::new(tables, now_ms, rows_before);
@@ -1026,6 +1039,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 Ok(RowOutcome::Commit(end))
             }
             Row::Change(change) => {
+                if !self.captures(&change.schema, &change.table) {
+                    return Ok(RowOutcome::Other);
+                }
                 let mut encoder = self.encoder(&change.schema, &change.table, false).await?;
                 let source = SourceInfo {
                     commit_time_us: change.commit_time_us.or(txn.commit_time_us).unwrap_or(now),
@@ -1046,21 +1062,39 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     table: format!("{}.{}", change.schema, change.table),
                     source: err,
                 })?;
-                // A change the pending chunk's read could not see is newer than the row it read.
+                let skipped = self.settings.filters.skipped;
+                let published = |kind: RecordKind| match kind {
+                    RecordKind::Create => !skipped.creates,
+                    RecordKind::Update => !skipped.updates,
+                    // Debezium skips a delete's tombstone with it.
+                    RecordKind::Delete | RecordKind::Tombstone => !skipped.deletes,
+                    RecordKind::Read => true,
+                };
+                // A change the pending chunk's read could not see is newer than the row it read
+                // (a skipped event does not count, as in Debezium).
                 if let Some(chunk) = self.pending_chunk.as_mut()
                     && chunk.encoder.schema == change.schema
                     && chunk.encoder.name == change.table
                     && !source.tx_id.is_some_and(|x| chunk.read.visible.sees(x))
                 {
-                    for record in encoded.records(buf) {
+                    for record in encoded.records(buf).filter(|r| published(r.kind)) {
                         if let Some(&i) = record.key.and_then(|k| chunk.keys.get(k)) {
                             chunk.dropped[i] = true;
                         }
                     }
                 }
+                // A skipped change still counts for `source.sequence`: Debezium received it.
                 let change_index = txn.next_change;
                 txn.next_change += 1;
-                for (i, record) in encoded.records(buf).enumerate() {
+                if !encoded.records(buf).any(|r| published(r.kind)) {
+                    return Ok(RowOutcome::Other);
+                }
+                // Indexed before skipping, so a record's position does not depend on the filter.
+                for (i, record) in encoded
+                    .records(buf)
+                    .enumerate()
+                    .filter(|(_, r)| published(r.kind))
+                {
                     pending.push(OutRecord {
                         topic: Arc::clone(&encoder.topic),
                         key: record.key.map(<[u8]>::to_vec),
@@ -1086,6 +1120,29 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         }
     }
 
+    /// Whether the table filters capture `schema.table`, remembered per table.
+    fn captures(&mut self, schema: &str, table: &str) -> bool {
+        if self
+            .encoders
+            .iter()
+            .any(|e| e.schema == schema && e.name == table)
+        {
+            return true;
+        }
+        if self
+            .uncaptured
+            .iter()
+            .any(|(s, t)| s == schema && t == table)
+        {
+            return false;
+        }
+        let captured = self.settings.filters.tables.captures(schema, table);
+        if !captured {
+            self.uncaptured.push((schema.to_owned(), table.to_owned()));
+        }
+        captured
+    }
+
     async fn encoder(
         &mut self,
         schema: &str,
@@ -1099,13 +1156,24 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         if !refresh && let Some(i) = cached {
             return Ok(Arc::clone(&self.encoders[i]));
         }
+        let schema_error = |source| RelayError::Schema {
+            table: format!("{schema}.{table}"),
+            source,
+        };
         let table_schema = self.source.table_schema(schema, table).await?;
-        let table = TableEncoder::new(&table_schema, &self.settings.encoder).map_err(|source| {
-            RelayError::Schema {
-                table: format!("{schema}.{table}"),
-                source,
-            }
-        })?;
+        let filters = &self.settings.filters;
+        let mut shaped = table_schema.clone();
+        if !filters.columns.is_everything() {
+            shaped = shaped.with_value_columns(|c| filters.columns.keeps(schema, table, &c.name));
+        }
+        if let Some(key) = filters.key_columns.for_table(
+            schema,
+            table,
+            table_schema.columns().iter().map(|c| c.name.as_str()),
+        ) {
+            shaped = shaped.with_message_key(&key).map_err(schema_error)?;
+        }
+        let table = TableEncoder::new(&shaped, &self.settings.encoder).map_err(schema_error)?;
         let encoder = Arc::new(Encoder {
             schema: schema.to_owned(),
             name: table_schema.table().to_owned(),

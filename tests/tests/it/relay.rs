@@ -236,14 +236,8 @@ async fn the_slot_moves_while_captured_tables_are_idle() {
         "CREATE TABLE {s}.captured(id int PRIMARY KEY); CREATE TABLE {s}.other(id int);",
     )
     .await;
-    let config = || {
-        let mut config = case.config(&[]);
-        config.tables = vec![walbridge_config::TablePattern {
-            schema: case.schema.clone(),
-            table: "captured".into(),
-        }];
-        config
-    };
+    let include = format!("{}.captured", case.schema);
+    let config = || case.config(&[("table.include.list", include.as_str())]);
     invoke(config()).await;
     let before = case.confirmed_flush_lsn().await;
     case.sql("INSERT INTO {s}.other SELECT generate_series(1, 1000)")
