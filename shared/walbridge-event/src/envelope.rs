@@ -325,9 +325,11 @@ impl TableEncoder {
                     s.push(b',');
                 }
                 let c = &cols[k];
+                // Primary key columns are NOT NULL; `message.key.columns` may name nullable
+                // ones, which Debezium declares optional.
                 c.kind.write_field_schema(
                     &mut s,
-                    false,
+                    !c.not_null,
                     c.default.as_deref(),
                     &c.name,
                     c.allowed.as_deref(),
