@@ -136,6 +136,9 @@ pub struct EventConfig {
     /// `unavailable.value.placeholder` (default `__debezium_unavailable_value`): what an unchanged
     /// TOASTed value wal2json leaves out becomes.
     pub unavailable_value_placeholder: String,
+    /// `extended.headers.enabled` (default true, Debezium 3.3+): the `__debezium.context.*`
+    /// headers on every record.
+    pub extended_headers: bool,
 }
 
 /// How to reach Kafka.
@@ -508,6 +511,8 @@ pub const KEYS: &[Key] = &[
     Key::new("column.exclude.list", None),
     Key::new("message.key.columns", None),
     Key::new("skipped.operations", Some("t")),
+    // headers (issue 9)
+    Key::new("extended.headers.enabled", Some("true")).one_of(BOOLEANS),
 ];
 
 /// Debezium properties walbridge ignores on purpose, with the reason the validate report gives.
@@ -675,6 +680,7 @@ impl Config {
                 },
                 unavailable_value_placeholder: p
                     .take(props.string("unavailable.value.placeholder")),
+                extended_headers: p.take(props.bool("extended.headers.enabled")),
             },
             kafka: kafka_config(props, &mut p),
             checkpoint: p.take_or(

@@ -290,7 +290,10 @@ async fn relay(
     let mut sink_guard = deps.sink.lock().await;
     if sink_guard.is_none() {
         let connected = match SinkSettings::from_config(&config.kafka) {
-            Ok(settings) => KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await,
+            Ok(mut settings) => {
+                settings.headers = context_headers(config);
+                KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await
+            }
             Err(err) => Err(err.into()),
         };
         match connected {
@@ -313,4 +316,27 @@ async fn relay(
     let (slot, _, _) = relay.into_parts();
     slot.close().await;
     report
+}
+
+/// Debezium 3.3+'s `__debezium.context.*` headers (`DebeziumHeaderProducer`), when
+/// `extended.headers.enabled`: the logical name (`topic.prefix`), the task (`0`: one task), the
+/// connector plugin, and a run id — new with each sink, that is each cold start, as Debezium's is
+/// new with each task start.
+fn context_headers(config: &Config) -> Arc<[(String, Vec<u8>)]> {
+    if !config.events.extended_headers {
+        return Arc::new([]);
+    }
+    let header = |name: &str, value: &str| (name.to_owned(), value.as_bytes().to_vec());
+    Arc::from([
+        header(
+            "__debezium.context.connectorLogicalName",
+            &config.topic_prefix,
+        ),
+        header("__debezium.context.taskId", "0"),
+        header("__debezium.context.connectorName", "postgresql"),
+        header(
+            "__debezium.context.runId",
+            &uuid::Uuid::new_v4().to_string(),
+        ),
+    ])
 }
