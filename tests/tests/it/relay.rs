@@ -394,3 +394,64 @@ async fn a_scheduled_invocation_polls_every_interval_until_its_duration_ends() {
     assert_eq!(env::read_topic(&case.topic("t"), 2).len(), 2);
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn debeziums_context_headers_are_on_every_record_unless_disabled() {
+    let case = Case::new("ctx_headers", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t VALUES (1); DELETE FROM {s}.t WHERE id = 1")
+        .await;
+    invoke(case.config(&[])).await;
+    let records = env::read_topic(&case.topic("t"), 3);
+    assert_eq!(records.len(), 3, "create, delete, tombstone");
+    let run_id = |r: &KafkaRecord| {
+        r.headers
+            .iter()
+            .find(|(n, _)| n == "__debezium.context.runId")
+            .and_then(|(_, v)| v.clone())
+            .map(|v| String::from_utf8(v).unwrap())
+            .expect("a run id")
+    };
+    for record in &records {
+        let names: Vec<&str> = record.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "__debezium.context.connectorLogicalName",
+                "__debezium.context.connectorName",
+                "__debezium.context.runId",
+                "__debezium.context.taskId",
+                "__walbridge.position",
+            ]
+        );
+        let value = |name: &str| {
+            record
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| v.as_deref())
+                .map(|v| std::str::from_utf8(v).unwrap().to_owned())
+        };
+        assert_eq!(
+            value("__debezium.context.connectorLogicalName").as_deref(),
+            Some(case.prefix.as_str())
+        );
+        assert_eq!(value("__debezium.context.taskId").as_deref(), Some("0"));
+        assert_eq!(
+            value("__debezium.context.connectorName").as_deref(),
+            Some("postgresql")
+        );
+        assert_eq!(run_id(record).len(), 36, "a UUID");
+        assert_eq!(run_id(record), run_id(&records[0]), "one run id per run");
+    }
+
+    case.sql("INSERT INTO {s}.t VALUES (2)").await;
+    invoke(case.config(&[("extended.headers.enabled", "false")])).await;
+    let records = env::read_topic(&case.topic("t"), 4);
+    let second = records
+        .iter()
+        .find(|r| r.value_json().is_some_and(|v| v["after"]["id"] == 2))
+        .expect("the second insert");
+    let names: Vec<&str> = second.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["__walbridge.position"]);
+    case.drop_slot().await;
+}
