@@ -326,10 +326,11 @@ impl TableEncoder {
                 }
                 let c = &cols[k];
                 // Primary key columns are NOT NULL; `message.key.columns` may name nullable
-                // ones, which Debezium declares optional.
+                // ones, which Debezium declares optional, and so does it a key column the column
+                // filters leave out of the value (seen from Debezium 3.6.3 in the differential).
                 c.kind.write_field_schema(
                     &mut s,
-                    !c.not_null,
+                    !c.not_null || c.hidden,
                     c.default.as_deref(),
                     &c.name,
                     c.allowed.as_deref(),
@@ -1080,6 +1081,12 @@ mod tests {
         let row = r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"},{"name":"note","type":"text","typeoid":25,"value":"secret"}]}"#;
         let recs = encode_all(&t, &off(), row);
         assert_eq!(recs[0].1.as_deref(), Some(r#"{"id":1}"#));
+        let on = EncoderConfig::new("dbserver1", "postgres");
+        let key = encode_all(&t, &on, row)[0].1.clone().unwrap();
+        assert!(
+            key.contains(r#"{"type":"int32","optional":true,"field":"id"}"#),
+            "{key}"
+        );
         let v = recs[0].2.as_deref().unwrap();
         assert!(
             v.starts_with(r#"{"before":null,"after":{"name":"x"},"#),

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tracing::{Instrument, info, info_span, warn};
 use walbridge_config::{Filters, MismatchStrategy, SnapshotMode};
-use walbridge_event::envelope::{EncoderConfig, RecordKind, SourceInfo, TableEncoder};
-use walbridge_event::wal2json::{self, Row};
+use walbridge_event::envelope::{EncoderConfig, SourceInfo, TableEncoder};
+use walbridge_event::wal2json::{self, Action, Row};
 use walbridge_event::{Lsn, TableSchema};
 
 use crate::error::{CheckpointError, PublishError, RelayError, SlotError};
@@ -1039,7 +1039,16 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 Ok(RowOutcome::Commit(end))
             }
             Row::Change(change) => {
-                if !self.captures(&change.schema, &change.table) {
+                let skipped = self.settings.filters.skipped;
+                // By the change's operation: Debezium's publication leaves skipped operations out,
+                // so a skipped update takes its key change (delete, tombstone, create) with it, and
+                // a transaction of skipped changes is not seen at all (`source.sequence`).
+                let skip = match change.action {
+                    Action::Insert => skipped.creates,
+                    Action::Update => skipped.updates,
+                    Action::Delete => skipped.deletes,
+                };
+                if skip || !self.captures(&change.schema, &change.table) {
                     return Ok(RowOutcome::Other);
                 }
                 let mut encoder = self.encoder(&change.schema, &change.table, false).await?;
@@ -1062,39 +1071,21 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     table: format!("{}.{}", change.schema, change.table),
                     source: err,
                 })?;
-                let skipped = self.settings.filters.skipped;
-                let published = |kind: RecordKind| match kind {
-                    RecordKind::Create => !skipped.creates,
-                    RecordKind::Update => !skipped.updates,
-                    // Debezium skips a delete's tombstone with it.
-                    RecordKind::Delete | RecordKind::Tombstone => !skipped.deletes,
-                    RecordKind::Read => true,
-                };
-                // A change the pending chunk's read could not see is newer than the row it read
-                // (a skipped event does not count, as in Debezium).
+                // A change the pending chunk's read could not see is newer than the row it read.
                 if let Some(chunk) = self.pending_chunk.as_mut()
                     && chunk.encoder.schema == change.schema
                     && chunk.encoder.name == change.table
                     && !source.tx_id.is_some_and(|x| chunk.read.visible.sees(x))
                 {
-                    for record in encoded.records(buf).filter(|r| published(r.kind)) {
+                    for record in encoded.records(buf) {
                         if let Some(&i) = record.key.and_then(|k| chunk.keys.get(k)) {
                             chunk.dropped[i] = true;
                         }
                     }
                 }
-                // A skipped change still counts for `source.sequence`: Debezium received it.
                 let change_index = txn.next_change;
                 txn.next_change += 1;
-                if !encoded.records(buf).any(|r| published(r.kind)) {
-                    return Ok(RowOutcome::Other);
-                }
-                // Indexed before skipping, so a record's position does not depend on the filter.
-                for (i, record) in encoded
-                    .records(buf)
-                    .enumerate()
-                    .filter(|(_, r)| published(r.kind))
-                {
+                for (i, record) in encoded.records(buf).enumerate() {
                     pending.push(OutRecord {
                         topic: Arc::clone(&encoder.topic),
                         key: record.key.map(<[u8]>::to_vec),

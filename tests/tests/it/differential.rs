@@ -302,6 +302,20 @@ const MODES_DOUBLE: Props = &[
     ("binary.handling.mode", "base64-url-safe"),
 ];
 
+/// Filters and keys (issue 4): columns out of the value, other key columns (a keyless table gets
+/// one), skipped updates.
+const FILTERS: Props = &[
+    (
+        "column.exclude.list",
+        ".*\\.customers\\.email,.*\\.ACCOUNTS_FULL\\.(note|id)",
+    ),
+    (
+        "message.key.columns",
+        ".*\\.orders:status,order_no;.*\\.sql_table:number",
+    ),
+    ("skipped.operations", "u"),
+];
+
 // ------------------------------------------------------------------------------------------- test
 #[tokio::test]
 async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
@@ -313,12 +327,13 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         .collect();
     // (topic prefix, schemas, representation modes): the same prefixes and properties for both
     // connectors, on two brokers; the last two runs set every mode away from its default
-    let runs: [(String, bool, Props); 5] = [
+    let runs: [(String, bool, Props); 6] = [
         (case.prefix.clone(), false, &[]),
         (format!("{}-schemas", case.prefix), true, &[]),
         (format!("{}-modes", case.prefix), true, MODES_STRING),
         (format!("{}-modes2", case.prefix), false, MODES_DOUBLE),
         (format!("{}-modes3", case.prefix), false, MODES_BASE64),
+        (format!("{}-filters", case.prefix), true, FILTERS),
     ];
 
     // Debezium's own broker; topics of three partitions on both
