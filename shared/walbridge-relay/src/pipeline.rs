@@ -1060,9 +1060,29 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 };
                 buf.clear();
                 let mut encoded = encoder.table.encode(&change, &source, now, buf);
-                if let Err(walbridge_event::Error::SchemaMismatch { .. }) = encoded {
+                let stale = |e: &Result<_, walbridge_event::Error>| {
+                    matches!(
+                        e,
+                        Err(walbridge_event::Error::SchemaMismatch { .. }
+                            | walbridge_event::Error::InvalidValue { .. })
+                    )
+                };
+                if stale(&encoded) {
                     // The table changed since its schema was read: read it again, once.
                     encoder = self.encoder(&change.schema, &change.table, true).await?;
+                    buf.clear();
+                    encoded = encoder.table.encode(&change, &source, now, buf);
+                }
+                if stale(&encoded) {
+                    // The catalog is ahead of this change (altered after it was written): encode
+                    // it as the table was then, without caching that shape.
+                    let then = encoder.definition.as_of(&change);
+                    encoder = Arc::new(self.build_encoder(then).map_err(|source| {
+                        RelayError::Schema {
+                            table: format!("{}.{}", change.schema, change.table),
+                            source,
+                        }
+                    })?);
                     buf.clear();
                     encoded = encoder.table.encode(&change, &source, now, buf);
                 }
@@ -1147,36 +1167,45 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         if !refresh && let Some(i) = cached {
             return Ok(Arc::clone(&self.encoders[i]));
         }
-        let schema_error = |source| RelayError::Schema {
-            table: format!("{schema}.{table}"),
-            source,
-        };
         let table_schema = self.source.table_schema(schema, table).await?;
+        let encoder =
+            Arc::new(
+                self.build_encoder(table_schema)
+                    .map_err(|source| RelayError::Schema {
+                        table: format!("{schema}.{table}"),
+                        source,
+                    })?,
+            );
+        match cached {
+            Some(i) => self.encoders[i] = Arc::clone(&encoder),
+            None => self.encoders.push(Arc::clone(&encoder)),
+        }
+        Ok(encoder)
+    }
+
+    /// The encoder of `definition` under the column filters and `message.key.columns`.
+    fn build_encoder(&self, definition: TableSchema) -> Result<Encoder, walbridge_event::Error> {
+        let (schema, table) = (definition.schema(), definition.table());
         let filters = &self.settings.filters;
-        let mut shaped = table_schema.clone();
+        let mut shaped = definition.clone();
         if !filters.columns.is_everything() {
             shaped = shaped.with_value_columns(|c| filters.columns.keeps(schema, table, &c.name));
         }
         if let Some(key) = filters.key_columns.for_table(
             schema,
             table,
-            table_schema.columns().iter().map(|c| c.name.as_str()),
+            definition.columns().iter().map(|c| c.name.as_str()),
         ) {
-            shaped = shaped.with_message_key(&key).map_err(schema_error)?;
+            shaped = shaped.with_message_key(&key)?;
         }
-        let table = TableEncoder::new(&shaped, &self.settings.encoder).map_err(schema_error)?;
-        let encoder = Arc::new(Encoder {
+        let encoder = TableEncoder::new(&shaped, &self.settings.encoder)?;
+        Ok(Encoder {
             schema: schema.to_owned(),
-            name: table_schema.table().to_owned(),
-            topic: Arc::from(table.topic()),
-            table,
-            definition: table_schema,
-        });
-        match cached {
-            Some(i) => self.encoders[i] = Arc::clone(&encoder),
-            None => self.encoders.push(Arc::clone(&encoder)),
-        }
-        Ok(encoder)
+            name: table.to_owned(),
+            topic: Arc::from(encoder.topic()),
+            table: encoder,
+            definition,
+        })
     }
 }
 
