@@ -455,3 +455,39 @@ async fn debeziums_context_headers_are_on_every_record_unless_disabled() {
     assert_eq!(names, ["__walbridge.position"]);
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn schema_changes_mid_stream_are_followed_without_a_restart() {
+    let case = Case::new(
+        "schema_change",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, a int);",
+    )
+    .await;
+    // All in one window, the catalog already at its last shape when walbridge reads it.
+    case.sql(
+        "INSERT INTO {s}.t VALUES (1, 1);
+         ALTER TABLE {s}.t ADD COLUMN b text;
+         INSERT INTO {s}.t VALUES (2, 2, 'x');
+         ALTER TABLE {s}.t DROP COLUMN a;
+         INSERT INTO {s}.t VALUES (3, 'y');
+         ALTER TABLE {s}.t ALTER COLUMN b TYPE int USING length(b);
+         INSERT INTO {s}.t VALUES (4, 7);",
+    )
+    .await;
+    let report = crate::case::try_invoke(case.config(&[])).await;
+    let report = report.unwrap_or_else(|err| panic!("{err:?}"));
+    assert_eq!(report.events, 4, "{report:?}");
+    let records = env::read_topic(&case.topic("t"), 4);
+    let mut afters: Vec<Value> = records.iter().map(|r| value(r)["after"].clone()).collect();
+    afters.sort_by_key(|a| a["id"].as_i64());
+    assert_eq!(
+        afters,
+        [
+            serde_json::json!({"id": 1, "a": 1}),
+            serde_json::json!({"id": 2, "a": 2, "b": "x"}),
+            serde_json::json!({"id": 3, "b": "y"}),
+            serde_json::json!({"id": 4, "b": 7}),
+        ]
+    );
+    case.drop_slot().await;
+}
