@@ -5,6 +5,7 @@
 //! keys (`kafka.bootstrap.servers`, `checkpoint.uri`, `window.max.changes`, …) follow the same style.
 //! Each key `a.b.c` can also come from the environment variable `A_B_C`.
 
+mod filters;
 mod properties;
 mod report;
 
@@ -13,6 +14,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use filters::{ColumnFilter, Filters, KeyColumns, SkippedOperations, TableFilter};
 pub use properties::{ConfigError, Properties};
 pub use report::{
     CheckReport, CheckStatus, PropertyReport, ValidationReport, validate_properties,
@@ -29,8 +31,11 @@ pub struct Config {
     pub name: String,
     pub database: DatabaseConfig,
     pub slot: SlotConfig,
-    /// `table.include.list` (or the older `table.whitelist`): the captured tables; empty = all.
-    pub tables: Vec<TablePattern>,
+    /// `table.include.list` (or the older `table.whitelist`), `table.exclude.list`,
+    /// `schema.include.list`, `schema.exclude.list`, `column.include.list`, `column.exclude.list`,
+    /// `message.key.columns`, `skipped.operations`: what is captured, and how it is keyed.
+    /// Shared: the relay holds it for the whole invocation.
+    pub filters: std::sync::Arc<Filters>,
     /// `topic.prefix` (or the older `database.server.name`): topics are `<prefix>.<schema>.<table>`.
     pub topic_prefix: String,
     pub events: EventConfig,
@@ -100,8 +105,8 @@ pub struct SlotConfig {
     pub create: bool,
 }
 
-/// One entry of `table.include.list`, as wal2json's `add-tables` understands it: a schema and a
-/// table, each a literal name or `*` for any.
+/// A table name as wal2json's `add-tables` understands it: a schema and a table, each a literal
+/// name or `*` for any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TablePattern {
     pub schema: String,
@@ -131,6 +136,9 @@ pub struct EventConfig {
     /// `unavailable.value.placeholder` (default `__debezium_unavailable_value`): what an unchanged
     /// TOASTed value wal2json leaves out becomes.
     pub unavailable_value_placeholder: String,
+    /// `extended.headers.enabled` (default true, Debezium 3.3+): the `__debezium.context.*`
+    /// headers on every record.
+    pub extended_headers: bool,
 }
 
 /// How to reach Kafka.
@@ -510,6 +518,16 @@ pub const KEYS: &[Key] = &[
         "unavailable.value.placeholder",
         Some("__debezium_unavailable_value"),
     ),
+    // filters (issue 4)
+    Key::new("table.exclude.list", None),
+    Key::new("schema.include.list", None),
+    Key::new("schema.exclude.list", None),
+    Key::new("column.include.list", None),
+    Key::new("column.exclude.list", None),
+    Key::new("message.key.columns", None),
+    Key::new("skipped.operations", Some("t")),
+    // headers (issue 9)
+    Key::new("extended.headers.enabled", Some("true")).one_of(BOOLEANS),
 ];
 
 /// Debezium properties walbridge ignores on purpose, with the reason the validate report gives.
@@ -662,7 +680,7 @@ impl Config {
                 name: p.take(slot_name(props)),
                 create: p.take(props.bool("slot.create")),
             },
-            tables: p.take(table_patterns(props)),
+            filters: std::sync::Arc::new(filters::filters(props, &mut p)),
             topic_prefix: p.take(topic_prefix(props)),
             events: EventConfig {
                 tombstones_on_delete: p.take(props.bool("tombstones.on.delete")),
@@ -677,6 +695,7 @@ impl Config {
                 },
                 unavailable_value_placeholder: p
                     .take(props.string("unavailable.value.placeholder")),
+                extended_headers: p.take(props.bool("extended.headers.enabled")),
             },
             kafka: kafka_config(props, &mut p),
             checkpoint: p.take_or(
@@ -877,50 +896,6 @@ fn topic_prefix(props: &Properties) -> Result<String, ConfigError> {
             "1 to 200 characters of A-Z, a-z, 0-9, '.', '_' and '-' (Kafka's rule for topic names)",
         ))
     }
-}
-
-fn table_patterns(props: &Properties) -> Result<Vec<TablePattern>, ConfigError> {
-    let (key, list) = match (
-        props.get("table.include.list"),
-        props.get("table.whitelist"),
-    ) {
-        (Some(list), _) => ("table.include.list", list),
-        (None, Some(list)) => ("table.whitelist", list),
-        (None, None) => return Ok(Vec::new()),
-    };
-    list.split(',')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| {
-            parse_table_pattern(entry).ok_or_else(|| {
-                props.invalid(
-                    key,
-                    "a comma-separated list of schema.table, where either part may be * (or .* ) for any; \
-                     other regular expressions cannot be pushed down to wal2json",
-                )
-            })
-        })
-        .collect()
-}
-
-/// `schema.table`, with Debezium's regex spellings of a literal dot (`\.`) and of "any" (`.*`)
-/// accepted, because users copy them from their connector configuration.
-fn parse_table_pattern(entry: &str) -> Option<TablePattern> {
-    let (schema, table) = entry.split_once("\\.").or_else(|| entry.split_once('.'))?;
-    let part = |text: &str| -> Option<String> {
-        if text == "*" || text == ".*" {
-            return Some("*".to_owned());
-        }
-        let literal = !text.is_empty()
-            && text
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
-        literal.then(|| text.to_owned())
-    };
-    Some(TablePattern {
-        schema: part(schema)?,
-        table: part(table)?,
-    })
 }
 
 fn snapshot_config(

@@ -32,7 +32,7 @@ fn seed() -> Properties {
     Properties::parse(SEED, "file seed-connector.properties").unwrap()
 }
 
-fn error_text(result: Result<Config, ConfigError>) -> String {
+fn error_text<T: std::fmt::Debug>(result: Result<T, ConfigError>) -> String {
     result.expect_err("configuration is refused").to_string()
 }
 
@@ -48,12 +48,14 @@ fn the_users_debezium_properties_file_loads_as_it_is() {
     assert_eq!(config.slot.name, "test_slot");
     assert!(!config.slot.create);
     assert_eq!(
-        config.tables,
-        vec![TablePattern {
+        config.filters.tables.pushdown(),
+        [TablePattern {
             schema: "test_schema".into(),
             table: "test_table".into()
         }]
     );
+    assert!(config.filters.tables.captures("test_schema", "test_table"));
+    assert!(!config.filters.tables.captures("test_schema", "other"));
     assert_eq!(config.topic_prefix, "test-prefix");
     assert!(!config.events.value_schemas);
     assert!(
@@ -93,7 +95,8 @@ fn everything_can_come_from_the_environment_alone() {
     vars.insert("TOPIC_PREFIX".into(), "app".into());
     let config = Config::from_sources(Properties::default(), &vars).unwrap();
     assert_eq!(config.slot.name, "debezium");
-    assert!(config.tables.is_empty());
+    assert!(config.filters.tables.is_everything());
+    assert_eq!(config.filters.skipped, SkippedOperations::default());
     assert!(config.events.value_schemas);
 }
 
@@ -165,7 +168,8 @@ fn slot_names_follow_postgresql_rules() {
 }
 
 #[test]
-fn table_lists_accept_literal_names_and_wildcards_and_refuse_other_regexes() {
+fn literal_table_lists_are_pushed_down_to_wal2json_and_regexes_are_not() {
+    use filters::parse_table_pattern;
     assert_eq!(
         parse_table_pattern("inventory\\.customers"),
         Some(TablePattern {
@@ -196,11 +200,155 @@ fn table_lists_accept_literal_names_and_wildcards_and_refuse_other_regexes() {
     let config = Config::from_sources(props, &lambda_env()).unwrap();
     assert_eq!(
         config
+            .filters
             .tables
+            .pushdown()
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>(),
         vec!["a.b", "c.d"]
+    );
+
+    let mut props = seed();
+    props.set("table.include.list", "a.b, c.cust(omers|x)");
+    let config = Config::from_sources(props, &lambda_env()).unwrap();
+    assert!(config.filters.tables.pushdown().is_empty());
+    let tables = &config.filters.tables;
+    assert_eq!(tables.rank("c", "customers"), Some(1));
+    assert_eq!(
+        tables.rank("A", "B"),
+        Some(0),
+        "case-insensitive, as Debezium"
+    );
+    assert_eq!(tables.rank("c", "customersx"), None, "anchored");
+    assert_eq!(tables.rank("a", "bb"), None);
+}
+
+fn filters_of(pairs: &[(&str, &str)]) -> Result<std::sync::Arc<Filters>, ConfigError> {
+    let mut props = seed();
+    props.set("table.include.list", "");
+    props.set("table.whitelist", "");
+    for (k, v) in pairs {
+        props.set(k, v);
+    }
+    Config::from_sources(props, &lambda_env()).map(|c| c.filters)
+}
+
+#[test]
+fn table_and_schema_filters_follow_debeziums_rules() {
+    let f = filters_of(&[("table.exclude.list", "public\\.audit_.*, *.tmp")]).unwrap();
+    assert!(f.tables.captures("public", "orders"));
+    assert!(!f.tables.captures("public", "AUDIT_log"));
+    assert!(!f.tables.captures("sales", "tmp"));
+    assert!(f.tables.pushdown().is_empty());
+
+    let f = filters_of(&[
+        ("schema.include.list", "sales,hr"),
+        ("table.include.list", "hr.people"),
+    ])
+    .unwrap();
+    // Both lists must match (Debezium's `Selectors.tableSelector`).
+    assert!(!f.tables.captures("sales", "orders"));
+    assert!(f.tables.captures("hr", "people") && !f.tables.captures("hr", "salaries"));
+    assert!(!f.tables.captures("public", "people"));
+
+    let f = filters_of(&[("schema.exclude.list", "internal.*")]).unwrap();
+    assert!(!f.tables.captures("internal_2", "t"));
+    assert!(f.tables.captures("public", "t"));
+    assert!(!f.tables.captures("pg_catalog", "pg_class"));
+
+    for (include, exclude) in [
+        ("table.include.list", "table.exclude.list"),
+        ("schema.include.list", "schema.exclude.list"),
+        ("column.include.list", "column.exclude.list"),
+    ] {
+        let err = error_text(filters_of(&[(include, "a.b.c"), (exclude, "d.e.f")]));
+        assert!(err.contains(exclude) && err.contains(include), "{err}");
+    }
+    let err = error_text(filters_of(&[("table.include.list", "public.(unclosed")]));
+    assert!(
+        err.contains("table.include.list") && err.contains("regular expressions"),
+        "{err}"
+    );
+}
+
+#[test]
+fn column_filters_match_schema_table_column() {
+    let f = filters_of(&[(
+        "column.exclude.list",
+        "public.users.(password|ssn), .*\\.secret_.*",
+    )])
+    .unwrap();
+    assert!(!f.columns.keeps("public", "users", "Password"));
+    assert!(f.columns.keeps("public", "users", "email"));
+    assert!(f.columns.keeps("other", "users", "password"));
+    assert!(!f.columns.keeps("other", "t", "secret_x"));
+    let f = filters_of(&[("column.include.list", "public.users.(id|email)")]).unwrap();
+    assert!(f.columns.keeps("public", "users", "id"));
+    assert!(!f.columns.keeps("public", "users", "name"));
+    assert!(!f.columns.keeps("public", "other", "id"));
+}
+
+#[test]
+fn message_key_columns_follow_the_list_order() {
+    let f = filters_of(&[(
+        "message.key.columns",
+        "public.orders:line,ID; (.*).items:sku",
+    )])
+    .unwrap();
+    let cols = ["id", "line", "sku", "note"];
+    assert_eq!(
+        f.key_columns
+            .for_table("public", "orders", cols.iter().copied()),
+        Some(vec!["line", "id"])
+    );
+    assert_eq!(
+        f.key_columns
+            .for_table("shop", "items", cols.iter().copied()),
+        Some(vec!["sku"])
+    );
+    assert_eq!(
+        f.key_columns
+            .for_table("public", "other", cols.iter().copied()),
+        None
+    );
+    for bad in [
+        "public.orders",
+        "public.orders:",
+        ":id",
+        "a:b:c",
+        "public.orders:a,,b",
+    ] {
+        let err = error_text(filters_of(&[("message.key.columns", bad)]));
+        assert!(err.contains("message.key.columns"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn skipped_operations_default_to_truncates_and_none_skips_nothing() {
+    let skipped = |v: &str| filters_of(&[("skipped.operations", v)]).map(|f| f.skipped);
+    assert_eq!(
+        skipped("c, D").unwrap(),
+        SkippedOperations {
+            creates: true,
+            updates: false,
+            deletes: true,
+            truncates: false
+        }
+    );
+    assert_eq!(
+        skipped("none").unwrap(),
+        SkippedOperations {
+            creates: false,
+            updates: false,
+            deletes: false,
+            truncates: false
+        }
+    );
+    let err = error_text(skipped("c,x"));
+    assert!(
+        err.contains("skipped.operations") && err.contains("none"),
+        "{err}"
     );
 }
 

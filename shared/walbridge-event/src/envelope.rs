@@ -213,6 +213,15 @@ struct Col {
     /// An enum's labels (`allowed`).
     allowed: Option<String>,
     fallback: Cow<'static, [u8]>,
+    /// Left out of the value by a column filter.
+    hidden: bool,
+}
+
+impl Col {
+    /// Whether the value (`before`, `after`, their schema) carries the column.
+    fn in_value(&self) -> bool {
+        self.kind != Kind::Omitted && !self.hidden
+    }
 }
 
 /// How to fill a schema column the change does not carry.
@@ -235,6 +244,10 @@ pub struct TableEncoder {
     table: String,
     cols: Vec<Col>,
     key: Vec<usize>,
+    /// `message.key.columns` keys the records: a key column the change lacks (a delete under
+    /// REPLICA IDENTITY DEFAULT carries the primary key only) is written as Debezium writes a
+    /// missing value, not taken as a changed table.
+    custom_key: bool,
     replica_identity: ReplicaIdentity,
     key_open: Vec<u8>,
     key_close: &'static [u8],
@@ -281,7 +294,8 @@ impl TableEncoder {
         let cols: Vec<Col> = schema
             .columns()
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 let info = TypeInfo {
                     is_enum: c.enum_values.is_some(),
                 };
@@ -298,10 +312,11 @@ impl TableEncoder {
                     default: c.default.as_deref().and_then(|d| default_json(kind, d)),
                     allowed: c.enum_values.clone(),
                     fallback: kind.fallback(),
+                    hidden: schema.is_hidden(i),
                 }
             })
             .collect();
-        let key = schema.key().to_vec();
+        let key = schema.message_key().to_vec();
 
         let (key_open, key_close): (Vec<u8>, &'static [u8]) = if config.key_schemas {
             let mut s = b"{\"schema\":{\"type\":\"struct\",\"fields\":[".to_vec();
@@ -310,9 +325,12 @@ impl TableEncoder {
                     s.push(b',');
                 }
                 let c = &cols[k];
+                // Primary key columns are NOT NULL; `message.key.columns` may name nullable
+                // ones, which Debezium declares optional, and so does it a key column the column
+                // filters leave out of the value (seen from Debezium 3.6.3 in the differential).
                 c.kind.write_field_schema(
                     &mut s,
-                    false,
+                    !c.not_null || c.hidden,
                     c.default.as_deref(),
                     &c.name,
                     c.allowed.as_deref(),
@@ -330,7 +348,7 @@ impl TableEncoder {
             let mut s = b"{\"schema\":{\"type\":\"struct\",\"fields\":[".to_vec();
             for field in ["before", "after"] {
                 s.extend_from_slice(b"{\"type\":\"struct\",\"fields\":[");
-                for (i, c) in cols.iter().filter(|c| c.kind != Kind::Omitted).enumerate() {
+                for (i, c) in cols.iter().filter(|c| c.in_value()).enumerate() {
                     if i > 0 {
                         s.push(b',');
                     }
@@ -381,6 +399,7 @@ impl TableEncoder {
             table: schema.table().to_owned(),
             cols,
             key,
+            custom_key: schema.has_message_key(),
             replica_identity: schema.replica_identity(),
             key_open,
             key_close,
@@ -571,13 +590,20 @@ impl TableEncoder {
             })
     }
 
-    fn key_value<'c>(&self, cols: &'c [Column<'c>], k: usize) -> Result<&'c Value<'c>, Error> {
-        self.lookup(cols, k).map(|c| &c.value).ok_or_else(|| {
-            self.mismatch(
+    /// The value of key column `k`; `None` when a `message.key.columns` column is missing.
+    fn key_value<'c>(
+        &self,
+        cols: &'c [Column<'c>],
+        k: usize,
+    ) -> Result<Option<&'c Value<'c>>, Error> {
+        match self.lookup(cols, k) {
+            Some(c) => Ok(Some(&c.value)),
+            None if self.custom_key => Ok(None),
+            None => Err(self.mismatch(
                 self.cols[k].name.clone(),
                 "key column missing from the change",
-            )
-        })
+            )),
+        }
     }
 
     fn write_key(
@@ -597,8 +623,10 @@ impl TableEncoder {
             }
             let col = &self.cols[k];
             out.extend_from_slice(&col.field);
-            let v = self.key_value(cols, k)?;
-            self.write_col_value(out, col, v)?;
+            match self.key_value(cols, k)? {
+                Some(v) => self.write_col_value(out, col, v)?,
+                None => self.write_missing(out, k, Missing::Fallback)?,
+            }
         }
         out.push(b'}');
         out.extend_from_slice(self.key_close);
@@ -620,10 +648,13 @@ impl TableEncoder {
             out.push(b'"');
             crate::json::write_header_escaped(out, &col.name);
             out.extend_from_slice(b"\":");
-            let v = self.key_value(cols, k)?;
-            match (v, &col.default) {
-                (Value::Null, Some(d)) => out.extend_from_slice(d),
-                _ => col
+            match (self.key_value(cols, k)?, &col.default) {
+                (None, _) if col.not_null => {
+                    out.extend_from_slice(col.default.as_deref().unwrap_or(&col.fallback));
+                }
+                (None, _) => out.extend_from_slice(col.default.as_deref().unwrap_or(b"null")),
+                (Some(Value::Null), Some(d)) => out.extend_from_slice(d),
+                (Some(v), _) => col
                     .kind
                     .write_header_value(out, v)
                     .map_err(|r| self.invalid(col, r))?,
@@ -695,7 +726,7 @@ impl TableEncoder {
                 }
                 _ => cols.iter().find(|c| c.name == col.name.as_str()),
             };
-            if col.kind == Kind::Omitted {
+            if !col.in_value() {
                 found += usize::from(hit.is_some());
                 continue;
             }
@@ -1052,6 +1083,56 @@ mod tests {
             encode_all(&customers(ReplicaIdentity::Default), &no_tombstones, row).len(),
             1
         );
+    }
+
+    #[test]
+    fn filtered_columns_leave_the_value_and_its_schema_but_not_the_key() {
+        let t = customers(ReplicaIdentity::Full)
+            .with_value_columns(|c| c.name != "note" && c.name != "id");
+        let row = r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"},{"name":"note","type":"text","typeoid":25,"value":"secret"}]}"#;
+        let recs = encode_all(&t, &off(), row);
+        assert_eq!(recs[0].1.as_deref(), Some(r#"{"id":1}"#));
+        let on = EncoderConfig::new("dbserver1", "postgres");
+        let key = encode_all(&t, &on, row)[0].1.clone().unwrap();
+        assert!(
+            key.contains(r#"{"type":"int32","optional":true,"field":"id"}"#),
+            "{key}"
+        );
+        let v = recs[0].2.as_deref().unwrap();
+        assert!(
+            v.starts_with(r#"{"before":null,"after":{"name":"x"},"#),
+            "{v}"
+        );
+        let on = EncoderConfig::new("dbserver1", "postgres");
+        let v = encode_all(&t, &on, row)[0].2.clone().unwrap();
+        assert!(
+            !v.contains(r#""field":"note""#) && !v.contains("secret"),
+            "{v}"
+        );
+        assert!(v.contains(r#""field":"name""#), "{v}");
+    }
+
+    #[test]
+    fn message_key_columns_replace_the_primary_key_and_a_missing_one_is_a_fallback() {
+        let t = customers(ReplicaIdentity::Default)
+            .with_message_key(&["note", "id"])
+            .unwrap();
+        let insert = r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"},{"name":"note","type":"text","typeoid":25,"value":"n1"}]}"#;
+        assert_eq!(
+            encode_all(&t, &off(), insert)[0].1.as_deref(),
+            Some(r#"{"note":"n1","id":1}"#)
+        );
+        let on = EncoderConfig::new("dbserver1", "postgres");
+        let key = encode_all(&t, &on, insert)[0].1.clone().unwrap();
+        assert_eq!(
+            key,
+            r#"{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"note"},{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"dbserver1.inventory.customers.Key"},"payload":{"note":"n1","id":1}}"#
+        );
+        // REPLICA IDENTITY DEFAULT: the delete carries the primary key only.
+        let delete = r#"{"action":"D","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","identity":[{"name":"id","type":"integer","typeoid":23,"value":7}]}"#;
+        let recs = encode_all(&t, &off(), delete);
+        assert_eq!(recs[0].1.as_deref(), Some(r#"{"note":"","id":7}"#));
+        assert_eq!(recs[1].1.as_deref(), Some(r#"{"note":"","id":7}"#));
     }
 
     #[test]

@@ -91,6 +91,10 @@ pub struct TableSchema {
     columns: Vec<ColumnSchema>,
     key: Vec<usize>,
     replica_identity: ReplicaIdentity,
+    /// `message.key.columns`: the Kafka key's columns when they are not the primary key.
+    message_key: Option<Vec<usize>>,
+    /// Per column, whether the value leaves it out (`column.include.list`/`column.exclude.list`).
+    hidden: Vec<bool>,
 }
 
 impl TableSchema {
@@ -130,12 +134,15 @@ impl TableSchema {
             }
             key.push(idx);
         }
+        let hidden = vec![false; columns.len()];
         Ok(TableSchema {
             schema,
             table,
             columns,
             key,
             replica_identity,
+            message_key: None,
+            hidden,
         })
     }
 
@@ -175,9 +182,61 @@ impl TableSchema {
         TableSchema {
             schema: change.schema.to_string(),
             table: change.table.to_string(),
+            hidden: vec![false; columns.len()],
             columns,
             key,
             replica_identity,
+            message_key: None,
+        }
+    }
+
+    /// This table as `change` saw it, when the catalog has moved on since (a column added,
+    /// dropped or retyped after the change was written): the change's columns, each described by
+    /// the catalog where name and type still agree and by the change otherwise; the key columns
+    /// the change still has (else its `pk`).
+    pub fn as_of(&self, change: &Change<'_>) -> Self {
+        let source = if change.columns.is_empty() {
+            change.identity.as_deref().unwrap_or_default()
+        } else {
+            &change.columns
+        };
+        let pk = change.pk.as_deref().unwrap_or_default();
+        let columns: Vec<ColumnSchema> = source
+            .iter()
+            .map(|c| {
+                let same = |s: &&ColumnSchema| {
+                    s.name == c.name
+                        && s.type_name == c.type_name
+                        && c.type_oid.is_none_or(|oid| oid == s.type_oid)
+                };
+                match self.columns.iter().find(same) {
+                    Some(known) => known.clone(),
+                    None => ColumnSchema::new(
+                        c.name.as_ref(),
+                        c.type_name.as_ref(),
+                        c.type_oid.unwrap_or(0),
+                        pk.iter().any(|p| p.name == c.name) || c.optional == Some(false),
+                    ),
+                }
+            })
+            .collect();
+        let position = |name: &str| columns.iter().position(|c| c.name == name);
+        let mut key: Vec<usize> = self
+            .key
+            .iter()
+            .filter_map(|&k| position(&self.columns[k].name))
+            .collect();
+        if key.len() != self.key.len() {
+            key = pk.iter().filter_map(|p| position(&p.name)).collect();
+        }
+        TableSchema {
+            schema: self.schema.clone(),
+            table: self.table.clone(),
+            hidden: vec![false; columns.len()],
+            columns,
+            key,
+            replica_identity: self.replica_identity,
+            message_key: None,
         }
     }
 
@@ -204,6 +263,56 @@ impl TableSchema {
     /// The replica identity.
     pub fn replica_identity(&self) -> ReplicaIdentity {
         self.replica_identity
+    }
+
+    /// Keys the Kafka records by `columns` (in this order) instead of the primary key, as
+    /// `message.key.columns` does; the primary key still orders a snapshot's reads.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSchema`] when a column is not a column of the table or is listed twice.
+    pub fn with_message_key(mut self, columns: &[&str]) -> Result<Self, Error> {
+        let mut key = Vec::with_capacity(columns.len());
+        for name in columns {
+            let invalid = |reason| Error::InvalidSchema {
+                table: format!("{}.{}", self.schema, self.table),
+                column: (*name).to_owned(),
+                reason,
+            };
+            let idx = self
+                .columns
+                .iter()
+                .position(|c| c.name == *name)
+                .ok_or_else(|| invalid("message key column is not a column of the table"))?;
+            if key.contains(&idx) {
+                return Err(invalid("message key column listed twice"));
+            }
+            key.push(idx);
+        }
+        self.message_key = Some(key);
+        Ok(self)
+    }
+
+    /// Leaves the columns `keep` refuses out of the value (`before`, `after` and their schema);
+    /// the key keeps them, as Debezium's does.
+    pub fn with_value_columns(mut self, keep: impl Fn(&ColumnSchema) -> bool) -> Self {
+        self.hidden = self.columns.iter().map(|c| !keep(c)).collect();
+        self
+    }
+
+    /// Indexes of the Kafka key's columns, in key order: [`Self::with_message_key`]'s, or the
+    /// primary key.
+    pub fn message_key(&self) -> &[usize] {
+        self.message_key.as_deref().unwrap_or(&self.key)
+    }
+
+    /// Whether the key is `message.key.columns`' rather than the primary key.
+    pub fn has_message_key(&self) -> bool {
+        self.message_key.is_some()
+    }
+
+    /// Whether the value leaves column `idx` out.
+    pub fn is_hidden(&self, idx: usize) -> bool {
+        self.hidden.get(idx).copied().unwrap_or(false)
     }
 }
 
@@ -256,6 +365,37 @@ mod tests {
         );
         assert_eq!(t.key(), [0]);
         assert_eq!(t.replica_identity(), ReplicaIdentity::Full);
+    }
+
+    #[test]
+    fn a_table_as_an_older_change_saw_it_keeps_what_the_catalog_still_agrees_on() {
+        let now = TableSchema::new(
+            "s",
+            "t",
+            vec![
+                ColumnSchema::new("id", "integer", 23, true),
+                ColumnSchema::new("b", "integer", 23, false).with_default("5"),
+            ],
+            &["id"],
+            ReplicaIdentity::Full,
+        )
+        .unwrap();
+        // Written before `a` was dropped and `b` became an integer.
+        let row = r#"{"action":"I","xid":741,"lsn":"0/1","schema":"s","table":"t","columns":[{"name":"id","type":"integer","typeoid":23,"value":1,"optional":false},{"name":"a","type":"integer","typeoid":23,"value":2,"optional":true},{"name":"b","type":"text","typeoid":25,"value":"x","optional":true}],"pk":[{"name":"id","type":"integer","typeoid":23}]}"#;
+        let Row::Change(c) = decode(row).unwrap() else {
+            panic!("not a change")
+        };
+        let then = now.as_of(&c);
+        assert_eq!(
+            then.columns(),
+            [
+                ColumnSchema::new("id", "integer", 23, true),
+                ColumnSchema::new("a", "integer", 23, false),
+                ColumnSchema::new("b", "text", 25, false),
+            ]
+        );
+        assert_eq!(then.key(), [0]);
+        assert_eq!(then.replica_identity(), ReplicaIdentity::Full);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! the time budget allows; `{"mode":"status"}` reports positions and lag, changing nothing;
 //! `{"mode":"validate"}` reports every property and the live checks, moving nothing.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -37,7 +38,7 @@ pub struct Deps {
     /// `snapshot.mode=always`: a snapshot is due at this cold start until an invocation started it.
     snapshot_due: AtomicBool,
     /// The tables the slot's windows carry: the captured ones and the signal table.
-    slot_tables: Vec<walbridge_config::TablePattern>,
+    slot_tables: walbridge_config::TableFilter,
     /// The properties' half of the validate report, made at cold start by the same parser.
     report: Option<ValidationReport>,
 }
@@ -92,6 +93,7 @@ impl Deps {
                     .as_ref()
                     .map(|t| (t.schema.clone(), t.table.clone())),
             },
+            filters: Arc::clone(&config.filters),
         };
         for key in &config.ignored_keys {
             info!(key, "configuration key not used by walbridge");
@@ -99,12 +101,14 @@ impl Deps {
         for warning in &config.warnings {
             warn!(warning, "configuration");
         }
-        let mut slot_tables = config.tables.clone();
-        if !slot_tables.is_empty()
-            && let Some(signal_table) = &config.snapshot.signal_table
-        {
-            slot_tables.push(signal_table.clone());
-        }
+        let slot_tables = match &config.snapshot.signal_table {
+            Some(signal_table) => config
+                .filters
+                .tables
+                .clone()
+                .with_pushed_down(signal_table.clone()),
+            None => config.filters.tables.clone(),
+        };
         Self {
             snapshot_due: AtomicBool::new(config.snapshot.mode.on_every_start()),
             slot_tables,
@@ -266,7 +270,8 @@ pub async fn validate(deps: &Deps) -> ValidationReport {
 /// Reads the slot and the checkpoint; takes no lock and moves nothing.
 async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
     let config = &deps.config;
-    let mut slot = PgSlot::connect(&config.database, &config.slot, &config.tables, 1).await?;
+    let mut slot =
+        PgSlot::connect(&config.database, &config.slot, &config.filters.tables, 1).await?;
     let position = slot.position().await;
     let active = slot.is_active().await;
     slot.close().await;
@@ -350,7 +355,10 @@ async fn relay(
     let mut sink_guard = deps.sink.lock().await;
     if sink_guard.is_none() {
         let connected = match SinkSettings::from_config(&config.kafka) {
-            Ok(settings) => KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await,
+            Ok(mut settings) => {
+                settings.headers = context_headers(config);
+                KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await
+            }
             Err(err) => Err(err.into()),
         };
         match connected {
@@ -374,4 +382,27 @@ async fn relay(
     let (slot, _, _) = relay.into_parts();
     slot.close().await;
     report
+}
+
+/// Debezium 3.3+'s `__debezium.context.*` headers (`DebeziumHeaderProducer`), when
+/// `extended.headers.enabled`: the logical name (`topic.prefix`), the task (`0`: one task), the
+/// connector plugin, and a run id — new with each sink, that is each cold start, as Debezium's is
+/// new with each task start.
+fn context_headers(config: &Config) -> Arc<[(String, Vec<u8>)]> {
+    if !config.events.extended_headers {
+        return Arc::new([]);
+    }
+    let header = |name: &str, value: &str| (name.to_owned(), value.as_bytes().to_vec());
+    Arc::from([
+        header(
+            "__debezium.context.connectorLogicalName",
+            &config.topic_prefix,
+        ),
+        header("__debezium.context.taskId", "0"),
+        header("__debezium.context.connectorName", "postgresql"),
+        header(
+            "__debezium.context.runId",
+            &uuid::Uuid::new_v4().to_string(),
+        ),
+    ])
 }

@@ -24,9 +24,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tracing::{Instrument, info, info_span, warn};
-use walbridge_config::{MismatchStrategy, SnapshotMode};
+use walbridge_config::{Filters, MismatchStrategy, SnapshotMode};
 use walbridge_event::envelope::{EncoderConfig, SourceInfo, TableEncoder};
-use walbridge_event::wal2json::{self, Row};
+use walbridge_event::wal2json::{self, Action, Row};
 use walbridge_event::{Lsn, TableSchema};
 
 use crate::error::{CheckpointError, PublishError, RelayError, SlotError};
@@ -106,7 +106,8 @@ pub trait ChangeSource {
     /// Moves the slot's `confirmed_flush_lsn` to `to`, releasing the WAL before it.
     async fn advance(&mut self, to: Lsn) -> Result<(), SlotError>;
 
-    /// The tables the slot captures (what its windows carry), in the order a snapshot reads them.
+    /// The tables the slot's windows can carry (ordinary permanent tables), in name order; the
+    /// table filters choose among them.
     async fn captured_tables(&mut self) -> Result<Vec<CapturedTable>, SlotError>;
 
     /// Reads up to `limit` rows of `table` after the key `after`, in key order, in one short
@@ -306,6 +307,8 @@ pub struct RelaySettings {
     /// What to do when the checkpoint and the slot disagree.
     pub mismatch: MismatchStrategy,
     pub snapshot: SnapshotSettings,
+    /// Which tables and columns are captured, how they are keyed, which operations are skipped.
+    pub filters: Arc<Filters>,
 }
 
 /// When and how the existing rows are read.
@@ -420,6 +423,9 @@ pub struct Relay<S, K, C> {
     settings: RelaySettings,
     /// One encoder per table seen; a handful of tables, searched without allocating.
     encoders: Vec<Arc<Encoder>>,
+    /// Tables seen that the table filters leave out (wal2json decodes them when the filters cannot
+    /// be pushed down), so each is matched once.
+    uncaptured: Vec<(String, String)>,
     /// The snapshot chunk read and waiting for the stream to pass its LSN.
     pending_chunk: Option<PendingChunk>,
     /// Signals received (signal table rows, the invocation's payload), not yet carried out.
@@ -482,6 +488,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             store,
             settings,
             encoders: Vec::new(),
+            uncaptured: Vec::new(),
             pending_chunk: None,
             signals: Vec::new(),
         }
@@ -866,10 +873,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         Ok(NextChunk::Nothing(changed))
     }
 
-    /// The captured tables a snapshot may read: all but the signal table.
+    /// The captured tables a snapshot may read (all but the signal table), in the order of
+    /// table.include.list (the tables one entry matches in name order), as Debezium reads them:
+    /// the same order gives the same markers.
     async fn snapshot_candidates(&mut self) -> Result<Vec<CapturedTable>, RelayError> {
         let signal_table = self.settings.snapshot.signal_table.clone();
-        Ok(self
+        let captured = &self.settings.filters.tables;
+        let mut tables: Vec<(usize, CapturedTable)> = self
             .source
             .captured_tables()
             .await?
@@ -879,7 +889,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     .as_ref()
                     .is_none_or(|(schema, table)| t.schema != *schema || t.table != *table)
             })
-            .collect())
+            .filter_map(|t| Some((captured.rank(&t.schema, &t.table)?, t)))
+            .collect();
+        tables.sort_by_key(|(rank, _)| *rank);
+        Ok(tables.into_iter().map(|(_, t)| t).collect())
     }
 
     /// Carries out the queued signals on the snapshot (starting one, adding tables to the running
@@ -1205,6 +1218,18 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     }
                     return Ok(RowOutcome::Other);
                 }
+                let skipped = self.settings.filters.skipped;
+                // By the change's operation: Debezium's publication leaves skipped operations out,
+                // so a skipped update takes its key change (delete, tombstone, create) with it, and
+                // a transaction of skipped changes is not seen at all (`source.sequence`).
+                let skip = match change.action {
+                    Action::Insert => skipped.creates,
+                    Action::Update => skipped.updates,
+                    Action::Delete => skipped.deletes,
+                };
+                if skip || !self.captures(&change.schema, &change.table) {
+                    return Ok(RowOutcome::Other);
+                }
                 let mut encoder = self.encoder(&change.schema, &change.table, false).await?;
                 let source = SourceInfo {
                     commit_time_us: change.commit_time_us.or(txn.commit_time_us).unwrap_or(now),
@@ -1214,9 +1239,29 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 };
                 buf.clear();
                 let mut encoded = encoder.table.encode(&change, &source, now, buf);
-                if let Err(walbridge_event::Error::SchemaMismatch { .. }) = encoded {
+                let stale = |e: &Result<_, walbridge_event::Error>| {
+                    matches!(
+                        e,
+                        Err(walbridge_event::Error::SchemaMismatch { .. }
+                            | walbridge_event::Error::InvalidValue { .. })
+                    )
+                };
+                if stale(&encoded) {
                     // The table changed since its schema was read: read it again, once.
                     encoder = self.encoder(&change.schema, &change.table, true).await?;
+                    buf.clear();
+                    encoded = encoder.table.encode(&change, &source, now, buf);
+                }
+                if stale(&encoded) {
+                    // The catalog is ahead of this change (altered after it was written): encode
+                    // it as the table was then, without caching that shape.
+                    let then = encoder.definition.as_of(&change);
+                    encoder = Arc::new(self.build_encoder(then).map_err(|source| {
+                        RelayError::Schema {
+                            table: format!("{}.{}", change.schema, change.table),
+                            source,
+                        }
+                    })?);
                     buf.clear();
                     encoded = encoder.table.encode(&change, &source, now, buf);
                 }
@@ -1286,6 +1331,29 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         }
     }
 
+    /// Whether the table filters capture `schema.table`, remembered per table.
+    fn captures(&mut self, schema: &str, table: &str) -> bool {
+        if self
+            .encoders
+            .iter()
+            .any(|e| e.schema == schema && e.name == table)
+        {
+            return true;
+        }
+        if self
+            .uncaptured
+            .iter()
+            .any(|(s, t)| s == schema && t == table)
+        {
+            return false;
+        }
+        let captured = self.settings.filters.tables.captures(schema, table);
+        if !captured {
+            self.uncaptured.push((schema.to_owned(), table.to_owned()));
+        }
+        captured
+    }
+
     async fn encoder(
         &mut self,
         schema: &str,
@@ -1300,24 +1368,44 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             return Ok(Arc::clone(&self.encoders[i]));
         }
         let table_schema = self.source.table_schema(schema, table).await?;
-        let table = TableEncoder::new(&table_schema, &self.settings.encoder).map_err(|source| {
-            RelayError::Schema {
-                table: format!("{schema}.{table}"),
-                source,
-            }
-        })?;
-        let encoder = Arc::new(Encoder {
-            schema: schema.to_owned(),
-            name: table_schema.table().to_owned(),
-            topic: Arc::from(table.topic()),
-            table,
-            definition: table_schema,
-        });
+        let encoder =
+            Arc::new(
+                self.build_encoder(table_schema)
+                    .map_err(|source| RelayError::Schema {
+                        table: format!("{schema}.{table}"),
+                        source,
+                    })?,
+            );
         match cached {
             Some(i) => self.encoders[i] = Arc::clone(&encoder),
             None => self.encoders.push(Arc::clone(&encoder)),
         }
         Ok(encoder)
+    }
+
+    /// The encoder of `definition` under the column filters and `message.key.columns`.
+    fn build_encoder(&self, definition: TableSchema) -> Result<Encoder, walbridge_event::Error> {
+        let (schema, table) = (definition.schema(), definition.table());
+        let filters = &self.settings.filters;
+        let mut shaped = definition.clone();
+        if !filters.columns.is_everything() {
+            shaped = shaped.with_value_columns(|c| filters.columns.keeps(schema, table, &c.name));
+        }
+        if let Some(key) = filters.key_columns.for_table(
+            schema,
+            table,
+            definition.columns().iter().map(|c| c.name.as_str()),
+        ) {
+            shaped = shaped.with_message_key(&key)?;
+        }
+        let encoder = TableEncoder::new(&shaped, &self.settings.encoder)?;
+        Ok(Encoder {
+            schema: schema.to_owned(),
+            name: table.to_owned(),
+            topic: Arc::from(encoder.topic()),
+            table: encoder,
+            definition,
+        })
     }
 }
 

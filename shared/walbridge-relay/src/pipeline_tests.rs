@@ -242,6 +242,7 @@ fn settings(window: u32) -> RelaySettings {
         time_margin: Duration::from_millis(10),
         mismatch: walbridge_config::MismatchStrategy::Fail,
         snapshot: SnapshotSettings::none(),
+        filters: std::sync::Arc::default(),
     }
 }
 

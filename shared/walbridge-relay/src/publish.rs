@@ -43,6 +43,8 @@ pub struct SinkSettings {
     pub max_batch_bytes: usize,
     /// How long one publish may take, retries of transient errors included.
     pub timeout: Duration,
+    /// Written on every record after its own headers (Debezium's `__debezium.context.*`).
+    pub headers: Arc<[(String, Vec<u8>)]>,
 }
 
 impl Default for SinkSettings {
@@ -55,6 +57,7 @@ impl Default for SinkSettings {
             compression: Compression::NoCompression,
             max_batch_bytes: 900 * 1024,
             timeout: Duration::from_secs(60),
+            headers: Arc::new([]),
         }
     }
 }
@@ -108,6 +111,7 @@ impl SinkSettings {
             // Room for the request's and the batch's own framing within the broker's limit.
             max_batch_bytes: config.max_request_size - config.max_request_size / 10,
             timeout: config.publish_timeout,
+            headers: Arc::new([]),
         })
     }
 }
@@ -374,6 +378,10 @@ impl EventSink for KafkaSink {
                 .map(|(name, value)| (name.to_owned(), value))
                 .collect();
             headers.insert(Position::HEADER.to_owned(), position);
+            // rskafka's headers are a map: they go out in name order, whatever the insertion order.
+            for (name, value) in self.settings.headers.iter() {
+                headers.insert(name.clone(), value.clone());
+            }
             batches[batch].records.push(Pending {
                 record: Record {
                     key: out.key,

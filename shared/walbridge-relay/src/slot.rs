@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::types::PgLsn;
 use tokio_postgres::{Client, Connection, NoTls, SimpleQueryMessage, Socket};
 use tracing::{info, warn};
-use walbridge_config::{DatabaseConfig, SlotConfig, SslMode, TablePattern};
+use walbridge_config::{DatabaseConfig, SlotConfig, SslMode, TableFilter, TablePattern};
 use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 use crate::error::SlotError;
@@ -98,7 +98,7 @@ fn ssl_mode_name(mode: SslMode) -> &'static str {
     }
 }
 
-/// A table a `table.include.list` entry matched.
+/// A table the table filters capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchedTable {
     pub table: TablePattern,
@@ -114,10 +114,8 @@ pub struct PgSlot {
     connection: JoinHandle<()>,
     slot: String,
     database: String,
-    /// wal2json `add-tables`, from `table.include.list`.
+    /// wal2json `add-tables`, from `table.include.list` when it names tables literally.
     add_tables: Option<String>,
-    /// `table.include.list` itself: which tables a snapshot reads.
-    tables: Vec<TablePattern>,
     fetch_sql: String,
     fetch_rows: usize,
     window: WindowState,
@@ -139,12 +137,13 @@ impl PgSlot {
     pub async fn connect(
         database: &DatabaseConfig,
         slot: &SlotConfig,
-        tables: &[TablePattern],
+        tables: &TableFilter,
         fetch_rows: u32,
     ) -> Result<Self, SlotError> {
         let (client, connection) = connect(database).await?;
-        let add_tables = (!tables.is_empty()).then(|| {
-            tables
+        let pushdown = tables.pushdown();
+        let add_tables = (!pushdown.is_empty()).then(|| {
+            pushdown
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
@@ -156,7 +155,6 @@ impl PgSlot {
             slot: slot.name.clone(),
             database: database.dbname.clone(),
             add_tables,
-            tables: tables.to_vec(),
             fetch_sql: format!("FETCH FORWARD {fetch_rows} FROM {CURSOR}"),
             fetch_rows: fetch_rows as usize,
             window: WindowState::Closed,
@@ -286,60 +284,46 @@ impl PgSlot {
             .map_err(self.query_error("read the connection's TLS state"))
     }
 
-    /// The tables `patterns` match (all user tables when empty), each with whether updates and
-    /// deletes can be captured: a primary key (or a replica identity index) or REPLICA IDENTITY FULL.
+    /// The tables `filter` captures, each with whether updates and deletes can be captured: a
+    /// primary key (or a replica identity index) or REPLICA IDENTITY FULL.
     ///
     /// # Errors
     /// [`SlotError::Query`] when the catalog cannot be read.
     pub async fn matched_tables(
         &self,
-        patterns: &[TablePattern],
-    ) -> Result<Vec<(TablePattern, Vec<MatchedTable>)>, SlotError> {
-        let any = [TablePattern {
-            schema: "*".to_owned(),
-            table: "*".to_owned(),
-        }];
-        let patterns = if patterns.is_empty() {
-            &any[..]
-        } else {
-            patterns
-        };
-        let mut matched = Vec::with_capacity(patterns.len());
-        for pattern in patterns {
-            let rows = self
-                .client
-                .query(
-                    "SELECT n.nspname::text, c.relname::text, c.relreplident::text, \
-                     EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) \
-                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
-                       AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-                       AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
-                       AND ($1 = '*' OR n.nspname = $1) AND ($2 = '*' OR c.relname = $2) \
-                     ORDER BY 1, 2",
-                    &[&pattern.schema, &pattern.table],
-                )
-                .await
-                .map_err(self.query_error("list the captured tables"))?;
-            let tables = rows
-                .iter()
-                .map(|row| {
-                    let identity: String = row.get(2);
-                    let primary_key: bool = row.get(3);
-                    MatchedTable {
-                        table: TablePattern {
-                            schema: row.get(0),
-                            table: row.get(1),
-                        },
-                        changes_captured: identity == "f"
-                            || identity == "i"
-                            || (identity == "d" && primary_key),
-                    }
-                })
-                .collect();
-            matched.push((pattern.clone(), tables));
-        }
-        Ok(matched)
+        filter: &TableFilter,
+    ) -> Result<Vec<MatchedTable>, SlotError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT n.nspname::text, c.relname::text, c.relreplident::text, \
+                 EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+                 ORDER BY 1, 2",
+                &[],
+            )
+            .await
+            .map_err(self.query_error("list the captured tables"))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let identity: String = row.get(2);
+                let primary_key: bool = row.get(3);
+                MatchedTable {
+                    table: TablePattern {
+                        schema: row.get(0),
+                        table: row.get(1),
+                    },
+                    changes_captured: identity == "f"
+                        || identity == "i"
+                        || (identity == "d" && primary_key),
+                }
+            })
+            .filter(|t| filter.captures(&t.table.schema, &t.table.table))
+            .collect())
     }
 
     /// Takes the session-level advisory lock of this slot without waiting; `false` when another
@@ -601,28 +585,14 @@ impl ChangeSource for PgSlot {
             )
             .await
             .map_err(self.query_error("list the captured tables"))?;
-        // Debezium reads the tables in the order of table.include.list (names matched by one
-        // entry in name order): the same order gives the same markers.
-        let rank = |t: &CapturedTable| {
-            self.tables.iter().position(|p| {
-                (p.schema == "*" || p.schema == t.schema) && (p.table == "*" || p.table == t.table)
-            })
-        };
-        let mut tables: Vec<(usize, CapturedTable)> = rows
+        Ok(rows
             .iter()
             .map(|row| CapturedTable {
                 schema: row.get(0),
                 table: row.get(1),
                 estimated_rows: row.get(2),
             })
-            .filter_map(|t| match rank(&t) {
-                Some(rank) => Some((rank, t)),
-                None if self.tables.is_empty() => Some((0, t)),
-                None => None,
-            })
-            .collect();
-        tables.sort_by_key(|(rank, _)| *rank);
-        Ok(tables.into_iter().map(|(_, t)| t).collect())
+            .collect())
     }
 
     async fn read_chunk(

@@ -39,7 +39,7 @@ async fn check_postgresql(
     report: &mut ValidationReport,
 ) -> Option<Vec<TablePattern>> {
     let db = &config.database;
-    let slot = match PgSlot::connect(db, &config.slot, &config.tables, 1).await {
+    let slot = match PgSlot::connect(db, &config.slot, &config.filters.tables, 1).await {
         Ok(slot) => slot,
         Err(err) => {
             report.push_check("postgresql", CheckStatus::Fail, error_chain(&err));
@@ -87,7 +87,7 @@ async fn check_postgresql(
         }
         Err(err) => report.push_check("slot", CheckStatus::Fail, error_chain(&err)),
     }
-    let matched = match slot.matched_tables(&config.tables).await {
+    let tables = match slot.matched_tables(&config.filters.tables).await {
         Ok(matched) => matched,
         Err(err) => {
             report.push_check("tables", CheckStatus::Fail, error_chain(&err));
@@ -97,12 +97,11 @@ async fn check_postgresql(
     };
     slot.close().await;
 
-    let unmatched: Vec<String> = matched
-        .iter()
-        .filter(|(_, tables)| tables.is_empty())
-        .map(|(pattern, _)| pattern.to_string())
-        .collect();
-    let tables: Vec<_> = matched.iter().flat_map(|(_, tables)| tables).collect();
+    let unmatched = config.filters.tables.unmatched_includes(
+        tables
+            .iter()
+            .map(|t| (t.table.schema.as_str(), t.table.table.as_str())),
+    );
     let uncaptured: Vec<String> = tables
         .iter()
         .filter(|t| !t.changes_captured)
@@ -113,7 +112,8 @@ async fn check_postgresql(
             "tables",
             CheckStatus::Fail,
             format!(
-                "no table matches {} in database {} (names are case-sensitive)",
+                "no captured table matches {} in database {} (anchored regular expressions over schema.table, \
+                 case-insensitive; schema.include.list and schema.exclude.list apply too)",
                 unmatched.join(", "),
                 db.dbname
             ),

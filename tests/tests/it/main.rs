@@ -4,6 +4,7 @@
 mod case;
 mod crash;
 mod differential;
+mod filters;
 mod golden;
 mod kafka_options;
 mod kafka_security;

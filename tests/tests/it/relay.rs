@@ -236,14 +236,8 @@ async fn the_slot_moves_while_captured_tables_are_idle() {
         "CREATE TABLE {s}.captured(id int PRIMARY KEY); CREATE TABLE {s}.other(id int);",
     )
     .await;
-    let config = || {
-        let mut config = case.config(&[]);
-        config.tables = vec![walbridge_config::TablePattern {
-            schema: case.schema.clone(),
-            table: "captured".into(),
-        }];
-        config
-    };
+    let include = format!("{}.captured", case.schema);
+    let config = || case.config(&[("table.include.list", include.as_str())]);
     invoke(config()).await;
     let before = case.confirmed_flush_lsn().await;
     case.sql("INSERT INTO {s}.other SELECT generate_series(1, 1000)")
@@ -398,5 +392,102 @@ async fn a_scheduled_invocation_polls_every_interval_until_its_duration_ends() {
         "polled for about poll.duration.ms: {took:?}"
     );
     assert_eq!(env::read_topic(&case.topic("t"), 2).len(), 2);
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn debeziums_context_headers_are_on_every_record_unless_disabled() {
+    let case = Case::new("ctx_headers", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t VALUES (1); DELETE FROM {s}.t WHERE id = 1")
+        .await;
+    invoke(case.config(&[])).await;
+    let records = env::read_topic(&case.topic("t"), 3);
+    assert_eq!(records.len(), 3, "create, delete, tombstone");
+    let run_id = |r: &KafkaRecord| {
+        r.headers
+            .iter()
+            .find(|(n, _)| n == "__debezium.context.runId")
+            .and_then(|(_, v)| v.clone())
+            .map(|v| String::from_utf8(v).unwrap())
+            .expect("a run id")
+    };
+    for record in &records {
+        let names: Vec<&str> = record.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "__debezium.context.connectorLogicalName",
+                "__debezium.context.connectorName",
+                "__debezium.context.runId",
+                "__debezium.context.taskId",
+                "__walbridge.position",
+            ]
+        );
+        let value = |name: &str| {
+            record
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| v.as_deref())
+                .map(|v| std::str::from_utf8(v).unwrap().to_owned())
+        };
+        assert_eq!(
+            value("__debezium.context.connectorLogicalName").as_deref(),
+            Some(case.prefix.as_str())
+        );
+        assert_eq!(value("__debezium.context.taskId").as_deref(), Some("0"));
+        assert_eq!(
+            value("__debezium.context.connectorName").as_deref(),
+            Some("postgresql")
+        );
+        assert_eq!(run_id(record).len(), 36, "a UUID");
+        assert_eq!(run_id(record), run_id(&records[0]), "one run id per run");
+    }
+
+    case.sql("INSERT INTO {s}.t VALUES (2)").await;
+    invoke(case.config(&[("extended.headers.enabled", "false")])).await;
+    let records = env::read_topic(&case.topic("t"), 4);
+    let second = records
+        .iter()
+        .find(|r| r.value_json().is_some_and(|v| v["after"]["id"] == 2))
+        .expect("the second insert");
+    let names: Vec<&str> = second.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["__walbridge.position"]);
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn schema_changes_mid_stream_are_followed_without_a_restart() {
+    let case = Case::new(
+        "schema_change",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, a int);",
+    )
+    .await;
+    // All in one window, the catalog already at its last shape when walbridge reads it.
+    case.sql(
+        "INSERT INTO {s}.t VALUES (1, 1);
+         ALTER TABLE {s}.t ADD COLUMN b text;
+         INSERT INTO {s}.t VALUES (2, 2, 'x');
+         ALTER TABLE {s}.t DROP COLUMN a;
+         INSERT INTO {s}.t VALUES (3, 'y');
+         ALTER TABLE {s}.t ALTER COLUMN b TYPE int USING length(b);
+         INSERT INTO {s}.t VALUES (4, 7);",
+    )
+    .await;
+    let report = crate::case::try_invoke(case.config(&[])).await;
+    let report = report.unwrap_or_else(|err| panic!("{err:?}"));
+    assert_eq!(report.events, 4, "{report:?}");
+    let records = env::read_topic(&case.topic("t"), 4);
+    let mut afters: Vec<Value> = records.iter().map(|r| value(r)["after"].clone()).collect();
+    afters.sort_by_key(|a| a["id"].as_i64());
+    assert_eq!(
+        afters,
+        [
+            serde_json::json!({"id": 1, "a": 1}),
+            serde_json::json!({"id": 2, "a": 2, "b": "x"}),
+            serde_json::json!({"id": 3, "b": "y"}),
+            serde_json::json!({"id": 4, "b": 7}),
+        ]
+    );
     case.drop_slot().await;
 }

@@ -148,7 +148,7 @@ impl TlsCluster {
     /// Connects as walbridge does and runs a query; the error as a person reads it.
     async fn connect(&self, host: &str, mode: SslMode, root: Option<&Path>) -> Result<(), String> {
         let config = self.config(host, mode, root);
-        match PgSlot::connect(&config.database, &config.slot, &[], 1).await {
+        match PgSlot::connect(&config.database, &config.slot, &Default::default(), 1).await {
             Ok(mut pg) => {
                 let tls = pg.uses_tls().await.map_err(|err| error_chain(&err))?;
                 pg.server_id().await.map_err(|err| error_chain(&err))?;
