@@ -580,6 +580,29 @@ pub const IGNORED_BY_DESIGN: &[(&str, &str)] = &[
         "offset.flush.interval.ms",
         "the checkpoint is written after every acknowledged window",
     ),
+    (
+        "snapshot.select.statement.overrides",
+        "snapshots are read in primary-key chunks that resume across invocations, which a free SELECT \
+         cannot be cut into; choose tables with snapshot.include.collection.list, or rows with an \
+         execute-snapshot signal's additional-conditions",
+    ),
+    (
+        "snapshot.isolation.mode",
+        "each snapshot chunk is its own REPEATABLE READ READ ONLY transaction, reconciled with the \
+         stream by transaction visibility",
+    ),
+    (
+        "snapshot.locking.mode",
+        "snapshot chunks take no table locks (short read-only transactions)",
+    ),
+    (
+        "snapshot.lock.timeout.ms",
+        "snapshot chunks take no table locks (short read-only transactions)",
+    ),
+    (
+        "snapshot.query.mode",
+        "snapshot chunks are key-ranged queries walbridge builds itself",
+    ),
 ];
 
 const BOOLEANS: &[&str] = &["true", "false"];

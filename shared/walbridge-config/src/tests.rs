@@ -712,3 +712,22 @@ fn snapshot_include_list_is_anchored_and_case_insensitive() {
     assert!(matches("inventory.items"));
     assert!(config.warnings[0].contains("snapshot.max.threads=4"));
 }
+
+#[test]
+fn debeziums_snapshot_tuning_keys_are_noted_as_ignored_by_design() {
+    let mut props = seed();
+    props.set("snapshot.select.statement.overrides", "public.t");
+    props.set("snapshot.locking.mode", "shared");
+    let report = report_for(props, &lambda_env());
+    for key in [
+        "snapshot.select.statement.overrides",
+        "snapshot.locking.mode",
+    ] {
+        let property = property(&report, key);
+        assert!(property.warnings.is_empty(), "{key}: {property:?}");
+        assert!(
+            property.notes[0].starts_with("ignored by design:"),
+            "{key}: {property:?}"
+        );
+    }
+}
