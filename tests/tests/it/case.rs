@@ -64,6 +64,13 @@ impl Case {
             ("topic.creation.default.partitions", "3".into()),
             // Streaming tests; the snapshot tests ask for theirs.
             ("snapshot.mode", "no_data".into()),
+            // tansu 0.6.0 stores and serves record headers slowly (a 10 000-change test times out
+            // with Debezium's four context headers on every record): its pass checks walbridge's
+            // use of the Kafka protocol without them; the noida-db pass keeps them on.
+            (
+                "extended.headers.enabled",
+                (env::broker() != env::Broker::Tansu).to_string(),
+            ),
             (
                 "checkpoint.uri",
                 format!("s3://{}/{}", env::bucket(), self.checkpoint_key),

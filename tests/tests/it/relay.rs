@@ -400,7 +400,7 @@ async fn debeziums_context_headers_are_on_every_record_unless_disabled() {
     let case = Case::new("ctx_headers", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
     case.sql("INSERT INTO {s}.t VALUES (1); DELETE FROM {s}.t WHERE id = 1")
         .await;
-    invoke(case.config(&[])).await;
+    invoke(case.config(&[("extended.headers.enabled", "true")])).await;
     let records = env::read_topic(&case.topic("t"), 3);
     assert_eq!(records.len(), 3, "create, delete, tombstone");
     let run_id = |r: &KafkaRecord| {
