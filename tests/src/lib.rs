@@ -10,6 +10,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 
+mod postgres;
+pub use postgres::PrivatePostgres;
+
 /// Which Kafka-protocol broker the tests talk to; chosen by `WALBRIDGE_TEST_BROKER` (`noida`, the
 /// default, or `tansu`), so every Kafka assumption is checked against two implementations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +101,16 @@ pub async fn s3() -> aws_sdk_s3::Client {
     var("AWS_ENDPOINT_URL_S3");
     let shared = aws_config::load_from_env().await;
     let config = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// An S3 client for a store of a test's own (see [`PrivateService::seaweedfs`]).
+pub async fn s3_at(endpoint: &str) -> aws_sdk_s3::Client {
+    let shared = aws_config::load_from_env().await;
+    let config = aws_sdk_s3::config::Builder::from(&shared)
+        .endpoint_url(endpoint)
         .force_path_style(true)
         .build();
     aws_sdk_s3::Client::from_conf(config)
@@ -428,21 +441,47 @@ impl PrivateService {
         }
     }
 
-    /// Stops the process group with SIGTERM (a clean shutdown that keeps the data) and waits.
+    /// Stops the process group with SIGTERM (a clean shutdown that keeps the data) and waits until
+    /// every process of it has exited: noida-db closes its port first and saves its state after, so
+    /// a broker started again before that would lose acknowledged records to the old one's save.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+            let group = child.id();
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{group}")])
+                .status();
             let _ = child.wait();
-            // the launcher's children leave with the group; wait until the port is free again
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-            while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-                && std::time::Instant::now() < deadline
-            {
-                std::thread::sleep(std::time::Duration::from_millis(100));
+            while group_alive(group) {
+                if std::time::Instant::now() > deadline {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", "--", &format!("-{group}")])
+                        .status();
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
         }
     }
+}
+
+/// Whether a process of process group `group` still runs (zombies left to init do not count).
+fn group_alive(group: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its closing paren
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        fields.first().is_some_and(|state| *state != "Z")
+            && fields.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(group)
+    })
 }
 
 impl Drop for PrivateService {

@@ -20,5 +20,5 @@ pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError,
 pub use invocation::{Deps, Mode, Request, Response, StatusReport, handle, invoke};
 pub use pipeline::{
     ChangeSource, Checkpoint, CheckpointStore, EventSink, InvocationProgress, InvocationReport,
-    OutRecord, Position, Relay, RelaySettings, RowBatch, SlotPosition,
+    OutRecord, Position, Relay, RelaySettings, RowBatch, Server, SlotPosition,
 };

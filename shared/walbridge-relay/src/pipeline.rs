@@ -87,9 +87,9 @@ pub trait ChangeSource {
     /// The slot's position now.
     async fn position(&mut self) -> Result<SlotPosition, SlotError>;
 
-    /// The server's identity (`system_identifier`), recorded in checkpoints so a checkpoint of
-    /// another server is recognised.
-    async fn server_id(&mut self) -> Result<String, SlotError>;
+    /// The server's identity and WAL timeline, recorded in checkpoints so a checkpoint of another
+    /// server, or of another WAL history of this one, is recognised.
+    async fn server(&mut self) -> Result<Server, SlotError>;
 
     /// Starts a window of at most `max_changes` rows (PostgreSQL only stops at a transaction
     /// boundary, so one large transaction can exceed it) up to the current WAL position, which it
@@ -222,6 +222,16 @@ impl<T: EventSink> EventSink for &mut T {
     }
 }
 
+/// Which PostgreSQL server and WAL history a position belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// `system_identifier`: the same for a cluster and its physical copies.
+    pub id: String,
+    /// The WAL timeline: a new one begins when a standby is promoted or a backup is restored to a
+    /// point in time, so the same LSN can stand for other changes on another timeline.
+    pub timeline: u32,
+}
+
 /// What the checkpoint object records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
@@ -237,6 +247,9 @@ pub struct Checkpoint {
     /// The PostgreSQL server's `system_identifier`.
     #[serde(default)]
     pub server: Option<String>,
+    /// The server's WAL timeline when the checkpoint was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<u32>,
     /// End LSN of the last transaction published (`source.sequence`'s first half), if any.
     pub last_commit_lsn: Option<String>,
     /// Commit time of the last transaction published, µs since the epoch, if any.
@@ -519,7 +532,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     async fn run_windows(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
         let started = Instant::now();
         let start = self.source.position().await?;
-        let server = self.source.server_id().await?;
+        let server = self.source.server().await?;
         let checkpoint = self.store.load().await?;
         let mut confirmed = start.confirmed;
         let mut last_commit = checkpoint.as_ref().and_then(Checkpoint::last_commit);
@@ -710,7 +723,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     database: self.settings.database.clone(),
                     lsn: stream_at.to_string(),
                     previous_lsn: Some(confirmed.to_string()),
-                    server: Some(server.clone()),
+                    server: Some(server.id.clone()),
+                    timeline: Some(server.timeline),
                     last_commit_lsn: last_commit.map(|c| c.lsn.to_string()),
                     last_commit_time_us: last_commit.and_then(|c| c.time_us),
                     written_at_ms: now_us() / 1000,
@@ -1093,21 +1107,26 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     async fn reconcile(
         &mut self,
         checkpoint: &Checkpoint,
-        server: &str,
+        server: &Server,
         confirmed: Lsn,
     ) -> Result<(Lsn, bool), RelayError> {
         let checkpointed = checkpoint.lsn()?;
         let same_slot = checkpoint.slot == self.settings.slot
             && checkpoint.database == self.settings.database
-            && checkpoint.server.as_deref().is_none_or(|s| s == server);
+            && checkpoint.server.as_deref().is_none_or(|s| *s == server.id);
         if same_slot && checkpointed == confirmed {
             return Ok((confirmed, false));
         }
-        if same_slot
-            && checkpointed > confirmed
-            && checkpoint.previous_lsn.as_deref() == Some(confirmed.to_string().as_str())
-        {
-            // Died between checkpoint and advance (point 3 above): those events are in Kafka.
+        let died_before_advance =
+            checkpoint.previous_lsn.as_deref() == Some(confirmed.to_string().as_str());
+        // PostgreSQL writes an advanced slot position to disk at its next checkpoint only, so after
+        // a crash of the server the slot can stand anywhere between its last persisted position and
+        // ours (its documentation of pg_replication_slot_advance says so). On the same timeline the
+        // WAL up to our checkpoint is the WAL whose changes Kafka acknowledged; a slot recreated
+        // since would stand after the checkpoint, not before it.
+        let server_restarted = checkpoint.timeline == Some(server.timeline);
+        if same_slot && checkpointed > confirmed && (died_before_advance || server_restarted) {
+            // Those events are in Kafka: move the slot to the checkpoint, skipping nothing else.
             info!(%checkpointed, slot_lsn = %confirmed, "slot behind checkpoint; advancing it");
             self.source.advance(checkpointed).await?;
             return Ok((checkpointed, false));
@@ -1122,7 +1141,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 checkpoint.server.as_deref().unwrap_or("?"),
                 self.settings.slot,
                 self.settings.database,
-                server
+                server.id
             )
         };
         let mismatch = || CheckpointError::Mismatch {

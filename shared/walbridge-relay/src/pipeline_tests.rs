@@ -65,6 +65,7 @@ struct FakeSlot {
     visible_below: u64,
     chunk_lsn: Lsn,
     chunk_reads: usize,
+    timeline: u32,
 }
 
 impl FakeSlot {
@@ -73,6 +74,7 @@ impl FakeSlot {
             transactions,
             current: Lsn(current),
             fetch_rows: 3,
+            timeline: 1,
             ..Self::default()
         }
     }
@@ -86,8 +88,11 @@ impl ChangeSource for FakeSlot {
         })
     }
 
-    async fn server_id(&mut self) -> Result<String, SlotError> {
-        Ok("fake-server".into())
+    async fn server(&mut self) -> Result<Server, SlotError> {
+        Ok(Server {
+            id: "fake-server".into(),
+            timeline: self.timeline,
+        })
     }
 
     async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
@@ -349,6 +354,7 @@ async fn a_checkpoint_ahead_of_the_slot_moves_the_slot_without_republishing() {
             lsn: Lsn(1000).to_string(),
             previous_lsn: Some(Lsn(0).to_string()),
             server: Some("fake-server".into()),
+            timeline: None,
             last_commit_lsn: Some(Lsn(1000).to_string()),
             last_commit_time_us: None,
             written_at_ms: 0,
@@ -439,6 +445,7 @@ fn checkpoint_at(lsn: u64, previous: u64, server: &str) -> Checkpoint {
         lsn: Lsn(lsn).to_string(),
         previous_lsn: Some(Lsn(previous).to_string()),
         server: Some(server.into()),
+        timeline: None,
         last_commit_lsn: None,
         last_commit_time_us: None,
         written_at_ms: 0,
@@ -470,6 +477,46 @@ async fn a_checkpoint_the_slot_cannot_explain_stops_the_invocation() {
         "{err}"
     );
     let (slot, sink, _) = relay.into_parts();
+    assert!(slot.advances.is_empty() && sink.published.is_empty());
+}
+
+#[tokio::test]
+async fn a_slot_a_server_crash_sent_back_is_moved_to_the_checkpoint_on_the_same_timeline_only() {
+    // PostgreSQL persisted the slot at 0; our checkpoint says everything before 1000 is in Kafka
+    // (and the slot stood at 500 when it was written).
+    let run = |timeline| async move {
+        let store = FakeStore {
+            checkpoint: Some(Checkpoint {
+                timeline: Some(timeline),
+                ..checkpoint_at(1000, 500, "fake-server")
+            }),
+            ..FakeStore::default()
+        };
+        let slot = FakeSlot::new(vec![txn(1, 800, 0..1), txn(2, 1500, 1..2)], 2000);
+        let mut relay = Relay::new(slot, FakeSink::default(), store, settings(100));
+        let result = relay.run(far()).await;
+        (result, relay.into_parts())
+    };
+
+    let (result, (slot, sink, _)) = run(1).await;
+    result.unwrap();
+    assert_eq!(slot.advances[0], Lsn(1000), "moved to the checkpoint first");
+    assert_eq!(
+        ids(&sink.published),
+        vec![r#"{"id":1}"#],
+        "nothing republished"
+    );
+
+    // another timeline: the LSNs before the checkpoint may stand for other changes; refuse
+    let (result, (slot, sink, _)) = run(2).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RelayError::Checkpoint(CheckpointError::Mismatch { .. })
+        ),
+        "{err}"
+    );
     assert!(slot.advances.is_empty() && sink.published.is_empty());
 }
 

@@ -15,7 +15,7 @@ use walbridge_config::{DatabaseConfig, SlotConfig, SslMode, TableFilter, TablePa
 use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 use crate::error::SlotError;
-use crate::pipeline::{ChangeSource, RowBatch, SlotPosition};
+use crate::pipeline::{ChangeSource, RowBatch, Server, SlotPosition};
 use crate::snapshot::{CapturedTable, ChunkRead, XidSnapshot, chunk_query, quote_ident};
 use crate::tls::{Verify, client_config};
 
@@ -401,15 +401,29 @@ impl ChangeSource for PgSlot {
         })
     }
 
-    async fn server_id(&mut self) -> Result<String, SlotError> {
-        self.client
+    async fn server(&mut self) -> Result<Server, SlotError> {
+        // The timeline is the first part of a WAL file name (8 hex digits).
+        let row = self
+            .client
             .query_one(
-                "SELECT system_identifier::text FROM pg_control_system()",
+                "SELECT system_identifier::text, pg_walfile_name(pg_current_wal_lsn()) \
+                 FROM pg_control_system()",
                 &[],
             )
             .await
-            .map(|row| row.get(0))
-            .map_err(self.query_error("read the server's system identifier"))
+            .map_err(self.query_error("read the server's system identifier and timeline"))?;
+        let wal_file: String = row.get(1);
+        let timeline = wal_file
+            .get(..8)
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .ok_or_else(|| SlotError::Malformed {
+                slot: self.slot.clone(),
+                what: format!("WAL file name {wal_file:?} (expected a timeline first)"),
+            })?;
+        Ok(Server {
+            id: row.get(0),
+            timeline,
+        })
     }
 
     async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {

@@ -22,7 +22,11 @@ pub struct Case {
 impl Case {
     /// Creates the schema, runs `ddl` (with `{s}` standing for the schema), then the wal2json slot.
     pub async fn new(name: &str, ddl: &str) -> Self {
-        let pg = env::pg().await;
+        Self::on(env::pg().await, name, ddl).await
+    }
+
+    /// As [`Case::new`], on the PostgreSQL server `pg` is connected to.
+    pub async fn on(pg: tokio_postgres::Client, name: &str, ddl: &str) -> Self {
         let schema = env::unique(name);
         pg.batch_execute(&format!(
             "CREATE SCHEMA {schema}; {}",
@@ -110,8 +114,12 @@ impl Case {
     }
 
     pub async fn checkpoint(&self) -> Value {
-        let object = env::s3()
-            .await
+        self.checkpoint_in(&env::s3().await).await
+    }
+
+    /// The checkpoint object in the store `s3` talks to.
+    pub async fn checkpoint_in(&self, s3: &aws_sdk_s3::Client) -> Value {
+        let object = s3
             .get_object()
             .bucket(env::bucket())
             .key(&self.checkpoint_key)

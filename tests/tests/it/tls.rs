@@ -3,122 +3,46 @@
 //! connects with each `database.sslmode`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use walbridge_config::{Config, SslMode};
 use walbridge_relay::{ChangeSource, error_chain, slot::PgSlot};
-use walbridge_tests::{self as env, TestCa};
+use walbridge_tests::{PrivatePostgres, TestCa};
 
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 const PASSWORD: &str = "tls-test-password";
 
 /// A PostgreSQL cluster that only accepts TLS connections; stopped and removed when dropped.
 struct TlsCluster {
-    dir: PathBuf,
-    port: u16,
+    server: PrivatePostgres,
     /// The CA that signed the server's certificate.
     ca: PathBuf,
     /// A CA that signed nothing the server has.
     other_ca: PathBuf,
 }
 
-/// Runs a server binary as `postgres` when we are root (initdb and postgres refuse root).
-fn as_postgres(program: &str) -> Command {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
-    let program = Path::new(PG_BIN).join(program);
-    if root {
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--"]).arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
-}
-
-fn ok(command: &mut Command, what: &str) {
-    let output = command
-        .output()
-        .unwrap_or_else(|err| panic!("{what}: {err}"));
-    assert!(
-        output.status.success(),
-        "{what} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 impl TlsCluster {
     fn start() -> Self {
-        let dir = PathBuf::from(env::var("WALBRIDGE_ENV_DIR"))
-            .join("private")
-            .join(env::unique("pgtls"));
-        let data = dir.join("data");
-        std::fs::create_dir_all(&dir).unwrap();
+        let server = PrivatePostgres::init("pgtls", "walbridge", PASSWORD);
         let ca = TestCa::new("walbridge test CA");
         let (cert, key) = ca.server_cert(&["localhost"]);
-        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-        std::fs::write(dir.join("other-ca.pem"), TestCa::new("another CA").pem()).unwrap();
-        std::fs::write(dir.join("pwfile"), PASSWORD).unwrap();
-        ok(
-            Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(&dir),
-            "chown the cluster directory",
-        );
-        ok(
-            as_postgres("initdb")
-                .arg("-D")
-                .arg(&data)
-                .args(["-U", "walbridge", "-E", "UTF8", "--locale=C"])
-                .arg(format!("--pwfile={}", dir.join("pwfile").display()))
-                .args(["--auth-local=trust", "--auth-host=scram-sha-256"]),
-            "initdb",
-        );
-        std::fs::write(data.join("server.crt"), cert).unwrap();
-        std::fs::write(data.join("server.key"), key).unwrap();
-        std::fs::write(
-            data.join("pg_hba.conf"),
+        let ca_path = server.dir.join("ca.pem");
+        let other_ca = server.dir.join("other-ca.pem");
+        std::fs::write(&ca_path, ca.pem()).unwrap();
+        std::fs::write(&other_ca, TestCa::new("another CA").pem()).unwrap();
+        server.put("server.crt", &cert);
+        server.put("server.key", &key);
+        server.put(
+            "pg_hba.conf",
             "local all all trust\n\
              hostssl all all 127.0.0.1/32 scram-sha-256\n\
              hostssl all all ::1/128 scram-sha-256\n\
              hostnossl all all all reject\n",
-        )
-        .unwrap();
-        ok(
-            Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(&dir),
-            "chown the cluster files",
         );
-        ok(
-            Command::new("chmod")
-                .arg("600")
-                .arg(data.join("server.key")),
-            "chmod the key",
-        );
-        let port = env::free_port();
-        ok(
-            as_postgres("pg_ctl")
-                .arg("-D")
-                .arg(&data)
-                .arg("-l")
-                .arg(dir.join("postgresql.log"))
-                .args(["-w", "-t", "60", "start", "-o"])
-                .arg(format!(
-                    "-p {port} -k {} -c listen_addresses=127.0.0.1 -c ssl=on \
-                     -c ssl_cert_file=server.crt -c ssl_key_file=server.key",
-                    dir.display()
-                )),
-            "start the TLS cluster",
-        );
+        server.configure("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        server.start();
         Self {
-            ca: dir.join("ca.pem"),
-            other_ca: dir.join("other-ca.pem"),
-            dir,
-            port,
+            server,
+            ca: ca_path,
+            other_ca,
         }
     }
 
@@ -127,7 +51,7 @@ impl TlsCluster {
             walbridge_config::Properties::default(),
             &[
                 ("DATABASE_HOSTNAME", host),
-                ("DATABASE_PORT", &self.port.to_string()),
+                ("DATABASE_PORT", &self.server.port.to_string()),
                 ("DATABASE_USER", "walbridge"),
                 ("DATABASE_PASSWORD", PASSWORD),
                 ("DATABASE_DBNAME", "postgres"),
@@ -151,7 +75,7 @@ impl TlsCluster {
         match PgSlot::connect(&config.database, &config.slot, &Default::default(), 1).await {
             Ok(mut pg) => {
                 let tls = pg.uses_tls().await.map_err(|err| error_chain(&err))?;
-                pg.server_id().await.map_err(|err| error_chain(&err))?;
+                pg.server().await.map_err(|err| error_chain(&err))?;
                 pg.close().await;
                 assert!(
                     tls,
@@ -161,17 +85,6 @@ impl TlsCluster {
             }
             Err(err) => Err(error_chain(&err)),
         }
-    }
-}
-
-impl Drop for TlsCluster {
-    fn drop(&mut self) {
-        let _ = as_postgres("pg_ctl")
-            .arg("-D")
-            .arg(self.dir.join("data"))
-            .args(["-m", "immediate", "stop"])
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -1,0 +1,208 @@
+//! A PostgreSQL cluster of a test's own: `initdb` in a scratch directory, started on a free loopback
+//! port, so the test can crash and restart the server (or serve TLS only) without disturbing the
+//! other tests, which share the cluster `tests/env/up` started.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{free_port, unique, var};
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// A throwaway cluster; stopped (immediately) and removed when dropped.
+#[derive(Debug)]
+pub struct PrivatePostgres {
+    /// Holds the data directory, the socket and the server log.
+    pub dir: PathBuf,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+}
+
+/// Runs a server binary as `postgres` when we are root (initdb and postgres refuse root).
+fn as_postgres(program: &str) -> Command {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
+    let program = Path::new(PG_BIN).join(program);
+    if root {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+fn ok(command: &mut Command, what: &str) {
+    let output = command
+        .output()
+        .unwrap_or_else(|err| panic!("{what}: {err}"));
+    assert!(
+        output.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl PrivatePostgres {
+    /// A new cluster (not started) with a password-protected superuser `user`; local socket
+    /// connections are trusted, TCP ones need the password (scram).
+    pub fn init(name: &str, user: &str, password: &str) -> Self {
+        let dir = PathBuf::from(var("WALBRIDGE_ENV_DIR"))
+            .join("private")
+            .join(unique(name));
+        std::fs::create_dir_all(&dir).expect("create the cluster directory");
+        let cluster = Self {
+            dir,
+            port: free_port(),
+            user: user.to_owned(),
+            password: password.to_owned(),
+        };
+        std::fs::write(cluster.dir.join("pwfile"), password).expect("write the password file");
+        cluster.chown();
+        ok(
+            as_postgres("initdb")
+                .arg("-D")
+                .arg(cluster.data())
+                .args(["-U", user, "-E", "UTF8", "--locale=C"])
+                .arg(format!("--pwfile={}", cluster.dir.join("pwfile").display()))
+                .args(["--auth-local=trust", "--auth-host=scram-sha-256"]),
+            "initdb",
+        );
+        cluster
+    }
+
+    /// A started cluster ready for logical decoding with wal2json, as `tests/env/up` configures the
+    /// shared one.
+    pub fn logical(name: &str, user: &str, password: &str) -> Self {
+        let cluster = Self::init(name, user, password);
+        cluster.configure("wal_level = logical\nmax_replication_slots = 16\nmax_wal_senders = 8\n");
+        cluster.start();
+        // PostgreSQL 15.19+ decodes only with the output plugins it allows
+        cluster.psql(
+            "DO $$ BEGIN IF EXISTS (SELECT FROM pg_settings WHERE name = 'output_plugin_libraries') THEN \
+             ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'; \
+             PERFORM pg_reload_conf(); END IF; END $$",
+        );
+        cluster
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// Writes a file into the data directory, readable by the server only (keys need that).
+    pub fn put(&self, name: &str, contents: &str) {
+        let path = self.data().join(name);
+        std::fs::write(&path, contents).unwrap_or_else(|err| panic!("write {name}: {err}"));
+        self.chown();
+        ok(Command::new("chmod").arg("600").arg(&path), "chmod");
+    }
+
+    /// Appends settings to `postgresql.conf`; they hold from the next start on.
+    pub fn configure(&self, settings: &str) {
+        let path = self.data().join("postgresql.conf");
+        let mut conf = std::fs::read_to_string(&path).expect("read postgresql.conf");
+        conf.push_str(settings);
+        std::fs::write(&path, conf).expect("write postgresql.conf");
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    pub fn start(&self) {
+        ok(
+            as_postgres("pg_ctl")
+                .arg("-D")
+                .arg(self.data())
+                .arg("-l")
+                .arg(self.dir.join("postgresql.log"))
+                .args(["-w", "-t", "60", "start", "-o"])
+                .arg(format!(
+                    "-p {} -k {} -c listen_addresses=127.0.0.1",
+                    self.port,
+                    self.dir.display()
+                )),
+            "start the private PostgreSQL",
+        );
+    }
+
+    /// Stops the server: `immediate` is a crash (no shutdown checkpoint, recovery at the next start),
+    /// `fast` a clean shutdown.
+    pub fn stop(&self, mode: &str) {
+        ok(
+            as_postgres("pg_ctl")
+                .arg("-D")
+                .arg(self.data())
+                .args(["-w", "-m", mode, "stop"]),
+            "stop the private PostgreSQL",
+        );
+    }
+
+    /// Runs SQL as the superuser over the local socket.
+    pub fn psql(&self, sql: &str) -> String {
+        let output = as_postgres("psql")
+            .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(&self.dir)
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                &self.user,
+                "-d",
+                "postgres",
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("run psql");
+        assert!(
+            output.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// A connection over TCP as the superuser, to database `postgres`.
+    pub async fn connect(&self) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+        let (client, connection) = self.config().connect(tokio_postgres::NoTls).await?;
+        tokio::spawn(async move {
+            // ends when the server goes away: the test reconnects
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
+
+    pub fn config(&self) -> tokio_postgres::Config {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host("127.0.0.1")
+            .port(self.port)
+            .user(&self.user)
+            .password(&self.password)
+            .dbname("postgres");
+        config
+    }
+
+    fn chown(&self) {
+        ok(
+            Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&self.dir),
+            "chown the cluster directory",
+        );
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = as_postgres("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
