@@ -21,6 +21,9 @@ pub use report::{
     validate_sources,
 };
 use secrecy::SecretString;
+use walbridge_event::envelope::{
+    DEFAULT_LEGACY_CONNECTOR_VERSION, LEGACY_CONNECTOR_VERSIONS, SourceStructVersion,
+};
 use walbridge_event::modes::{Mode, TypeModes};
 
 /// Everything one invocation needs, validated.
@@ -139,6 +142,12 @@ pub struct EventConfig {
     /// `extended.headers.enabled` (default true, Debezium 3.3+): the `__debezium.context.*`
     /// headers on every record.
     pub extended_headers: bool,
+    /// `source.struct.version` (default `v2`, Debezium 1.x's property): `v1` writes the wal2json
+    /// era's source block and envelope for consumers built against Debezium 0.9/1.0.
+    pub source_struct: SourceStructVersion,
+    /// `source.struct.v1.connector.version` (default `1.0.3.Final`): the release a `v1` event names as
+    /// `source.version`; 0.9.0–0.9.2 also leave out `xmin`, as those releases did.
+    pub legacy_connector_version: &'static str,
 }
 
 /// How to reach Kafka.
@@ -528,6 +537,22 @@ pub const KEYS: &[Key] = &[
     Key::new("skipped.operations", Some("t")),
     // headers (issue 9)
     Key::new("extended.headers.enabled", Some("true")).one_of(BOOLEANS),
+    // legacy consumers (issue 4)
+    Key::new("source.struct.version", Some("v2"))
+        .one_of(&["v2", "v1"])
+        .because(
+            "v2 is Debezium 3.6.3's source block and envelope; v1 the wal2json era's (Debezium 0.9, \
+             1.0 with source.struct.version=v1), for consumers built against those connectors",
+        ),
+    Key::new(
+        "source.struct.v1.connector.version",
+        Some(DEFAULT_LEGACY_CONNECTOR_VERSION),
+    )
+    .one_of(LEGACY_CONNECTOR_VERSIONS)
+    .because(
+        "the releases whose events source.struct.version=v1 reproduces; 1.1 added the envelope's \
+         transaction field",
+    ),
 ];
 
 /// Debezium properties walbridge ignores on purpose, with the reason the validate report gives.
@@ -682,6 +707,10 @@ impl Config {
         check_fixed_values(props, &mut p);
         let mut warnings = Vec::new();
         let snapshot = snapshot_config(props, &mut p, &mut warnings);
+        warnings.extend(legacy_version_warning(
+            props.get("source.struct.v1.connector.version").is_some(),
+            props.get("source.struct.version"),
+        ));
         let config = Self {
             name: p.take(props.string("name")),
             database: DatabaseConfig {
@@ -719,6 +748,14 @@ impl Config {
                 unavailable_value_placeholder: p
                     .take(props.string("unavailable.value.placeholder")),
                 extended_headers: p.take(props.bool("extended.headers.enabled")),
+                source_struct: SourceStructVersion::parse(
+                    p.take_or(props.one_of("source.struct.version"), "v2"),
+                )
+                .unwrap_or_default(),
+                legacy_connector_version: p.take_or(
+                    props.one_of("source.struct.v1.connector.version"),
+                    DEFAULT_LEGACY_CONNECTOR_VERSION,
+                ),
             },
             kafka: kafka_config(props, &mut p),
             checkpoint: p.take_or(
@@ -1043,6 +1080,17 @@ pub fn snapshot_mode_warning(value: &str) -> Option<String> {
         ),
         _ => None,
     }
+}
+
+/// The warning for `source.struct.v1.connector.version` set while `source.struct.version` is not
+/// `v1` (`struct_version`, unset meaning the default `v2`): it changes nothing then.
+pub fn legacy_version_warning(version_set: bool, struct_version: Option<&str>) -> Option<String> {
+    let v1 = struct_version.is_some_and(|v| v.trim().eq_ignore_ascii_case("v1"));
+    (version_set && !v1).then(|| {
+        "source.struct.v1.connector.version is used only with source.struct.version=v1; the events \
+         are v2's"
+            .to_owned()
+    })
 }
 
 /// The warning for `snapshot.max.threads` above 1.

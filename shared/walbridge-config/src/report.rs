@@ -259,6 +259,14 @@ fn cross_key_notes(property: &mut PropertyReport, set: &BTreeMap<&str, (&str, &s
                 "Debezium 1.x name of topic.prefix; accepted".to_owned()
             });
         }
+        "source.struct.v1.connector.version" => {
+            let set = value_of("source.struct.v1.connector.version").is_some();
+            if let Some(warning) =
+                crate::legacy_version_warning(set, value_of("source.struct.version"))
+            {
+                property.warnings.push(warning);
+            }
+        }
         "database.sslrootcert" if value_of("database.sslrootcert").is_some() => {
             let mode = value_of("database.sslmode").unwrap_or("prefer");
             if !mode.eq_ignore_ascii_case("verify-ca") && !mode.eq_ignore_ascii_case("verify-full")

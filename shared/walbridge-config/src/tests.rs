@@ -731,3 +731,99 @@ fn debeziums_snapshot_tuning_keys_are_noted_as_ignored_by_design() {
         );
     }
 }
+
+// legacy consumers (issue 4)
+#[test]
+fn source_struct_version_defaults_to_v2_and_v1_names_a_legacy_release() {
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(config.events.source_struct, SourceStructVersion::V2);
+    assert_eq!(config.events.legacy_connector_version, "1.0.3.Final");
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+
+    let mut props = seed();
+    props.set("source.struct.version", "V1");
+    let mut vars = lambda_env();
+    vars.insert(
+        "SOURCE_STRUCT_V1_CONNECTOR_VERSION".into(),
+        "0.9.2.final".into(),
+    );
+    let config = Config::from_sources(props, &vars).unwrap();
+    assert_eq!(config.events.source_struct, SourceStructVersion::V1);
+    // The spelling Debezium wrote, whatever the case given.
+    assert_eq!(config.events.legacy_connector_version, "0.9.2.Final");
+}
+
+#[test]
+fn an_unknown_source_struct_version_or_legacy_release_is_refused_naming_the_key() {
+    let mut props = seed();
+    props.set("source.struct.version", "v3");
+    let text = error_text(Config::from_sources(props, &lambda_env()));
+    assert!(
+        text.starts_with("configuration key source.struct.version has an invalid value \"v3\""),
+        "{text}"
+    );
+    assert!(text.contains("allowed: one of v2, v1 ("), "{text}");
+
+    let mut props = seed();
+    props.set("source.struct.version", "v1");
+    props.set("source.struct.v1.connector.version", "1.9.8.Final");
+    let text = error_text(Config::from_sources(props, &lambda_env()));
+    assert!(
+        text.contains("source.struct.v1.connector.version has an invalid value \"1.9.8.Final\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("one of 1.0.3.Final, 1.0.2.Final, 1.0.1.Final, 1.0.0.Final, 0.9.5.Final, 0.9.4.Final, 0.9.3.Final, 0.9.2.Final, 0.9.1.Final, 0.9.0.Final (")
+            && text.contains("transaction"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_keys_accepted_spellings_are_the_encoders() {
+    let declared: Vec<&str> = SourceStructVersion::VALUES
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(key("source.struct.version").allowed, declared.as_slice());
+    assert_eq!(
+        key("source.struct.v1.connector.version").allowed,
+        LEGACY_CONNECTOR_VERSIONS
+    );
+}
+
+#[test]
+fn validate_shows_the_legacy_keys_and_warns_about_a_release_without_v1() {
+    let report = report_for(seed(), &lambda_env());
+    let version = property(&report, "source.struct.version");
+    assert_eq!(
+        (version.value.as_deref(), version.origin.as_str()),
+        (Some("v2"), "default")
+    );
+    assert_eq!(version.recommended_values, ["v2", "v1"]);
+    assert!(
+        property(&report, "source.struct.v1.connector.version")
+            .warnings
+            .is_empty()
+    );
+
+    let mut props = seed();
+    props.set("source.struct.v1.connector.version", "0.9.2.Final");
+    let report = report_for(props.clone(), &lambda_env());
+    assert!(report.passed, "{report}");
+    let release = property(&report, "source.struct.v1.connector.version");
+    assert!(
+        release.warnings[0].contains("only with source.struct.version=v1"),
+        "{release:?}"
+    );
+    let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
+    assert!(config.warnings[0].contains("only with source.struct.version=v1"));
+
+    props.set("source.struct.version", "v1");
+    let report = report_for(props, &lambda_env());
+    assert!(
+        property(&report, "source.struct.v1.connector.version")
+            .warnings
+            .is_empty()
+    );
+}

@@ -15,6 +15,14 @@
 //!   identity has it (REPLICA IDENTITY FULL), else `__debezium_unavailable_value`.
 //! * a NULL in a column with a constant DEFAULT is written as the default (JsonConverter's
 //!   `replace.null.with.default=true`).
+//!
+//! With `source.struct.version=v1` ([`SourceStructVersion::V1`]) the same writers produce the events of
+//! Debezium's wal2json era (0.9.x, and 1.0.x with `source.struct.version=v1`) for older consumers: the
+//! legacy source block (`ts_usec`, boolean `snapshot`, `last_snapshot_record`, optional `version`,
+//! `connector`, `schema`, `table`; `xmin` from 0.9.3), the unversioned envelope
+//! `before, after, source, op, ts_ms`, schema names adjusted to Avro names (Debezium's
+//! `SchemaNameAdjuster`, the only mode then), and `before` as wal2json's old keys gave it: an update under
+//! REPLICA IDENTITY DEFAULT carries the key columns, the other columns as a delete's.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -28,6 +36,52 @@ use crate::wal2json::{Action, Change, Column, Lsn, Value};
 
 /// `source.version` Debezium 3.6.3 writes.
 pub const DEFAULT_CONNECTOR_VERSION: &str = "3.6.3.Final";
+
+/// `source.version` of a [`SourceStructVersion::V1`] event unless another legacy release is chosen: the last
+/// release whose events had exactly this layout (1.1 added the envelope's `transaction`).
+pub const DEFAULT_LEGACY_CONNECTOR_VERSION: &str = "1.0.3.Final";
+
+/// The Debezium releases whose events [`SourceStructVersion::V1`] reproduces, as `source.version` may
+/// name them (`source.struct.v1.connector.version`): 0.9.x and 1.0.x wrote this source block inside an
+/// envelope without `transaction`.
+pub const LEGACY_CONNECTOR_VERSIONS: &[&str] = &[
+    "1.0.3.Final",
+    "1.0.2.Final",
+    "1.0.1.Final",
+    "1.0.0.Final",
+    "0.9.5.Final",
+    "0.9.4.Final",
+    "0.9.3.Final",
+    "0.9.2.Final",
+    "0.9.1.Final",
+    "0.9.0.Final",
+];
+
+/// Whether the legacy source block of `version` has `xmin`: Debezium added it in 0.9.3 (the events of
+/// 0.9.0–0.9.2, such as the ones the seed guide shows, end at `last_snapshot_record`).
+pub fn legacy_source_has_xmin(version: &str) -> bool {
+    !matches!(version, "0.9.0.Final" | "0.9.1.Final" | "0.9.2.Final")
+}
+
+/// `source.struct.version`, Debezium 1.x's property: which source block, and so which envelope, events
+/// carry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SourceStructVersion {
+    /// `v2` (default): Debezium 3.6.3's source block and envelope.
+    #[default]
+    V2,
+    /// `v1`: the wal2json era's (Debezium 0.9.x, 1.0.x with `source.struct.version=v1`), for consumers
+    /// built against those connectors.
+    V1,
+}
+
+impl crate::modes::Mode for SourceStructVersion {
+    const KEY: &'static str = "source.struct.version";
+    const VALUES: &'static [(&'static str, Self)] = &[
+        ("v2", SourceStructVersion::V2),
+        ("v1", SourceStructVersion::V1),
+    ];
+}
 
 /// Debezium's default `unavailable.value.placeholder`.
 pub const UNAVAILABLE_VALUE_PLACEHOLDER: &str = "__debezium_unavailable_value";
@@ -45,8 +99,11 @@ pub struct EncoderConfig {
     pub topic_prefix: String,
     /// `database.dbname`: `source.db`.
     pub database: String,
-    /// `source.version`; [`DEFAULT_CONNECTOR_VERSION`] unless the user pins another.
+    /// `source.version`: [`DEFAULT_CONNECTOR_VERSION`], or with [`SourceStructVersion::V1`] one of
+    /// [`LEGACY_CONNECTOR_VERSIONS`] (which also decides whether the legacy block has `xmin`).
     pub connector_version: String,
+    /// `source.struct.version` (default `v2`): the current events, or the wal2json era's.
+    pub source_struct: SourceStructVersion,
     /// `key.converter.schemas.enable` (Kafka Connect's default: true).
     pub key_schemas: bool,
     /// `value.converter.schemas.enable` (Kafka Connect's default: true).
@@ -66,12 +123,21 @@ impl EncoderConfig {
             topic_prefix: topic_prefix.into(),
             database: database.into(),
             connector_version: DEFAULT_CONNECTOR_VERSION.to_owned(),
+            source_struct: SourceStructVersion::V2,
             key_schemas: true,
             value_schemas: true,
             tombstones_on_delete: true,
             unavailable_value_placeholder: UNAVAILABLE_VALUE_PLACEHOLDER.to_owned(),
             modes: TypeModes::default(),
         }
+    }
+
+    /// The wal2json era's events ([`SourceStructVersion::V1`]) naming `connector_version` as
+    /// `source.version`.
+    pub fn legacy(mut self, connector_version: impl Into<String>) -> Self {
+        self.source_struct = SourceStructVersion::V1;
+        self.connector_version = connector_version.into();
+        self
     }
 
     /// Sets both converters' `schemas.enable`.
@@ -256,12 +322,51 @@ pub struct TableEncoder {
     source_open: Vec<u8>,
     source_db: Vec<u8>,
     source_table: Vec<u8>,
+    layout: Layout,
     tombstones: bool,
     placeholder: String,
 }
 
 /// `io.debezium.connector.postgresql.Source` v1 as Debezium 3.6.3 declares it.
 const SOURCE_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"string","optional":false,"field":"version"},{"type":"string","optional":false,"field":"connector"},{"type":"string","optional":false,"field":"name"},{"type":"int64","optional":false,"field":"ts_ms"},{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"},"default":"false","field":"snapshot"},{"type":"string","optional":false,"field":"db"},{"type":"string","optional":true,"field":"sequence"},{"type":"int64","optional":true,"field":"ts_us"},{"type":"int64","optional":true,"field":"ts_ns"},{"type":"string","optional":false,"field":"schema"},{"type":"string","optional":false,"field":"table"},{"type":"int64","optional":true,"field":"txId"},{"type":"int64","optional":true,"field":"lsn"},{"type":"int64","optional":true,"field":"xmin"},{"type":"string","optional":true,"field":"origin"},{"type":"int64","optional":true,"field":"origin_lsn"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","version":1,"field":"source"}"#;
+
+/// Which events a [`TableEncoder`] writes ([`SourceStructVersion`], resolved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Debezium 3.6.3's.
+    Current,
+    /// The wal2json era's; `xmin` from Debezium 0.9.3 on.
+    V1 { xmin: bool },
+}
+
+/// The legacy `io.debezium.connector.postgresql.Source` (Debezium 0.9 `SourceInfo.SCHEMA`, 1.x
+/// `LegacyV1PostgresSourceInfoStructMaker`): no schema version, `version`/`connector`/`schema`/`table`
+/// optional, a boolean `snapshot` defaulting to false. Split before `xmin`, which 0.9.0–0.9.2 lack.
+const LEGACY_SOURCE_SCHEMA: [&str; 3] = [
+    r#"{"type":"struct","fields":[{"type":"string","optional":true,"field":"version"},{"type":"string","optional":true,"field":"connector"},{"type":"string","optional":false,"field":"name"},{"type":"string","optional":false,"field":"db"},{"type":"int64","optional":true,"field":"ts_usec"},{"type":"int64","optional":true,"field":"txId"},{"type":"int64","optional":true,"field":"lsn"},{"type":"string","optional":true,"field":"schema"},{"type":"string","optional":true,"field":"table"},{"type":"boolean","optional":true,"default":false,"field":"snapshot"},{"type":"boolean","optional":true,"field":"last_snapshot_record"}"#,
+    r#",{"type":"int64","optional":true,"field":"xmin"}"#,
+    r#"],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"}"#,
+];
+
+/// The legacy envelope's trailing fields: no `transaction`, `ts_us`, `ts_ns`.
+const LEGACY_ENVELOPE_TAIL_SCHEMA: &str = r#"{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"}"#;
+
+/// An Avro full name as Debezium's `SchemaNameAdjuster` made it before `schema.name.adjustment.mode`
+/// (2.0 made `none` the default): every character but `[A-Za-z0-9_.]` (and a leading digit or dot)
+/// becomes `_` — one per UTF-16 unit, as Java counts characters.
+fn avro_fullname(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, c) in name.chars().enumerate() {
+        let valid =
+            c == '_' || c.is_ascii_alphabetic() || (i > 0 && (c == '.' || c.is_ascii_digit()));
+        if valid {
+            out.push(c);
+        } else {
+            out.extend(std::iter::repeat_n('_', c.len_utf16()));
+        }
+    }
+    out
+}
 
 /// The `transaction` block (`event.block` v1) and the envelope's trailing fields.
 const ENVELOPE_TAIL_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"},{"type":"int64","optional":false,"field":"total_order"},{"type":"int64","optional":false,"field":"data_collection_order"}],"optional":true,"name":"event.block","version":1,"field":"transaction"},{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"},{"type":"int64","optional":true,"field":"ts_us"},{"type":"int64","optional":true,"field":"ts_ns"}"#;
@@ -291,6 +396,17 @@ impl TableEncoder {
             schema.schema(),
             schema.table()
         );
+        let layout = match config.source_struct {
+            SourceStructVersion::V2 => Layout::Current,
+            SourceStructVersion::V1 => Layout::V1 {
+                xmin: legacy_source_has_xmin(&config.connector_version),
+            },
+        };
+        // Key, Value and Envelope schema names.
+        let schema_name = |suffix: &str| match layout {
+            Layout::Current => format!("{base}.{suffix}"),
+            Layout::V1 { .. } => avro_fullname(&format!("{base}.{suffix}")),
+        };
         let cols: Vec<Col> = schema
             .columns()
             .iter()
@@ -337,7 +453,7 @@ impl TableEncoder {
                 );
             }
             s.extend_from_slice(b"],\"optional\":false,\"name\":");
-            write_str(&mut s, &format!("{base}.Key"));
+            write_str(&mut s, &schema_name("Key"));
             s.extend_from_slice(b"},\"payload\":");
             (s, b"}")
         } else {
@@ -361,17 +477,35 @@ impl TableEncoder {
                     );
                 }
                 s.extend_from_slice(b"],\"optional\":true,\"name\":");
-                write_str(&mut s, &format!("{base}.Value"));
+                write_str(&mut s, &schema_name("Value"));
                 s.extend_from_slice(b",\"field\":\"");
                 s.extend_from_slice(field.as_bytes());
                 s.extend_from_slice(b"\"},");
             }
-            s.extend_from_slice(SOURCE_SCHEMA.as_bytes());
-            s.push(b',');
-            s.extend_from_slice(ENVELOPE_TAIL_SCHEMA.as_bytes());
+            match layout {
+                Layout::Current => {
+                    s.extend_from_slice(SOURCE_SCHEMA.as_bytes());
+                    s.push(b',');
+                    s.extend_from_slice(ENVELOPE_TAIL_SCHEMA.as_bytes());
+                }
+                Layout::V1 { xmin } => {
+                    let [head, xmin_field, tail] = LEGACY_SOURCE_SCHEMA;
+                    s.extend_from_slice(head.as_bytes());
+                    if xmin {
+                        s.extend_from_slice(xmin_field.as_bytes());
+                    }
+                    s.extend_from_slice(tail.as_bytes());
+                    s.push(b',');
+                    s.extend_from_slice(LEGACY_ENVELOPE_TAIL_SCHEMA.as_bytes());
+                }
+            }
             s.extend_from_slice(b"],\"optional\":false,\"name\":");
-            write_str(&mut s, &format!("{base}.Envelope"));
-            s.extend_from_slice(b",\"version\":2},\"payload\":");
+            write_str(&mut s, &schema_name("Envelope"));
+            // The legacy envelope schema has no version.
+            s.extend_from_slice(match layout {
+                Layout::Current => b",\"version\":2},\"payload\":",
+                Layout::V1 { .. } => b"},\"payload\":",
+            });
             (s, b"}")
         } else {
             (Vec::new(), b"")
@@ -382,15 +516,26 @@ impl TableEncoder {
         write_str(&mut source_open, &config.connector_version);
         source_open.extend_from_slice(b",\"connector\":\"postgresql\",\"name\":");
         write_str(&mut source_open, &config.topic_prefix);
-        source_open.extend_from_slice(b",\"ts_ms\":");
         let mut source_db = b",\"db\":".to_vec();
         write_str(&mut source_db, &config.database);
-        source_db.extend_from_slice(b",\"sequence\":\"[");
         let mut source_table = b",\"schema\":".to_vec();
         write_str(&mut source_table, schema.schema());
         source_table.extend_from_slice(b",\"table\":");
         write_str(&mut source_table, schema.table());
-        source_table.extend_from_slice(b",\"txId\":");
+        match layout {
+            // version, connector, name, ts_ms | snapshot | db, sequence… | schema, table, txId…
+            Layout::Current => {
+                source_open.extend_from_slice(b",\"ts_ms\":");
+                source_db.extend_from_slice(b",\"sequence\":\"[");
+                source_table.extend_from_slice(b",\"txId\":");
+            }
+            // version, connector, name, db, ts_usec | txId, lsn | schema, table, snapshot…
+            Layout::V1 { .. } => {
+                source_open.append(&mut source_db);
+                source_open.extend_from_slice(b",\"ts_usec\":");
+                source_table.extend_from_slice(b",\"snapshot\":");
+            }
+        }
 
         Ok(TableEncoder {
             topic: sanitize_topic(&base),
@@ -408,6 +553,7 @@ impl TableEncoder {
             source_open,
             source_db,
             source_table,
+            layout,
             tombstones: config.tombstones_on_delete,
             placeholder: config.unavailable_value_placeholder.clone(),
         })
@@ -512,6 +658,12 @@ impl TableEncoder {
                         let key = self.write_key(out, &change.columns)?;
                         let before = match (self.replica_identity, identity) {
                             (ReplicaIdentity::Full, Some(old)) => Some((old, Missing::Null)),
+                            // wal2json always sends the identity of an update (from the new row
+                            // when PostgreSQL logged no old one), and the wal2json-era decoders made
+                            // `before` of it, the other columns as a delete's.
+                            (_, Some(old)) if self.layout != Layout::Current => {
+                                Some((old, Missing::Fallback))
+                            }
                             // TODO(issue 4): REPLICA IDENTITY INDEX sends the old index columns only
                             // when they change; Debezium's pgoutput path then fills `before` with them.
                             _ => None,
@@ -776,7 +928,7 @@ impl TableEncoder {
             None,
             Some((columns, Missing::Null)),
             (source, processing_time_us),
-            marker.as_str(),
+            Some(marker),
         )?;
         enc.push(Span {
             kind: RecordKind::Read,
@@ -808,10 +960,10 @@ impl TableEncoder {
         after: Option<(&[Column<'_>], Missing<'_>)>,
         ts: (&SourceInfo, i64),
     ) -> Result<Range<usize>, Error> {
-        // Streamed events leave `source.snapshot` unset; JsonConverter writes its default.
-        self.write_envelope_marked(out, op, before, after, ts, "false")
+        self.write_envelope_marked(out, op, before, after, ts, None)
     }
 
+    /// `snapshot` is the read's marker; `None` for a streamed change.
     fn write_envelope_marked(
         &self,
         out: &mut Vec<u8>,
@@ -819,7 +971,7 @@ impl TableEncoder {
         before: Option<(&[Column<'_>], Missing<'_>)>,
         after: Option<(&[Column<'_>], Missing<'_>)>,
         (source, now_us): (&SourceInfo, i64),
-        snapshot: &str,
+        snapshot: Option<SnapshotMarker>,
     ) -> Result<Range<usize>, Error> {
         let start = out.len();
         out.extend_from_slice(&self.value_open);
@@ -832,16 +984,50 @@ impl TableEncoder {
             Some((cols, missing)) => self.write_row(out, cols, missing)?,
             None => out.extend_from_slice(b"null"),
         }
+        let now = Micros::new(now_us);
+        match self.layout {
+            Layout::Current => {
+                self.write_source(out, source, snapshot);
+                out.extend_from_slice(b",\"transaction\":null,\"op\":\"");
+                out.extend_from_slice(&[op, b'"', b',']);
+                out.extend_from_slice(b"\"ts_ms\":");
+                now.write_ms(out);
+                out.extend_from_slice(b",\"ts_us\":");
+                now.write_us(out);
+                out.extend_from_slice(b",\"ts_ns\":");
+                now.write_ns(out);
+            }
+            Layout::V1 { xmin } => {
+                self.write_legacy_source(out, source, snapshot, xmin);
+                out.extend_from_slice(b",\"op\":\"");
+                out.extend_from_slice(&[op, b'"', b',']);
+                out.extend_from_slice(b"\"ts_ms\":");
+                now.write_ms(out);
+            }
+        }
+        out.push(b'}');
+        out.extend_from_slice(self.value_close);
+        Ok(start..out.len())
+    }
+
+    /// Debezium 3.6.3's `source` block.
+    fn write_source(
+        &self,
+        out: &mut Vec<u8>,
+        source: &SourceInfo,
+        snapshot: Option<SnapshotMarker>,
+    ) {
         let commit = Micros::new(source.commit_time_us);
         out.extend_from_slice(&self.source_open);
         commit.write_ms(out);
         out.extend_from_slice(b",\"snapshot\":\"");
-        out.extend_from_slice(snapshot.as_bytes());
+        // Streamed events leave `source.snapshot` unset; JsonConverter writes its default.
+        out.extend_from_slice(snapshot.map_or("false", SnapshotMarker::as_str).as_bytes());
         out.push(b'"');
         out.extend_from_slice(&self.source_db);
         // An incremental snapshot's rows carry no LSN of their own (Debezium leaves it unset).
         let digits = Digits::new(source.lsn.0);
-        let lsn: &[u8] = if snapshot == SnapshotMarker::Incremental.as_str() {
+        let lsn: &[u8] = if snapshot == Some(SnapshotMarker::Incremental) {
             b"null"
         } else {
             digits.as_bytes()
@@ -866,26 +1052,47 @@ impl TableEncoder {
         out.extend_from_slice(b",\"ts_ns\":");
         commit.write_ns(out);
         out.extend_from_slice(&self.source_table);
-        match source.tx_id {
-            Some(x) => out.extend_from_slice(Digits::new(u64::from(x)).as_bytes()),
-            None => out.extend_from_slice(b"null"),
-        }
+        write_tx_id(out, source.tx_id);
         out.extend_from_slice(b",\"lsn\":");
         out.extend_from_slice(lsn);
-        out.extend_from_slice(
-            b",\"xmin\":null,\"origin\":null,\"origin_lsn\":null},\"transaction\":null,\"op\":\"",
-        );
-        out.extend_from_slice(&[op, b'"', b',']);
-        let now = Micros::new(now_us);
-        out.extend_from_slice(b"\"ts_ms\":");
-        now.write_ms(out);
-        out.extend_from_slice(b",\"ts_us\":");
-        now.write_us(out);
-        out.extend_from_slice(b",\"ts_ns\":");
-        now.write_ns(out);
+        out.extend_from_slice(b",\"xmin\":null,\"origin\":null,\"origin_lsn\":null}");
+    }
+
+    /// The wal2json era's `source` block (Debezium 0.9 `SourceInfo#source`, 1.x
+    /// `LegacyV1PostgresSourceInfoStructMaker#struct`): `ts_usec` is the commit time in µs; `snapshot`
+    /// is set (true) only while a snapshot reads, with `last_snapshot_record` true on its very last
+    /// row; streamed changes leave both unset (JsonConverter writes `false` and `null`). An
+    /// incremental snapshot's rows were not snapshot rows to 1.x's `isSnapshot()` either.
+    fn write_legacy_source(
+        &self,
+        out: &mut Vec<u8>,
+        source: &SourceInfo,
+        snapshot: Option<SnapshotMarker>,
+        xmin: bool,
+    ) {
+        out.extend_from_slice(&self.source_open);
+        write_i64(out, source.commit_time_us);
+        out.extend_from_slice(b",\"txId\":");
+        write_tx_id(out, source.tx_id);
+        out.extend_from_slice(b",\"lsn\":");
+        out.extend_from_slice(Digits::new(source.lsn.0).as_bytes());
+        out.extend_from_slice(&self.source_table);
+        out.extend_from_slice(match snapshot {
+            None | Some(SnapshotMarker::Incremental) => b"false,\"last_snapshot_record\":null",
+            Some(SnapshotMarker::Last) => b"true,\"last_snapshot_record\":true",
+            Some(_) => b"true,\"last_snapshot_record\":false",
+        });
+        if xmin {
+            out.extend_from_slice(b",\"xmin\":null");
+        }
         out.push(b'}');
-        out.extend_from_slice(self.value_close);
-        Ok(start..out.len())
+    }
+}
+
+fn write_tx_id(out: &mut Vec<u8>, tx_id: Option<u32>) {
+    match tx_id {
+        Some(x) => out.extend_from_slice(Digits::new(u64::from(x)).as_bytes()),
+        None => out.extend_from_slice(b"null"),
     }
 }
 
@@ -994,6 +1201,197 @@ mod tests {
     const SOURCE_JSON: &str = r#""source":{"version":"3.6.3.Final","connector":"postgresql","name":"dbserver1","ts_ms":1705314600123,"snapshot":"false","db":"postgres","sequence":"[\"24022960\",\"24023128\"]","ts_us":1705314600123456,"ts_ns":1705314600123456000,"schema":"inventory","table":"customers","txId":780,"lsn":24023128,"xmin":null,"origin":null,"origin_lsn":null},"transaction":null"#;
     const TS_JSON: &str =
         r#""ts_ms":1705314600234,"ts_us":1705314600234567,"ts_ns":1705314600234567000}"#;
+
+    fn legacy(version: &str) -> EncoderConfig {
+        off().legacy(version)
+    }
+
+    /// Debezium 1.0.3's legacy source block (0.9.3+ layout, `xmin` last) for [`SOURCE`], streamed.
+    const LEGACY_SOURCE_JSON: &str = r#""source":{"version":"1.0.3.Final","connector":"postgresql","name":"dbserver1","db":"postgres","ts_usec":1705314600123456,"txId":780,"lsn":24023128,"schema":"inventory","table":"customers","snapshot":false,"last_snapshot_record":null,"xmin":null},"op":"#;
+
+    #[test]
+    fn legacy_insert_has_the_v1_source_block_and_the_unversioned_envelope() {
+        let recs = encode_all(
+            &customers(ReplicaIdentity::Default),
+            &legacy(DEFAULT_LEGACY_CONNECTOR_VERSION),
+            r#"{"action":"I","xid":780,"lsn":"0/16E8F58","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"},{"name":"note","type":"text","typeoid":25,"value":"n"}]}"#,
+        );
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].1.as_deref(), Some(r#"{"id":1}"#));
+        let expected = format!(
+            r#"{{"before":null,"after":{{"id":1,"name":"x","note":"n"}},{LEGACY_SOURCE_JSON}"c","ts_ms":1705314600234}}"#
+        );
+        assert_eq!(recs[0].2.as_deref(), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn legacy_source_of_0_9_2_has_no_xmin() {
+        let recs = encode_all(
+            &customers(ReplicaIdentity::Default),
+            &legacy("0.9.2.Final"),
+            r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"},{"name":"note","type":"text","typeoid":25,"value":"n"}]}"#,
+        );
+        let v = recs[0].2.as_deref().unwrap();
+        assert!(
+            v.ends_with(r#""source":{"version":"0.9.2.Final","connector":"postgresql","name":"dbserver1","db":"postgres","ts_usec":1705314600123456,"txId":780,"lsn":24023128,"schema":"inventory","table":"customers","snapshot":false,"last_snapshot_record":null},"op":"c","ts_ms":1705314600234}"#),
+            "{v}"
+        );
+        assert!(legacy_source_has_xmin("0.9.3.Final") && legacy_source_has_xmin("1.0.0.Final"));
+        assert!(!legacy_source_has_xmin("0.9.0.Final"));
+    }
+
+    #[test]
+    fn legacy_update_under_default_identity_carries_the_key_in_before() {
+        // wal2json's identity of an update under REPLICA IDENTITY DEFAULT: the key, from the new row.
+        let row = r#"{"action":"U","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"new"},{"name":"note","type":"text","typeoid":25,"value":"n"}],"identity":[{"name":"id","type":"integer","typeoid":23,"value":1}]}"#;
+        let recs = encode_all(
+            &customers(ReplicaIdentity::Default),
+            &legacy(DEFAULT_LEGACY_CONNECTOR_VERSION),
+            row,
+        );
+        assert_eq!(recs.len(), 1);
+        // name: nullable, its DEFAULT for the null; note: NOT NULL, the text fallback.
+        let expected = format!(
+            r#"{{"before":{{"id":1,"name":"anon","note":""}},"after":{{"id":1,"name":"new","note":"n"}},{LEGACY_SOURCE_JSON}"u","ts_ms":1705314600234}}"#
+        );
+        assert_eq!(recs[0].2.as_deref(), Some(expected.as_str()));
+        // Debezium 3.6.3's rule stays the default.
+        let current = encode_all(&customers(ReplicaIdentity::Default), &off(), row);
+        assert!(
+            current[0]
+                .2
+                .as_deref()
+                .unwrap()
+                .starts_with(r#"{"before":null,"#)
+        );
+    }
+
+    #[test]
+    fn legacy_update_under_full_identity_and_delete_keep_the_old_row() {
+        let row = r#"{"action":"U","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"new"},{"name":"note","type":"text","typeoid":25,"value":"n"}],"identity":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":null},{"name":"note","type":"text","typeoid":25,"value":"o"}]}"#;
+        let config = legacy(DEFAULT_LEGACY_CONNECTOR_VERSION);
+        let recs = encode_all(&customers(ReplicaIdentity::Full), &config, row);
+        assert!(
+            recs[0].2.as_deref().unwrap().starts_with(
+                r#"{"before":{"id":1,"name":"anon","note":"o"},"after":{"id":1,"name":"new","note":"n"},"source":{"#
+            ),
+            "{recs:?}"
+        );
+        let delete = r#"{"action":"D","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","identity":[{"name":"id","type":"integer","typeoid":23,"value":7}]}"#;
+        let recs = encode_all(&customers(ReplicaIdentity::Default), &config, delete);
+        let expected = format!(
+            r#"{{"before":{{"id":7,"name":"anon","note":""}},"after":null,{LEGACY_SOURCE_JSON}"d","ts_ms":1705314600234}}"#
+        );
+        assert_eq!(recs[0].2.as_deref(), Some(expected.as_str()));
+        assert_eq!(
+            recs[1],
+            (RecordKind::Tombstone, Some(r#"{"id":7}"#.into()), None)
+        );
+    }
+
+    #[test]
+    fn legacy_snapshot_reads_are_marked_with_booleans() {
+        let enc = TableEncoder::new(
+            &customers(ReplicaIdentity::Default),
+            &legacy(DEFAULT_LEGACY_CONNECTOR_VERSION),
+        )
+        .unwrap();
+        let Row::Change(c) = decode(r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"},{"name":"note","type":"text","typeoid":25,"value":"n"}]}"#).unwrap() else {
+            panic!("not a change")
+        };
+        let read = SourceInfo {
+            tx_id: None,
+            last_commit_lsn: None,
+            ..SOURCE
+        };
+        let source_of = |marker| {
+            let mut buf = Vec::new();
+            let out = enc
+                .encode_read(&c.columns, &read, marker, 1_705_314_600_234_567, &mut buf)
+                .unwrap();
+            let v = out.records(&buf).next().unwrap().value.unwrap().to_vec();
+            let v = String::from_utf8(v).unwrap();
+            v[v.find(r#","txId""#).unwrap()..].to_owned()
+        };
+        let tail = |snapshot: &str| {
+            format!(
+                r#","txId":null,"lsn":24023128,"schema":"inventory","table":"customers",{snapshot},"xmin":null}},"op":"r","ts_ms":1705314600234}}"#
+            )
+        };
+        for marker in [
+            SnapshotMarker::First,
+            SnapshotMarker::FirstInDataCollection,
+            SnapshotMarker::True,
+            SnapshotMarker::LastInDataCollection,
+        ] {
+            assert_eq!(
+                source_of(marker),
+                tail(r#""snapshot":true,"last_snapshot_record":false"#)
+            );
+        }
+        assert_eq!(
+            source_of(SnapshotMarker::Last),
+            tail(r#""snapshot":true,"last_snapshot_record":true"#)
+        );
+        assert_eq!(
+            source_of(SnapshotMarker::Incremental),
+            tail(r#""snapshot":false,"last_snapshot_record":null"#)
+        );
+    }
+
+    #[test]
+    fn legacy_schemas_are_the_v1_connect_schemas_with_avro_names() {
+        let t = TableSchema::new(
+            "inventory",
+            "customers",
+            vec![
+                ColumnSchema::new("id", "integer", 23, true),
+                ColumnSchema::new("name", "text", 25, false),
+            ],
+            &["id"],
+            ReplicaIdentity::Default,
+        )
+        .unwrap();
+        let mut config = EncoderConfig::new("test-prefix", "postgres").legacy("0.9.5.Final");
+        config.tombstones_on_delete = false;
+        let recs = encode_all(
+            &t,
+            &config,
+            r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"}]}"#,
+        );
+        assert_eq!(
+            recs[0].1.as_deref(),
+            Some(
+                r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"test_prefix.inventory.customers.Key"},"payload":{"id":1}}"#
+            )
+        );
+        let value = concat!(
+            r#"{"schema":{"type":"struct","fields":["#,
+            r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"test_prefix.inventory.customers.Value","field":"before"},"#,
+            r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"test_prefix.inventory.customers.Value","field":"after"},"#,
+            r#"{"type":"struct","fields":[{"type":"string","optional":true,"field":"version"},{"type":"string","optional":true,"field":"connector"},{"type":"string","optional":false,"field":"name"},{"type":"string","optional":false,"field":"db"},{"type":"int64","optional":true,"field":"ts_usec"},{"type":"int64","optional":true,"field":"txId"},{"type":"int64","optional":true,"field":"lsn"},{"type":"string","optional":true,"field":"schema"},{"type":"string","optional":true,"field":"table"},{"type":"boolean","optional":true,"default":false,"field":"snapshot"},{"type":"boolean","optional":true,"field":"last_snapshot_record"},{"type":"int64","optional":true,"field":"xmin"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"},"#,
+            r#"{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"}],"#,
+            r#""optional":false,"name":"test_prefix.inventory.customers.Envelope"},"#,
+            r#""payload":{"before":null,"after":{"id":1,"name":"x"},"source":{"version":"0.9.5.Final","connector":"postgresql","name":"test-prefix","db":"postgres","ts_usec":1705314600123456,"txId":780,"lsn":24023128,"schema":"inventory","table":"customers","snapshot":false,"last_snapshot_record":null,"xmin":null},"op":"c","ts_ms":1705314600234}}"#,
+        );
+        assert_eq!(recs[0].2.as_deref(), Some(value));
+        // 0.9.0–0.9.2: the same without xmin, in the schema too.
+        let old = EncoderConfig::new("test-prefix", "postgres").legacy("0.9.2.Final");
+        let v = encode_all(&t, &old, r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"}]}"#)[0].2.clone().unwrap();
+        assert!(!v.contains("xmin"), "{v}");
+        assert!(v.contains(r#"{"type":"boolean","optional":true,"field":"last_snapshot_record"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"}"#), "{v}");
+    }
+
+    #[test]
+    fn avro_names_replace_what_avro_refuses_as_java_counts_characters() {
+        assert_eq!(
+            avro_fullname("test-prefix.s.t.Value"),
+            "test_prefix.s.t.Value"
+        );
+        assert_eq!(avro_fullname("1a.b$c.é.😀"), "_a.b_c._.__");
+        assert_eq!(avro_fullname(".a"), "_a");
+        assert_eq!(avro_fullname("a_b.C9"), "a_b.C9");
+    }
 
     #[test]
     fn ms_us_ns_share_digits_only_where_that_is_exact() {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 use walbridge_config::{CheckpointLocation, Config, ValidationReport};
-use walbridge_event::envelope::EncoderConfig;
+use walbridge_event::envelope::{EncoderConfig, SourceStructVersion};
 
 use crate::checkpoint::CheckpointTarget;
 use crate::error::RelayError;
@@ -66,7 +66,7 @@ impl Deps {
             }
             CheckpointLocation::File(path) => CheckpointTarget::File(path.clone()),
         };
-        let encoder = EncoderConfig {
+        let mut encoder = EncoderConfig {
             key_schemas: config.events.key_schemas,
             value_schemas: config.events.value_schemas,
             tombstones_on_delete: config.events.tombstones_on_delete,
@@ -74,6 +74,9 @@ impl Deps {
             unavailable_value_placeholder: config.events.unavailable_value_placeholder.clone(),
             ..EncoderConfig::new(&config.topic_prefix, &config.database.dbname)
         };
+        if config.events.source_struct == SourceStructVersion::V1 {
+            encoder = encoder.legacy(config.events.legacy_connector_version);
+        }
         let settings = RelaySettings {
             slot: config.slot.name.clone(),
             database: config.database.dbname.clone(),
