@@ -164,10 +164,9 @@ const DDL: &str = "
     tmz timetz, t3 timestamp(3), tz0 timestamptz(0), iv interval, e {s}.mood, ip inet, net cidr,
     mac macaddr, bits bit(4), vbits bit varying(16), ints int[], texts text[], x xml,
     n30 numeric(30,10), big text);
-  -- the rest of the type matrix: extension types (hstore, citext live in `public`: one per database),
-  -- numeric shapes, temporal precisions and infinities, bit strings, and arrays of most element types
-  CREATE EXTENSION IF NOT EXISTS hstore;
-  CREATE EXTENSION IF NOT EXISTS citext;
+  -- the rest of the type matrix: extension types (hstore, citext: in `public`, one per database,
+  -- created by tests/env/up), numeric shapes, temporal precisions and infinities, bit strings, and
+  -- arrays of most element types
   CREATE TABLE {s}.wide_types(id int PRIMARY KEY, h hstore, ci citext, m8 macaddr8, b1 bit(1),
     vb varbit, n numeric, nneg numeric(5,-2), n0 numeric(6), t0 time(0), t3 time(3), tz2 timetz(2),
     ts0 timestamp(0), ts6 timestamp(6), tstz3 timestamptz(3), dt date, iv interval,
