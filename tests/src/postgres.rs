@@ -76,10 +76,14 @@ impl PrivatePostgres {
     }
 
     /// A started cluster ready for logical decoding with wal2json, as `tests/env/up` configures the
-    /// shared one.
+    /// shared one. No timed checkpoints: a slot's advance reaches the disk only at a checkpoint, so
+    /// a crash of this server sends every slot back to where it was created or last checkpointed.
     pub fn logical(name: &str, user: &str, password: &str) -> Self {
         let cluster = Self::init(name, user, password);
-        cluster.configure("wal_level = logical\nmax_replication_slots = 16\nmax_wal_senders = 8\n");
+        cluster.configure(
+            "wal_level = logical\nmax_replication_slots = 16\nmax_wal_senders = 8\n\
+             checkpoint_timeout = '1d'\n",
+        );
         cluster.start();
         // PostgreSQL 15.19+ decodes only with the output plugins it allows
         cluster.psql(

@@ -320,6 +320,36 @@ async fn sigkill_at_random_instants_loses_and_duplicates_nothing() {
     case.drop_slot().await;
 }
 
+#[tokio::test]
+async fn a_slot_a_postgresql_crash_sent_back_is_moved_to_the_checkpoint_without_republishing() {
+    let stage = Stage::start();
+    let ddl = "CREATE TABLE {s}.t(id int PRIMARY KEY, v int)";
+    let mut case = Case::on(stage.pg.connect().await.unwrap(), "pgcrash", ddl).await;
+    let s3 = env::s3_at(&stage.store.url()).await;
+    let mut expected = Expected::new();
+    let mut next_id = 1;
+    write_work(&case, &mut expected, &mut next_id, 5).await;
+    run_until_caught_up(|| stage.walbridge(&case), 5).await;
+    let checkpointed = lsn_of(case.checkpoint_in(&s3).await["lsn"].as_str().unwrap());
+    assert_eq!(case.confirmed_flush_lsn().await, checkpointed);
+
+    // PostgreSQL crashes before its next checkpoint: the advance never reached the disk
+    stage.pg.stop("immediate");
+    stage.pg.start();
+    case.pg = stage.pg.connect().await.unwrap();
+    let after_crash = case.confirmed_flush_lsn().await;
+    assert!(
+        after_crash < checkpointed,
+        "the crash sent the slot back ({after_crash} vs checkpoint {checkpointed})"
+    );
+
+    write_work(&case, &mut expected, &mut next_id, 5).await;
+    run_until_caught_up(|| stage.walbridge(&case), 1).await;
+    let figures =
+        assert_delivered_exactly_once(&case, &expected, &stage.broker.bootstrap(), &s3).await;
+    eprintln!("slot back from {checkpointed} to {after_crash} after the crash: {figures:?}");
+}
+
 /// What the outage test does to the services during a run, one fault per run, in turn; the function
 /// is also SIGKILLed during every other outage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
