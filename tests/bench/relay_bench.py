@@ -52,6 +52,43 @@ def free_port():
         return s.getsockname()[1]
 
 
+def start_noida(work):
+    """Starts a noida-db of the benchmark's own (Kafka protocol only, data under `work`) on a free
+    loopback port, in its own process group, and waits (10 s at most) until the port accepts
+    connections. Returns (process, port); stop it with stop_noida."""
+    port = free_port()
+    noida_bin = os.path.join(os.path.dirname(os.environ["WALBRIDGE_PYTHON"]), "noida-db")
+    noida = subprocess.Popen([noida_bin, "start", "--data-dir", os.path.join(work, "noida"), "--host",
+                              "127.0.0.1", "--only", "kafka", "--kafka-port", str(port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+    except BaseException:
+        stop_noida(noida)
+        raise
+    return noida, port
+
+
+def stop_noida(noida):
+    os.killpg(noida.pid, 15)
+    noida.wait()
+
+
+def drop_run(run, slots):
+    """Drops what a run made in PostgreSQL, each step ignoring what is not there: the replication
+    `slots`, the publication `<run>_pub` (Debezium's, with --debezium) and the schema `run`."""
+    for slot in slots:
+        subprocess.run(["psql", "-X", "-q", "-c", f"SELECT pg_drop_replication_slot('{slot}')"],
+                       capture_output=True)
+    subprocess.run(["psql", "-X", "-q", "-c", f"DROP PUBLICATION IF EXISTS {run}_pub"], capture_output=True)
+    subprocess.run(["psql", "-X", "-q", "-c", f"DROP SCHEMA IF EXISTS {run} CASCADE"], capture_output=True)
+
+
 def group_cpu_seconds(pgid):
     """CPU seconds of every process in a process group (a launcher and the server it runs)."""
     total = 0.0
@@ -223,19 +260,8 @@ def main():
     run = "bench_" + uuid.uuid4().hex[:10]
     slot = run + "_slot"
     work = tempfile.mkdtemp(prefix="walbridge-bench-")
-    noida_port = free_port()
-    noida_bin = os.path.join(os.path.dirname(os.environ["WALBRIDGE_PYTHON"]), "noida-db")
-    noida = subprocess.Popen([noida_bin, "start", "--data-dir", os.path.join(work, "noida"), "--host",
-                              "127.0.0.1", "--only", "kafka", "--kafka-port", str(noida_port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    noida, noida_port = start_noida(work)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", noida_port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-
         print(f"writing {n} changes ({per_tx} per transaction) into {run}.t ...", file=sys.stderr)
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
              f"balance numeric(10,2), created_at timestamptz)")
@@ -341,15 +367,8 @@ def main():
             print("(CPU and RSS: the whole process, start-up included -- the JVM's from /proc; rates from the "
                   "Kafka record timestamps the producers set)")
     finally:
-        subprocess.run(["psql", "-X", "-q", "-c", f"SELECT pg_drop_replication_slot('{slot}')"],
-                       capture_output=True)
-        if harness:
-            subprocess.run(["psql", "-X", "-q", "-c", f"SELECT pg_drop_replication_slot('{run}_dbz')"],
-                           capture_output=True)
-            subprocess.run(["psql", "-X", "-q", "-c", f"DROP PUBLICATION IF EXISTS {run}_pub"], capture_output=True)
-        subprocess.run(["psql", "-X", "-q", "-c", f"DROP SCHEMA IF EXISTS {run} CASCADE"], capture_output=True)
-        os.killpg(noida.pid, 15)
-        noida.wait()
+        drop_run(run, [slot, f"{run}_dbz"] if harness else [slot])
+        stop_noida(noida)
         shutil.rmtree(work, ignore_errors=True)
 
 

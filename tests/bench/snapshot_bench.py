@@ -23,11 +23,10 @@ import tempfile
 import time
 import uuid
 import shutil
-import socket
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from relay_bench import (debezium_harness, free_port, machine, psql, run_debezium,  # noqa: E402
-                         topic_span_ms)
+from relay_bench import (debezium_harness, drop_run, machine, psql, run_debezium,  # noqa: E402
+                         start_noida, stop_noida, topic_span_ms)
 
 WRAPPER = ("import json, resource, subprocess, sys\n"
            "done = subprocess.run(sys.argv[2:], capture_output=True, text=True)\n"
@@ -64,20 +63,10 @@ def main():
 
     run = "snapbench_" + uuid.uuid4().hex[:10]
     work = tempfile.mkdtemp(prefix="walbridge-snapbench-")
-    noida_port = free_port()
+    noida, noida_port = start_noida(work)
     bootstrap = f"127.0.0.1:{noida_port}"
-    noida_bin = os.path.join(os.path.dirname(os.environ["WALBRIDGE_PYTHON"]), "noida-db")
-    noida = subprocess.Popen([noida_bin, "start", "--data-dir", os.path.join(work, "noida"), "--host",
-                              "127.0.0.1", "--only", "kafka", "--kafka-port", str(noida_port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     slots = []
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", noida_port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         print(f"filling {run}.t with {n} rows ...", file=sys.stderr)
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
              f"balance numeric(10,2), created_at timestamptz); "
@@ -157,13 +146,8 @@ def main():
             for row in table:
                 print("| " + " | ".join(row) + " |")
     finally:
-        for slot in slots:
-            subprocess.run(["psql", "-X", "-q", "-c", f"SELECT pg_drop_replication_slot('{slot}')"],
-                           capture_output=True)
-        subprocess.run(["psql", "-X", "-q", "-c", f"DROP PUBLICATION IF EXISTS {run}_pub"], capture_output=True)
-        subprocess.run(["psql", "-X", "-q", "-c", f"DROP SCHEMA IF EXISTS {run} CASCADE"], capture_output=True)
-        os.killpg(noida.pid, 15)
-        noida.wait()
+        drop_run(run, slots)
+        stop_noida(noida)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -5,13 +5,12 @@
 //! The ring provider is named explicitly: rskafka builds rustls with ring while the AWS SDK brings
 //! aws-lc-rs, and rustls refuses to pick a process default when both are compiled in.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
@@ -92,21 +91,24 @@ pub fn client_config(ca_file: Option<&Path>, verify: Verify) -> Result<ClientCon
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|err| TlsError::Rustls(err.into()))?;
+    let webpki = || {
+        WebPkiServerVerifier::builder_with_provider(
+            Arc::new(root_store(ca_file)?),
+            Arc::clone(&provider),
+        )
+        .build()
+        .map_err(|err| TlsError::Rustls(err.into()))
+    };
     let verifier: Arc<dyn ServerCertVerifier> = match verify {
-        Verify::Nothing => Arc::new(EncryptOnly(provider)),
-        Verify::Chain | Verify::ChainAndHost => {
-            let webpki = WebPkiServerVerifier::builder_with_provider(
-                Arc::new(root_store(ca_file)?),
-                provider,
-            )
-            .build()
-            .map_err(|err| TlsError::Rustls(err.into()))?;
-            if verify == Verify::Chain {
-                Arc::new(ChainOnly(webpki))
-            } else {
-                webpki
-            }
-        }
+        Verify::ChainAndHost => webpki()?,
+        Verify::Chain => Arc::new(Lenient {
+            chain: Some(webpki()?),
+            algorithms: provider.signature_verification_algorithms,
+        }),
+        Verify::Nothing => Arc::new(Lenient {
+            chain: None,
+            algorithms: provider.signature_verification_algorithms,
+        }),
     };
     Ok(builder
         .dangerous()
@@ -114,67 +116,17 @@ pub fn client_config(ca_file: Option<&Path>, verify: Verify) -> Result<ClientCon
         .with_no_client_auth())
 }
 
-/// libpq's `require`: the connection is encrypted, the certificate is not checked. The handshake's
-/// signatures still are, so the peer holds the key of the certificate it sent.
-struct EncryptOnly(Arc<CryptoProvider>);
-
-impl fmt::Debug for EncryptOnly {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("EncryptOnly")
-    }
-}
-
-impl ServerCertVerifier for EncryptOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// libpq's `verify-ca`: the full webpki verification, except that a certificate naming another host
-/// is accepted.
+/// libpq's `require` (no `chain`: the certificate is not checked, the connection only encrypted) and
+/// `verify-ca` (the full webpki verification of `chain`, except that a certificate naming another
+/// host is accepted). The handshake's signatures are checked either way, with the provider's
+/// algorithms as webpki checks them, so the peer holds the key of the certificate it sent.
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct Lenient {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -183,10 +135,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -200,7 +152,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -209,10 +161,10 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.algorithms.supported_schemes()
     }
 }

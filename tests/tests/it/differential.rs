@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use walbridge_tests::{self as env, Debezium, DebeziumConnector, KafkaRecord, PrivateService};
 
+use walbridge_config::Config;
+
 use crate::case::{Case, invoke};
 
 // ------------------------------------------------------------------------------------- exclusions
@@ -315,15 +317,120 @@ const FILTERS: Props = &[
     ("skipped.operations", "u"),
 ];
 
+// ------------------------------------------------------------------------------------------ set-up
+/// What both tests set up around their [`Case`] (its schema made with [`DDL`]): Debezium's own
+/// broker, and each run's topics of [`TABLES`], three partitions each, on both brokers.
+struct Setup<'a> {
+    case: &'a Case,
+    /// `schema.table` of each of [`TABLES`].
+    tables: Vec<String>,
+    dbz_broker: PrivateService,
+}
+
+impl<'a> Setup<'a> {
+    /// Starts Debezium's broker and creates the topics of every run's topic prefix in `prefixes`.
+    async fn new(case: &'a Case, prefixes: impl Iterator<Item = &str>) -> Self {
+        let tables = TABLES
+            .iter()
+            .map(|t| format!("{}.{t}", case.schema))
+            .collect();
+        let mut dbz_broker = PrivateService::noida();
+        dbz_broker.start();
+        let wb_kafka = env::kafka().await;
+        let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_broker.bootstrap()])
+            .build()
+            .await
+            .expect("connect to Debezium's broker");
+        for prefix in prefixes {
+            for table in TABLES {
+                let topic = format!("{prefix}.{}.{table}", case.schema);
+                env::create_topic(&wb_kafka, &topic, 3).await;
+                env::create_topic(&dbz_kafka, &topic, 3).await;
+            }
+        }
+        Self {
+            case,
+            tables,
+            dbz_broker,
+        }
+    }
+
+    /// walbridge's configuration of one run: on `slot`, the tables to topics under `prefix`,
+    /// JsonConverter `schemas` on or off, a checkpoint of the slot's own, and `extra`.
+    fn walbridge_config(&self, slot: &str, prefix: &str, schemas: bool, extra: Props) -> Config {
+        let schemas = schemas.to_string();
+        let checkpoint = format!(
+            "s3://{}/relay-tests/{}/checkpoint-{slot}.json",
+            env::bucket(),
+            self.case.schema
+        );
+        let tables = self.tables.join(",");
+        let mut props = vec![
+            ("slot.name", slot),
+            ("table.include.list", &tables),
+            ("topic.prefix", prefix),
+            ("key.converter.schemas.enable", &schemas),
+            ("value.converter.schemas.enable", &schemas),
+            ("checkpoint.uri", &checkpoint),
+        ];
+        props.extend_from_slice(extra);
+        self.case.config(&props)
+    }
+
+    /// Starts one JVM with an engine per run `(prefix, schemas, extra properties)`, each on a pgoutput
+    /// slot and publication of its own (`<schema>_dbz<i>`, `<schema>_dbz<i>_pub`), writing to
+    /// Debezium's broker. Returns the harness and the slots' names.
+    fn start_debezium<'r>(
+        &self,
+        runs: impl Iterator<Item = (&'r str, bool, Props)>,
+    ) -> (Debezium, Vec<String>) {
+        let (slots, connectors): (Vec<String>, Vec<DebeziumConnector>) = runs
+            .enumerate()
+            .map(|(i, (prefix, schemas, extra))| {
+                let slot = format!("{}_dbz{i}", self.case.schema);
+                let connector = extra.iter().fold(
+                    DebeziumConnector::postgres(
+                        &slot,
+                        &slot,
+                        &format!("{slot}_pub"),
+                        prefix,
+                        &self.tables,
+                        schemas,
+                    ),
+                    |connector, (key, value)| connector.with(key, value),
+                );
+                (slot, connector)
+            })
+            .unzip();
+        (
+            Debezium::start(&self.dbz_broker.bootstrap(), &connectors),
+            slots,
+        )
+    }
+
+    /// Stops `debezium` and Debezium's broker, then drops its `slots` and their publications.
+    async fn stop_debezium(&mut self, mut debezium: Debezium, slots: &[String]) {
+        debezium.stop();
+        drop(debezium);
+        self.dbz_broker.stop();
+        for slot in slots {
+            self.case
+                .pg
+                .execute("SELECT pg_drop_replication_slot($1)", &[slot])
+                .await
+                .expect("drop Debezium's slot");
+            self.case
+                .sql(&format!("DROP PUBLICATION IF EXISTS {slot}_pub"))
+                .await;
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------- test
 #[tokio::test]
 async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
     let started = std::time::Instant::now();
     let case = Case::new("diff", DDL).await;
-    let tables: Vec<String> = TABLES
-        .iter()
-        .map(|t| format!("{}.{t}", case.schema))
-        .collect();
     // (topic prefix, schemas, representation modes): the same prefixes and properties for both
     // connectors, on two brokers; the last two runs set every mode away from its default
     let runs: [(String, bool, Props); 6] = [
@@ -334,22 +441,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         (format!("{}-modes3", case.prefix), false, MODES_BASE64),
         (format!("{}-filters", case.prefix), true, FILTERS),
     ];
-
-    // Debezium's own broker; topics of three partitions on both
-    let mut dbz_broker = PrivateService::noida();
-    dbz_broker.start();
-    let wb_kafka = env::kafka().await;
-    let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_broker.bootstrap()])
-        .build()
-        .await
-        .expect("connect to Debezium's broker");
-    for (prefix, _, _) in &runs {
-        for table in TABLES {
-            let topic = format!("{prefix}.{}.{table}", case.schema);
-            env::create_topic(&wb_kafka, &topic, 3).await;
-            env::create_topic(&dbz_kafka, &topic, 3).await;
-        }
-    }
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
 
     // walbridge's wal2json slots are made once Debezium streams, so that neither connector has seen
     // a transaction before the workload's (`source.sequence` of the first event: `[null,"<lsn>"]`)
@@ -365,27 +457,10 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         .collect();
 
     // Debezium: one JVM, an engine per run, each on its own pgoutput slot and publication
-    let dbz_slots: Vec<String> = (0..runs.len())
-        .map(|i| format!("{}_dbz{i}", case.schema))
-        .collect();
-    let connectors: Vec<DebeziumConnector> = runs
-        .iter()
-        .zip(&dbz_slots)
-        .map(|((prefix, schemas, modes), slot)| {
-            modes.iter().fold(
-                DebeziumConnector::postgres(
-                    slot,
-                    slot,
-                    &format!("{slot}_pub"),
-                    prefix,
-                    &tables,
-                    *schemas,
-                ),
-                |connector, (key, value)| connector.with(key, value),
-            )
-        })
-        .collect();
-    let mut debezium = Debezium::start(&dbz_broker.bootstrap(), &connectors);
+    let (mut debezium, dbz_slots) = setup.start_debezium(
+        runs.iter()
+            .map(|(prefix, schemas, modes)| (prefix.as_str(), *schemas, *modes)),
+    );
     let slot_refs: Vec<&str> = dbz_slots.iter().map(String::as_str).collect();
     let waited = debezium
         .wait_slots_active(&case.pg, &slot_refs, Duration::from_secs(150))
@@ -407,23 +482,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
 
     // walbridge, one invocation per run
     for ((prefix, schemas, modes), slot) in runs.iter().zip(&wb_slots) {
-        let schemas = schemas.to_string();
-        let checkpoint = format!(
-            "s3://{}/relay-tests/{}/checkpoint-{slot}.json",
-            env::bucket(),
-            case.schema
-        );
-        let tables = tables.join(",");
-        let mut props = vec![
-            ("slot.name", slot.as_str()),
-            ("table.include.list", &tables),
-            ("topic.prefix", prefix),
-            ("key.converter.schemas.enable", &schemas),
-            ("value.converter.schemas.enable", &schemas),
-            ("checkpoint.uri", &checkpoint),
-        ];
-        props.extend_from_slice(modes);
-        let report = invoke(case.config(&props)).await;
+        let report = invoke(setup.walbridge_config(slot, prefix, *schemas, modes)).await;
         assert!(report.caught_up, "{report:?}");
     }
 
@@ -431,7 +490,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
     // (read_topic waits up to 30 s; a panic prints the harness's log, from Debezium's Drop)
     for (prefix, _, _) in &runs {
         let topic = format!("{prefix}.{}.sentinel", case.schema);
-        env::read_topic_from(&dbz_broker.bootstrap(), &topic, 1);
+        env::read_topic_from(&setup.dbz_broker.bootstrap(), &topic, 1);
     }
 
     let mut report = Report::default();
@@ -439,22 +498,12 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         for table in TABLES {
             let topic = format!("{prefix}.{}.{table}", case.schema);
             let wb_records = env::read_topic(&topic, 0);
-            let dbz_records = env::read_topic_from(&dbz_broker.bootstrap(), &topic, 0);
+            let dbz_records = env::read_topic_from(&setup.dbz_broker.bootstrap(), &topic, 0);
             report.compare(table, *schemas, &wb_records, &dbz_records);
         }
     }
 
-    debezium.stop();
-    drop(debezium);
-    dbz_broker.stop();
-    for slot in &dbz_slots {
-        case.pg
-            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
-            .await
-            .expect("drop Debezium's slot");
-        case.sql(&format!("DROP PUBLICATION IF EXISTS {slot}_pub"))
-            .await;
-    }
+    setup.stop_debezium(debezium, &dbz_slots).await;
     for slot in &wb_slots[1..] {
         case.pg
             .execute("SELECT pg_drop_replication_slot($1)", &[slot])
@@ -542,6 +591,9 @@ fn marker_counts(records: &[KafkaRecord], schemas: bool) -> BTreeMap<String, usi
     counts
 }
 
+/// The snapshot test's one property for both connectors.
+const INITIAL: Props = &[("snapshot.mode", "initial")];
+
 #[tokio::test]
 async fn an_initial_snapshot_is_what_debeziums_is() {
     let started = std::time::Instant::now();
@@ -554,28 +606,11 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
     for transaction in WORKLOAD {
         case.sql(transaction).await;
     }
-    let tables: Vec<String> = TABLES
-        .iter()
-        .map(|t| format!("{}.{t}", case.schema))
-        .collect();
     let runs: [(String, bool); 2] = [
         (case.prefix.clone(), false),
         (format!("{}-schemas", case.prefix), true),
     ];
-    let mut dbz_broker = PrivateService::noida();
-    dbz_broker.start();
-    let wb_kafka = env::kafka().await;
-    let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_broker.bootstrap()])
-        .build()
-        .await
-        .expect("connect to Debezium's broker");
-    for (prefix, _) in &runs {
-        for table in TABLES {
-            let topic = format!("{prefix}.{}.{table}", case.schema);
-            env::create_topic(&wb_kafka, &topic, 3).await;
-            env::create_topic(&dbz_kafka, &topic, 3).await;
-        }
-    }
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _)| prefix.as_str())).await;
 
     // walbridge: a fresh wal2json slot and checkpoint per run, snapshot.mode=initial
     let mut wb_counts = Vec::new();
@@ -588,23 +623,7 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
             )
             .await
             .expect("create a wal2json slot");
-        let checkpoint = format!(
-            "s3://{}/relay-tests/{}/checkpoint-{slot}.json",
-            env::bucket(),
-            case.schema
-        );
-        let schemas = schemas.to_string();
-        let tables = tables.join(",");
-        let report = invoke(case.config(&[
-            ("slot.name", &slot),
-            ("table.include.list", &tables),
-            ("topic.prefix", prefix),
-            ("key.converter.schemas.enable", &schemas),
-            ("value.converter.schemas.enable", &schemas),
-            ("checkpoint.uri", &checkpoint),
-            ("snapshot.mode", "initial"),
-        ]))
-        .await;
+        let report = invoke(setup.walbridge_config(&slot, prefix, *schemas, INITIAL)).await;
         assert!(report.caught_up, "{report:?}");
         assert_eq!(report.changes, 0, "nothing was written after the slot");
         wb_counts.push(report.snapshot_rows);
@@ -615,25 +634,10 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
     }
 
     // Debezium: its initial snapshot (slots it creates itself, with an exported snapshot)
-    let dbz_slots: Vec<String> = (0..runs.len())
-        .map(|i| format!("{}_dbz{i}", case.schema))
-        .collect();
-    let connectors: Vec<DebeziumConnector> = runs
-        .iter()
-        .zip(&dbz_slots)
-        .map(|((prefix, schemas), slot)| {
-            DebeziumConnector::postgres(
-                slot,
-                slot,
-                &format!("{slot}_pub"),
-                prefix,
-                &tables,
-                *schemas,
-            )
-            .with("snapshot.mode", "initial")
-        })
-        .collect();
-    let mut debezium = Debezium::start(&dbz_broker.bootstrap(), &connectors);
+    let (debezium, dbz_slots) = setup.start_debezium(
+        runs.iter()
+            .map(|(prefix, schemas)| (prefix.as_str(), *schemas, INITIAL)),
+    );
     let mut report = Report {
         also_excluded: SNAPSHOT_SOURCE_PATHS,
         also_known: KNOWN_SNAPSHOT_DIFFERENCES,
@@ -647,7 +651,7 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
             let wb_records = env::read_topic(&topic, 0);
             // waits (30 s at most) until Debezium wrote as many
             let dbz_records =
-                env::read_topic_from(&dbz_broker.bootstrap(), &topic, wb_records.len());
+                env::read_topic_from(&setup.dbz_broker.bootstrap(), &topic, wb_records.len());
             assert!(
                 wb_records.iter().all(|r| r.value_json().is_some_and(|v| {
                     let v = if *schemas { &v["payload"] } else { &v };
@@ -667,17 +671,7 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
             report.compare(table, *schemas, &wb_records, &dbz_records);
         }
     }
-    debezium.stop();
-    drop(debezium);
-    dbz_broker.stop();
-    for slot in &dbz_slots {
-        case.pg
-            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
-            .await
-            .expect("drop Debezium's slot");
-        case.sql(&format!("DROP PUBLICATION IF EXISTS {slot}_pub"))
-            .await;
-    }
+    setup.stop_debezium(debezium, &dbz_slots).await;
     case.sql("DROP SCHEMA {s} CASCADE").await;
     eprintln!(
         "differential snapshot: {} record pairs compared ({wb_counts:?} rows read) in {:?}",
