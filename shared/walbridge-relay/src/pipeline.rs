@@ -30,7 +30,9 @@ use walbridge_event::wal2json::{self, Action, Row};
 use walbridge_event::{Lsn, TableSchema};
 
 use crate::error::{CheckpointError, PublishError, RelayError, SlotError};
-use crate::snapshot::{CapturedTable, ChunkRead, Signal, SnapshotProgress, collection_pattern};
+use crate::snapshot::{
+    CapturedTable, ChunkRead, Signal, SnapshotKind, SnapshotProgress, collection_pattern,
+};
 
 /// Rows of `pg_logical_slot_peek_changes` (wal2json's `data` texts), stored back to back in one
 /// buffer reused from fetch to fetch, so reading a row costs no allocation.
@@ -833,7 +835,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 .filter(|t| !t.done)
                 .map(|t| (t.schema.clone(), t.table.clone()))
                 .collect();
-            let limit = if progress.kind == "initial" {
+            let limit = if progress.kind == SnapshotKind::Initial {
                 self.settings.snapshot.chunk_rows
             } else {
                 self.settings.snapshot.incremental_chunk_rows
@@ -967,8 +969,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                                 snapshot.as_ref().map_or(0, |p| p.rows_before + p.rows);
                             let mut progress =
                                 SnapshotProgress::new(tables, now_us() / 1000, rows_before);
-                            progress.kind =
-                                if blocking { "blocking" } else { "incremental" }.into();
+                            progress.kind = if blocking {
+                                SnapshotKind::Blocking
+                            } else {
+                                SnapshotKind::Incremental
+                            };
                             snapshot.insert(progress)
                         }
                     };

@@ -23,12 +23,23 @@ use serde::{Deserialize, Serialize};
 use walbridge_event::wal2json::{Column, Value};
 use walbridge_event::{Lsn, TableSchema};
 
+/// Which snapshot it is; in the checkpoint as its lower-case name (`"initial"`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SnapshotKind {
+    /// The snapshot a first run takes.
+    Initial,
+    /// A signal's `execute-snapshot`: rows marked `incremental`.
+    Incremental,
+    /// A signal's `execute-snapshot` with `"type": "blocking"`: rows marked as an initial
+    /// snapshot's.
+    Blocking,
+}
+
 /// A snapshot's progress, kept in the checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotProgress {
-    /// `initial` (the snapshot a first run takes), or what a signal asked for: `incremental`
-    /// (rows marked `incremental`) or `blocking` (rows marked as an initial snapshot's).
-    pub kind: String,
+    pub kind: SnapshotKind,
     /// `pause-snapshot` was signalled (and no `resume-snapshot` since): no chunk is read.
     #[serde(default)]
     pub paused: bool,
@@ -68,7 +79,7 @@ pub struct TableProgress {
 impl SnapshotProgress {
     pub fn new(tables: Vec<CapturedTable>, started_at_ms: i64, rows_before: u64) -> Self {
         Self {
-            kind: "initial".to_owned(),
+            kind: SnapshotKind::Initial,
             started_at_ms,
             tables: tables
                 .into_iter()
@@ -91,7 +102,7 @@ impl SnapshotProgress {
 
     /// The `source.snapshot` marker family of its rows.
     pub fn incremental(&self) -> bool {
-        self.kind == "incremental"
+        self.kind == SnapshotKind::Incremental
     }
 
     /// The table being read, if any is left.
@@ -507,6 +518,64 @@ mod tests {
             ReplicaIdentity::Default,
         )
         .unwrap()
+    }
+
+    /// A checkpoint as walbridge wrote it while `kind` was a string: it loads, and is written back
+    /// the same.
+    #[test]
+    fn a_checkpoint_written_before_the_snapshot_kind_was_an_enum_still_loads() {
+        let old = r#"{
+            "version": 1,
+            "slot": "debezium",
+            "database": "shop",
+            "lsn": "0/1A2B3C8",
+            "previous_lsn": "0/1A2B000",
+            "server": "7412345678901234567",
+            "timeline": 1,
+            "last_commit_lsn": "0/1A2B3C0",
+            "last_commit_time_us": 1717171717000000,
+            "written_at_ms": 1717171718000,
+            "invocation": {"started_at_ms": 1717171700000, "changes": 12, "events": 14, "windows": 1},
+            "snapshot": {
+                "kind": "incremental",
+                "paused": false,
+                "started_at_ms": 1717171600000,
+                "tables": [
+                    {"schema": "public", "table": "orders", "estimated_rows": 1000, "rows": 1000,
+                     "last_key": ["1000"], "done": true},
+                    {"schema": "public", "table": "customers", "estimated_rows": -1, "rows": 20,
+                     "last_key": ["20"], "done": false, "filter": "id > 10"}
+                ],
+                "rows": 1020,
+                "rows_before": 500,
+                "completed_at_ms": null
+            }
+        }"#;
+        let checkpoint: crate::pipeline::Checkpoint = serde_json::from_str(old).unwrap();
+        let snapshot = checkpoint.snapshot.as_ref().unwrap();
+        assert_eq!(snapshot.kind, SnapshotKind::Incremental);
+        assert!(snapshot.incremental());
+        assert_eq!(
+            serde_json::to_value(&checkpoint).unwrap(),
+            serde_json::from_str::<serde_json::Value>(old).unwrap()
+        );
+
+        // each kind by the name the string held, both ways
+        for (kind, name) in [
+            (SnapshotKind::Initial, "initial"),
+            (SnapshotKind::Incremental, "incremental"),
+            (SnapshotKind::Blocking, "blocking"),
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<SnapshotKind>(name.into()).unwrap(),
+                kind
+            );
+        }
+        assert_eq!(
+            SnapshotProgress::new(Vec::new(), 0, 0).kind,
+            SnapshotKind::Initial
+        );
     }
 
     #[test]
