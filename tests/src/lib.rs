@@ -407,6 +407,11 @@ impl PrivateService {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The program this service runs: `noida-db`, `tansu`, `seaweedfs` or `moto`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     pub fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
