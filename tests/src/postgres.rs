@@ -86,11 +86,15 @@ impl PrivatePostgres {
         );
         cluster.start();
         // PostgreSQL 15.19+ decodes only with the output plugins it allows
-        cluster.psql(
-            "DO $$ BEGIN IF EXISTS (SELECT FROM pg_settings WHERE name = 'output_plugin_libraries') THEN \
-             ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'; \
-             PERFORM pg_reload_conf(); END IF; END $$",
-        );
+        // (ALTER SYSTEM cannot run inside a DO block, so the check is a query of its own)
+        let allow_list =
+            cluster.psql("SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'");
+        if allow_list == "1" {
+            cluster.psql(
+                "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'",
+            );
+            cluster.psql("SELECT pg_reload_conf()");
+        }
         cluster
     }
 

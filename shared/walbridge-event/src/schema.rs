@@ -146,8 +146,8 @@ impl TableSchema {
         })
     }
 
-    /// A best-effort schema from one wal2json change, for tests and as a fallback before the catalog has
-    /// been read: columns from `columns` (or `identity` for a delete), NOT NULL from `optional`, the key from
+    /// A best-effort schema from one wal2json change, for a table the catalog no longer has (dropped,
+    /// renamed or moved after the change was written): columns from `columns` (or `identity` for a delete), NOT NULL from `optional`, the key from
     /// `pk` (in table order: wal2json does not say the key order), and FULL replica identity when the
     /// identity carries more than the key. Column DEFAULTs are unknown.
     pub fn from_change(change: &Change<'_>) -> Self {

@@ -79,11 +79,33 @@ pub enum SlotError {
     #[error("table {table} was not found in the catalog")]
     UnknownTable { table: String },
     #[error(
+        "the PostgreSQL session runs with {name}={found}, walbridge decodes values under {name}={expected}: \
+         the connection's startup options did not take effect, as behind a connection pooler that drops \
+         them (pgbouncer in transaction mode, ignore_startup_parameters); connect walbridge to PostgreSQL \
+         directly or through a session-mode pool that passes startup options"
+    )]
+    SessionSetting {
+        name: String,
+        expected: &'static str,
+        found: String,
+    },
+    #[error(
         "table {table} has no primary key and more than {limit} rows, so its snapshot cannot be read in \
          chunks: add a primary key, raise snapshot.fetch.size above its row count, or leave it out of \
          snapshot.include.collection.list"
     )]
     SnapshotKeyless { table: String, limit: u32 },
+    #[error(
+        "the primary key of table {table} changed while its snapshot was being read, so the snapshot \
+         cannot go on where it stopped"
+    )]
+    SnapshotKeyChanged { table: String },
+    #[error(
+        "the table filters capture the partitioned table {table} but not its partitions {partitions}: \
+         PostgreSQL decodes each row under its partition's name, so those rows would never be \
+         published; add the partitions to table.include.list (or a pattern that matches them)"
+    )]
+    PartitionsLeftOut { table: String, partitions: String },
     #[error("the catalog describes table {table} inconsistently")]
     Schema {
         table: String,

@@ -105,6 +105,15 @@ pub trait ChangeSource {
     /// The catalog's description of a table (columns, key order, replica identity).
     async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError>;
 
+    /// Checks, without running anything, that `filter` is one boolean condition PostgreSQL accepts
+    /// on the rows of `schema.table` (a signal's `additional-conditions`).
+    async fn check_filter(
+        &mut self,
+        schema: &str,
+        table: &str,
+        filter: &str,
+    ) -> Result<(), SlotError>;
+
     /// Moves the slot's `confirmed_flush_lsn` to `to`, releasing the WAL before it.
     async fn advance(&mut self, to: Lsn) -> Result<(), SlotError>;
 
@@ -125,19 +134,51 @@ pub trait ChangeSource {
     ) -> Result<ChunkRead, SlotError>;
 }
 
-/// Where a record stands in the slot's stream: its transaction's end LSN, the change's index in the
-/// transaction, the record's index among the change's records. Strictly increasing in publish order,
-/// and the same every time the same change is read again, so it identifies a record across crashes.
+/// Where a record stands in the slot's stream: its transaction's end LSN, the change's own LSN, the
+/// change's ordinal among the changes sharing that LSN (a multi-row insert or COPY writes one WAL
+/// record for many rows), the record's index among the change's records, and the stream it belongs
+/// to. Strictly increasing in publish order within a stream, and a property of the WAL itself: the
+/// same every time the same change is read again, whatever the table filters, skipped operations,
+/// keys or partition counts are then, so it identifies a record across crashes and configuration
+/// changes.
 ///
 /// A row a snapshot read is placed after everything streamed up to the stream position `txn_end` it
-/// was published at (`change` and `record` at their maximum) and numbered by `read`, its ordinal in the
-/// snapshot (from 1); streamed records have `read` 0.
+/// was published at (`lsn`, `change` and `record` at their maximum) and numbered by `read`, its
+/// ordinal in the snapshot (from 1); streamed records have `read` 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
     pub txn_end: Lsn,
+    pub lsn: Lsn,
     pub change: u32,
     pub record: u8,
     pub read: u64,
+    /// The [`StreamId`] of the server, timeline, database, slot and epoch it was read from.
+    pub stream: StreamId,
+}
+
+/// Which stream of changes a position belongs to: a hash of the server's `system_identifier`, its
+/// WAL timeline, the database, the slot and the checkpoint's epoch (minted anew whenever a
+/// disagreement between checkpoint and slot is settled). Positions of different streams say nothing
+/// about each other: a topic shared by two databases, a server that replaced another, or a timeline
+/// forked by a failover or a point-in-time recovery holds records whose LSNs belong to another WAL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamId(pub u64);
+
+impl StreamId {
+    /// The identity of the stream read from `slot` in `database` on `server` under `epoch`.
+    pub fn of(server: &Server, database: &str, slot: &str, epoch: u64) -> Self {
+        // FNV-1a: stable across builds and platforms, which the std hasher does not promise.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let timeline = server.timeline.to_string();
+        let epoch = epoch.to_string();
+        for part in [server.id.as_str(), &timeline, database, slot, &epoch] {
+            for byte in part.bytes().chain(std::iter::once(0)) {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        Self(hash)
+    }
 }
 
 impl Position {
@@ -145,39 +186,53 @@ impl Position {
     pub const HEADER: &'static str = "__walbridge.position";
 
     /// The position of a snapshot's `read`-th row published at stream position `at`.
-    pub fn snapshot_read(at: Lsn, read: u64) -> Self {
+    pub fn snapshot_read(at: Lsn, read: u64, stream: StreamId) -> Self {
         Self {
             txn_end: at,
+            lsn: Lsn(u64::MAX),
             change: u32::MAX,
             record: u8::MAX,
             read,
+            stream,
         }
     }
 
-    /// Fixed-width upper-case hex, `<txn_end:16>-<change:8>-<record:2>`, and `-<read:16>` for a
-    /// snapshot row.
+    /// Whether a record at this position was written before one at `tail` of the same stream.
+    pub fn is_at_or_before(&self, tail: &Position) -> bool {
+        self.stream == tail.stream && self <= tail
+    }
+
+    /// Fixed-width upper-case hex, `<txn_end:16>-<lsn:16>-<change:8>-<record:2>`, then
+    /// `-<read:16>` for a snapshot row, then `@<stream:16>`.
     pub fn to_header(self) -> Vec<u8> {
         let mut text = format!(
-            "{:016X}-{:08X}-{:02X}",
-            self.txn_end.0, self.change, self.record
+            "{:016X}-{:016X}-{:08X}-{:02X}",
+            self.txn_end.0, self.lsn.0, self.change, self.record
         );
         if self.read > 0 {
             text.push_str(&format!("-{:016X}", self.read));
         }
+        text.push_str(&format!("@{:016X}", self.stream.0));
         text.into_bytes()
     }
 
+    /// The position a header carries; `None` for anything else, including the headers of releases
+    /// that carried no stream identity (nothing can be skipped on their account).
     pub fn from_header(bytes: &[u8]) -> Option<Self> {
         let text = std::str::from_utf8(bytes).ok()?;
-        let mut parts = text.split('-');
+        let (position, stream) = text.split_once('@')?;
+        let hex64 = |t: &str| (t.len() == 16).then(|| u64::from_str_radix(t, 16).ok())?;
+        let mut parts = position.split('-');
         let mut position = Position {
-            txn_end: Lsn(u64::from_str_radix(parts.next()?, 16).ok()?),
+            txn_end: Lsn(hex64(parts.next()?)?),
+            lsn: Lsn(hex64(parts.next()?)?),
             change: u32::from_str_radix(parts.next()?, 16).ok()?,
             record: u8::from_str_radix(parts.next()?, 16).ok()?,
             read: 0,
+            stream: StreamId(hex64(stream)?),
         };
         if let Some(read) = parts.next() {
-            position.read = u64::from_str_radix(read, 16).ok().filter(|r| *r > 0)?;
+            position.read = hex64(read).filter(|r| *r > 0)?;
         }
         parts.next().is_none().then_some(position)
     }
@@ -265,6 +320,10 @@ pub struct Checkpoint {
     /// The last snapshot, finished or in progress.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotProgress>,
+    /// Minted when a disagreement between this checkpoint and the slot was settled: part of the
+    /// [`StreamId`], so records written before cannot be taken for this stream's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
 }
 
 /// How far an invocation had come when it wrote a checkpoint.
@@ -445,6 +504,8 @@ pub struct Relay<S, K, C> {
     pending_chunk: Option<PendingChunk>,
     /// Signals received (signal table rows, the invocation's payload), not yet carried out.
     signals: Vec<Signal>,
+    /// The stream this invocation reads, set when it starts.
+    stream: StreamId,
 }
 
 #[derive(Debug)]
@@ -493,6 +554,9 @@ struct TxnContext {
     next_change: u32,
     /// The last LSN read (for error messages about a row that has none).
     position: Lsn,
+    /// The last change's own LSN and how many changes before it shared that LSN.
+    change_lsn: Lsn,
+    same_lsn: u32,
 }
 
 impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
@@ -506,6 +570,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             uncaptured: Vec::new(),
             pending_chunk: None,
             signals: Vec::new(),
+            stream: StreamId::default(),
         }
     }
 
@@ -540,9 +605,23 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         let mut last_commit = checkpoint.as_ref().and_then(Checkpoint::last_commit);
         let started_at_ms = now_us() / 1000;
         let mut position_lost = false;
+        let mut epoch = checkpoint.as_ref().and_then(|c| c.epoch);
         if let Some(checkpoint) = &checkpoint {
-            (confirmed, position_lost) = self.reconcile(checkpoint, &server, confirmed).await?;
+            let settled;
+            (confirmed, position_lost, settled) =
+                self.reconcile(checkpoint, &server, confirmed).await?;
+            if settled {
+                // Another stream's records may sit in the topics with positions above ours.
+                epoch = Some(now_us().unsigned_abs().max(1));
+            }
         }
+        let stream = StreamId::of(
+            &server,
+            &self.settings.database,
+            &self.settings.slot,
+            epoch.unwrap_or(0),
+        );
+        self.stream = stream;
         let mut snapshot = self
             .plan_snapshot(checkpoint.as_ref(), position_lost, started_at_ms)
             .await?;
@@ -581,6 +660,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             .time_margin
             .min(deadline.saturating_duration_since(Instant::now()) / 4);
         while Instant::now() + margin < deadline {
+            // Before any chunk: a stop or pause must be able to end a snapshot whose chunks fail.
+            if !self.signals.is_empty() {
+                progressed |= self.apply_signals(&mut snapshot).await?;
+            }
             if self.pending_chunk.is_none()
                 && let Some(progress) = snapshot.as_mut().filter(|s| !s.is_complete() && !s.paused)
             {
@@ -704,6 +787,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     ready,
                     progress,
                     stream_at,
+                    self.stream,
                     last_commit_lsn,
                     &mut buf,
                     &mut pending,
@@ -737,6 +821,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         windows: report.windows,
                     }),
                     snapshot: snapshot.clone(),
+                    epoch,
                 };
                 self.store.save(&checkpoint).await?;
                 fail::fail_point!("relay::checkpointed");
@@ -790,13 +875,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             || (checkpoint.is_none() && mode.on_first_run())
             || (position_lost && mode.on_lost_position());
         if !start {
-            return Ok(previous);
+            return Ok(previous.map(|p| self.prune_resumed(p, now_ms)));
         }
         if let Some(previous) = previous.as_ref().filter(|p| !p.is_complete())
             && !position_lost
         {
             // Unfinished: resume it rather than start over.
-            return Ok(Some(previous.clone()));
+            return Ok(Some(self.prune_resumed(previous.clone(), now_ms)));
         }
         let include = self.settings.snapshot.include.clone();
         let tables: Vec<CapturedTable> = self
@@ -817,6 +902,41 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         Ok(Some(progress))
     }
 
+    /// An unfinished snapshot of the checkpoint as the configuration now asks for it: an initial
+    /// snapshot `snapshot.mode` no longer takes, and tables the filters (or, for an initial one,
+    /// `snapshot.include.collection.list`) no longer capture, are left unfinished.
+    fn prune_resumed(&self, mut progress: SnapshotProgress, now_ms: i64) -> SnapshotProgress {
+        if progress.is_complete() {
+            return progress;
+        }
+        let initial = progress.kind == SnapshotKind::Initial;
+        let mode_takes_it = !initial || self.settings.snapshot.mode.on_first_run();
+        let include = &self.settings.snapshot.include;
+        for table in progress.tables.iter_mut().filter(|t| !t.done) {
+            let name = format!("{}.{}", table.schema, table.table);
+            let reason = if !mode_takes_it {
+                "snapshot.mode no longer takes an initial snapshot"
+            } else if !self
+                .settings
+                .filters
+                .tables
+                .captures(&table.schema, &table.table)
+            {
+                "the table filters no longer capture the table"
+            } else if initial && !include.is_empty() && !include.iter().any(|r| r.is_match(&name)) {
+                "snapshot.include.collection.list no longer lists the table"
+            } else {
+                continue;
+            };
+            warn!(table = %name, reason, "snapshot of the table abandoned");
+            table.fail(reason.to_owned());
+        }
+        if progress.current().is_none() {
+            progress.completed_at_ms = Some(now_ms);
+        }
+        progress
+    }
+
     /// Reads the next non-empty chunk of the snapshot; marks empty tables done and the snapshot
     /// complete when nothing is left.
     async fn next_chunk(
@@ -829,7 +949,14 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 let t = &progress.tables[index];
                 (t.schema.clone(), t.table.clone())
             };
-            let encoder = self.encoder(&schema, &name, false).await?;
+            let encoder = match self.encoder(&schema, &name, false).await {
+                Err(err) if persistent_for_table(&err) => {
+                    Self::give_up_table(progress, index, &err);
+                    changed = true;
+                    continue;
+                }
+                found => found?,
+            };
             let later: Vec<(String, String)> = progress.tables[index + 1..]
                 .iter()
                 .filter(|t| !t.done)
@@ -849,7 +976,16 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     limit,
                     &later,
                 )
-                .await?;
+                .await
+                .map_err(RelayError::from);
+            let read = match read {
+                Err(err) if persistent_for_table(&err) => {
+                    Self::give_up_table(progress, index, &err);
+                    changed = true;
+                    continue;
+                }
+                read => read?,
+            };
             if read.rows.is_empty() && !read.more {
                 progress.tables[index].done = true;
                 changed = true;
@@ -887,6 +1023,18 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             changed = true;
         }
         Ok(NextChunk::Nothing(changed))
+    }
+
+    /// Leaves a table whose chunks cannot be read unfinished, so the snapshot and the stream go on.
+    fn give_up_table(progress: &mut SnapshotProgress, index: usize, err: &RelayError) {
+        let table = &mut progress.tables[index];
+        warn!(
+            table = %format!("{}.{}", table.schema, table.table),
+            error = %err,
+            "snapshot of the table abandoned: its chunks cannot be read; the other tables and the \
+             stream go on (a new execute-snapshot signal reads it again once the cause is fixed)"
+        );
+        table.fail(err.to_string());
     }
 
     /// The captured tables a snapshot may read (all but the signal table), in the order of
@@ -950,6 +1098,36 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                             patterns.iter().any(|p| p.is_match(&name))
                         })
                         .collect();
+                    // A condition PostgreSQL would refuse is refused now, with the signal, rather
+                    // than failing every chunk later.
+                    let mut refused = false;
+                    for (collection, filter) in &conditions {
+                        let Some(pattern) = collection_pattern(collection) else {
+                            continue;
+                        };
+                        for table in tables
+                            .iter()
+                            .filter(|t| pattern.is_match(&format!("{}.{}", t.schema, t.table)))
+                        {
+                            if let Err(err) = self
+                                .source
+                                .check_filter(&table.schema, &table.table, filter)
+                                .await
+                            {
+                                warn!(
+                                    table = %format!("{}.{}", table.schema, table.table),
+                                    error = %err,
+                                    "signal refused: its additional condition is not one boolean \
+                                     condition on the table's rows"
+                                );
+                                refused = true;
+                            }
+                        }
+                    }
+                    if refused {
+                        continue;
+                    }
+                    let active = snapshot.as_mut().filter(|s| !s.is_complete());
                     let progress = match active {
                         Some(progress) => {
                             for table in tables {
@@ -1035,6 +1213,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         chunk: PendingChunk,
         progress: &mut SnapshotProgress,
         at: Lsn,
+        stream: StreamId,
         last_commit_lsn: Option<Lsn>,
         buf: &mut Vec<u8>,
         pending: &mut Vec<OutRecord>,
@@ -1088,7 +1267,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     value: record.value.map(<[u8]>::to_vec),
                     headers: Vec::new(),
                     lsn: read.lsn,
-                    position: Position::snapshot_read(at, progress.rows_before + progress.rows),
+                    position: Position::snapshot_read(
+                        at,
+                        progress.rows_before + progress.rows,
+                        stream,
+                    ),
                 });
             }
         }
@@ -1114,16 +1297,19 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         checkpoint: &Checkpoint,
         server: &Server,
         confirmed: Lsn,
-    ) -> Result<(Lsn, bool), RelayError> {
+    ) -> Result<(Lsn, bool, bool), RelayError> {
         let checkpointed = checkpoint.lsn()?;
         let same_slot = checkpoint.slot == self.settings.slot
             && checkpoint.database == self.settings.database
             && checkpoint.server.as_deref().is_none_or(|s| *s == server.id);
         if same_slot && checkpointed == confirmed {
-            return Ok((confirmed, false));
+            return Ok((confirmed, false, false));
         }
-        let died_before_advance =
-            checkpoint.previous_lsn.as_deref() == Some(confirmed.to_string().as_str());
+        // On another timeline the WAL between the slot and the checkpoint may hold other changes
+        // (a standby promoted before it received them): only the same history may be skipped over.
+        let died_before_advance = checkpoint.previous_lsn.as_deref()
+            == Some(confirmed.to_string().as_str())
+            && checkpoint.timeline.is_none_or(|t| t == server.timeline);
         // PostgreSQL writes an advanced slot position to disk at its next checkpoint only, so after
         // a crash of the server the slot can stand anywhere between its last persisted position and
         // ours (its documentation of pg_replication_slot_advance says so). On the same timeline the
@@ -1134,7 +1320,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             // Those events are in Kafka: move the slot to the checkpoint, skipping nothing else.
             info!(%checkpointed, slot_lsn = %confirmed, "slot behind checkpoint; advancing it");
             self.source.advance(checkpointed).await?;
-            return Ok((checkpointed, false));
+            return Ok((checkpointed, false, false));
         }
         let found = if same_slot {
             format!("checkpoint at {checkpointed}, slot at {confirmed}")
@@ -1157,13 +1343,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         {
             // `when_needed`: the checkpoint's position is gone from this slot; read the tables again.
             warn!(%found, "checkpoint position not in the slot; snapshotting again from the slot");
-            return Ok((confirmed, true));
+            return Ok((confirmed, true, true));
         }
         match self.settings.mismatch {
             MismatchStrategy::Fail => Err(mismatch().into()),
             MismatchStrategy::TrustSlot => {
                 warn!(%found, "checkpoint and slot disagree; trusting the slot");
-                Ok((confirmed, false))
+                Ok((confirmed, false, true))
             }
             MismatchStrategy::TrustOffset if checkpointed < confirmed => Err(mismatch().into()),
             MismatchStrategy::TrustOffset | MismatchStrategy::TrustGreaterLsn
@@ -1171,11 +1357,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             {
                 warn!(%found, "checkpoint and slot disagree; advancing the slot to the checkpoint");
                 self.source.advance(checkpointed).await?;
-                Ok((checkpointed, false))
+                Ok((checkpointed, false, true))
             }
             MismatchStrategy::TrustOffset | MismatchStrategy::TrustGreaterLsn => {
                 warn!(%found, "checkpoint and slot disagree; trusting the slot");
-                Ok((confirmed, false))
+                Ok((confirmed, false, true))
             }
         }
     }
@@ -1208,6 +1394,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     end,
                     next_change: 0,
                     position: begin.lsn.unwrap_or(txn.position),
+                    ..TxnContext::default()
                 };
                 Ok(RowOutcome::Other)
             }
@@ -1232,6 +1419,14 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 Ok(RowOutcome::Commit(end))
             }
             Row::Change(change) => {
+                // Counted before any filter: the rows of one multi-row WAL record belong to one
+                // table and one operation, so a filter takes all of them or none.
+                let change_lsn = change.lsn.unwrap_or(txn.position);
+                if change_lsn == txn.change_lsn {
+                    txn.same_lsn += 1;
+                } else {
+                    (txn.change_lsn, txn.same_lsn) = (change_lsn, 0);
+                }
                 if let Some((schema, table)) = &self.settings.snapshot.signal_table
                     && change.schema == schema.as_str()
                     && change.table == table.as_str()
@@ -1254,7 +1449,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 if skip || !self.captures(&change.schema, &change.table) {
                     return Ok(RowOutcome::Other);
                 }
-                let mut encoder = self.encoder(&change.schema, &change.table, false).await?;
+                let mut encoder = self.change_encoder(&change, false).await?;
                 let source = SourceInfo {
                     commit_time_us: change.commit_time_us.or(txn.commit_time_us).unwrap_or(now),
                     tx_id: change.xid.or(txn.xid),
@@ -1272,7 +1467,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 };
                 if stale(&encoded) {
                     // The table changed since its schema was read: read it again, once.
-                    encoder = self.encoder(&change.schema, &change.table, true).await?;
+                    encoder = self.change_encoder(&change, true).await?;
                     buf.clear();
                     encoded = encoder.table.encode(&change, &source, now, buf);
                 }
@@ -1306,7 +1501,6 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         }
                     }
                 }
-                let change_index = txn.next_change;
                 txn.next_change += 1;
                 for (i, record) in encoded.records(buf).enumerate() {
                     pending.push(OutRecord {
@@ -1320,9 +1514,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         lsn: source.lsn,
                         position: Position {
                             txn_end: txn.end,
-                            change: change_index,
+                            lsn: change_lsn,
+                            change: txn.same_lsn,
                             record: i as u8,
                             read: 0,
+                            stream: self.stream,
                         },
                     });
                 }
@@ -1378,6 +1574,28 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         captured
     }
 
+    /// The encoder of the table `change` belongs to; for a table no longer in the catalog (dropped,
+    /// renamed or moved since the change was written: decoding names it as it was then), one built
+    /// from the change itself — names, types, key, nullability — not cached, so a table created
+    /// under that name later is read from the catalog.
+    async fn change_encoder(
+        &mut self,
+        change: &wal2json::Change<'_>,
+        refresh: bool,
+    ) -> Result<Arc<Encoder>, RelayError> {
+        match self.encoder(&change.schema, &change.table, refresh).await {
+            Err(RelayError::Slot(SlotError::UnknownTable { table })) => {
+                warn!(%table, "table no longer in the catalog; encoding its change from the change");
+                self.build_encoder(TableSchema::from_change(change))
+                    .map(Arc::new)
+                    .map_err(|source| RelayError::Schema { table, source })
+            }
+            found => found,
+        }
+    }
+
+    /// The encoder of `schema.table`, built from the catalog the first time (or again on
+    /// `refresh`).
     async fn encoder(
         &mut self,
         schema: &str,
@@ -1430,6 +1648,30 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             table: encoder,
             definition,
         })
+    }
+}
+
+/// Whether a snapshot chunk failed for a reason of its table that retrying will not cure: the
+/// table is gone or changed its key, or PostgreSQL refused the query (a bad `additional-conditions`
+/// filter, a missing privilege, a value the key cannot be read back as) rather than being unreachable.
+fn persistent_for_table(err: &RelayError) -> bool {
+    match err {
+        RelayError::Schema { .. } => true,
+        RelayError::Slot(
+            SlotError::UnknownTable { .. }
+            | SlotError::SnapshotKeyless { .. }
+            | SlotError::SnapshotKeyChanged { .. }
+            | SlotError::Schema { .. },
+        ) => true,
+        RelayError::Slot(SlotError::Query { source, .. }) => {
+            source.as_db_error().is_some_and(|db| {
+                // SQLSTATE classes: syntax or access rule (42), data exception (22), cardinality (21),
+                // feature not supported (0A).
+                let class = &db.code().code()[..2];
+                matches!(class, "42" | "22" | "21" | "0A")
+            })
+        }
+        _ => false,
     }
 }
 

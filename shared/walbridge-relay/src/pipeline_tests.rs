@@ -131,6 +131,16 @@ impl ChangeSource for FakeSlot {
         .expect("valid schema"))
     }
 
+    async fn check_filter(&mut self, _: &str, _: &str, filter: &str) -> Result<(), SlotError> {
+        match filter.contains(';') {
+            true => Err(SlotError::Malformed {
+                slot: "fake".into(),
+                what: "two statements".into(),
+            }),
+            false => Ok(()),
+        }
+    }
+
     async fn advance(&mut self, to: Lsn) -> Result<(), SlotError> {
         assert!(to >= self.confirmed, "the slot never moves back");
         self.confirmed = to;
@@ -360,6 +370,7 @@ async fn a_checkpoint_ahead_of_the_slot_moves_the_slot_without_republishing() {
             written_at_ms: 0,
             invocation: None,
             snapshot: None,
+            epoch: None,
         }),
         ..FakeStore::default()
     };
@@ -451,6 +462,7 @@ fn checkpoint_at(lsn: u64, previous: u64, server: &str) -> Checkpoint {
         written_at_ms: 0,
         invocation: None,
         snapshot: None,
+        epoch: None,
     }
 }
 
@@ -577,22 +589,118 @@ async fn records_carry_increasing_positions_and_only_the_first_window_skips_land
     let (_, sink, _) = relay.into_parts();
     let positions: Vec<Position> = sink.published.iter().map(|r| r.position).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    let stream = StreamId::of(
+        &Server {
+            id: "fake-server".into(),
+            timeline: 1,
+        },
+        "db",
+        "s",
+        0,
+    );
     assert_eq!(
         positions[3],
         Position {
             txn_end: Lsn(2000),
+            lsn: Lsn(2000 - 108),
             change: 0,
             record: 0,
             read: 0,
+            stream,
         }
     );
-    assert_eq!(positions[2].change, 2);
+    assert_eq!(positions[2].lsn, Lsn(1000 - 108 + 2));
     assert_eq!(sink.skipping.first(), Some(&true));
     assert_eq!(sink.skipping.last(), Some(&false));
     let header = positions[3].to_header();
-    assert_eq!(header, b"00000000000007D0-00000000-00");
+    assert_eq!(
+        header,
+        format!(
+            "00000000000007D0-0000000000000764-00000000-00@{:016X}",
+            stream.0
+        )
+        .into_bytes()
+    );
     assert_eq!(Position::from_header(&header), Some(positions[3]));
     assert_eq!(Position::from_header(b"junk"), None);
+    // a header of a release that carried no stream identity names no position
+    assert_eq!(Position::from_header(b"00000000000007D0-00000000-00"), None);
+}
+
+#[tokio::test]
+async fn a_record_is_numbered_by_its_own_lsn_whatever_the_filters_leave_out() {
+    // The same transaction read twice, once with every change and once with every other change
+    // left out: the changes kept have the same positions both times.
+    let mut rows = txn(1, 1000, 0..4);
+    // two rows of one multi-row WAL record share an LSN and are told apart by their ordinal
+    let shared = rows[2].data.replace(
+        &format!("{}", Lsn(1000 - 108 + 1)),
+        &format!("{}", Lsn(1000 - 108)),
+    );
+    rows[2].data = shared;
+    let run = |rows: Vec<SlotRow>| async move {
+        let slot = FakeSlot::new(vec![rows], 5000);
+        let mut relay = Relay::new(
+            slot,
+            FakeSink::default(),
+            FakeStore::default(),
+            settings(100),
+        );
+        relay.run(far()).await.unwrap();
+        let (_, sink, _) = relay.into_parts();
+        sink.published
+            .iter()
+            .map(|r| (ids(std::slice::from_ref(r)).remove(0), r.position))
+            .collect::<Vec<_>>()
+    };
+    let all = run(rows.clone()).await;
+    assert_eq!(all[0].1.lsn, all[1].1.lsn);
+    assert_eq!((all[0].1.change, all[1].1.change), (0, 1));
+    // a filter leaving out the third change (another table's, say) moves none of the others
+    let mut fewer = rows;
+    fewer.remove(3);
+    let kept = run(fewer).await;
+    assert_eq!(kept.len(), 3);
+    for (id, position) in &kept {
+        assert!(
+            all.contains(&(id.clone(), *position)),
+            "{id} moved to {position:?}"
+        );
+    }
+}
+
+#[test]
+fn streams_of_other_servers_timelines_databases_slots_or_epochs_differ() {
+    let server = |id: &str, timeline| Server {
+        id: id.into(),
+        timeline,
+    };
+    let base = StreamId::of(&server("7", 1), "db", "s", 0);
+    assert_eq!(base, StreamId::of(&server("7", 1), "db", "s", 0));
+    for other in [
+        StreamId::of(&server("8", 1), "db", "s", 0),
+        StreamId::of(&server("7", 2), "db", "s", 0),
+        StreamId::of(&server("7", 1), "db2", "s", 0),
+        StreamId::of(&server("7", 1), "db", "s2", 0),
+        StreamId::of(&server("7", 1), "db", "s", 1),
+    ] {
+        assert_ne!(base, other);
+    }
+    let mine = Position {
+        txn_end: Lsn(10),
+        stream: base,
+        ..Position::default()
+    };
+    let theirs = Position {
+        txn_end: Lsn(u64::MAX),
+        stream: StreamId(base.0 ^ 1),
+        ..Position::default()
+    };
+    assert!(!mine.is_at_or_before(&theirs));
+    assert!(mine.is_at_or_before(&Position {
+        stream: base,
+        ..theirs
+    }));
 }
 
 #[tokio::test]
@@ -665,7 +773,10 @@ async fn a_first_run_snapshots_in_chunks_with_debeziums_markers() {
     assert_eq!(ops, expected);
     let positions: Vec<Position> = sink.published.iter().map(|r| r.position).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
-    assert_eq!(positions[1], Position::snapshot_read(Lsn(5000), 1));
+    assert_eq!(
+        positions[1],
+        Position::snapshot_read(Lsn(5000), 1, positions[0].stream)
+    );
     assert_eq!(
         Position::from_header(&positions[1].to_header()),
         Some(positions[1])

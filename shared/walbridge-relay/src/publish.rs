@@ -407,7 +407,9 @@ impl EventSink for KafkaSink {
                 };
                 if let Some(tail) = tail {
                     let before = batch.records.len();
-                    batch.records.retain(|pending| pending.position > tail);
+                    batch
+                        .records
+                        .retain(|pending| !pending.position.is_at_or_before(&tail));
                     if batch.records.len() < before {
                         info!(
                             topic = batch.client.topic(),

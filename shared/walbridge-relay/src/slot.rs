@@ -24,9 +24,18 @@ const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'inc
      'include-lsn', '1', 'include-pk', '1', 'include-transaction', '1', 'include-type-oids', '1', \
      'include-not-null', '1'";
 
-/// Session settings that make value texts deterministic (the same as pgjdbc's, hence Debezium's).
-const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3 \
-     -c bytea_output=hex -c standard_conforming_strings=on";
+/// Session settings that make value texts deterministic (the same as pgjdbc's, hence Debezium's):
+/// each setting, and what `current_setting` must then say (`DateStyle` keeps the database's field
+/// order, which ISO output does not use). `lc_monetary` decides how `money` is printed.
+const SESSION_SETTINGS: [(&str, &str); 7] = [
+    ("TimeZone", "UTC"),
+    ("DateStyle", "ISO"),
+    ("IntervalStyle", "postgres"),
+    ("extra_float_digits", "3"),
+    ("bytea_output", "hex"),
+    ("standard_conforming_strings", "on"),
+    ("lc_monetary", "C"),
+];
 
 /// First half of the advisory lock key: "WALB". The second half is `hashtext(slot name)`.
 const ADVISORY_LOCK_CLASS: i32 = 0x5741_4C42;
@@ -44,7 +53,7 @@ async fn connect(database: &DatabaseConfig) -> Result<(Client, JoinHandle<()>), 
         .password(database.password.expose_secret())
         .dbname(&database.dbname)
         .application_name("walbridge")
-        .options(SESSION_OPTIONS)
+        .options(session_options())
         .connect_timeout(std::time::Duration::from_secs(10));
     let connect_error = |source| SlotError::Connect {
         host: database.hostname.clone(),
@@ -73,6 +82,137 @@ async fn connect(database: &DatabaseConfig) -> Result<(Client, JoinHandle<()>), 
         .await
         .map_err(connect_error)?;
     Ok((client, spawn_connection(connection)))
+}
+
+/// The startup `options` that set [`SESSION_SETTINGS`].
+fn session_options() -> String {
+    SESSION_SETTINGS
+        .iter()
+        .map(|(name, value)| format!("-c {name}={value}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks that the session runs under [`SESSION_SETTINGS`]: a connection pooler may drop the
+/// startup options, and values would then be printed (and decoded) otherwise.
+async fn verify_session(client: &Client) -> Result<(), SlotError> {
+    let names: Vec<&str> = SESSION_SETTINGS.iter().map(|(name, _)| *name).collect();
+    let rows = client
+        .query(
+            "SELECT name, current_setting(name) FROM unnest($1::text[]) AS name",
+            &[&names],
+        )
+        .await
+        .map_err(|source| SlotError::Query {
+            action: "read the session settings",
+            slot: String::new(),
+            source,
+        })?;
+    for row in rows {
+        let (name, found): (String, String) = (row.get(0), row.get(1));
+        let expected = SESSION_SETTINGS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| *v);
+        let agrees = if name == "DateStyle" {
+            found.split(',').next().map(str::trim) == Some(expected)
+        } else {
+            found == expected
+        };
+        if !agrees {
+            return Err(SlotError::SessionSetting {
+                name,
+                expected,
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// wal2json's `add-tables` for the literal `table.include.list` entries: wal2json compares names
+/// exactly, the table filters (as Debezium's) ignore case, so each entry becomes the catalog's
+/// spelling of every schema and table it names (an entry naming nothing yet stays as written).
+async fn resolve_pushdown(
+    client: &Client,
+    patterns: &[TablePattern],
+) -> Result<Vec<String>, SlotError> {
+    let error = |source| SlotError::Query {
+        action: "resolve table.include.list in the catalog",
+        slot: String::new(),
+        source,
+    };
+    let mut names = Vec::new();
+    for pattern in patterns {
+        let (schema, table) = (pattern.schema.as_str(), pattern.table.as_str());
+        let found: Vec<(String, String)> = client
+            .query(
+                "SELECT DISTINCT CASE WHEN $1 = '*' THEN '*' ELSE n.nspname::text END, \
+                   CASE WHEN $2 = '*' THEN '*' ELSE c.relname::text END \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') \
+                   AND ($1 = '*' OR lower(n.nspname) = lower($1)) \
+                   AND ($2 = '*' OR lower(c.relname) = lower($2)) ORDER BY 1, 2",
+                &[&schema, &table],
+            )
+            .await
+            .map_err(error)?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        if found.is_empty() || (schema == "*" && table == "*") {
+            names.push(pattern.to_string());
+        }
+        for (schema, table) in found {
+            if schema == "*" && table == "*" {
+                continue;
+            }
+            names.push(format!("{schema}.{table}"));
+        }
+    }
+    names.dedup();
+    Ok(names)
+}
+
+/// Refuses a partitioned table the table filters capture while leaving out some of its partitions:
+/// logical decoding names each row by its partition, so those rows would never be published.
+async fn check_partitioned(client: &Client, tables: &TableFilter) -> Result<(), SlotError> {
+    let rows = client
+        .query(
+            "SELECT pn.nspname::text, p.relname::text, ln.nspname::text, l.relname::text \
+             FROM pg_class p JOIN pg_namespace pn ON pn.oid = p.relnamespace \
+             CROSS JOIN LATERAL pg_partition_tree(p.oid) t \
+             JOIN pg_class l ON l.oid = t.relid JOIN pg_namespace ln ON ln.oid = l.relnamespace \
+             WHERE p.relkind = 'p' AND NOT p.relispartition AND t.isleaf \
+             ORDER BY 1, 2, 3, 4",
+            &[],
+        )
+        .await
+        .map_err(|source| SlotError::Query {
+            action: "list partitioned tables",
+            slot: String::new(),
+            source,
+        })?;
+    let mut missing: Vec<(String, Vec<String>)> = Vec::new();
+    for row in &rows {
+        let (schema, parent, leaf_schema, leaf): (&str, &str, &str, &str) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if !tables.captures(schema, parent) || tables.captures(leaf_schema, leaf) {
+            continue;
+        }
+        let parent = format!("{schema}.{parent}");
+        match missing.last_mut() {
+            Some((p, leaves)) if *p == parent => leaves.push(format!("{leaf_schema}.{leaf}")),
+            _ => missing.push((parent, vec![format!("{leaf_schema}.{leaf}")])),
+        }
+    }
+    match missing.into_iter().next() {
+        None => Ok(()),
+        Some((table, partitions)) => Err(SlotError::PartitionsLeftOut {
+            table,
+            partitions: partitions.join(", "),
+        }),
+    }
 }
 
 /// Runs a connection's background task.
@@ -141,14 +281,14 @@ impl PgSlot {
         fetch_rows: u32,
     ) -> Result<Self, SlotError> {
         let (client, connection) = connect(database).await?;
+        verify_session(&client).await?;
+        check_partitioned(&client, tables).await?;
         let pushdown = tables.pushdown();
-        let add_tables = (!pushdown.is_empty()).then(|| {
-            pushdown
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        });
+        let add_tables = if pushdown.is_empty() {
+            None
+        } else {
+            Some(resolve_pushdown(&client, pushdown).await?.join(","))
+        };
         Ok(Self {
             client,
             connection,
@@ -620,38 +760,78 @@ impl ChangeSource for PgSlot {
         if self.window != WindowState::Closed {
             self.end_transaction().await?;
         }
-        let later_sql = if later.is_empty() {
-            "SELECT false".to_owned()
-        } else {
-            let exists: Vec<String> = later
+        let chunk_sql = chunk_query(table, after.is_some(), filter, limit);
+        let key_values: Vec<&str> = after
+            .unwrap_or_default()
+            .iter()
+            .map(String::as_str)
+            .collect();
+        if key_values.len() != table.key().len() && after.is_some() {
+            // The key changed since the last chunk (other columns, or another count of them).
+            return Err(SlotError::SnapshotKeyChanged {
+                table: format!("{}.{}", table.schema(), table.table()),
+            });
+        }
+        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = key_values
+            .iter()
+            .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect();
+        // One short read-only transaction: what it saw, how far the WAL had come after that, the
+        // rows, and whether later tables have rows (for the `last` marker), all under the same
+        // snapshot. Each statement is prepared on its own (the extended protocol), so the filter a
+        // signal brought can neither end the transaction nor add a statement.
+        let read = async {
+            let transaction = self
+                .client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let meta = transaction
+                .query_one(
+                    "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text, \
+                     (extract(epoch FROM transaction_timestamp()) * 1000000)::int8",
+                    &[],
+                )
+                .await?;
+            let rows = transaction.query(&chunk_sql, &params).await?;
+            // Only the later tables that still exist and may be read are probed: one dropped since
+            // the snapshot started must not fail this table's chunk.
+            let (schemas, tables): (Vec<&str>, Vec<&str>) = later
                 .iter()
-                .map(|(schema, table)| {
+                .map(|(schema, table)| (schema.as_str(), table.as_str()))
+                .unzip();
+            let readable = transaction
+                .query(
+                    "SELECT l.s, l.t FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS l(s, t, i) \
+                     WHERE EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                       WHERE n.nspname = l.s AND c.relname = l.t AND has_table_privilege(c.oid, 'SELECT')) \
+                     ORDER BY l.i",
+                    &[&schemas, &tables],
+                )
+                .await?;
+            let exists: Vec<String> = readable
+                .iter()
+                .map(|row| {
                     format!(
                         "EXISTS (SELECT 1 FROM {}.{})",
-                        quote_ident(schema),
-                        quote_ident(table)
+                        quote_ident(row.get(0)),
+                        quote_ident(row.get(1))
                     )
                 })
                 .collect();
-            format!("SELECT {}", exists.join(" OR "))
+            let later_rows = if exists.is_empty() {
+                false
+            } else {
+                let probe = format!("SELECT {}", exists.join(" OR "));
+                transaction.query_one(&probe, &[]).await?.get(0)
+            };
+            transaction.commit().await?;
+            Ok::<_, tokio_postgres::Error>((meta, rows, later_rows))
         };
-        // One short transaction: what it saw, how far the WAL had come after that, the rows, and
-        // whether later tables have rows (for the `last` marker), all under the same snapshot.
-        let sql = format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-             SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text, \
-               (extract(epoch FROM transaction_timestamp()) * 1000000)::int8::text; \
-             {}; {later_sql}; COMMIT",
-            chunk_query(table, after, filter, limit)
-        );
-        let messages = match self.client.simple_query(&sql).await {
-            Ok(messages) => messages,
-            Err(err) => {
-                // The failed statement left the transaction aborted; end it for the next query.
-                let _ = self.client.batch_execute("ROLLBACK").await;
-                return Err(self.query_error("read a snapshot chunk")(err));
-            }
-        };
+        let read = read.await;
+        let (meta, rows, later_rows) = read.map_err(self.query_error("read a snapshot chunk"))?;
         let malformed = |what: &str| SlotError::Malformed {
             slot: self.slot.clone(),
             what: format!(
@@ -660,35 +840,18 @@ impl ChangeSource for PgSlot {
                 table.table()
             ),
         };
-        let mut statement = 0;
-        let mut meta = None;
-        let mut rows = Vec::new();
-        let mut later_rows = false;
-        for message in messages {
-            match message {
-                SimpleQueryMessage::CommandComplete(_) => statement += 1,
-                SimpleQueryMessage::Row(row) => match statement {
-                    1 => {
-                        meta = Some((
-                            row.get(0).and_then(XidSnapshot::parse),
-                            row.get(1).and_then(|l| l.parse::<Lsn>().ok()),
-                            row.get(2).and_then(|t| t.parse::<i64>().ok()),
-                        ));
-                    }
-                    2 => rows.push(
-                        (0..row.len())
-                            .map(|i| row.get(i).map(str::to_owned))
-                            .collect::<Vec<_>>(),
-                    ),
-                    3 => later_rows = row.get(0) == Some("t"),
-                    _ => return Err(malformed("unexpected rows")),
-                },
-                _ => {}
-            }
-        }
-        let Some((Some(visible), Some(lsn), Some(read_time_us))) = meta else {
+        let visible = meta.get::<_, String>(0);
+        let (Some(visible), Ok(lsn)) = (
+            XidSnapshot::parse(&visible),
+            meta.get::<_, String>(1).parse::<Lsn>(),
+        ) else {
             return Err(malformed("no snapshot position"));
         };
+        let read_time_us: i64 = meta.get(2);
+        let mut rows: Vec<Vec<Option<String>>> = rows
+            .iter()
+            .map(|row| (0..row.len()).map(|i| row.get(i)).collect())
+            .collect();
         let more = rows.len() > limit as usize;
         if more {
             if table.key().is_empty() {
@@ -707,6 +870,26 @@ impl ChangeSource for PgSlot {
             more,
             later_rows,
         })
+    }
+
+    async fn check_filter(
+        &mut self,
+        schema: &str,
+        table: &str,
+        filter: &str,
+    ) -> Result<(), SlotError> {
+        // Prepared (parsed and planned against the catalog), never executed: a second statement,
+        // an unknown column or a condition that is not boolean is refused here.
+        let sql = format!(
+            "SELECT 1 FROM {}.{} WHERE ({filter})",
+            quote_ident(schema),
+            quote_ident(table)
+        );
+        self.client
+            .prepare(&sql)
+            .await
+            .map_err(self.query_error("check a signal's additional condition"))?;
+        Ok(())
     }
 
     async fn advance(&mut self, to: Lsn) -> Result<(), SlotError> {

@@ -74,6 +74,18 @@ pub struct TableProgress {
     /// the chunk's read-only transaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
+    /// Why the table was left unfinished (its chunks cannot be read, or the configuration no longer
+    /// asks for it); the snapshot went on with the other tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+}
+
+impl TableProgress {
+    /// Gives up on this table for `reason` (no row values in it), keeping what was published.
+    pub fn fail(&mut self, reason: String) {
+        self.done = true;
+        self.failed = Some(reason);
+    }
 }
 
 impl SnapshotProgress {
@@ -91,6 +103,7 @@ impl SnapshotProgress {
                     last_key: None,
                     done: false,
                     filter: None,
+                    failed: None,
                 })
                 .collect(),
             rows: 0,
@@ -342,28 +355,25 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// `'text'` with embedded quotes doubled: a literal PostgreSQL reads back as exactly `text` when
-/// `standard_conforming_strings` is on (the session sets it).
-pub fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// The chunk query for `schema`: every column, rows after `after` (a key, as text per key column) in
-/// key order, `limit + 1` rows so the caller learns whether more follow. A table without a key is
-/// read whole (the caller refuses it when it exceeds `limit`).
+/// The chunk query for `schema`: every column as the text its output function prints (what a
+/// streamed change carries), rows after the key in the bind parameters `$1…$n` (one text per key
+/// column, cast to the column's type) in key order, `limit + 1` rows so the caller learns whether more
+/// follow. A table without a key is read whole (the caller refuses it when it exceeds `limit`).
 ///
-/// Identifiers come from the catalog and are quoted; key values come from an earlier read of the
-/// table (user data) and are quoted literals cast to the column's type, never spliced raw.
-pub fn chunk_query(
-    schema: &TableSchema,
-    after: Option<&[String]>,
-    filter: Option<&str>,
-    limit: u32,
-) -> String {
+/// Identifiers come from the catalog and are quoted; key values are bind parameters, never part of
+/// the text. The filter (`additional-conditions`) is user SQL: the caller runs the query as one
+/// prepared statement in a read-only transaction, so it cannot end that transaction or add another
+/// statement.
+pub fn chunk_query(schema: &TableSchema, after: bool, filter: Option<&str>, limit: u32) -> String {
     let columns: Vec<String> = schema
         .columns()
         .iter()
-        .map(|c| quote_ident(&c.name))
+        .map(|c| {
+            let name = quote_ident(&c.name);
+            // format's %s prints through the type's output function; a cast to text would not
+            // (booleans, char(n) padding, inet).
+            format!("CASE WHEN {name} IS NULL THEN NULL ELSE format('%s', {name}) END")
+        })
         .collect();
     let mut sql = format!(
         "SELECT {} FROM {}.{}",
@@ -389,11 +399,11 @@ pub fn chunk_query(
         .map(|c| quote_ident(&c.name))
         .collect::<Vec<_>>()
         .join(", ");
-    if let Some(after) = after {
+    if after {
         let values = key
             .iter()
-            .zip(after)
-            .map(|(c, v)| format!("{}::{}", quote_literal(v), c.type_name))
+            .enumerate()
+            .map(|(i, c)| format!("${}::text::{}", i + 1, c.type_name))
             .collect::<Vec<_>>()
             .join(", ");
         conditions.push(format!("({key_list}) > ({values})"));
@@ -579,28 +589,29 @@ mod tests {
     }
 
     #[test]
-    fn chunk_queries_quote_what_they_embed() {
+    fn chunk_queries_quote_what_they_embed_and_bind_the_key() {
+        let text =
+            |c: &str| format!("CASE WHEN \"{c}\" IS NULL THEN NULL ELSE format('%s', \"{c}\") END");
+        let select = format!("SELECT {}, {}", text("id"), text("name"));
         assert_eq!(
-            chunk_query(&table(&["id", "name"]), None, None, 10),
-            r#"SELECT "id", "name" FROM "we""ird"."t" ORDER BY "id", "name" LIMIT 11"#
-        );
-        let after = ["7".to_owned(), "x'); DROP TABLE t; --".to_owned()];
-        assert_eq!(
-            chunk_query(&table(&["id", "name"]), Some(&after), None, 10),
-            r#"SELECT "id", "name" FROM "we""ird"."t" WHERE ("id", "name") > ('7'::integer, 'x''); DROP TABLE t; --'::text) ORDER BY "id", "name" LIMIT 11"#
+            chunk_query(&table(&["id", "name"]), false, None, 10),
+            format!(r#"{select} FROM "we""ird"."t" ORDER BY "id", "name" LIMIT 11"#)
         );
         assert_eq!(
-            chunk_query(&table(&[]), None, None, 10),
-            r#"SELECT "id", "name" FROM "we""ird"."t" LIMIT 11"#
+            chunk_query(&table(&["id", "name"]), true, None, 10),
+            format!(
+                r#"{select} FROM "we""ird"."t" WHERE ("id", "name") > ($1::text::integer, $2::text::text) ORDER BY "id", "name" LIMIT 11"#
+            )
         );
         assert_eq!(
-            chunk_query(
-                &table(&["id"]),
-                Some(&["7".to_owned()]),
-                Some("name <> 'x'"),
-                10
-            ),
-            r#"SELECT "id", "name" FROM "we""ird"."t" WHERE (name <> 'x') AND ("id") > ('7'::integer) ORDER BY "id" LIMIT 11"#
+            chunk_query(&table(&[]), false, None, 10),
+            format!(r#"{select} FROM "we""ird"."t" LIMIT 11"#)
+        );
+        assert_eq!(
+            chunk_query(&table(&["id"]), true, Some("name <> 'x'"), 10),
+            format!(
+                r#"{select} FROM "we""ird"."t" WHERE (name <> 'x') AND ("id") > ($1::text::integer) ORDER BY "id" LIMIT 11"#
+            )
         );
     }
 }

@@ -3,6 +3,7 @@
 
 mod case;
 mod crash;
+mod delivery;
 mod differential;
 mod filters;
 mod golden;
