@@ -347,8 +347,13 @@ pub struct SnapshotConfig {
     /// snapshot a signal asked for.
     pub incremental_chunk_rows: u32,
     /// `signal.data.collection` (`schema.table`): the signal table, whose inserts are Debezium
-    /// signals (`signal.enabled.channels` must hold `source`, its default).
+    /// signals (`signal.enabled.channels` must hold `source`, as its default does).
     pub signal_table: Option<TablePattern>,
+    /// Whether an invocation's payload may carry a signal (`{"mode":"signal",…}`):
+    /// `signal.enabled.channels` holds `invocation`, as its default does. Whoever may invoke the
+    /// function may then start snapshots, with additional conditions run as walbridge's
+    /// database user.
+    pub invocation_signals: bool,
 }
 
 /// One configuration key: its name, its default, and — for a key with a closed set of values — the
@@ -507,7 +512,7 @@ pub const KEYS: &[Key] = &[
     Key::new("snapshot.max.threads", Some("1")),
     Key::new("incremental.snapshot.chunk.size", Some("1024")),
     Key::new("signal.data.collection", None),
-    Key::new("signal.enabled.channels", Some("source")),
+    Key::new("signal.enabled.channels", Some("source,invocation")),
     // encoder modes (issue 4)
     Key::new("decimal.handling.mode", Some("precise")).one_of(&["precise", "double", "string"]),
     Key::new("time.precision.mode", Some("adaptive")).one_of(&[
@@ -1021,6 +1026,7 @@ fn snapshot_config(
     };
     let threads: u32 = p.take_or(props.parse_in("snapshot.max.threads", 1..=64), 1);
     warnings.extend(snapshot_threads_warning(threads));
+    let channels = p.take_or(signal_channels(props), SignalChannels::default());
     SnapshotConfig {
         mode,
         include,
@@ -1029,23 +1035,47 @@ fn snapshot_config(
             props.parse_in("incremental.snapshot.chunk.size", 1..=1_000_000),
             1_024,
         ),
-        signal_table: p.take(signal_table(props)),
+        signal_table: if channels.source {
+            p.take(signal_table(props))
+        } else {
+            None
+        },
+        invocation_signals: channels.invocation,
     }
 }
 
-/// `signal.data.collection`, when the `source` channel is enabled.
-fn signal_table(props: &Properties) -> Result<Option<TablePattern>, ConfigError> {
-    let channels = props.string("signal.enabled.channels")?;
-    for channel in channels.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-        if !channel.eq_ignore_ascii_case("source") {
+/// Which of walbridge's signal channels `signal.enabled.channels` turns on.
+#[derive(Debug, Clone, Copy, Default)]
+struct SignalChannels {
+    source: bool,
+    invocation: bool,
+}
+
+fn signal_channels(props: &Properties) -> Result<SignalChannels, ConfigError> {
+    let mut channels = SignalChannels::default();
+    for channel in props
+        .string("signal.enabled.channels")?
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        if channel.eq_ignore_ascii_case("source") {
+            channels.source = true;
+        } else if channel.eq_ignore_ascii_case("invocation") {
+            channels.invocation = true;
+        } else {
             return Err(props.invalid(
                 "signal.enabled.channels",
-                "source (the signal table); the kafka channel is not supported yet (send \
-                 {\"mode\":\"signal\",…} to the function instead), file and jmx have no meaning \
-                 for a function",
+                "source (the signal table) and invocation (a {\"mode\":\"signal\",…} payload); \
+                 the kafka channel is not supported yet, file and jmx have no meaning for a function",
             ));
         }
     }
+    Ok(channels)
+}
+
+/// `signal.data.collection`.
+fn signal_table(props: &Properties) -> Result<Option<TablePattern>, ConfigError> {
     let Some(name) = props.get("signal.data.collection") else {
         return Ok(None);
     };

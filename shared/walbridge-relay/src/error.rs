@@ -118,6 +118,13 @@ pub enum SlotError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishError {
+    #[error("cannot reach partition {partition} of topic {topic}")]
+    PartitionClient {
+        topic: String,
+        partition: i32,
+        #[source]
+        source: rskafka::client::error::Error,
+    },
     #[error("cannot connect to Kafka at {servers}")]
     Connect {
         servers: String,

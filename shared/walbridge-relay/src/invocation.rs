@@ -226,6 +226,14 @@ pub async fn handle(
         Mode::Validate => Ok(Response::Validated(validate(deps).await)),
         Mode::Catchup => invoke(deps, deadline).await.map(Response::Relayed),
         Mode::Signal => {
+            if !deps.config.snapshot.invocation_signals {
+                return Err(RelayError::BadRequest(
+                    "signals in the invocation's payload are turned off: signal.enabled.channels \
+                     does not list invocation (add it to accept them; whoever may invoke the \
+                     function may then start snapshots as walbridge's database user)"
+                        .to_owned(),
+                ));
+            }
             let signal = request
                 .signal()
                 .map_err(|err| RelayError::BadRequest(err.to_string()))?;

@@ -263,6 +263,10 @@ pub trait EventSink {
     /// Publishes and drains `records`.
     async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError>;
 
+    /// An invocation begins: what the sink remembers of the cluster (topics, partition counts) is
+    /// read again before it is relied on.
+    fn begin(&mut self);
+
     /// While on, records that an earlier, failed invocation already wrote are skipped: per
     /// partition, those whose [`Position`] is not after the position of the partition's last record.
     fn skip_landed(&mut self, on: bool);
@@ -272,6 +276,10 @@ pub trait EventSink {
 impl<T: EventSink> EventSink for &mut T {
     async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError> {
         (**self).publish(records).await
+    }
+
+    fn begin(&mut self) {
+        (**self).begin();
     }
 
     fn skip_landed(&mut self, on: bool) {
@@ -651,6 +659,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             .as_ref()
             .is_some_and(|s| checkpoint.as_ref().and_then(|c| c.snapshot.as_ref()) != Some(s));
 
+        let mut chunk_waits: u32 = 0;
+        self.sink.begin();
         // An earlier invocation may have died after Kafka took part of the first window.
         self.sink.skip_landed(true);
         // A short budget (Lambda's default timeout is 3 s) keeps a quarter of itself as margin,
@@ -838,6 +848,21 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             if complete && !snapshotting && self.signals.is_empty() {
                 report.caught_up = true;
                 break;
+            }
+            // A chunk waits until the server has flushed the WAL it was read at; on an idle
+            // server that can take until the WAL writer or a checkpoint gets there, so wait
+            // between windows rather than spin.
+            let waiting = self
+                .pending_chunk
+                .as_ref()
+                .is_some_and(|c| streams && complete && upto < c.read.lsn);
+            if waiting && moved.is_none() {
+                chunk_waits += 1;
+                let pause = Duration::from_millis(20 << chunk_waits.min(5));
+                let left = deadline.saturating_duration_since(Instant::now() + margin);
+                tokio::time::sleep(pause.min(left)).await;
+            } else {
+                chunk_waits = 0;
             }
         }
 

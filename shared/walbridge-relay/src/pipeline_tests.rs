@@ -219,6 +219,8 @@ impl EventSink for FakeSink {
         Ok(())
     }
 
+    fn begin(&mut self) {}
+
     fn skip_landed(&mut self, on: bool) {
         self.skip = on;
     }

@@ -147,6 +147,9 @@ pub struct KafkaSink {
     client: Client,
     settings: SinkSettings,
     topics: HashMap<Arc<str>, Vec<Arc<PartitionClient>>>,
+    /// Every topic's partition count as the cluster reported it this invocation (read once per
+    /// invocation: a topic may have grown, or been recreated, since the last one).
+    listed: Option<HashMap<String, i32>>,
     /// While skipping landed records: the position of each partition's last record, read once.
     landed: Option<LandedTails>,
 }
@@ -184,28 +187,54 @@ impl KafkaSink {
             client,
             settings,
             topics: HashMap::new(),
+            listed: None,
             landed: None,
         })
     }
 
-    /// The partition clients of `topic`, discovering (or creating) it the first time.
+    /// The partition clients of `topic`, discovering (or creating) it the first time, and again
+    /// when its partition count changed since.
     async fn partitions(
         &mut self,
         topic: &Arc<str>,
     ) -> Result<&[Arc<PartitionClient>], PublishError> {
-        if !self.topics.contains_key(topic) {
-            let clients = self.discover(topic).await?;
+        if self.listed.is_none() {
+            self.listed = Some(self.partition_counts().await?);
+        }
+        let listed = self
+            .listed
+            .as_ref()
+            .and_then(|l| l.get(&**topic))
+            .copied()
+            .unwrap_or(0);
+        let stale = self
+            .topics
+            .get(topic)
+            .is_some_and(|clients| listed > 0 && clients.len() != listed as usize);
+        if stale {
+            info!(
+                topic = &**topic,
+                partitions = listed,
+                "topic's partition count changed"
+            );
+        }
+        if stale || !self.topics.contains_key(topic) {
+            let clients = self.discover(topic, listed).await?;
             self.topics.insert(Arc::clone(topic), clients);
         }
         Ok(&self.topics[topic])
     }
 
-    async fn discover(&self, topic: &str) -> Result<Vec<Arc<PartitionClient>>, PublishError> {
+    /// Clients for the `count` partitions of `topic`, creating it first when it has none.
+    async fn discover(
+        &mut self,
+        topic: &str,
+        mut count: i32,
+    ) -> Result<Vec<Arc<PartitionClient>>, PublishError> {
         let create_error = |source| PublishError::CreateTopic {
             topic: topic.to_owned(),
             source,
         };
-        let mut count = self.partition_count(topic).await?;
         if count == 0 {
             let Some((partitions, replication)) = self.settings.create_topics else {
                 return Err(PublishError::MissingTopic {
@@ -219,15 +248,38 @@ impl KafkaSink {
                 .create_topic(topic, partitions, replication, 10_000)
                 .await;
             match created {
-                Ok(()) => info!(topic, partitions, "created topic"),
-                // Another writer created it first.
+                Ok(()) => {
+                    info!(topic, partitions, "created topic");
+                    count = partitions;
+                }
+                // Another writer created it first, with a partition count of its own.
                 Err(rskafka::client::error::Error::ServerError {
                     protocol_error: rskafka::client::error::ProtocolError::TopicAlreadyExists,
                     ..
-                }) => {}
+                }) => {
+                    for _ in 0..50 {
+                        count = self
+                            .partition_counts()
+                            .await?
+                            .get(topic)
+                            .copied()
+                            .unwrap_or(0);
+                        if count > 0 {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    if count == 0 {
+                        return Err(PublishError::MissingTopic {
+                            topic: topic.to_owned(),
+                        });
+                    }
+                }
                 Err(source) => return Err(create_error(source)),
             }
-            count = partitions;
+            if let Some(listed) = self.listed.as_mut() {
+                listed.insert(topic.to_owned(), count);
+            }
         }
         let mut clients = Vec::with_capacity(count as usize);
         for partition in 0..count {
@@ -235,11 +287,9 @@ impl KafkaSink {
                 .client
                 .partition_client(topic, partition, UnknownTopicHandling::Retry)
                 .await
-                .map_err(|source| PublishError::Produce {
+                .map_err(|source| PublishError::PartitionClient {
                     topic: topic.to_owned(),
                     partition,
-                    key: "-".to_owned(),
-                    lsn: walbridge_event::Lsn::default(),
                     source,
                 })?;
             clients.push(Arc::new(client));
@@ -266,19 +316,13 @@ impl KafkaSink {
             .collect())
     }
 
-    async fn partition_count(&self, topic: &str) -> Result<i32, PublishError> {
-        let topics = self
-            .client
-            .list_topics()
-            .await
-            .map_err(|source| PublishError::Connect {
-                servers: "the cluster".to_owned(),
-                source,
-            })?;
-        Ok(topics
-            .iter()
-            .find(|t| t.name == topic)
-            .map_or(0, |t| t.partitions.len() as i32))
+    async fn partition_counts(&self) -> Result<HashMap<String, i32>, PublishError> {
+        Ok(self
+            .topics()
+            .await?
+            .into_iter()
+            .map(|(name, count)| (name, count as i32))
+            .collect())
     }
 }
 
@@ -333,6 +377,10 @@ struct TopicBatches {
 }
 
 impl EventSink for KafkaSink {
+    fn begin(&mut self) {
+        self.listed = None;
+    }
+
     fn skip_landed(&mut self, on: bool) {
         self.landed = on.then(HashMap::new);
     }

@@ -414,3 +414,66 @@ async fn a_partitioned_table_listed_without_its_partitions_is_refused() {
     assert_eq!(ids(&env::read_topic(&case.topic("m_2026"), 1)), [1].into());
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn a_warm_function_follows_a_topic_recreated_with_other_partition_counts() {
+    let case = Case::new("regrow", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    let deps = walbridge_relay::Deps::new(case.config(&[])).await;
+    let kafka = env::kafka().await;
+    let controller = kafka.controller_client().unwrap();
+    let run = || async {
+        walbridge_relay::invoke(
+            &deps,
+            std::time::Instant::now() + std::time::Duration::from_secs(60),
+        )
+        .await
+        .expect("the invocation")
+    };
+    let mut next = 1;
+    for partitions in [3, 1, 3] {
+        // The topic deleted and created again with another partition count between two
+        // invocations of the same warm function.
+        let _ = controller.delete_topic(case.topic("t"), 5_000).await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        env::create_topic(&kafka, &case.topic("t"), partitions).await;
+        case.sql(&format!(
+            "INSERT INTO {{s}}.t SELECT generate_series({next}, {})",
+            next + 29
+        ))
+        .await;
+        let report = run().await;
+        assert_eq!(report.events, 30);
+        let records = env::read_topic(&case.topic("t"), 30);
+        assert_eq!(ids(&records), (next..next + 30).collect());
+        let used: BTreeSet<i32> = records.iter().map(|r| r.partition).collect();
+        assert_eq!(
+            used.len(),
+            partitions as usize,
+            "keys spread over every partition"
+        );
+        next += 30;
+    }
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn the_invocation_signal_channel_can_be_turned_off() {
+    let case = Case::new("nopayload", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    let request: walbridge_relay::Request = serde_json::from_value(serde_json::json!({
+        "mode": "signal",
+        "type": "execute-snapshot",
+        "data": {"data-collections": [format!("{}.t", case.schema)]}
+    }))
+    .unwrap();
+    let deps =
+        walbridge_relay::Deps::new(case.config(&[("signal.enabled.channels", "source")])).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let err = walbridge_relay::handle(&deps, &request, deadline)
+        .await
+        .expect_err("refused");
+    assert!(
+        err.to_string().contains("signal.enabled.channels"),
+        "names the key: {err}"
+    );
+    case.drop_slot().await;
+}
