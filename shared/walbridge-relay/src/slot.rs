@@ -42,6 +42,22 @@ const ADVISORY_LOCK_CLASS: i32 = 0x5741_4C42;
 
 const CURSOR: &str = "walbridge_window";
 
+/// About how many bytes of rows one fetch of a window holds (besides `window.fetch.rows`): rows of
+/// 100 KB fetched 2 000 at a time would need hundreds of MB, more than a small function has.
+const FETCH_BYTES: usize = 8 << 20;
+
+/// Rows the first fetch asks for, before the rows' width is known.
+const FIRST_FETCH_ROWS: usize = 256;
+
+/// About how many bytes of rows one snapshot chunk holds (besides its row limit): the chunk stays in
+/// memory until the stream has passed it.
+const CHUNK_BYTES: usize = 32 << 20;
+
+/// Rows of `row_bytes` each that fit in `budget`: at least 1, at most `max`.
+fn rows_within(budget: usize, row_bytes: usize, max: usize) -> usize {
+    (budget / row_bytes.max(1)).clamp(1, max.max(1))
+}
+
 /// Connects with the session settings walbridge decodes under, over TLS as `database.sslmode`
 /// asks (libpq's meanings: `prefer` falls back to plain TCP when the server offers no TLS).
 async fn connect(database: &DatabaseConfig) -> Result<(Client, JoinHandle<()>), SlotError> {
@@ -256,8 +272,11 @@ pub struct PgSlot {
     database: String,
     /// wal2json `add-tables`, from `table.include.list` when it names tables literally.
     add_tables: Option<String>,
-    fetch_sql: String,
+    /// `window.fetch.rows`: the most rows one fetch asks for…
     fetch_rows: usize,
+    /// …and how many the next one asks for: fewer when rows are wide, so one fetch holds about
+    /// [`FETCH_BYTES`].
+    next_fetch_rows: usize,
     window: WindowState,
 }
 
@@ -295,8 +314,8 @@ impl PgSlot {
             slot: slot.name.clone(),
             database: database.dbname.clone(),
             add_tables,
-            fetch_sql: format!("FETCH FORWARD {fetch_rows} FROM {CURSOR}"),
             fetch_rows: fetch_rows as usize,
+            next_fetch_rows: (fetch_rows as usize).min(FIRST_FETCH_ROWS),
             window: WindowState::Closed,
         })
     }
@@ -617,24 +636,32 @@ impl ChangeSource for PgSlot {
             WindowState::Open => {}
         }
         // The peek runs (and decodes the whole window into a server-side tuplestore) on the first
-        // FETCH; rows then stream in chunks of `fetch_rows`.
+        // FETCH; rows then stream in fetches of at most `fetch_rows` rows and about FETCH_BYTES.
+        let asked = self.next_fetch_rows;
         let messages = self
             .client
-            .simple_query(&self.fetch_sql)
+            .simple_query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"))
             .await
             .map_err(self.query_error("read the window"))?;
         let before = rows.len();
+        let mut bytes = 0;
         for message in &messages {
             if let SimpleQueryMessage::Row(row) = message {
                 // wal2json's rows carry their LSNs (`include-lsn`); the SQL column is not read.
-                rows.push(row.get(0).ok_or_else(|| SlotError::Malformed {
+                let data = row.get(0).ok_or_else(|| SlotError::Malformed {
                     slot: self.slot.clone(),
                     what: "a window row without data".to_owned(),
-                })?);
+                })?;
+                bytes += data.len();
+                rows.push(data);
             }
         }
+        drop(messages);
         let fetched = rows.len() - before;
-        if fetched < self.fetch_rows {
+        if let Some(row_bytes) = bytes.checked_div(fetched) {
+            self.next_fetch_rows = rows_within(FETCH_BYTES, row_bytes, self.fetch_rows);
+        }
+        if fetched < asked {
             self.window = WindowState::Drained;
         }
         if fetched == 0 {
@@ -795,7 +822,41 @@ impl ChangeSource for PgSlot {
                     &[],
                 )
                 .await?;
-            let rows = transaction.query(&chunk_sql, &params).await?;
+            // Through a cursor, so a chunk of wide rows stops at about CHUNK_BYTES.
+            transaction
+                .execute(
+                    &format!("DECLARE walbridge_chunk NO SCROLL CURSOR FOR {chunk_sql}"),
+                    &params,
+                )
+                .await?;
+            let wanted = limit as usize + 1;
+            let mut rows: Vec<Vec<Option<String>>> = Vec::new();
+            let (mut bytes, mut step, mut cut) = (0, FIRST_FETCH_ROWS.min(wanted), false);
+            loop {
+                let fetched = transaction
+                    .query(&format!("FETCH FORWARD {step} FROM walbridge_chunk"), &[])
+                    .await?;
+                let count = fetched.len();
+                for row in &fetched {
+                    let values: Vec<Option<String>> = (0..row.len()).map(|i| row.get(i)).collect();
+                    bytes += values.iter().flatten().map(String::len).sum::<usize>();
+                    rows.push(values);
+                }
+                if count < step || rows.len() >= wanted {
+                    break;
+                }
+                // A keyless table cannot be read on from where a chunk stopped: read it whole.
+                if bytes >= CHUNK_BYTES && !table.key().is_empty() {
+                    cut = true;
+                    break;
+                }
+                step = rows_within(
+                    CHUNK_BYTES - bytes.min(CHUNK_BYTES),
+                    bytes / rows.len(),
+                    wanted - rows.len(),
+                )
+                .max(1);
+            }
             // Only the later tables that still exist and may be read are probed: one dropped since
             // the snapshot started must not fail this table's chunk.
             let (schemas, tables): (Vec<&str>, Vec<&str>) = later
@@ -828,10 +889,11 @@ impl ChangeSource for PgSlot {
                 transaction.query_one(&probe, &[]).await?.get(0)
             };
             transaction.commit().await?;
-            Ok::<_, tokio_postgres::Error>((meta, rows, later_rows))
+            Ok::<_, tokio_postgres::Error>((meta, rows, later_rows, cut))
         };
         let read = read.await;
-        let (meta, rows, later_rows) = read.map_err(self.query_error("read a snapshot chunk"))?;
+        let (meta, mut rows, later_rows, cut) =
+            read.map_err(self.query_error("read a snapshot chunk"))?;
         let malformed = |what: &str| SlotError::Malformed {
             slot: self.slot.clone(),
             what: format!(
@@ -848,11 +910,8 @@ impl ChangeSource for PgSlot {
             return Err(malformed("no snapshot position"));
         };
         let read_time_us: i64 = meta.get(2);
-        let mut rows: Vec<Vec<Option<String>>> = rows
-            .iter()
-            .map(|row| (0..row.len()).map(|i| row.get(i)).collect())
-            .collect();
-        let more = rows.len() > limit as usize;
+        // Cut short by bytes: the next chunk reads on from the last row (and is empty if none is left).
+        let more = cut || rows.len() > limit as usize;
         if more {
             if table.key().is_empty() {
                 return Err(SlotError::SnapshotKeyless {
@@ -901,5 +960,30 @@ impl ChangeSource for PgSlot {
             .await
             .map_err(self.query_error("advance the slot"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_rows_are_fetched_fewer_at_a_time() {
+        // 100 KB rows: 8 MB hold 83 of them
+        assert_eq!(rows_within(FETCH_BYTES, 100_000, 2_000), 83);
+        // small rows: the row limit
+        assert_eq!(rows_within(FETCH_BYTES, 300, 2_000), 2_000);
+        // a row over the budget still moves on, one at a time
+        assert_eq!(rows_within(FETCH_BYTES, 64 << 20, 2_000), 1);
+        assert_eq!(rows_within(FETCH_BYTES, 0, 2_000), 2_000);
+    }
+
+    #[test]
+    fn the_session_options_set_every_setting_that_is_verified() {
+        let options = session_options();
+        for (name, value) in SESSION_SETTINGS {
+            assert!(options.contains(&format!("-c {name}={value}")), "{options}");
+        }
+        assert!(options.contains("-c lc_monetary=C"));
     }
 }
