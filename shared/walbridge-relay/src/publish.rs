@@ -145,8 +145,12 @@ type LandedTails = HashMap<(Arc<str>, i32), Option<Position>>;
 #[derive(Debug)]
 pub struct KafkaSink {
     client: Client,
+    /// The same cluster for produce requests only, without the client library's retries: a
+    /// request whose answer was lost may have been appended, so walbridge retries it itself after
+    /// reading what landed.
+    producer: Client,
     settings: SinkSettings,
-    topics: HashMap<Arc<str>, Vec<Arc<PartitionClient>>>,
+    topics: HashMap<Arc<str>, Vec<Partition>>,
     /// Every topic's partition count as the cluster reported it this invocation (read once per
     /// invocation: a topic may have grown, or been recreated, since the last one).
     listed: Option<HashMap<String, i32>>,
@@ -163,28 +167,35 @@ impl KafkaSink {
         bootstrap_servers: &[String],
         settings: SinkSettings,
     ) -> Result<Self, PublishError> {
-        let mut builder = ClientBuilder::new(bootstrap_servers.to_vec())
-            .client_id("walbridge")
-            .backoff_config(BackoffConfig {
-                deadline: Some(settings.timeout),
-                max_backoff: Duration::from_secs(5),
-                ..BackoffConfig::default()
-            });
-        if let Some(tls) = &settings.tls {
-            builder = builder.tls_config(Arc::clone(tls));
-        }
-        if let Some(sasl) = &settings.sasl {
-            builder = builder.sasl_config(sasl.clone());
-        }
-        let client = builder
-            .build()
-            .await
-            .map_err(|source| PublishError::Connect {
-                servers: bootstrap_servers.join(","),
-                source,
-            })?;
+        let connect = |deadline| {
+            let mut builder = ClientBuilder::new(bootstrap_servers.to_vec())
+                .client_id("walbridge")
+                .backoff_config(BackoffConfig {
+                    deadline: Some(deadline),
+                    max_backoff: Duration::from_secs(5),
+                    ..BackoffConfig::default()
+                });
+            if let Some(tls) = &settings.tls {
+                builder = builder.tls_config(Arc::clone(tls));
+            }
+            if let Some(sasl) = &settings.sasl {
+                builder = builder.sasl_config(sasl.clone());
+            }
+            async move {
+                builder
+                    .build()
+                    .await
+                    .map_err(|source| PublishError::Connect {
+                        servers: bootstrap_servers.join(","),
+                        source,
+                    })
+            }
+        };
+        let client = connect(settings.timeout).await?;
+        let producer = connect(Duration::ZERO).await?;
         Ok(Self {
             client,
+            producer,
             settings,
             topics: HashMap::new(),
             listed: None,
@@ -197,7 +208,7 @@ impl KafkaSink {
     async fn partitions(
         &mut self,
         topic: &Arc<str>,
-    ) -> Result<&[Arc<PartitionClient>], PublishError> {
+    ) -> Result<&[Partition], PublishError> {
         if self.listed.is_none() {
             self.listed = Some(self.partition_counts().await?);
         }
@@ -230,7 +241,7 @@ impl KafkaSink {
         &mut self,
         topic: &str,
         mut count: i32,
-    ) -> Result<Vec<Arc<PartitionClient>>, PublishError> {
+    ) -> Result<Vec<Partition>, PublishError> {
         let create_error = |source| PublishError::CreateTopic {
             topic: topic.to_owned(),
             source,
@@ -283,16 +294,26 @@ impl KafkaSink {
         }
         let mut clients = Vec::with_capacity(count as usize);
         for partition in 0..count {
-            let client = self
+            let error = |source| PublishError::PartitionClient {
+                topic: topic.to_owned(),
+                partition,
+                source,
+            };
+            let reader = self
                 .client
                 .partition_client(topic, partition, UnknownTopicHandling::Retry)
                 .await
-                .map_err(|source| PublishError::PartitionClient {
-                    topic: topic.to_owned(),
-                    partition,
-                    source,
-                })?;
-            clients.push(Arc::new(client));
+                .map_err(error)?;
+            // The reader found the partition (with retries): the writer's lookup finds it too.
+            let writer = self
+                .producer
+                .partition_client(topic, partition, UnknownTopicHandling::Error)
+                .await
+                .map_err(error)?;
+            clients.push(Partition {
+                reader: Arc::new(reader),
+                writer: Arc::new(writer),
+            });
         }
         Ok(clients)
     }
@@ -326,9 +347,17 @@ impl KafkaSink {
     }
 }
 
+/// One partition's clients: one for reading its tail, one for produce requests.
+#[derive(Debug, Clone)]
+struct Partition {
+    reader: Arc<PartitionClient>,
+    writer: Arc<PartitionClient>,
+}
+
 /// The records of one partition, in publish order.
 struct PartitionBatch {
     client: Arc<PartitionClient>,
+    writer: Arc<PartitionClient>,
     records: Vec<Pending>,
 }
 
@@ -372,7 +401,7 @@ async fn last_position(client: &PartitionClient) -> Result<Option<Position>, Pub
 
 /// One topic's partition clients and, per partition, the index of its batch in this publish.
 struct TopicBatches {
-    clients: Vec<Arc<PartitionClient>>,
+    clients: Vec<Partition>,
     batch_of: Vec<Option<usize>>,
 }
 
@@ -415,7 +444,8 @@ impl EventSink for KafkaSink {
                 partition_for_key(out.key.as_deref().unwrap_or(&position), count) as usize;
             let batch = *batch_of[partition].get_or_insert_with(|| {
                 batches.push(PartitionBatch {
-                    client: Arc::clone(&clients[partition]),
+                    client: Arc::clone(&clients[partition].reader),
+                    writer: Arc::clone(&clients[partition].writer),
                     records: Vec::new(),
                 });
                 batches.len() - 1
@@ -520,37 +550,60 @@ async fn produce_in_order(
                 first = Some((pending.record.key.clone(), pending.lsn));
             }
             bytes += size;
-            chunk.push(records.next().expect("peeked").record);
+            chunk.push(records.next().expect("peeked"));
         }
         let (key, lsn) = first.expect("a chunk holds at least one record");
-        batch
-            .client
-            .produce(chunk, compression)
-            .await
-            .map_err(|source| {
-                if let rskafka::client::error::Error::ServerError {
-                    protocol_error:
-                        ProtocolError::MessageTooLarge | ProtocolError::RecordListTooLarge,
-                    ..
-                } = source
-                {
-                    return PublishError::BrokerRefusedSize {
-                        topic: batch.client.topic().to_owned(),
-                        partition: batch.client.partition(),
-                        lsn,
-                    };
+        let mut retries = 0;
+        loop {
+            let request = chunk.iter().map(|p| p.record.clone()).collect();
+            let source = match batch.writer.produce(request, compression).await {
+                Ok(_) => break,
+                Err(source) => source,
+            };
+            // The client library does not retry (its deadline is zero): a broken connection, a
+            // broker restart or a leader change may have come after the broker appended the
+            // request. Read what landed, drop it (a prefix: one request at a time per
+            // partition), send the rest. The publish timeout bounds the retries.
+            if matches!(source, rskafka::client::error::Error::RetryFailed(_)) {
+                retries += 1;
+                warn!(
+                    topic = batch.client.topic(),
+                    partition = batch.client.partition(),
+                    retries,
+                    error = %source,
+                    "produce failed; reading what landed before sending again"
+                );
+                tokio::time::sleep(Duration::from_millis(100 << retries.min(5))).await;
+                if let Some(tail) = last_position(&batch.client).await? {
+                    chunk.retain(|p| !p.position.is_at_or_before(&tail));
                 }
-                PublishError::Produce {
+                if chunk.is_empty() {
+                    break;
+                }
+                continue;
+            }
+            if let rskafka::client::error::Error::ServerError {
+                protocol_error: ProtocolError::MessageTooLarge | ProtocolError::RecordListTooLarge,
+                ..
+            } = source
+            {
+                return Err(PublishError::BrokerRefusedSize {
                     topic: batch.client.topic().to_owned(),
                     partition: batch.client.partition(),
-                    key: key.map_or_else(
-                        || "null".to_owned(),
-                        |k| String::from_utf8_lossy(&k).into_owned(),
-                    ),
                     lsn,
-                    source,
-                }
-            })?;
+                });
+            }
+            return Err(PublishError::Produce {
+                topic: batch.client.topic().to_owned(),
+                partition: batch.client.partition(),
+                key: key.map_or_else(
+                    || "null".to_owned(),
+                    |k| String::from_utf8_lossy(&k).into_owned(),
+                ),
+                lsn,
+                source,
+            });
+        }
     }
     Ok(())
 }
