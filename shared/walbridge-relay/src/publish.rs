@@ -205,10 +205,7 @@ impl KafkaSink {
 
     /// The partition clients of `topic`, discovering (or creating) it the first time, and again
     /// when its partition count changed since.
-    async fn partitions(
-        &mut self,
-        topic: &Arc<str>,
-    ) -> Result<&[Partition], PublishError> {
+    async fn partitions(&mut self, topic: &Arc<str>) -> Result<&[Partition], PublishError> {
         if self.listed.is_none() {
             self.listed = Some(self.partition_counts().await?);
         }
@@ -356,6 +353,8 @@ struct Partition {
 
 /// The records of one partition, in publish order.
 struct PartitionBatch {
+    /// The topic's partition count the records were spread over.
+    partitions: usize,
     client: Arc<PartitionClient>,
     writer: Arc<PartitionClient>,
     records: Vec<Pending>,
@@ -368,8 +367,12 @@ struct Pending {
 }
 
 /// The position of a partition's last record; `None` for an empty partition, or one whose last
-/// record walbridge did not write (then nothing can be skipped).
-async fn last_position(client: &PartitionClient) -> Result<Option<Position>, PublishError> {
+/// record walbridge did not write, or wrote while the topic had another number of partitions than
+/// `partitions` (records were then spread otherwise): nothing can be skipped.
+async fn last_position(
+    client: &PartitionClient,
+    partitions: usize,
+) -> Result<Option<Position>, PublishError> {
     let error = |source| PublishError::ReadTail {
         topic: client.topic().to_owned(),
         partition: client.partition(),
@@ -385,18 +388,48 @@ async fn last_position(client: &PartitionClient) -> Result<Option<Position>, Pub
         .await
         .map_err(error)?;
     let last = records.into_iter().max_by_key(|r| r.offset);
-    let position = last
+    let header = last
         .as_ref()
-        .and_then(|r| r.record.headers.get(Position::HEADER))
-        .and_then(|h| Position::from_header(h));
-    if last.is_some() && position.is_none() {
+        .and_then(|r| r.record.headers.get(Position::HEADER));
+    let Some((position, written_with)) = header.and_then(|h| position_header(h)) else {
+        if last.is_some() {
+            warn!(
+                topic = client.topic(),
+                partition = client.partition(),
+                "the partition's last record has no walbridge position; nothing can be skipped"
+            );
+        }
+        return Ok(None);
+    };
+    if written_with != partitions {
         warn!(
             topic = client.topic(),
             partition = client.partition(),
-            "the partition's last record has no walbridge position; nothing can be skipped"
+            written_with,
+            partitions,
+            "the partition's last record was written when the topic had other partitions; \
+             nothing can be skipped"
         );
+        return Ok(None);
     }
-    Ok(position)
+    Ok(Some(position))
+}
+
+/// The position header of a record written to a topic of `partitions` partitions:
+/// the [`Position`], then `/` and the partition count.
+fn with_partitions(mut position: Vec<u8>, partitions: usize) -> Vec<u8> {
+    position.extend_from_slice(format!("/{partitions}").as_bytes());
+    position
+}
+
+/// The position and partition count a header carries.
+fn position_header(header: &[u8]) -> Option<(Position, usize)> {
+    let split = header.iter().rposition(|&b| b == b'/')?;
+    let partitions = std::str::from_utf8(&header[split + 1..])
+        .ok()?
+        .parse()
+        .ok()?;
+    Some((Position::from_header(&header[..split])?, partitions))
 }
 
 /// One topic's partition clients and, per partition, the index of its batch in this publish.
@@ -444,6 +477,7 @@ impl EventSink for KafkaSink {
                 partition_for_key(out.key.as_deref().unwrap_or(&position), count) as usize;
             let batch = *batch_of[partition].get_or_insert_with(|| {
                 batches.push(PartitionBatch {
+                    partitions: count as usize,
                     client: Arc::clone(&clients[partition].reader),
                     writer: Arc::clone(&clients[partition].writer),
                     records: Vec::new(),
@@ -455,7 +489,10 @@ impl EventSink for KafkaSink {
                 .into_iter()
                 .map(|(name, value)| (name.to_owned(), value))
                 .collect();
-            headers.insert(Position::HEADER.to_owned(), position);
+            headers.insert(
+                Position::HEADER.to_owned(),
+                with_partitions(position, count as usize),
+            );
             // rskafka's headers are a map: they go out in name order, whatever the insertion order.
             for (name, value) in self.settings.headers.iter() {
                 headers.insert(name.clone(), value.clone());
@@ -478,7 +515,7 @@ impl EventSink for KafkaSink {
                 let tail = match landed.get(&key) {
                     Some(tail) => *tail,
                     None => {
-                        let tail = last_position(&batch.client).await?;
+                        let tail = last_position(&batch.client, batch.partitions).await?;
                         landed.insert(key, tail);
                         tail
                     }
@@ -574,7 +611,7 @@ async fn produce_in_order(
                     "produce failed; reading what landed before sending again"
                 );
                 tokio::time::sleep(Duration::from_millis(100 << retries.min(5))).await;
-                if let Some(tail) = last_position(&batch.client).await? {
+                if let Some(tail) = last_position(&batch.client, batch.partitions).await? {
                     chunk.retain(|p| !p.position.is_at_or_before(&tail));
                 }
                 if chunk.is_empty() {
@@ -614,6 +651,20 @@ mod tests {
     use base64::Engine as _;
 
     use super::*;
+
+    #[test]
+    fn a_position_header_carries_the_partition_count_it_was_spread_over() {
+        let position = Position {
+            txn_end: walbridge_event::Lsn(0x7D0),
+            stream: crate::pipeline::StreamId(7),
+            ..Position::default()
+        };
+        let header = with_partitions(position.to_header(), 3);
+        assert!(header.ends_with(b"@0000000000000007/3"));
+        assert_eq!(position_header(&header), Some((position, 3)));
+        assert_eq!(position_header(&position.to_header()), None);
+        assert_eq!(position_header(b"junk/3"), None);
+    }
 
     #[tokio::test]
     async fn the_msk_iam_token_is_a_presigned_connect_request_for_the_region() {
