@@ -28,11 +28,12 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::Error;
+use crate::Lsn;
 use crate::convert::{Kind, TypeInfo, default_json};
 use crate::json::{Digits, write_i64, write_str};
 use crate::modes::TypeModes;
 use crate::schema::{ReplicaIdentity, TableSchema};
-use crate::wal2json::{Action, Change, Column, Lsn, Value};
+use crate::wal2json::{Action, Change, Column, Value};
 
 /// `source.version` Debezium 3.6.3 writes.
 pub const DEFAULT_CONNECTOR_VERSION: &str = "3.6.3.Final";

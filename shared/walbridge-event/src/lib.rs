@@ -37,13 +37,15 @@ mod convert_props;
 pub mod envelope;
 mod error;
 mod json;
+mod lsn;
 pub mod modes;
 pub mod partition;
+mod pgtime;
 mod schema;
 pub mod wal2json;
 #[cfg(test)]
 mod wal2json_reference;
 
 pub use error::Error;
+pub use lsn::Lsn;
 pub use schema::{ColumnSchema, ReplicaIdentity, TableSchema};
-pub use wal2json::Lsn;

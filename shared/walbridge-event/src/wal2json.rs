@@ -1,4 +1,4 @@
-//! Decoding of wal2json `format-version` 2 rows into borrowed, typed [`Row`]s, and PostgreSQL's [`Lsn`].
+//! Decoding of wal2json `format-version` 2 rows into borrowed, typed [`Row`]s.
 //!
 //! The decoder is a small hand-written JSON reader specialised for what `wal2json.c` writes: one flat object
 //! per row whose `columns`/`identity`/`pk` are arrays of flat objects. Strings borrow from the input unless
@@ -13,81 +13,9 @@
 //! without allocating, reusing the column storage of rows handed back to it.
 
 use std::borrow::Cow;
-use std::fmt;
-use std::str::FromStr;
 
-use crate::Error;
-
-/// A PostgreSQL write-ahead-log position (`pg_lsn`), printed and parsed in PostgreSQL's `X/X` form.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Lsn(pub u64);
-
-impl fmt::Display for Lsn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:X}/{:X}", self.0 >> 32, self.0 & 0xffff_ffff)
-    }
-}
-
-impl FromStr for Lsn {
-    type Err = Error;
-
-    /// Parses `16/B374D848`; each half is 1–8 hexadecimal digits, as `pg_lsn_in` accepts.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        parse_lsn(s.as_bytes())
-            .map(Lsn)
-            .ok_or_else(|| Error::InvalidLsn(s.to_owned()))
-    }
-}
-
-/// Hexadecimal digit values; 0xff for anything else.
-static HEX: [u8; 256] = {
-    let mut t = [0xffu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// 1–8 hexadecimal digits from `b[*i..]`, stopping at the first non-digit.
-#[inline(always)]
-fn lsn_half(b: &[u8], i: &mut usize) -> Option<u64> {
-    let rest = b.get(*i..)?;
-    let mut v = 0u64;
-    let mut n = 0;
-    for &c in rest.iter().take(9) {
-        let d = HEX[usize::from(c)];
-        if d > 15 {
-            break;
-        }
-        v = (v << 4) | u64::from(d);
-        n += 1;
-    }
-    if n == 0 || n > 8 {
-        return None;
-    }
-    *i += n;
-    Some(v)
-}
-
-/// `X/X` with 1–8 hexadecimal digits a half, the whole of `b`.
-fn parse_lsn(b: &[u8]) -> Option<u64> {
-    let mut i = 0;
-    let hi = lsn_half(b, &mut i)?;
-    if b.get(i) != Some(&b'/') {
-        return None;
-    }
-    i += 1;
-    let lo = lsn_half(b, &mut i)?;
-    (i == b.len()).then_some((hi << 32) | lo)
-}
+use crate::lsn::lsn_half;
+use crate::{Error, Lsn};
 
 /// One decoded wal2json row.
 #[derive(Debug, Clone, PartialEq)]
@@ -434,7 +362,7 @@ impl TimestampCache {
         if let Some(us) = self.get(ts) {
             return Ok(us);
         }
-        let us = crate::convert::parse_commit_timestamp(ts)?;
+        let us = crate::pgtime::parse_commit_timestamp(ts)?;
         if let Some(slot) = self.text.get_mut(..ts.len()) {
             slot.copy_from_slice(ts.as_bytes());
             self.len = ts.len();
@@ -1560,36 +1488,6 @@ mod tests {
     const DELETE: &str = r#"{"action":"D","xid":738,"timestamp":"2026-11-26 15:55:18.654558+00","lsn":"0/15468E8","schema":"inventory","table":"orders","identity":[{"name":"region","type":"character(2)","typeoid":1042,"value":"EU"},{"name":"order_no","type":"bigint","typeoid":20,"value":1}],"pk":[{"name":"region","type":"character(2)","typeoid":1042},{"name":"order_no","type":"bigint","typeoid":20}]}"#;
     const MESSAGE_NON_TX: &str = r#"{"action":"M","xid":null,"timestamp":null,"lsn":"0/154B820","transactional":false,"prefix":"np","content":"bin\\x01"}"#;
     const TRUNCATE: &str = r#"{"action":"T","xid":747,"timestamp":"2026-11-26 15:55:18.854494+00","lsn":"0/154CBF0","schema":"inventory","table":"audit"}"#;
-
-    #[test]
-    fn lsn_parses_and_prints_in_postgres_form() {
-        let lsn: Lsn = "16/B374D848".parse().unwrap();
-        assert_eq!(lsn, Lsn(0x16_B374_D848));
-        assert_eq!(lsn.to_string(), "16/B374D848");
-        assert_eq!(Lsn(0).to_string(), "0/0");
-        assert_eq!("0/1546140".parse::<Lsn>().unwrap(), Lsn(0x154_6140));
-        assert_eq!("FFFFFFFF/FFFFFFFF".parse::<Lsn>().unwrap(), Lsn(u64::MAX));
-    }
-
-    #[test]
-    fn malformed_lsns_are_rejected() {
-        for bad in [
-            "",
-            "0",
-            "/1",
-            "1/",
-            "G/1",
-            "123456789/0",
-            "1/2/3",
-            "-1/0",
-            "+1/0",
-        ] {
-            assert!(
-                matches!(bad.parse::<Lsn>(), Err(Error::InvalidLsn(_))),
-                "{bad}"
-            );
-        }
-    }
 
     #[test]
     fn begin_and_commit_carry_commit_and_end_lsn() {

@@ -3,8 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::Error;
-use crate::wal2json::{Action, Change, Column, Lsn, Message, PkColumn, Row, Truncate, Txn, Value};
+use crate::pgtime::{PgTime, parse_timestamp_general};
+use crate::wal2json::{Action, Change, Column, Message, PkColumn, Row, Truncate, Txn, Value};
+use crate::{Error, Lsn};
 
 fn parse_lsn(s: &str) -> Result<Lsn, Error> {
     let bad = || Error::InvalidLsn(s.to_owned());
@@ -16,6 +17,17 @@ fn parse_lsn(s: &str) -> Result<Lsn, Error> {
         u32::from_str_radix(h, 16).map_err(|_| bad())
     };
     Ok(Lsn((u64::from(half(hi)?) << 32) | u64::from(half(lo)?)))
+}
+
+/// The commit timestamp as the original decoder parsed it (general path only), for differential tests.
+fn parse_commit_timestamp_reference(s: &str) -> Result<i64, Error> {
+    match parse_timestamp_general(s, true) {
+        Some(PgTime::Finite(us)) => Ok(us),
+        _ => Err(Error::InvalidField {
+            field: "timestamp",
+            reason: "not an ISO timestamp with time zone",
+        }),
+    }
 }
 
 /// Decodes one wal2json format-version 2 `data` string.
@@ -96,7 +108,7 @@ impl<'a> Fields<'a> {
             _ => return Err(Error::UnknownAction(action.into_owned())),
         };
         let commit_time_us = match &self.timestamp {
-            Some(ts) => Some(crate::convert::parse_commit_timestamp_reference(ts)?),
+            Some(ts) => Some(parse_commit_timestamp_reference(ts)?),
             None => None,
         };
         let missing = |field| Error::MissingField {
