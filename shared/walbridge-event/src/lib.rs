@@ -32,8 +32,6 @@
 //! ```
 
 mod convert;
-#[cfg(test)]
-mod convert_props;
 pub mod envelope;
 mod error;
 mod json;
