@@ -105,7 +105,7 @@ pub(super) fn parse_commit_time(ts: &str) -> Result<i64, Error> {
         if let Some(us) = cache.get(ts) {
             return Ok(us);
         }
-        let us = cache.parse(ts)?;
+        let us = cache.parse_and_keep(ts)?;
         cell.set(cache);
         Ok(us)
     })
@@ -132,11 +132,9 @@ impl TimestampCache {
         (self.len != 0 && self.text.get(..self.len) == Some(ts.as_bytes())).then_some(self.us)
     }
 
+    /// Parses `ts` and keeps it for the next rows, unless it is longer than the 32 bytes kept.
     #[inline]
-    fn parse(&mut self, ts: &str) -> Result<i64, Error> {
-        if let Some(us) = self.get(ts) {
-            return Ok(us);
-        }
+    fn parse_and_keep(&mut self, ts: &str) -> Result<i64, Error> {
         let us = parse_commit_timestamp(ts)?;
         if let Some(slot) = self.text.get_mut(..ts.len()) {
             slot.copy_from_slice(ts.as_bytes());
