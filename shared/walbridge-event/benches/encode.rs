@@ -2,7 +2,6 @@
 //!
 //! * `txn_*`: one single-row-insert transaction as the relay sees it — the `B`, `I` and `C` rows decoded,
 //!   the `I` row encoded — for the 4-column table of the relay profile (`prof.t`), schemas off and on.
-//! * `txn_reusing_decoder_schemas_off`: the same with a reused `wal2json::Decoder` (no allocation per row).
 //! * `insert_*`: a 5-column insert row alone (decode + encode), schemas off and on.
 //!
 //! `WALBRIDGE_BENCH_REPORT_ONLY=txn_schemas_off` (any part of a name; `_` for all) prints only the ns/change
@@ -13,7 +12,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use walbridge_event::envelope::{EncoderConfig, SourceInfo, TableEncoder};
-use walbridge_event::wal2json::{self, Decoder, Row};
+use walbridge_event::wal2json::{self, Row};
 use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 const INSERT: &str = r#"{"action":"I","xid":732,"timestamp":"2026-11-26 15:55:18.631132+00","lsn":"0/1546140","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1001,"optional":false},{"name":"first_name","type":"character varying(40)","typeoid":1043,"value":"Sally","optional":false},{"name":"email","type":"text","typeoid":25,"value":"sally@example.com","optional":true},{"name":"balance","type":"numeric(12,2)","typeoid":1700,"value":1500.75,"optional":false},{"name":"created_at","type":"timestamp with time zone","typeoid":1184,"value":"2024-03-01 09:15:00.5+00","optional":true}],"pk":[{"name":"id","type":"integer","typeoid":23}]}"#;
@@ -106,37 +105,6 @@ fn one_txn(enc: &TableEncoder, buf: &mut Vec<u8>) -> usize {
     n + begin.xid.map_or(0, |x| x as usize) + commit.next_lsn.map_or(0, |l| l.0 as usize)
 }
 
-/// [`one_txn`] with a reused [`Decoder`] (no allocation per row) instead of [`wal2json::decode`].
-fn one_txn_reusing(enc: &TableEncoder, decoder: &mut Decoder, buf: &mut Vec<u8>) -> usize {
-    buf.clear();
-    let begin = match decoder.decode(black_box(TXN[0])) {
-        Ok(Row::Begin(t)) => t,
-        _ => panic!("B row must decode"),
-    };
-    let row = decoder.decode(black_box(TXN[1])).expect("I row decodes");
-    let n = {
-        let Row::Change(change) = &row else {
-            panic!("bench row must be a change")
-        };
-        let source = SourceInfo {
-            commit_time_us: change.commit_time_us.unwrap_or(0),
-            tx_id: change.xid,
-            lsn: change.lsn.unwrap_or(Lsn(0)),
-            last_commit_lsn: Some(Lsn(0x196_8E00)),
-        };
-        let out = enc
-            .encode(change, &source, 1_795_708_164_520_353, buf)
-            .expect("encodes");
-        out.len() + buf.len()
-    };
-    decoder.recycle(row);
-    let commit = match decoder.decode(black_box(TXN[2])) {
-        Ok(Row::Commit(t)) => t,
-        _ => panic!("C row must decode"),
-    };
-    n + begin.xid.map_or(0, |x| x as usize) + commit.next_lsn.map_or(0, |l| l.0 as usize)
-}
-
 /// Decode only, all three rows of the transaction.
 fn decode_txn() -> usize {
     TXN.iter()
@@ -197,21 +165,6 @@ fn bench(c: &mut Criterion) {
         report_ns_per_change(name, "B + I + C decoded, I encoded", |buf| {
             one_txn(&enc, buf)
         });
-    }
-    if wanted("txn_reusing_decoder_schemas_off") {
-        let enc = txn_encoder(false);
-        let mut decoder = Decoder::new();
-        if report_only.is_none() {
-            let mut buf = Vec::with_capacity(8192);
-            c.bench_function("txn_reusing_decoder_schemas_off", |b| {
-                b.iter(|| one_txn_reusing(&enc, &mut decoder, &mut buf))
-            });
-        }
-        report_ns_per_change(
-            "txn_reusing_decoder_schemas_off",
-            "B + I + C decoded with a reused Decoder, I encoded",
-            |buf| one_txn_reusing(&enc, &mut decoder, buf),
-        );
     }
     for (name, schemas) in [("insert_schemas_off", false), ("insert_schemas_on", true)] {
         if !wanted(name) {

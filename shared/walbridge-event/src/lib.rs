@@ -1,8 +1,7 @@
 //! walbridge's data path between the slot and Kafka: wal2json v2 rows in, Debezium 3.6.3 records out.
 //!
 //! * [`wal2json`] decodes one `data` string of `pg_logical_slot_peek_changes` (format-version 2) into a
-//!   borrowed [`wal2json::Row`]; [`Lsn`] is PostgreSQL's `X/X` log position. [`wal2json::Decoder`] does the
-//!   same without allocating per row.
+//!   borrowed [`wal2json::Row`]; [`Lsn`] is PostgreSQL's `X/X` log position.
 //! * [`TableSchema`] is what the envelope needs from the catalog (columns, key, replica identity).
 //! * [`envelope`] turns a decoded change into the records Debezium 3.6.3 would write (topic, key bytes,
 //!   value bytes or tombstone, headers), JsonConverter byte for byte.
@@ -32,18 +31,16 @@
 //! ```
 
 mod convert;
-#[cfg(test)]
-mod convert_props;
 pub mod envelope;
 mod error;
 mod json;
+mod lsn;
 pub mod modes;
 pub mod partition;
+mod pgtime;
 mod schema;
 pub mod wal2json;
-#[cfg(test)]
-mod wal2json_reference;
 
 pub use error::Error;
+pub use lsn::Lsn;
 pub use schema::{ColumnSchema, ReplicaIdentity, TableSchema};
-pub use wal2json::Lsn;

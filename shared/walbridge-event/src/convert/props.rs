@@ -10,7 +10,9 @@ use base64::Engine;
 use num_bigint::BigInt;
 use proptest::prelude::*;
 
-use crate::convert::{Kind, PgInterval, write_java_float};
+use super::Kind;
+use super::interval::PgInterval;
+use super::java::write_java_float;
 use crate::modes::{BinaryMode, IntervalMode};
 use crate::wal2json::Value;
 

@@ -1,0 +1,392 @@
+//! [`TableEncoder`] and what it precomputes once per table: the topic, the key and value schema JSON, and
+//! the constant pieces of every record.
+
+use std::borrow::Cow;
+
+use super::source::{
+    ENVELOPE_TAIL_SCHEMA, LEGACY_ENVELOPE_TAIL_SCHEMA, LEGACY_SOURCE_SCHEMA, SOURCE_SCHEMA,
+};
+use super::{EncoderConfig, SourceStructVersion, legacy_source_has_xmin};
+use crate::Error;
+use crate::convert::{Kind, TypeInfo, default_json};
+use crate::json::write_str;
+use crate::schema::{ReplicaIdentity, TableSchema};
+use crate::wal2json::Column;
+
+#[derive(Debug)]
+pub(super) struct Col {
+    pub(super) name: String,
+    pub(super) type_name: String,
+    /// `"name":`, escaped.
+    pub(super) field: Vec<u8>,
+    pub(super) kind: Kind,
+    pub(super) not_null: bool,
+    /// Payload JSON of a constant DEFAULT.
+    pub(super) default: Option<Vec<u8>>,
+    /// An enum's labels (`allowed`).
+    pub(super) allowed: Option<String>,
+    pub(super) fallback: Cow<'static, [u8]>,
+    /// Left out of the value by a column filter.
+    pub(super) hidden: bool,
+}
+
+impl Col {
+    /// Whether the value (`before`, `after`, their schema) carries the column.
+    pub(super) fn in_value(&self) -> bool {
+        self.kind != Kind::Omitted && !self.hidden
+    }
+}
+
+/// How to fill a schema column the change does not carry.
+#[derive(Clone, Copy)]
+pub(super) enum Missing<'c> {
+    /// NULL (or the DEFAULT, as JsonConverter substitutes it).
+    Null,
+    /// NOT NULL columns get their DEFAULT or the type fallback (old row of a delete under DEFAULT identity).
+    Fallback,
+    /// Unchanged TOAST: the old value from `old` when present, else the placeholder.
+    Toast(Option<&'c [Column<'c>]>),
+}
+
+/// Encodes the changes of one table. Build it once per table schema and reuse it.
+#[derive(Debug)]
+pub struct TableEncoder {
+    pub(super) topic: String,
+    pub(super) qualified: String,
+    pub(super) schema: String,
+    pub(super) table: String,
+    pub(super) cols: Vec<Col>,
+    pub(super) key: Vec<usize>,
+    /// `message.key.columns` keys the records: a key column the change lacks (a delete under
+    /// REPLICA IDENTITY DEFAULT carries the primary key only) is written as Debezium writes a
+    /// missing value, not taken as a changed table.
+    pub(super) custom_key: bool,
+    pub(super) replica_identity: ReplicaIdentity,
+    pub(super) key_open: Vec<u8>,
+    pub(super) key_close: &'static [u8],
+    pub(super) value_open: Vec<u8>,
+    pub(super) value_close: &'static [u8],
+    pub(super) source_open: Vec<u8>,
+    pub(super) source_db: Vec<u8>,
+    pub(super) source_table: Vec<u8>,
+    pub(super) layout: Layout,
+    pub(super) tombstones: bool,
+    pub(super) placeholder: String,
+}
+
+/// Which events a [`TableEncoder`] writes ([`SourceStructVersion`], resolved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Layout {
+    /// Debezium 3.6.3's.
+    Current,
+    /// The wal2json era's; `xmin` from Debezium 0.9.3 on.
+    V1 { xmin: bool },
+}
+
+/// An Avro full name as Debezium's `SchemaNameAdjuster` made it before `schema.name.adjustment.mode`
+/// (2.0 made `none` the default): every character but `[A-Za-z0-9_.]` (and a leading digit or dot)
+/// becomes `_` — one per UTF-16 unit, as Java counts characters.
+fn avro_fullname(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, c) in name.chars().enumerate() {
+        let valid =
+            c == '_' || c.is_ascii_alphabetic() || (i > 0 && (c == '.' || c.is_ascii_digit()));
+        if valid {
+            out.push(c);
+        } else {
+            out.extend(std::iter::repeat_n('_', c.len_utf16()));
+        }
+    }
+    out
+}
+
+/// Topic names keep `[A-Za-z0-9._-]`; Debezium replaces anything else with `_`.
+fn sanitize_topic(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl TableEncoder {
+    /// Precomputes everything constant for `schema` under `config`.
+    ///
+    /// # Errors
+    /// Currently none; the `Result` leaves room for validating configurations the encoder cannot honour.
+    pub fn new(schema: &TableSchema, config: &EncoderConfig) -> Result<Self, Error> {
+        let base = format!(
+            "{}.{}.{}",
+            config.topic_prefix,
+            schema.schema(),
+            schema.table()
+        );
+        let layout = match config.source_struct {
+            SourceStructVersion::V2 => Layout::Current,
+            SourceStructVersion::V1 => Layout::V1 {
+                xmin: legacy_source_has_xmin(&config.connector_version),
+            },
+        };
+        // Key, Value and Envelope schema names.
+        let schema_name = |suffix: &str| match layout {
+            Layout::Current => format!("{base}.{suffix}"),
+            Layout::V1 { .. } => avro_fullname(&format!("{base}.{suffix}")),
+        };
+        let cols: Vec<Col> = schema
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let info = TypeInfo {
+                    is_enum: c.enum_values.is_some(),
+                };
+                let kind = Kind::classify(c.type_oid, &c.type_name, info, &config.modes);
+                let mut field = Vec::with_capacity(c.name.len() + 3);
+                write_str(&mut field, &c.name);
+                field.push(b':');
+                Col {
+                    name: c.name.clone(),
+                    type_name: c.type_name.clone(),
+                    field,
+                    kind,
+                    not_null: c.not_null,
+                    default: c.default.as_deref().and_then(|d| default_json(kind, d)),
+                    allowed: c.enum_values.clone(),
+                    fallback: kind.fallback(),
+                    hidden: schema.is_hidden(i),
+                }
+            })
+            .collect();
+        let key = schema.message_key().to_vec();
+
+        let (key_open, key_close): (Vec<u8>, &'static [u8]) = if config.key_schemas {
+            let mut s = b"{\"schema\":{\"type\":\"struct\",\"fields\":[".to_vec();
+            for (i, &k) in key.iter().enumerate() {
+                if i > 0 {
+                    s.push(b',');
+                }
+                let c = &cols[k];
+                // Primary key columns are NOT NULL; `message.key.columns` may name nullable
+                // ones, which Debezium declares optional, and so does it a key column the column
+                // filters leave out of the value (seen from Debezium 3.6.3 in the differential).
+                c.kind.write_field_schema(
+                    &mut s,
+                    !c.not_null || c.hidden,
+                    c.default.as_deref(),
+                    &c.name,
+                    c.allowed.as_deref(),
+                );
+            }
+            s.extend_from_slice(b"],\"optional\":false,\"name\":");
+            write_str(&mut s, &schema_name("Key"));
+            s.extend_from_slice(b"},\"payload\":");
+            (s, b"}")
+        } else {
+            (Vec::new(), b"")
+        };
+
+        let (mut value_open, value_close): (Vec<u8>, &'static [u8]) = if config.value_schemas {
+            let mut s = b"{\"schema\":{\"type\":\"struct\",\"fields\":[".to_vec();
+            for field in ["before", "after"] {
+                s.extend_from_slice(b"{\"type\":\"struct\",\"fields\":[");
+                for (i, c) in cols.iter().filter(|c| c.in_value()).enumerate() {
+                    if i > 0 {
+                        s.push(b',');
+                    }
+                    c.kind.write_field_schema(
+                        &mut s,
+                        !c.not_null,
+                        c.default.as_deref(),
+                        &c.name,
+                        c.allowed.as_deref(),
+                    );
+                }
+                s.extend_from_slice(b"],\"optional\":true,\"name\":");
+                write_str(&mut s, &schema_name("Value"));
+                s.extend_from_slice(b",\"field\":\"");
+                s.extend_from_slice(field.as_bytes());
+                s.extend_from_slice(b"\"},");
+            }
+            match layout {
+                Layout::Current => {
+                    s.extend_from_slice(SOURCE_SCHEMA.as_bytes());
+                    s.push(b',');
+                    s.extend_from_slice(ENVELOPE_TAIL_SCHEMA.as_bytes());
+                }
+                Layout::V1 { xmin } => {
+                    let [head, xmin_field, tail] = LEGACY_SOURCE_SCHEMA;
+                    s.extend_from_slice(head.as_bytes());
+                    if xmin {
+                        s.extend_from_slice(xmin_field.as_bytes());
+                    }
+                    s.extend_from_slice(tail.as_bytes());
+                    s.push(b',');
+                    s.extend_from_slice(LEGACY_ENVELOPE_TAIL_SCHEMA.as_bytes());
+                }
+            }
+            s.extend_from_slice(b"],\"optional\":false,\"name\":");
+            write_str(&mut s, &schema_name("Envelope"));
+            // The legacy envelope schema has no version.
+            s.extend_from_slice(match layout {
+                Layout::Current => b",\"version\":2},\"payload\":",
+                Layout::V1 { .. } => b"},\"payload\":",
+            });
+            (s, b"}")
+        } else {
+            (Vec::new(), b"")
+        };
+        value_open.extend_from_slice(b"{\"before\":");
+
+        let mut source_open = b",\"source\":{\"version\":".to_vec();
+        write_str(&mut source_open, &config.connector_version);
+        source_open.extend_from_slice(b",\"connector\":\"postgresql\",\"name\":");
+        write_str(&mut source_open, &config.topic_prefix);
+        let mut source_db = b",\"db\":".to_vec();
+        write_str(&mut source_db, &config.database);
+        let mut source_table = b",\"schema\":".to_vec();
+        write_str(&mut source_table, schema.schema());
+        source_table.extend_from_slice(b",\"table\":");
+        write_str(&mut source_table, schema.table());
+        match layout {
+            // version, connector, name, ts_ms | snapshot | db, sequence… | schema, table, txId…
+            Layout::Current => {
+                source_open.extend_from_slice(b",\"ts_ms\":");
+                source_db.extend_from_slice(b",\"sequence\":\"[");
+                source_table.extend_from_slice(b",\"txId\":");
+            }
+            // version, connector, name, db, ts_usec | txId, lsn | schema, table, snapshot…
+            Layout::V1 { .. } => {
+                source_open.append(&mut source_db);
+                source_open.extend_from_slice(b",\"ts_usec\":");
+                source_table.extend_from_slice(b",\"snapshot\":");
+            }
+        }
+
+        Ok(TableEncoder {
+            topic: sanitize_topic(&base),
+            qualified: format!("{}.{}", schema.schema(), schema.table()),
+            schema: schema.schema().to_owned(),
+            table: schema.table().to_owned(),
+            cols,
+            key,
+            custom_key: schema.has_message_key(),
+            replica_identity: schema.replica_identity(),
+            key_open,
+            key_close,
+            value_open,
+            value_close,
+            source_open,
+            source_db,
+            source_table,
+            layout,
+            tombstones: config.tombstones_on_delete,
+            placeholder: config.unavailable_value_placeholder.clone(),
+        })
+    }
+
+    /// `<topic.prefix>.<schema>.<table>`, sanitised as Debezium does.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Whether the table has a key (records keyed by it) or not (null keys).
+    pub fn has_key(&self) -> bool {
+        !self.key.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::test_support::*;
+    use crate::schema::ColumnSchema;
+
+    #[test]
+    fn legacy_schemas_are_the_v1_connect_schemas_with_avro_names() {
+        let t = TableSchema::new(
+            "inventory",
+            "customers",
+            vec![
+                ColumnSchema::new("id", "integer", 23, true),
+                ColumnSchema::new("name", "text", 25, false),
+            ],
+            &["id"],
+            ReplicaIdentity::Default,
+        )
+        .unwrap();
+        let mut config = EncoderConfig::new("test-prefix", "postgres").legacy("0.9.5.Final");
+        config.tombstones_on_delete = false;
+        let recs = encode_all(
+            &t,
+            &config,
+            r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"}]}"#,
+        );
+        assert_eq!(
+            recs[0].1.as_deref(),
+            Some(
+                r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"test_prefix.inventory.customers.Key"},"payload":{"id":1}}"#
+            )
+        );
+        let value = concat!(
+            r#"{"schema":{"type":"struct","fields":["#,
+            r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"test_prefix.inventory.customers.Value","field":"before"},"#,
+            r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"test_prefix.inventory.customers.Value","field":"after"},"#,
+            r#"{"type":"struct","fields":[{"type":"string","optional":true,"field":"version"},{"type":"string","optional":true,"field":"connector"},{"type":"string","optional":false,"field":"name"},{"type":"string","optional":false,"field":"db"},{"type":"int64","optional":true,"field":"ts_usec"},{"type":"int64","optional":true,"field":"txId"},{"type":"int64","optional":true,"field":"lsn"},{"type":"string","optional":true,"field":"schema"},{"type":"string","optional":true,"field":"table"},{"type":"boolean","optional":true,"default":false,"field":"snapshot"},{"type":"boolean","optional":true,"field":"last_snapshot_record"},{"type":"int64","optional":true,"field":"xmin"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"},"#,
+            r#"{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"}],"#,
+            r#""optional":false,"name":"test_prefix.inventory.customers.Envelope"},"#,
+            r#""payload":{"before":null,"after":{"id":1,"name":"x"},"source":{"version":"0.9.5.Final","connector":"postgresql","name":"test-prefix","db":"postgres","ts_usec":1705314600123456,"txId":780,"lsn":24023128,"schema":"inventory","table":"customers","snapshot":false,"last_snapshot_record":null,"xmin":null},"op":"c","ts_ms":1705314600234}}"#,
+        );
+        assert_eq!(recs[0].2.as_deref(), Some(value));
+        // 0.9.0–0.9.2: the same without xmin, in the schema too.
+        let old = EncoderConfig::new("test-prefix", "postgres").legacy("0.9.2.Final");
+        let v = encode_all(&t, &old, r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"}]}"#)[0].2.clone().unwrap();
+        assert!(!v.contains("xmin"), "{v}");
+        assert!(v.contains(r#"{"type":"boolean","optional":true,"field":"last_snapshot_record"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"}"#), "{v}");
+    }
+
+    #[test]
+    fn avro_names_replace_what_avro_refuses_as_java_counts_characters() {
+        assert_eq!(
+            avro_fullname("test-prefix.s.t.Value"),
+            "test_prefix.s.t.Value"
+        );
+        assert_eq!(avro_fullname("1a.b$c.é.😀"), "_a.b_c._.__");
+        assert_eq!(avro_fullname(".a"), "_a");
+        assert_eq!(avro_fullname("a_b.C9"), "a_b.C9");
+    }
+
+    #[test]
+    fn schemas_on_key_matches_the_documented_example() {
+        let t = TableSchema::new(
+            "inventory",
+            "customers",
+            vec![ColumnSchema::new("id", "integer", 23, true)],
+            &["id"],
+            ReplicaIdentity::Default,
+        )
+        .unwrap();
+        let config = EncoderConfig::new("dbserver1", "postgres").with_schemas(true, false);
+        let recs = encode_all(
+            &t,
+            &config,
+            r#"{"action":"I","xid":1,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1}]}"#,
+        );
+        assert_eq!(
+            recs[0].1.as_deref(),
+            Some(
+                r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"dbserver1.inventory.customers.Key"},"payload":{"id":1}}"#
+            )
+        );
+        assert!(
+            recs[0]
+                .2
+                .as_deref()
+                .unwrap()
+                .starts_with(r#"{"before":null,"#)
+        );
+    }
+}
