@@ -8,6 +8,7 @@
 mod filters;
 mod properties;
 mod report;
+mod unsupported;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -710,6 +711,11 @@ impl Config {
     pub(crate) fn parse(props: &Properties) -> (Self, Vec<ConfigError>) {
         let mut p = Problems::default();
         check_fixed_values(props, &mut p);
+        unsupported::check(
+            props,
+            &props.unknown_keys(KEYS.iter().map(|key| key.name)),
+            &mut p.0,
+        );
         let mut warnings = Vec::new();
         let snapshot = snapshot_config(props, &mut p, &mut warnings);
         warnings.extend(legacy_version_warning(

@@ -28,6 +28,12 @@ pub enum ConfigError {
         origin: String,
         allowed: String,
     },
+    #[error("configuration key {key} asks for {what}, which walbridge does not implement: {fix}")]
+    Unsupported {
+        key: String,
+        what: &'static str,
+        fix: &'static str,
+    },
     #[error("{} configuration problems: {}", .0.len(), join(.0))]
     Several(Vec<ConfigError>),
     #[error("cannot read the properties file {path}")]
@@ -43,7 +49,7 @@ impl ConfigError {
     pub fn key(&self) -> Option<&str> {
         match self {
             Self::Missing { key, .. } => Some(key),
-            Self::Invalid { key, .. } => Some(key),
+            Self::Invalid { key, .. } | Self::Unsupported { key, .. } => Some(key),
             Self::Several(_) | Self::Read { .. } => None,
         }
     }

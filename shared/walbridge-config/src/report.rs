@@ -130,6 +130,11 @@ impl ValidationReport {
             };
             match IGNORED_BY_DESIGN.iter().find(|(k, _)| k == key) {
                 Some((_, why)) => property.notes.push(format!("ignored by design: {why}")),
+                None if crate::unsupported::is_declared(key) => property.notes.push(
+                    "walbridge does not implement what this key turns on; an error says so when \
+                     the value asks for it"
+                        .to_owned(),
+                ),
                 None => property.warnings.push(
                     "walbridge does not know this property and ignores it (a typo, or a Debezium \
                      feature walbridge does not have)"

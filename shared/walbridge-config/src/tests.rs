@@ -325,26 +325,24 @@ fn message_key_columns_follow_the_list_order() {
 }
 
 #[test]
-fn skipped_operations_default_to_truncates_and_none_skips_nothing() {
+fn skipped_operations_must_keep_truncates_until_walbridge_publishes_them() {
     let skipped = |v: &str| filters_of(&[("skipped.operations", v)]).map(|f| f.skipped);
     assert_eq!(
-        skipped("c, D").unwrap(),
+        skipped("c, D, t").unwrap(),
         SkippedOperations {
             creates: true,
             updates: false,
             deletes: true,
-            truncates: false
+            truncates: true
         }
     );
-    assert_eq!(
-        skipped("none").unwrap(),
-        SkippedOperations {
-            creates: false,
-            updates: false,
-            deletes: false,
-            truncates: false
-        }
-    );
+    for leaves_truncates_in in ["none", "c,d"] {
+        let err = error_text(skipped(leaves_truncates_in));
+        assert!(
+            err.contains("skipped.operations") && err.contains("keep t"),
+            "{err}"
+        );
+    }
     let err = error_text(skipped("c,x"));
     assert!(
         err.contains("skipped.operations") && err.contains("none"),
@@ -826,4 +824,43 @@ fn validate_shows_the_legacy_keys_and_warns_about_a_release_without_v1() {
             .warnings
             .is_empty()
     );
+}
+
+#[test]
+fn a_property_that_changes_the_output_and_is_not_implemented_is_an_error() {
+    let config_of = |pairs: &[(&str, &str)]| {
+        let mut props = seed();
+        for (k, v) in pairs {
+            props.set(k, v);
+        }
+        Config::from_sources(props, &lambda_env()).map(|_| ())
+    };
+    for (key, value) in [
+        ("transforms", "unwrap"),
+        ("predicates", "onlyOrders"),
+        ("provide.transaction.metadata", "true"),
+        ("heartbeat.interval.ms", "10000"),
+        ("column.mask.with.12.chars", "public.t.card"),
+        ("errors.tolerance", "all"),
+        ("topic.delimiter", "_"),
+    ] {
+        let err = error_text(config_of(&[(key, value)]));
+        assert!(
+            err.contains(key) && err.contains("does not implement"),
+            "{key}={value}: {err}"
+        );
+        assert!(!err.contains(value) || value.len() < 3, "no value in {err}");
+    }
+    // the same keys asking for nothing are fine
+    for (key, value) in [
+        ("provide.transaction.metadata", "false"),
+        ("heartbeat.interval.ms", "0"),
+        (
+            "transforms.unwrap.type",
+            "io.debezium.transforms.ExtractNewRecordState",
+        ),
+        ("errors.tolerance", "none"),
+    ] {
+        assert!(config_of(&[(key, value)]).is_ok(), "{key}={value}");
+    }
 }

@@ -314,7 +314,7 @@ const FILTERS: Props = &[
         "message.key.columns",
         ".*\\.orders:status,order_no;.*\\.sql_table:number",
     ),
-    ("skipped.operations", "u"),
+    ("skipped.operations", "u,t"),
 ];
 
 // ------------------------------------------------------------------------------------------ set-up

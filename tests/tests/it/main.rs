@@ -16,4 +16,5 @@ mod secrets;
 mod smoke;
 mod snapshot;
 mod tls;
+mod unsupported;
 mod validate;
