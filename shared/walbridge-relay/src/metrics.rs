@@ -72,6 +72,7 @@ mod tests {
             polls: 1,
             last_commit_ms: Some(1_000_000),
             skipped: None,
+            window_unfinished: false,
         }
     }
 

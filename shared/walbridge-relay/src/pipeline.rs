@@ -114,6 +114,9 @@ pub trait ChangeSource {
         filter: &str,
     ) -> Result<(), SlotError>;
 
+    /// Closes the open window before it was read to its end.
+    async fn close_window(&mut self) -> Result<(), SlotError>;
+
     /// Moves the slot's `confirmed_flush_lsn` to `to`, releasing the WAL before it.
     async fn advance(&mut self, to: Lsn) -> Result<(), SlotError>;
 
@@ -454,6 +457,10 @@ pub struct InvocationReport {
     /// Why the invocation did nothing, when it did nothing on purpose (another one holds the slot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// The time ran out inside a window (one larger than an invocation can read and publish, such
+    /// as a large transaction): what was acknowledged stays, the next invocation goes on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub window_unfinished: bool,
 }
 
 impl InvocationReport {
@@ -473,6 +480,7 @@ impl InvocationReport {
             polls: self.polls + next.polls,
             last_commit_ms: next.last_commit_ms.or(self.last_commit_ms),
             skipped: next.skipped,
+            window_unfinished: self.window_unfinished || next.window_unfinished,
         }
     }
 
@@ -492,6 +500,7 @@ impl InvocationReport {
             polls: 0,
             last_commit_ms: None,
             skipped: Some(reason),
+            window_unfinished: false,
         }
     }
 }
@@ -649,6 +658,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             polls: 1,
             last_commit_ms: None,
             skipped: None,
+            window_unfinished: false,
         };
         let mut rows = RowBatch::default();
         let mut pending = Vec::new();
@@ -747,6 +757,20 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     published?;
                     fail::fail_point!("relay::published-some");
                     more = fetched?;
+                    if more && Instant::now() + margin >= deadline {
+                        // Out of time inside the window: what is published stays published (the
+                        // next invocation skips it and goes on), the transactions read whole are
+                        // checkpointed below, the rest is read again.
+                        self.source.close_window().await?;
+                        report.window_unfinished = true;
+                        warn!(
+                            window = report.windows,
+                            rows = row_count,
+                            "the window could not be read and published before the deadline; the \
+                             next invocation goes on from what was acknowledged"
+                        );
+                        break;
+                    }
                 }
                 report.events += pending.len() as u64;
                 self.sink.publish(&mut pending).await?;
@@ -755,7 +779,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 // Everything read is acknowledged. A window with fewer rows than the limit holds
                 // every transaction that committed before `upto`, so the slot may move there even if
                 // the captured tables were idle (that releases WAL other tables and databases wrote).
-                complete = row_count < u64::from(self.settings.window_max_changes);
+                complete = !report.window_unfinished
+                    && row_count < u64::from(self.settings.window_max_changes);
                 target = match (complete, last_end) {
                     (true, Some(end)) => Some(end.max(upto)),
                     (true, None) => Some(upto),

@@ -66,6 +66,8 @@ struct FakeSlot {
     chunk_lsn: Lsn,
     chunk_reads: usize,
     timeline: u32,
+    /// How long each fetch takes.
+    fetch_delay: Duration,
 }
 
 impl FakeSlot {
@@ -113,6 +115,7 @@ impl ChangeSource for FakeSlot {
     }
 
     async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError> {
+        tokio::time::sleep(self.fetch_delay).await;
         let n = self.fetch_rows.min(self.window.len());
         for row in self.window.drain(..n) {
             rows.push(&row.data);
@@ -129,6 +132,11 @@ impl ChangeSource for FakeSlot {
             ReplicaIdentity::Default,
         )
         .expect("valid schema"))
+    }
+
+    async fn close_window(&mut self) -> Result<(), SlotError> {
+        self.window.clear();
+        Ok(())
     }
 
     async fn check_filter(&mut self, _: &str, _: &str, filter: &str) -> Result<(), SlotError> {
@@ -859,4 +867,36 @@ async fn no_data_and_an_existing_checkpoint_skip_the_snapshot() {
     let (slot, _, store) = relay.into_parts();
     assert_eq!(slot.chunk_reads, 0);
     assert!(store.checkpoint.unwrap().snapshot.is_none());
+}
+
+#[tokio::test]
+async fn out_of_time_inside_a_window_it_checkpoints_the_whole_transactions_and_stops() {
+    // Three fetches of three rows hold the first transaction whole; the deadline comes before the
+    // window's end.
+    let mut slot = FakeSlot::new(
+        vec![
+            txn(1, 1000, 0..1),
+            txn(2, 2000, 1..30),
+            txn(3, 3000, 30..31),
+        ],
+        5000,
+    );
+    slot.fetch_delay = Duration::from_millis(30);
+    let settings = RelaySettings {
+        time_margin: Duration::from_millis(10),
+        ..settings(1000)
+    };
+    let mut relay = Relay::new(slot, FakeSink::default(), FakeStore::default(), settings);
+    let report = relay
+        .run(Instant::now() + Duration::from_millis(150))
+        .await
+        .unwrap();
+    let (slot, sink, store) = relay.into_parts();
+    assert!(report.window_unfinished);
+    assert!(!report.caught_up);
+    // the first transaction is checkpointed and the slot moved past it, not further
+    assert_eq!(slot.advances, vec![Lsn(1000)]);
+    assert_eq!(store.checkpoint.unwrap().lsn, Lsn(1000).to_string());
+    // part of the second one was published: the next invocation skips it
+    assert!(sink.published.len() > 1 && sink.published.len() < 31);
 }

@@ -931,6 +931,13 @@ impl ChangeSource for PgSlot {
         })
     }
 
+    async fn close_window(&mut self) -> Result<(), SlotError> {
+        if self.window != WindowState::Closed {
+            self.end_transaction().await?;
+        }
+        Ok(())
+    }
+
     async fn check_filter(
         &mut self,
         schema: &str,
