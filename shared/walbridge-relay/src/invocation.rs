@@ -376,11 +376,12 @@ async fn skipped(
 ) -> Result<InvocationReport, RelayError> {
     let position = slot.position().await;
     slot.close().await;
+    let position = position?;
     let checkpoint = deps.checkpoint.store().load().await?;
     let last_commit_ms = checkpoint
         .and_then(|c| c.last_commit_time_us)
         .map(|us| us / 1000);
-    Ok(InvocationReport::skipped(reason, position?, last_commit_ms))
+    Ok(InvocationReport::skipped(reason, position, last_commit_ms))
 }
 
 async fn relay(
