@@ -14,8 +14,8 @@ What `terraform validate` would need the registry's provider for is approximated
    the README's configuration table documents (or is in EXTRA_ENV below, with its reason);
 6. the checkpoint URI each sets lies inside the S3 prefix its policy grants;
 7. template parameters and module variables that mean the same thing have the same defaults;
-8. the alarms read the metric names the function emits (namespace, metrics, dimension), when the
-   function's Embedded Metric Format emitter is in the tree.
+8. the alarms on walbridge's own metrics read the names the function emits (namespace, metrics,
+   dimension), when the function's Embedded Metric Format emitter is in the tree.
 
 Usage: consistency.py REPO_ROOT. Prints one line per check; exits 1 when any failed.
 """
@@ -60,11 +60,12 @@ SAME_DEFAULTS = {
     "AlarmPeriodSeconds": "alarm_period_seconds",
     "LagBytesThreshold": "lag_bytes_threshold",
     "LagSecondsThreshold": "lag_seconds_threshold",
+    "SkippedAlarmPeriods": "skipped_alarm_periods",
 }
 
-# What the lag alarms read (also documented in template.yaml and infra/README.md).
+# What the lag and skip alarms read (also documented in template.yaml and infra/README.md), one alarm each.
 EMF_NAMESPACE = "walbridge"
-EMF_METRICS = ("LagBytes", "LagSeconds")
+EMF_METRICS = ("LagBytes", "LagSeconds", "Skipped")
 EMF_DIMENSION = "Slot"
 
 META_ARGS = {"source", "version", "providers", "count", "for_each", "depends_on"}
@@ -445,7 +446,7 @@ def check_defaults(template: dict, module: TfDir) -> None:
 
 
 def check_metrics(root: Path, template: dict, module: TfDir) -> None:
-    print("lag alarms read the metrics the function emits:")
+    print("lag and skip alarms read the metrics the function emits:")
     alarms = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     lag = [a for a in alarms if a.get("Namespace") == EMF_NAMESPACE]
     names = sorted(a["MetricName"] for a in lag)
@@ -453,14 +454,17 @@ def check_metrics(root: Path, template: dict, module: TfDir) -> None:
     if names == sorted(EMF_METRICS) and dims == {EMF_DIMENSION}:
         ok(f"template.yaml: namespace {EMF_NAMESPACE}, {names}, dimension {EMF_DIMENSION}")
     else:
-        fail("template.yaml lag alarms", f"metrics {names}, dimensions {sorted(dims)}")
-    tf_ns = re.findall(r'namespace\s*=\s*"walbridge"', (root / "infra/modules/walbridge/main.tf").read_text())
-    tf_metrics = sorted(set(re.findall(r'metric_name\s*=\s*"(Lag\w+)"', (root / "infra/modules/walbridge/main.tf").read_text())))
-    tf_dims = re.findall(r"dimensions\s*=\s*\{\s*Slot\s*=\s*var\.slot_name\s*\}", (root / "infra/modules/walbridge/main.tf").read_text())
-    if len(tf_ns) == 2 and tf_metrics == sorted(EMF_METRICS) and len(tf_dims) == 2:
+        fail("template.yaml walbridge alarms", f"metrics {names}, dimensions {sorted(dims)}")
+    main_tf = (root / "infra/modules/walbridge/main.tf").read_text()
+    tf_ns = re.findall(r'namespace\s*=\s*"walbridge"', main_tf)
+    metric = "|".join(EMF_METRICS)
+    tf_metrics = sorted(re.findall(rf'metric_name\s*=\s*"({metric})"', main_tf))
+    tf_dims = re.findall(r"dimensions\s*=\s*\{\s*Slot\s*=\s*var\.slot_name\s*\}", main_tf)
+    alarms = len(EMF_METRICS)
+    if len(tf_ns) == alarms and tf_metrics == sorted(EMF_METRICS) and len(tf_dims) == alarms:
         ok(f"module: namespace {EMF_NAMESPACE}, {tf_metrics}, dimension {EMF_DIMENSION}")
     else:
-        fail("module lag alarms", f"namespace hits {len(tf_ns)}, metrics {tf_metrics}, Slot dimensions {len(tf_dims)}")
+        fail("module walbridge alarms", f"namespace hits {len(tf_ns)}, metrics {tf_metrics}, Slot dimensions {len(tf_dims)}")
 
     emitters = [
         p

@@ -403,6 +403,21 @@ impl PrivateService {
         }
     }
 
+    /// This SeaweedFS also serving requests that carry no signature (SeaweedFS's `anonymous`
+    /// identity), so that a test's proxy may change a request once it has dropped its signature.
+    pub fn with_anonymous_access(self) -> Self {
+        let identities = serde_json::json!({"identities": [
+            {
+                "name": "walbridge",
+                "credentials": [{"accessKey": var("AWS_ACCESS_KEY_ID"), "secretKey": var("AWS_SECRET_ACCESS_KEY")}],
+                "actions": ["Admin", "Read", "Write", "List"],
+            },
+            {"name": "anonymous", "actions": ["Admin", "Read", "Write", "List"]},
+        ]});
+        std::fs::write(self.dir.join("s3.json"), identities.to_string()).expect("write s3.json");
+        self
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

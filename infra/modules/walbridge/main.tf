@@ -2,12 +2,12 @@
 # least-privilege policies, the checkpoint bucket, the schedule, the on-failure queue, the alarms and
 # the log group. The same resources as ../../../template.yaml (SAM).
 #
-# Metrics the lag alarms read (CloudWatch Embedded Metric Format, one record per relaying invocation,
-# written by the function to stdout; see shared/walbridge-relay/src/metrics.rs):
+# Metrics the lag and skip alarms read (CloudWatch Embedded Metric Format, one record per relaying
+# invocation, written by the function to stdout; see shared/walbridge-relay/src/metrics.rs):
 #   namespace  walbridge
 #   dimension  Slot = <slot.name>        (the dimension set is exactly [Slot])
-#   metrics    LagBytes (Bytes), LagSeconds (Seconds, absent when unknown), Changes, Events, Windows,
-#              DurationMs
+#   metrics    LagBytes (Bytes), LagSeconds (Seconds, absent when unknown), Skipped (Count: 1 when the
+#              slot's advisory lock was held by another session), Changes, Events, Windows, DurationMs
 
 locals {
   checkpoint_prefix = "walbridge/${var.slot_name}/"
@@ -87,6 +87,14 @@ data "aws_iam_policy_document" "walbridge" {
     sid       = "CheckpointObject"
     actions   = ["s3:GetObject", "s3:PutObject"]
     resources = ["${aws_s3_bucket.checkpoint.arn}/${local.checkpoint_prefix}*"]
+  }
+
+  # The write probe beside the checkpoint (conditional writes checked once per cold start and by
+  # validate) is removed again; the checkpoint itself can never be deleted.
+  statement {
+    sid       = "CheckpointProbeCleanup"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.checkpoint.arn}/${local.checkpoint_prefix}checkpoint.json.probe"]
   }
 
   # Without ListBucket, S3 answers a read of a missing key with 403 instead of 404, and the first
@@ -421,6 +429,24 @@ resource "aws_cloudwatch_metric_alarm" "lag_seconds" {
   datapoints_to_alarm = 3
   threshold           = var.lag_seconds_threshold
   comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "skipped" {
+  alarm_name          = "${var.name}-skipped"
+  alarm_description   = "every walbridge invocation was skipped: another session holds the slot's advisory lock (a long local walbridge invoke, or a backend still running after its invocation was killed), so nothing is relayed (missing data is not breaching; the lag-bytes alarm covers silence)"
+  namespace           = "walbridge"
+  metric_name         = "Skipped"
+  dimensions          = { Slot = var.slot_name }
+  statistic           = "Minimum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = var.skipped_alarm_periods
+  datapoints_to_alarm = var.skipped_alarm_periods
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [local.alarm_topic_arn]
   ok_actions          = [local.alarm_topic_arn]

@@ -250,6 +250,12 @@ variable "lag_seconds_threshold" {
   default     = 900
 }
 
+variable "skipped_alarm_periods" {
+  description = "Alarm when every invocation was skipped (another session held the slot's advisory lock) for this many consecutive alarm periods."
+  type        = number
+  default     = 3
+}
+
 variable "tags" {
   description = "Tags for every resource that takes them."
   type        = map(string)

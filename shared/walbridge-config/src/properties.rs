@@ -271,7 +271,37 @@ pub(crate) fn is_resolved(origin: &str) -> bool {
     origin.contains(RESOLVED)
 }
 
-/// Whether `key` holds a secret (declared so in [`KEYS`]).
+/// Whether `key` holds a secret, masked wherever its value would be shown: declared so in [`KEYS`],
+/// or a name that suggests one. A Debezium file carries credentials walbridge never reads
+/// (`database.sslpassword`, `*.sasl.jaas.config`, `*.ssl.keystore.password`,
+/// `debezium.source.database.password`), and the report lists every key it was given.
 pub(crate) fn is_secret(key: &str) -> bool {
-    KEYS.iter().any(|k| k.name == key && k.secret)
+    KEYS.iter().any(|k| k.name == key && k.secret) || names_a_secret(key)
+}
+
+/// Parts of a key's name that make its value a secret wherever they appear in it (`sslpassword`,
+/// `sasl.jaas.config`, `client.secret`, `basic.auth.user.info`, `oauth.token.endpoint` too:
+/// masking a harmless value costs less than showing a credential).
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "jaas",
+    "token",
+    "credential",
+    "auth",
+];
+
+/// Whether a key's name suggests a secret: a [`SECRET_WORDS`] part anywhere, or a last part ending
+/// in `key` (`database.sslkey`, `ssl.keystore.key`, `api.key`). Elsewhere `key` names what a
+/// setting is about, not a key (`key.converter`, `message.key.columns`).
+pub(crate) fn names_a_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|word| key.contains(word))
+        || key
+            .rsplit(['.', '_', '-'])
+            .next()
+            .is_some_and(|last| last.ends_with("key"))
 }

@@ -547,6 +547,97 @@ fn secrets_never_appear_in_the_report_or_its_errors() {
 }
 
 #[test]
+fn unknown_keys_whose_names_suggest_a_secret_are_masked_in_both_forms() {
+    let mut props = seed();
+    let secrets = [
+        ("database.sslpassword", "hunter2-ssl"),
+        (
+            "schema.history.internal.producer.sasl.jaas.config",
+            "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" \
+             password=\"jaas-4711\";",
+        ),
+        ("debezium.source.database.password", "server-pw-4711"),
+        (
+            "schema.history.internal.consumer.ssl.keystore.password",
+            "ks-4711",
+        ),
+        ("database.sslkey", "/keys/client-4711.key"),
+        ("schema.registry.basic.auth.user.info", "user:registry-4711"),
+    ];
+    for (key, value) in secrets {
+        props.set(key, value);
+    }
+    props.set("snapshot.lock.timeout.mz", "visible-5000");
+    let report = report_for(props, &lambda_env());
+    let json = serde_json::to_string(&report).unwrap();
+    let text = report.to_string();
+    for (key, value) in secrets {
+        assert!(
+            !json.contains(value) && !text.contains(value),
+            "{key}'s value leaked"
+        );
+        assert_eq!(
+            property(&report, key).value.as_deref(),
+            Some("****"),
+            "{key}"
+        );
+        assert!(text.contains(key), "the key itself is still reported");
+    }
+    assert_eq!(
+        property(&report, "snapshot.lock.timeout.mz")
+            .value
+            .as_deref(),
+        Some("visible-5000"),
+        "an unknown key that is no secret still shows its value, for spotting a typo"
+    );
+}
+
+#[test]
+fn a_name_suggests_a_secret_by_its_words_or_a_last_part_ending_in_key() {
+    for key in [
+        "database.sslpassword",
+        "producer.sasl.jaas.config",
+        "ssl.keystore.password",
+        "ssl.key.password",
+        "ssl.keystore.key",
+        "database.sslkey",
+        "sasl.oauthbearer.client.secret",
+        "api_token",
+        "aws.secret.access.key",
+        "basic.auth.user.info",
+        "DATABASE.PASSWORD",
+    ] {
+        assert!(properties::names_a_secret(key), "{key}");
+    }
+    for key in [
+        "key.converter",
+        "key.converter.schemas.enable",
+        "message.key.columns",
+        "snapshot.lock.timeout.ms",
+        "database.sslrootcert",
+        "ssl.keystore.location",
+        "slot.drop_on_stop",
+    ] {
+        assert!(!properties::names_a_secret(key), "{key}");
+    }
+}
+
+#[test]
+fn the_declared_secret_keys_are_exactly_those_the_name_rule_finds() {
+    // One rule: a new declared key named like a secret must be declared secret, and no declared
+    // key's value is hidden by accident.
+    for key in KEYS {
+        assert_eq!(
+            key.secret,
+            properties::names_a_secret(key.name),
+            "{}: declared secret {}",
+            key.name,
+            key.secret
+        );
+    }
+}
+
+#[test]
 fn connectivity_settings_parse() {
     let mut props = seed();
     props.set("database.sslmode", "VERIFY-FULL");

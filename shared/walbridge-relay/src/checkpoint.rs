@@ -1,14 +1,17 @@
 //! Checkpoint stores: an S3 object written with conditional requests (`If-None-Match: *` for the first
 //! write, `If-Match: <ETag read>` after), so a stale or concurrent writer fails instead of
-//! overwriting; and a local file for runs without S3.
+//! overwriting — on a store that honours them, which a probe beside the checkpoint checks; and a
+//! local file for runs without S3.
 
 use std::path::PathBuf;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
+use tracing::warn;
 
-use crate::error::CheckpointError;
+use crate::error::{CheckpointError, error_chain};
 use crate::pipeline::{Checkpoint, CheckpointStore};
 
 /// Where the checkpoint lives, with the client that reaches it: built once per cold start.
@@ -16,6 +19,9 @@ use crate::pipeline::{Checkpoint, CheckpointStore};
 pub enum CheckpointTarget {
     S3 {
         client: aws_sdk_s3::Client,
+        /// The store's endpoint when it is not AWS S3's own (`checkpoint.s3.endpoint.url`,
+        /// `AWS_ENDPOINT_URL_S3`), for the messages that must name the store.
+        endpoint: Option<String>,
         bucket: String,
         key: String,
     },
@@ -28,62 +34,30 @@ impl CheckpointTarget {
         match self {
             Self::S3 {
                 client,
+                endpoint,
                 bucket,
                 key,
-            } => AnyCheckpointStore::S3(S3CheckpointStore::new(
-                client.clone(),
-                bucket.clone(),
-                key.clone(),
-            )),
+            } => AnyCheckpointStore::S3(
+                S3CheckpointStore::new(client.clone(), bucket.clone(), key.clone())
+                    .at_endpoint(endpoint.clone()),
+            ),
             Self::File(path) => AnyCheckpointStore::File(FileCheckpointStore::new(path.clone())),
         }
     }
 }
 
 impl AnyCheckpointStore {
-    /// Checks that this store could write the checkpoint, without changing it: on S3 a conditional
-    /// write that cannot match (AWS checks permission before the condition, so 412 or 404 means
-    /// allowed; 403 not), for a file a scratch file beside it, removed again.
+    /// Checks that this store can write beside the checkpoint and fences writers as `save` needs,
+    /// without touching the checkpoint itself (see [`S3CheckpointStore::probe_write`]); for a file,
+    /// a scratch file beside it, removed again.
     ///
     /// # Errors
-    /// [`CheckpointError::Io`] when writing is refused.
+    /// [`CheckpointError::Io`] when writing is refused; [`CheckpointError::ConditionsIgnored`] when
+    /// the store accepts a write its condition should have refused.
     pub async fn probe_write(&self) -> Result<(), CheckpointError> {
         match self {
-            Self::S3(store) => {
-                let put = store
-                    .client
-                    .put_object()
-                    .bucket(&store.bucket)
-                    .key(&store.key)
-                    .if_match("\"walbridge-validate-matches-no-object\"")
-                    .body(ByteStream::from_static(b""))
-                    .send()
-                    .await;
-                match put {
-                    Err(err)
-                        if matches!(http_status(&err), Some(412 | 404 | 409))
-                            && !no_such_bucket(&err) =>
-                    {
-                        Ok(())
-                    }
-                    Err(err) => Err(store.io_error("write", err)),
-                    Ok(_) => Ok(()),
-                }
-            }
-            Self::File(store) => {
-                if let Some(dir) = store.path.parent() {
-                    tokio::fs::create_dir_all(dir)
-                        .await
-                        .map_err(|err| store.io_error("create the directory of", err))?;
-                }
-                let probe = store.path.with_extension("validate");
-                tokio::fs::write(&probe, b"")
-                    .await
-                    .map_err(|err| store.io_error("write", err))?;
-                tokio::fs::remove_file(&probe)
-                    .await
-                    .map_err(|err| store.io_error("write", err))
-            }
+            Self::S3(store) => store.probe_write().await,
+            Self::File(store) => store.probe_write().await,
         }
     }
 }
@@ -115,20 +89,32 @@ impl CheckpointStore for AnyCheckpointStore {
 #[derive(Debug)]
 pub struct S3CheckpointStore {
     client: aws_sdk_s3::Client,
+    /// See [`CheckpointTarget::S3`]; `None`: AWS S3.
+    endpoint: Option<String>,
     bucket: String,
     key: String,
     /// ETag of the object as this store last read or wrote it; `None`: it did not exist.
     etag: Option<String>,
 }
 
+/// An `If-Match` no object's ETag has: a PUT under it must be refused.
+const MATCHES_NOTHING: &str = "\"walbridge-probe-matches-no-object\"";
+
 impl S3CheckpointStore {
     pub fn new(client: aws_sdk_s3::Client, bucket: String, key: String) -> Self {
         Self {
             client,
+            endpoint: None,
             bucket,
             key,
             etag: None,
         }
+    }
+
+    /// Names the endpoint of a store that is not AWS S3 in messages.
+    pub fn at_endpoint(mut self, endpoint: Option<String>) -> Self {
+        self.endpoint = endpoint;
+        self
     }
 
     fn location(&self) -> String {
@@ -144,6 +130,116 @@ impl S3CheckpointStore {
             location: self.location(),
             source: Box::new(source),
         }
+    }
+
+    /// Checks that walbridge may write beside the checkpoint and that the store honours the
+    /// conditions `save` fences writers with, never writing the checkpoint key itself: creates
+    /// `<key>.probe` with `If-None-Match: *`, then a second such PUT and one with an `If-Match` that
+    /// matches nothing must both be refused (412), and the probe is deleted again. A store that
+    /// accepts them would let a stale or concurrent invocation overwrite the checkpoint unnoticed.
+    ///
+    /// # Errors
+    /// [`CheckpointError::ConditionsIgnored`] when a conditional PUT that must fail succeeds;
+    /// [`CheckpointError::Io`] when writing is refused or the store cannot be reached.
+    pub async fn probe_write(&self) -> Result<(), CheckpointError> {
+        let probe = format!("{}.probe", self.key);
+        let created = match self.put_probe(&probe, None).await {
+            Ok(()) => true,
+            // A probe left by an earlier run (or one running now): the store refused to replace
+            // it, which is the answer the second PUT would have given. AWS checks permission
+            // before the condition, so a refusal also means writing is allowed.
+            Err(err) if refused(&err, false) => false,
+            Err(err) => return Err(self.probe_error(&probe, "write", err)),
+        };
+        let mut checked = Ok(());
+        if created {
+            checked = self.expect_refused(&probe, None).await;
+        }
+        if checked.is_ok() {
+            checked = self.expect_refused(&probe, Some(MATCHES_NOTHING)).await;
+        }
+        if created
+            && let Err(err) = self
+                .client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(&probe)
+                .send()
+                .await
+        {
+            // Harmless where it stays: the next probe finds it and is refused, as it should be.
+            warn!(
+                error = %error_chain(&self.probe_error(&probe, "delete", err)),
+                "write probe left in place"
+            );
+        }
+        checked
+    }
+
+    /// PUTs the probe under `If-Match: if_match`, or `If-None-Match: *` when `None`.
+    async fn put_probe(
+        &self,
+        probe: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), SdkError<PutObjectError, HttpResponse>> {
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(probe)
+            .content_type("text/plain")
+            .body(ByteStream::from_static(
+                b"walbridge's probe of conditional writes; safe to delete\n",
+            ));
+        let put = match if_match {
+            Some(etag) => put.if_match(etag),
+            None => put.if_none_match("*"),
+        };
+        put.send().await.map(drop)
+    }
+
+    /// A PUT of the existing probe whose condition cannot hold: it must be refused.
+    async fn expect_refused(
+        &self,
+        probe: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), CheckpointError> {
+        match self.put_probe(probe, if_match).await {
+            Err(err) if refused(&err, if_match.is_some()) => Ok(()),
+            Err(err) => Err(self.probe_error(probe, "write", err)),
+            Ok(()) => Err(CheckpointError::ConditionsIgnored {
+                endpoint: self
+                    .endpoint
+                    .clone()
+                    .unwrap_or_else(|| "AWS S3's endpoint".to_owned()),
+                location: format!("s3://{}/{probe}", self.bucket),
+                condition: match if_match {
+                    Some(etag) => format!("If-Match: {etag}"),
+                    None => "If-None-Match: *".to_owned(),
+                },
+            }),
+        }
+    }
+
+    fn probe_error<E>(&self, probe: &str, action: &'static str, source: E) -> CheckpointError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        CheckpointError::Io {
+            action,
+            location: format!("s3://{}/{probe}", self.bucket),
+            source: Box::new(source),
+        }
+    }
+}
+
+/// Whether a conditional PUT was refused for its condition: 412, or 409 (AWS, for a conditional
+/// write racing another); for `If-Match` also 404 (AWS, when the object is gone meanwhile).
+fn refused<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>, if_match: bool) -> bool {
+    match http_status(err) {
+        Some(412 | 409) => true,
+        Some(404) => if_match && !no_such_bucket(err),
+        _ => false,
     }
 }
 
@@ -239,6 +335,22 @@ impl FileCheckpointStore {
             location: format!("file://{}", self.path.display()),
             source: Box::new(source),
         }
+    }
+
+    /// Writes and removes a scratch file beside the checkpoint.
+    async fn probe_write(&self) -> Result<(), CheckpointError> {
+        if let Some(dir) = self.path.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|err| self.io_error("create the directory of", err))?;
+        }
+        let probe = self.path.with_extension("validate");
+        tokio::fs::write(&probe, b"")
+            .await
+            .map_err(|err| self.io_error("write", err))?;
+        tokio::fs::remove_file(&probe)
+            .await
+            .map_err(|err| self.io_error("write", err))
     }
 
     async fn read(&self) -> Result<Option<Vec<u8>>, CheckpointError> {

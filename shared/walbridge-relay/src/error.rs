@@ -210,6 +210,19 @@ pub enum CheckpointError {
     Mismatch { found: String },
     #[error("checkpoint is not a walbridge checkpoint: {0}")]
     Corrupt(String),
+    #[error(
+        "the object store at {endpoint} ignores conditional writes: it accepted a PUT of {location} \
+         with {condition}, which must be refused (412 Precondition Failed). walbridge fences stale and \
+         concurrent writers of the checkpoint with these conditions, so on this store they would \
+         overwrite it unnoticed (lost or repeated changes); use a store that implements S3 \
+         conditional writes (AWS S3 does), or checkpoint.uri=file://... on one machine"
+    )]
+    ConditionsIgnored {
+        endpoint: String,
+        /// The probe object written, beside the checkpoint.
+        location: String,
+        condition: String,
+    },
 }
 
 /// Why an invocation failed.

@@ -28,7 +28,6 @@ use crate::slot::PgSlot;
 use crate::snapshot::{Signal, SignalError, SnapshotProgress};
 
 /// What outlives an invocation: the validated configuration and the clients.
-#[derive(Debug)]
 pub struct Deps {
     config: Config,
     settings: RelaySettings,
@@ -41,6 +40,23 @@ pub struct Deps {
     slot_tables: walbridge_config::TableFilter,
     /// The properties' half of the validate report, made at cold start by the same parser.
     report: Option<ValidationReport>,
+    /// Set once the checkpoint store has been seen to honour conditional writes (probed once per
+    /// cold start, before the first relay).
+    store_fences: tokio::sync::OnceCell<()>,
+}
+
+/// What identifies the deployment, without values: the configuration's and the sink's may hold
+/// credentials (rskafka's SASL settings print the password in clear).
+impl std::fmt::Debug for Deps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deps")
+            .field("name", &self.config.name)
+            .field("slot", &self.settings.slot)
+            .field("database", &self.settings.database)
+            .field("checkpoint", &self.config.checkpoint)
+            .field("sink", &self.sink)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Deps {
@@ -51,15 +67,21 @@ impl Deps {
                 let shared = aws_config::load_from_env().await;
                 let mut s3_config = aws_sdk_s3::config::Builder::from(&shared);
                 // S3-compatible stores rarely have virtual-host buckets; AWS takes path-style too.
-                if let Some(endpoint) = &config.checkpoint_s3_endpoint {
-                    s3_config = s3_config.endpoint_url(endpoint).force_path_style(true);
-                } else if std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-                    || std::env::var_os("AWS_ENDPOINT_URL").is_some()
-                {
+                let endpoint = match &config.checkpoint_s3_endpoint {
+                    Some(endpoint) => {
+                        s3_config = s3_config.endpoint_url(endpoint).force_path_style(true);
+                        Some(endpoint.clone())
+                    }
+                    None => std::env::var("AWS_ENDPOINT_URL_S3")
+                        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+                        .ok(),
+                };
+                if endpoint.is_some() {
                     s3_config = s3_config.force_path_style(true);
                 }
                 CheckpointTarget::S3 {
                     client: aws_sdk_s3::Client::from_conf(s3_config.build()),
+                    endpoint,
                     bucket: bucket.clone(),
                     key: key.clone(),
                 }
@@ -120,6 +142,7 @@ impl Deps {
             checkpoint,
             sink: Mutex::new(None),
             report: None,
+            store_fences: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -342,14 +365,31 @@ pub async fn invoke_with(
             config.slot.name
         );
         warn!(slot = %config.slot.name, "slot busy");
-        slot.close().await;
-        return Ok(InvocationReport::skipped(reason));
+        return skipped(deps, slot, reason).await;
     }
     let result = relay(deps, slot, deadline, signals).await;
     if let Err(err) = &result {
         warn!(error = %err, kind = err.kind().as_str(), "invocation failed");
     }
     result
+}
+
+/// The report of an invocation that found the slot locked: with the slot's real lag and the last
+/// relayed commit's time from the checkpoint, so that the lag alarms still see a pipeline that a
+/// stuck lock holder stalls.
+async fn skipped(
+    deps: &Deps,
+    mut slot: PgSlot,
+    reason: String,
+) -> Result<InvocationReport, RelayError> {
+    let position = slot.position().await;
+    slot.close().await;
+    let position = position?;
+    let checkpoint = deps.checkpoint.store().load().await?;
+    let last_commit_ms = checkpoint
+        .and_then(|c| c.last_commit_time_us)
+        .map(|us| us / 1000);
+    Ok(InvocationReport::skipped(reason, position, last_commit_ms))
 }
 
 async fn relay(
@@ -360,6 +400,16 @@ async fn relay(
 ) -> Result<InvocationReport, RelayError> {
     let config = &deps.config;
     if let Err(err) = slot.check_preconditions(config.slot.create).await {
+        slot.close().await;
+        return Err(err.into());
+    }
+    // Once per cold start: on a store that ignores conditional writes the checkpoint fences
+    // nothing, so the relay refuses to run rather than risk a silently overwritten position.
+    let probed = deps
+        .store_fences
+        .get_or_try_init(|| async { deps.checkpoint.store().probe_write().await })
+        .await;
+    if let Err(err) = probed {
         slot.close().await;
         return Err(err.into());
     }
@@ -416,4 +466,43 @@ fn context_headers(config: &Config) -> Arc<[(String, Vec<u8>)]> {
             &uuid::Uuid::new_v4().to_string(),
         ),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use walbridge_config::Properties;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_deps_debug_print_shows_no_credential() {
+        let mut props = Properties::default();
+        for (key, value) in [
+            ("database.hostname", "db.internal"),
+            ("database.user", "cdc"),
+            ("database.password", "db-pw-4711"),
+            ("database.dbname", "shop"),
+            ("topic.prefix", "shop"),
+            ("kafka.bootstrap.servers", "b1:9092"),
+            ("kafka.security.protocol", "SASL_PLAINTEXT"),
+            ("kafka.sasl.mechanism", "SCRAM-SHA-512"),
+            ("kafka.sasl.username", "cdc"),
+            ("kafka.sasl.password", "kafka-pw-4711"),
+            (
+                "checkpoint.uri",
+                "file:///tmp/walbridge-debug-test/checkpoint.json",
+            ),
+        ] {
+            props.set(key, value);
+        }
+        let config = Config::from_sources(props, &BTreeMap::new()).unwrap();
+        let deps = Deps::new(config).await;
+        let printed = format!("{deps:?} {deps:#?}");
+        assert!(printed.contains("shop"), "{printed}");
+        for secret in ["db-pw-4711", "kafka-pw-4711"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+    }
 }

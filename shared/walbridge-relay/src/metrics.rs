@@ -11,7 +11,9 @@ pub const NAMESPACE: &str = "walbridge";
 /// The EMF record for `report` of `slot`, stamped `now_ms`.
 ///
 /// `LagSeconds` is 0 when the invocation caught up, else the age of the last commit it published
-/// (a lower bound of how far behind the slot is); absent when unknown.
+/// (a lower bound of how far behind the slot is); absent when unknown. `Skipped` is 1 when the
+/// invocation found the slot locked by another session and relayed nothing (its lag is still the
+/// slot's), else 0, so an alarm can catch a lock holder that never lets go.
 pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
     let lag_seconds = if report.caught_up {
         Some(0.0)
@@ -26,6 +28,7 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
         json!({"Name": "Windows", "Unit": "Count"}),
         json!({"Name": "LagBytes", "Unit": "Bytes"}),
         json!({"Name": "DurationMs", "Unit": "Milliseconds"}),
+        json!({"Name": "Skipped", "Unit": "Count"}),
     ];
     if lag_seconds.is_some() {
         metrics.push(json!({"Name": "LagSeconds", "Unit": "Seconds"}));
@@ -45,6 +48,7 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
         "Windows": report.windows,
         "LagBytes": report.lag_bytes,
         "DurationMs": report.duration_ms,
+        "Skipped": u8::from(report.skipped.is_some()),
         "CaughtUp": report.caught_up,
     });
     if let Some(lag) = lag_seconds {
@@ -55,7 +59,10 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use walbridge_event::Lsn;
+
     use super::*;
+    use crate::pipeline::SlotPosition;
 
     fn report(caught_up: bool) -> InvocationReport {
         InvocationReport {
@@ -100,5 +107,37 @@ mod tests {
     #[test]
     fn a_caught_up_invocation_has_no_time_lag() {
         assert_eq!(emf_record("s", &report(true), 9_999_999)["LagSeconds"], 0.0);
+    }
+
+    #[test]
+    fn a_skipped_invocation_counts_as_skipped_and_keeps_the_slots_lag() {
+        assert_eq!(emf_record("s", &report(false), 1_004_500)["Skipped"], 0);
+        let position = SlotPosition {
+            confirmed: Lsn(0x1000),
+            current: Lsn(0x5000),
+        };
+        let skipped = InvocationReport::skipped("locked".into(), position, Some(1_000_000));
+        let record = emf_record("s", &skipped, 1_004_500);
+        assert_eq!(record["Skipped"], 1);
+        assert_eq!(record["LagBytes"], 0x4000);
+        assert_eq!(
+            record["LagSeconds"], 4.5,
+            "age of the checkpoint's last commit"
+        );
+        assert_eq!(record["CaughtUp"], false);
+
+        let idle = SlotPosition {
+            confirmed: Lsn(0x5000),
+            current: Lsn(0x5000),
+        };
+        let record = emf_record(
+            "s",
+            &InvocationReport::skipped("locked".into(), idle, None),
+            1,
+        );
+        assert_eq!(
+            (record["LagBytes"].as_u64(), record["LagSeconds"].as_f64()),
+            (Some(0), Some(0.0))
+        );
     }
 }

@@ -484,21 +484,24 @@ impl InvocationReport {
         }
     }
 
-    /// The report of an invocation that did nothing because of `reason`.
-    pub fn skipped(reason: String) -> Self {
+    /// The report of an invocation that did nothing because of `reason`, with the slot where it
+    /// stands (`position`) and the last relayed commit's time when the checkpoint knows it: a
+    /// skipped invocation still reports the lag it leaves.
+    pub fn skipped(reason: String, position: SlotPosition, last_commit_ms: Option<i64>) -> Self {
+        let lag_bytes = position.current.0.saturating_sub(position.confirmed.0);
         Self {
             changes: 0,
             events: 0,
             snapshot_rows: 0,
             windows: 0,
             transactions: 0,
-            start_lsn: String::new(),
-            end_lsn: String::new(),
-            caught_up: false,
-            lag_bytes: 0,
+            start_lsn: position.confirmed.to_string(),
+            end_lsn: position.confirmed.to_string(),
+            caught_up: lag_bytes == 0,
+            lag_bytes,
             duration_ms: 0,
             polls: 0,
-            last_commit_ms: None,
+            last_commit_ms,
             skipped: Some(reason),
             window_unfinished: false,
         }

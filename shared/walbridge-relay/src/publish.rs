@@ -26,7 +26,7 @@ use crate::pipeline::{EventSink, OutRecord, Position};
 use crate::tls::{TlsError, Verify, client_config};
 
 /// How records are written, and how the brokers are reached.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SinkSettings {
     /// TLS to the brokers (`kafka.security.protocol` SSL or SASL_SSL).
     pub tls: Option<Arc<rustls::ClientConfig>>,
@@ -45,6 +45,37 @@ pub struct SinkSettings {
     pub timeout: Duration,
     /// Written on every record after its own headers (Debezium's `__debezium.context.*`).
     pub headers: Arc<[(String, Vec<u8>)]>,
+}
+
+/// Without the SASL password: rskafka's `Credentials` print it in clear in their derived `Debug`.
+impl std::fmt::Debug for SinkSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("SinkSettings")
+            .field("tls", &self.tls.is_some())
+            .field("sasl", &self.sasl.as_ref().map(sasl_identity))
+            .field("max_request_size", &self.max_request_size)
+            .field("create_topics", &self.create_topics)
+            .field("compression", &self.compression)
+            .field("max_batch_bytes", &self.max_batch_bytes)
+            .field("timeout", &self.timeout)
+            .field("headers", &header_names)
+            .finish()
+    }
+}
+
+/// The mechanism and user name of a SASL configuration: what may be shown of it.
+fn sasl_identity(sasl: &SaslConfig) -> String {
+    let (mechanism, credentials) = match sasl {
+        SaslConfig::Plain(credentials) => ("PLAIN", Some(credentials)),
+        SaslConfig::ScramSha256(credentials) => ("SCRAM-SHA-256", Some(credentials)),
+        SaslConfig::ScramSha512(credentials) => ("SCRAM-SHA-512", Some(credentials)),
+        SaslConfig::Oauthbearer(_) => ("OAUTHBEARER", None),
+    };
+    match credentials {
+        Some(credentials) => format!("{mechanism} as {}", credentials.username),
+        None => mechanism.to_owned(),
+    }
 }
 
 impl Default for SinkSettings {
@@ -142,7 +173,6 @@ pub async fn msk_iam_token(
 type LandedTails = HashMap<(Arc<str>, i32), Option<Position>>;
 
 /// Publishes to Kafka; clients for topics and partitions are kept between invocations.
-#[derive(Debug)]
 pub struct KafkaSink {
     client: Client,
     /// The same cluster for produce requests only, without the client library's retries: a
@@ -156,6 +186,15 @@ pub struct KafkaSink {
     listed: Option<HashMap<String, i32>>,
     /// While skipping landed records: the position of each partition's last record, read once.
     landed: Option<LandedTails>,
+}
+
+/// The settings only (redacted): the client holds the SASL configuration too.
+impl std::fmt::Debug for KafkaSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSink")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KafkaSink {
@@ -664,6 +703,22 @@ mod tests {
         assert_eq!(position_header(&header), Some((position, 3)));
         assert_eq!(position_header(&position.to_header()), None);
         assert_eq!(position_header(b"junk/3"), None);
+    }
+
+    #[test]
+    fn the_settings_debug_print_shows_the_sasl_user_but_never_the_password() {
+        let settings = SinkSettings {
+            sasl: Some(SaslConfig::ScramSha512(rskafka::client::Credentials::new(
+                "cdc".to_owned(),
+                "kafka-pw-4711".to_owned(),
+            ))),
+            ..SinkSettings::default()
+        };
+        let printed = format!("{settings:?} {settings:#?}");
+        assert!(!printed.contains("kafka-pw-4711"), "{printed}");
+        assert!(printed.contains("SCRAM-SHA-512 as cdc"), "{printed}");
+        // What the redaction stands in front of.
+        assert!(format!("{:?}", settings.sasl).contains("kafka-pw-4711"));
     }
 
     #[tokio::test]

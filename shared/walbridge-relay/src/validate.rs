@@ -240,7 +240,8 @@ async fn check_kafka(
     }
 }
 
-/// The checkpoint can be read, and written (probed without changing it).
+/// The checkpoint can be read, and written with the conditions that fence writers (probed beside
+/// it, never changing it).
 async fn check_checkpoint(checkpoint: &CheckpointTarget, report: &mut ValidationReport) {
     let mut store = checkpoint.store();
     let read = match store.load().await {
@@ -255,7 +256,7 @@ async fn check_checkpoint(checkpoint: &CheckpointTarget, report: &mut Validation
         Ok(()) => report.push_check(
             "checkpoint",
             CheckStatus::Pass,
-            format!("{read} and writable"),
+            format!("{read}, writable, and conditional writes are honoured (probed beside it)"),
         ),
         Err(err) => report.push_check(
             "checkpoint",

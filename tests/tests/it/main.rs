@@ -2,6 +2,7 @@
 //! (`eval "$(tests/env/up --tansu)"` starts them; `./scripts/test` runs everything).
 
 mod case;
+mod checkpoint_store;
 mod crash;
 mod delivery;
 mod differential;
@@ -10,9 +11,11 @@ mod golden;
 mod kafka_options;
 mod kafka_security;
 mod lambda;
+mod redaction;
 mod relay;
 mod relay_failures;
 mod secrets;
+mod skipped;
 mod smoke;
 mod snapshot;
 mod tls;

@@ -10,7 +10,7 @@ use crate::case::{Case, walbridge_invoke};
 
 /// `walbridge validate --json` (or `invoke '{"mode":"validate"}'`) for `case`, with its slot and
 /// tables, plus `extra` environment variables.
-fn validate_command(case: &Case, args: &[&str], extra: &[(&str, &str)]) -> Command {
+pub(crate) fn validate_command(case: &Case, args: &[&str], extra: &[(&str, &str)]) -> Command {
     // walbridge_invoke's environment, with other arguments than its `invoke`.
     let invoke = walbridge_invoke(&format!("s3://{}/{}", env::bucket(), case.checkpoint_key));
     let mut command = Command::new(invoke.get_program());
@@ -31,7 +31,7 @@ fn validate_command(case: &Case, args: &[&str], extra: &[(&str, &str)]) -> Comma
     command
 }
 
-fn run(mut command: Command) -> (Output, Value) {
+pub(crate) fn run(mut command: Command) -> (Output, Value) {
     let output = command.output().expect("run walbridge");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let report = serde_json::from_str(&stdout).unwrap_or_else(|err| {
@@ -43,7 +43,7 @@ fn run(mut command: Command) -> (Output, Value) {
     (output, report)
 }
 
-fn check<'r>(report: &'r Value, name: &str) -> (&'r str, &'r str) {
+pub(crate) fn check<'r>(report: &'r Value, name: &str) -> (&'r str, &'r str) {
     let check = report["checks"]
         .as_array()
         .unwrap()
@@ -56,7 +56,7 @@ fn check<'r>(report: &'r Value, name: &str) -> (&'r str, &'r str) {
     )
 }
 
-fn property<'r>(report: &'r Value, name: &str) -> &'r Value {
+pub(crate) fn property<'r>(report: &'r Value, name: &str) -> &'r Value {
     report["configs"]
         .as_array()
         .unwrap()
