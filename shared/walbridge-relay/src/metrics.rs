@@ -13,7 +13,9 @@ pub const NAMESPACE: &str = "walbridge";
 /// `LagSeconds` is 0 when the invocation caught up, else the age of the last commit it published
 /// (a lower bound of how far behind the slot is); absent when unknown. `Skipped` is 1 when the
 /// invocation found the slot locked by another session and relayed nothing (its lag is still the
-/// slot's), else 0, so an alarm can catch a lock holder that never lets go.
+/// slot's), else 0, so an alarm can catch a lock holder that never lets go. `WindowUnfinished` is 1
+/// when the time ran out inside a window (a transaction larger than one invocation can carry is
+/// read on over several), else 0.
 pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
     let lag_seconds = if report.caught_up {
         Some(0.0)
@@ -29,6 +31,7 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
         json!({"Name": "LagBytes", "Unit": "Bytes"}),
         json!({"Name": "DurationMs", "Unit": "Milliseconds"}),
         json!({"Name": "Skipped", "Unit": "Count"}),
+        json!({"Name": "WindowUnfinished", "Unit": "Count"}),
     ];
     if lag_seconds.is_some() {
         metrics.push(json!({"Name": "LagSeconds", "Unit": "Seconds"}));
@@ -49,6 +52,7 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
         "LagBytes": report.lag_bytes,
         "DurationMs": report.duration_ms,
         "Skipped": u8::from(report.skipped.is_some()),
+        "WindowUnfinished": u8::from(report.window_unfinished),
         "CaughtUp": report.caught_up,
     });
     if let Some(lag) = lag_seconds {
