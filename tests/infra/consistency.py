@@ -61,11 +61,12 @@ SAME_DEFAULTS = {
     "LagBytesThreshold": "lag_bytes_threshold",
     "LagSecondsThreshold": "lag_seconds_threshold",
     "SkippedAlarmPeriods": "skipped_alarm_periods",
+    "SafeWalBytesThreshold": "safe_wal_bytes_threshold",
 }
 
 # What the lag and skip alarms read (also documented in template.yaml and infra/README.md), one alarm each.
 EMF_NAMESPACE = "walbridge"
-EMF_METRICS = ("LagBytes", "LagSeconds", "Skipped")
+EMF_METRICS = ("LagBytes", "LagSeconds", "Skipped", "WalStatus", "SafeWalBytes")
 EMF_DIMENSION = "Slot"
 
 META_ARGS = {"source", "version", "providers", "count", "for_each", "depends_on"}

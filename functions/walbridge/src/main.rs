@@ -69,20 +69,32 @@ async fn handle(
 ) -> Result<Response, InvocationFailed> {
     let request: Request = serde_json::from_value(event.payload.clone())
         .map_err(|err| InvocationFailed(RelayError::BadRequest(err.to_string())))?;
-    let response = walbridge_relay::handle(deps, &request, deadline(&event, deps))
-        .await
-        .map_err(InvocationFailed)?;
-    if let Response::Relayed(report) = &response {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let record = walbridge_relay::metrics::emf_record(&deps.config().slot.name, report, now_ms);
+    let result = walbridge_relay::handle(deps, &request, deadline(&event, deps)).await;
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let slot = &deps.config().slot.name;
+    let record = match &result {
+        Ok(Response::Relayed(report)) => {
+            let mut record = walbridge_relay::metrics::emf_record(slot, report, now_ms);
+            if let Some(health) = deps.slot_health() {
+                walbridge_relay::metrics::add_health(&mut record, &health);
+            }
+            Some(record)
+        }
+        // What the watchdog read before the failure: the lag alarms see a failing pipeline too.
+        Err(_) if request.relays() => deps
+            .slot_health()
+            .map(|health| walbridge_relay::metrics::emf_failure_record(slot, &health, now_ms)),
+        _ => None,
+    };
+    if let Some(record) = record {
         match metrics {
             MetricsOut::Stdout => println!("{record}"),
             MetricsOut::Stderr => eprintln!("{record}"),
         }
     }
-    Ok(response)
+    result.map_err(InvocationFailed)
 }
 
 // One thread: an invocation is one sequential data path; a second worker only adds wake-ups

@@ -452,3 +452,39 @@ resource "aws_cloudwatch_metric_alarm" "skipped" {
   ok_actions          = [local.alarm_topic_arn]
   tags                = var.tags
 }
+
+resource "aws_cloudwatch_metric_alarm" "wal_status" {
+  alarm_name          = "${var.name}-wal-status"
+  alarm_description   = "the slot's WAL is unreserved (past max_slot_wal_keep_size, about to be removed) or lost (the slot is invalid): catch up now or the changes since the slot's position are lost; once lost, the function's error names the recovery"
+  namespace           = "walbridge"
+  metric_name         = "WalStatus"
+  dimensions          = { Slot = var.slot_name }
+  statistic           = "Maximum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  threshold           = 2
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "safe_wal_bytes" {
+  alarm_name          = "${var.name}-safe-wal-bytes"
+  alarm_description   = "the slot is close to losing WAL it needs (safe_wal_size below safe_wal_bytes_threshold): it falls behind faster than it relays; catch up before PostgreSQL invalidates it"
+  namespace           = "walbridge"
+  metric_name         = "SafeWalBytes"
+  dimensions          = { Slot = var.slot_name }
+  statistic           = "Minimum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  threshold           = var.safe_wal_bytes_threshold
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}

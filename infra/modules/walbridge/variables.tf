@@ -250,6 +250,12 @@ variable "lag_seconds_threshold" {
   default     = 900
 }
 
+variable "safe_wal_bytes_threshold" {
+  description = "Alarm when the slot can take less than this many more bytes of WAL before PostgreSQL removes WAL it needs (safe_wal_size, reported only when max_slot_wal_keep_size bounds it)."
+  type        = number
+  default     = 1073741824
+}
+
 variable "skipped_alarm_periods" {
   description = "Alarm when every invocation was skipped (another session held the slot's advisory lock) for this many consecutive alarm periods."
   type        = number

@@ -76,6 +76,14 @@ pub enum SlotError {
     },
     #[error("slot {slot} returned something unexpected: {what}")]
     Malformed { slot: String, what: String },
+    #[error(
+        "replication slot {slot} was invalidated ({reason}): PostgreSQL removed WAL the slot still \
+         needed, so the changes since its position are gone and it cannot be read again; drop it \
+         (SELECT pg_drop_replication_slot('{slot}');), let walbridge create a new one (slot.create=true) \
+         and set snapshot.mode=when_needed so the tables are read again; raise max_slot_wal_keep_size \
+         or run walbridge more often so it does not happen again"
+    )]
+    SlotInvalidated { slot: String, reason: String },
     #[error("table {table} was not found in the catalog")]
     UnknownTable { table: String },
     #[error(

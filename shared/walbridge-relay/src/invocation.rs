@@ -19,12 +19,13 @@ use walbridge_event::envelope::{EncoderConfig, SourceStructVersion};
 
 use crate::checkpoint::CheckpointTarget;
 use crate::error::RelayError;
+use crate::error::SlotError;
 use crate::pipeline::{
     ChangeSource, CheckpointStore, InvocationProgress, InvocationReport, Relay, RelaySettings,
     SnapshotSettings,
 };
 use crate::publish::{KafkaSink, SinkSettings};
-use crate::slot::PgSlot;
+use crate::slot::{PgSlot, SlotHealth};
 use crate::snapshot::{Signal, SignalError, SnapshotProgress};
 
 /// What outlives an invocation: the validated configuration and the clients.
@@ -43,6 +44,8 @@ pub struct Deps {
     /// Set once the checkpoint store has been seen to honour conditional writes (probed once per
     /// cold start, before the first relay).
     store_fences: tokio::sync::OnceCell<()>,
+    /// The slot's health as the current (or last) invocation read it first thing.
+    health: std::sync::Mutex<Option<SlotHealth>>,
 }
 
 /// What identifies the deployment, without values: the configuration's and the sink's may hold
@@ -60,6 +63,18 @@ impl std::fmt::Debug for Deps {
 }
 
 impl Deps {
+    /// The slot's health as the current (or last) invocation read it before anything else, for the
+    /// metrics of an invocation that then failed.
+    pub fn slot_health(&self) -> Option<SlotHealth> {
+        self.health.lock().map_or(None, |h| h.clone())
+    }
+
+    fn set_slot_health(&self, health: Option<SlotHealth>) {
+        if let Ok(mut slot) = self.health.lock() {
+            *slot = health;
+        }
+    }
+
     /// Builds the clients for `config` (no network traffic yet).
     pub async fn new(config: Config) -> Self {
         let checkpoint = match &config.checkpoint {
@@ -143,6 +158,7 @@ impl Deps {
             sink: Mutex::new(None),
             report: None,
             store_fences: tokio::sync::OnceCell::new(),
+            health: std::sync::Mutex::new(None),
         }
     }
 
@@ -191,6 +207,12 @@ pub struct Request {
 }
 
 impl Request {
+    /// Whether it relays (a schedule's event, catchup, a signal), as opposed to asking about the
+    /// pipeline (status, validate).
+    pub fn relays(&self) -> bool {
+        matches!(self.mode, Mode::Relay | Mode::Catchup | Mode::Signal)
+    }
+
     /// The signal a `"mode":"signal"` payload carries.
     ///
     /// # Errors
@@ -222,6 +244,12 @@ pub struct StatusReport {
     pub slot: String,
     /// Whether a consumer is reading the slot right now.
     pub slot_active: bool,
+    /// `wal_status`: reserved, extended, unreserved (about to lose WAL) or lost.
+    pub wal_status: Option<String>,
+    /// How much more WAL may be written before the slot is in danger; `None` when unbounded.
+    pub safe_wal_size_bytes: Option<i64>,
+    /// Why PostgreSQL invalidated the slot, if it did.
+    pub invalidation_reason: Option<String>,
     pub confirmed_flush_lsn: String,
     pub current_wal_lsn: String,
     pub lag_bytes: u64,
@@ -308,8 +336,9 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
         PgSlot::connect(&config.database, &config.slot, &config.filters.tables, 1).await?;
     let position = slot.position().await;
     let active = slot.is_active().await;
+    let health = slot.health().await;
     slot.close().await;
-    let (position, active) = (position?, active?);
+    let (position, active, health) = (position?, active?, health?);
     let checkpoint = deps.checkpoint.store().load().await?;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -317,6 +346,9 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
     Ok(StatusReport {
         slot: config.slot.name.clone(),
         slot_active: active,
+        wal_status: health.wal_status,
+        safe_wal_size_bytes: health.safe_wal_size_bytes,
+        invalidation_reason: health.invalidation_reason,
         confirmed_flush_lsn: position.confirmed.to_string(),
         current_wal_lsn: position.current.to_string(),
         lag_bytes: position.current.0.saturating_sub(position.confirmed.0),
@@ -359,6 +391,28 @@ pub async fn invoke_with(
         config.window.fetch_rows,
     )
     .await?;
+    // The watchdog: the slot's health first, so the lag reaches the metrics even when Kafka, the
+    // store or a window fails later (a slot missing yet is created by the preconditions).
+    deps.set_slot_health(None);
+    match slot.health().await {
+        Ok(health) => {
+            if let Some(reason) = health.invalid() {
+                deps.set_slot_health(Some(health));
+                slot.close().await;
+                return Err(SlotError::SlotInvalidated {
+                    slot: config.slot.name.clone(),
+                    reason,
+                }
+                .into());
+            }
+            deps.set_slot_health(Some(health));
+        }
+        Err(SlotError::SlotMissing { .. }) => {}
+        Err(err) => {
+            slot.close().await;
+            return Err(err.into());
+        }
+    }
     if !slot.try_lock().await? {
         let reason = format!(
             "another invocation holds slot {} (PostgreSQL advisory lock); this one did nothing",

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::pipeline::InvocationReport;
+use crate::slot::SlotHealth;
 
 /// The EMF namespace; the template's alarms use it.
 pub const NAMESPACE: &str = "walbridge";
@@ -58,6 +59,49 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
     if let Some(lag) = lag_seconds {
         record["LagSeconds"] = json!(lag);
     }
+    record
+}
+
+/// Adds the slot's health, read at the start of the invocation, to `record`: `WalStatus` (0
+/// reserved, 1 extended, 2 unreserved, 3 lost) and, when `max_slot_wal_keep_size` bounds it,
+/// `SafeWalBytes` — what the alarms before an invalidation read.
+pub fn add_health(record: &mut Value, health: &SlotHealth) {
+    let mut added = Vec::new();
+    if let Some(code) = health.wal_status_code() {
+        record["WalStatus"] = json!(code);
+        added.push(json!({"Name": "WalStatus", "Unit": "None"}));
+    }
+    if let Some(safe) = health.safe_wal_size_bytes {
+        record["SafeWalBytes"] = json!(safe);
+        added.push(json!({"Name": "SafeWalBytes", "Unit": "Bytes"}));
+    }
+    if let Some(metrics) = record["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array_mut() {
+        metrics.extend(added);
+    }
+}
+
+/// The EMF record of an invocation that failed after the watchdog read the slot's health: the lag
+/// and the WAL status still reach the alarms when Kafka, the store or a window fails — exactly when
+/// the slot starts to grow.
+pub fn emf_failure_record(slot: &str, health: &SlotHealth, now_ms: i64) -> Value {
+    let mut record = json!({
+        "_aws": {
+            "Timestamp": now_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Slot"]],
+                "Metrics": [
+                    {"Name": "LagBytes", "Unit": "Bytes"},
+                    {"Name": "Failed", "Unit": "Count"},
+                ],
+            }],
+        },
+        "Slot": slot,
+        "LagBytes": health.lag_bytes,
+        "Failed": 1,
+        "CaughtUp": false,
+    });
+    add_health(&mut record, health);
     record
 }
 
@@ -143,5 +187,38 @@ mod tests {
             (record["LagBytes"].as_u64(), record["LagSeconds"].as_f64()),
             (Some(0), Some(0.0))
         );
+    }
+
+    fn health(wal_status: &str, safe: Option<i64>) -> SlotHealth {
+        SlotHealth {
+            confirmed_flush_lsn: "0/1000".into(),
+            current_wal_lsn: "0/5000".into(),
+            lag_bytes: 0x4000,
+            wal_status: Some(wal_status.into()),
+            safe_wal_size_bytes: safe,
+            invalidation_reason: None,
+            inactive_since: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_invocation_still_reports_the_slots_lag_and_wal_status() {
+        let record = emf_failure_record("s", &health("unreserved", Some(1 << 20)), 7);
+        assert_eq!(record["LagBytes"], 0x4000);
+        assert_eq!(record["WalStatus"], 2);
+        assert_eq!(record["SafeWalBytes"], 1 << 20);
+        assert_eq!(record["Failed"], 1);
+        let names: Vec<&str> = record["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["LagBytes", "Failed", "WalStatus", "SafeWalBytes"]);
+        // unbounded: no SafeWalBytes
+        let mut relayed = emf_record("s", &report(true), 7);
+        add_health(&mut relayed, &health("reserved", None));
+        assert_eq!(relayed["WalStatus"], 0);
+        assert!(relayed.get("SafeWalBytes").is_none());
     }
 }

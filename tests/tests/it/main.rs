@@ -21,3 +21,4 @@ mod snapshot;
 mod tls;
 mod unsupported;
 mod validate;
+mod watchdog;
