@@ -353,13 +353,18 @@ fn key_columns(props: &Properties) -> Result<KeyColumns, ConfigError> {
 
 fn skipped_operations(props: &Properties) -> Result<SkippedOperations, ConfigError> {
     let text = props.string("skipped.operations")?;
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(SkippedOperations {
+            truncates: false,
+            ..SkippedOperations::default()
+        });
+    }
     let mut skipped = SkippedOperations {
         truncates: false,
         ..SkippedOperations::default()
     };
     for op in entries(&text) {
         match op.to_ascii_lowercase().as_str() {
-            "none" => {}
             "c" => skipped.creates = true,
             "u" => skipped.updates = true,
             "d" => skipped.deletes = true,
@@ -371,14 +376,6 @@ fn skipped_operations(props: &Properties) -> Result<SkippedOperations, ConfigErr
                 ));
             }
         }
-    }
-    if !skipped.truncates {
-        // wal2json decodes truncates, but walbridge does not publish truncate events yet.
-        return Err(ConfigError::Unsupported {
-            key: "skipped.operations".to_owned(),
-            what: "truncate events (op t): the list leaves t out",
-            fix: "keep t in skipped.operations, as Debezium's default does",
-        });
     }
     Ok(skipped)
 }

@@ -325,24 +325,26 @@ fn message_key_columns_follow_the_list_order() {
 }
 
 #[test]
-fn skipped_operations_must_keep_truncates_until_walbridge_publishes_them() {
+fn skipped_operations_default_to_truncates_and_none_skips_nothing() {
     let skipped = |v: &str| filters_of(&[("skipped.operations", v)]).map(|f| f.skipped);
     assert_eq!(
-        skipped("c, D, t").unwrap(),
+        skipped("c, D").unwrap(),
         SkippedOperations {
             creates: true,
             updates: false,
             deletes: true,
-            truncates: true
+            truncates: false
         }
     );
-    for leaves_truncates_in in ["none", "c,d"] {
-        let err = error_text(skipped(leaves_truncates_in));
-        assert!(
-            err.contains("skipped.operations") && err.contains("keep t"),
-            "{err}"
-        );
-    }
+    assert_eq!(
+        skipped("none").unwrap(),
+        SkippedOperations {
+            creates: false,
+            updates: false,
+            deletes: false,
+            truncates: false
+        }
+    );
     let err = error_text(skipped("c,x"));
     assert!(
         err.contains("skipped.operations") && err.contains("none"),

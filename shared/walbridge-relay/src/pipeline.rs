@@ -564,6 +564,22 @@ struct Committed {
     time_us: Option<i64>,
 }
 
+impl TxnContext {
+    /// Counts a change or truncate at `lsn` (the last LSN read when it has none) and returns its
+    /// LSN. Counted before any filter: the rows of one multi-row WAL record (or the tables of one
+    /// TRUNCATE) share an LSN and are told apart by their ordinal, `same_lsn` — a filter leaving
+    /// some of them out cannot move the others, as one such record is one table and one operation.
+    fn count(&mut self, lsn: Option<Lsn>) -> Lsn {
+        let lsn = lsn.unwrap_or(self.position);
+        if lsn == self.change_lsn {
+            self.same_lsn += 1;
+        } else {
+            (self.change_lsn, self.same_lsn) = (lsn, 0);
+        }
+        lsn
+    }
+}
+
 /// Transaction context the envelope's `source` block needs.
 #[derive(Debug, Default, Clone, Copy)]
 struct TxnContext {
@@ -1472,14 +1488,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 Ok(RowOutcome::Commit(end))
             }
             Row::Change(change) => {
-                // Counted before any filter: the rows of one multi-row WAL record belong to one
-                // table and one operation, so a filter takes all of them or none.
-                let change_lsn = change.lsn.unwrap_or(txn.position);
-                if change_lsn == txn.change_lsn {
-                    txn.same_lsn += 1;
-                } else {
-                    (txn.change_lsn, txn.same_lsn) = (change_lsn, 0);
-                }
+                let change_lsn = txn.count(change.lsn);
                 if let Some((schema, table)) = &self.settings.snapshot.signal_table
                     && change.schema == schema.as_str()
                     && change.table == table.as_str()
@@ -1577,9 +1586,91 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 }
                 Ok(RowOutcome::Change)
             }
-            // Debezium's wal2json decoders never emitted truncates; logical messages arrive with their
-            // own issue. Both are read past, and the slot moves over them with their transaction.
-            Row::Message(_) | Row::Truncate(_) => Ok(RowOutcome::Other),
+            Row::Truncate(truncate) => {
+                let change_lsn = txn.count(truncate.lsn);
+                if !self.captures(&truncate.schema, &truncate.table) {
+                    return Ok(RowOutcome::Other);
+                }
+                // Debezium's publication carries a captured table's truncate even when it skips
+                // the event: its transaction is one `source.sequence` names.
+                txn.next_change += 1;
+                if self.settings.filters.skipped.truncates {
+                    return Ok(RowOutcome::Other);
+                }
+                let table = format!("{}.{}", truncate.schema, truncate.table);
+                let encoder = match self.encoder(&truncate.schema, &truncate.table, false).await {
+                    Err(RelayError::Slot(SlotError::UnknownTable { .. })) => {
+                        // Dropped since: a truncate carries no columns, its envelope needs none
+                        // (with schemas on, its row schemas are empty).
+                        warn!(%table, "truncated table no longer in the catalog; its truncate event has empty row schemas");
+                        let empty = TableSchema::new(
+                            truncate.schema.as_ref(),
+                            truncate.table.as_ref(),
+                            Vec::new(),
+                            &[],
+                            walbridge_event::ReplicaIdentity::Default,
+                        )
+                        .map_err(|source| RelayError::Schema {
+                            table: table.clone(),
+                            source,
+                        })?;
+                        Arc::new(self.build_encoder(empty).map_err(|source| {
+                            RelayError::Schema {
+                                table: table.clone(),
+                                source,
+                            }
+                        })?)
+                    }
+                    found => found?,
+                };
+                let source = SourceInfo {
+                    commit_time_us: truncate
+                        .commit_time_us
+                        .or(txn.commit_time_us)
+                        .unwrap_or(now),
+                    tx_id: truncate.xid.or(txn.xid),
+                    lsn: change_lsn,
+                    last_commit_lsn: last_commit.map(|c| c.lsn),
+                };
+                buf.clear();
+                let encoded = encoder
+                    .table
+                    .encode_truncate(&source, now, buf)
+                    .map_err(|err| RelayError::Encode {
+                        lsn: change_lsn,
+                        table,
+                        source: err,
+                    })?;
+                // A truncate the pending chunk's read could not see empties what it read.
+                if let Some(chunk) = self.pending_chunk.as_mut()
+                    && chunk.encoder.schema == truncate.schema
+                    && chunk.encoder.name == truncate.table
+                    && !source.tx_id.is_some_and(|x| chunk.read.visible.sees(x))
+                {
+                    chunk.dropped.iter_mut().for_each(|d| *d = true);
+                }
+                for (i, record) in encoded.records(buf).enumerate() {
+                    pending.push(OutRecord {
+                        topic: Arc::clone(&encoder.topic),
+                        key: None,
+                        value: record.value.map(<[u8]>::to_vec),
+                        headers: Vec::new(),
+                        lsn: change_lsn,
+                        position: Position {
+                            txn_end: txn.end,
+                            lsn: change_lsn,
+                            change: txn.same_lsn,
+                            record: i as u8,
+                            read: 0,
+                            stream: self.stream,
+                        },
+                    });
+                }
+                Ok(RowOutcome::Change)
+            }
+            // Logical decoding messages are read past (messages are refused in the configuration),
+            // and the slot moves over them with their transaction.
+            Row::Message(_) => Ok(RowOutcome::Other),
         }
     }
 

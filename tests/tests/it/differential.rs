@@ -278,6 +278,8 @@ const WORKLOAD: &[&str] = &[
     "UPDATE {s}.toasted SET note = 'second' WHERE id = 1",
     "INSERT INTO {s}.domains VALUES (1, 12.5, 'x', '2024-02-29 12:00:00.5', '{1.50}', '{1 day}',
        '{101}', ARRAY['<a/>'::xml], 'last')",
+    // published only where skipped.operations leaves t out (the filters run)
+    "TRUNCATE {s}.sql_table",
     // last
     "INSERT INTO {s}.sentinel VALUES (1)",
 ];
@@ -314,7 +316,7 @@ const FILTERS: Props = &[
         "message.key.columns",
         ".*\\.orders:status,order_no;.*\\.sql_table:number",
     ),
-    ("skipped.operations", "u,t"),
+    ("skipped.operations", "u"),
 ];
 
 // ------------------------------------------------------------------------------------------ set-up

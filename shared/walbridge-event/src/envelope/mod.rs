@@ -180,6 +180,8 @@ pub enum RecordKind {
     Tombstone,
     /// `op: "r"`: a row read by a snapshot.
     Read,
+    /// `op: "t"`: the table was truncated (no key, no row).
+    Truncate,
 }
 
 /// `source.snapshot` of a snapshot read (Debezium's `SnapshotRecord`, written lower-case).

@@ -385,6 +385,28 @@ impl TableEncoder {
         Ok(enc)
     }
 
+    /// Appends the record Debezium writes for a truncate of the table: a null key, and the table's
+    /// envelope with `before` and `after` null and `op: "t"`.
+    ///
+    /// # Errors
+    /// None today; a `Result` as the other encoders.
+    pub fn encode_truncate(
+        &self,
+        source: &SourceInfo,
+        processing_time_us: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<EncodedChange, Error> {
+        let mut enc = EncodedChange::default();
+        let value = self.write_envelope(out, b't', None, None, (source, processing_time_us))?;
+        enc.push(Span {
+            kind: RecordKind::Truncate,
+            key: None,
+            value: Some(value),
+            header: None,
+        });
+        Ok(enc)
+    }
+
     /// Appends the key record bytes of a row (`None` for a table without a key).
     ///
     /// # Errors
@@ -463,6 +485,35 @@ mod tests {
     use crate::envelope::test_support::*;
     use crate::envelope::{DEFAULT_LEGACY_CONNECTOR_VERSION, EncoderConfig};
     use crate::schema::{ColumnSchema, TableSchema};
+
+    #[test]
+    fn a_truncate_has_no_key_and_neither_before_nor_after() {
+        let table = customers(ReplicaIdentity::Default);
+        let encoder = TableEncoder::new(&table, &off()).unwrap();
+        let source = SourceInfo {
+            commit_time_us: 1_700_000_000_000_000,
+            tx_id: Some(780),
+            lsn: crate::Lsn(0x16E_8F58),
+            last_commit_lsn: None,
+        };
+        let mut out = Vec::new();
+        let encoded = encoder
+            .encode_truncate(&source, 1_700_000_000_500_000, &mut out)
+            .unwrap();
+        let records: Vec<_> = encoded.records(&out).collect();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].kind, RecordKind::Truncate);
+        assert_eq!(records[0].key, None);
+        let value = std::str::from_utf8(records[0].value.unwrap()).unwrap();
+        assert!(
+            value.starts_with(r#"{"before":null,"after":null,"source":{"#),
+            "{value}"
+        );
+        assert!(
+            value.contains(r#""transaction":null,"op":"t","ts_ms":1700000000500,"#),
+            "{value}"
+        );
+    }
 
     #[test]
     fn insert_writes_the_full_envelope_and_substitutes_defaults_for_nulls() {
