@@ -1306,8 +1306,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         };
         let now = now_us();
         for (n, &i) in kept.iter().enumerate() {
-            let first_of_snapshot = progress.rows == 0;
             let first_of_table = progress.tables[index].rows == 0;
+            // Debezium marks `first` the first row of the first table only: when that table is
+            // empty, no row is marked `first`.
+            let first_of_snapshot = index == 0 && first_of_table;
             let last_of_table = !read.more && n + 1 == kept.len();
             let marker = if incremental {
                 SnapshotMarker::Incremental
