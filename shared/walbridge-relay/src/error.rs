@@ -145,13 +145,13 @@ pub enum PublishError {
         #[source]
         source: rskafka::client::error::Error,
     },
+    // No key in the message: keys are row values (an e-mail address as the primary key).
     #[error(
-        "Kafka refused records for topic {topic} partition {partition} (first key {key}, change at LSN {lsn})"
+        "Kafka refused records for topic {topic} partition {partition} (the first from the change at LSN {lsn})"
     )]
     Produce {
         topic: String,
         partition: i32,
-        key: String,
         lsn: Lsn,
         #[source]
         source: rskafka::client::error::Error,

@@ -616,19 +616,17 @@ async fn produce_in_order(
     while records.peek().is_some() {
         let mut chunk = Vec::new();
         let mut bytes = 0;
-        let mut first: Option<(Option<Vec<u8>>, walbridge_event::Lsn)> = None;
+        let mut first: Option<walbridge_event::Lsn> = None;
         while let Some(pending) = records.peek() {
             let size = pending.record.approximate_size();
             if !chunk.is_empty() && bytes + size > max_bytes {
                 break;
             }
-            if first.is_none() {
-                first = Some((pending.record.key.clone(), pending.lsn));
-            }
+            first.get_or_insert(pending.lsn);
             bytes += size;
             chunk.push(records.next().expect("peeked"));
         }
-        let (key, lsn) = first.expect("a chunk holds at least one record");
+        let lsn = first.expect("a chunk holds at least one record");
         let mut retries = 0;
         loop {
             let request = chunk.iter().map(|p| p.record.clone()).collect();
@@ -672,10 +670,6 @@ async fn produce_in_order(
             return Err(PublishError::Produce {
                 topic: batch.client.topic().to_owned(),
                 partition: batch.client.partition(),
-                key: key.map_or_else(
-                    || "null".to_owned(),
-                    |k| String::from_utf8_lossy(&k).into_owned(),
-                ),
                 lsn,
                 source,
             });
