@@ -139,6 +139,36 @@ impl Case {
     }
 }
 
+/// A test that fails before its `drop_slot` would leave its slot behind, pinning WAL for the rest
+/// of the run: the slot (when no one reads it) and the schema go when the case does.
+impl Drop for Case {
+    fn drop(&mut self) {
+        let (slot, schema) = (self.slot.clone(), self.schema.clone());
+        // Its own thread and runtime: a drop cannot await, and may run inside a test's runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let pg = env::pg().await;
+                let _ = pg
+                    .execute(
+                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                         WHERE slot_name = $1 AND NOT active",
+                        &[&slot],
+                    )
+                    .await;
+                let _ = pg
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .await;
+            });
+            Some(())
+        })
+        .join();
+    }
+}
+
 pub async fn invoke(config: Config) -> InvocationReport {
     try_invoke(config)
         .await
