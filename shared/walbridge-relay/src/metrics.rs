@@ -37,25 +37,21 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
     if lag_seconds.is_some() {
         metrics.push(json!({"Name": "LagSeconds", "Unit": "Seconds"}));
     }
-    let mut record = json!({
-        "_aws": {
-            "Timestamp": now_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [["Slot"]],
-                "Metrics": metrics,
-            }],
-        },
-        "Slot": slot,
-        "Changes": report.changes,
-        "Events": report.events,
-        "Windows": report.windows,
-        "LagBytes": report.lag_bytes,
-        "DurationMs": report.duration_ms,
-        "Skipped": u8::from(report.skipped.is_some()),
-        "WindowUnfinished": u8::from(report.window_unfinished),
-        "CaughtUp": report.caught_up,
-    });
+    let mut record = directive(now_ms, metrics);
+    merge(
+        &mut record,
+        json!({
+            "Slot": slot,
+            "Changes": report.changes,
+            "Events": report.events,
+            "Windows": report.windows,
+            "LagBytes": report.lag_bytes,
+            "DurationMs": report.duration_ms,
+            "Skipped": u8::from(report.skipped.is_some()),
+            "WindowUnfinished": u8::from(report.window_unfinished),
+            "CaughtUp": report.caught_up,
+        }),
+    );
     if let Some(lag) = lag_seconds {
         record["LagSeconds"] = json!(lag);
     }
@@ -84,25 +80,38 @@ pub fn add_health(record: &mut Value, health: &SlotHealth) {
 /// and the WAL status still reach the alarms when Kafka, the store or a window fails — exactly when
 /// the slot starts to grow.
 pub fn emf_failure_record(slot: &str, health: &SlotHealth, now_ms: i64) -> Value {
-    let mut record = json!({
+    let metrics = vec![
+        json!({"Name": "LagBytes", "Unit": "Bytes"}),
+        json!({"Name": "Failed", "Unit": "Count"}),
+    ];
+    let mut record = directive(now_ms, metrics);
+    merge(
+        &mut record,
+        json!({"Slot": slot, "LagBytes": health.lag_bytes, "Failed": 1, "CaughtUp": false}),
+    );
+    add_health(&mut record, health);
+    record
+}
+
+/// The EMF metadata: `metrics` of namespace [`NAMESPACE`], dimension `Slot`, at `now_ms`.
+fn directive(now_ms: i64, metrics: Vec<Value>) -> Value {
+    json!({
         "_aws": {
             "Timestamp": now_ms,
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
                 "Dimensions": [["Slot"]],
-                "Metrics": [
-                    {"Name": "LagBytes", "Unit": "Bytes"},
-                    {"Name": "Failed", "Unit": "Count"},
-                ],
+                "Metrics": metrics,
             }],
         },
-        "Slot": slot,
-        "LagBytes": health.lag_bytes,
-        "Failed": 1,
-        "CaughtUp": false,
-    });
-    add_health(&mut record, health);
-    record
+    })
+}
+
+/// Adds the members of the object `values` to the object `record`.
+fn merge(record: &mut Value, values: Value) {
+    if let (Some(record), Value::Object(values)) = (record.as_object_mut(), values) {
+        record.extend(values);
+    }
 }
 
 #[cfg(test)]

@@ -1566,26 +1566,15 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     }
                 }
                 txn.next_change += 1;
-                for (i, record) in encoded.records(buf).enumerate() {
-                    pending.push(OutRecord {
-                        topic: Arc::clone(&encoder.topic),
-                        key: record.key.map(<[u8]>::to_vec),
-                        value: record.value.map(<[u8]>::to_vec),
-                        headers: record
-                            .header
-                            .map(|(name, bytes)| vec![(name, bytes.to_vec())])
-                            .unwrap_or_default(),
-                        lsn: source.lsn,
-                        position: Position {
-                            txn_end: txn.end,
-                            lsn: change_lsn,
-                            change: txn.same_lsn,
-                            record: i as u8,
-                            read: 0,
-                            stream: self.stream,
-                        },
-                    });
-                }
+                let at = Position {
+                    txn_end: txn.end,
+                    lsn: change_lsn,
+                    change: txn.same_lsn,
+                    record: 0,
+                    read: 0,
+                    stream: self.stream,
+                };
+                push_records(&encoder.topic, &encoded, buf, at, pending);
                 Ok(RowOutcome::Change)
             }
             Row::Truncate(truncate) => {
@@ -1651,23 +1640,15 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 {
                     chunk.dropped.iter_mut().for_each(|d| *d = true);
                 }
-                for (i, record) in encoded.records(buf).enumerate() {
-                    pending.push(OutRecord {
-                        topic: Arc::clone(&encoder.topic),
-                        key: None,
-                        value: record.value.map(<[u8]>::to_vec),
-                        headers: Vec::new(),
-                        lsn: change_lsn,
-                        position: Position {
-                            txn_end: txn.end,
-                            lsn: change_lsn,
-                            change: txn.same_lsn,
-                            record: i as u8,
-                            read: 0,
-                            stream: self.stream,
-                        },
-                    });
-                }
+                let at = Position {
+                    txn_end: txn.end,
+                    lsn: change_lsn,
+                    change: txn.same_lsn,
+                    record: 0,
+                    read: 0,
+                    stream: self.stream,
+                };
+                push_records(&encoder.topic, &encoded, buf, at, pending);
                 Ok(RowOutcome::Change)
             }
             // Logical decoding messages are read past (messages are refused in the configuration),
@@ -1794,6 +1775,32 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             table: encoder,
             definition,
         })
+    }
+}
+
+/// Appends the records of one encoded change (or truncate), numbered from `at`.
+fn push_records(
+    topic: &Arc<str>,
+    encoded: &walbridge_event::envelope::EncodedChange,
+    buf: &[u8],
+    at: Position,
+    pending: &mut Vec<OutRecord>,
+) {
+    for (i, record) in encoded.records(buf).enumerate() {
+        pending.push(OutRecord {
+            topic: Arc::clone(topic),
+            key: record.key.map(<[u8]>::to_vec),
+            value: record.value.map(<[u8]>::to_vec),
+            headers: record
+                .header
+                .map(|(name, bytes)| vec![(name, bytes.to_vec())])
+                .unwrap_or_default(),
+            lsn: at.lsn,
+            position: Position {
+                record: i as u8,
+                ..at
+            },
+        });
     }
 }
 
