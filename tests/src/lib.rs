@@ -13,10 +13,12 @@ use serde::Deserialize;
 mod postgres;
 pub use postgres::PrivatePostgres;
 
-/// Which Kafka-protocol broker the tests talk to; chosen by `WALBRIDGE_TEST_BROKER` (`noida`, the
-/// default, or `tansu`), so every Kafka assumption is checked against two implementations.
+/// Which Kafka-protocol broker the tests talk to; chosen by `WALBRIDGE_TEST_BROKER`: `kafka` (the
+/// default, Apache Kafka), `noida` (noida-db, the second, independent implementation `./scripts/test`
+/// runs the Kafka-facing tests against) or `tansu` (optional, `tests/env/up --tansu`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Broker {
+    Kafka,
     Noida,
     Tansu,
 }
@@ -28,7 +30,7 @@ pub enum Broker {
 pub fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(
-            "{name} is not set: start the test services first with `eval \"$(tests/env/up --tansu)\"` \
+            "{name} is not set: start the test services first with `eval \"$(tests/env/up)\"` \
              (or run ./scripts/test)"
         )
     })
@@ -36,16 +38,20 @@ pub fn var(name: &str) -> String {
 
 pub fn broker() -> Broker {
     match std::env::var("WALBRIDGE_TEST_BROKER").as_deref() {
-        Err(_) | Ok("") | Ok("noida") => Broker::Noida,
+        Err(_) | Ok("") | Ok("kafka") => Broker::Kafka,
+        Ok("noida") => Broker::Noida,
         Ok("tansu") => Broker::Tansu,
-        Ok(other) => panic!("WALBRIDGE_TEST_BROKER={other}: allowed values are noida and tansu"),
+        Ok(other) => {
+            panic!("WALBRIDGE_TEST_BROKER={other}: allowed values are kafka, noida and tansu")
+        }
     }
 }
 
 /// Bootstrap address of the broker under test.
 pub fn kafka_bootstrap() -> String {
     match broker() {
-        Broker::Noida => var("KAFKA_BOOTSTRAP_SERVERS"),
+        Broker::Kafka => var("KAFKA_BOOTSTRAP_SERVERS"),
+        Broker::Noida => var("NOIDA_BOOTSTRAP_SERVERS"),
         Broker::Tansu => var("TANSU_BOOTSTRAP_SERVERS"),
     }
 }
@@ -307,54 +313,74 @@ impl PrivateService {
         }
     }
 
-    /// The tansu binary `tests/env/up --tansu` installed beside the tools venv.
-    pub fn tansu_bin() -> PathBuf {
-        let python = PathBuf::from(var("WALBRIDGE_PYTHON"));
-        let tools = python
-            .ancestors()
-            .nth(3)
-            .expect("the tools directory above venv/bin/python");
-        let bin = tools.join("tansu-0.6.0/bin/tansu");
-        assert!(
-            bin.exists(),
-            "{} does not exist: run `eval \"$(tests/env/up --tansu)\"` once",
-            bin.display()
-        );
-        bin
-    }
-
-    /// A tansu broker of its own (sqlite storage in its directory) that advertises `advertised`
-    /// (`host:port`; its own address when `None`), started with `extra` flags such as
-    /// `--authentication`.
-    pub fn tansu(advertised: Option<&str>, extra: &[&str]) -> Self {
+    /// An Apache Kafka broker of its own: one KRaft node (broker and controller) on PLAINTEXT, from
+    /// the jars `tests/env/up` fetched (`WALBRIDGE_KAFKA_LIBS`), its storage formatted here. Like the
+    /// suite's broker it keeps acknowledged records across a clean stop and a SIGKILL (`acks=all`
+    /// waits for the single replica, which flushes on shutdown; after a SIGKILL the log is recovered
+    /// from the page cache, which a killed process does not lose).
+    pub fn kafka() -> Self {
         let port = free_port();
-        let mut service = Self {
-            name: "tansu",
-            program: Self::tansu_bin(),
-            args: Vec::new(),
-            port,
-            dir: Self::scratch("tansu"),
-            child: None,
+        let controller = free_port();
+        let dir = Self::scratch("kafka");
+        let properties = format!(
+            "process.roles=broker,controller\nnode.id=1\n\
+             controller.quorum.voters=1@127.0.0.1:{controller}\ncontroller.listener.names=CONTROLLER\n\
+             listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}\n\
+             advertised.listeners=PLAINTEXT://127.0.0.1:{port}\n\
+             listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n\
+             inter.broker.listener.name=PLAINTEXT\nlog.dirs={}\nnum.partitions=1\n\
+             num.network.threads=2\nnum.io.threads=2\n\
+             offsets.topic.replication.factor=1\noffsets.topic.num.partitions=1\n\
+             transaction.state.log.replication.factor=1\ntransaction.state.log.min.isr=1\n\
+             transaction.state.log.num.partitions=1\n\
+             share.coordinator.state.topic.replication.factor=1\nshare.coordinator.state.topic.min.isr=1\n\
+             group.initial.rebalance.delay.ms=0\n",
+            dir.join("data").display()
+        );
+        std::fs::write(dir.join("server.properties"), properties).expect("write server.properties");
+        let java_args = |heap: &str| {
+            vec![
+                format!("-Xmx{heap}"),
+                format!(
+                    "-Dlog4j2.configurationFile={}",
+                    Self::kafka_log4j().display()
+                ),
+                "-cp".to_owned(),
+                format!("{}/*", var("WALBRIDGE_KAFKA_LIBS")),
+            ]
         };
-        service.set_tansu_flags(advertised, extra);
-        service
+        let mut format = Command::new("java");
+        format
+            .args(java_args("256m"))
+            .args(["kafka.tools.StorageTool", "format", "--cluster-id"])
+            .arg(kafka_cluster_id())
+            .arg("--config")
+            .arg(dir.join("server.properties"));
+        let output = format.output().expect("run java (Kafka's storage tool)");
+        assert!(
+            output.status.success(),
+            "formatting a private Kafka's storage failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut args = java_args("384m");
+        args.extend([
+            "-XX:+UseG1GC".to_owned(),
+            "kafka.Kafka".to_owned(),
+            dir.join("server.properties").display().to_string(),
+        ]);
+        Self {
+            name: "kafka",
+            program: PathBuf::from("java"),
+            args,
+            port,
+            dir,
+            child: None,
+        }
     }
 
-    /// Changes a (stopped) tansu broker's advertised address and flags; its data stays.
-    pub fn set_tansu_flags(&mut self, advertised: Option<&str>, extra: &[&str]) {
-        let own = self.bootstrap();
-        self.args = vec![
-            "broker".to_owned(),
-            "--listener-url".into(),
-            format!("tcp://{own}"),
-            "--advertised-listener-url".into(),
-            format!("tcp://{}", advertised.unwrap_or(&own)),
-            "--storage-engine".into(),
-            // relative to the working directory, the service's own
-            "sqlite://tansu.db".into(),
-        ];
-        self.args
-            .extend(extra.iter().map(|flag| (*flag).to_owned()));
+    fn kafka_log4j() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("env/kafka/log4j2.properties")
     }
 
     /// A SeaweedFS S3 store of its own, with the test identity and bucket.
@@ -407,7 +433,7 @@ impl PrivateService {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// The program this service runs: `noida-db`, `tansu`, `seaweedfs` or `moto`.
+    /// The program this service runs: `noida-db`, `kafka`, `seaweedfs` or `moto`.
     pub fn name(&self) -> &'static str {
         self.name
     }
@@ -468,6 +494,13 @@ impl PrivateService {
             }
         }
     }
+}
+
+/// A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as `kafka-storage
+/// random-uuid` prints).
+fn kafka_cluster_id() -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
 }
 
 /// Whether a process of process group `group` still runs (zombies left to init do not count).

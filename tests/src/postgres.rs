@@ -85,12 +85,16 @@ impl PrivatePostgres {
              checkpoint_timeout = '1d'\n",
         );
         cluster.start();
-        // PostgreSQL 15.19+ decodes only with the output plugins it allows
-        cluster.psql(
-            "DO $$ BEGIN IF EXISTS (SELECT FROM pg_settings WHERE name = 'output_plugin_libraries') THEN \
-             ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'; \
-             PERFORM pg_reload_conf(); END IF; END $$",
-        );
+        // PostgreSQL 15.19+ decodes only with the output plugins it allows; older servers do not know
+        // the parameter. Two statements: ALTER SYSTEM cannot run inside a DO block (a function).
+        if cluster.psql("SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'")
+            == "1"
+        {
+            cluster.psql(
+                "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'",
+            );
+            cluster.psql("SELECT pg_reload_conf()");
+        }
         cluster
     }
 

@@ -1,5 +1,5 @@
 //! walbridge's integration tests: one binary, a module per area, against the real services
-//! (`eval "$(tests/env/up --tansu)"` starts them; `./scripts/test` runs everything).
+//! (`eval "$(tests/env/up)"` starts them; `./scripts/test` runs everything).
 
 mod case;
 mod crash;
