@@ -10,7 +10,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 
+mod connect;
 mod postgres;
+pub use connect::{Answer, KafkaConnect};
 pub use postgres::PrivatePostgres;
 
 /// Which Kafka-protocol broker the tests talk to; chosen by `WALBRIDGE_TEST_BROKER`: `kafka` (the

@@ -2,6 +2,7 @@
 //! (`eval "$(tests/env/up)"` starts them; `./scripts/test` runs everything).
 
 mod case;
+mod connect;
 mod crash;
 mod differential;
 mod filters;
