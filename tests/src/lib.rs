@@ -499,10 +499,16 @@ impl PrivateService {
 }
 
 /// A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as `kafka-storage
-/// random-uuid` prints).
+/// random-uuid` prints), never starting with `-`, which the storage tool would read as an option (Kafka
+/// draws again in that case too).
 fn kafka_cluster_id() -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+    loop {
+        let id = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
 
 /// Whether a process of process group `group` still runs (zombies left to init do not count).
