@@ -1,6 +1,6 @@
 //! Crash injection: the function binary (built with `--features failpoints`) dies at every step
-//! boundary and at random instants (SIGKILL), PostgreSQL crashes and comes back, the broker restarts,
-//! the object store goes away — alone and together with kills — and the next invocations still
+//! boundary and at random instants (SIGKILL), PostgreSQL crashes and comes back, the broker restarts
+//! or is SIGKILLed and comes back, the object store goes away — alone and together with kills — and the next invocations still
 //! deliver every committed change exactly once, in commit order per key, with tombstones where due,
 //! and leave the slot where the checkpoint says.
 //!
@@ -381,6 +381,10 @@ enum Fault {
     /// A clean stop of the broker (Apache Kafka, see [`Stage::start`]) and a start: its
     /// acknowledged records stay.
     BrokerRestart,
+    /// The broker's process SIGKILLed and started again: no controlled shutdown, and the log is
+    /// recovered at start. With one replica, `acks=all` acknowledges what the broker wrote to its
+    /// log (the page cache, which outlives the process), so acknowledged records stay here too.
+    BrokerKill,
     /// The object store stops serving for a while.
     StoreOutage,
 }
@@ -391,16 +395,18 @@ impl Fault {
             Fault::Kill => "kill",
             Fault::PostgresCrash => "postgres",
             Fault::BrokerRestart => "broker",
+            Fault::BrokerKill => "broker-kill",
             Fault::StoreOutage => "store",
         }
     }
 }
 
-const FAULTS: [Fault; 4] = [
+const FAULTS: [Fault; 5] = [
     Fault::Kill,
     Fault::PostgresCrash,
     Fault::BrokerRestart,
     Fault::StoreOutage,
+    Fault::BrokerKill,
 ];
 
 /// The moments of one run of the outage test.
@@ -458,6 +464,7 @@ impl Stage {
             Fault::Kill => {}
             Fault::PostgresCrash => self.pg.stop("immediate"),
             Fault::BrokerRestart => self.broker.stop(),
+            Fault::BrokerKill => self.broker.kill(),
             Fault::StoreOutage => self.store.stop(),
         }
     }
@@ -466,7 +473,7 @@ impl Stage {
         match fault {
             Fault::Kill => {}
             Fault::PostgresCrash => self.pg.start(),
-            Fault::BrokerRestart => self.broker.start(),
+            Fault::BrokerRestart | Fault::BrokerKill => self.broker.start(),
             Fault::StoreOutage => self.store.start(),
         }
     }
@@ -494,7 +501,8 @@ async fn postgres_crashes_broker_restarts_and_store_outages_with_kills_lose_and_
             .collect(),
         Err(_) => FAULTS.to_vec(),
     };
-    let mut stage = Stage::start(chosen.contains(&Fault::BrokerRestart));
+    let mut stage =
+        Stage::start(chosen.contains(&Fault::BrokerRestart) || chosen.contains(&Fault::BrokerKill));
     let ddl = "CREATE TABLE {s}.t(id int PRIMARY KEY, v int)";
     let mut case = Case::on(stage.pg.connect().await.unwrap(), "chaos", ddl).await;
     // a new table (and so topic) every 20 runs: the long mode's read-backs stay small
