@@ -237,12 +237,35 @@ pub fn walbridge_bin() -> PathBuf {
     path
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A TCP port on 127.0.0.1 nobody listens on now, below the kernel's range of ephemeral ports:
+/// the crash tests stop a private service and start it again on the same port, which an outgoing
+/// connection of any process may take meanwhile when it lies in that range (seen in a long run:
+/// SeaweedFS could not listen on its S3 port again). Never the same port twice in one test process.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if ephemeral_from > 11_000 {
+        let span = u128::from(ephemeral_from - 10_000);
+        for _ in 0..500 {
+            let port = 10_000 + (uuid::Uuid::new_v4().as_u128() % span) as u16;
+            if !given.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                given.push(port);
+                return port;
+            }
+        }
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("bind a free port")
-        .port()
+        .port();
+    given.push(port);
+    port
 }
 
 /// A service process of a test's own (a broker or an object store it can stop and start again
