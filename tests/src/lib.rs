@@ -10,13 +10,17 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 
+mod connect;
 mod postgres;
+pub use connect::{Answer, KafkaConnect};
 pub use postgres::PrivatePostgres;
 
-/// Which Kafka-protocol broker the tests talk to; chosen by `WALBRIDGE_TEST_BROKER` (`noida`, the
-/// default, or `tansu`), so every Kafka assumption is checked against two implementations.
+/// Which Kafka-protocol broker the tests talk to; chosen by `WALBRIDGE_TEST_BROKER`: `kafka` (the
+/// default, Apache Kafka), `noida` (noida-db, the second, independent implementation `./scripts/test`
+/// runs the Kafka-facing tests against) or `tansu` (optional, `tests/env/up --tansu`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Broker {
+    Kafka,
     Noida,
     Tansu,
 }
@@ -28,7 +32,7 @@ pub enum Broker {
 pub fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(
-            "{name} is not set: start the test services first with `eval \"$(tests/env/up --tansu)\"` \
+            "{name} is not set: start the test services first with `eval \"$(tests/env/up)\"` \
              (or run ./scripts/test)"
         )
     })
@@ -36,16 +40,20 @@ pub fn var(name: &str) -> String {
 
 pub fn broker() -> Broker {
     match std::env::var("WALBRIDGE_TEST_BROKER").as_deref() {
-        Err(_) | Ok("") | Ok("noida") => Broker::Noida,
+        Err(_) | Ok("") | Ok("kafka") => Broker::Kafka,
+        Ok("noida") => Broker::Noida,
         Ok("tansu") => Broker::Tansu,
-        Ok(other) => panic!("WALBRIDGE_TEST_BROKER={other}: allowed values are noida and tansu"),
+        Ok(other) => {
+            panic!("WALBRIDGE_TEST_BROKER={other}: allowed values are kafka, noida and tansu")
+        }
     }
 }
 
 /// Bootstrap address of the broker under test.
 pub fn kafka_bootstrap() -> String {
     match broker() {
-        Broker::Noida => var("KAFKA_BOOTSTRAP_SERVERS"),
+        Broker::Kafka => var("KAFKA_BOOTSTRAP_SERVERS"),
+        Broker::Noida => var("NOIDA_BOOTSTRAP_SERVERS"),
         Broker::Tansu => var("TANSU_BOOTSTRAP_SERVERS"),
     }
 }
@@ -229,12 +237,35 @@ pub fn walbridge_bin() -> PathBuf {
     path
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A TCP port on 127.0.0.1 nobody listens on now, below the kernel's range of ephemeral ports:
+/// the crash tests stop a private service and start it again on the same port, which an outgoing
+/// connection of any process may take meanwhile when it lies in that range (seen in a long run:
+/// SeaweedFS could not listen on its S3 port again). Never the same port twice in one test process.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if ephemeral_from > 11_000 {
+        let span = u128::from(ephemeral_from - 10_000);
+        for _ in 0..500 {
+            let port = 10_000 + (uuid::Uuid::new_v4().as_u128() % span) as u16;
+            if !given.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                given.push(port);
+                return port;
+            }
+        }
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("bind a free port")
-        .port()
+        .port();
+    given.push(port);
+    port
 }
 
 /// A service process of a test's own (a broker or an object store it can stop and start again
@@ -307,54 +338,77 @@ impl PrivateService {
         }
     }
 
-    /// The tansu binary `tests/env/up --tansu` installed beside the tools venv.
-    pub fn tansu_bin() -> PathBuf {
-        let python = PathBuf::from(var("WALBRIDGE_PYTHON"));
-        let tools = python
-            .ancestors()
-            .nth(3)
-            .expect("the tools directory above venv/bin/python");
-        let bin = tools.join("tansu-0.6.0/bin/tansu");
-        assert!(
-            bin.exists(),
-            "{} does not exist: run `eval \"$(tests/env/up --tansu)\"` once",
-            bin.display()
-        );
-        bin
-    }
-
-    /// A tansu broker of its own (sqlite storage in its directory) that advertises `advertised`
-    /// (`host:port`; its own address when `None`), started with `extra` flags such as
-    /// `--authentication`.
-    pub fn tansu(advertised: Option<&str>, extra: &[&str]) -> Self {
+    /// An Apache Kafka broker of its own: one KRaft node (broker and controller) on PLAINTEXT, from
+    /// the jars `tests/env/up` fetched (`WALBRIDGE_KAFKA_LIBS`), its storage formatted here. Like the
+    /// suite's broker it keeps acknowledged records across a clean stop and a SIGKILL (`acks=all`
+    /// waits for the single replica, which flushes on shutdown; after a SIGKILL the log is recovered
+    /// from the page cache, which a killed process does not lose).
+    pub fn kafka() -> Self {
         let port = free_port();
-        let mut service = Self {
-            name: "tansu",
-            program: Self::tansu_bin(),
-            args: Vec::new(),
-            port,
-            dir: Self::scratch("tansu"),
-            child: None,
+        let controller = free_port();
+        let dir = Self::scratch("kafka");
+        let properties = format!(
+            "process.roles=broker,controller\nnode.id=1\n\
+             controller.quorum.voters=1@127.0.0.1:{controller}\ncontroller.listener.names=CONTROLLER\n\
+             listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}\n\
+             advertised.listeners=PLAINTEXT://127.0.0.1:{port}\n\
+             listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n\
+             inter.broker.listener.name=PLAINTEXT\nlog.dirs={}\nnum.partitions=1\n\
+             num.network.threads=2\nnum.io.threads=2\n\
+             offsets.topic.replication.factor=1\noffsets.topic.num.partitions=1\n\
+             transaction.state.log.replication.factor=1\ntransaction.state.log.min.isr=1\n\
+             transaction.state.log.num.partitions=1\n\
+             share.coordinator.state.topic.replication.factor=1\nshare.coordinator.state.topic.min.isr=1\n\
+             group.initial.rebalance.delay.ms=0\n",
+            dir.join("data").display()
+        );
+        std::fs::write(dir.join("server.properties"), properties).expect("write server.properties");
+        let java_args = |heap: &str| {
+            vec![
+                format!("-Xmx{heap}"),
+                format!(
+                    "-Dlog4j2.configurationFile={}",
+                    Self::kafka_log4j().display()
+                ),
+                "-cp".to_owned(),
+                format!("{}/*", var("WALBRIDGE_KAFKA_LIBS")),
+            ]
         };
-        service.set_tansu_flags(advertised, extra);
-        service
+        let mut format = Command::new("java");
+        format
+            .args(java_args("256m"))
+            .args(["kafka.tools.StorageTool", "format", "--cluster-id"])
+            .arg(kafka_cluster_id())
+            .arg("--config")
+            .arg(dir.join("server.properties"));
+        let output = format.output().expect("run java (Kafka's storage tool)");
+        assert!(
+            output.status.success(),
+            "formatting a private Kafka's storage failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut args = java_args("384m");
+        args.extend([
+            // a test broker restarted tens of times: the client compiler and the serial collector
+            // halve its start (about 4 s instead of 7-9 s here); it serves little load
+            "-XX:TieredStopAtLevel=1".to_owned(),
+            "-XX:+UseSerialGC".to_owned(),
+            "kafka.Kafka".to_owned(),
+            dir.join("server.properties").display().to_string(),
+        ]);
+        Self {
+            name: "kafka",
+            program: PathBuf::from("java"),
+            args,
+            port,
+            dir,
+            child: None,
+        }
     }
 
-    /// Changes a (stopped) tansu broker's advertised address and flags; its data stays.
-    pub fn set_tansu_flags(&mut self, advertised: Option<&str>, extra: &[&str]) {
-        let own = self.bootstrap();
-        self.args = vec![
-            "broker".to_owned(),
-            "--listener-url".into(),
-            format!("tcp://{own}"),
-            "--advertised-listener-url".into(),
-            format!("tcp://{}", advertised.unwrap_or(&own)),
-            "--storage-engine".into(),
-            // relative to the working directory, the service's own
-            "sqlite://tansu.db".into(),
-        ];
-        self.args
-            .extend(extra.iter().map(|flag| (*flag).to_owned()));
+    fn kafka_log4j() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("env/kafka/log4j2.properties")
     }
 
     /// A SeaweedFS S3 store of its own, with the test identity and bucket.
@@ -422,7 +476,7 @@ impl PrivateService {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// The program this service runs: `noida-db`, `tansu`, `seaweedfs` or `moto`.
+    /// The program this service runs: `noida-db`, `kafka`, `seaweedfs` or `moto`.
     pub fn name(&self) -> &'static str {
         self.name
     }
@@ -461,6 +515,21 @@ impl PrivateService {
         }
     }
 
+    /// Kills the process group with SIGKILL (no shutdown of any kind) and waits until every process
+    /// of it has exited.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let group = child.id();
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{group}")])
+                .status();
+            let _ = child.wait();
+            while group_alive(group) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
+
     /// Stops the process group with SIGTERM (a clean shutdown that keeps the data) and waits until
     /// every process of it has exited: noida-db closes its port first and saves its state after, so
     /// a broker started again before that would lose acknowledged records to the old one's save.
@@ -481,6 +550,19 @@ impl PrivateService {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
+        }
+    }
+}
+
+/// A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as `kafka-storage
+/// random-uuid` prints), never starting with `-`, which the storage tool would read as an option (Kafka
+/// draws again in that case too).
+fn kafka_cluster_id() -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    loop {
+        let id = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
         }
     }
 }

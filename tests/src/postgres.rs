@@ -85,17 +85,22 @@ impl PrivatePostgres {
              checkpoint_timeout = '1d'\n",
         );
         cluster.start();
-        // PostgreSQL 15.19+ decodes only with the output plugins it allows
-        // (ALTER SYSTEM cannot run inside a DO block, so the check is a query of its own)
-        let allow_list =
-            cluster.psql("SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'");
-        if allow_list == "1" {
-            cluster.psql(
+        cluster.allow_wal2json();
+        cluster
+    }
+
+    /// Lets logical decoding load wal2json: PostgreSQL 15.19+ decodes only with the output plugins
+    /// it allows; older servers do not know the parameter. Two statements: ALTER SYSTEM cannot run
+    /// inside a DO block (a function).
+    pub fn allow_wal2json(&self) {
+        if self.psql("SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'")
+            == "1"
+        {
+            self.psql(
                 "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'",
             );
-            cluster.psql("SELECT pg_reload_conf()");
+            self.psql("SELECT pg_reload_conf()");
         }
-        cluster
     }
 
     pub fn data(&self) -> PathBuf {

@@ -1,138 +1,85 @@
-//! Kafka security for real, as far as the test brokers allow. noida-db speaks neither TLS nor SASL.
-//! tansu 0.6.0 authenticates with SASL SCRAM-SHA-512 (users it stores), but its TLS flags cannot be
-//! used (`--cert` and `--key` are declared mutually exclusive), so TLS is terminated by a proxy of
-//! the test's own — rustls, with a certificate for `localhost` from a CA the test generates — in
-//! front of tansu, which advertises the proxy's address. walbridge's client thus does TLS (custom CA,
-//! host name checked) and SCRAM end to end, through the relay.
+//! Kafka security against Apache Kafka itself: the suite's broker (`tests/env/up`) has an SSL
+//! listener and a SASL_SSL listener (SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN, user `walbridge`) whose
+//! server certificate names `localhost` and is signed by a CA the env generated. walbridge's client
+//! does TLS (custom CA, host name checked) and each SASL mechanism end to end, through the relay;
+//! what it published is then read back over PLAINTEXT by the independent client (librdkafka).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 use walbridge_config::{Config, KafkaConfig};
 use walbridge_relay::error_chain;
 use walbridge_relay::publish::{KafkaSink, SinkSettings};
-use walbridge_tests::{PrivateService, TestCa};
+use walbridge_tests::{self as env, TestCa};
 
 use crate::case::{Case, invoke};
 
-const USER: &str = "walbridge";
-const PASSWORD: &str = "scram-test-password-0815";
+const MECHANISMS: [&str; 3] = ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"];
 
-/// A TLS-terminating proxy on 127.0.0.1 in front of a plain-TCP broker; stops when dropped.
-struct TlsProxy {
-    port: u16,
-    task: JoinHandle<()>,
-}
-
-impl Drop for TlsProxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn tls_proxy(ca: &TestCa, upstream: u16) -> TlsProxy {
-    let (cert, key) = ca.server_cert(&["localhost"]);
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
-        PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
-    )
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                // A client that refuses our certificate ends its handshake here: nothing to relay.
-                let Ok(mut client) = acceptor.accept(client).await else {
-                    return;
-                };
-                let Ok(mut broker) = TcpStream::connect(("127.0.0.1", upstream)).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut broker).await;
-            });
-        }
-    });
-    TlsProxy { port, task }
-}
-
-/// A tansu broker that requires SCRAM (user `USER`), behind a TLS proxy it advertises.
-struct SecureBroker {
-    _broker: PrivateService,
-    proxy: TlsProxy,
+/// The broker's secured listeners, as `tests/env/up` exported them.
+struct Listeners {
+    /// `localhost:<port>` of the SSL listener.
+    ssl: String,
+    /// `localhost:<port>` of the SASL_SSL listener.
+    sasl_ssl: String,
     ca_file: PathBuf,
-    other_ca_file: PathBuf,
+    user: String,
+    password: String,
 }
 
-async fn secure_broker() -> SecureBroker {
-    let mut broker = PrivateService::tansu(None, &[]);
-    broker.start();
-    // Users are created through the broker, before it requires authentication.
-    let created = std::process::Command::new(PrivateService::tansu_bin())
-        .args(["user", "create", "--broker"])
-        .arg(format!("tcp://{}", broker.bootstrap()))
-        .args([USER, PASSWORD])
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{created:?}");
-    broker.stop();
-
-    let ca = TestCa::new("walbridge test Kafka CA");
-    let proxy = tls_proxy(&ca, broker.port).await;
-    broker.set_tansu_flags(
-        Some(&format!("localhost:{}", proxy.port)),
-        &["--authentication"],
-    );
-    broker.start();
-    let ca_file = broker.dir.join("ca.pem");
-    std::fs::write(&ca_file, ca.pem()).unwrap();
-    let other_ca_file = broker.dir.join("other-ca.pem");
-    std::fs::write(&other_ca_file, TestCa::new("another CA").pem()).unwrap();
-    SecureBroker {
-        _broker: broker,
-        proxy,
-        ca_file,
-        other_ca_file,
+fn listeners() -> Listeners {
+    Listeners {
+        ssl: env::var("WALBRIDGE_TEST_KAFKA_SSL"),
+        sasl_ssl: env::var("WALBRIDGE_TEST_KAFKA_SASL_SSL"),
+        ca_file: PathBuf::from(env::var("WALBRIDGE_TEST_KAFKA_CA")),
+        user: env::var("WALBRIDGE_TEST_KAFKA_USER"),
+        password: env::var("WALBRIDGE_TEST_KAFKA_PASSWORD"),
     }
 }
 
-impl SecureBroker {
-    fn properties(
+/// `localhost:<port>` with another host name for the same port.
+fn with_host(address: &str, host: &str) -> String {
+    let (_, port) = address.rsplit_once(':').expect("host:port");
+    format!("{host}:{port}")
+}
+
+impl Listeners {
+    /// The `kafka.*` properties of SASL_SSL with `mechanism`, `password`, trusting `ca_file`, with
+    /// `host` as the bootstrap host name.
+    fn sasl_ssl(
         &self,
+        mechanism: &str,
         host: &str,
-        ca_file: &std::path::Path,
+        ca_file: &Path,
         password: &str,
     ) -> Vec<(String, String)> {
         [
-            (
-                "kafka.bootstrap.servers",
-                format!("{host}:{}", self.proxy.port),
-            ),
+            ("kafka.bootstrap.servers", with_host(&self.sasl_ssl, host)),
             ("kafka.security.protocol", "SASL_SSL".to_owned()),
             (
                 "kafka.ssl.truststore.location",
                 ca_file.display().to_string(),
             ),
-            ("kafka.sasl.mechanism", "SCRAM-SHA-512".to_owned()),
-            ("kafka.sasl.username", USER.to_owned()),
+            ("kafka.sasl.mechanism", mechanism.to_owned()),
+            ("kafka.sasl.username", self.user.clone()),
             ("kafka.sasl.password", password.to_owned()),
+            ("kafka.publish.timeout.ms", "3000".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// The `kafka.*` properties of SSL (no SASL), trusting `ca_file`.
+    fn ssl(&self, host: &str, ca_file: &Path) -> Vec<(String, String)> {
+        [
+            ("kafka.bootstrap.servers", with_host(&self.ssl, host)),
+            ("kafka.security.protocol", "SSL".to_owned()),
+            (
+                "kafka.ssl.truststore.location",
+                ca_file.display().to_string(),
+            ),
             ("kafka.publish.timeout.ms", "3000".to_owned()),
         ]
         .into_iter()
@@ -178,120 +125,158 @@ async fn list_topics(config: &KafkaConfig) -> Result<usize, String> {
         .unwrap_or_else(|_| Err("timed out".to_owned()))
 }
 
-#[tokio::test]
-async fn the_relay_publishes_over_tls_with_scram_through_a_custom_ca() {
-    let secure = secure_broker().await;
-    let case = Case::new(
-        "kafka_sasl_tls",
-        "CREATE TABLE {s}.t(id int PRIMARY KEY, v text)",
-    )
-    .await;
+/// Relays 40 inserted rows with the `kafka.*` properties `security`, then reads the topic back over
+/// PLAINTEXT with the independent client and checks every event arrived once.
+async fn relay_through(name: &str, security: &[(String, String)], compression: &str) {
+    let case = Case::new(name, "CREATE TABLE {s}.t(id int PRIMARY KEY, v text)").await;
     case.sql("INSERT INTO {s}.t SELECT i, 'row ' || i FROM generate_series(1, 40) i")
         .await;
-    let properties = secure.properties("localhost", &secure.ca_file, PASSWORD);
-    let mut extra: Vec<(&str, &str)> = properties
+    let mut extra: Vec<(&str, &str)> = security
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    extra.push(("kafka.compression.type", "gzip"));
+    extra.push(("kafka.compression.type", compression));
     extra.push(("kafka.publish.timeout.ms", "30000"));
-    let config = case.config(&extra);
-    let kafka = config.kafka.clone();
-    let report = invoke(config).await;
-    assert_eq!(report.events, 40, "{report:?}");
+    let report = invoke(case.config(&extra)).await;
+    assert_eq!(report.events, 40, "{name}: {report:?}");
 
-    // Read back through the same TLS and SCRAM settings.
-    let settings = SinkSettings::from_config(&kafka).unwrap();
-    let client = rskafka::client::ClientBuilder::new(kafka.bootstrap_servers.clone())
-        .tls_config(settings.tls.clone().unwrap())
-        .sasl_config(settings.sasl.clone().unwrap())
-        .build()
-        .await
-        .expect("connect with TLS and SCRAM");
-    let topic = case.topic("t");
-    let mut values = Vec::new();
-    for partition in 0..3 {
-        let partition = client
-            .partition_client(
-                topic.clone(),
-                partition,
-                rskafka::client::partition::UnknownTopicHandling::Error,
-            )
-            .await
-            .unwrap();
-        let (records, _) = partition
-            .fetch_records(0, 1..10_000_000, 100)
-            .await
-            .unwrap();
-        values.extend(records.into_iter().filter_map(|r| r.record.value));
-    }
-    assert_eq!(values.len(), 40);
-    assert!(
-        values
-            .iter()
-            .all(|v| String::from_utf8_lossy(v).contains("\"op\":\"r\"")
-                || String::from_utf8_lossy(v).contains("\"op\":\"c\""))
-    );
+    let records = env::read_topic_from(&env::var("KAFKA_BOOTSTRAP_SERVERS"), &case.topic("t"), 40);
+    let mut ids: Vec<i64> = records
+        .iter()
+        .map(|r| {
+            let value = r.value_json().expect("no tombstones");
+            assert_eq!(value["op"], "c", "{name}: {value}");
+            assert_eq!(
+                value["after"]["v"],
+                format!("row {}", value["after"]["id"]),
+                "{name}"
+            );
+            value["after"]["id"].as_i64().unwrap()
+        })
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=40).collect::<Vec<_>>(), "{name}: each row once");
     case.drop_slot().await;
 }
 
 #[tokio::test]
+async fn the_relay_publishes_over_sasl_ssl_with_each_mechanism_through_a_custom_ca() {
+    let secure = listeners();
+    for (mechanism, compression) in MECHANISMS.into_iter().zip(["gzip", "zstd", "lz4"]) {
+        let properties = secure.sasl_ssl(mechanism, "localhost", &secure.ca_file, &secure.password);
+        let name = format!("kafka_sasl_{}", mechanism.replace('-', "_").to_lowercase());
+        // Boxed: the relay's future is large for a test's stack.
+        Box::pin(relay_through(&name, &properties, compression)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_relay_publishes_over_ssl_through_a_custom_ca() {
+    let secure = listeners();
+    Box::pin(relay_through(
+        "kafka_ssl",
+        &secure.ssl("localhost", &secure.ca_file),
+        "none",
+    ))
+    .await;
+}
+
+#[tokio::test]
 async fn a_wrong_password_host_name_or_ca_is_refused_with_the_reason() {
-    let secure = secure_broker().await;
-    let ok = kafka_config(&secure.properties("localhost", &secure.ca_file, PASSWORD));
-    list_topics(&ok).await.expect("the right settings connect");
+    let secure = listeners();
+    let scratch = PathBuf::from(env::var("WALBRIDGE_ENV_DIR"))
+        .join("private")
+        .join(env::unique("kafka_security"));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let other_ca_file = scratch.join("other-ca.pem");
+    std::fs::write(&other_ca_file, TestCa::new("another CA").pem()).unwrap();
 
     let wrong = "wrong-password-4242";
-    let err = list_topics(&kafka_config(&secure.properties(
-        "localhost",
-        &secure.ca_file,
-        wrong,
-    )))
-    .await
-    .expect_err("a wrong password is refused");
-    eprintln!("wrong password: {err}");
-    assert!(!err.contains(wrong) && !err.contains(PASSWORD), "{err}");
-    assert!(
-        err.to_lowercase().contains("sasl") || err.to_lowercase().contains("auth"),
-        "{err}"
-    );
+    for mechanism in MECHANISMS {
+        let ok = kafka_config(&secure.sasl_ssl(
+            mechanism,
+            "localhost",
+            &secure.ca_file,
+            &secure.password,
+        ));
+        list_topics(&ok)
+            .await
+            .unwrap_or_else(|err| panic!("{mechanism}: the right settings connect: {err}"));
 
-    let err = list_topics(&kafka_config(&secure.properties(
+        let err = list_topics(&kafka_config(&secure.sasl_ssl(
+            mechanism,
+            "localhost",
+            &secure.ca_file,
+            wrong,
+        )))
+        .await
+        .expect_err("a wrong password is refused");
+        eprintln!("{mechanism}, wrong password: {err}");
+        assert!(
+            !err.contains(wrong) && !err.contains(&secure.password),
+            "{err}"
+        );
+        assert!(
+            err.to_lowercase().contains("sasl") || err.to_lowercase().contains("auth"),
+            "{err}"
+        );
+    }
+
+    let err = list_topics(&kafka_config(&secure.sasl_ssl(
+        "SCRAM-SHA-512",
         "127.0.0.1",
         &secure.ca_file,
-        PASSWORD,
+        &secure.password,
     )))
     .await
     .expect_err("the certificate names localhost, not 127.0.0.1");
     eprintln!("other host name: {err}");
     assert!(err.contains("not valid for name"), "{err}");
 
-    let err = list_topics(&kafka_config(&secure.properties(
-        "localhost",
-        &secure.other_ca_file,
-        PASSWORD,
-    )))
-    .await
-    .expect_err("a certificate of an untrusted CA is refused");
-    eprintln!("other CA: {err}");
-    assert!(err.contains("UnknownIssuer"), "{err}");
+    for (listener, properties) in [
+        (
+            "SASL_SSL",
+            secure.sasl_ssl(
+                "SCRAM-SHA-256",
+                "localhost",
+                &other_ca_file,
+                &secure.password,
+            ),
+        ),
+        ("SSL", secure.ssl("localhost", &other_ca_file)),
+    ] {
+        let err = list_topics(&kafka_config(&properties))
+            .await
+            .expect_err("a certificate of an untrusted CA is refused");
+        eprintln!("{listener}, other CA: {err}");
+        assert!(err.contains("UnknownIssuer"), "{err}");
+    }
+    list_topics(&kafka_config(&secure.ssl("localhost", &secure.ca_file)))
+        .await
+        .expect("SSL with the right CA connects");
 
-    // MSK IAM sends OAUTHBEARER with a SigV4 token; tansu has no OAUTHBEARER, so it refuses at the
-    // SASL handshake: the client side goes as far as this broker can take it.
-    let mut iam = secure.properties("localhost", &secure.ca_file, PASSWORD);
+    // MSK IAM sends OAUTHBEARER with a SigV4 token; this broker does not enable OAUTHBEARER, so it
+    // refuses at the SASL handshake: the client side goes as far as this broker can take it.
+    let mut iam = secure.sasl_ssl(
+        "SCRAM-SHA-512",
+        "localhost",
+        &secure.ca_file,
+        &secure.password,
+    );
     iam.retain(|(key, _)| !key.starts_with("kafka.sasl."));
     iam.push(("kafka.sasl.mechanism".to_owned(), "AWS_MSK_IAM".to_owned()));
     let err = list_topics(&kafka_config(&iam))
         .await
-        .expect_err("tansu does not offer OAUTHBEARER");
-    eprintln!("MSK IAM against tansu: {err}");
+        .expect_err("the broker does not offer OAUTHBEARER");
+    eprintln!("MSK IAM against a broker without OAUTHBEARER: {err}");
     assert!(err.contains("Sasl"), "{err}");
 
-    let missing = std::path::Path::new("/nonexistent/kafka-ca.pem");
-    let err = list_topics(&kafka_config(&secure.properties(
+    let missing = Path::new("/nonexistent/kafka-ca.pem");
+    let err = list_topics(&kafka_config(&secure.sasl_ssl(
+        "SCRAM-SHA-512",
         "localhost",
         missing,
-        PASSWORD,
+        &secure.password,
     )))
     .await
     .expect_err("a missing CA file is named");

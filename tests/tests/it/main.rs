@@ -1,8 +1,9 @@
 //! walbridge's integration tests: one binary, a module per area, against the real services
-//! (`eval "$(tests/env/up --tansu)"` starts them; `./scripts/test` runs everything).
+//! (`eval "$(tests/env/up)"` starts them; `./scripts/test` runs everything).
 
 mod case;
 mod checkpoint_store;
+mod connect;
 mod crash;
 mod delivery;
 mod differential;

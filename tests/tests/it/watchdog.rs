@@ -69,14 +69,7 @@ async fn a_slot_postgresql_invalidated_is_an_error_naming_the_way_out() {
          max_slot_wal_keep_size = '1MB'\nmin_wal_size = '32MB'\nmax_wal_size = '64MB'\n",
     );
     server.start();
-    let allow_list =
-        server.psql("SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'");
-    if allow_list == "1" {
-        server.psql(
-            "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'",
-        );
-        server.psql("SELECT pg_reload_conf()");
-    }
+    server.allow_wal2json();
     server.psql("SELECT pg_create_logical_replication_slot('lost_slot', 'wal2json')");
     server.psql("CREATE TABLE t(id int, pad text)");
     // Enough WAL, over several segments, for a checkpoint to remove what the slot needs.
