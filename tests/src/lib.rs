@@ -344,14 +344,21 @@ impl PrivateService {
     /// waits for the single replica, which flushes on shutdown; after a SIGKILL the log is recovered
     /// from the page cache, which a killed process does not lose).
     pub fn kafka() -> Self {
+        Self::kafka_advertising(None)
+    }
+
+    /// As [`PrivateService::kafka`], telling clients to reach it at `advertised` (a proxy's port)
+    /// rather than at the port it listens on.
+    pub fn kafka_advertising(advertised: Option<u16>) -> Self {
         let port = free_port();
+        let advertised = advertised.unwrap_or(port);
         let controller = free_port();
         let dir = Self::scratch("kafka");
         let properties = format!(
             "process.roles=broker,controller\nnode.id=1\n\
              controller.quorum.voters=1@127.0.0.1:{controller}\ncontroller.listener.names=CONTROLLER\n\
              listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}\n\
-             advertised.listeners=PLAINTEXT://127.0.0.1:{port}\n\
+             advertised.listeners=PLAINTEXT://127.0.0.1:{advertised}\n\
              listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n\
              inter.broker.listener.name=PLAINTEXT\nlog.dirs={}\nnum.partitions=1\n\
              num.network.threads=2\nnum.io.threads=2\n\

@@ -547,3 +547,138 @@ async fn a_crash_mid_transaction_then_a_narrower_include_list_loses_nothing() {
     assert_eq!(records.len(), 2000, "each once");
     case.drop_slot().await;
 }
+
+/// A TCP proxy in front of a Kafka broker that lets every `every`-th produce request through to the
+/// broker (which appends it) and then, instead of relaying the broker's answer, closes the client's
+/// connection: the answer is lost, the records are in the log.
+struct AnswerDropper {
+    dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl AnswerDropper {
+    /// Listens on `port`, forwarding to the broker on `upstream`.
+    async fn start(port: u16, upstream: u16, every: usize) -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind the proxy");
+        let produced = Arc::new(AtomicUsize::new(0));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&dropped);
+        tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else {
+                    return;
+                };
+                let Ok(broker) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                else {
+                    continue;
+                };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut broker_read, mut broker_write) = broker.into_split();
+                let doomed = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+                let (produced, doomed_in) = (Arc::clone(&produced), Arc::clone(&doomed));
+                // client → broker: frames are a 4-byte length, then api_key (2), api_version (2),
+                // correlation_id (4), …
+                tokio::spawn(async move {
+                    loop {
+                        let Ok(len) = client_read.read_u32().await else {
+                            return;
+                        };
+                        let mut frame = vec![0; len as usize];
+                        if client_read.read_exact(&mut frame).await.is_err() {
+                            return;
+                        }
+                        let api_key = i16::from_be_bytes([frame[0], frame[1]]);
+                        if api_key == 0
+                            && (produced.fetch_add(1, Ordering::SeqCst) + 1) % every == 0
+                        {
+                            let id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
+                            doomed_in.lock().unwrap().insert(id);
+                        }
+                        if broker_write.write_u32(len).await.is_err()
+                            || broker_write.write_all(&frame).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+                // broker → client: answers start with the correlation id
+                let counted = Arc::clone(&counted);
+                tokio::spawn(async move {
+                    loop {
+                        let Ok(len) = broker_read.read_u32().await else {
+                            return;
+                        };
+                        let mut frame = vec![0; len as usize];
+                        if broker_read.read_exact(&mut frame).await.is_err() {
+                            return;
+                        }
+                        let id = i32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
+                        if doomed.lock().unwrap().remove(&id) {
+                            counted.fetch_add(1, Ordering::SeqCst);
+                            // dropping both halves closes the client's connection
+                            return;
+                        }
+                        if client_write.write_u32(len).await.is_err()
+                            || client_write.write_all(&frame).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { dropped }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_produce_whose_answer_is_lost_is_not_written_twice() {
+    // A private Apache Kafka reached through the proxy: every third produce request is appended
+    // and its answer never arrives (a connection reset, a broker restart at the wrong moment).
+    let proxy_port = env::free_port();
+    let mut broker = walbridge_tests::PrivateService::kafka_advertising(Some(proxy_port));
+    let proxy = AnswerDropper::start(proxy_port, broker.port, 3).await;
+    broker.start();
+    let case = Case::new("lostanswer", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    for batch in 0..10 {
+        case.sql(&format!(
+            "INSERT INTO {{s}}.t SELECT generate_series({}, {})",
+            batch * 100 + 1,
+            batch * 100 + 100
+        ))
+        .await;
+    }
+    let bootstrap = format!("127.0.0.1:{proxy_port}");
+    let report = invoke(case.config(&[
+        ("kafka.bootstrap.servers", &bootstrap),
+        ("window.fetch.rows", "100"),
+        ("window.max.changes", "200"),
+    ]))
+    .await;
+    assert_eq!(report.events, 1000);
+    let lost = proxy.dropped.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(lost > 0, "some answers were lost");
+    let records = env::read_topic_from(&broker.bootstrap(), &case.topic("t"), 1000);
+    assert_eq!(ids(&records), (1..=1000).collect());
+    let positions: BTreeSet<Vec<u8>> = records
+        .iter()
+        .map(|r| {
+            r.headers
+                .iter()
+                .find(|(name, _)| name == "__walbridge.position")
+                .and_then(|(_, v)| v.clone())
+                .expect("a position")
+        })
+        .collect();
+    assert_eq!(
+        (records.len(), positions.len()),
+        (1000, 1000),
+        "each change once although {lost} answers were lost"
+    );
+    broker.stop();
+    case.drop_slot().await;
+}
