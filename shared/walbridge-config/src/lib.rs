@@ -460,7 +460,7 @@ pub const KEYS: &[Key] = &[
     Key::new("invocation.time.budget.ms", Some("300000")),
     Key::new("poll.interval.ms", Some("0")),
     Key::new("poll.duration.ms", Some("0")),
-    // connectivity (issue 5)
+    // connectivity
     Key::new("database.sslmode", Some("prefer"))
         .one_of(&["disable", "prefer", "require", "verify-ca", "verify-full"])
         .because("libpq's modes; allow is not supported"),
@@ -486,7 +486,7 @@ pub const KEYS: &[Key] = &[
     Key::new("kafka.compression.type", Some("none"))
         .one_of(&["none", "gzip", "snappy", "lz4", "zstd"]),
     Key::new("kafka.max.request.size", Some("1048576")),
-    // snapshots (issue 10)
+    // snapshots
     Key::new("snapshot.mode", Some("initial")).one_of(&[
         "initial",
         "initial_only",
@@ -514,7 +514,7 @@ pub const KEYS: &[Key] = &[
     Key::new("incremental.snapshot.chunk.size", Some("1024")),
     Key::new("signal.data.collection", None),
     Key::new("signal.enabled.channels", Some("source,invocation")),
-    // encoder modes (issue 4)
+    // encoder modes
     Key::new("decimal.handling.mode", Some("precise")).one_of(&["precise", "double", "string"]),
     Key::new("time.precision.mode", Some("adaptive")).one_of(&[
         "adaptive",
@@ -533,7 +533,7 @@ pub const KEYS: &[Key] = &[
         "unavailable.value.placeholder",
         Some("__debezium_unavailable_value"),
     ),
-    // filters (issue 4)
+    // filters
     Key::new("table.exclude.list", None),
     Key::new("schema.include.list", None),
     Key::new("schema.exclude.list", None),
@@ -541,9 +541,9 @@ pub const KEYS: &[Key] = &[
     Key::new("column.exclude.list", None),
     Key::new("message.key.columns", None),
     Key::new("skipped.operations", Some("t")),
-    // headers (issue 9)
+    // headers
     Key::new("extended.headers.enabled", Some("true")).one_of(BOOLEANS),
-    // legacy consumers (issue 4)
+    // legacy consumers
     Key::new("source.struct.version", Some("v2"))
         .one_of(&["v2", "v1"])
         .because(

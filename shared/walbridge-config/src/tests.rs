@@ -381,7 +381,7 @@ fn bootstrap_servers_need_host_and_port() {
     assert!(error_text(Config::from_sources(seed(), &vars)).contains("host:port"));
 }
 
-// encoder modes (issue 4)
+// encoder modes
 #[test]
 fn representation_modes_default_to_debeziums_and_parse_its_spellings() {
     let config = Config::from_sources(seed(), &lambda_env()).unwrap();
@@ -704,7 +704,7 @@ fn every_declared_allowed_value_parses() {
     }
 }
 
-// snapshots (issue 10)
+// snapshots
 #[test]
 fn snapshot_mode_defaults_to_initial_and_takes_debeziums_values() {
     let config = Config::from_sources(seed(), &lambda_env()).unwrap();
@@ -823,7 +823,7 @@ fn debeziums_snapshot_tuning_keys_are_noted_as_ignored_by_design() {
     }
 }
 
-// legacy consumers (issue 4)
+// legacy consumers
 #[test]
 fn source_struct_version_defaults_to_v2_and_v1_names_a_legacy_release() {
     let config = Config::from_sources(seed(), &lambda_env()).unwrap();

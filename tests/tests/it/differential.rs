@@ -305,7 +305,7 @@ const MODES_DOUBLE: Props = &[
     ("binary.handling.mode", "base64-url-safe"),
 ];
 
-/// Filters and keys (issue 4): columns out of the value, other key columns (a keyless table gets
+/// Filters and keys: columns out of the value, other key columns (a keyless table gets
 /// one), skipped updates.
 const FILTERS: Props = &[
     (
