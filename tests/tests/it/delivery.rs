@@ -682,3 +682,47 @@ async fn a_produce_whose_answer_is_lost_is_not_written_twice() {
     broker.stop();
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn a_crash_inside_the_rows_of_one_copy_loses_and_repeats_nothing() {
+    // COPY writes one WAL record for many rows (they share an LSN and are told apart by their
+    // ordinal); the function dies after publishing part of them.
+    let case = Case::new("copied", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("COPY {s}.t FROM PROGRAM 'seq 1 3000'").await;
+    let shared: i64 = case
+        .pg
+        .query_one(
+            "SELECT count(*) - count(DISTINCT (data::jsonb)->>'lsn') FROM \
+             pg_logical_slot_peek_changes($1, NULL, NULL, 'format-version', '2', 'include-lsn', '1') \
+             WHERE (data::jsonb)->>'action' = 'I'",
+            &[&case.slot],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(shared > 0, "COPY's rows share LSNs");
+    let properties = format!(
+        "slot.name={}\ntable.include.list={}.t\ntopic.prefix={}\n\
+         value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n\
+         window.fetch.rows=100\ntopic.creation.default.partitions=3\nsnapshot.mode=no_data\n",
+        case.slot, case.schema, case.prefix
+    );
+    let crashed = walbridge_with(
+        &case,
+        &properties,
+        Some("relay::published-some=6*off->panic"),
+    );
+    assert!(!crashed.status.success(), "the failpoint stopped it");
+    let partial = env::read_topic(&case.topic("t"), 1).len();
+    assert!(partial > 0 && partial < 3000, "part of the COPY landed: {partial}");
+    let recovered = walbridge_with(&case, &properties, None);
+    assert!(
+        recovered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&recovered.stderr)
+    );
+    let records = env::read_topic(&case.topic("t"), 3000);
+    assert_eq!(ids(&records), (1..=3000).collect());
+    assert_eq!(records.len(), 3000, "each once");
+    case.drop_slot().await;
+}
