@@ -578,6 +578,18 @@ impl TxnContext {
         }
         lsn
     }
+
+    /// The position of the first record of the change counted last.
+    fn at(&self, stream: StreamId) -> Position {
+        Position {
+            txn_end: self.end,
+            lsn: self.change_lsn,
+            change: self.same_lsn,
+            record: 0,
+            read: 0,
+            stream,
+        }
+    }
 }
 
 /// Transaction context the envelope's `source` block needs.
@@ -1490,7 +1502,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 Ok(RowOutcome::Commit(end))
             }
             Row::Change(change) => {
-                let change_lsn = txn.count(change.lsn);
+                txn.count(change.lsn);
                 if let Some((schema, table)) = &self.settings.snapshot.signal_table
                     && change.schema == schema.as_str()
                     && change.table == table.as_str()
@@ -1566,15 +1578,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     }
                 }
                 txn.next_change += 1;
-                let at = Position {
-                    txn_end: txn.end,
-                    lsn: change_lsn,
-                    change: txn.same_lsn,
-                    record: 0,
-                    read: 0,
-                    stream: self.stream,
-                };
-                push_records(&encoder.topic, &encoded, buf, at, pending);
+                push_records(&encoder.topic, &encoded, buf, txn.at(self.stream), pending);
                 Ok(RowOutcome::Change)
             }
             Row::Truncate(truncate) => {
@@ -1640,15 +1644,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 {
                     chunk.dropped.iter_mut().for_each(|d| *d = true);
                 }
-                let at = Position {
-                    txn_end: txn.end,
-                    lsn: change_lsn,
-                    change: txn.same_lsn,
-                    record: 0,
-                    read: 0,
-                    stream: self.stream,
-                };
-                push_records(&encoder.topic, &encoded, buf, at, pending);
+                push_records(&encoder.topic, &encoded, buf, txn.at(self.stream), pending);
                 Ok(RowOutcome::Change)
             }
             // Logical decoding messages are read past (messages are refused in the configuration),

@@ -714,7 +714,10 @@ async fn a_crash_inside_the_rows_of_one_copy_loses_and_repeats_nothing() {
     );
     assert!(!crashed.status.success(), "the failpoint stopped it");
     let partial = env::read_topic(&case.topic("t"), 1).len();
-    assert!(partial > 0 && partial < 3000, "part of the COPY landed: {partial}");
+    assert!(
+        partial > 0 && partial < 3000,
+        "part of the COPY landed: {partial}"
+    );
     let recovered = walbridge_with(&case, &properties, None);
     assert!(
         recovered.status.success(),
