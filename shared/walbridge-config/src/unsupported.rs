@@ -14,6 +14,17 @@ struct Unsupported {
     fix: &'static str,
 }
 
+impl Unsupported {
+    /// Whether `key` is this rule's key, or one of its family.
+    fn covers(&self, key: &str) -> bool {
+        if self.key.ends_with('.') {
+            key.starts_with(self.key)
+        } else {
+            key == self.key
+        }
+    }
+}
+
 fn set(value: &str) -> bool {
     !value.trim().is_empty()
 }
@@ -229,13 +240,7 @@ pub(crate) fn check(props: &Properties, keys: &[String], problems: &mut Vec<Conf
         let Some(value) = props.get(key) else {
             continue;
         };
-        let rule = UNSUPPORTED.iter().find(|rule| {
-            if rule.key.ends_with('.') {
-                key.starts_with(rule.key)
-            } else {
-                key == rule.key
-            }
-        });
+        let rule = UNSUPPORTED.iter().find(|rule| rule.covers(key));
         if let Some(rule) = rule.filter(|rule| (rule.asks)(value)) {
             problems.push(ConfigError::Unsupported {
                 key: key.clone(),
@@ -249,11 +254,5 @@ pub(crate) fn check(props: &Properties, keys: &[String], problems: &mut Vec<Conf
 /// Whether `key` is one of these properties (asked for or not): the validate report does not call
 /// it unknown.
 pub(crate) fn is_declared(key: &str) -> bool {
-    UNSUPPORTED.iter().any(|rule| {
-        if rule.key.ends_with('.') {
-            key.starts_with(rule.key)
-        } else {
-            key == rule.key
-        }
-    })
+    UNSUPPORTED.iter().any(|rule| rule.covers(key))
 }
