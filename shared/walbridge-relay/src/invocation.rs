@@ -18,15 +18,14 @@ use walbridge_config::{CheckpointLocation, Config, ValidationReport};
 use walbridge_event::envelope::{EncoderConfig, SourceStructVersion};
 
 use crate::checkpoint::CheckpointTarget;
+use crate::checkpoint::{CheckpointStore, InvocationProgress};
 use crate::error::RelayError;
 use crate::error::SlotError;
-use crate::pipeline::{
-    ChangeSource, CheckpointStore, InvocationProgress, InvocationReport, Relay, RelaySettings,
-    SnapshotSettings,
-};
+use crate::pipeline::{InvocationReport, Relay, RelaySettings, SnapshotSettings};
 use crate::publish::{KafkaSink, SinkSettings};
 use crate::slot::{PgSlot, SlotHealth};
 use crate::snapshot::{Signal, SignalError, SnapshotProgress};
+use crate::source::ChangeSource;
 
 /// What outlives an invocation: the validated configuration and the clients.
 pub struct Deps {

@@ -119,7 +119,7 @@ mod tests {
     use walbridge_event::Lsn;
 
     use super::*;
-    use crate::pipeline::SlotPosition;
+    use crate::source::SlotPosition;
 
     fn report(caught_up: bool) -> InvocationReport {
         InvocationReport {

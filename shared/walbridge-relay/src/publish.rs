@@ -22,7 +22,8 @@ use walbridge_config::{KafkaConfig, SaslMechanism};
 use walbridge_event::partition::partition_for_key;
 
 use crate::error::PublishError;
-use crate::pipeline::{EventSink, OutRecord, Position};
+use crate::position::Position;
+use crate::sink::{EventSink, OutRecord};
 use crate::tls::{TlsError, Verify, client_config};
 
 /// How records are written, and how the brokers are reached.
@@ -689,7 +690,7 @@ mod tests {
     fn a_position_header_carries_the_partition_count_it_was_spread_over() {
         let position = Position {
             txn_end: walbridge_event::Lsn(0x7D0),
-            stream: crate::pipeline::StreamId(7),
+            stream: crate::position::StreamId(7),
             ..Position::default()
         };
         let header = with_partitions(position.to_header(), 3);

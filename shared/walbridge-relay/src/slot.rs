@@ -15,8 +15,8 @@ use walbridge_config::{DatabaseConfig, SlotConfig, SslMode, TableFilter, TablePa
 use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 use crate::error::SlotError;
-use crate::pipeline::{ChangeSource, RowBatch, Server, SlotPosition};
 use crate::snapshot::{CapturedTable, ChunkRead, XidSnapshot, chunk_query, quote_ident};
+use crate::source::{ChangeSource, RowBatch, Server, SlotPosition};
 use crate::tls::{Verify, client_config};
 
 /// The wal2json options of every peek (format-version 2, one JSON object per row).

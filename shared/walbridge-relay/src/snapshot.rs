@@ -561,7 +561,7 @@ mod tests {
                 "completed_at_ms": null
             }
         }"#;
-        let checkpoint: crate::pipeline::Checkpoint = serde_json::from_str(old).unwrap();
+        let checkpoint: crate::checkpoint::Checkpoint = serde_json::from_str(old).unwrap();
         let snapshot = checkpoint.snapshot.as_ref().unwrap();
         assert_eq!(snapshot.kind, SnapshotKind::Incremental);
         assert!(snapshot.incremental());

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use walbridge_config::{CheckStatus, Config, TablePattern, ValidationReport};
 
+use crate::checkpoint::CheckpointStore;
 use crate::checkpoint::CheckpointTarget;
 use crate::error::{SlotError, error_chain};
-use crate::pipeline::CheckpointStore;
 use crate::publish::{KafkaSink, SinkSettings};
 use crate::slot::PgSlot;
 

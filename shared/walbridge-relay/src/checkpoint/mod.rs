@@ -1,0 +1,157 @@
+//! Checkpoint stores: an S3 object written with conditional requests (`If-None-Match: *` for the first
+//! write, `If-Match: <ETag read>` after), so a stale or concurrent writer fails instead of
+//! overwriting — on a store that honours them, which a probe beside the checkpoint checks; and a
+//! local file for runs without S3.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use walbridge_event::Lsn;
+
+use crate::error::CheckpointError;
+use crate::snapshot::SnapshotProgress;
+
+mod file;
+mod s3;
+
+pub use file::FileCheckpointStore;
+pub use s3::S3CheckpointStore;
+
+/// What the checkpoint object records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Format version of this object.
+    pub version: u32,
+    pub slot: String,
+    pub database: String,
+    /// Every change before this LSN is in Kafka (acknowledged): the slot may be advanced to it.
+    pub lsn: String,
+    /// Where the slot stood when this checkpoint was written (it is advanced right after).
+    #[serde(default)]
+    pub previous_lsn: Option<String>,
+    /// The PostgreSQL server's `system_identifier`.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// The server's WAL timeline when the checkpoint was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<u32>,
+    /// End LSN of the last transaction published (`source.sequence`'s first half), if any.
+    pub last_commit_lsn: Option<String>,
+    /// Commit time of the last transaction published, µs since the epoch, if any.
+    #[serde(default)]
+    pub last_commit_time_us: Option<i64>,
+    /// When it was written, ms since the epoch.
+    pub written_at_ms: i64,
+    /// The invocation that wrote it, as far as it had come.
+    #[serde(default)]
+    pub invocation: Option<InvocationProgress>,
+    /// The last snapshot, finished or in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotProgress>,
+    /// Minted when a disagreement between this checkpoint and the slot was settled: part of the
+    /// [`StreamId`](crate::position::StreamId), so records written before cannot be taken for this stream's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+}
+
+/// How far an invocation had come when it wrote a checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvocationProgress {
+    pub started_at_ms: i64,
+    pub changes: u64,
+    pub events: u64,
+    pub windows: u64,
+}
+
+impl Checkpoint {
+    pub(crate) fn lsn(&self) -> Result<Lsn, CheckpointError> {
+        self.lsn
+            .parse()
+            .map_err(|_| CheckpointError::Corrupt(format!("lsn {:?} is not an LSN", self.lsn)))
+    }
+}
+
+/// The checkpoint store.
+///
+/// Contract: [`CheckpointStore::save`] is conditional on the version [`CheckpointStore::load`] (or
+/// the previous save) saw, so a stale or concurrent writer fails instead of overwriting.
+// Native async fn: the implementations are concrete types of this workspace, whose futures are
+// Send, and the function checks that where it runs the relay.
+#[allow(async_fn_in_trait)]
+pub trait CheckpointStore {
+    /// Reads the checkpoint, remembering its version; `None` when there is none yet.
+    async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError>;
+    /// Writes the checkpoint if nobody wrote it since this store last read or wrote it.
+    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), CheckpointError>;
+}
+
+/// Where the checkpoint lives, with the client that reaches it: built once per cold start.
+#[derive(Debug, Clone)]
+pub enum CheckpointTarget {
+    S3 {
+        client: aws_sdk_s3::Client,
+        /// The store's endpoint when it is not AWS S3's own (`checkpoint.s3.endpoint.url`,
+        /// `AWS_ENDPOINT_URL_S3`), for the messages that must name the store.
+        endpoint: Option<String>,
+        bucket: String,
+        key: String,
+    },
+    File(PathBuf),
+}
+
+impl CheckpointTarget {
+    /// A store for one invocation (it remembers the version it read, for the conditional write).
+    pub fn store(&self) -> AnyCheckpointStore {
+        match self {
+            Self::S3 {
+                client,
+                endpoint,
+                bucket,
+                key,
+            } => AnyCheckpointStore::S3(
+                S3CheckpointStore::new(client.clone(), bucket.clone(), key.clone())
+                    .at_endpoint(endpoint.clone()),
+            ),
+            Self::File(path) => AnyCheckpointStore::File(FileCheckpointStore::new(path.clone())),
+        }
+    }
+}
+
+impl AnyCheckpointStore {
+    /// Checks that this store can write beside the checkpoint and fences writers as `save` needs,
+    /// without touching the checkpoint itself (see [`S3CheckpointStore::probe_write`]); for a file,
+    /// a scratch file beside it, removed again.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Io`] when writing is refused; [`CheckpointError::ConditionsIgnored`] when
+    /// the store accepts a write its condition should have refused.
+    pub async fn probe_write(&self) -> Result<(), CheckpointError> {
+        match self {
+            Self::S3(store) => store.probe_write().await,
+            Self::File(store) => store.probe_write().await,
+        }
+    }
+}
+
+/// Either store, chosen by `checkpoint.uri`.
+#[derive(Debug)]
+pub enum AnyCheckpointStore {
+    S3(S3CheckpointStore),
+    File(FileCheckpointStore),
+}
+
+impl CheckpointStore for AnyCheckpointStore {
+    async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError> {
+        match self {
+            Self::S3(store) => store.load().await,
+            Self::File(store) => store.load().await,
+        }
+    }
+
+    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
+        match self {
+            Self::S3(store) => store.save(checkpoint).await,
+            Self::File(store) => store.save(checkpoint).await,
+        }
+    }
+}
