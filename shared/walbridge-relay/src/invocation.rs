@@ -21,9 +21,9 @@ use crate::checkpoint::CheckpointTarget;
 use crate::checkpoint::{CheckpointStore, InvocationProgress};
 use crate::error::RelayError;
 use crate::error::SlotError;
+use crate::kafka::{KafkaSink, SinkSettings};
 use crate::pipeline::{InvocationReport, Relay, RelaySettings, SnapshotSettings};
-use crate::publish::{KafkaSink, SinkSettings};
-use crate::slot::{PgSlot, SlotHealth};
+use crate::postgres::{PgSlot, SlotHealth};
 use crate::snapshot::{Signal, SignalError, SnapshotProgress};
 use crate::source::ChangeSource;
 

@@ -2,19 +2,20 @@
 //! the Debezium events to Kafka, checkpoint, and advance the slot.
 //!
 //! [`pipeline`] holds the data path and its rules, generic over the three side-effect seams
-//! ([`source`], [`sink`], [`checkpoint`]); [`slot`] (PostgreSQL), [`publish`] (Kafka) and the
-//! checkpoint stores (S3, local file) implement them.
+//! ([`source`], [`sink`], [`checkpoint`]); the adapters implement them: [`postgres`] (the slot),
+//! [`kafka`] and the checkpoint stores (S3, a local file). [`invocation`] is one invocation end to
+//! end as the function runs it.
 
 pub mod checkpoint;
 pub mod error;
 pub mod invocation;
+pub mod kafka;
 pub mod metrics;
 pub mod pipeline;
 pub mod position;
-pub mod publish;
+pub mod postgres;
 pub mod secrets;
 pub mod sink;
-pub mod slot;
 pub mod snapshot;
 pub mod source;
 pub mod tls;

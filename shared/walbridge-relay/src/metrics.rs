@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::pipeline::InvocationReport;
-use crate::slot::SlotHealth;
+use crate::postgres::SlotHealth;
 
 /// The EMF namespace; the template's alarms use it.
 pub const NAMESPACE: &str = "walbridge";

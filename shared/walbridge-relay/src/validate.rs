@@ -12,8 +12,8 @@ use walbridge_config::{CheckStatus, Config, TablePattern, ValidationReport};
 use crate::checkpoint::CheckpointStore;
 use crate::checkpoint::CheckpointTarget;
 use crate::error::{SlotError, error_chain};
-use crate::publish::{KafkaSink, SinkSettings};
-use crate::slot::PgSlot;
+use crate::kafka::{KafkaSink, SinkSettings};
+use crate::postgres::PgSlot;
 
 /// How long validate waits for the brokers: a wrong address should not take the publish timeout.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(15);

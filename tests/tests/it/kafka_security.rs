@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use walbridge_config::{Config, KafkaConfig};
 use walbridge_relay::error_chain;
-use walbridge_relay::publish::{KafkaSink, SinkSettings};
+use walbridge_relay::kafka::{KafkaSink, SinkSettings};
 use walbridge_tests::{self as env, TestCa};
 
 use crate::case::{Case, invoke};
