@@ -6,6 +6,7 @@
 //! [`kafka`] and the checkpoint stores (S3, a local file). [`invocation`] is one invocation end to
 //! end as the function runs it.
 
+pub mod bootstrap;
 pub mod checkpoint;
 pub mod error;
 pub mod invocation;
@@ -21,6 +22,7 @@ pub mod source;
 pub mod tls;
 pub mod validate;
 
+pub use bootstrap::{Aws, Bootstrap, StartError};
 pub use checkpoint::{Checkpoint, CheckpointStore, InvocationProgress};
 pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError, error_chain};
 pub use invocation::{Deps, Mode, Request, Response, StatusReport, handle, invoke};

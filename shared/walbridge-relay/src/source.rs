@@ -117,3 +117,60 @@ pub struct Server {
     /// point in time, so the same LSN can stand for other changes on another timeline.
     pub timeline: u32,
 }
+
+/// A borrowed source is a source: the caller keeps the connection (and closes it) after the relay.
+impl<T: ChangeSource> ChangeSource for &mut T {
+    async fn position(&mut self) -> Result<SlotPosition, SlotError> {
+        (**self).position().await
+    }
+
+    async fn server(&mut self) -> Result<Server, SlotError> {
+        (**self).server().await
+    }
+
+    async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
+        (**self).open_window(max_changes).await
+    }
+
+    async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError> {
+        (**self).fetch(rows).await
+    }
+
+    async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError> {
+        (**self).table_schema(schema, table).await
+    }
+
+    async fn check_filter(
+        &mut self,
+        schema: &str,
+        table: &str,
+        filter: &str,
+    ) -> Result<(), SlotError> {
+        (**self).check_filter(schema, table, filter).await
+    }
+
+    async fn close_window(&mut self) -> Result<(), SlotError> {
+        (**self).close_window().await
+    }
+
+    async fn advance(&mut self, to: Lsn) -> Result<(), SlotError> {
+        (**self).advance(to).await
+    }
+
+    async fn captured_tables(&mut self) -> Result<Vec<CapturedTable>, SlotError> {
+        (**self).captured_tables().await
+    }
+
+    async fn read_chunk(
+        &mut self,
+        table: &TableSchema,
+        after: Option<&[String]>,
+        filter: Option<&str>,
+        limit: u32,
+        later: &[(String, String)],
+    ) -> Result<ChunkRead, SlotError> {
+        (**self)
+            .read_chunk(table, after, filter, limit, later)
+            .await
+    }
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use walbridge_config::{CheckStatus, Config, TablePattern, ValidationReport};
 
+use crate::bootstrap::Aws;
 use crate::checkpoint::CheckpointStore;
 use crate::checkpoint::CheckpointTarget;
 use crate::error::{SlotError, error_chain};
@@ -25,10 +26,11 @@ const LIST_MAX: usize = 10;
 pub async fn live_checks(
     config: &Config,
     checkpoint: &CheckpointTarget,
+    aws: &Aws,
     report: &mut ValidationReport,
 ) {
     let tables = check_postgresql(config, report).await;
-    check_kafka(config, tables.as_deref(), report).await;
+    check_kafka(config, aws, tables.as_deref(), report).await;
     check_checkpoint(checkpoint, report).await;
 }
 
@@ -155,12 +157,13 @@ async fn check_postgresql(
 /// The brokers, then each destination topic: it exists, or will be created.
 async fn check_kafka(
     config: &Config,
+    aws: &Aws,
     tables: Option<&[TablePattern]>,
     report: &mut ValidationReport,
 ) {
     let kafka = &config.kafka;
     let servers = kafka.bootstrap_servers.join(",");
-    let connected = match SinkSettings::from_config(kafka) {
+    let connected = match SinkSettings::from_config(kafka, aws) {
         Ok(mut settings) => {
             settings.timeout = settings.timeout.min(KAFKA_TIMEOUT);
             let connect = async {

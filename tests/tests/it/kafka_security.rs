@@ -111,7 +111,8 @@ fn kafka_config(properties: &[(String, String)]) -> KafkaConfig {
 /// Connects as the relay does and lists the topics; the error as a person reads it.
 async fn list_topics(config: &KafkaConfig) -> Result<usize, String> {
     let attempt = async {
-        let settings = SinkSettings::from_config(config).map_err(|err| error_chain(&err))?;
+        let settings = SinkSettings::from_config(config, &walbridge_relay::Aws::default())
+            .map_err(|err| error_chain(&err))?;
         let sink = KafkaSink::connect(&config.bootstrap_servers, settings)
             .await
             .map_err(|err| error_chain(&err))?;

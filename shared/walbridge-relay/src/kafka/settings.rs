@@ -8,6 +8,7 @@ use rskafka::client::{Credentials, OauthBearerCredentials, SaslConfig};
 use secrecy::ExposeSecret;
 use walbridge_config::{KafkaConfig, SaslMechanism};
 
+use crate::bootstrap::Aws;
 use crate::tls::{TlsError, Verify, client_config};
 
 /// How records are written, and how the brokers are reached.
@@ -83,7 +84,7 @@ impl SinkSettings {
     ///
     /// # Errors
     /// A [`TlsError`] when the CA file cannot be read.
-    pub fn from_config(config: &KafkaConfig) -> Result<Self, TlsError> {
+    pub fn from_config(config: &KafkaConfig, aws: &Aws) -> Result<Self, TlsError> {
         let tls = match &config.tls {
             Some(tls) => Some(Arc::new(client_config(
                 tls.ca_file.as_deref(),
@@ -101,11 +102,12 @@ impl SinkSettings {
                 SaslMechanism::ScramSha256 => SaslConfig::ScramSha256(credentials),
                 SaslMechanism::ScramSha512 => SaslConfig::ScramSha512(credentials),
                 SaslMechanism::AwsMskIam => SaslConfig::Oauthbearer(OauthBearerCredentials {
-                    callback: Arc::new(|| {
-                        Box::pin(async {
-                            let aws = aws_config::load_from_env().await;
-                            msk_iam_token(&aws).await
-                        })
+                    callback: Arc::new({
+                        let aws = aws.clone();
+                        move || {
+                            let aws = aws.clone();
+                            Box::pin(async move { msk_iam_token(aws.config().await).await })
+                        }
                     }),
                     authz_id: None,
                     bearer_kvs: Vec::new(),
