@@ -481,6 +481,15 @@ async fn skipped(
     Ok(InvocationReport::skipped(reason, position, last_commit_ms))
 }
 
+/// A compile-time check, never called: an invocation's future (through every seam's native
+/// `async fn`, whose futures carry no `Send` bound of their own) stays `Send`, so it can run on
+/// any executor, a multi-threaded one too.
+#[allow(dead_code)]
+fn invocations_are_send(deps: &Deps, request: &Request) {
+    fn send<T: Send>(_: T) {}
+    send(handle(deps, request, Instant::now()));
+}
+
 /// Debezium 3.3+'s `__debezium.context.*` headers (`DebeziumHeaderProducer`), when
 /// `extended.headers.enabled`: the logical name (`topic.prefix`), the task (`0`: one task), the
 /// connector plugin, and a run id — new with each sink, that is each cold start, as Debezium's is

@@ -26,7 +26,7 @@ pub struct OutRecord {
 /// `acks=all`), each written after the records before it for the same partition. On error, any subset
 /// may have been written; the caller publishes the whole window again later.
 // Native async fn: the implementations are concrete types of this workspace, whose futures are
-// Send, and the function checks that where it runs the relay.
+// Send; `invocations_are_send` (invocation.rs) fails to compile if one stops being.
 #[allow(async_fn_in_trait)]
 pub trait EventSink {
     /// Publishes and drains `records`.

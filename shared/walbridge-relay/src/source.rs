@@ -54,7 +54,7 @@ pub struct SlotPosition {
 /// Contract: a window holds whole transactions in commit order; rows are returned in the order
 /// PostgreSQL decoded them; nothing is consumed until [`ChangeSource::advance`].
 // Native async fn: the implementations are concrete types of this workspace, whose futures are
-// Send, and the function checks that where it runs the relay.
+// Send; `invocations_are_send` (invocation.rs) fails to compile if one stops being.
 #[allow(async_fn_in_trait)]
 pub trait ChangeSource {
     /// The slot's position now.

@@ -57,11 +57,7 @@ impl CheckpointStore for FileCheckpointStore {
         self.seen = self.read().await?;
         self.seen
             .as_deref()
-            .map(|bytes| {
-                serde_json::from_slice(bytes).map_err(|err| {
-                    CheckpointError::Corrupt(format!("{}: {err}", self.path.display()))
-                })
-            })
+            .map(|bytes| Checkpoint::from_json(bytes, &self.path.display().to_string()))
             .transpose()
     }
 

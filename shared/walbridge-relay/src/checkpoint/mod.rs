@@ -63,7 +63,28 @@ pub struct InvocationProgress {
     pub windows: u64,
 }
 
+/// The format this release writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
 impl Checkpoint {
+    /// A checkpoint read from `location`.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Corrupt`] when it is not a checkpoint, [`CheckpointError::NewerFormat`]
+    /// when a newer release wrote it (what it records may not be read right by this one).
+    pub fn from_json(bytes: &[u8], location: &str) -> Result<Self, CheckpointError> {
+        let checkpoint: Self = serde_json::from_slice(bytes)
+            .map_err(|err| CheckpointError::Corrupt(format!("{location}: {err}")))?;
+        if checkpoint.version > FORMAT_VERSION {
+            return Err(CheckpointError::NewerFormat {
+                location: location.to_owned(),
+                version: checkpoint.version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        Ok(checkpoint)
+    }
+
     pub(crate) fn lsn(&self) -> Result<Lsn, CheckpointError> {
         self.lsn
             .parse()
@@ -76,7 +97,7 @@ impl Checkpoint {
 /// Contract: [`CheckpointStore::save`] is conditional on the version [`CheckpointStore::load`] (or
 /// the previous save) saw, so a stale or concurrent writer fails instead of overwriting.
 // Native async fn: the implementations are concrete types of this workspace, whose futures are
-// Send, and the function checks that where it runs the relay.
+// Send; `invocations_are_send` (invocation.rs) fails to compile if one stops being.
 #[allow(async_fn_in_trait)]
 pub trait CheckpointStore {
     /// Reads the checkpoint, remembering its version; `None` when there is none yet.
@@ -153,5 +174,29 @@ impl CheckpointStore for AnyCheckpointStore {
             Self::S3(store) => store.save(checkpoint).await,
             Self::File(store) => store.save(checkpoint).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRITTEN: &str = r#"{"version":1,"slot":"s","database":"d","lsn":"0/16B3748","previous_lsn":"0/16B3700","server":"7","last_commit_lsn":null,"last_commit_time_us":null,"written_at_ms":1}"#;
+
+    #[test]
+    fn a_checkpoint_of_this_format_loads_and_one_of_a_newer_release_is_refused() {
+        let checkpoint = Checkpoint::from_json(WRITTEN.as_bytes(), "s3://b/k").unwrap();
+        assert_eq!(checkpoint.lsn().unwrap(), "0/16B3748".parse().unwrap());
+        let newer = WRITTEN.replace("\"version\":1", "\"version\":2");
+        let err = Checkpoint::from_json(newer.as_bytes(), "s3://b/k").unwrap_err();
+        assert!(matches!(
+            err,
+            CheckpointError::NewerFormat {
+                version: 2,
+                supported: 1,
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("s3://b/k"), "{err}");
     }
 }

@@ -203,8 +203,7 @@ impl CheckpointStore for S3CheckpointStore {
             .await
             .map_err(|err| self.io_error("read", err))?
             .into_bytes();
-        let checkpoint = serde_json::from_slice(&body)
-            .map_err(|err| CheckpointError::Corrupt(format!("{}: {err}", self.location())))?;
+        let checkpoint = Checkpoint::from_json(&body, &self.location())?;
         self.etag = etag;
         Ok(Some(checkpoint))
     }

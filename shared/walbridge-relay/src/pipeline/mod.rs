@@ -30,7 +30,7 @@ use walbridge_config::{Filters, MismatchStrategy, SnapshotMode};
 use walbridge_event::Lsn;
 use walbridge_event::envelope::EncoderConfig;
 
-use crate::checkpoint::{Checkpoint, CheckpointStore, InvocationProgress};
+use crate::checkpoint::{Checkpoint, CheckpointStore, FORMAT_VERSION, InvocationProgress};
 use crate::error::RelayError;
 use crate::position::StreamId;
 use crate::sink::{EventSink, OutRecord};
@@ -250,7 +250,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             return Ok(false);
         }
         let checkpoint = Checkpoint {
-            version: 1,
+            version: FORMAT_VERSION,
             slot: self.settings.slot.clone(),
             database: self.settings.database.clone(),
             lsn: window.stream_at(run.confirmed).to_string(),
