@@ -307,7 +307,7 @@ pub async fn handle(
 async fn poll(deps: &Deps, deadline: Instant) -> Result<InvocationReport, RelayError> {
     let window = &deps.config.window;
     let started = Instant::now();
-    let mut until = deadline.checked_sub(window.time_margin).unwrap_or(started);
+    let mut until = crate::pipeline::stop_time(deadline, window.time_margin);
     if !window.poll_duration.is_zero() {
         until = until.min(started + window.poll_duration);
     }

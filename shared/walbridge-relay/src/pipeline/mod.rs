@@ -210,11 +210,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     async fn run_windows(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
         let mut run = self.start().await?;
         let streams = self.settings.snapshot.mode.streams();
-        // A short budget (Lambda's default timeout is 3 s) keeps a quarter of itself as margin,
-        // not the configured margin, so it still relays.
-        let margin =
-            (self.settings.time_margin).min(deadline.saturating_duration_since(Instant::now()) / 4);
-        let stop = deadline - margin;
+        let stop = stop_time(deadline, self.settings.time_margin);
         self.sink.begin();
         // An earlier invocation may have died after Kafka took part of the first window.
         self.sink.skip_landed(true);
@@ -302,6 +298,12 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         );
         Ok(report)
     }
+}
+
+/// When to stop starting work: `margin` before `deadline` — but a short budget (Lambda's default
+/// timeout is 3 s) keeps only a quarter of itself as margin, so it still relays.
+pub(crate) fn stop_time(deadline: Instant, margin: Duration) -> Instant {
+    deadline - margin.min(deadline.saturating_duration_since(Instant::now()) / 4)
 }
 
 fn now_us() -> i64 {
