@@ -180,6 +180,7 @@ impl CheckpointStore for AnyCheckpointStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::SnapshotKind;
 
     const WRITTEN: &str = r#"{"version":1,"slot":"s","database":"d","lsn":"0/16B3748","previous_lsn":"0/16B3700","server":"7","last_commit_lsn":null,"last_commit_time_us":null,"written_at_ms":1}"#;
 
@@ -198,5 +199,63 @@ mod tests {
             }
         ));
         assert!(err.to_string().contains("s3://b/k"), "{err}");
+    }
+
+    /// A checkpoint as walbridge wrote it while `kind` was a string: it loads, and is written back
+    /// the same.
+    #[test]
+    fn a_checkpoint_written_before_the_snapshot_kind_was_an_enum_still_loads() {
+        let old = r#"{
+            "version": 1,
+            "slot": "debezium",
+            "database": "shop",
+            "lsn": "0/1A2B3C8",
+            "previous_lsn": "0/1A2B000",
+            "server": "7412345678901234567",
+            "timeline": 1,
+            "last_commit_lsn": "0/1A2B3C0",
+            "last_commit_time_us": 1717171717000000,
+            "written_at_ms": 1717171718000,
+            "invocation": {"started_at_ms": 1717171700000, "changes": 12, "events": 14, "windows": 1},
+            "snapshot": {
+                "kind": "incremental",
+                "paused": false,
+                "started_at_ms": 1717171600000,
+                "tables": [
+                    {"schema": "public", "table": "orders", "estimated_rows": 1000, "rows": 1000,
+                     "last_key": ["1000"], "done": true},
+                    {"schema": "public", "table": "customers", "estimated_rows": -1, "rows": 20,
+                     "last_key": ["20"], "done": false, "filter": "id > 10"}
+                ],
+                "rows": 1020,
+                "rows_before": 500,
+                "completed_at_ms": null
+            }
+        }"#;
+        let checkpoint: Checkpoint = serde_json::from_str(old).unwrap();
+        let snapshot = checkpoint.snapshot.as_ref().unwrap();
+        assert_eq!(snapshot.kind, SnapshotKind::Incremental);
+        assert!(snapshot.incremental());
+        assert_eq!(
+            serde_json::to_value(&checkpoint).unwrap(),
+            serde_json::from_str::<serde_json::Value>(old).unwrap()
+        );
+
+        // each kind by the name the string held, both ways
+        for (kind, name) in [
+            (SnapshotKind::Initial, "initial"),
+            (SnapshotKind::Incremental, "incremental"),
+            (SnapshotKind::Blocking, "blocking"),
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<SnapshotKind>(name.into()).unwrap(),
+                kind
+            );
+        }
+        assert_eq!(
+            SnapshotProgress::new(Vec::new(), 0, 0).kind,
+            SnapshotKind::Initial
+        );
     }
 }

@@ -4,7 +4,7 @@ use walbridge_event::{Lsn, TableSchema};
 
 use super::{CHUNK_BYTES, FIRST_FETCH_ROWS, PgSlot, WindowState, rows_within};
 use crate::error::SlotError;
-use crate::snapshot::{ChunkRead, XidSnapshot, chunk_query, quote_ident};
+use crate::snapshot::{ChunkRead, XidSnapshot};
 
 impl PgSlot {
     /// See [`ChangeSource::read_chunk`].
@@ -182,5 +182,121 @@ impl PgSlot {
             .await
             .map_err(self.query_error("check a signal's additional condition"))?;
         Ok(())
+    }
+}
+
+/// `"name"` with embedded quotes doubled: an identifier PostgreSQL reads back as exactly `name`.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The chunk query for `schema`: every column as the text its output function prints (what a
+/// streamed change carries), rows after the key in the bind parameters `$1…$n` (one text per key
+/// column, cast to the column's type) in key order, `limit + 1` rows so the caller learns whether more
+/// follow. A table without a key is read whole (the caller refuses it when it exceeds `limit`).
+///
+/// Identifiers come from the catalog and are quoted; key values are bind parameters, never part of
+/// the text. The filter (`additional-conditions`) is user SQL: the caller runs the query as one
+/// prepared statement in a read-only transaction, so it cannot end that transaction or add another
+/// statement.
+pub fn chunk_query(schema: &TableSchema, after: bool, filter: Option<&str>, limit: u32) -> String {
+    let columns: Vec<String> = schema
+        .columns()
+        .iter()
+        .map(|c| {
+            let name = quote_ident(&c.name);
+            // format's %s prints through the type's output function; a cast to text would not
+            // (booleans, char(n) padding, inet).
+            format!("CASE WHEN {name} IS NULL THEN NULL ELSE format('%s', {name}) END")
+        })
+        .collect();
+    let mut sql = format!(
+        "SELECT {} FROM {}.{}",
+        columns.join(", "),
+        quote_ident(schema.schema()),
+        quote_ident(schema.table())
+    );
+    let key: Vec<&walbridge_event::ColumnSchema> =
+        schema.key().iter().map(|&i| &schema.columns()[i]).collect();
+    let mut conditions = Vec::new();
+    if let Some(filter) = filter {
+        conditions.push(format!("({filter})"));
+    }
+    if key.is_empty() {
+        if !conditions.is_empty() {
+            sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+        }
+        sql.push_str(&format!(" LIMIT {}", u64::from(limit) + 1));
+        return sql;
+    }
+    let key_list = key
+        .iter()
+        .map(|c| quote_ident(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if after {
+        let values = key
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("${}::text::{}", i + 1, c.type_name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        conditions.push(format!("({key_list}) > ({values})"));
+    }
+    if !conditions.is_empty() {
+        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+    }
+    sql.push_str(&format!(
+        " ORDER BY {key_list} LIMIT {}",
+        u64::from(limit) + 1
+    ));
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use walbridge_event::{ColumnSchema, ReplicaIdentity};
+
+    use super::*;
+
+    fn table(key: &[&str]) -> TableSchema {
+        TableSchema::new(
+            "we\"ird",
+            "t",
+            vec![
+                ColumnSchema::new("id", "integer", 23, true),
+                ColumnSchema::new("name", "text", 25, false),
+            ],
+            key,
+            ReplicaIdentity::Default,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn chunk_queries_quote_what_they_embed_and_bind_the_key() {
+        let text =
+            |c: &str| format!("CASE WHEN \"{c}\" IS NULL THEN NULL ELSE format('%s', \"{c}\") END");
+        let select = format!("SELECT {}, {}", text("id"), text("name"));
+        assert_eq!(
+            chunk_query(&table(&["id", "name"]), false, None, 10),
+            format!(r#"{select} FROM "we""ird"."t" ORDER BY "id", "name" LIMIT 11"#)
+        );
+        assert_eq!(
+            chunk_query(&table(&["id", "name"]), true, None, 10),
+            format!(
+                r#"{select} FROM "we""ird"."t" WHERE ("id", "name") > ($1::text::integer, $2::text::text) ORDER BY "id", "name" LIMIT 11"#
+            )
+        );
+        assert_eq!(
+            chunk_query(&table(&[]), false, None, 10),
+            format!(r#"{select} FROM "we""ird"."t" LIMIT 11"#)
+        );
+        assert_eq!(
+            chunk_query(&table(&["id"]), true, Some("name <> 'x'"), 10),
+            format!(
+                r#"{select} FROM "we""ird"."t" WHERE (name <> 'x') AND ("id") > ($1::text::integer) ORDER BY "id" LIMIT 11"#
+            )
+        );
     }
 }
