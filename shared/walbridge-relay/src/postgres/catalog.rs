@@ -1,5 +1,6 @@
 //! The catalog: how a table is described, which tables the slot can carry.
 
+use walbridge_config::{TableFilter, TablePattern};
 use walbridge_event::{ColumnSchema, ReplicaIdentity, TableSchema};
 
 use super::PgSlot;
@@ -95,26 +96,84 @@ impl PgSlot {
 
     /// The tables the slot's windows can carry, in name order.
     pub(super) async fn capturable_tables(&mut self) -> Result<Vec<CapturedTable>, SlotError> {
-        // What wal2json decodes: permanent ordinary tables (partitions under their own names).
+        Ok(self
+            .catalog_tables()
+            .await?
+            .into_iter()
+            .filter(|t| !t.partitioned)
+            .map(|t| CapturedTable {
+                schema: t.table.schema,
+                table: t.table.table,
+                estimated_rows: t.estimated_rows,
+            })
+            .collect())
+    }
+
+    /// The tables the table filters capture, partitioned parents included (`validate`: a parent
+    /// listed beside its partitions matches a table, though only its partitions carry changes).
+    ///
+    /// # Errors
+    /// [`SlotError::Query`] when the catalog cannot be read.
+    pub async fn matched_tables(
+        &self,
+        filter: &TableFilter,
+    ) -> Result<Vec<MatchedTable>, SlotError> {
+        let mut tables = self.catalog_tables().await?;
+        tables.retain(|t| filter.captures(&t.table.schema, &t.table.table));
+        Ok(tables)
+    }
+
+    /// The one definition of a table walbridge can capture: a permanent ordinary table (a
+    /// partition under its own name, as wal2json decodes it), or a partitioned parent, which
+    /// decodes nothing of its own. Unlogged and temporary tables never reach the WAL's logical
+    /// decoding; the system schemas are never captured.
+    async fn catalog_tables(&self) -> Result<Vec<MatchedTable>, SlotError> {
         let rows = self
             .client
-            .query(
-                "SELECT n.nspname::text, c.relname::text, c.reltuples::int8 FROM pg_class c \
-                 JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.relkind = 'r' AND c.relpersistence = 'p' \
-                   AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' \
-                 ORDER BY 1, 2",
-                &[],
-            )
+            .query(CAPTURABLE_TABLES, &[])
             .await
             .map_err(self.query_error("list the captured tables"))?;
         Ok(rows
             .iter()
-            .map(|row| CapturedTable {
-                schema: row.get(0),
-                table: row.get(1),
-                estimated_rows: row.get(2),
+            .map(|row| {
+                let identity: String = row.get(3);
+                let primary_key: bool = row.get(4);
+                MatchedTable {
+                    table: TablePattern {
+                        schema: row.get(0),
+                        table: row.get(1),
+                    },
+                    partitioned: row.get::<_, String>(2) == "p",
+                    changes_captured: identity == "f"
+                        || identity == "i"
+                        || (identity == "d" && primary_key),
+                    estimated_rows: row.get(5),
+                }
             })
             .collect())
     }
+}
+
+/// See [`PgSlot::catalog_tables`]: schema, table, kind, replica identity, whether it has a
+/// primary key, estimated rows.
+const CAPTURABLE_TABLES: &str = "SELECT n.nspname::text, c.relname::text, c.relkind::text, \
+     c.relreplident::text, \
+     EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), \
+     c.reltuples::int8 \
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' \
+       AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' \
+     ORDER BY 1, 2";
+
+/// A table the table filters capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedTable {
+    pub table: TablePattern,
+    /// A partitioned parent: its rows are decoded under its partitions' names.
+    pub partitioned: bool,
+    /// Whether updates and deletes can be captured with their key: a primary key under REPLICA
+    /// IDENTITY DEFAULT, a replica identity index, or REPLICA IDENTITY FULL.
+    pub changes_captured: bool,
+    /// `reltuples`: the planner's estimate (-1: never analysed).
+    pub estimated_rows: i64,
 }

@@ -20,9 +20,9 @@ mod health;
 mod preconditions;
 mod window;
 
+pub use catalog::MatchedTable;
 use connection::{connect, verify_session};
 pub use health::SlotHealth;
-pub use preconditions::MatchedTable;
 use preconditions::{check_partitioned, resolve_pushdown};
 
 /// The wal2json options of every peek (format-version 2, one JSON object per row).

@@ -96,15 +96,6 @@ pub(super) async fn check_partitioned(
     }
 }
 
-/// A table the table filters capture.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MatchedTable {
-    pub table: TablePattern,
-    /// Whether updates and deletes can be captured with their key: a primary key under REPLICA
-    /// IDENTITY DEFAULT, a replica identity index, or REPLICA IDENTITY FULL.
-    pub changes_captured: bool,
-}
-
 impl PgSlot {
     /// Checks that logical decoding with wal2json can work on this slot, creating the slot when
     /// `create` is set and it is missing.
@@ -218,48 +209,6 @@ impl PgSlot {
             .await
             .map(|row| row.get(0))
             .map_err(self.query_error("read the connection's TLS state"))
-    }
-
-    /// The tables `filter` captures, each with whether updates and deletes can be captured: a
-    /// primary key (or a replica identity index) or REPLICA IDENTITY FULL.
-    ///
-    /// # Errors
-    /// [`SlotError::Query`] when the catalog cannot be read.
-    pub async fn matched_tables(
-        &self,
-        filter: &TableFilter,
-    ) -> Result<Vec<MatchedTable>, SlotError> {
-        let rows = self
-            .client
-            .query(
-                "SELECT n.nspname::text, c.relname::text, c.relreplident::text, \
-                 EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) \
-                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
-                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
-                 ORDER BY 1, 2",
-                &[],
-            )
-            .await
-            .map_err(self.query_error("list the captured tables"))?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                let identity: String = row.get(2);
-                let primary_key: bool = row.get(3);
-                MatchedTable {
-                    table: TablePattern {
-                        schema: row.get(0),
-                        table: row.get(1),
-                    },
-                    changes_captured: identity == "f"
-                        || identity == "i"
-                        || (identity == "d" && primary_key),
-                }
-            })
-            .filter(|t| filter.captures(&t.table.schema, &t.table.table))
-            .collect())
     }
 
     /// Takes the session-level advisory lock of this slot without waiting; `false` when another
