@@ -87,7 +87,7 @@ pub(crate) enum Kind {
     Hstore(HstoreMode),
     /// A one-dimensional array of a simple element type.
     Array(Elem),
-    /// Arrays Debezium 3.6.3 has no schema for (money, interval, varbit, xml, name, point,
+    /// Arrays Debezium 3.7.1 has no schema for (money, interval, varbit, xml, name, point,
     /// refcursor): it leaves such columns out of the event, and so does the encoder.
     Omitted,
     /// Not mapped: the wal2json text as a plain string (citext, ranges, network types…). Geometric
@@ -105,7 +105,7 @@ pub(crate) enum Elem {
     Str,
     /// Any scalar kind whose elements are written as that kind writes a value.
     Of(ElemKind),
-    /// Enum arrays: Debezium 3.6.3 declares `Enum` items (not optional) and writes the value null.
+    /// Enum arrays: Debezium 3.7.1 declares `Enum` items (not optional) and writes the value null.
     Enum,
 }
 
