@@ -140,6 +140,7 @@ const TABLES: &[&str] = &[
     "wide_types",
     "toasted",
     "domains",
+    "geometry",
     "sentinel",
 ];
 
@@ -191,6 +192,11 @@ const DDL: &str = "
   CREATE DOMAIN {s}.stamp AS timestamp(3);
   CREATE TABLE {s}.domains(id {s}.posint PRIMARY KEY, d {s}.dec2, l {s}.label, ts {s}.stamp,
     ms money[], ivs interval[], vbs varbit[], xs xml[], after_them text);
+  -- the geometric types (Debezium 3.7's Point, Geometry, Circle and Line structs), one NOT NULL (a
+  -- delete's `before`), and an array of points
+  CREATE TABLE {s}.geometry(id int PRIMARY KEY, p point, b box, l lseg, pa path, po polygon,
+    c circle, li line, pn point NOT NULL, bn box NOT NULL, pan path NOT NULL,
+    cn circle NOT NULL, lin line NOT NULL, lsegn lseg NOT NULL, polyn polygon NOT NULL, pts point[]);
   -- written last: once Debezium's record of it is in Kafka, everything before it is
   CREATE TABLE {s}.sentinel(id int PRIMARY KEY);
   -- captured by neither connector: its transactions fall between captured ones (`source.sequence`)
@@ -280,6 +286,15 @@ const WORKLOAD: &[&str] = &[
     "UPDATE {s}.toasted SET note = 'second' WHERE id = 1",
     "INSERT INTO {s}.domains VALUES (1, 12.5, 'x', '2024-02-29 12:00:00.5', '{1.50}', '{1 day}',
        '{101}', ARRAY['<a/>'::xml], 'last')",
+    "INSERT INTO {s}.geometry VALUES (1, '(1.5,-2)', '((0,0),(1,1))', '[(0,0),(1,2)]',
+       '[(0,0),(1,1),(2,0)]', '((0,0),(1,1),(1,0))', '<(1,2),3>', '{1,-1,0}', '(0,0)',
+       '((1,1),(0,0))', '[(1,1)]', '<(0,0),1>', '{1,1,1}', '[(1,1),(2,2)]', '((0,0),(1,1))',
+       ARRAY['(1,2)'::point]),
+       (2, '(-0.1,1e300)', '((2.5,-1),(-3,4.25))', NULL, '((0,0),(1,1),(3,3))', NULL,
+       '<(0,0),0.5>', '{0,1,-2}', '(1,1)', '((1,1),(0,0))', '[(1,1)]', '<(0,0),1>', '{1,1,1}',
+       '[(1,1),(2,2)]', '((0,0),(1,1))', NULL)",
+    "UPDATE {s}.geometry SET p = '(3,4)', pa = '[(5,5)]' WHERE id = 1",
+    "DELETE FROM {s}.geometry WHERE id = 2",
     // published only where skipped.operations leaves t out (the filters run)
     "TRUNCATE {s}.sql_table",
     // last

@@ -83,6 +83,7 @@ impl Kind {
                 }
             },
             Kind::Str(_) | Kind::Enum | Kind::Other | Kind::Omitted => write_str(out, text),
+            Kind::Geo(geo) => geo.write_value(out, text)?,
             Kind::Decimal { scale, .. } => {
                 if write_small_decimal(out, text.as_bytes(), scale) {
                     return Ok(());
@@ -267,6 +268,7 @@ impl Kind {
                 return Cow::Owned(out);
             }
             Kind::Str(_) | Kind::Enum | Kind::Bytes(_) | Kind::Bits { .. } | Kind::Other => b"\"\"",
+            Kind::Geo(geo) => geo.fallback(),
             Kind::Omitted => b"null",
         })
     }
