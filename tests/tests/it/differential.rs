@@ -555,7 +555,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         report.problems.join("\n")
     );
     assert!(
-        report.pairs >= 250,
+        report.pairs >= 320,
         "too few records compared: {}",
         report.pairs
     );
