@@ -192,8 +192,8 @@ const DDL: &str = "
   CREATE DOMAIN {s}.stamp AS timestamp(3);
   CREATE TABLE {s}.domains(id {s}.posint PRIMARY KEY, d {s}.dec2, l {s}.label, ts {s}.stamp,
     ms money[], ivs interval[], vbs varbit[], xs xml[], after_them text);
-  -- the geometric types (Debezium 3.7's Point, Geometry, Circle and Line structs), one NOT NULL (a
-  -- delete's `before`), and an array of points
+  -- the geometric types (Debezium 3.7's Point, Geometry, Circle and Line structs), each also NOT
+  -- NULL (a delete's `before` under REPLICA IDENTITY DEFAULT), and an array of points
   CREATE TABLE {s}.geometry(id int PRIMARY KEY, p point, b box, l lseg, pa path, po polygon,
     c circle, li line, pn point NOT NULL, bn box NOT NULL, pan path NOT NULL,
     cn circle NOT NULL, lin line NOT NULL, lsegn lseg NOT NULL, polyn polygon NOT NULL, pts point[]);
