@@ -180,11 +180,13 @@ const DDL: &str = "
     moods {s}.mood[], vcs varchar(5)[], chs char(3)[], i2s int2[], i8s int8[]);
   -- unchanged TOASTed values of every toastable shape (stored out of line, uncompressed)
   CREATE TABLE {s}.toasted(id int PRIMARY KEY, note text, j jsonb, raw bytea, ints int[],
-    bigs bigint[], texts text[], h hstore, uuids uuid[], n numeric, vb varbit, x xml, m {s}.mood[]);
+    bigs bigint[], texts text[], h hstore, uuids uuid[], n numeric, vb varbit, x xml, m {s}.mood[],
+    pa path);
   ALTER TABLE {s}.toasted ALTER j SET STORAGE EXTERNAL, ALTER raw SET STORAGE EXTERNAL,
     ALTER ints SET STORAGE EXTERNAL, ALTER bigs SET STORAGE EXTERNAL, ALTER texts SET STORAGE EXTERNAL,
     ALTER h SET STORAGE EXTERNAL, ALTER uuids SET STORAGE EXTERNAL, ALTER n SET STORAGE EXTERNAL,
-    ALTER vb SET STORAGE EXTERNAL, ALTER x SET STORAGE EXTERNAL, ALTER m SET STORAGE EXTERNAL;
+    ALTER vb SET STORAGE EXTERNAL, ALTER x SET STORAGE EXTERNAL, ALTER m SET STORAGE EXTERNAL,
+    ALTER pa SET STORAGE EXTERNAL;
   -- domains over everyday types
   CREATE DOMAIN {s}.posint AS int CHECK (VALUE > 0);
   CREATE DOMAIN {s}.dec2 AS numeric(8,2);
@@ -196,7 +198,8 @@ const DDL: &str = "
   -- NULL (a delete's `before` under REPLICA IDENTITY DEFAULT), and an array of points
   CREATE TABLE {s}.geometry(id int PRIMARY KEY, p point, b box, l lseg, pa path, po polygon,
     c circle, li line, pn point NOT NULL, bn box NOT NULL, pan path NOT NULL,
-    cn circle NOT NULL, lin line NOT NULL, lsegn lseg NOT NULL, polyn polygon NOT NULL, pts point[]);
+    cn circle NOT NULL, lin line NOT NULL, lsegn lseg NOT NULL, polyn polygon NOT NULL, pts point[],
+    pdef point DEFAULT '(1,1)', bdef box DEFAULT '((0,0),(2,2))');
   -- written last: once Debezium's record of it is in Kafka, everything before it is
   CREATE TABLE {s}.sentinel(id int PRIMARY KEY);
   -- captured by neither connector: its transactions fall between captured ones (`source.sequence`)
@@ -282,17 +285,18 @@ const WORKLOAD: &[&str] = &[
        array_fill(7, ARRAY[1000]), array_fill(8::bigint, ARRAY[500]), array_fill('t'::text, ARRAY[1000]),
        hstore('k', repeat('h', 3000)), array_fill('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, ARRAY[200]),
        (repeat('9', 3000))::numeric, repeat('1', 30000)::varbit, ('<x>' || repeat('x', 3000) || '</x>')::xml,
-       array_fill('ok'::{s}.mood, ARRAY[1000])",
+       array_fill('ok'::{s}.mood, ARRAY[1000]),
+       ('[' || string_agg(format('(%s,%s)', g, g % 7), ',') || ']')::path FROM generate_series(1, 1000) g",
     "UPDATE {s}.toasted SET note = 'second' WHERE id = 1",
     "INSERT INTO {s}.domains VALUES (1, 12.5, 'x', '2024-02-29 12:00:00.5', '{1.50}', '{1 day}',
        '{101}', ARRAY['<a/>'::xml], 'last')",
     "INSERT INTO {s}.geometry VALUES (1, '(1.5,-2)', '((0,0),(1,1))', '[(0,0),(1,2)]',
        '[(0,0),(1,1),(2,0)]', '((0,0),(1,1),(1,0))', '<(1,2),3>', '{1,-1,0}', '(0,0)',
        '((1,1),(0,0))', '[(1,1)]', '<(0,0),1>', '{1,1,1}', '[(1,1),(2,2)]', '((0,0),(1,1))',
-       ARRAY['(1,2)'::point]),
+       ARRAY['(1,2)'::point], DEFAULT, DEFAULT),
        (2, '(-0.1,1e300)', '((2.5,-1),(-3,4.25))', NULL, '((0,0),(1,1),(3,3))', NULL,
        '<(0,0),0.5>', '{0,1,-2}', '(1,1)', '((1,1),(0,0))', '[(1,1)]', '<(0,0),1>', '{1,1,1}',
-       '[(1,1),(2,2)]', '((0,0),(1,1))', NULL)",
+       '[(1,1),(2,2)]', '((0,0),(1,1))', NULL, NULL, NULL)",
     "UPDATE {s}.geometry SET p = '(3,4)', pa = '[(5,5)]' WHERE id = 1",
     "DELETE FROM {s}.geometry WHERE id = 2",
     // published only where skipped.operations leaves t out (the filters run)
