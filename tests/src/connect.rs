@@ -329,37 +329,43 @@ impl Referee {
     pub async fn remove(mut self, pg: &tokio_postgres::Client) {
         self.removed = true;
         self.delete_all();
-        let slots: Vec<String> = self.connectors.iter().map(|c| c.slot.clone()).collect();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let active: i64 = pg
-                .query_one(
-                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = ANY($1) AND active",
-                    &[&slots],
-                )
-                .await
-                .expect("read pg_replication_slots")
-                .get(0);
-            if active == 0 || Instant::now() > deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        pg.execute(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
-             WHERE slot_name = ANY($1) AND NOT active",
-            &[&slots],
-        )
-        .await
-        .expect("drop the Debezium connectors' slots");
-        for connector in &self.connectors {
-            pg.batch_execute(&format!(
-                "DROP PUBLICATION IF EXISTS {}",
-                connector.publication
-            ))
+        drop_leftovers(pg, &self.connectors).await;
+    }
+}
+
+/// Waits (30 s at most) until the connectors' tasks let go of their slots, then drops whatever slot
+/// and publication of theirs is left.
+async fn drop_leftovers(pg: &tokio_postgres::Client, connectors: &[DebeziumConnector]) {
+    let slots: Vec<String> = connectors.iter().map(|c| c.slot.clone()).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let active: i64 = pg
+            .query_one(
+                "SELECT count(*) FROM pg_replication_slots WHERE slot_name = ANY($1) AND active",
+                &[&slots],
+            )
             .await
-            .expect("drop a Debezium connector's publication");
+            .expect("read pg_replication_slots")
+            .get(0);
+        if active == 0 || Instant::now() > deadline {
+            break;
         }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    pg.execute(
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+         WHERE slot_name = ANY($1) AND NOT active",
+        &[&slots],
+    )
+    .await
+    .expect("drop the Debezium connectors' slots");
+    for connector in connectors {
+        pg.batch_execute(&format!(
+            "DROP PUBLICATION IF EXISTS {}",
+            connector.publication
+        ))
+        .await
+        .expect("drop a Debezium connector's publication");
     }
 }
 
@@ -376,5 +382,28 @@ impl Drop for Referee {
             );
         }
         self.delete_all();
+        // A failing test leaves no slot or publication behind either: on a thread of its own, since
+        // this one may be inside the test's runtime. Errors are printed, not raised, while panicking.
+        let connectors = self.connectors.clone();
+        let cleaned = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the connectors' slots");
+            runtime.block_on(async {
+                let pg = crate::pg().await;
+                drop_leftovers(&pg, &connectors).await;
+            });
+        })
+        .join();
+        if cleaned.is_err() {
+            eprintln!(
+                "dropping the Debezium connectors' slots and publications failed: {:?}",
+                self.connectors
+                    .iter()
+                    .map(|c| (&c.slot, &c.publication))
+                    .collect::<Vec<_>>()
+            );
+        }
     }
 }
