@@ -222,8 +222,8 @@ impl DebeziumConnector {
 
 /// Debezium connectors running in the Kafka Connect worker for one test: created together, removed
 /// together ([`Referee::remove`]: connectors deleted, then their slots and publications dropped).
-/// Dropped without `remove` (a failing test), it deletes the connectors and prints their status;
-/// `slot.drop.on.stop` drops their slots as their tasks stop.
+/// Dropped without `remove` (a failing test), it prints their statuses, deletes them and drops
+/// their slots and publications all the same.
 #[derive(Debug)]
 pub struct Referee {
     pub connect: KafkaConnect,
