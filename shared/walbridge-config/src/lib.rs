@@ -547,7 +547,7 @@ pub const KEYS: &[Key] = &[
     Key::new("source.struct.version", Some("v2"))
         .one_of(&["v2", "v1"])
         .because(
-            "v2 is Debezium 3.6.3's source block and envelope; v1 the wal2json era's (Debezium 0.9, \
+            "v2 is Debezium 3.7.1's source block and envelope; v1 the wal2json era's (Debezium 0.9, \
              1.0 with source.struct.version=v1), for consumers built against those connectors",
         ),
     Key::new(
