@@ -14,6 +14,14 @@ locals {
   checkpoint_uri    = "s3://${aws_s3_bucket.checkpoint.id}/${local.checkpoint_prefix}checkpoint.json"
   alarm_topic_arn   = var.alarm_topic_arn != null ? var.alarm_topic_arn : aws_sns_topic.alarms[0].arn
 
+  database_verifies_certificate = contains(["verify-ca", "verify-full"], var.database_sslmode)
+  kafka_uses_sasl               = contains(["SASL_PLAINTEXT", "SASL_SSL"], var.kafka_security_protocol)
+  kafka_uses_tls                = contains(["SSL", "SASL_SSL"], var.kafka_security_protocol)
+  kafka_uses_msk_iam            = local.kafka_uses_sasl && var.kafka_sasl_mechanism == "AWS_MSK_IAM"
+  kafka_uses_sasl_secret        = local.kafka_uses_sasl && var.kafka_sasl_mechanism != "AWS_MSK_IAM"
+  # arn:...:cluster/<name>/<uuid> -> arn:...:topic/<name>/<uuid>/<prefix>.*: the topics walbridge writes
+  msk_topics_arn = var.msk_cluster_arn == null ? null : "${replace(var.msk_cluster_arn, ":cluster/", ":topic/")}/${var.topic_prefix}.*"
+
   # Configuration keys as environment variables (upper case, '.' -> '_').
   environment = {
     DATABASE_HOSTNAME = var.database_hostname
@@ -22,16 +30,28 @@ locals {
     DATABASE_USER     = var.database_user
     # A KIP-297 style config-provider reference that the function resolves at cold start (the JSON
     # key is the text after the last ':'); the password itself never enters Terraform's state.
-    DATABASE_PASSWORD       = "$${secretsmanager:${var.database_secret_arn}:${var.database_secret_key}}"
+    DATABASE_PASSWORD = "$${secretsmanager:${var.database_secret_arn}:${var.database_secret_key}}"
+    DATABASE_SSLMODE  = var.database_sslmode
+    # only where it is used (verify-ca, verify-full): with another mode the function would warn at
+    # every cold start that the default bundle is not used
+    DATABASE_SSLROOTCERT    = local.database_verifies_certificate ? coalesce(var.database_sslrootcert, "") : ""
     SLOT_NAME               = var.slot_name
     TABLE_INCLUDE_LIST      = var.table_include_list
     TOPIC_PREFIX            = var.topic_prefix
     KAFKA_BOOTSTRAP_SERVERS = var.kafka_bootstrap_servers
-    CHECKPOINT_URI          = local.checkpoint_uri
-    WINDOW_MAX_CHANGES      = tostring(var.window_max_changes)
-    POLL_INTERVAL_MS        = tostring(var.poll_interval_ms)
-    POLL_DURATION_MS        = tostring(var.poll_duration_ms)
-    RUST_LOG                = var.log_level
+    TOPIC_CREATION_ENABLE   = tostring(var.topic_creation_enable)
+    KAFKA_SECURITY_PROTOCOL = var.kafka_security_protocol
+    # set only with a SASL protocol, where the function reads them (the preconditions refuse the rest)
+    KAFKA_SSL_TRUSTSTORE_LOCATION = coalesce(var.kafka_ssl_truststore_location, "")
+    KAFKA_SASL_MECHANISM          = local.kafka_uses_sasl ? var.kafka_sasl_mechanism : ""
+    KAFKA_SASL_USERNAME           = local.kafka_uses_sasl_secret ? coalesce(var.kafka_sasl_username, "") : ""
+    # a reference resolved at cold start, like DATABASE_PASSWORD: the password never enters Terraform
+    KAFKA_SASL_PASSWORD = local.kafka_uses_sasl_secret ? "$${secretsmanager:${coalesce(var.kafka_sasl_secret_arn, "")}:${var.kafka_sasl_secret_key}}" : ""
+    CHECKPOINT_URI      = local.checkpoint_uri
+    WINDOW_MAX_CHANGES  = tostring(var.window_max_changes)
+    POLL_INTERVAL_MS    = tostring(var.poll_interval_ms)
+    POLL_DURATION_MS    = tostring(var.poll_duration_ms)
+    RUST_LOG            = var.log_level
   }
 }
 
@@ -125,6 +145,83 @@ data "aws_iam_policy_document" "walbridge" {
     }
   }
 
+  dynamic "statement" {
+    for_each = local.kafka_uses_sasl_secret && var.kafka_sasl_secret_arn != null ? [var.kafka_sasl_secret_arn] : []
+    content {
+      sid       = "KafkaSaslSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.kafka_uses_sasl_secret && var.kafka_sasl_secret_kms_key_arn != null ? [var.kafka_sasl_secret_kms_key_arn] : []
+    content {
+      sid       = "KafkaSaslSecretKey"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringLike"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.*.amazonaws.com"]
+      }
+    }
+  }
+
+  # MSK IAM (the only authentication of MSK Serverless): the signed token is a kafka-cluster:Connect
+  # request; the topics are <prefix>.* of this cluster only. No group ARN: walbridge only produces,
+  # and reads a partition's last record back without a consumer group.
+  dynamic "statement" {
+    for_each = local.kafka_uses_msk_iam && var.msk_cluster_arn != null ? [var.msk_cluster_arn] : []
+    content {
+      sid       = "MskConnect"
+      actions   = ["kafka-cluster:Connect"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.kafka_uses_msk_iam && local.msk_topics_arn != null ? [local.msk_topics_arn] : []
+    content {
+      sid       = "MskTopics"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData", "kafka-cluster:WriteData"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.kafka_uses_msk_iam && var.topic_creation_enable && local.msk_topics_arn != null ? [local.msk_topics_arn] : []
+    content {
+      sid       = "MskCreateTopics"
+      actions   = ["kafka-cluster:CreateTopic"]
+      resources = [statement.value]
+    }
+  }
+
+  # ${ssm:...} references in any value (the function resolves them at cold start)
+  dynamic "statement" {
+    for_each = length(var.ssm_parameter_arns) > 0 ? [var.ssm_parameter_arns] : []
+    content {
+      sid       = "SecretReferenceParameters"
+      actions   = ["ssm:GetParameter"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.ssm_parameter_arns) > 0 && var.ssm_parameter_kms_key_arn != null ? [var.ssm_parameter_kms_key_arn] : []
+    content {
+      sid       = "SecretReferenceParametersKey"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringLike"
+        variable = "kms:ViaService"
+        values   = ["ssm.*.amazonaws.com"]
+      }
+    }
+  }
+
   # the on-failure destination of asynchronous invocations is sent with the function's role
   statement {
     sid       = "FailureQueue"
@@ -160,8 +257,9 @@ resource "aws_lambda_function" "walbridge" {
     security_group_ids = var.security_group_ids
   }
 
+  # an empty value is an unset key to the function: left out rather than set blank
   environment {
-    variables = merge(var.extra_environment, local.environment)
+    variables = merge(var.extra_environment, { for k, v in local.environment : k => v if v != "" })
   }
 
   logging_config {
@@ -170,6 +268,47 @@ resource "aws_lambda_function" "walbridge" {
   }
 
   tags = var.tags
+
+  # Contradictory connectivity settings fail the plan: each would otherwise be accepted and silently
+  # not used (or grant access nothing uses).
+  lifecycle {
+    precondition {
+      condition     = var.kafka_sasl_mechanism == "PLAIN" || local.kafka_uses_sasl
+      error_message = "kafka_sasl_mechanism other than PLAIN needs kafka_security_protocol SASL_PLAINTEXT or SASL_SSL."
+    }
+    precondition {
+      condition     = !local.kafka_uses_msk_iam || (var.kafka_security_protocol == "SASL_SSL" && var.msk_cluster_arn != null && var.kafka_sasl_secret_arn == null && var.kafka_sasl_username == null)
+      error_message = "AWS_MSK_IAM needs kafka_security_protocol SASL_SSL and msk_cluster_arn, and uses the function's role, not kafka_sasl_username/kafka_sasl_secret_arn."
+    }
+    precondition {
+      condition     = var.msk_cluster_arn == null || local.kafka_uses_msk_iam
+      error_message = "msk_cluster_arn is used only with kafka_security_protocol SASL_SSL and kafka_sasl_mechanism AWS_MSK_IAM."
+    }
+    precondition {
+      condition     = !local.kafka_uses_sasl_secret || (var.kafka_sasl_username != null && var.kafka_sasl_secret_arn != null)
+      error_message = "PLAIN and SCRAM need kafka_sasl_username and kafka_sasl_secret_arn (the password never is a variable)."
+    }
+    precondition {
+      condition     = local.kafka_uses_sasl_secret || (var.kafka_sasl_username == null && var.kafka_sasl_secret_arn == null && var.kafka_sasl_secret_kms_key_arn == null)
+      error_message = "kafka_sasl_username, kafka_sasl_secret_arn and kafka_sasl_secret_kms_key_arn need kafka_security_protocol SASL_PLAINTEXT or SASL_SSL with PLAIN or SCRAM."
+    }
+    precondition {
+      condition     = var.kafka_sasl_secret_kms_key_arn == null || var.kafka_sasl_secret_arn != null
+      error_message = "kafka_sasl_secret_kms_key_arn needs kafka_sasl_secret_arn."
+    }
+    precondition {
+      condition     = var.kafka_ssl_truststore_location == null || local.kafka_uses_tls
+      error_message = "kafka_ssl_truststore_location needs kafka_security_protocol SSL or SASL_SSL."
+    }
+    precondition {
+      condition     = var.ssm_parameter_kms_key_arn == null || length(var.ssm_parameter_arns) > 0
+      error_message = "ssm_parameter_kms_key_arn needs ssm_parameter_arns."
+    }
+    precondition {
+      condition     = length(setintersection(keys(var.extra_environment), keys(local.environment))) == 0
+      error_message = "extra_environment sets a variable this module sets itself (it would be overridden): use the module's variable for it."
+    }
+  }
 
   depends_on = [aws_iam_role_policy.walbridge]
 }
