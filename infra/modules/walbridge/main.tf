@@ -13,6 +13,7 @@ locals {
   checkpoint_prefix = "walbridge/${var.slot_name}/"
   checkpoint_uri    = "s3://${aws_s3_bucket.checkpoint.id}/${local.checkpoint_prefix}checkpoint.json"
   alarm_topic_arn   = var.alarm_topic_arn != null ? var.alarm_topic_arn : aws_sns_topic.alarms[0].arn
+  region            = data.aws_region.current.name
 
   database_verifies_certificate = contains(["verify-ca", "verify-full"], var.database_sslmode)
   kafka_uses_sasl               = contains(["SASL_PLAINTEXT", "SASL_SSL"], var.kafka_security_protocol)
@@ -54,6 +55,8 @@ locals {
     RUST_LOG            = var.log_level
   }
 }
+
+data "aws_region" "current" {}
 
 # ---------------------------------------------------------------------------------------------- logs
 
@@ -626,4 +629,131 @@ resource "aws_cloudwatch_metric_alarm" "safe_wal_bytes" {
   alarm_actions       = [local.alarm_topic_arn]
   ok_actions          = [local.alarm_topic_arn]
   tags                = var.tags
+}
+
+# ----------------------------------------------------------------------------------------- dashboard
+
+# What an operator looks at first: the alarms, the slot's lag and WAL, throughput, duration, errors and
+# skips (the same widgets as template.yaml's; tests/infra/check compares their metrics).
+resource "aws_cloudwatch_dashboard" "walbridge" {
+  dashboard_name = var.name
+  dashboard_body = jsonencode({
+    start = "-PT6H"
+    widgets = [
+      {
+        type = "alarm", x = 0, y = 0, width = 24, height = 3
+        properties = {
+          title = "Alarms"
+          alarms = [
+            aws_cloudwatch_metric_alarm.lag_bytes.arn, aws_cloudwatch_metric_alarm.lag_seconds.arn,
+            aws_cloudwatch_metric_alarm.safe_wal_bytes.arn, aws_cloudwatch_metric_alarm.wal_status.arn,
+            aws_cloudwatch_metric_alarm.errors.arn, aws_cloudwatch_metric_alarm.throttles.arn,
+            aws_cloudwatch_metric_alarm.skipped.arn,
+          ]
+        }
+      },
+      {
+        type = "metric", x = 0, y = 3, width = 12, height = 6
+        properties = {
+          title  = "Lag (bytes of WAL behind the server)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "LagBytes", "Slot", var.slot_name, { stat = "Maximum", label = "LagBytes" }],
+          ]
+          annotations = { horizontal = [{ label = "alarm", value = var.lag_bytes_threshold }] }
+          yAxis       = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 12, y = 3, width = 12, height = 6
+        properties = {
+          title  = "Lag (seconds since the last relayed commit)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "LagSeconds", "Slot", var.slot_name, { stat = "Maximum", label = "LagSeconds" }],
+          ]
+          annotations = { horizontal = [{ label = "alarm", value = var.lag_seconds_threshold }] }
+          yAxis       = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 0, y = 9, width = 12, height = 6
+        properties = {
+          title  = "Safe WAL (bytes before PostgreSQL removes WAL the slot needs)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "SafeWalBytes", "Slot", var.slot_name, { stat = "Minimum", label = "SafeWalBytes" }],
+          ]
+          annotations = { horizontal = [{ label = "alarm", value = var.safe_wal_bytes_threshold }] }
+          yAxis       = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 12, y = 9, width = 12, height = 6
+        properties = {
+          title  = "WAL status (0 reserved, 1 extended, 2 unreserved, 3 lost)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "WalStatus", "Slot", var.slot_name, { stat = "Maximum", label = "WalStatus" }],
+          ]
+          annotations = { horizontal = [{ label = "unreserved", value = 2 }, { label = "lost", value = 3 }] }
+          yAxis       = { left = { min = 0, max = 3 } }
+        }
+      },
+      {
+        type = "metric", x = 0, y = 15, width = 12, height = 6
+        properties = {
+          title  = "Events and changes per second", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            [{ expression = "events / PERIOD(events)", label = "events/s", id = "eventsRate" }],
+            [{ expression = "changes / PERIOD(changes)", label = "changes/s", id = "changesRate" }],
+            ["walbridge", "Events", "Slot", var.slot_name, { stat = "Sum", id = "events", visible = false }],
+            ["walbridge", "Changes", "Slot", var.slot_name, { stat = "Sum", id = "changes", visible = false }],
+          ]
+          yAxis = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 12, y = 15, width = 12, height = 6
+        properties = {
+          title  = "Invocation duration (seconds)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            [{ expression = "durationMax / 1000", label = "maximum", id = "durationMaxSeconds" }],
+            [{ expression = "durationAvg / 1000", label = "average", id = "durationAvgSeconds" }],
+            ["AWS/Lambda", "Duration", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Maximum", id = "durationMax", visible = false }],
+            ["AWS/Lambda", "Duration", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Average", id = "durationAvg", visible = false }],
+          ]
+          annotations = { horizontal = [{ label = "timeout", value = var.timeout }] }
+          yAxis       = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 0, y = 21, width = 12, height = 6
+        properties = {
+          title  = "Errors (failed, throttled invocations)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["AWS/Lambda", "Errors", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Sum", label = "Errors" }],
+            ["AWS/Lambda", "Throttles", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Sum", label = "Throttles" }],
+            ["walbridge", "Failed", "Slot", var.slot_name, { stat = "Sum", label = "Failed after reading the slot" }],
+          ]
+          yAxis = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 12, y = 21, width = 12, height = 6
+        properties = {
+          title  = "Skipped invocations (slot locked by another session)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "Skipped", "Slot", var.slot_name, { stat = "Sum", label = "Skipped" }],
+            ["AWS/Lambda", "Invocations", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Sum", label = "Invocations" }],
+          ]
+          yAxis = { left = { min = 0 } }
+        }
+      },
+    ]
+  })
 }
