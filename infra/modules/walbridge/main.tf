@@ -13,7 +13,8 @@ locals {
   checkpoint_prefix = "walbridge/${var.slot_name}/"
   checkpoint_uri    = "s3://${aws_s3_bucket.checkpoint.id}/${local.checkpoint_prefix}checkpoint.json"
   alarm_topic_arn   = var.alarm_topic_arn != null ? var.alarm_topic_arn : aws_sns_topic.alarms[0].arn
-  region            = data.aws_region.current.name
+  # the function's region, for the dashboard's widgets (no data source, whose attribute changed name)
+  region = split(":", aws_lambda_function.walbridge.arn)[3]
 
   database_verifies_certificate = contains(["verify-ca", "verify-full"], var.database_sslmode)
   kafka_uses_sasl               = contains(["SASL_PLAINTEXT", "SASL_SSL"], var.kafka_security_protocol)
@@ -35,19 +36,19 @@ locals {
     DATABASE_SSLMODE  = var.database_sslmode
     # only where it is used (verify-ca, verify-full): with another mode the function would warn at
     # every cold start that the default bundle is not used
-    DATABASE_SSLROOTCERT    = local.database_verifies_certificate ? coalesce(var.database_sslrootcert, "") : ""
-    SLOT_NAME               = var.slot_name
-    TABLE_INCLUDE_LIST      = var.table_include_list
-    TOPIC_PREFIX            = var.topic_prefix
-    KAFKA_BOOTSTRAP_SERVERS = var.kafka_bootstrap_servers
-    TOPIC_CREATION_ENABLE   = tostring(var.topic_creation_enable)
-    KAFKA_SECURITY_PROTOCOL = var.kafka_security_protocol
+    DATABASE_SSLROOTCERT          = local.database_verifies_certificate && var.database_sslrootcert != null ? var.database_sslrootcert : ""
+    SLOT_NAME                     = var.slot_name
+    TABLE_INCLUDE_LIST            = var.table_include_list
+    TOPIC_PREFIX                  = var.topic_prefix
+    KAFKA_BOOTSTRAP_SERVERS       = var.kafka_bootstrap_servers
+    TOPIC_CREATION_ENABLE         = tostring(var.topic_creation_enable)
+    KAFKA_SECURITY_PROTOCOL       = var.kafka_security_protocol
+    KAFKA_SSL_TRUSTSTORE_LOCATION = var.kafka_ssl_truststore_location != null ? var.kafka_ssl_truststore_location : ""
     # set only with a SASL protocol, where the function reads them (the preconditions refuse the rest)
-    KAFKA_SSL_TRUSTSTORE_LOCATION = coalesce(var.kafka_ssl_truststore_location, "")
-    KAFKA_SASL_MECHANISM          = local.kafka_uses_sasl ? var.kafka_sasl_mechanism : ""
-    KAFKA_SASL_USERNAME           = local.kafka_uses_sasl_secret ? coalesce(var.kafka_sasl_username, "") : ""
+    KAFKA_SASL_MECHANISM = local.kafka_uses_sasl ? var.kafka_sasl_mechanism : ""
+    KAFKA_SASL_USERNAME  = local.kafka_uses_sasl_secret && var.kafka_sasl_username != null ? var.kafka_sasl_username : ""
     # a reference resolved at cold start, like DATABASE_PASSWORD: the password never enters Terraform
-    KAFKA_SASL_PASSWORD = local.kafka_uses_sasl_secret ? "$${secretsmanager:${coalesce(var.kafka_sasl_secret_arn, "")}:${var.kafka_sasl_secret_key}}" : ""
+    KAFKA_SASL_PASSWORD = local.kafka_uses_sasl_secret && var.kafka_sasl_secret_arn != null ? "$${secretsmanager:${var.kafka_sasl_secret_arn}:${var.kafka_sasl_secret_key}}" : ""
     CHECKPOINT_URI      = local.checkpoint_uri
     WINDOW_MAX_CHANGES  = tostring(var.window_max_changes)
     POLL_INTERVAL_MS    = tostring(var.poll_interval_ms)
@@ -55,8 +56,6 @@ locals {
     RUST_LOG            = var.log_level
   }
 }
-
-data "aws_region" "current" {}
 
 # ---------------------------------------------------------------------------------------------- logs
 
