@@ -15,13 +15,23 @@ What `terraform validate` would need the registry's provider for is approximated
 6. the checkpoint URI each sets lies inside the S3 prefix its policy grants;
 7. template parameters and module variables that mean the same thing have the same defaults;
 8. the alarms on walbridge's own metrics read the names the function emits (namespace, metrics,
-   dimension), when the function's Embedded Metric Format emitter is in the tree.
+   dimension), when the function's Embedded Metric Format emitter is in the tree;
+9. every connectivity key of the README's configuration table (CONNECTIVITY_KEY: the database's and
+   Kafka's address, credentials, TLS and SASL keys), and the `${ssm:...}` secret references of its
+   "Security" section, is in CONNECTIVITY below, and has on both sides its template parameters and
+   module variables, its environment variable built from them, and the IAM statements (Sid, exact
+   actions, resource built from its parameter/variable) that what it names needs; no statement but
+   the VPC network interfaces' has a "*" resource;
+10. the template's and the module's dashboards show the same metrics (namespace, name, statistic,
+   dimension), the pictures DASHBOARD_METRICS names among them, each walbridge metric one the emitter
+   writes, and the states of every alarm.
 
 Usage: consistency.py REPO_ROOT. Prints one line per check; exits 1 when any failed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -36,9 +46,6 @@ import yaml
 EXTRA_ENV = {
     # the tracing filter of the function's logs (tracing-subscriber's EnvFilter)
     "RUST_LOG": ("not-a-key", None),
-    # issue 7 item 3 (schedule every N seconds): poll.interval.ms / poll.duration.ms
-    "POLL_INTERVAL_MS": ("pending", "poll.interval.ms"),
-    "POLL_DURATION_MS": ("pending", "poll.duration.ms"),
 }
 
 # Template parameter -> module variable, for the defaults both have.
@@ -62,12 +69,111 @@ SAME_DEFAULTS = {
     "LagSecondsThreshold": "lag_seconds_threshold",
     "SkippedAlarmPeriods": "skipped_alarm_periods",
     "SafeWalBytesThreshold": "safe_wal_bytes_threshold",
+    "DatabaseSecretKmsKeyArn": "database_secret_kms_key_arn",
+    "DatabaseSslMode": "database_sslmode",
+    "DatabaseSslRootCert": "database_sslrootcert",
+    "TopicCreationEnable": "topic_creation_enable",
+    "KafkaSecurityProtocol": "kafka_security_protocol",
+    "KafkaSslTruststoreLocation": "kafka_ssl_truststore_location",
+    "KafkaSaslMechanism": "kafka_sasl_mechanism",
+    "KafkaSaslUsername": "kafka_sasl_username",
+    "KafkaSaslSecretArn": "kafka_sasl_secret_arn",
+    "KafkaSaslSecretKey": "kafka_sasl_secret_key",
+    "KafkaSaslSecretKmsKeyArn": "kafka_sasl_secret_kms_key_arn",
+    "MskClusterArn": "msk_cluster_arn",
+    "SsmParameterArns": "ssm_parameter_arns",
+    "SsmParameterKmsKeyArn": "ssm_parameter_kms_key_arn",
 }
 
 # What the lag and skip alarms read (also documented in template.yaml and infra/README.md), one alarm each.
 EMF_NAMESPACE = "walbridge"
 EMF_METRICS = ("LagBytes", "LagSeconds", "Skipped", "WalStatus", "SafeWalBytes")
 EMF_DIMENSION = "Slot"
+
+# The README configuration keys that say how the function reaches and authenticates to PostgreSQL and
+# Kafka; each must be in CONNECTIVITY (a new one the deployment does not carry fails the check).
+CONNECTIVITY_KEY = re.compile(
+    r"^(database\.(hostname|port|user|password|dbname|ssl[a-z.]*)"
+    r"|kafka\.(bootstrap\.servers|security\.[a-z.]+|ssl\.[a-z.]+|sasl\.[a-z.]+))$"
+)
+
+# key -> how the deployment carries it:
+#   env     (template parameters, module variables) the environment variable's value is built from
+#   other   (parameters, variables) that only shape IAM statements or deploy-time checks
+#   iam     (Sid, exact actions, parameters and variables its Resource is built from), on both sides
+# "${ssm:...}" stands for the secret references of the README's "Security" section (no key of its own).
+CONNECTIVITY = {
+    "database.hostname": {"env": (["DatabaseHostname"], ["database_hostname"])},
+    "database.port": {"env": (["DatabasePort"], ["database_port"])},
+    "database.user": {"env": (["DatabaseUser"], ["database_user"])},
+    "database.dbname": {"env": (["DatabaseName"], ["database_dbname"])},
+    "database.password": {
+        "env": (["DatabaseSecretArn", "DatabaseSecretKey"], ["database_secret_arn", "database_secret_key"]),
+        "other": (["DatabaseSecretKmsKeyArn"], ["database_secret_kms_key_arn"]),
+        "iam": [
+            ("DatabaseSecret", {"secretsmanager:GetSecretValue"}, ["DatabaseSecretArn"], ["database_secret_arn"]),
+            ("DatabaseSecretKey", {"kms:Decrypt"}, ["DatabaseSecretKmsKeyArn"], ["database_secret_kms_key_arn"]),
+        ],
+    },
+    "database.sslmode": {"env": (["DatabaseSslMode"], ["database_sslmode"])},
+    "database.sslrootcert": {"env": (["DatabaseSslRootCert"], ["database_sslrootcert"])},
+    "kafka.bootstrap.servers": {"env": (["KafkaBootstrapServers"], ["kafka_bootstrap_servers"])},
+    "kafka.security.protocol": {"env": (["KafkaSecurityProtocol"], ["kafka_security_protocol"])},
+    "kafka.ssl.truststore.location": {"env": (["KafkaSslTruststoreLocation"], ["kafka_ssl_truststore_location"])},
+    "kafka.sasl.mechanism": {
+        "env": (["KafkaSaslMechanism"], ["kafka_sasl_mechanism"]),
+        # AWS_MSK_IAM: the token is a signed kafka-cluster:Connect; topics are <prefix>.* of the cluster
+        "other": (["MskClusterArn"], ["msk_cluster_arn"]),
+        "iam": [
+            ("MskConnect", {"kafka-cluster:Connect"}, ["MskClusterArn"], ["msk_cluster_arn"]),
+            (
+                "MskTopics",
+                {"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData", "kafka-cluster:WriteData"},
+                ["MskClusterArn", "TopicPrefix"],
+                ["msk_cluster_arn", "topic_prefix"],
+            ),
+        ],
+    },
+    "kafka.sasl.username": {"env": (["KafkaSaslUsername"], ["kafka_sasl_username"])},
+    "kafka.sasl.password": {
+        "env": (["KafkaSaslSecretArn", "KafkaSaslSecretKey"], ["kafka_sasl_secret_arn", "kafka_sasl_secret_key"]),
+        "other": (["KafkaSaslSecretKmsKeyArn"], ["kafka_sasl_secret_kms_key_arn"]),
+        "iam": [
+            ("KafkaSaslSecret", {"secretsmanager:GetSecretValue"}, ["KafkaSaslSecretArn"], ["kafka_sasl_secret_arn"]),
+            ("KafkaSaslSecretKey", {"kms:Decrypt"}, ["KafkaSaslSecretKmsKeyArn"], ["kafka_sasl_secret_kms_key_arn"]),
+        ],
+    },
+    # with MSK IAM, creating a missing topic is a permission of its own
+    "topic.creation.enable": {
+        "env": (["TopicCreationEnable"], ["topic_creation_enable"]),
+        "iam": [
+            ("MskCreateTopics", {"kafka-cluster:CreateTopic"}, ["MskClusterArn", "TopicPrefix"], ["msk_cluster_arn", "topic_prefix"]),
+        ],
+    },
+    "${ssm:...}": {
+        "other": (["SsmParameterArns", "SsmParameterKmsKeyArn"], ["ssm_parameter_arns", "ssm_parameter_kms_key_arn"]),
+        "iam": [
+            ("SecretReferenceParameters", {"ssm:GetParameter"}, ["SsmParameterArns"], ["ssm_parameter_arns"]),
+            ("SecretReferenceParametersKey", {"kms:Decrypt"}, ["SsmParameterKmsKeyArn"], ["ssm_parameter_kms_key_arn"]),
+        ],
+    },
+}
+
+# The only statement whose actions cannot be scoped to a resource (EC2's network-interface actions).
+WILDCARD_RESOURCE_SIDS = {"VpcNetworkInterfaces"}
+
+# What an operator looks at first: (namespace, metric) each dashboard must show.
+DASHBOARD_METRICS = {
+    ("walbridge", "LagBytes"),
+    ("walbridge", "LagSeconds"),
+    ("walbridge", "SafeWalBytes"),
+    ("walbridge", "WalStatus"),
+    ("walbridge", "Events"),
+    ("walbridge", "Skipped"),
+    ("walbridge", "Failed"),
+    ("AWS/Lambda", "Duration"),
+    ("AWS/Lambda", "Errors"),
+}
 
 META_ARGS = {"source", "version", "providers", "count", "for_each", "depends_on"}
 
@@ -438,7 +544,8 @@ def check_defaults(template: dict, module: TfDir) -> None:
             continue
         t = str(params[param].get("Default"))
         m = unquote(render_default(module.variables[var].get("default")))
-        if t != m:
+        # CloudFormation has no null: an empty parameter (or list) is the module's null (or [])
+        if t != m and not (t == "" and m in ("null", "[]")):
             problems.append(f"{param}={t!r} but {var}={m!r}")
     if problems:
         fail("same defaults", "; ".join(problems))
@@ -486,6 +593,218 @@ def check_metrics(root: Path, template: dict, module: TfDir) -> None:
         ok(f"emitter {where} names them ({', '.join(want)})")
 
 
+def cfn_refs(node) -> set[str]:
+    """Every name a CloudFormation value refers to: Ref, GetAtt, and ${Name} inside Fn::Sub."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value.split(".")[0] if isinstance(value, str) else value[0])
+            elif key == "Fn::Sub":
+                text = value if isinstance(value, str) else value[0]
+                found.update(n.split(".")[0] for n in re.findall(r"\$\{([A-Za-z0-9_.:]+)\}", text))
+                if not isinstance(value, str):
+                    found.update(cfn_refs(value[1]))
+            else:
+                found.update(cfn_refs(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.update(cfn_refs(value))
+    return found
+
+
+def cfn_statements(node):
+    """The IAM statements of a policy document, through Fn::If branches (AWS::NoValue left out)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from cfn_statements(item)
+    elif isinstance(node, dict):
+        if "Fn::If" in node:
+            for branch in node["Fn::If"][1:]:
+                yield from cfn_statements(branch)
+        elif "Effect" in node:
+            yield node
+
+
+def as_set(value) -> set[str]:
+    return {value} if isinstance(value, str) else set(value)
+
+
+def tf_statements(module: TfDir):
+    """(sid, actions, text of the resources and for_each with locals expanded) of the function's role."""
+    def expand(text: str) -> str:
+        for _ in range(3):  # locals that use locals
+            text = re.sub(
+                r"\blocal\.([A-Za-z_][A-Za-z0-9_]*)", lambda m: f"({module.locals.get(m.group(1), '')})", text
+            )
+        return text
+
+    for doc in module.docs.values():
+        for rtype, name, body in two_label_blocks(doc, "data"):
+            if rtype != "aws_iam_policy_document" or name != "walbridge":
+                continue
+            for stmt in body.get("statement", []):
+                yield unquote(stmt.get("sid")), {unquote(a) for a in stmt.get("actions", [])}, expand(
+                    " ".join(str(r) for r in stmt.get("resources", []))
+                )
+            for dyn in body.get("dynamic", []):
+                for _, block in dyn.items():
+                    for stmt in block.get("content", []):
+                        text = " ".join(str(r) for r in stmt.get("resources", [])) + " " + str(block.get("for_each"))
+                        yield unquote(stmt.get("sid")), {unquote(a) for a in stmt.get("actions", [])}, expand(text)
+
+
+def check_connectivity(root: Path, template: dict, module: TfDir) -> None:
+    print("connectivity keys: parameter, variable, environment variable and IAM statement on both sides:")
+    readme = (root / "README.md").read_text()
+    documented = readme_config_keys(root) | ({"${ssm:...}"} if "${ssm:" in readme else set())
+    wanted = {k for k in documented if CONNECTIVITY_KEY.match(k)} | (documented & {"${ssm:...}"})
+    if missing := sorted(wanted - set(CONNECTIVITY)):
+        fail("connectivity keys", f"README keys the deployment does not carry (add them to CONNECTIVITY): {missing}")
+    if unknown := sorted(set(CONNECTIVITY) - documented):
+        fail("connectivity keys", f"in CONNECTIVITY but not in the README: {unknown}")
+
+    params = template["Parameters"]
+    function = template["Resources"]["WalbridgeFunction"]["Properties"]
+    t_env = function["Environment"]["Variables"]
+    m_env = {k: v for k, v in module.locals.get("environment", {}).items() if not k.startswith("__")}
+    t_statements = {}
+    for policy in function.get("Policies", []):
+        if isinstance(policy, dict):
+            for stmt in cfn_statements(policy.get("Statement", [])):
+                t_statements[stmt.get("Sid")] = stmt
+    m_statements = {sid: (actions, text) for sid, actions, text in tf_statements(module)}
+
+    for key, spec in sorted(CONNECTIVITY.items()):
+        problems = []
+        env_params, env_vars = spec.get("env", ([], []))
+        other_params, other_vars = spec.get("other", ([], []))
+        for param in env_params + other_params:
+            if param not in params:
+                problems.append(f"template.yaml has no parameter {param}")
+        for var in env_vars + other_vars:
+            if var not in module.variables:
+                problems.append(f"the module has no variable {var}")
+        if env_params or env_vars:
+            var_name = env_name(key)
+            if var_name not in t_env:
+                problems.append(f"template.yaml does not set {var_name}")
+            elif missing := sorted(set(env_params) - cfn_refs(t_env[var_name])):
+                problems.append(f"template.yaml's {var_name} is not built from {missing}")
+            if var_name not in m_env:
+                problems.append(f"the module does not set {var_name}")
+            elif missing := sorted(v for v in env_vars if not re.search(rf"\bvar\.{v}\b", str(m_env[var_name]))):
+                problems.append(f"the module's {var_name} is not built from var.{missing}")
+        for sid, actions, res_params, res_vars in spec.get("iam", []):
+            stmt = t_statements.get(sid)
+            if stmt is None:
+                problems.append(f"template.yaml has no IAM statement {sid}")
+            else:
+                if as_set(stmt.get("Action", [])) != actions:
+                    problems.append(f"template.yaml {sid}: actions {sorted(as_set(stmt.get('Action', [])))}, want {sorted(actions)}")
+                if missing := sorted(set(res_params) - cfn_refs(stmt.get("Resource"))):
+                    problems.append(f"template.yaml {sid}: Resource not built from {missing}")
+            if sid not in m_statements:
+                problems.append(f"the module has no IAM statement {sid}")
+            else:
+                m_actions, text = m_statements[sid]
+                if m_actions != actions:
+                    problems.append(f"module {sid}: actions {sorted(m_actions)}, want {sorted(actions)}")
+                if missing := sorted(v for v in res_vars if not re.search(rf"\bvar\.{v}\b", text)):
+                    problems.append(f"module {sid}: resources not built from var.{missing}")
+        if problems:
+            fail(key, "; ".join(problems))
+        else:
+            sids = [i[0] for i in spec.get("iam", [])]
+            what = ", ".join(env_params + other_params) or "-"
+            ok(f"{key}: {what}" + (f"; IAM {', '.join(sids)}" if sids else ""))
+
+    wide = sorted(
+        [f"template.yaml {sid}" for sid, st in t_statements.items() if "*" in as_set(st.get("Resource", [])) and sid not in WILDCARD_RESOURCE_SIDS]
+        + [f"module {sid}" for sid, (_, text) in m_statements.items() if '"*"' in text and sid not in WILDCARD_RESOURCE_SIDS]
+    )
+    if wide:
+        fail("no '*' resources", f"statements on every resource: {wide}")
+    else:
+        ok(f"no '*' resource but {sorted(WILDCARD_RESOURCE_SIDS)} ({len(t_statements)} template and {len(m_statements)} module statements)")
+
+
+def check_dashboards(root: Path, template: dict, module: TfDir) -> None:
+    print("the dashboards show the same metrics, the ones the function emits, and every alarm:")
+    resources = template["Resources"]
+    boards = [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    if len(boards) != 1:
+        fail("template.yaml dashboard", f"{len(boards)} AWS::CloudWatch::Dashboard resources, want 1")
+        return
+    body = boards[0]["Properties"]["DashboardBody"]
+    text = body.get("Fn::Sub", "") if isinstance(body, dict) else body
+    try:  # an unquoted ${...} (a number) as 0; those inside strings kept, to read dimensions and alarms
+        widgets = json.loads(re.sub(r":\s*\$\{[^}]+\}", ": 0", text))["widgets"]
+    except (ValueError, KeyError) as err:
+        fail("template.yaml dashboard", f"DashboardBody is not JSON with widgets once substituted: {err}")
+        return
+    dims = {"${SlotName}": "slot.name", "${WalbridgeFunction}": "function"}
+    t_metrics, t_alarms = set(), set()
+    for widget in widgets:
+        props = widget.get("properties", {})
+        t_alarms.update(a.removeprefix("${").removesuffix(".Arn}") for a in props.get("alarms", []))
+        for row in props.get("metrics", []):
+            if row and isinstance(row[0], str):
+                stat = row[-1].get("stat") if isinstance(row[-1], dict) else None
+                t_metrics.add((row[0], row[1], row[2], dims.get(row[3], row[3]), stat))
+
+    main_tf = (root / "infra/modules/walbridge/main.tf").read_text()
+    start = main_tf.find('resource "aws_cloudwatch_dashboard"')
+    if start < 0:
+        fail("module dashboard", "no aws_cloudwatch_dashboard resource in main.tf")
+        return
+    end = main_tf.find("\n}\n", start)
+    board = main_tf[start:end]
+    tf_dims = {"var.slot_name": "slot.name", "aws_lambda_function.walbridge.function_name": "function"}
+    m_metrics = {
+        (ns, metric, dim, tf_dims.get(value, value), stat)
+        for ns, metric, dim, value, stat in re.findall(
+            r'\[\s*"([\w/]+)",\s*"(\w+)",\s*"(\w+)",\s*([\w.]+),\s*\{\s*stat\s*=\s*"(\w+)"', board
+        )
+    }
+    m_alarms = set(re.findall(r"aws_cloudwatch_metric_alarm\.(\w+)\.arn", board))
+
+    problems = []
+    if t_metrics != m_metrics:
+        problems.append(f"only in template.yaml: {sorted(t_metrics - m_metrics)}; only in the module: {sorted(m_metrics - t_metrics)}")
+    shown = {(m[0], m[1]) for m in t_metrics | m_metrics}
+    if missing := sorted(DASHBOARD_METRICS - shown):
+        problems.append(f"not shown: {missing}")
+    wrong_dim = sorted(m for m in t_metrics | m_metrics if (m[0], m[2], m[3]) not in {("walbridge", EMF_DIMENSION, "slot.name"), ("AWS/Lambda", "FunctionName", "function")})
+    if wrong_dim:
+        problems.append(f"dimension not Slot = slot.name / FunctionName = the function: {wrong_dim}")
+    template_alarms = {n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    if missing := sorted(template_alarms - t_alarms):
+        problems.append(f"template.yaml alarms not on its dashboard: {missing}")
+    module_alarms = {n for t, n in module.resources if t == "aws_cloudwatch_metric_alarm"}
+    if missing := sorted(module_alarms - m_alarms):
+        problems.append(f"module alarms not on its dashboard: {missing}")
+    emitters = [
+        p
+        for base in ("shared", "functions")
+        for p in sorted((root / base).rglob("*.rs"))
+        if "target" not in p.parts and "CloudWatchMetrics" in p.read_text()
+    ]
+    if emitters:
+        source = "\n".join(p.read_text() for p in emitters)
+        emitted = set(re.findall(r'"Name":\s*"(\w+)"', source))
+        if unknown := sorted(m for ns, m in shown if ns == EMF_NAMESPACE and m not in emitted):
+            problems.append(f"walbridge metrics the function does not emit: {unknown}")
+    else:
+        note("no Embedded Metric Format emitter in the tree yet: dashboard metric names not compared")
+    if problems:
+        fail("dashboards", "; ".join(problems))
+    else:
+        ok(f"{len(t_metrics)} metric rows alike on both, {len(t_alarms)} and {len(m_alarms)} alarms, every one emitted")
+
+
 def main() -> int:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
     dirs = parse_tf(root)
@@ -502,6 +821,8 @@ def main() -> int:
     check_checkpoint_prefix(template, module)
     check_defaults(template, module)
     check_metrics(root, template, module)
+    check_connectivity(root, template, module)
+    check_dashboards(root, template, module)
     if failures:
         print(f"consistency: {len(failures)} failed: {', '.join(failures)}")
         return 1

@@ -1,6 +1,7 @@
 # An example root module: walbridge for one database and one slot, with alarms mailed to one address.
 #
 #   cargo lambda build --release --arm64 --output-format zip -p walbridge    # in the repository root
+#   zip -j target/lambda/walbridge/bootstrap.zip global-bundle.pem           # the RDS CA bundle (infra/README.md)
 #   cd infra/examples/basic
 #   cp terraform.tfvars.example terraform.tfvars                             # and fill it in
 #   terraform init && terraform apply
@@ -38,6 +39,10 @@ module "walbridge" {
 
   kafka_bootstrap_servers = var.kafka_bootstrap_servers
   topic_prefix            = var.topic_prefix
+  # Amazon MSK with IAM (bootstrap brokers on port 9098):
+  #   kafka_security_protocol = "SASL_SSL"
+  #   kafka_sasl_mechanism    = "AWS_MSK_IAM"
+  #   msk_cluster_arn         = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/…"
 
   schedule_expression = "rate(1 minute)"
   alarm_email         = var.alarm_email

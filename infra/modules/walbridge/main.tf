@@ -13,6 +13,16 @@ locals {
   checkpoint_prefix = "walbridge/${var.slot_name}/"
   checkpoint_uri    = "s3://${aws_s3_bucket.checkpoint.id}/${local.checkpoint_prefix}checkpoint.json"
   alarm_topic_arn   = var.alarm_topic_arn != null ? var.alarm_topic_arn : aws_sns_topic.alarms[0].arn
+  # the function's region, for the dashboard's widgets (no data source, whose attribute changed name)
+  region = split(":", aws_lambda_function.walbridge.arn)[3]
+
+  database_verifies_certificate = contains(["verify-ca", "verify-full"], var.database_sslmode)
+  kafka_uses_sasl               = contains(["SASL_PLAINTEXT", "SASL_SSL"], var.kafka_security_protocol)
+  kafka_uses_tls                = contains(["SSL", "SASL_SSL"], var.kafka_security_protocol)
+  kafka_uses_msk_iam            = local.kafka_uses_sasl && var.kafka_sasl_mechanism == "AWS_MSK_IAM"
+  kafka_uses_sasl_secret        = local.kafka_uses_sasl && var.kafka_sasl_mechanism != "AWS_MSK_IAM"
+  # arn:...:cluster/<name>/<uuid> -> arn:...:topic/<name>/<uuid>/<prefix>.*: the topics walbridge writes
+  msk_topics_arn = var.msk_cluster_arn == null ? null : "${replace(var.msk_cluster_arn, ":cluster/", ":topic/")}/${var.topic_prefix}.*"
 
   # Configuration keys as environment variables (upper case, '.' -> '_').
   environment = {
@@ -22,16 +32,28 @@ locals {
     DATABASE_USER     = var.database_user
     # A KIP-297 style config-provider reference that the function resolves at cold start (the JSON
     # key is the text after the last ':'); the password itself never enters Terraform's state.
-    DATABASE_PASSWORD       = "$${secretsmanager:${var.database_secret_arn}:${var.database_secret_key}}"
-    SLOT_NAME               = var.slot_name
-    TABLE_INCLUDE_LIST      = var.table_include_list
-    TOPIC_PREFIX            = var.topic_prefix
-    KAFKA_BOOTSTRAP_SERVERS = var.kafka_bootstrap_servers
-    CHECKPOINT_URI          = local.checkpoint_uri
-    WINDOW_MAX_CHANGES      = tostring(var.window_max_changes)
-    POLL_INTERVAL_MS        = tostring(var.poll_interval_ms)
-    POLL_DURATION_MS        = tostring(var.poll_duration_ms)
-    RUST_LOG                = var.log_level
+    DATABASE_PASSWORD = "$${secretsmanager:${var.database_secret_arn}:${var.database_secret_key}}"
+    DATABASE_SSLMODE  = var.database_sslmode
+    # only where it is used (verify-ca, verify-full): with another mode the function would warn at
+    # every cold start that the default bundle is not used
+    DATABASE_SSLROOTCERT          = local.database_verifies_certificate && var.database_sslrootcert != null ? var.database_sslrootcert : ""
+    SLOT_NAME                     = var.slot_name
+    TABLE_INCLUDE_LIST            = var.table_include_list
+    TOPIC_PREFIX                  = var.topic_prefix
+    KAFKA_BOOTSTRAP_SERVERS       = var.kafka_bootstrap_servers
+    TOPIC_CREATION_ENABLE         = tostring(var.topic_creation_enable)
+    KAFKA_SECURITY_PROTOCOL       = var.kafka_security_protocol
+    KAFKA_SSL_TRUSTSTORE_LOCATION = var.kafka_ssl_truststore_location != null ? var.kafka_ssl_truststore_location : ""
+    # set only with a SASL protocol, where the function reads them (the preconditions refuse the rest)
+    KAFKA_SASL_MECHANISM = local.kafka_uses_sasl ? var.kafka_sasl_mechanism : ""
+    KAFKA_SASL_USERNAME  = local.kafka_uses_sasl_secret && var.kafka_sasl_username != null ? var.kafka_sasl_username : ""
+    # a reference resolved at cold start, like DATABASE_PASSWORD: the password never enters Terraform
+    KAFKA_SASL_PASSWORD = local.kafka_uses_sasl_secret && var.kafka_sasl_secret_arn != null ? "$${secretsmanager:${var.kafka_sasl_secret_arn}:${var.kafka_sasl_secret_key}}" : ""
+    CHECKPOINT_URI      = local.checkpoint_uri
+    WINDOW_MAX_CHANGES  = tostring(var.window_max_changes)
+    POLL_INTERVAL_MS    = tostring(var.poll_interval_ms)
+    POLL_DURATION_MS    = tostring(var.poll_duration_ms)
+    RUST_LOG            = var.log_level
   }
 }
 
@@ -125,6 +147,83 @@ data "aws_iam_policy_document" "walbridge" {
     }
   }
 
+  dynamic "statement" {
+    for_each = local.kafka_uses_sasl_secret && var.kafka_sasl_secret_arn != null ? [var.kafka_sasl_secret_arn] : []
+    content {
+      sid       = "KafkaSaslSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.kafka_uses_sasl_secret && var.kafka_sasl_secret_kms_key_arn != null ? [var.kafka_sasl_secret_kms_key_arn] : []
+    content {
+      sid       = "KafkaSaslSecretKey"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringLike"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.*.amazonaws.com"]
+      }
+    }
+  }
+
+  # MSK IAM (the only authentication of MSK Serverless): the signed token is a kafka-cluster:Connect
+  # request; the topics are <prefix>.* of this cluster only. No group ARN: walbridge only produces,
+  # and reads a partition's last record back without a consumer group.
+  dynamic "statement" {
+    for_each = local.kafka_uses_msk_iam && var.msk_cluster_arn != null ? [var.msk_cluster_arn] : []
+    content {
+      sid       = "MskConnect"
+      actions   = ["kafka-cluster:Connect"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.kafka_uses_msk_iam && local.msk_topics_arn != null ? [local.msk_topics_arn] : []
+    content {
+      sid       = "MskTopics"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData", "kafka-cluster:WriteData"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.kafka_uses_msk_iam && var.topic_creation_enable && local.msk_topics_arn != null ? [local.msk_topics_arn] : []
+    content {
+      sid       = "MskCreateTopics"
+      actions   = ["kafka-cluster:CreateTopic"]
+      resources = [statement.value]
+    }
+  }
+
+  # ${ssm:...} references in any value (the function resolves them at cold start)
+  dynamic "statement" {
+    for_each = length(var.ssm_parameter_arns) > 0 ? [var.ssm_parameter_arns] : []
+    content {
+      sid       = "SecretReferenceParameters"
+      actions   = ["ssm:GetParameter"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.ssm_parameter_arns) > 0 && var.ssm_parameter_kms_key_arn != null ? [var.ssm_parameter_kms_key_arn] : []
+    content {
+      sid       = "SecretReferenceParametersKey"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringLike"
+        variable = "kms:ViaService"
+        values   = ["ssm.*.amazonaws.com"]
+      }
+    }
+  }
+
   # the on-failure destination of asynchronous invocations is sent with the function's role
   statement {
     sid       = "FailureQueue"
@@ -160,8 +259,9 @@ resource "aws_lambda_function" "walbridge" {
     security_group_ids = var.security_group_ids
   }
 
+  # an empty value is an unset key to the function: left out rather than set blank
   environment {
-    variables = merge(var.extra_environment, local.environment)
+    variables = merge(var.extra_environment, { for k, v in local.environment : k => v if v != "" })
   }
 
   logging_config {
@@ -170,6 +270,47 @@ resource "aws_lambda_function" "walbridge" {
   }
 
   tags = var.tags
+
+  # Contradictory connectivity settings fail the plan: each would otherwise be accepted and silently
+  # not used (or grant access nothing uses).
+  lifecycle {
+    precondition {
+      condition     = var.kafka_sasl_mechanism == "PLAIN" || local.kafka_uses_sasl
+      error_message = "kafka_sasl_mechanism other than PLAIN needs kafka_security_protocol SASL_PLAINTEXT or SASL_SSL."
+    }
+    precondition {
+      condition     = !local.kafka_uses_msk_iam || (var.kafka_security_protocol == "SASL_SSL" && var.msk_cluster_arn != null && var.kafka_sasl_secret_arn == null && var.kafka_sasl_username == null)
+      error_message = "AWS_MSK_IAM needs kafka_security_protocol SASL_SSL and msk_cluster_arn, and uses the function's role, not kafka_sasl_username/kafka_sasl_secret_arn."
+    }
+    precondition {
+      condition     = var.msk_cluster_arn == null || local.kafka_uses_msk_iam
+      error_message = "msk_cluster_arn is used only with kafka_security_protocol SASL_SSL and kafka_sasl_mechanism AWS_MSK_IAM."
+    }
+    precondition {
+      condition     = !local.kafka_uses_sasl_secret || (var.kafka_sasl_username != null && var.kafka_sasl_secret_arn != null)
+      error_message = "PLAIN and SCRAM need kafka_sasl_username and kafka_sasl_secret_arn (the password never is a variable)."
+    }
+    precondition {
+      condition     = local.kafka_uses_sasl_secret || (var.kafka_sasl_username == null && var.kafka_sasl_secret_arn == null && var.kafka_sasl_secret_kms_key_arn == null)
+      error_message = "kafka_sasl_username, kafka_sasl_secret_arn and kafka_sasl_secret_kms_key_arn need kafka_security_protocol SASL_PLAINTEXT or SASL_SSL with PLAIN or SCRAM."
+    }
+    precondition {
+      condition     = var.kafka_sasl_secret_kms_key_arn == null || var.kafka_sasl_secret_arn != null
+      error_message = "kafka_sasl_secret_kms_key_arn needs kafka_sasl_secret_arn."
+    }
+    precondition {
+      condition     = var.kafka_ssl_truststore_location == null || local.kafka_uses_tls
+      error_message = "kafka_ssl_truststore_location needs kafka_security_protocol SSL or SASL_SSL."
+    }
+    precondition {
+      condition     = var.ssm_parameter_kms_key_arn == null || length(var.ssm_parameter_arns) > 0
+      error_message = "ssm_parameter_kms_key_arn needs ssm_parameter_arns."
+    }
+    precondition {
+      condition     = length(setintersection(keys(var.extra_environment), keys(local.environment))) == 0
+      error_message = "extra_environment sets a variable this module sets itself (it would be overridden): use the module's variable for it."
+    }
+  }
 
   depends_on = [aws_iam_role_policy.walbridge]
 }
@@ -487,4 +628,131 @@ resource "aws_cloudwatch_metric_alarm" "safe_wal_bytes" {
   alarm_actions       = [local.alarm_topic_arn]
   ok_actions          = [local.alarm_topic_arn]
   tags                = var.tags
+}
+
+# ----------------------------------------------------------------------------------------- dashboard
+
+# What an operator looks at first: the alarms, the slot's lag and WAL, throughput, duration, errors and
+# skips (the same widgets as template.yaml's; tests/infra/check compares their metrics).
+resource "aws_cloudwatch_dashboard" "walbridge" {
+  dashboard_name = var.name
+  dashboard_body = jsonencode({
+    start = "-PT6H"
+    widgets = [
+      {
+        type = "alarm", x = 0, y = 0, width = 24, height = 3
+        properties = {
+          title = "Alarms"
+          alarms = [
+            aws_cloudwatch_metric_alarm.lag_bytes.arn, aws_cloudwatch_metric_alarm.lag_seconds.arn,
+            aws_cloudwatch_metric_alarm.safe_wal_bytes.arn, aws_cloudwatch_metric_alarm.wal_status.arn,
+            aws_cloudwatch_metric_alarm.errors.arn, aws_cloudwatch_metric_alarm.throttles.arn,
+            aws_cloudwatch_metric_alarm.skipped.arn,
+          ]
+        }
+      },
+      {
+        type = "metric", x = 0, y = 3, width = 12, height = 6
+        properties = {
+          title  = "Lag (bytes of WAL behind the server)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "LagBytes", "Slot", var.slot_name, { stat = "Maximum", label = "LagBytes" }],
+          ]
+          annotations = { horizontal = [{ label = "alarm", value = var.lag_bytes_threshold }] }
+          yAxis       = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 12, y = 3, width = 12, height = 6
+        properties = {
+          title  = "Lag (seconds since the last relayed commit)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "LagSeconds", "Slot", var.slot_name, { stat = "Maximum", label = "LagSeconds" }],
+          ]
+          annotations = { horizontal = [{ label = "alarm", value = var.lag_seconds_threshold }] }
+          yAxis       = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 0, y = 9, width = 12, height = 6
+        properties = {
+          title  = "Safe WAL (bytes before PostgreSQL removes WAL the slot needs)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "SafeWalBytes", "Slot", var.slot_name, { stat = "Minimum", label = "SafeWalBytes" }],
+          ]
+          annotations = { horizontal = [{ label = "alarm", value = var.safe_wal_bytes_threshold }] }
+          yAxis       = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 12, y = 9, width = 12, height = 6
+        properties = {
+          title  = "WAL status (0 reserved, 1 extended, 2 unreserved, 3 lost)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "WalStatus", "Slot", var.slot_name, { stat = "Maximum", label = "WalStatus" }],
+          ]
+          annotations = { horizontal = [{ label = "unreserved", value = 2 }, { label = "lost", value = 3 }] }
+          yAxis       = { left = { min = 0, max = 3 } }
+        }
+      },
+      {
+        type = "metric", x = 0, y = 15, width = 12, height = 6
+        properties = {
+          title  = "Events and changes per second", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            [{ expression = "events / PERIOD(events)", label = "events/s", id = "eventsRate" }],
+            [{ expression = "changes / PERIOD(changes)", label = "changes/s", id = "changesRate" }],
+            ["walbridge", "Events", "Slot", var.slot_name, { stat = "Sum", id = "events", visible = false }],
+            ["walbridge", "Changes", "Slot", var.slot_name, { stat = "Sum", id = "changes", visible = false }],
+          ]
+          yAxis = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 12, y = 15, width = 12, height = 6
+        properties = {
+          title  = "Invocation duration (seconds)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            [{ expression = "durationMax / 1000", label = "maximum", id = "durationMaxSeconds" }],
+            [{ expression = "durationAvg / 1000", label = "average", id = "durationAvgSeconds" }],
+            ["AWS/Lambda", "Duration", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Maximum", id = "durationMax", visible = false }],
+            ["AWS/Lambda", "Duration", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Average", id = "durationAvg", visible = false }],
+          ]
+          annotations = { horizontal = [{ label = "timeout", value = var.timeout }] }
+          yAxis       = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 0, y = 21, width = 12, height = 6
+        properties = {
+          title  = "Errors (failed, throttled invocations)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["AWS/Lambda", "Errors", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Sum", label = "Errors" }],
+            ["AWS/Lambda", "Throttles", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Sum", label = "Throttles" }],
+            ["walbridge", "Failed", "Slot", var.slot_name, { stat = "Sum", label = "Failed after reading the slot" }],
+          ]
+          yAxis = { left = { min = 0 } }
+        }
+      },
+      {
+        type = "metric", x = 12, y = 21, width = 12, height = 6
+        properties = {
+          title  = "Skipped invocations (slot locked by another session)", region = local.region, view = "timeSeries"
+          period = var.alarm_period_seconds
+          metrics = [
+            ["walbridge", "Skipped", "Slot", var.slot_name, { stat = "Sum", label = "Skipped" }],
+            ["AWS/Lambda", "Invocations", "FunctionName", aws_lambda_function.walbridge.function_name, { stat = "Sum", label = "Invocations" }],
+          ]
+          yAxis = { left = { min = 0 } }
+        }
+      },
+    ]
+  })
 }

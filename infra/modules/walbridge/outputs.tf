@@ -42,3 +42,8 @@ output "log_group_name" {
   description = "CloudWatch log group of the function."
   value       = aws_cloudwatch_log_group.walbridge.name
 }
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the slot (lag, WAL, throughput, duration, errors, skips)."
+  value       = aws_cloudwatch_dashboard.walbridge.dashboard_name
+}

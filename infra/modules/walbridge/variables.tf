@@ -128,6 +128,28 @@ variable "database_secret_kms_key_arn" {
   default     = null
 }
 
+variable "database_sslmode" {
+  description = "database.sslmode, as libpq means it. verify-full (chain to database_sslrootcert and host name) is the only mode that stops a man in the middle; prefer and require encrypt without checking the server."
+  type        = string
+  default     = "verify-full"
+
+  validation {
+    condition     = contains(["disable", "prefer", "require", "verify-ca", "verify-full"], var.database_sslmode)
+    error_message = "database_sslmode: disable, prefer, require, verify-ca or verify-full."
+  }
+}
+
+variable "database_sslrootcert" {
+  description = "database.sslrootcert: absolute path of the PEM bundle of CA certificates the database's certificate must chain to, set only with verify-ca or verify-full. The default is AWS's RDS global-bundle.pem at the root of the function zip (/var/task; the README's \"Deploy\" says how to put it there); a cold start without the file fails naming it. null: the system's roots (they do not hold the RDS CAs)."
+  type        = string
+  default     = "/var/task/global-bundle.pem"
+
+  validation {
+    condition     = var.database_sslrootcert == null || can(regex("^/", var.database_sslrootcert))
+    error_message = "database_sslrootcert: an absolute path, or null for the system's roots."
+  }
+}
+
 variable "slot_name" {
   description = "slot.name (a wal2json logical replication slot); also the checkpoint's S3 prefix."
   type        = string
@@ -162,8 +184,99 @@ variable "topic_prefix" {
   }
 }
 
+variable "topic_creation_enable" {
+  description = "topic.creation.enable: create missing topics on first use (with MSK IAM, the role then also gets kafka-cluster:CreateTopic on <prefix>.*)."
+  type        = bool
+  default     = true
+}
+
+variable "kafka_security_protocol" {
+  description = "kafka.security.protocol. MSK IAM (and MSK Serverless, which only has it) is SASL_SSL with kafka_sasl_mechanism AWS_MSK_IAM on port 9098."
+  type        = string
+  default     = "PLAINTEXT"
+
+  validation {
+    condition     = contains(["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"], var.kafka_security_protocol)
+    error_message = "kafka_security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+  }
+}
+
+variable "kafka_ssl_truststore_location" {
+  description = "kafka.ssl.truststore.location: absolute path of a PEM file of CA certificates for the brokers (SSL or SASL_SSL only), e.g. in the function zip (/var/task/...). null: the system's roots, which hold the CAs of MSK's broker certificates."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kafka_ssl_truststore_location == null || can(regex("^/", var.kafka_ssl_truststore_location))
+    error_message = "kafka_ssl_truststore_location: an absolute path, or null."
+  }
+}
+
+variable "kafka_sasl_mechanism" {
+  description = "kafka.sasl.mechanism (SASL_PLAINTEXT or SASL_SSL only). AWS_MSK_IAM needs msk_cluster_arn; the others need kafka_sasl_username and kafka_sasl_secret_arn."
+  type        = string
+  default     = "PLAIN"
+
+  validation {
+    condition     = contains(["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "AWS_MSK_IAM"], var.kafka_sasl_mechanism)
+    error_message = "kafka_sasl_mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM."
+  }
+}
+
+variable "kafka_sasl_username" {
+  description = "kafka.sasl.username for PLAIN and SCRAM (a secret reference such as `$${secretsmanager:<kafka_sasl_secret_arn>:username}` works too)."
+  type        = string
+  default     = null
+}
+
+variable "kafka_sasl_secret_arn" {
+  description = "Full ARN (with its 6-character suffix) of the Secrets Manager secret holding the SASL password for PLAIN and SCRAM (JSON, as MSK's AmazonMSK_ SCRAM secrets are). The function gets `KAFKA_SASL_PASSWORD=$${secretsmanager:<arn>:<kafka_sasl_secret_key>}`; the role may read this secret only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kafka_sasl_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.kafka_sasl_secret_arn))
+    error_message = "kafka_sasl_secret_arn: the full ARN of a Secrets Manager secret, or null."
+  }
+}
+
+variable "kafka_sasl_secret_key" {
+  description = "JSON key of the SASL password inside kafka_sasl_secret_arn."
+  type        = string
+  default     = "password"
+}
+
+variable "kafka_sasl_secret_kms_key_arn" {
+  description = "Customer-managed KMS key kafka_sasl_secret_arn is encrypted with (MSK requires one for SCRAM secrets); null for the AWS-managed key."
+  type        = string
+  default     = null
+}
+
+variable "msk_cluster_arn" {
+  description = "With AWS_MSK_IAM: the MSK cluster's ARN. The role gets kafka-cluster:Connect on it, and DescribeTopic, ReadData (the last record of a partition is read back after a failed publish), WriteData (and CreateTopic with topic_creation_enable) on the topics <topic_prefix>.* only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.msk_cluster_arn == null || can(regex("^arn:aws[a-z-]*:kafka:[a-z0-9-]+:[0-9]{12}:cluster/[^/]+/[^/]+$", var.msk_cluster_arn))
+    error_message = "msk_cluster_arn: the ARN of an MSK cluster (provisioned or serverless), or null."
+  }
+}
+
+variable "ssm_parameter_arns" {
+  description = "ARNs of the SSM parameters that `$${ssm:<name>}` references in any value read (e.g. in extra_environment); the role gets ssm:GetParameter on exactly these."
+  type        = list(string)
+  default     = []
+}
+
+variable "ssm_parameter_kms_key_arn" {
+  description = "Customer-managed KMS key the SecureString parameters are encrypted with; null for the AWS-managed key (aws/ssm)."
+  type        = string
+  default     = null
+}
+
 variable "extra_environment" {
-  description = "Further configuration keys as environment variables (e.g. TOMBSTONES_ON_DELETE = \"false\"); the variables this module sets itself take precedence."
+  description = "Further configuration keys as environment variables (e.g. TOMBSTONES_ON_DELETE = \"false\"); a variable this module sets itself is refused (set it through the module's variable)."
   type        = map(string)
   default     = {}
 }
