@@ -3,6 +3,10 @@
 use std::collections::BTreeMap;
 
 use secrecy::ExposeSecret;
+use walbridge_event::envelope::{LEGACY_CONNECTOR_VERSIONS, SourceStructVersion};
+use walbridge_event::modes::{
+    BinaryMode, DecimalMode, HstoreMode, IntervalMode, Mode, TimePrecisionMode, TypeModes,
+};
 
 use super::*;
 
@@ -872,15 +876,93 @@ fn an_unknown_source_struct_version_or_legacy_release_is_refused_naming_the_key(
 
 #[test]
 fn the_keys_accepted_spellings_are_the_encoders() {
-    let declared: Vec<&str> = SourceStructVersion::VALUES
-        .iter()
-        .map(|(n, _)| *n)
-        .collect();
-    assert_eq!(key("source.struct.version").allowed, declared.as_slice());
+    fn spellings<M: Mode>() -> Vec<&'static str> {
+        M::VALUES.iter().map(|(name, _)| *name).collect()
+    }
+    for (key, declared) in [
+        (
+            &keys::SOURCE_STRUCT_VERSION,
+            spellings::<SourceStructVersion>(),
+        ),
+        (&keys::DECIMAL_HANDLING_MODE, spellings::<DecimalMode>()),
+        (&keys::TIME_PRECISION_MODE, spellings::<TimePrecisionMode>()),
+        (&keys::BINARY_HANDLING_MODE, spellings::<BinaryMode>()),
+        (&keys::INTERVAL_HANDLING_MODE, spellings::<IntervalMode>()),
+        (&keys::HSTORE_HANDLING_MODE, spellings::<HstoreMode>()),
+    ] {
+        assert_eq!(key.allowed, declared.as_slice(), "{}", key.name);
+    }
     assert_eq!(
-        key("source.struct.v1.connector.version").allowed,
+        keys::SOURCE_STRUCT_V1_CONNECTOR_VERSION.allowed,
         LEGACY_CONNECTOR_VERSIONS
     );
+}
+
+#[test]
+fn the_keys_defaults_are_the_types_defaults() {
+    // The defaults are written in keys.rs; the types' Default (which the encoder and the relay's
+    // tests use) must name the same values.
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(config.events.modes, TypeModes::default());
+    assert_eq!(config.events.source_struct, SourceStructVersion::default());
+    assert_eq!(config.database.ssl_mode, SslMode::default());
+    assert_eq!(config.kafka.compression, Compression::default());
+    assert_eq!(config.mismatch, MismatchStrategy::default());
+    assert_eq!(config.filters.skipped, SkippedOperations::default());
+}
+
+#[test]
+fn every_numeric_default_is_within_its_range() {
+    // A default outside its range would refuse every configuration that leaves the key unset.
+    let report = report_for(seed(), &lambda_env());
+    for key in KEYS.iter().filter(|key| key.default.is_some()) {
+        assert!(
+            property(&report, key.name).errors.is_empty(),
+            "{}: {report}",
+            key.name
+        );
+    }
+}
+
+#[test]
+fn the_cold_start_log_and_the_report_show_the_same_warnings() {
+    let mut props = seed();
+    props.set("snapshot.mode", "never");
+    props.set("snapshot.max.threads", "2");
+    props.set("source.struct.v1.connector.version", "0.9.2.Final");
+    props.set("database.sslrootcert", "/opt/ca.pem");
+    props.set("kafka.ssl.truststore.location", "/opt/ca.pem");
+    props.set("kafka.sasl.username", "cdc");
+    let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
+    let report = report_for(props, &lambda_env());
+    let keys: Vec<&str> = config.warnings().iter().map(|w| w.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "snapshot.mode",
+            "snapshot.max.threads",
+            "source.struct.v1.connector.version",
+            "database.sslrootcert",
+            "kafka.ssl.truststore.location",
+            "kafka.sasl.username",
+        ]
+    );
+    for warning in config.warnings() {
+        assert!(
+            warning.message.contains(warning.key),
+            "a logged warning names its key: {warning:?}"
+        );
+        assert_eq!(
+            property(&report, warning.key).warnings.as_slice(),
+            std::slice::from_ref(&warning.message),
+            "{}",
+            warning.key
+        );
+    }
+    let shown: usize = report.configs.iter().map(|c| c.warnings.len()).sum();
+    assert_eq!(shown, config.warnings().len(), "{report}");
+    let messages: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(config.warnings, messages);
 }
 
 #[test]
