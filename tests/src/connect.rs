@@ -149,3 +149,261 @@ impl KafkaConnect {
         }
     }
 }
+
+/// The Debezium PostgreSQL connector class the worker's plugin provides.
+pub const POSTGRES_CONNECTOR_CLASS: &str = "io.debezium.connector.postgresql.PostgresConnector";
+
+/// One Debezium connector's configuration, as a user sends it to `PUT /connectors/<name>/config`.
+#[derive(Debug, Clone)]
+pub struct DebeziumConnector {
+    pub name: String,
+    pub slot: String,
+    pub publication: String,
+    pub config: serde_json::Map<String, Value>,
+}
+
+impl DebeziumConnector {
+    /// The test database's PostgreSQL connector named `name` on its own pgoutput slot and
+    /// publication (`publication.autocreate.mode=filtered`, created on start for `tables`; both
+    /// dropped when it stops), streaming from the moment its slot exists (`snapshot.mode=no_data`),
+    /// with Kafka's JsonConverter, schemas on or off, for key and value. Headers are left to the
+    /// worker's header converter (Kafka Connect's default, `SimpleHeaderConverter`).
+    pub fn postgres(
+        name: &str,
+        slot: &str,
+        publication: &str,
+        topic_prefix: &str,
+        tables: &[String],
+        schemas: bool,
+    ) -> Self {
+        let schemas = schemas.to_string();
+        let json = "org.apache.kafka.connect.json.JsonConverter".to_owned();
+        let pairs = [
+            ("connector.class", POSTGRES_CONNECTOR_CLASS.to_owned()),
+            ("tasks.max", "1".into()),
+            ("database.hostname", crate::var("PGHOST")),
+            ("database.port", crate::var("PGPORT")),
+            ("database.user", crate::var("PGUSER")),
+            ("database.password", crate::var("PGPASSWORD")),
+            ("database.dbname", crate::var("PGDATABASE")),
+            ("plugin.name", "pgoutput".into()),
+            ("slot.name", slot.into()),
+            ("slot.drop.on.stop", "true".into()),
+            ("publication.name", publication.into()),
+            ("publication.autocreate.mode", "filtered".into()),
+            ("snapshot.mode", "no_data".into()),
+            ("topic.prefix", topic_prefix.into()),
+            ("table.include.list", tables.join(",")),
+            // a connector's own converter settings count only when it names the converter
+            ("key.converter", json.clone()),
+            ("key.converter.schemas.enable", schemas.clone()),
+            ("value.converter", json),
+            ("value.converter.schemas.enable", schemas),
+        ];
+        Self {
+            name: name.to_owned(),
+            slot: slot.to_owned(),
+            publication: publication.to_owned(),
+            config: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), Value::String(v)))
+                .collect(),
+        }
+    }
+
+    /// Sets (or overrides) one property.
+    #[must_use]
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        self.config
+            .insert(key.to_owned(), Value::String(value.to_owned()));
+        self
+    }
+}
+
+/// Debezium connectors running in the Kafka Connect worker for one test: created together, removed
+/// together ([`Referee::remove`]: connectors deleted, then their slots and publications dropped).
+/// Dropped without `remove` (a failing test), it prints their statuses, deletes them and drops
+/// their slots and publications all the same.
+#[derive(Debug)]
+pub struct Referee {
+    pub connect: KafkaConnect,
+    pub connectors: Vec<DebeziumConnector>,
+    removed: bool,
+}
+
+impl Referee {
+    /// Creates every connector in the worker `KAFKA_CONNECT_URL` names. Returns at once: see
+    /// [`Referee::wait_streaming`].
+    ///
+    /// # Panics
+    /// When the worker refuses a configuration.
+    pub fn start(connectors: Vec<DebeziumConnector>) -> Self {
+        let connect = KafkaConnect::from_env();
+        let mut referee = Self {
+            connect,
+            connectors: Vec::new(),
+            removed: false,
+        };
+        for connector in connectors {
+            let answer = referee
+                .connect
+                .put_config(&connector.name, &Value::Object(connector.config.clone()));
+            assert_eq!(
+                answer.status, 201,
+                "PUT /connectors/{}/config: {answer:?}",
+                connector.name
+            );
+            referee.connectors.push(connector);
+        }
+        referee
+    }
+
+    /// The connectors' statuses, for a failure message.
+    pub fn statuses(&self) -> String {
+        self.connectors
+            .iter()
+            .map(|c| format!("{}: {}", c.name, self.connect.status(&c.name).body))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Panics with the trace when a connector or one of its tasks FAILED.
+    pub fn assert_not_failed(&self) {
+        for connector in &self.connectors {
+            let status = self.connect.status(&connector.name).body;
+            let mut states = vec![&status["connector"]];
+            if let Some(tasks) = status["tasks"].as_array() {
+                states.extend(tasks);
+            }
+            if let Some(failed) = states.iter().find(|s| s["state"] == "FAILED") {
+                panic!(
+                    "connector {} FAILED (Kafka Connect's log: $WALBRIDGE_LOG_DIR/connect.log):\n{}",
+                    connector.name,
+                    failed["trace"].as_str().unwrap_or_default()
+                );
+            }
+        }
+    }
+
+    /// Waits until every connector runs and its slot is active (its task streams): only changes
+    /// made after that reach Debezium (`snapshot.mode=no_data`). Returns how long it waited.
+    ///
+    /// # Panics
+    /// When a task fails or `timeout` passes; the message carries the statuses.
+    pub async fn wait_streaming(&self, pg: &tokio_postgres::Client, timeout: Duration) -> Duration {
+        let started = Instant::now();
+        let slots: Vec<String> = self.connectors.iter().map(|c| c.slot.clone()).collect();
+        loop {
+            self.assert_not_failed();
+            let active: i64 = pg
+                .query_one(
+                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = ANY($1) AND active",
+                    &[&slots],
+                )
+                .await
+                .expect("read pg_replication_slots")
+                .get(0);
+            if usize::try_from(active).ok() == Some(slots.len()) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "the Debezium connectors' slots {slots:?} were not active after {timeout:?}:\n{}",
+                self.statuses()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn delete_all(&self) {
+        for connector in &self.connectors {
+            let answer = self.connect.delete(&connector.name);
+            if answer.status >= 300 && answer.status != 404 {
+                eprintln!("DELETE connector {}: {answer:?}", connector.name);
+            }
+        }
+    }
+
+    /// Deletes the connectors, waits (30 s at most) until their tasks let go of their slots, then
+    /// drops whatever slot and publication of theirs is left.
+    pub async fn remove(mut self, pg: &tokio_postgres::Client) {
+        self.removed = true;
+        self.delete_all();
+        drop_leftovers(pg, &self.connectors).await;
+    }
+}
+
+/// Waits (30 s at most) until the connectors' tasks let go of their slots, then drops whatever slot
+/// and publication of theirs is left.
+async fn drop_leftovers(pg: &tokio_postgres::Client, connectors: &[DebeziumConnector]) {
+    let slots: Vec<String> = connectors.iter().map(|c| c.slot.clone()).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let active: i64 = pg
+            .query_one(
+                "SELECT count(*) FROM pg_replication_slots WHERE slot_name = ANY($1) AND active",
+                &[&slots],
+            )
+            .await
+            .expect("read pg_replication_slots")
+            .get(0);
+        if active == 0 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    pg.execute(
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+         WHERE slot_name = ANY($1) AND NOT active",
+        &[&slots],
+    )
+    .await
+    .expect("drop the Debezium connectors' slots");
+    for connector in connectors {
+        pg.batch_execute(&format!(
+            "DROP PUBLICATION IF EXISTS {}",
+            connector.publication
+        ))
+        .await
+        .expect("drop a Debezium connector's publication");
+    }
+}
+
+impl Drop for Referee {
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "---- the Debezium connectors' statuses (Kafka Connect's log: \
+                 $WALBRIDGE_LOG_DIR/connect.log):\n{}\n----",
+                self.statuses()
+            );
+        }
+        self.delete_all();
+        // A failing test leaves no slot or publication behind either: on a thread of its own, since
+        // this one may be inside the test's runtime. Errors are printed, not raised, while panicking.
+        let connectors = self.connectors.clone();
+        let cleaned = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the connectors' slots");
+            runtime.block_on(async {
+                let pg = crate::pg().await;
+                drop_leftovers(&pg, &connectors).await;
+            });
+        })
+        .join();
+        if cleaned.is_err() {
+            eprintln!(
+                "dropping the Debezium connectors' slots and publications failed: {:?}",
+                self.connectors
+                    .iter()
+                    .map(|c| (&c.slot, &c.publication))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}

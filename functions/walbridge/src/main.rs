@@ -16,9 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
-use walbridge_config::CheckStatus;
-use walbridge_config::Config;
-use walbridge_relay::{Deps, RelayError, Request, Response, error_chain, secrets};
+use walbridge_relay::{Aws, Bootstrap, Deps, RelayError, Request, Response, error_chain};
 
 /// A failed invocation, as Lambda reports it: `errorType` says what to do, `errorMessage` the chain.
 #[derive(Debug)]
@@ -135,8 +133,13 @@ async fn main() -> anyhow::Result<()> {
                     anyhow::bail!("unknown option {other:?}: use `walbridge validate [--json]`")
                 }
             };
-            let passed = validate(json).await?;
-            std::process::exit(if passed { 0 } else { 1 });
+            let report = Bootstrap::from_env(Aws::default()).await?.validate().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            std::process::exit(if report.passed { 0 } else { 1 });
         }
         Some(other) => {
             anyhow::bail!(
@@ -146,15 +149,7 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
-    let (file, env) = Config::env_sources().context("invalid walbridge configuration")?;
-    let (props, secret_errors) = secrets::merge_and_resolve(file, &env).await;
-    if !secret_errors.is_empty() {
-        let errors: Vec<String> = secret_errors.iter().map(|err| error_chain(err)).collect();
-        anyhow::bail!("cannot resolve secret references: {}", errors.join("; "));
-    }
-    let (config, report) = walbridge_config::validate_properties(&props);
-    let config = config.context("invalid walbridge configuration")?;
-    let deps = Deps::new(config).await.with_report(report);
+    let deps = Bootstrap::from_env(Aws::default()).await?.deps().await?;
 
     let Some(payload) = payload else {
         return lambda_runtime::run(service_fn(|event| handle(event, &deps, MetricsOut::Stdout)))
@@ -172,38 +167,6 @@ async fn main() -> anyhow::Result<()> {
             anyhow::bail!("{}: {}", diagnostic.error_type, diagnostic.error_message)
         }
     }
-}
-
-/// `walbridge validate`: the properties, then (when they are valid) the live checks; whether all passed.
-async fn validate(json: bool) -> anyhow::Result<bool> {
-    let (file, env) = Config::env_sources().context("cannot read the configuration")?;
-    let (props, secret_errors) = secrets::merge_and_resolve(file, &env).await;
-    let (config, mut report) = walbridge_config::validate_properties(&props);
-    for err in &secret_errors {
-        report.push_property_error(err.key(), error_chain(err));
-    }
-    // Live checks run only on a configuration without problems.
-    let config = config.ok().filter(|_| secret_errors.is_empty());
-    let report = match config {
-        Some(config) => {
-            walbridge_relay::invocation::validate(&Deps::new(config).await.with_report(report))
-                .await
-        }
-        None => {
-            report.push_check(
-                "live checks",
-                CheckStatus::Skipped,
-                "fix the property errors first",
-            );
-            report
-        }
-    };
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!("{report}");
-    }
-    Ok(report.passed)
 }
 
 #[cfg(test)]

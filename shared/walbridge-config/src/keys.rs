@@ -321,7 +321,7 @@ pub const EXTENDED_HEADERS_ENABLED: Key =
 pub const SOURCE_STRUCT_VERSION: Key = Key::new(SourceStructVersion::KEY, Some("v2"))
     .one_of(&SOURCE_STRUCT_VERSION_NAMES)
     .because(
-        "v2 is Debezium 3.6.3's source block and envelope; v1 the wal2json era's (Debezium 0.9, 1.0 \
+        "v2 is Debezium 3.7.1's source block and envelope; v1 the wal2json era's (Debezium 0.9, 1.0 \
          with source.struct.version=v1), for consumers built against those connectors",
     );
 pub const SOURCE_STRUCT_V1_CONNECTOR_VERSION: Key = Key::new(

@@ -1,9 +1,9 @@
-//! walbridge's data path between the slot and Kafka: wal2json v2 rows in, Debezium 3.6.3 records out.
+//! walbridge's data path between the slot and Kafka: wal2json v2 rows in, Debezium 3.7.1 records out.
 //!
 //! * [`wal2json`] decodes one `data` string of `pg_logical_slot_peek_changes` (format-version 2) into a
 //!   borrowed [`wal2json::Row`]; [`Lsn`] is PostgreSQL's `X/X` log position.
 //! * [`TableSchema`] is what the envelope needs from the catalog (columns, key, replica identity).
-//! * [`envelope`] turns a decoded change into the records Debezium 3.6.3 would write (topic, key bytes,
+//! * [`envelope`] turns a decoded change into the records Debezium 3.7.1 would write (topic, key bytes,
 //!   value bytes or tombstone, headers), JsonConverter byte for byte.
 //! * [`partition`] is Kafka's default partitioner for keyed records (`murmur2`).
 //!

@@ -219,6 +219,16 @@ pub enum CheckpointError {
     #[error("checkpoint is not a walbridge checkpoint: {0}")]
     Corrupt(String),
     #[error(
+        "checkpoint {location} was written by a newer walbridge (checkpoint format {version}; this \
+         release reads up to {supported}): deploy that release again, or give this one its own \
+         checkpoint.uri"
+    )]
+    NewerFormat {
+        location: String,
+        version: u32,
+        supported: u32,
+    },
+    #[error(
         "the object store at {endpoint} ignores conditional writes: it accepted a PUT of {location} \
          with {condition}, which must be refused (412 Precondition Failed). walbridge fences stale and \
          concurrent writers of the checkpoint with these conditions, so on this store they would \

@@ -17,16 +17,16 @@ use tracing::{info, warn};
 use walbridge_config::{CheckpointLocation, Config, ValidationReport};
 use walbridge_event::envelope::{EncoderConfig, SourceStructVersion};
 
+use crate::bootstrap::Aws;
 use crate::checkpoint::CheckpointTarget;
-use crate::error::RelayError;
+use crate::checkpoint::{CheckpointStore, InvocationProgress};
 use crate::error::SlotError;
-use crate::pipeline::{
-    ChangeSource, CheckpointStore, InvocationProgress, InvocationReport, Relay, RelaySettings,
-    SnapshotSettings,
-};
-use crate::publish::{KafkaSink, SinkSettings};
-use crate::slot::{PgSlot, SlotHealth};
+use crate::error::{PublishError, RelayError};
+use crate::kafka::{KafkaSink, SinkSettings};
+use crate::pipeline::{InvocationReport, Relay, RelaySettings, SnapshotSettings};
+use crate::postgres::{PgSlot, SlotHealth};
 use crate::snapshot::{Signal, SignalError, SnapshotProgress};
+use crate::source::ChangeSource;
 
 /// What outlives an invocation: the validated configuration and the clients.
 pub struct Deps {
@@ -46,6 +46,7 @@ pub struct Deps {
     store_fences: tokio::sync::OnceCell<()>,
     /// The slot's health as the current (or last) invocation read it first thing.
     health: std::sync::Mutex<Option<SlotHealth>>,
+    aws: Aws,
 }
 
 /// What identifies the deployment, without values: the configuration's and the sink's may hold
@@ -75,12 +76,17 @@ impl Deps {
         }
     }
 
-    /// Builds the clients for `config` (no network traffic yet).
+    /// Builds the clients for `config` (no network traffic yet), with the AWS configuration loaded
+    /// from the environment when it is needed.
     pub async fn new(config: Config) -> Self {
+        Self::with_aws(config, Aws::default()).await
+    }
+
+    /// As [`Deps::new`], with `aws` for everything that reaches AWS.
+    pub async fn with_aws(config: Config, aws: Aws) -> Self {
         let checkpoint = match &config.checkpoint {
             CheckpointLocation::S3 { bucket, key } => {
-                let shared = aws_config::load_from_env().await;
-                let mut s3_config = aws_sdk_s3::config::Builder::from(&shared);
+                let mut s3_config = aws_sdk_s3::config::Builder::from(aws.config().await);
                 // S3-compatible stores rarely have virtual-host buckets; AWS takes path-style too.
                 let endpoint = match &config.checkpoint_s3_endpoint {
                     Some(endpoint) => {
@@ -159,6 +165,7 @@ impl Deps {
             report: None,
             store_fences: tokio::sync::OnceCell::new(),
             health: std::sync::Mutex::new(None),
+            aws,
         }
     }
 
@@ -300,7 +307,7 @@ pub async fn handle(
 async fn poll(deps: &Deps, deadline: Instant) -> Result<InvocationReport, RelayError> {
     let window = &deps.config.window;
     let started = Instant::now();
-    let mut until = deadline.checked_sub(window.time_margin).unwrap_or(started);
+    let mut until = crate::pipeline::stop_time(deadline, window.time_margin);
     if !window.poll_duration.is_zero() {
         until = until.min(started + window.poll_duration);
     }
@@ -325,7 +332,7 @@ pub async fn validate(deps: &Deps) -> ValidationReport {
         .report
         .clone()
         .unwrap_or_else(|| ValidationReport::empty(&deps.config.name));
-    crate::validate::live_checks(&deps.config, &deps.checkpoint, &mut report).await;
+    crate::validate::live_checks(&deps.config, &deps.checkpoint, &deps.aws, &mut report).await;
     report
 }
 
@@ -384,34 +391,47 @@ pub async fn invoke_with(
     signals: Vec<Signal>,
 ) -> Result<InvocationReport, RelayError> {
     let config = &deps.config;
-    let slot = PgSlot::connect(
+    let mut slot = PgSlot::connect(
         &config.database,
         &config.slot,
         &deps.slot_tables,
         config.window.fetch_rows,
     )
     .await?;
+    let result = relay(deps, &mut slot, deadline, signals).await;
+    // The one place the connection ends, and with it the advisory lock.
+    slot.close().await;
+    if let Err(err) = &result {
+        warn!(error = %err, kind = err.kind().as_str(), "invocation failed");
+    }
+    result
+}
+
+/// One pass over a connected slot: the watchdog, the lock, the preconditions, then the relay.
+async fn relay(
+    deps: &Deps,
+    slot: &mut PgSlot,
+    deadline: Instant,
+    signals: Vec<Signal>,
+) -> Result<InvocationReport, RelayError> {
+    let config = &deps.config;
     // The watchdog: the slot's health first, so the lag reaches the metrics even when Kafka, the
     // store or a window fails later (a slot missing yet is created by the preconditions).
     deps.set_slot_health(None);
     match slot.health().await {
         Ok(health) => {
-            if let Some(reason) = health.invalid() {
-                deps.set_slot_health(Some(health));
-                slot.close().await;
+            let invalid = health.invalid();
+            deps.set_slot_health(Some(health));
+            if let Some(reason) = invalid {
                 return Err(SlotError::SlotInvalidated {
                     slot: config.slot.name.clone(),
                     reason,
                 }
                 .into());
             }
-            deps.set_slot_health(Some(health));
         }
         Err(SlotError::SlotMissing { .. }) => {}
-        Err(err) => {
-            slot.close().await;
-            return Err(err.into());
-        }
+        Err(err) => return Err(err.into()),
     }
     if !slot.try_lock().await? {
         let reason = format!(
@@ -421,11 +441,28 @@ pub async fn invoke_with(
         warn!(slot = %config.slot.name, "slot busy");
         return skipped(deps, slot, reason).await;
     }
-    let result = relay(deps, slot, deadline, signals).await;
-    if let Err(err) = &result {
-        warn!(error = %err, kind = err.kind().as_str(), "invocation failed");
+    slot.check_preconditions(config.slot.create).await?;
+    // Once per cold start: on a store that ignores conditional writes the checkpoint fences
+    // nothing, so the relay refuses to run rather than risk a silently overwritten position.
+    deps.store_fences
+        .get_or_try_init(|| async { deps.checkpoint.store().probe_write().await })
+        .await?;
+    let mut sink_guard = deps.sink.lock().await;
+    if sink_guard.is_none() {
+        let mut settings =
+            SinkSettings::from_config(&config.kafka, &deps.aws).map_err(PublishError::from)?;
+        settings.headers = context_headers(config);
+        *sink_guard = Some(KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await?);
     }
-    result
+    let sink = sink_guard.as_mut().expect("connected above");
+    let mut settings = deps.settings.clone();
+    settings.snapshot.start_now = deps.snapshot_due.load(Ordering::Relaxed);
+    let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), settings);
+    relay.signal(signals);
+    let report = relay.run(deadline).await?;
+    // The snapshot this cold start owed is under way (resumed from the checkpoint from now on).
+    deps.snapshot_due.store(false, Ordering::Relaxed);
+    Ok(report)
 }
 
 /// The report of an invocation that found the slot locked: with the slot's real lag and the last
@@ -433,12 +470,10 @@ pub async fn invoke_with(
 /// stuck lock holder stalls.
 async fn skipped(
     deps: &Deps,
-    mut slot: PgSlot,
+    slot: &mut PgSlot,
     reason: String,
 ) -> Result<InvocationReport, RelayError> {
-    let position = slot.position().await;
-    slot.close().await;
-    let position = position?;
+    let position = slot.position().await?;
     let checkpoint = deps.checkpoint.store().load().await?;
     let last_commit_ms = checkpoint
         .and_then(|c| c.last_commit_time_us)
@@ -446,57 +481,13 @@ async fn skipped(
     Ok(InvocationReport::skipped(reason, position, last_commit_ms))
 }
 
-async fn relay(
-    deps: &Deps,
-    slot: PgSlot,
-    deadline: Instant,
-    signals: Vec<Signal>,
-) -> Result<InvocationReport, RelayError> {
-    let config = &deps.config;
-    if let Err(err) = slot.check_preconditions(config.slot.create).await {
-        slot.close().await;
-        return Err(err.into());
-    }
-    // Once per cold start: on a store that ignores conditional writes the checkpoint fences
-    // nothing, so the relay refuses to run rather than risk a silently overwritten position.
-    let probed = deps
-        .store_fences
-        .get_or_try_init(|| async { deps.checkpoint.store().probe_write().await })
-        .await;
-    if let Err(err) = probed {
-        slot.close().await;
-        return Err(err.into());
-    }
-    let mut sink_guard = deps.sink.lock().await;
-    if sink_guard.is_none() {
-        let connected = match SinkSettings::from_config(&config.kafka) {
-            Ok(mut settings) => {
-                settings.headers = context_headers(config);
-                KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await
-            }
-            Err(err) => Err(err.into()),
-        };
-        match connected {
-            Ok(sink) => *sink_guard = Some(sink),
-            Err(err) => {
-                slot.close().await;
-                return Err(err.into());
-            }
-        }
-    }
-    let sink = sink_guard.as_mut().expect("connected above");
-    let mut settings = deps.settings.clone();
-    settings.snapshot.start_now = deps.snapshot_due.load(Ordering::Relaxed);
-    let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), settings);
-    relay.signal(signals);
-    let report = relay.run(deadline).await;
-    if report.is_ok() {
-        // The snapshot this cold start owed is under way (resumed from the checkpoint from now on).
-        deps.snapshot_due.store(false, Ordering::Relaxed);
-    }
-    let (slot, _, _) = relay.into_parts();
-    slot.close().await;
-    report
+/// A compile-time check, never called: an invocation's future (through every seam's native
+/// `async fn`, whose futures carry no `Send` bound of their own) stays `Send`, so it can run on
+/// any executor, a multi-threaded one too.
+#[allow(dead_code)]
+fn invocations_are_send(deps: &Deps, request: &Request) {
+    fn send<T: Send>(_: T) {}
+    send(handle(deps, request, Instant::now()));
 }
 
 /// Debezium 3.3+'s `__debezium.context.*` headers (`DebeziumHeaderProducer`), when

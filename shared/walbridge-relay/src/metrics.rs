@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::pipeline::InvocationReport;
-use crate::slot::SlotHealth;
+use crate::postgres::SlotHealth;
 
 /// The EMF namespace; the template's alarms use it.
 pub const NAMESPACE: &str = "walbridge";
@@ -119,7 +119,7 @@ mod tests {
     use walbridge_event::Lsn;
 
     use super::*;
-    use crate::pipeline::SlotPosition;
+    use crate::source::SlotPosition;
 
     fn report(caught_up: bool) -> InvocationReport {
         InvocationReport {

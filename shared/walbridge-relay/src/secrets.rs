@@ -4,7 +4,7 @@
 //! properties name it). The reference is not secret and may appear in an error; the value never
 //! does, and a resolved value is masked in reports whatever its key.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use aws_config::SdkConfig;
 use walbridge_config::Properties;
@@ -98,22 +98,6 @@ pub fn has_references(props: &Properties) -> bool {
     props
         .entries()
         .any(|(_, value, _)| parse_reference(value).is_some())
-}
-
-/// The file's properties overridden by the environment ([`walbridge_config::merge_sources`]), with
-/// their secret references resolved: what a cold start does once. The AWS configuration is loaded
-/// only when there is a reference.
-pub async fn merge_and_resolve(
-    file: Properties,
-    env: &BTreeMap<String, String>,
-) -> (Properties, Vec<SecretError>) {
-    let mut props = walbridge_config::merge_sources(file, env);
-    if !has_references(&props) {
-        return (props, Vec::new());
-    }
-    let aws = aws_config::load_from_env().await;
-    let errors = resolve(&mut props, &aws).await;
-    (props, errors)
 }
 
 /// Replaces every secret reference in `props` by its secret; what could not be resolved is left as

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use walbridge_config::{CheckStatus, Config, TablePattern, ValidationReport};
 
+use crate::bootstrap::Aws;
+use crate::checkpoint::CheckpointStore;
 use crate::checkpoint::CheckpointTarget;
 use crate::error::{SlotError, error_chain};
-use crate::pipeline::CheckpointStore;
-use crate::publish::{KafkaSink, SinkSettings};
-use crate::slot::PgSlot;
+use crate::kafka::{KafkaSink, SinkSettings};
+use crate::postgres::PgSlot;
 
 /// How long validate waits for the brokers: a wrong address should not take the publish timeout.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(15);
@@ -25,10 +26,11 @@ const LIST_MAX: usize = 10;
 pub async fn live_checks(
     config: &Config,
     checkpoint: &CheckpointTarget,
+    aws: &Aws,
     report: &mut ValidationReport,
 ) {
     let tables = check_postgresql(config, report).await;
-    check_kafka(config, tables.as_deref(), report).await;
+    check_kafka(config, aws, tables.as_deref(), report).await;
     check_checkpoint(checkpoint, report).await;
 }
 
@@ -87,7 +89,7 @@ async fn check_postgresql(
         }
         Err(err) => report.push_check("slot", CheckStatus::Fail, error_chain(&err)),
     }
-    let tables = match slot.matched_tables(&config.filters.tables).await {
+    let matched = match slot.matched_tables(&config.filters.tables).await {
         Ok(matched) => matched,
         Err(err) => {
             report.push_check("tables", CheckStatus::Fail, error_chain(&err));
@@ -98,10 +100,12 @@ async fn check_postgresql(
     slot.close().await;
 
     let unmatched = config.filters.tables.unmatched_includes(
-        tables
+        matched
             .iter()
             .map(|t| (t.table.schema.as_str(), t.table.table.as_str())),
     );
+    // What changes are decoded and published under: partitions, not their parents.
+    let tables: Vec<_> = matched.into_iter().filter(|t| !t.partitioned).collect();
     let uncaptured: Vec<String> = tables
         .iter()
         .filter(|t| !t.changes_captured)
@@ -155,12 +159,13 @@ async fn check_postgresql(
 /// The brokers, then each destination topic: it exists, or will be created.
 async fn check_kafka(
     config: &Config,
+    aws: &Aws,
     tables: Option<&[TablePattern]>,
     report: &mut ValidationReport,
 ) {
     let kafka = &config.kafka;
     let servers = kafka.bootstrap_servers.join(",");
-    let connected = match SinkSettings::from_config(kafka) {
+    let connected = match SinkSettings::from_config(kafka, aws) {
         Ok(mut settings) => {
             settings.timeout = settings.timeout.min(KAFKA_TIMEOUT);
             let connect = async {

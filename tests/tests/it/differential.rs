@@ -1,21 +1,23 @@
-//! Differential tests: the real Debezium 3.6.3 (the reference connector of `tests/debezium`, on its
-//! own pgoutput slot) and walbridge (on its wal2json slot) relay one shared workload on the same
-//! database; then every table's topic is compared record by record with the independent reader:
-//! count, partition, order within each partition, key bytes, value bytes, headers. With
-//! JsonConverter schemas off and on, and with every representation mode (`decimal.handling.mode`,
-//! `time.precision.mode`, …) away from its default: one JVM runs five engines, walbridge runs five
-//! configurations, each on a slot of its own.
+//! Differential tests: the real Debezium 3.7.1 PostgreSQL connector in Kafka Connect (a connector
+//! per run, created through the worker's REST API, on its own pgoutput slot) and walbridge (on its
+//! wal2json slot) relay one shared workload on the same database; then every table's topic is
+//! compared record by record with the independent reader: count, partition, order within each
+//! partition, key bytes, value bytes, headers (as the worker's default header converter,
+//! `SimpleHeaderConverter`, writes them). With JsonConverter schemas off and on, and with every
+//! representation mode (`decimal.handling.mode`, `time.precision.mode`, …) away from its default:
+//! six connectors and six walbridge configurations, each on a slot of its own.
 //!
-//! The two connectors use the SAME topic prefixes, on two brokers: walbridge writes to the suite's
-//! broker, Debezium to a noida-db of the test's own. So topic names, `source.name`, schema names and
-//! — since the key bytes are equal — partitions are compared as they are, with nothing rewritten.
+//! The two connectors use the SAME topic prefixes, on two Apache Kafka brokers: Debezium writes to
+//! the suite's (the Connect worker's), walbridge to one of the test's own. So topic names,
+//! `source.name`, schema names and — since the key bytes are equal — partitions are compared as
+//! they are, with nothing rewritten.
 //!
-//! Needs `eval "$(tests/env/up --debezium)"` (exports `WALBRIDGE_DEBEZIUM`).
+//! Needs `eval "$(tests/env/up --connect)"` (exports `KAFKA_CONNECT_URL`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use walbridge_tests::{self as env, Debezium, DebeziumConnector, KafkaRecord, PrivateService};
+use walbridge_tests::{self as env, DebeziumConnector, KafkaRecord, PrivateService, Referee};
 
 use walbridge_config::Config;
 
@@ -138,6 +140,7 @@ const TABLES: &[&str] = &[
     "wide_types",
     "toasted",
     "domains",
+    "geometry",
     "sentinel",
 ];
 
@@ -177,11 +180,13 @@ const DDL: &str = "
     moods {s}.mood[], vcs varchar(5)[], chs char(3)[], i2s int2[], i8s int8[]);
   -- unchanged TOASTed values of every toastable shape (stored out of line, uncompressed)
   CREATE TABLE {s}.toasted(id int PRIMARY KEY, note text, j jsonb, raw bytea, ints int[],
-    bigs bigint[], texts text[], h hstore, uuids uuid[], n numeric, vb varbit, x xml, m {s}.mood[]);
+    bigs bigint[], texts text[], h hstore, uuids uuid[], n numeric, vb varbit, x xml, m {s}.mood[],
+    pa path);
   ALTER TABLE {s}.toasted ALTER j SET STORAGE EXTERNAL, ALTER raw SET STORAGE EXTERNAL,
     ALTER ints SET STORAGE EXTERNAL, ALTER bigs SET STORAGE EXTERNAL, ALTER texts SET STORAGE EXTERNAL,
     ALTER h SET STORAGE EXTERNAL, ALTER uuids SET STORAGE EXTERNAL, ALTER n SET STORAGE EXTERNAL,
-    ALTER vb SET STORAGE EXTERNAL, ALTER x SET STORAGE EXTERNAL, ALTER m SET STORAGE EXTERNAL;
+    ALTER vb SET STORAGE EXTERNAL, ALTER x SET STORAGE EXTERNAL, ALTER m SET STORAGE EXTERNAL,
+    ALTER pa SET STORAGE EXTERNAL;
   -- domains over everyday types
   CREATE DOMAIN {s}.posint AS int CHECK (VALUE > 0);
   CREATE DOMAIN {s}.dec2 AS numeric(8,2);
@@ -189,6 +194,12 @@ const DDL: &str = "
   CREATE DOMAIN {s}.stamp AS timestamp(3);
   CREATE TABLE {s}.domains(id {s}.posint PRIMARY KEY, d {s}.dec2, l {s}.label, ts {s}.stamp,
     ms money[], ivs interval[], vbs varbit[], xs xml[], after_them text);
+  -- the geometric types (Debezium 3.7's Point, Geometry, Circle and Line structs), each also NOT
+  -- NULL (a delete's `before` under REPLICA IDENTITY DEFAULT), and an array of points
+  CREATE TABLE {s}.geometry(id int PRIMARY KEY, p point, b box, l lseg, pa path, po polygon,
+    c circle, li line, pn point NOT NULL, bn box NOT NULL, pan path NOT NULL,
+    cn circle NOT NULL, lin line NOT NULL, lsegn lseg NOT NULL, polyn polygon NOT NULL, pts point[],
+    pdef point DEFAULT '(1,1)', bdef box DEFAULT '((0,0),(2,2))');
   -- written last: once Debezium's record of it is in Kafka, everything before it is
   CREATE TABLE {s}.sentinel(id int PRIMARY KEY);
   -- captured by neither connector: its transactions fall between captured ones (`source.sequence`)
@@ -274,10 +285,20 @@ const WORKLOAD: &[&str] = &[
        array_fill(7, ARRAY[1000]), array_fill(8::bigint, ARRAY[500]), array_fill('t'::text, ARRAY[1000]),
        hstore('k', repeat('h', 3000)), array_fill('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, ARRAY[200]),
        (repeat('9', 3000))::numeric, repeat('1', 30000)::varbit, ('<x>' || repeat('x', 3000) || '</x>')::xml,
-       array_fill('ok'::{s}.mood, ARRAY[1000])",
+       array_fill('ok'::{s}.mood, ARRAY[1000]),
+       ('[' || string_agg(format('(%s,%s)', g, g % 7), ',') || ']')::path FROM generate_series(1, 1000) g",
     "UPDATE {s}.toasted SET note = 'second' WHERE id = 1",
     "INSERT INTO {s}.domains VALUES (1, 12.5, 'x', '2024-02-29 12:00:00.5', '{1.50}', '{1 day}',
        '{101}', ARRAY['<a/>'::xml], 'last')",
+    "INSERT INTO {s}.geometry VALUES (1, '(1.5,-2)', '((0,0),(1,1))', '[(0,0),(1,2)]',
+       '[(0,0),(1,1),(2,0)]', '((0,0),(1,1),(1,0))', '<(1,2),3>', '{1,-1,0}', '(0,0)',
+       '((1,1),(0,0))', '[(1,1)]', '<(0,0),1>', '{1,1,1}', '[(1,1),(2,2)]', '((0,0),(1,1))',
+       ARRAY['(1,2)'::point], DEFAULT, DEFAULT),
+       (2, '(-0.1,1e300)', '((2.5,-1),(-3,4.25))', NULL, '((0,0),(1,1),(3,3))', NULL,
+       '<(0,0),0.5>', '{0,1,-2}', '(1,1)', '((1,1),(0,0))', '[(1,1)]', '<(0,0),1>', '{1,1,1}',
+       '[(1,1),(2,2)]', '((0,0),(1,1))', NULL, NULL, NULL)",
+    "UPDATE {s}.geometry SET p = '(3,4)', pa = '[(5,5)]' WHERE id = 1",
+    "DELETE FROM {s}.geometry WHERE id = 2",
     // published only where skipped.operations leaves t out (the filters run)
     "TRUNCATE {s}.sql_table",
     // last
@@ -320,29 +341,39 @@ const FILTERS: Props = &[
 ];
 
 // ------------------------------------------------------------------------------------------ set-up
-/// What both tests set up around their [`Case`] (its schema made with [`DDL`]): Debezium's own
+/// What both tests set up around their [`Case`] (its schema made with [`DDL`]): walbridge's own
 /// broker, and each run's topics of [`TABLES`], three partitions each, on both brokers.
 struct Setup<'a> {
     case: &'a Case,
     /// `schema.table` of each of [`TABLES`].
     tables: Vec<String>,
-    dbz_broker: PrivateService,
+    /// walbridge's broker: an Apache Kafka of the test's own, so that both connectors write the
+    /// same topic names. Debezium writes to the suite's Apache Kafka, the Connect worker's.
+    wb_broker: PrivateService,
+}
+
+/// The broker the Kafka Connect worker (and so Debezium) writes to.
+fn dbz_bootstrap() -> String {
+    env::var("KAFKA_BOOTSTRAP_SERVERS")
 }
 
 impl<'a> Setup<'a> {
-    /// Starts Debezium's broker and creates the topics of every run's topic prefix in `prefixes`.
+    /// Starts walbridge's broker and creates the topics of every run's topic prefix in `prefixes`.
     async fn new(case: &'a Case, prefixes: impl Iterator<Item = &str>) -> Self {
         let tables = TABLES
             .iter()
             .map(|t| format!("{}.{t}", case.schema))
             .collect();
-        let mut dbz_broker = PrivateService::noida();
-        dbz_broker.start();
-        let wb_kafka = env::kafka().await;
-        let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_broker.bootstrap()])
+        let mut wb_broker = PrivateService::kafka();
+        wb_broker.start();
+        let wb_kafka = rskafka::client::ClientBuilder::new(vec![wb_broker.bootstrap()])
             .build()
             .await
-            .expect("connect to Debezium's broker");
+            .expect("connect to walbridge's broker");
+        let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_bootstrap()])
+            .build()
+            .await
+            .expect("connect to the Connect worker's broker");
         for prefix in prefixes {
             for table in TABLES {
                 let topic = format!("{prefix}.{}.{table}", case.schema);
@@ -353,12 +384,13 @@ impl<'a> Setup<'a> {
         Self {
             case,
             tables,
-            dbz_broker,
+            wb_broker,
         }
     }
 
-    /// walbridge's configuration of one run: on `slot`, the tables to topics under `prefix`,
-    /// JsonConverter `schemas` on or off, a checkpoint of the slot's own, and `extra`.
+    /// walbridge's configuration of one run: on `slot`, the tables to topics under `prefix` on
+    /// walbridge's broker, JsonConverter `schemas` on or off, a checkpoint of the slot's own, and
+    /// `extra`.
     fn walbridge_config(&self, slot: &str, prefix: &str, schemas: bool, extra: Props) -> Config {
         let schemas = schemas.to_string();
         let checkpoint = format!(
@@ -367,6 +399,7 @@ impl<'a> Setup<'a> {
             self.case.schema
         );
         let tables = self.tables.join(",");
+        let bootstrap = self.wb_broker.bootstrap();
         let mut props = vec![
             ("slot.name", slot),
             ("table.include.list", &tables),
@@ -374,25 +407,23 @@ impl<'a> Setup<'a> {
             ("key.converter.schemas.enable", &schemas),
             ("value.converter.schemas.enable", &schemas),
             ("checkpoint.uri", &checkpoint),
+            ("kafka.bootstrap.servers", &bootstrap),
         ];
         props.extend_from_slice(extra);
         self.case.config(&props)
     }
 
-    /// Starts one JVM with an engine per run `(prefix, schemas, extra properties)`, each on a pgoutput
-    /// slot and publication of its own (`<schema>_dbz<i>`, `<schema>_dbz<i>_pub`), writing to
-    /// Debezium's broker. Returns the harness and the slots' names.
-    fn start_debezium<'r>(
-        &self,
-        runs: impl Iterator<Item = (&'r str, bool, Props)>,
-    ) -> (Debezium, Vec<String>) {
-        let (slots, connectors): (Vec<String>, Vec<DebeziumConnector>) = runs
+    /// Creates a Debezium connector per run `(prefix, schemas, extra properties)` in the Kafka
+    /// Connect worker, each on a pgoutput slot and publication of its own (`<schema>_dbz<i>`,
+    /// `<schema>_dbz<i>_pub`).
+    fn start_debezium<'r>(&self, runs: impl Iterator<Item = (&'r str, bool, Props)>) -> Referee {
+        let connectors = runs
             .enumerate()
             .map(|(i, (prefix, schemas, extra))| {
                 let slot = format!("{}_dbz{i}", self.case.schema);
-                let connector = extra.iter().fold(
+                extra.iter().fold(
                     DebeziumConnector::postgres(
-                        &slot,
+                        &slot.replace('_', "-"),
                         &slot,
                         &format!("{slot}_pub"),
                         prefix,
@@ -400,31 +431,15 @@ impl<'a> Setup<'a> {
                         schemas,
                     ),
                     |connector, (key, value)| connector.with(key, value),
-                );
-                (slot, connector)
+                )
             })
-            .unzip();
-        (
-            Debezium::start(&self.dbz_broker.bootstrap(), &connectors),
-            slots,
-        )
+            .collect();
+        Referee::start(connectors)
     }
 
-    /// Stops `debezium` and Debezium's broker, then drops its `slots` and their publications.
-    async fn stop_debezium(&mut self, mut debezium: Debezium, slots: &[String]) {
-        debezium.stop();
-        drop(debezium);
-        self.dbz_broker.stop();
-        for slot in slots {
-            self.case
-                .pg
-                .execute("SELECT pg_drop_replication_slot($1)", &[slot])
-                .await
-                .expect("drop Debezium's slot");
-            self.case
-                .sql(&format!("DROP PUBLICATION IF EXISTS {slot}_pub"))
-                .await;
-        }
+    /// walbridge's records of `topic`.
+    fn wb_topic(&self, topic: &str, min: usize) -> Vec<KafkaRecord> {
+        env::read_topic_from(&self.wb_broker.bootstrap(), topic, min)
     }
 }
 
@@ -443,7 +458,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         (format!("{}-modes3", case.prefix), false, MODES_BASE64),
         (format!("{}-filters", case.prefix), true, FILTERS),
     ];
-    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
 
     // walbridge's wal2json slots are made once Debezium streams, so that neither connector has seen
     // a transaction before the workload's (`source.sequence` of the first event: `[null,"<lsn>"]`)
@@ -458,14 +473,14 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         })
         .collect();
 
-    // Debezium: one JVM, an engine per run, each on its own pgoutput slot and publication
-    let (mut debezium, dbz_slots) = setup.start_debezium(
+    // Debezium: a connector per run in the Kafka Connect worker, each on its own pgoutput slot and
+    // publication
+    let debezium = setup.start_debezium(
         runs.iter()
             .map(|(prefix, schemas, modes)| (prefix.as_str(), *schemas, *modes)),
     );
-    let slot_refs: Vec<&str> = dbz_slots.iter().map(String::as_str).collect();
     let waited = debezium
-        .wait_slots_active(&case.pg, &slot_refs, Duration::from_secs(150))
+        .wait_streaming(&case.pg, Duration::from_secs(150))
         .await;
     eprintln!("differential: Debezium streaming after {waited:?}");
     for slot in &wb_slots {
@@ -488,24 +503,27 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         assert!(report.caught_up, "{report:?}");
     }
 
-    // Debezium acknowledges batch by batch, in WAL order: its sentinel record means all is in Kafka.
-    // (read_topic waits up to 30 s; a panic prints the harness's log, from Debezium's Drop)
+    // A Connect worker's producer sends in order, one request in flight: the sentinel's record
+    // means all is in Kafka. (read_topic waits up to 30 s; a panic prints the connectors' statuses,
+    // from the referee's Drop)
     for (prefix, _, _) in &runs {
         let topic = format!("{prefix}.{}.sentinel", case.schema);
-        env::read_topic_from(&setup.dbz_broker.bootstrap(), &topic, 1);
+        env::read_topic_from(&dbz_bootstrap(), &topic, 1);
     }
+    debezium.assert_not_failed();
 
     let mut report = Report::default();
     for (prefix, schemas, _) in &runs {
         for table in TABLES {
             let topic = format!("{prefix}.{}.{table}", case.schema);
-            let wb_records = env::read_topic(&topic, 0);
-            let dbz_records = env::read_topic_from(&setup.dbz_broker.bootstrap(), &topic, 0);
-            report.compare(table, *schemas, &wb_records, &dbz_records);
+            let wb_records = setup.wb_topic(&topic, 0);
+            let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
+            report.compare(prefix, table, *schemas, &wb_records, &dbz_records);
         }
     }
 
-    setup.stop_debezium(debezium, &dbz_slots).await;
+    debezium.remove(&case.pg).await;
+    drop(setup);
     for slot in &wb_slots[1..] {
         case.pg
             .execute("SELECT pg_drop_replication_slot($1)", &[slot])
@@ -536,12 +554,12 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
     }
     assert!(
         report.problems.is_empty(),
-        "walbridge and Debezium 3.6.3 differ ({} problem(s)):\n{}",
+        "walbridge and Debezium 3.7.1 differ ({} problem(s)):\n{}",
         report.problems.len(),
         report.problems.join("\n")
     );
     assert!(
-        report.pairs >= 250,
+        report.pairs >= 320,
         "too few records compared: {}",
         report.pairs
     );
@@ -569,11 +587,10 @@ const SNAPSHOT_SOURCE_PATHS: &[&str] = &[
     "payload.source.snapshot",
 ];
 
-/// KNOWN DIFFERENCE (snapshots only): a `date` column at `-infinity`. Debezium's snapshot reads it
-/// through JDBC, whose -infinity sentinel it converts to -625821272 days; its streaming (pgoutput)
-/// writes -2147472691, as walbridge does for both. `infinity` agrees.
-const KNOWN_SNAPSHOT_DIFFERENCES: &[Known] =
-    &[bytes("wide_types", "after.dt", "-2147472691", "-625821272")];
+/// KNOWN DIFFERENCES (snapshots only): none. (Debezium 3.6 read a `date` at `-infinity` through
+/// JDBC as -625821272 days in its snapshot; 3.7 writes -2147472691 there too, as its streaming and
+/// walbridge do.)
+const KNOWN_SNAPSHOT_DIFFERENCES: &[Known] = &[];
 
 /// How many records of each `source.snapshot` marker a topic holds.
 fn marker_counts(records: &[KafkaRecord], schemas: bool) -> BTreeMap<String, usize> {
@@ -612,7 +629,7 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
         (case.prefix.clone(), false),
         (format!("{}-schemas", case.prefix), true),
     ];
-    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _)| prefix.as_str())).await;
+    let setup = Setup::new(&case, runs.iter().map(|(prefix, _)| prefix.as_str())).await;
 
     // walbridge: a fresh wal2json slot and checkpoint per run, snapshot.mode=initial
     let mut wb_counts = Vec::new();
@@ -636,7 +653,7 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
     }
 
     // Debezium: its initial snapshot (slots it creates itself, with an exported snapshot)
-    let (debezium, dbz_slots) = setup.start_debezium(
+    let debezium = setup.start_debezium(
         runs.iter()
             .map(|(prefix, schemas)| (prefix.as_str(), *schemas, INITIAL)),
     );
@@ -650,10 +667,9 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
     for (prefix, schemas) in &runs {
         for table in TABLES {
             let topic = format!("{prefix}.{}.{table}", case.schema);
-            let wb_records = env::read_topic(&topic, 0);
+            let wb_records = setup.wb_topic(&topic, 0);
             // waits (30 s at most) until Debezium wrote as many
-            let dbz_records =
-                env::read_topic_from(&setup.dbz_broker.bootstrap(), &topic, wb_records.len());
+            let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, wb_records.len());
             assert!(
                 wb_records.iter().all(|r| r.value_json().is_some_and(|v| {
                     let v = if *schemas { &v["payload"] } else { &v };
@@ -670,10 +686,12 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
                     "{topic}: markers walbridge {wb_markers:?}, Debezium {dbz_markers:?}"
                 ));
             }
-            report.compare(table, *schemas, &wb_records, &dbz_records);
+            report.compare(prefix, table, *schemas, &wb_records, &dbz_records);
         }
     }
-    setup.stop_debezium(debezium, &dbz_slots).await;
+    debezium.assert_not_failed();
+    debezium.remove(&case.pg).await;
+    drop(setup);
     case.sql("DROP SCHEMA {s} CASCADE").await;
     eprintln!(
         "differential snapshot: {} record pairs compared ({wb_counts:?} rows read) in {:?}",
@@ -693,7 +711,7 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
     }
     assert!(
         report.problems.is_empty(),
-        "walbridge's and Debezium 3.6.3's initial snapshots differ ({} problem(s)):\n{}",
+        "walbridge's and Debezium 3.7.1's initial snapshots differ ({} problem(s)):\n{}",
         report.problems.len(),
         report.problems.join("\n")
     );
@@ -740,8 +758,19 @@ fn text(bytes: Option<&[u8]>) -> Option<String> {
 }
 
 impl Report {
-    fn compare(&mut self, table: &str, schemas: bool, wb: &[KafkaRecord], dbz: &[KafkaRecord]) {
-        let label = format!("{table} (schemas {})", if schemas { "on" } else { "off" });
+    /// Compares one topic: `prefix` names the run, `table` the table.
+    fn compare(
+        &mut self,
+        prefix: &str,
+        table: &str,
+        schemas: bool,
+        wb: &[KafkaRecord],
+        dbz: &[KafkaRecord],
+    ) {
+        let label = format!(
+            "{prefix}: {table} (schemas {})",
+            if schemas { "on" } else { "off" }
+        );
         if wb.len() != dbz.len() {
             self.problems.push(format!(
                 "{label}: walbridge wrote {} records, Debezium {}",

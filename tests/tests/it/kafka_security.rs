@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use walbridge_config::{Config, KafkaConfig};
 use walbridge_relay::error_chain;
-use walbridge_relay::publish::{KafkaSink, SinkSettings};
+use walbridge_relay::kafka::{KafkaSink, SinkSettings};
 use walbridge_tests::{self as env, TestCa};
 
 use crate::case::{Case, invoke};
@@ -111,7 +111,8 @@ fn kafka_config(properties: &[(String, String)]) -> KafkaConfig {
 /// Connects as the relay does and lists the topics; the error as a person reads it.
 async fn list_topics(config: &KafkaConfig) -> Result<usize, String> {
     let attempt = async {
-        let settings = SinkSettings::from_config(config).map_err(|err| error_chain(&err))?;
+        let settings = SinkSettings::from_config(config, &walbridge_relay::Aws::default())
+            .map_err(|err| error_chain(&err))?;
         let sink = KafkaSink::connect(&config.bootstrap_servers, settings)
             .await
             .map_err(|err| error_chain(&err))?;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use walbridge_config::{Config, SslMode};
-use walbridge_relay::{ChangeSource, error_chain, slot::PgSlot};
+use walbridge_relay::{ChangeSource, error_chain, postgres::PgSlot};
 use walbridge_tests::{PrivatePostgres, TestCa};
 
 const PASSWORD: &str = "tls-test-password";

@@ -274,3 +274,45 @@ async fn bad_properties_are_reported_per_property_and_no_secret_is_shown() {
     std::fs::remove_dir_all(dir).unwrap();
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn validate_expects_the_topics_streaming_writes_partitions_not_parents_and_no_unlogged_table()
+{
+    // The relay and validate share one definition of a capturable table: a partition's rows are
+    // decoded (and published) under the partition's name, an unlogged table never reaches logical
+    // decoding.
+    let case = Case::new(
+        "validate_parts",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY); \
+         CREATE TABLE {s}.orders(id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at); \
+         CREATE TABLE {s}.orders_2025 PARTITION OF {s}.orders \
+           FOR VALUES FROM ('2025-01-01') TO ('2026-01-01'); \
+         CREATE TABLE {s}.orders_2026 PARTITION OF {s}.orders \
+           FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); \
+         CREATE UNLOGGED TABLE {s}.scratch(id int PRIMARY KEY)",
+    )
+    .await;
+    let (_, report) = run(validate_command(
+        &case,
+        &["validate", "--json"],
+        &[("TOPIC_CREATION_ENABLE", "false")],
+    ));
+    let (status, message) = check(&report, "tables");
+    assert_eq!(status, "pass", "{report:#}");
+    assert!(message.starts_with("3 tables"), "{message}");
+    let (status, message) = check(&report, "topics");
+    assert_eq!(status, "fail", "{report:#}");
+    let listed: std::collections::BTreeSet<&str> = message
+        .rsplit_once("create ")
+        .expect("the topics to create")
+        .1
+        .split(", ")
+        .collect();
+    let expected = ["orders_2025", "orders_2026", "t"].map(|t| case.topic(t));
+    assert_eq!(
+        listed,
+        expected.iter().map(String::as_str).collect(),
+        "{message}"
+    );
+    case.drop_slot().await;
+}

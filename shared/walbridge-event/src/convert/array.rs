@@ -80,20 +80,20 @@ pub(super) fn write_array(out: &mut Vec<u8>, text: &str, elem: Elem) -> bool {
                     }
                     out.extend_from_slice(buf.as_bytes());
                 }
-                // pgjdbc reads time array elements as java.sql.Time: whole milliseconds
+                // Debezium 3.7 keeps a time or timetz element's microseconds (3.6 read them
+                // through pgjdbc's java.sql.Time: time in whole ms, timetz in whole seconds)
                 Elem::Of(ElemKind(ScalarTag::Time, 0, _)) => {
                     let Some(us) = parse_time(&buf) else {
                         return false;
                     };
-                    write_i64(out, us / 1000 * 1000);
+                    write_i64(out, us);
                 }
-                // …and timetz elements as whole seconds
                 Elem::Of(ElemKind(ScalarTag::ZonedTime, _, _)) => {
                     let Some(us) = parse_timetz_utc(&buf) else {
                         return false;
                     };
                     out.push(b'"');
-                    write_zoned_time(out, us / 1_000_000 * 1_000_000);
+                    write_zoned_time(out, us);
                     out.push(b'"');
                 }
                 Elem::Of(e) => {
@@ -164,14 +164,14 @@ mod tests {
             enc(of(1001, "bytea[]"), s(r#"{"\\x00ff",NULL}"#)),
             r#"["AP8=",null]"#
         );
-        // pgjdbc's java.sql.Time: time elements in whole ms, timetz elements in whole seconds
+        // time and timetz elements keep their microseconds
         assert_eq!(
             enc(of(1183, "time without time zone[]"), s("{23:59:59.999999}")),
-            "[86399999000]"
+            "[86399999999]"
         );
         assert_eq!(
             enc(of(1270, "time with time zone[]"), s("{08:00:00.123456-07}")),
-            r#"["15:00:00Z"]"#
+            r#"["15:00:00.123456Z"]"#
         );
         let mut schema = Vec::new();
         of(1185, "timestamp with time zone[]").write_field_schema(

@@ -26,6 +26,10 @@ impl Kind {
         field: Option<&str>,
         allowed: Option<&str>,
     ) {
+        if let Kind::Geo(geo) = self {
+            // structs of their own, never with a default (walbridge reads none for them)
+            return geo.write_schema(out, optional, field);
+        }
         let (ty, name): (&str, Option<&str>) = match self {
             Kind::Int16 => ("int16", None),
             Kind::Int32 => ("int32", None),
@@ -61,6 +65,7 @@ impl Kind {
             Kind::Hstore(HstoreMode::Map) => ("map", None),
             Kind::Array(_) => ("array", None),
             Kind::Other | Kind::Omitted => ("string", None),
+            Kind::Geo(_) => unreachable!("written above"),
         };
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(ty.as_bytes());

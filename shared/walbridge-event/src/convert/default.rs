@@ -53,7 +53,7 @@ pub(crate) fn default_json(kind: Kind, expr: &str) -> Option<Vec<u8>> {
         Kind::Bool => Value::Bool(matches!(lit.as_ref(), "true" | "t")),
         // a type still written as plain text would need its own converter's reading of the
         // literal: no default rather than a wrong one
-        Kind::Other => return None,
+        Kind::Other | Kind::Geo(_) => return None,
         _ => Value::String(Cow::Borrowed(lit.as_ref())),
     };
     let mut out = Vec::new();

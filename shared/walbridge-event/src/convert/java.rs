@@ -149,7 +149,7 @@ mod tests {
     use crate::convert::test_support::*;
     use crate::wal2json::Value;
 
-    // Expected values below are what Debezium 3.6.3 wrote for the same texts (differential workload).
+    // Expected values below are what Debezium 3.7.1 wrote for the same texts (differential workload).
     #[test]
     fn floats_print_like_java() {
         assert_eq!(enc(Kind::Float32, Value::Number("1e+10")), "1.0E10");

@@ -8,6 +8,7 @@ mod array;
 mod connect_schema;
 mod decimal;
 mod default;
+mod geometry;
 mod interval;
 mod java;
 #[cfg(test)]
@@ -16,6 +17,7 @@ mod text;
 mod value;
 
 pub(crate) use default::default_json;
+pub(crate) use geometry::Geo;
 
 use crate::modes::{
     BinaryMode, DecimalMode, HstoreMode, IntervalMode, TimePrecisionMode, TypeModes,
@@ -87,12 +89,14 @@ pub(crate) enum Kind {
     Hstore(HstoreMode),
     /// A one-dimensional array of a simple element type.
     Array(Elem),
-    /// Arrays Debezium 3.6.3 has no schema for (money, interval, varbit, xml, name, point,
+    /// Arrays Debezium 3.7.1 has no schema for (money, interval, varbit, xml, name, point,
     /// refcursor): it leaves such columns out of the event, and so does the encoder.
     Omitted,
-    /// Not mapped: the wal2json text as a plain string (citext, ranges, network types…). Geometric
-    /// types and multi-dimensional arrays end here too, although Debezium gives them shapes of their
-    /// own: those are not reproduced yet.
+    /// `point`, `box`, `lseg`, `path`, `polygon`, `circle`, `line`: Debezium 3.7's geometry structs.
+    Geo(Geo),
+    /// Not mapped: the wal2json text as a plain string (citext, ranges, network types…).
+    /// Multi-dimensional arrays and arrays of geometric types end here too, although Debezium gives
+    /// them shapes of their own: those are not reproduced yet.
     Other,
 }
 
@@ -105,7 +109,7 @@ pub(crate) enum Elem {
     Str,
     /// Any scalar kind whose elements are written as that kind writes a value.
     Of(ElemKind),
-    /// Enum arrays: Debezium 3.6.3 declares `Enum` items (not optional) and writes the value null.
+    /// Enum arrays: Debezium 3.7.1 declares `Enum` items (not optional) and writes the value null.
     Enum,
 }
 
@@ -286,6 +290,7 @@ impl Kind {
                 },
             },
             17 => Kind::Bytes(modes.binary),
+            600..=604 | 628 | 718 => Geo::of_oid(type_oid).map_or(Kind::Other, Kind::Geo),
             1005 => Kind::Array(Elem::Int16),
             1007 => Kind::Array(Elem::Int32),
             1016 | 1028 => Kind::Array(Elem::Int64),

@@ -17,6 +17,17 @@ use crate::pgtime::{
 };
 use crate::wal2json::Value;
 
+/// `timestamp` `infinity`: pgjdbc's `DATE_POSITIVE_INFINITY`, as Debezium 3.7 writes it in every unit.
+const TIMESTAMP_POS_INFINITY: i64 = 9_223_372_036_825_200_000;
+/// `timestamp` `-infinity`: pgjdbc's `DATE_NEGATIVE_INFINITY`, likewise.
+const TIMESTAMP_NEG_INFINITY: i64 = -9_223_372_036_832_400_000;
+/// `date` `infinity`: Debezium 3.7's sentinel date +5877611-06-21 in days since the epoch (3.6 wrote
+/// a negative year there, -2147472692).
+const DATE_POS_INFINITY: i64 = 2_146_033_979;
+/// `date` `-infinity`: PostgreSQL's smallest day count shifted to the epoch with Java's int
+/// overflow, which Debezium 3.6 and 3.7 both write while streaming.
+const DATE_NEG_INFINITY: i64 = i32::MIN.wrapping_add(10_957) as i64;
+
 impl Kind {
     /// Writes a non-null value as its payload JSON.
     ///
@@ -72,6 +83,7 @@ impl Kind {
                 }
             },
             Kind::Str(_) | Kind::Enum | Kind::Other | Kind::Omitted => write_str(out, text),
+            Kind::Geo(geo) => geo.write_value(out, text)?,
             Kind::Decimal { scale, .. } => {
                 if write_small_decimal(out, text.as_bytes(), scale) {
                     return Ok(());
@@ -125,11 +137,18 @@ impl Kind {
                 None => return Err("not a timestamp with time zone"),
             },
             Kind::Timestamp { .. } | Kind::ConnectTimestamp => {
-                // ±infinity are what Debezium 3.6.3 wrote for them (see the readings sample).
+                // ±infinity are pgjdbc's infinity sentinels (in ms), which Debezium 3.7 writes
+                // unscaled whatever the column's unit (3.6 divided them by 1000 for ms columns)
                 let us = match parse_timestamp(text, false) {
                     Some(PgTime::Finite(us)) => us,
-                    Some(PgTime::PosInf) => 9_223_372_036_825_200_000,
-                    Some(PgTime::NegInf) => -9_223_372_036_832_400_000,
+                    Some(PgTime::PosInf) => {
+                        write_i64(out, TIMESTAMP_POS_INFINITY);
+                        return Ok(());
+                    }
+                    Some(PgTime::NegInf) => {
+                        write_i64(out, TIMESTAMP_NEG_INFINITY);
+                        return Ok(());
+                    }
                     None => return Err("not a timestamp"),
                 };
                 let micros = self == Kind::Timestamp { millis: false };
@@ -137,10 +156,8 @@ impl Kind {
             }
             Kind::Date | Kind::ConnectDate => {
                 let days = match text {
-                    // PostgreSQL's infinities (i32::MAX/MIN days after 2000-01-01) shifted to the
-                    // epoch with Java's int overflow, as Debezium 3.6.3 writes them
-                    "infinity" => i64::from(i32::MAX.wrapping_add(10_957)),
-                    "-infinity" => i64::from(i32::MIN.wrapping_add(10_957)),
+                    "infinity" => DATE_POS_INFINITY,
+                    "-infinity" => DATE_NEG_INFINITY,
                     _ => parse_date(text).ok_or("not a date")?,
                 };
                 write_i64(out, days);
@@ -251,11 +268,12 @@ impl Kind {
                 return Cow::Owned(out);
             }
             Kind::Str(_) | Kind::Enum | Kind::Bytes(_) | Kind::Bits { .. } | Kind::Other => b"\"\"",
+            Kind::Geo(geo) => geo.fallback(),
             Kind::Omitted => b"null",
         })
     }
 
-    /// Writes what Debezium 3.6.3 puts in a column whose unchanged TOASTed value the plugin left out
+    /// Writes what Debezium 3.7.1 puts in a column whose unchanged TOASTed value the plugin left out
     /// (`UnchangedToastedPlaceholder`, through the column's converter): the placeholder in the
     /// type's shape, or null where the converter cannot take it.
     pub(crate) fn write_placeholder(self, out: &mut Vec<u8>, placeholder: &str) {
@@ -399,8 +417,14 @@ mod tests {
         assert_eq!(enc(ms, s("2000-01-01 00:00:00.001")), "946684800001");
         assert_eq!(enc(us, s("1970-01-01 00:00:00")), "0");
         assert_eq!(enc(us, s("1969-12-31 23:59:59.999999")), "-1");
-        assert_eq!(enc(ms, s("infinity")), "9223372036825200");
+        // the infinities are pgjdbc's sentinels unscaled, in ms columns too
+        assert_eq!(enc(ms, s("infinity")), "9223372036825200000");
+        assert_eq!(enc(ms, s("-infinity")), "-9223372036832400000");
         assert_eq!(enc(us, s("-infinity")), "-9223372036832400000");
+        assert_eq!(
+            enc(Kind::ConnectTimestamp, s("infinity")),
+            "9223372036825200000"
+        );
     }
 
     #[test]
@@ -479,7 +503,7 @@ mod tests {
             String::from_utf8(out).unwrap()
         };
         let uuids = classify(2951, "uuid[]");
-        // Debezium 3.6.3's UUID.nameUUIDFromBytes of the default placeholder
+        // Debezium 3.7.1's UUID.nameUUIDFromBytes of the default placeholder
         assert_eq!(place(uuids), r#"["b68a35a7-17ad-35b3-af2a-ae46edb4545a"]"#);
         assert_eq!(
             place(Kind::Hstore(HstoreMode::Json)),

@@ -77,7 +77,7 @@ pub struct TableEncoder {
 /// Which events a [`TableEncoder`] writes ([`SourceStructVersion`], resolved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Layout {
-    /// Debezium 3.6.3's.
+    /// Debezium 3.7.1's.
     Current,
     /// The wal2json era's; `xmin` from Debezium 0.9.3 on.
     V1 { xmin: bool },
@@ -172,7 +172,7 @@ impl TableEncoder {
                 let c = &cols[k];
                 // Primary key columns are NOT NULL; `message.key.columns` may name nullable
                 // ones, which Debezium declares optional, and so does it a key column the column
-                // filters leave out of the value (seen from Debezium 3.6.3 in the differential).
+                // filters leave out of the value (seen from Debezium 3.7.1 in the differential).
                 c.kind.write_field_schema(
                     &mut s,
                     !c.not_null || c.hidden,

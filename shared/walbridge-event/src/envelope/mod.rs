@@ -1,4 +1,4 @@
-//! Debezium 3.6.3 change events for decoded wal2json changes, byte for byte as Kafka Connect's
+//! Debezium 3.7.1 change events for decoded wal2json changes, byte for byte as Kafka Connect's
 //! JsonConverter writes them (schemas on or off, separately for key and value).
 //!
 //! A [`TableEncoder`] is built once per table (and again when its schema changes); it precomputes the
@@ -38,8 +38,8 @@ use std::ops::Range;
 use crate::Lsn;
 use crate::modes::TypeModes;
 
-/// `source.version` Debezium 3.6.3 writes.
-pub const DEFAULT_CONNECTOR_VERSION: &str = "3.6.3.Final";
+/// `source.version` of the Debezium release whose events walbridge writes.
+pub const DEFAULT_CONNECTOR_VERSION: &str = "3.7.1.Final";
 
 /// `source.version` of a [`SourceStructVersion::V1`] event unless another legacy release is chosen: the last
 /// release whose events had exactly this layout (1.1 added the envelope's `transaction`).
@@ -71,7 +71,7 @@ pub fn legacy_source_has_xmin(version: &str) -> bool {
 /// carry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum SourceStructVersion {
-    /// `v2` (default): Debezium 3.6.3's source block and envelope.
+    /// `v2` (default): Debezium 3.7.1's source block and envelope.
     #[default]
     V2,
     /// `v1`: the wal2json era's (Debezium 0.9.x, 1.0.x with `source.struct.version=v1`), for consumers
@@ -333,7 +333,7 @@ mod test_support {
         EncoderConfig::new("dbserver1", "postgres").with_schemas(false, false)
     }
 
-    pub(super) const SOURCE_JSON: &str = r#""source":{"version":"3.6.3.Final","connector":"postgresql","name":"dbserver1","ts_ms":1705314600123,"snapshot":"false","db":"postgres","sequence":"[\"24022960\",\"24023128\"]","ts_us":1705314600123456,"ts_ns":1705314600123456000,"schema":"inventory","table":"customers","txId":780,"lsn":24023128,"xmin":null,"origin":null,"origin_lsn":null},"transaction":null"#;
+    pub(super) const SOURCE_JSON: &str = r#""source":{"version":"3.7.1.Final","connector":"postgresql","name":"dbserver1","ts_ms":1705314600123,"snapshot":"false","db":"postgres","sequence":"[\"24022960\",\"24023128\"]","ts_us":1705314600123456,"ts_ns":1705314600123456000,"schema":"inventory","table":"customers","txId":780,"lsn":24023128,"xmin":null,"origin":null,"origin_lsn":null},"transaction":null"#;
     pub(super) const TS_JSON: &str =
         r#""ts_ms":1705314600234,"ts_us":1705314600234567,"ts_ns":1705314600234567000}"#;
 

@@ -712,7 +712,7 @@ mod tests {
             r#"{{"before":{{"id":1,"name":"anon","note":""}},"after":{{"id":1,"name":"new","note":"n"}},{LEGACY_SOURCE_JSON}"u","ts_ms":1705314600234}}"#
         );
         assert_eq!(recs[0].2.as_deref(), Some(expected.as_str()));
-        // Debezium 3.6.3's rule stays the default.
+        // Debezium 3.7.1's rule stays the default.
         let current = encode_all(&customers(ReplicaIdentity::Default), &off(), row);
         assert!(
             current[0]

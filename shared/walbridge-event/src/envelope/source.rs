@@ -1,10 +1,10 @@
-//! The `source` block of an event, Debezium 3.6.3's and the wal2json era's legacy one, with their Connect
+//! The `source` block of an event, Debezium 3.7.1's and the wal2json era's legacy one, with their Connect
 //! schemas, and the `ts_ms`/`ts_us`/`ts_ns` writer the envelope shares.
 
 use super::{SnapshotMarker, SourceInfo, TableEncoder};
 use crate::json::{Digits, write_i64};
 
-/// `io.debezium.connector.postgresql.Source` v1 as Debezium 3.6.3 declares it.
+/// `io.debezium.connector.postgresql.Source` v1 as Debezium 3.7.1 declares it.
 pub(super) const SOURCE_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"string","optional":false,"field":"version"},{"type":"string","optional":false,"field":"connector"},{"type":"string","optional":false,"field":"name"},{"type":"int64","optional":false,"field":"ts_ms"},{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"},"default":"false","field":"snapshot"},{"type":"string","optional":false,"field":"db"},{"type":"string","optional":true,"field":"sequence"},{"type":"int64","optional":true,"field":"ts_us"},{"type":"int64","optional":true,"field":"ts_ns"},{"type":"string","optional":false,"field":"schema"},{"type":"string","optional":false,"field":"table"},{"type":"int64","optional":true,"field":"txId"},{"type":"int64","optional":true,"field":"lsn"},{"type":"int64","optional":true,"field":"xmin"},{"type":"string","optional":true,"field":"origin"},{"type":"int64","optional":true,"field":"origin_lsn"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","version":1,"field":"source"}"#;
 
 /// The legacy `io.debezium.connector.postgresql.Source` (Debezium 0.9 `SourceInfo.SCHEMA`, 1.x
@@ -23,7 +23,7 @@ pub(super) const LEGACY_ENVELOPE_TAIL_SCHEMA: &str = r#"{"type":"string","option
 pub(super) const ENVELOPE_TAIL_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"},{"type":"int64","optional":false,"field":"total_order"},{"type":"int64","optional":false,"field":"data_collection_order"}],"optional":true,"name":"event.block","version":1,"field":"transaction"},{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"},{"type":"int64","optional":true,"field":"ts_us"},{"type":"int64","optional":true,"field":"ts_ns"}"#;
 
 impl TableEncoder {
-    /// Debezium 3.6.3's `source` block.
+    /// Debezium 3.7.1's `source` block.
     pub(super) fn write_source(
         &self,
         out: &mut Vec<u8>,

@@ -13,164 +13,21 @@ use std::time::Duration;
 use futures::future::try_join_all;
 use rskafka::BackoffConfig;
 use rskafka::client::error::ProtocolError;
-use rskafka::client::partition::{Compression, OffsetAt, PartitionClient, UnknownTopicHandling};
-use rskafka::client::{Client, ClientBuilder, Credentials, OauthBearerCredentials, SaslConfig};
+use rskafka::client::partition::{Compression, PartitionClient, UnknownTopicHandling};
+use rskafka::client::{Client, ClientBuilder};
 use rskafka::record::Record;
-use secrecy::ExposeSecret;
 use tracing::{info, warn};
-use walbridge_config::{KafkaConfig, SaslMechanism};
 use walbridge_event::partition::partition_for_key;
 
 use crate::error::PublishError;
-use crate::pipeline::{EventSink, OutRecord, Position};
-use crate::tls::{TlsError, Verify, client_config};
+use crate::position::Position;
+use crate::sink::{EventSink, OutRecord};
 
-/// How records are written, and how the brokers are reached.
-#[derive(Clone)]
-pub struct SinkSettings {
-    /// TLS to the brokers (`kafka.security.protocol` SSL or SASL_SSL).
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-    /// SASL authentication (`kafka.security.protocol` SASL_PLAINTEXT or SASL_SSL).
-    pub sasl: Option<SaslConfig>,
-    /// `kafka.max.request.size`: no record may be larger.
-    pub max_request_size: usize,
-    /// Create a missing topic with this many partitions and this replication factor (`-1`: the
-    /// broker's default); `None` refuses to publish to a missing topic.
-    pub create_topics: Option<(i32, i16)>,
-    pub compression: Compression,
-    /// Uncompressed bytes per produce request to one partition; below the broker's default
-    /// `message.max.bytes` (1 MiB) so a batch is never refused for its size.
-    pub max_batch_bytes: usize,
-    /// How long one publish may take, retries of transient errors included.
-    pub timeout: Duration,
-    /// Written on every record after its own headers (Debezium's `__debezium.context.*`).
-    pub headers: Arc<[(String, Vec<u8>)]>,
-}
+mod landed;
+mod settings;
 
-/// Without the SASL password: rskafka's `Credentials` print it in clear in their derived `Debug`.
-impl std::fmt::Debug for SinkSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let header_names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
-        f.debug_struct("SinkSettings")
-            .field("tls", &self.tls.is_some())
-            .field("sasl", &self.sasl.as_ref().map(sasl_identity))
-            .field("max_request_size", &self.max_request_size)
-            .field("create_topics", &self.create_topics)
-            .field("compression", &self.compression)
-            .field("max_batch_bytes", &self.max_batch_bytes)
-            .field("timeout", &self.timeout)
-            .field("headers", &header_names)
-            .finish()
-    }
-}
-
-/// The mechanism and user name of a SASL configuration: what may be shown of it.
-fn sasl_identity(sasl: &SaslConfig) -> String {
-    let (mechanism, credentials) = match sasl {
-        SaslConfig::Plain(credentials) => ("PLAIN", Some(credentials)),
-        SaslConfig::ScramSha256(credentials) => ("SCRAM-SHA-256", Some(credentials)),
-        SaslConfig::ScramSha512(credentials) => ("SCRAM-SHA-512", Some(credentials)),
-        SaslConfig::Oauthbearer(_) => ("OAUTHBEARER", None),
-    };
-    match credentials {
-        Some(credentials) => format!("{mechanism} as {}", credentials.username),
-        None => mechanism.to_owned(),
-    }
-}
-
-impl Default for SinkSettings {
-    fn default() -> Self {
-        Self {
-            tls: None,
-            sasl: None,
-            max_request_size: 1_048_576,
-            create_topics: Some((1, -1)),
-            compression: Compression::NoCompression,
-            max_batch_bytes: 900 * 1024,
-            timeout: Duration::from_secs(60),
-            headers: Arc::new([]),
-        }
-    }
-}
-
-impl SinkSettings {
-    /// The settings `config` asks for: security, compression, sizes, topic creation.
-    ///
-    /// # Errors
-    /// A [`TlsError`] when the CA file cannot be read.
-    pub fn from_config(config: &KafkaConfig) -> Result<Self, TlsError> {
-        let tls = match &config.tls {
-            Some(tls) => Some(Arc::new(client_config(
-                tls.ca_file.as_deref(),
-                Verify::ChainAndHost,
-            )?)),
-            None => None,
-        };
-        let sasl = config.sasl.as_ref().map(|sasl| {
-            let credentials = Credentials::new(
-                sasl.username.clone(),
-                sasl.password.expose_secret().to_owned(),
-            );
-            match sasl.mechanism {
-                SaslMechanism::Plain => SaslConfig::Plain(credentials),
-                SaslMechanism::ScramSha256 => SaslConfig::ScramSha256(credentials),
-                SaslMechanism::ScramSha512 => SaslConfig::ScramSha512(credentials),
-                SaslMechanism::AwsMskIam => SaslConfig::Oauthbearer(OauthBearerCredentials {
-                    callback: Arc::new(|| {
-                        Box::pin(async {
-                            let aws = aws_config::load_from_env().await;
-                            msk_iam_token(&aws).await
-                        })
-                    }),
-                    authz_id: None,
-                    bearer_kvs: Vec::new(),
-                }),
-            }
-        });
-        Ok(Self {
-            tls,
-            sasl,
-            max_request_size: config.max_request_size,
-            create_topics: config.create_topics,
-            compression: match config.compression {
-                walbridge_config::Compression::None => Compression::NoCompression,
-                walbridge_config::Compression::Gzip => Compression::Gzip,
-                walbridge_config::Compression::Snappy => Compression::Snappy,
-                walbridge_config::Compression::Lz4 => Compression::Lz4,
-                walbridge_config::Compression::Zstd => Compression::Zstd,
-            },
-            // Room for the request's and the batch's own framing within the broker's limit.
-            max_batch_bytes: config.max_request_size - config.max_request_size / 10,
-            timeout: config.publish_timeout,
-            headers: Arc::new([]),
-        })
-    }
-}
-
-/// Amazon MSK's IAM token: a `kafka-cluster:Connect` request presigned with SigV4 (AWS's signer
-/// library), with `aws`'s region and credentials — the function's execution role on Lambda. rskafka
-/// asks for one at each authentication, so an expired token is never reused.
-///
-/// # Errors
-/// When there is no region or no credentials, or signing fails.
-pub async fn msk_iam_token(
-    aws: &aws_config::SdkConfig,
-) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-    let region = aws
-        .region()
-        .cloned()
-        .ok_or("MSK IAM needs an AWS region: set AWS_REGION")?;
-    let credentials = aws
-        .credentials_provider()
-        .ok_or("MSK IAM needs AWS credentials (the function's execution role)")?;
-    let (token, _expires_ms) =
-        aws_msk_iam_sasl_signer::generate_auth_token_from_credentials_provider(region, credentials)
-            .await?;
-    Ok(token)
-}
-
-/// Per (topic, partition): the position of its last record, `None` when nothing can be skipped.
-type LandedTails = HashMap<(Arc<str>, i32), Option<Position>>;
+use landed::{LandedTails, last_position, with_partitions};
+pub use settings::{SinkSettings, msk_iam_token};
 
 /// Publishes to Kafka; clients for topics and partitions are kept between invocations.
 pub struct KafkaSink {
@@ -405,72 +262,6 @@ struct Pending {
     position: Position,
 }
 
-/// The position of a partition's last record; `None` for an empty partition, or one whose last
-/// record walbridge did not write, or wrote while the topic had another number of partitions than
-/// `partitions` (records were then spread otherwise): nothing can be skipped.
-async fn last_position(
-    client: &PartitionClient,
-    partitions: usize,
-) -> Result<Option<Position>, PublishError> {
-    let error = |source| PublishError::ReadTail {
-        topic: client.topic().to_owned(),
-        partition: client.partition(),
-        source,
-    };
-    let latest = client.get_offset(OffsetAt::Latest).await.map_err(error)?;
-    let earliest = client.get_offset(OffsetAt::Earliest).await.map_err(error)?;
-    if latest <= earliest {
-        return Ok(None);
-    }
-    let (records, _) = client
-        .fetch_records(latest - 1, 1..10_000_000, 100)
-        .await
-        .map_err(error)?;
-    let last = records.into_iter().max_by_key(|r| r.offset);
-    let header = last
-        .as_ref()
-        .and_then(|r| r.record.headers.get(Position::HEADER));
-    let Some((position, written_with)) = header.and_then(|h| position_header(h)) else {
-        if last.is_some() {
-            warn!(
-                topic = client.topic(),
-                partition = client.partition(),
-                "the partition's last record has no walbridge position; nothing can be skipped"
-            );
-        }
-        return Ok(None);
-    };
-    if written_with != partitions {
-        warn!(
-            topic = client.topic(),
-            partition = client.partition(),
-            written_with,
-            partitions,
-            "the partition's last record was written when the topic had other partitions; \
-             nothing can be skipped"
-        );
-        return Ok(None);
-    }
-    Ok(Some(position))
-}
-
-/// The position header of a record written to a topic of `partitions` partitions:
-/// the [`Position`], then `/` and the partition count.
-fn with_partitions(mut position: Vec<u8>, partitions: usize) -> Vec<u8> {
-    position.extend_from_slice(format!("/{partitions}").as_bytes());
-    position
-}
-
-/// The position and partition count a header carries.
-fn position_header(header: &[u8]) -> Option<(Position, usize)> {
-    let split = header.iter().rposition(|&b| b == b'/')?;
-    let partitions = std::str::from_utf8(&header[split + 1..])
-        .ok()?
-        .parse()
-        .ok()?;
-    Some((Position::from_header(&header[..split])?, partitions))
-}
-
 /// One topic's partition clients and, per partition, the index of its batch in this publish.
 struct TopicBatches {
     clients: Vec<Partition>,
@@ -682,14 +473,16 @@ async fn produce_in_order(
 mod tests {
     use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
     use base64::Engine as _;
+    use rskafka::client::SaslConfig;
 
+    use super::landed::position_header;
     use super::*;
 
     #[test]
     fn a_position_header_carries_the_partition_count_it_was_spread_over() {
         let position = Position {
             txn_end: walbridge_event::Lsn(0x7D0),
-            stream: crate::pipeline::StreamId(7),
+            stream: crate::position::StreamId(7),
             ..Position::default()
         };
         let header = with_partitions(position.to_header(), 3);

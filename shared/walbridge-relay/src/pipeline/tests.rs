@@ -8,7 +8,10 @@ use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
 use super::*;
 use crate::error::{CheckpointError, PublishError, SlotError};
+use crate::position::Position;
+use crate::sink::OutRecord;
 use crate::snapshot::{CapturedTable, ChunkRead};
+use crate::source::{Server, SlotPosition};
 use walbridge_config::SnapshotMode;
 
 /// A row of the fake slot: its LSN (where the fake decides windows) and wal2json's text.

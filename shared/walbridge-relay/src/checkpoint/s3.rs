@@ -1,9 +1,4 @@
-//! Checkpoint stores: an S3 object written with conditional requests (`If-None-Match: *` for the first
-//! write, `If-Match: <ETag read>` after), so a stale or concurrent writer fails instead of
-//! overwriting — on a store that honours them, which a probe beside the checkpoint checks; and a
-//! local file for runs without S3.
-
-use std::path::PathBuf;
+//! The checkpoint as an S3 object, written with conditional requests.
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -11,79 +6,8 @@ use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use tracing::warn;
 
+use super::{Checkpoint, CheckpointStore};
 use crate::error::{CheckpointError, error_chain};
-use crate::pipeline::{Checkpoint, CheckpointStore};
-
-/// Where the checkpoint lives, with the client that reaches it: built once per cold start.
-#[derive(Debug, Clone)]
-pub enum CheckpointTarget {
-    S3 {
-        client: aws_sdk_s3::Client,
-        /// The store's endpoint when it is not AWS S3's own (`checkpoint.s3.endpoint.url`,
-        /// `AWS_ENDPOINT_URL_S3`), for the messages that must name the store.
-        endpoint: Option<String>,
-        bucket: String,
-        key: String,
-    },
-    File(PathBuf),
-}
-
-impl CheckpointTarget {
-    /// A store for one invocation (it remembers the version it read, for the conditional write).
-    pub fn store(&self) -> AnyCheckpointStore {
-        match self {
-            Self::S3 {
-                client,
-                endpoint,
-                bucket,
-                key,
-            } => AnyCheckpointStore::S3(
-                S3CheckpointStore::new(client.clone(), bucket.clone(), key.clone())
-                    .at_endpoint(endpoint.clone()),
-            ),
-            Self::File(path) => AnyCheckpointStore::File(FileCheckpointStore::new(path.clone())),
-        }
-    }
-}
-
-impl AnyCheckpointStore {
-    /// Checks that this store can write beside the checkpoint and fences writers as `save` needs,
-    /// without touching the checkpoint itself (see [`S3CheckpointStore::probe_write`]); for a file,
-    /// a scratch file beside it, removed again.
-    ///
-    /// # Errors
-    /// [`CheckpointError::Io`] when writing is refused; [`CheckpointError::ConditionsIgnored`] when
-    /// the store accepts a write its condition should have refused.
-    pub async fn probe_write(&self) -> Result<(), CheckpointError> {
-        match self {
-            Self::S3(store) => store.probe_write().await,
-            Self::File(store) => store.probe_write().await,
-        }
-    }
-}
-
-/// Either store, chosen by `checkpoint.uri`.
-#[derive(Debug)]
-pub enum AnyCheckpointStore {
-    S3(S3CheckpointStore),
-    File(FileCheckpointStore),
-}
-
-impl CheckpointStore for AnyCheckpointStore {
-    async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError> {
-        match self {
-            Self::S3(store) => store.load().await,
-            Self::File(store) => store.load().await,
-        }
-    }
-
-    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
-        match self {
-            Self::S3(store) => store.save(checkpoint).await,
-            Self::File(store) => store.save(checkpoint).await,
-        }
-    }
-}
 
 /// The checkpoint as an S3 object.
 #[derive(Debug)]
@@ -279,8 +203,7 @@ impl CheckpointStore for S3CheckpointStore {
             .await
             .map_err(|err| self.io_error("read", err))?
             .into_bytes();
-        let checkpoint = serde_json::from_slice(&body)
-            .map_err(|err| CheckpointError::Corrupt(format!("{}: {err}", self.location())))?;
+        let checkpoint = Checkpoint::from_json(&body, &self.location())?;
         self.etag = etag;
         Ok(Some(checkpoint))
     }
@@ -312,89 +235,5 @@ impl CheckpointStore for S3CheckpointStore {
             }
             Err(err) => Err(self.io_error("write", err)),
         }
-    }
-}
-
-/// The checkpoint as a local file (`checkpoint.uri=file:///…`), replaced atomically by rename. The
-/// condition is checked by comparing contents: enough for one machine, not a fence between machines.
-#[derive(Debug)]
-pub struct FileCheckpointStore {
-    path: PathBuf,
-    /// The file's content as this store last read or wrote it; `None`: it did not exist.
-    seen: Option<Vec<u8>>,
-}
-
-impl FileCheckpointStore {
-    pub fn new(path: PathBuf) -> Self {
-        Self { path, seen: None }
-    }
-
-    fn io_error(&self, action: &'static str, source: std::io::Error) -> CheckpointError {
-        CheckpointError::Io {
-            action,
-            location: format!("file://{}", self.path.display()),
-            source: Box::new(source),
-        }
-    }
-
-    /// Writes and removes a scratch file beside the checkpoint.
-    async fn probe_write(&self) -> Result<(), CheckpointError> {
-        if let Some(dir) = self.path.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|err| self.io_error("create the directory of", err))?;
-        }
-        let probe = self.path.with_extension("validate");
-        tokio::fs::write(&probe, b"")
-            .await
-            .map_err(|err| self.io_error("write", err))?;
-        tokio::fs::remove_file(&probe)
-            .await
-            .map_err(|err| self.io_error("write", err))
-    }
-
-    async fn read(&self) -> Result<Option<Vec<u8>>, CheckpointError> {
-        match tokio::fs::read(&self.path).await {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(self.io_error("read", err)),
-        }
-    }
-}
-
-impl CheckpointStore for FileCheckpointStore {
-    async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError> {
-        self.seen = self.read().await?;
-        self.seen
-            .as_deref()
-            .map(|bytes| {
-                serde_json::from_slice(bytes).map_err(|err| {
-                    CheckpointError::Corrupt(format!("{}: {err}", self.path.display()))
-                })
-            })
-            .transpose()
-    }
-
-    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
-        if self.read().await? != self.seen {
-            return Err(CheckpointError::Conflict {
-                location: format!("file://{}", self.path.display()),
-            });
-        }
-        let body = serde_json::to_vec(checkpoint).expect("a checkpoint serialises");
-        if let Some(dir) = self.path.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|err| self.io_error("create the directory of", err))?;
-        }
-        let tmp = self.path.with_extension("tmp");
-        tokio::fs::write(&tmp, &body)
-            .await
-            .map_err(|err| self.io_error("write", err))?;
-        tokio::fs::rename(&tmp, &self.path)
-            .await
-            .map_err(|err| self.io_error("replace", err))?;
-        self.seen = Some(body);
-        Ok(())
     }
 }

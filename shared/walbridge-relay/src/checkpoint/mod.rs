@@ -1,0 +1,261 @@
+//! Checkpoint stores: an S3 object written with conditional requests (`If-None-Match: *` for the first
+//! write, `If-Match: <ETag read>` after), so a stale or concurrent writer fails instead of
+//! overwriting — on a store that honours them, which a probe beside the checkpoint checks; and a
+//! local file for runs without S3.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use walbridge_event::Lsn;
+
+use crate::error::CheckpointError;
+use crate::snapshot::SnapshotProgress;
+
+mod file;
+mod s3;
+
+pub use file::FileCheckpointStore;
+pub use s3::S3CheckpointStore;
+
+/// What the checkpoint object records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Format version of this object.
+    pub version: u32,
+    pub slot: String,
+    pub database: String,
+    /// Every change before this LSN is in Kafka (acknowledged): the slot may be advanced to it.
+    pub lsn: String,
+    /// Where the slot stood when this checkpoint was written (it is advanced right after).
+    #[serde(default)]
+    pub previous_lsn: Option<String>,
+    /// The PostgreSQL server's `system_identifier`.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// The server's WAL timeline when the checkpoint was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<u32>,
+    /// End LSN of the last transaction published (`source.sequence`'s first half), if any.
+    pub last_commit_lsn: Option<String>,
+    /// Commit time of the last transaction published, µs since the epoch, if any.
+    #[serde(default)]
+    pub last_commit_time_us: Option<i64>,
+    /// When it was written, ms since the epoch.
+    pub written_at_ms: i64,
+    /// The invocation that wrote it, as far as it had come.
+    #[serde(default)]
+    pub invocation: Option<InvocationProgress>,
+    /// The last snapshot, finished or in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotProgress>,
+    /// Minted when a disagreement between this checkpoint and the slot was settled: part of the
+    /// [`StreamId`](crate::position::StreamId), so records written before cannot be taken for this stream's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+}
+
+/// How far an invocation had come when it wrote a checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvocationProgress {
+    pub started_at_ms: i64,
+    pub changes: u64,
+    pub events: u64,
+    pub windows: u64,
+}
+
+/// The format this release writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+impl Checkpoint {
+    /// A checkpoint read from `location`.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Corrupt`] when it is not a checkpoint, [`CheckpointError::NewerFormat`]
+    /// when a newer release wrote it (what it records may not be read right by this one).
+    pub fn from_json(bytes: &[u8], location: &str) -> Result<Self, CheckpointError> {
+        let checkpoint: Self = serde_json::from_slice(bytes)
+            .map_err(|err| CheckpointError::Corrupt(format!("{location}: {err}")))?;
+        if checkpoint.version > FORMAT_VERSION {
+            return Err(CheckpointError::NewerFormat {
+                location: location.to_owned(),
+                version: checkpoint.version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        Ok(checkpoint)
+    }
+
+    pub(crate) fn lsn(&self) -> Result<Lsn, CheckpointError> {
+        self.lsn
+            .parse()
+            .map_err(|_| CheckpointError::Corrupt(format!("lsn {:?} is not an LSN", self.lsn)))
+    }
+}
+
+/// The checkpoint store.
+///
+/// Contract: [`CheckpointStore::save`] is conditional on the version [`CheckpointStore::load`] (or
+/// the previous save) saw, so a stale or concurrent writer fails instead of overwriting.
+// Native async fn: the implementations are concrete types of this workspace, whose futures are
+// Send; `invocations_are_send` (invocation.rs) fails to compile if one stops being.
+#[allow(async_fn_in_trait)]
+pub trait CheckpointStore {
+    /// Reads the checkpoint, remembering its version; `None` when there is none yet.
+    async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError>;
+    /// Writes the checkpoint if nobody wrote it since this store last read or wrote it.
+    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), CheckpointError>;
+}
+
+/// Where the checkpoint lives, with the client that reaches it: built once per cold start.
+#[derive(Debug, Clone)]
+pub enum CheckpointTarget {
+    S3 {
+        client: aws_sdk_s3::Client,
+        /// The store's endpoint when it is not AWS S3's own (`checkpoint.s3.endpoint.url`,
+        /// `AWS_ENDPOINT_URL_S3`), for the messages that must name the store.
+        endpoint: Option<String>,
+        bucket: String,
+        key: String,
+    },
+    File(PathBuf),
+}
+
+impl CheckpointTarget {
+    /// A store for one invocation (it remembers the version it read, for the conditional write).
+    pub fn store(&self) -> AnyCheckpointStore {
+        match self {
+            Self::S3 {
+                client,
+                endpoint,
+                bucket,
+                key,
+            } => AnyCheckpointStore::S3(
+                S3CheckpointStore::new(client.clone(), bucket.clone(), key.clone())
+                    .at_endpoint(endpoint.clone()),
+            ),
+            Self::File(path) => AnyCheckpointStore::File(FileCheckpointStore::new(path.clone())),
+        }
+    }
+}
+
+impl AnyCheckpointStore {
+    /// Checks that this store can write beside the checkpoint and fences writers as `save` needs,
+    /// without touching the checkpoint itself (see [`S3CheckpointStore::probe_write`]); for a file,
+    /// a scratch file beside it, removed again.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Io`] when writing is refused; [`CheckpointError::ConditionsIgnored`] when
+    /// the store accepts a write its condition should have refused.
+    pub async fn probe_write(&self) -> Result<(), CheckpointError> {
+        match self {
+            Self::S3(store) => store.probe_write().await,
+            Self::File(store) => store.probe_write().await,
+        }
+    }
+}
+
+/// Either store, chosen by `checkpoint.uri`.
+#[derive(Debug)]
+pub enum AnyCheckpointStore {
+    S3(S3CheckpointStore),
+    File(FileCheckpointStore),
+}
+
+impl CheckpointStore for AnyCheckpointStore {
+    async fn load(&mut self) -> Result<Option<Checkpoint>, CheckpointError> {
+        match self {
+            Self::S3(store) => store.load().await,
+            Self::File(store) => store.load().await,
+        }
+    }
+
+    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
+        match self {
+            Self::S3(store) => store.save(checkpoint).await,
+            Self::File(store) => store.save(checkpoint).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::SnapshotKind;
+
+    const WRITTEN: &str = r#"{"version":1,"slot":"s","database":"d","lsn":"0/16B3748","previous_lsn":"0/16B3700","server":"7","last_commit_lsn":null,"last_commit_time_us":null,"written_at_ms":1}"#;
+
+    #[test]
+    fn a_checkpoint_of_this_format_loads_and_one_of_a_newer_release_is_refused() {
+        let checkpoint = Checkpoint::from_json(WRITTEN.as_bytes(), "s3://b/k").unwrap();
+        assert_eq!(checkpoint.lsn().unwrap(), "0/16B3748".parse().unwrap());
+        let newer = WRITTEN.replace("\"version\":1", "\"version\":2");
+        let err = Checkpoint::from_json(newer.as_bytes(), "s3://b/k").unwrap_err();
+        assert!(matches!(
+            err,
+            CheckpointError::NewerFormat {
+                version: 2,
+                supported: 1,
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("s3://b/k"), "{err}");
+    }
+
+    /// A checkpoint as walbridge wrote it while `kind` was a string: it loads, and is written back
+    /// the same.
+    #[test]
+    fn a_checkpoint_written_before_the_snapshot_kind_was_an_enum_still_loads() {
+        let old = r#"{
+            "version": 1,
+            "slot": "debezium",
+            "database": "shop",
+            "lsn": "0/1A2B3C8",
+            "previous_lsn": "0/1A2B000",
+            "server": "7412345678901234567",
+            "timeline": 1,
+            "last_commit_lsn": "0/1A2B3C0",
+            "last_commit_time_us": 1717171717000000,
+            "written_at_ms": 1717171718000,
+            "invocation": {"started_at_ms": 1717171700000, "changes": 12, "events": 14, "windows": 1},
+            "snapshot": {
+                "kind": "incremental",
+                "paused": false,
+                "started_at_ms": 1717171600000,
+                "tables": [
+                    {"schema": "public", "table": "orders", "estimated_rows": 1000, "rows": 1000,
+                     "last_key": ["1000"], "done": true},
+                    {"schema": "public", "table": "customers", "estimated_rows": -1, "rows": 20,
+                     "last_key": ["20"], "done": false, "filter": "id > 10"}
+                ],
+                "rows": 1020,
+                "rows_before": 500,
+                "completed_at_ms": null
+            }
+        }"#;
+        let checkpoint: Checkpoint = serde_json::from_str(old).unwrap();
+        let snapshot = checkpoint.snapshot.as_ref().unwrap();
+        assert_eq!(snapshot.kind, SnapshotKind::Incremental);
+        assert!(snapshot.incremental());
+        assert_eq!(
+            serde_json::to_value(&checkpoint).unwrap(),
+            serde_json::from_str::<serde_json::Value>(old).unwrap()
+        );
+
+        // each kind by the name the string held, both ways
+        for (kind, name) in [
+            (SnapshotKind::Initial, "initial"),
+            (SnapshotKind::Incremental, "incremental"),
+            (SnapshotKind::Blocking, "blocking"),
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<SnapshotKind>(name.into()).unwrap(),
+                kind
+            );
+        }
+        assert_eq!(
+            SnapshotProgress::new(Vec::new(), 0, 0).kind,
+            SnapshotKind::Initial
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! The data path of one invocation, top to bottom ([`Relay::run`]): start where the checkpoint and
+//! the slot agree, then per window: peek → decode → envelope → publish → checkpoint → advance,
+//! with a snapshot's chunks read between windows, until the slot is caught up or the time budget
+//! runs out. Its parts: `recovery` (where to start, and the stream's identity), `window` (one
+//! window of the slot, row by row), `snapshot` (planning, chunks, signals), `report`.
+//!
+//! The three side effects sit behind traits ([`ChangeSource`], [`EventSink`], [`CheckpointStore`]) so
+//! these rules are unit-tested with in-memory fakes and integration-tested with PostgreSQL, Kafka and S3.
+//!
+//! # Why no change can be lost
+//! The slot is the source of truth: PostgreSQL keeps every change after `confirmed_flush_lsn`, and
+//! peeking does not consume anything. Consider the process dying at each point:
+//! 1. while reading or publishing a window: nothing was advanced; the next invocation peeks the same
+//!    window again and re-publishes it (duplicates are possible, loss is not: at-least-once, as Debezium).
+//! 2. after every record of the window is acknowledged (`acks=all`), before the checkpoint is written:
+//!    as 1.
+//! 3. after the checkpoint, before `pg_replication_slot_advance`: the checkpoint is ahead of the slot;
+//!    the next invocation advances the slot to the checkpoint before reading, so the acknowledged window
+//!    is neither lost nor published twice.
+//! 4. after the advance: the window is done; the slot and the checkpoint agree.
+//!
+//! The slot only ever moves to the end LSN of a transaction whose every event was acknowledged, or to the
+//! window's upper bound when the window held every transaction committed before it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tracing::{Instrument, info, info_span};
+use walbridge_config::{Filters, MismatchStrategy, SnapshotMode};
+use walbridge_event::Lsn;
+use walbridge_event::envelope::EncoderConfig;
+
+use crate::checkpoint::{Checkpoint, CheckpointStore, FORMAT_VERSION, InvocationProgress};
+use crate::error::RelayError;
+use crate::position::StreamId;
+use crate::sink::{EventSink, OutRecord};
+use crate::snapshot::{Signal, SnapshotProgress};
+use crate::source::{ChangeSource, RowBatch, Server};
+
+mod recovery;
+mod report;
+mod snapshot;
+mod window;
+
+pub use report::InvocationReport;
+use snapshot::PendingChunk;
+use window::{Committed, Encoder};
+
+/// Settings of the data path.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    pub slot: String,
+    pub database: String,
+    pub encoder: EncoderConfig,
+    /// `upto_nchanges` of one peek.
+    pub window_max_changes: u32,
+    /// No new window starts when less than this remains before the deadline.
+    pub time_margin: Duration,
+    /// What to do when the checkpoint and the slot disagree.
+    pub mismatch: MismatchStrategy,
+    pub snapshot: SnapshotSettings,
+    /// Which tables and columns are captured, how they are keyed, which operations are skipped.
+    pub filters: Arc<Filters>,
+}
+
+/// When and how the existing rows are read.
+#[derive(Debug, Clone)]
+pub struct SnapshotSettings {
+    pub mode: SnapshotMode,
+    /// `snapshot.include.collection.list`, over `schema.table`; empty = every captured table.
+    pub include: Vec<regex::Regex>,
+    /// Rows per chunk of an initial snapshot (`snapshot.fetch.size`)…
+    pub chunk_rows: u32,
+    /// …and of one a signal asked for (`incremental.snapshot.chunk.size`).
+    pub incremental_chunk_rows: u32,
+    /// Start a new snapshot whatever the checkpoint says (`always` at a cold start).
+    pub start_now: bool,
+    /// `signal.data.collection`: the signal table (schema, table), whose inserts are signals.
+    pub signal_table: Option<(String, String)>,
+}
+
+impl SnapshotSettings {
+    /// No snapshot ever: stream only.
+    pub fn none() -> Self {
+        Self {
+            mode: SnapshotMode::NoData,
+            include: Vec::new(),
+            chunk_rows: 10_240,
+            incremental_chunk_rows: 1_024,
+            start_now: false,
+            signal_table: None,
+        }
+    }
+}
+
+/// One invocation's data path over a source, a sink and a checkpoint store.
+#[derive(Debug)]
+pub struct Relay<S, K, C> {
+    source: S,
+    sink: K,
+    store: C,
+    settings: RelaySettings,
+    /// One encoder per table seen; a handful of tables, searched without allocating.
+    encoders: Vec<Arc<Encoder>>,
+    /// Tables seen that the table filters leave out (wal2json decodes them when the filters cannot
+    /// be pushed down), so each is matched once.
+    uncaptured: Vec<(String, String)>,
+    /// The snapshot chunk read and waiting for the stream to pass its LSN.
+    pending_chunk: Option<PendingChunk>,
+    /// Signals received (signal table rows, the invocation's payload), not yet carried out.
+    signals: Vec<Signal>,
+    /// The stream this invocation reads, set when it starts.
+    stream: StreamId,
+}
+
+/// What one invocation carries from window to window.
+#[derive(Debug)]
+struct Run {
+    report: InvocationReport,
+    started: Instant,
+    started_at_ms: i64,
+    server: Server,
+    /// The checkpoint's epoch, part of the [`StreamId`].
+    epoch: Option<u64>,
+    /// Where the slot stands: every change before it is in Kafka.
+    confirmed: Lsn,
+    last_commit: Option<Committed>,
+    snapshot: Option<SnapshotProgress>,
+    /// Something the next checkpoint must record even if the slot does not move.
+    progressed: bool,
+    /// Windows in a row that the pending chunk waited for the server to flush its WAL.
+    chunk_waits: u32,
+    /// Buffers reused from window to window: rows read, records to publish, encoding scratch.
+    rows: RowBatch,
+    pending: Vec<OutRecord>,
+    buf: Vec<u8>,
+}
+
+impl Run {
+    /// Whether a snapshot has chunks left to read now.
+    fn snapshotting(&self) -> bool {
+        (self.snapshot.as_ref()).is_some_and(|s| !s.is_complete() && !s.paused)
+    }
+}
+
+/// Where one window ended.
+#[derive(Debug)]
+struct WindowEnd {
+    /// The window's upper bound.
+    upto: Lsn,
+    /// The window held every transaction that committed before `upto`.
+    complete: bool,
+    /// Where the slot may move: past the last transaction read whole (or to `upto`).
+    target: Option<Lsn>,
+}
+
+impl WindowEnd {
+    /// No window read (snapshot only): the stream stays where it is.
+    fn unread(confirmed: Lsn) -> Self {
+        Self {
+            upto: confirmed,
+            complete: true,
+            target: None,
+        }
+    }
+
+    /// How far the stream has come: every change before it is in Kafka once this window is.
+    fn stream_at(&self, confirmed: Lsn) -> Lsn {
+        self.target.unwrap_or(confirmed).max(confirmed)
+    }
+}
+
+impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
+    pub fn new(source: S, sink: K, store: C, settings: RelaySettings) -> Self {
+        Self {
+            source,
+            sink,
+            store,
+            settings,
+            encoders: Vec::new(),
+            uncaptured: Vec::new(),
+            pending_chunk: None,
+            signals: Vec::new(),
+            stream: StreamId::default(),
+        }
+    }
+
+    /// Queues signals to carry out after the first window (an invocation's own request).
+    pub fn signal(&mut self, signals: impl IntoIterator<Item = Signal>) {
+        self.signals.extend(signals);
+    }
+
+    /// The parts back, for reuse by the next invocation and for tests.
+    pub fn into_parts(self) -> (S, K, C) {
+        (self.source, self.sink, self.store)
+    }
+
+    /// Runs windows until the slot is caught up or `deadline` is near.
+    ///
+    /// # Errors
+    /// The first failure of the slot, the sink or the checkpoint store, or a change that cannot be
+    /// decoded or encoded. Whatever was acknowledged and checkpointed before stays done; the rest is
+    /// read again by the next invocation.
+    pub async fn run(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
+        let span = info_span!("invocation", slot = %self.settings.slot);
+        // Boxed: the data path keeps a window's state across awaits, too large for callers' stacks.
+        Box::pin(self.run_windows(deadline).instrument(span)).await
+    }
+
+    async fn run_windows(&mut self, deadline: Instant) -> Result<InvocationReport, RelayError> {
+        let mut run = self.start().await?;
+        let streams = self.settings.snapshot.mode.streams();
+        let stop = stop_time(deadline, self.settings.time_margin);
+        self.sink.begin();
+        // An earlier invocation may have died after Kafka took part of the first window.
+        self.sink.skip_landed(true);
+        while Instant::now() < stop {
+            // Before any chunk: a stop or pause must be able to end a snapshot whose chunks fail.
+            self.apply_queued_signals(&mut run).await?;
+            self.read_next_chunk(&mut run).await?;
+            let window = if streams {
+                self.stream_window(&mut run, stop).await?
+            } else {
+                WindowEnd::unread(run.confirmed)
+            };
+            // Records a crashed invocation left behind can only be among the first window's.
+            self.sink.skip_landed(false);
+            self.apply_queued_signals(&mut run).await?;
+            self.publish_ready_chunk(&mut run, &window).await?;
+            let moved = self.commit(&mut run, &window).await?;
+            if window.complete && !run.snapshotting() && self.signals.is_empty() {
+                run.report.caught_up = true;
+                break;
+            }
+            self.wait_for_chunk(&mut run, &window, moved, stop).await;
+        }
+        self.finish(run).await
+    }
+
+    /// Records what is in Kafka in the checkpoint, then moves the slot there: in this order, so
+    /// the slot never passes a change the checkpoint does not say is in Kafka (the crash points
+    /// above). Returns whether the slot moved.
+    async fn commit(&mut self, run: &mut Run, window: &WindowEnd) -> Result<bool, RelayError> {
+        let moved = window.target.filter(|t| *t > run.confirmed);
+        if moved.is_none() && !run.progressed {
+            return Ok(false);
+        }
+        let checkpoint = Checkpoint {
+            version: FORMAT_VERSION,
+            slot: self.settings.slot.clone(),
+            database: self.settings.database.clone(),
+            lsn: window.stream_at(run.confirmed).to_string(),
+            previous_lsn: Some(run.confirmed.to_string()),
+            server: Some(run.server.id.clone()),
+            timeline: Some(run.server.timeline),
+            last_commit_lsn: run.last_commit.map(|c| c.lsn.to_string()),
+            last_commit_time_us: run.last_commit.and_then(|c| c.time_us),
+            written_at_ms: now_us() / 1000,
+            invocation: Some(InvocationProgress {
+                started_at_ms: run.started_at_ms,
+                changes: run.report.changes,
+                events: run.report.events,
+                windows: run.report.windows,
+            }),
+            snapshot: run.snapshot.clone(),
+            epoch: run.epoch,
+        };
+        self.store.save(&checkpoint).await?;
+        fail::fail_point!("relay::checkpointed");
+        run.progressed = false;
+        let Some(target) = moved else {
+            return Ok(false);
+        };
+        self.source.advance(target).await?;
+        fail::fail_point!("relay::advanced");
+        run.confirmed = target;
+        Ok(true)
+    }
+
+    /// The report, with where the slot stands now.
+    async fn finish(&mut self, run: Run) -> Result<InvocationReport, RelayError> {
+        let end = self.source.position().await?;
+        let mut report = run.report;
+        report.end_lsn = end.confirmed.to_string();
+        report.lag_bytes = end.current.0.saturating_sub(end.confirmed.0);
+        report.duration_ms = run.started.elapsed().as_millis() as u64;
+        report.last_commit_ms = run.last_commit.and_then(|c| c.time_us).map(|us| us / 1000);
+        info!(
+            changes = report.changes,
+            events = report.events,
+            snapshot_rows = report.snapshot_rows,
+            windows = report.windows,
+            start_lsn = %report.start_lsn,
+            end_lsn = %report.end_lsn,
+            caught_up = report.caught_up,
+            lag_bytes = report.lag_bytes,
+            "invocation done"
+        );
+        Ok(report)
+    }
+}
+
+/// When to stop starting work: `margin` before `deadline` — but a short budget (Lambda's default
+/// timeout is 3 s) keeps only a quarter of itself as margin, so it still relays.
+pub(crate) fn stop_time(deadline: Instant, margin: Duration) -> Instant {
+    deadline - margin.min(deadline.saturating_duration_since(Instant::now()) / 4)
+}
+
+fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,562 @@
+use std::sync::Arc;
+
+use tracing::warn;
+use walbridge_event::envelope::{SourceInfo, TableEncoder};
+use walbridge_event::wal2json::{self, Action, Row};
+use walbridge_event::{Lsn, TableSchema};
+
+use std::time::Instant;
+
+use tracing::info;
+
+use super::{ChangeSource, CheckpointStore, EventSink, Relay, Run, WindowEnd, now_us};
+use crate::checkpoint::Checkpoint;
+use crate::error::{RelayError, SlotError};
+use crate::position::{Position, StreamId};
+use crate::sink::OutRecord;
+use crate::snapshot::Signal;
+
+#[derive(Debug)]
+pub(super) struct Encoder {
+    pub(super) schema: String,
+    pub(super) name: String,
+    pub(super) table: TableEncoder,
+    pub(super) topic: Arc<str>,
+    /// The catalog's description it was built from (a snapshot's queries need it).
+    pub(super) definition: TableSchema,
+}
+
+/// The last transaction published: `source.sequence`'s first half, and the lag estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Committed {
+    pub(super) lsn: Lsn,
+    pub(super) time_us: Option<i64>,
+}
+
+impl Committed {
+    /// The last transaction a checkpoint recorded as published.
+    pub(super) fn of(checkpoint: &Checkpoint) -> Option<Self> {
+        let lsn = checkpoint
+            .last_commit_lsn
+            .as_deref()
+            .and_then(|l| l.parse().ok())?;
+        Some(Self {
+            lsn,
+            time_us: checkpoint.last_commit_time_us,
+        })
+    }
+}
+
+impl TxnContext {
+    /// Counts a change or truncate at `lsn` (the last LSN read when it has none) and returns its
+    /// LSN. Counted before any filter: the rows of one multi-row WAL record (or the tables of one
+    /// TRUNCATE) share an LSN and are told apart by their ordinal, `same_lsn` — a filter leaving
+    /// some of them out cannot move the others, as one such record is one table and one operation.
+    pub(super) fn count(&mut self, lsn: Option<Lsn>) -> Lsn {
+        let lsn = lsn.unwrap_or(self.position);
+        if lsn == self.change_lsn {
+            self.same_lsn += 1;
+        } else {
+            (self.change_lsn, self.same_lsn) = (lsn, 0);
+        }
+        lsn
+    }
+
+    /// The position of the first record of the change counted last.
+    pub(super) fn at(&self, stream: StreamId) -> Position {
+        Position {
+            txn_end: self.end,
+            lsn: self.change_lsn,
+            change: self.same_lsn,
+            record: 0,
+            read: 0,
+            stream,
+        }
+    }
+}
+
+/// Transaction context the envelope's `source` block needs.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct TxnContext {
+    pub(super) xid: Option<u32>,
+    pub(super) commit_time_us: Option<i64>,
+    /// End LSN of the transaction (the B row's `nextlsn`) and the index of its next change.
+    pub(super) end: Lsn,
+    pub(super) next_change: u32,
+    /// The last LSN read (for error messages about a row that has none).
+    pub(super) position: Lsn,
+    /// The last change's own LSN and how many changes before it shared that LSN.
+    pub(super) change_lsn: Lsn,
+    pub(super) same_lsn: u32,
+}
+
+impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
+    /// Reads one window of the slot and publishes its events: Kafka acknowledges one fetch's
+    /// events while PostgreSQL sends the next rows, so at most one fetch of rows and one of events
+    /// are in memory. When `stop` passes inside the window, the window is closed: what was
+    /// published stays (the next invocation skips it and goes on), the transactions read whole
+    /// are committed, the rest is read again.
+    pub(super) async fn stream_window(
+        &mut self,
+        run: &mut Run,
+        stop: Instant,
+    ) -> Result<WindowEnd, RelayError> {
+        let upto = (self.source)
+            .open_window(self.settings.window_max_changes)
+            .await?;
+        fail::fail_point!("relay::window-opened");
+        run.report.windows += 1;
+        let window_started = Instant::now();
+        let window_start = (run.report.changes, run.report.events);
+        let mut row_count: u64 = 0;
+        let mut last_end: Option<Lsn> = None;
+        let mut txn = TxnContext {
+            position: run.confirmed,
+            ..TxnContext::default()
+        };
+        let mut txn_changes: u64 = 0;
+
+        let mut more = self.source.fetch(&mut run.rows).await?;
+        while more {
+            row_count += run.rows.len() as u64;
+            // Debezium stamps each event when it handles it; one clock read per fetch.
+            let now = now_us();
+            for data in run.rows.iter() {
+                let outcome = self
+                    .process_row(
+                        data,
+                        now,
+                        &mut txn,
+                        &mut run.last_commit,
+                        &mut run.buf,
+                        &mut run.pending,
+                    )
+                    .await?;
+                match outcome {
+                    RowOutcome::Change => {
+                        run.report.changes += 1;
+                        txn_changes += 1;
+                    }
+                    RowOutcome::Commit(end) => {
+                        // wal2json writes B/C for every transaction, also those that touched no
+                        // captured table; count the ones that carried changes.
+                        if txn_changes > 0 {
+                            run.report.transactions += 1;
+                        }
+                        txn_changes = 0;
+                        last_end = Some(end);
+                    }
+                    RowOutcome::Other => {}
+                }
+            }
+            run.report.events += run.pending.len() as u64;
+            run.rows.clear();
+            let (fetched, published) = tokio::join!(
+                self.source.fetch(&mut run.rows),
+                self.sink.publish(&mut run.pending)
+            );
+            published?;
+            fail::fail_point!("relay::published-some");
+            more = fetched?;
+            if more && Instant::now() >= stop {
+                self.source.close_window().await?;
+                run.report.window_unfinished = true;
+                warn!(
+                    window = run.report.windows,
+                    rows = row_count,
+                    "the window could not be read and published before the deadline; the next \
+                     invocation goes on from what was acknowledged"
+                );
+                break;
+            }
+        }
+        run.report.events += run.pending.len() as u64;
+        self.sink.publish(&mut run.pending).await?;
+        fail::fail_point!("relay::acknowledged");
+
+        // Everything read is acknowledged. A window with fewer rows than the limit holds every
+        // transaction that committed before `upto`, so the slot may move there even if the
+        // captured tables were idle (that releases WAL other tables and databases wrote).
+        let complete = !run.report.window_unfinished
+            && row_count < u64::from(self.settings.window_max_changes);
+        let target = match (complete, last_end) {
+            (true, Some(end)) => Some(end.max(upto)),
+            (true, None) => Some(upto),
+            (false, end) => end,
+        };
+        info!(
+            window = run.report.windows,
+            %upto,
+            rows = row_count,
+            changes = run.report.changes - window_start.0,
+            events = run.report.events - window_start.1,
+            complete,
+            elapsed_ms = window_started.elapsed().as_millis() as u64,
+            "window published"
+        );
+        Ok(WindowEnd {
+            upto,
+            complete,
+            target,
+        })
+    }
+
+    pub(super) async fn process_row(
+        &mut self,
+        data: &str,
+        now: i64,
+        txn: &mut TxnContext,
+        last_commit: &mut Option<Committed>,
+        buf: &mut Vec<u8>,
+        pending: &mut Vec<OutRecord>,
+    ) -> Result<RowOutcome, RelayError> {
+        let decoded = wal2json::decode(data).map_err(|source| RelayError::Decode {
+            after: txn.position,
+            source,
+        })?;
+        match decoded {
+            Row::Begin(begin) => {
+                let end = begin.next_lsn.ok_or(RelayError::Decode {
+                    after: txn.position,
+                    source: walbridge_event::Error::MissingField {
+                        action: 'B',
+                        field: "nextlsn",
+                    },
+                })?;
+                *txn = TxnContext {
+                    xid: begin.xid,
+                    commit_time_us: begin.commit_time_us,
+                    end,
+                    next_change: 0,
+                    position: begin.lsn.unwrap_or(txn.position),
+                    ..TxnContext::default()
+                };
+                Ok(RowOutcome::Other)
+            }
+            Row::Commit(commit) => {
+                // `include-lsn` gives every C row its end LSN: the only safe place to advance to.
+                let end = commit.next_lsn.ok_or(RelayError::Decode {
+                    after: txn.position,
+                    source: walbridge_event::Error::MissingField {
+                        action: 'C',
+                        field: "nextlsn",
+                    },
+                })?;
+                // `source.sequence` names the previous transaction that produced events, as
+                // pgoutput (which skips empty transactions) makes Debezium do.
+                if txn.next_change > 0 {
+                    *last_commit = Some(Committed {
+                        lsn: end,
+                        time_us: commit.commit_time_us.or(txn.commit_time_us),
+                    });
+                }
+                txn.position = end;
+                Ok(RowOutcome::Commit(end))
+            }
+            Row::Change(change) => {
+                txn.count(change.lsn);
+                if let Some((schema, table)) = &self.settings.snapshot.signal_table
+                    && change.schema == schema.as_str()
+                    && change.table == table.as_str()
+                {
+                    // A signal: carried out after this window, not published.
+                    if change.action == wal2json::Action::Insert {
+                        self.queue_signal(&change.columns);
+                    }
+                    return Ok(RowOutcome::Other);
+                }
+                let skipped = self.settings.filters.skipped;
+                // By the change's operation: Debezium's publication leaves skipped operations out,
+                // so a skipped update takes its key change (delete, tombstone, create) with it, and
+                // a transaction of skipped changes is not seen at all (`source.sequence`).
+                let skip = match change.action {
+                    Action::Insert => skipped.creates,
+                    Action::Update => skipped.updates,
+                    Action::Delete => skipped.deletes,
+                };
+                if skip || !self.captures(&change.schema, &change.table) {
+                    return Ok(RowOutcome::Other);
+                }
+                let mut encoder = self.change_encoder(&change, false).await?;
+                let source = SourceInfo {
+                    commit_time_us: change.commit_time_us.or(txn.commit_time_us).unwrap_or(now),
+                    tx_id: change.xid.or(txn.xid),
+                    lsn: change.lsn.unwrap_or(txn.position),
+                    last_commit_lsn: last_commit.map(|c| c.lsn),
+                };
+                buf.clear();
+                let mut encoded = encoder.table.encode(&change, &source, now, buf);
+                let stale = |e: &Result<_, walbridge_event::Error>| {
+                    matches!(
+                        e,
+                        Err(walbridge_event::Error::SchemaMismatch { .. }
+                            | walbridge_event::Error::InvalidValue { .. })
+                    )
+                };
+                if stale(&encoded) {
+                    // The table changed since its schema was read: read it again, once.
+                    encoder = self.change_encoder(&change, true).await?;
+                    buf.clear();
+                    encoded = encoder.table.encode(&change, &source, now, buf);
+                }
+                if stale(&encoded) {
+                    // The catalog is ahead of this change (altered after it was written): encode
+                    // it as the table was then, without caching that shape.
+                    let then = encoder.definition.as_of(&change);
+                    encoder = Arc::new(self.build_encoder(then).map_err(|source| {
+                        RelayError::Schema {
+                            table: format!("{}.{}", change.schema, change.table),
+                            source,
+                        }
+                    })?);
+                    buf.clear();
+                    encoded = encoder.table.encode(&change, &source, now, buf);
+                }
+                let encoded = encoded.map_err(|err| RelayError::Encode {
+                    lsn: source.lsn,
+                    table: format!("{}.{}", change.schema, change.table),
+                    source: err,
+                })?;
+                // A change the pending chunk's read could not see is newer than the row it read.
+                if let Some(chunk) = self.pending_chunk.as_mut()
+                    && chunk.encoder.schema == change.schema
+                    && chunk.encoder.name == change.table
+                    && !source.tx_id.is_some_and(|x| chunk.read.visible.sees(x))
+                {
+                    for record in encoded.records(buf) {
+                        if let Some(&i) = record.key.and_then(|k| chunk.keys.get(k)) {
+                            chunk.dropped[i] = true;
+                        }
+                    }
+                }
+                txn.next_change += 1;
+                push_records(&encoder.topic, &encoded, buf, txn.at(self.stream), pending);
+                Ok(RowOutcome::Change)
+            }
+            Row::Truncate(truncate) => {
+                let change_lsn = txn.count(truncate.lsn);
+                if !self.captures(&truncate.schema, &truncate.table) {
+                    return Ok(RowOutcome::Other);
+                }
+                // Debezium's publication carries a captured table's truncate even when it skips
+                // the event: its transaction is one `source.sequence` names.
+                txn.next_change += 1;
+                if self.settings.filters.skipped.truncates {
+                    return Ok(RowOutcome::Other);
+                }
+                let table = format!("{}.{}", truncate.schema, truncate.table);
+                let encoder = match self.encoder(&truncate.schema, &truncate.table, false).await {
+                    Err(RelayError::Slot(SlotError::UnknownTable { .. })) => {
+                        // Dropped since: a truncate carries no columns, its envelope needs none
+                        // (with schemas on, its row schemas are empty).
+                        warn!(%table, "truncated table no longer in the catalog; its truncate event has empty row schemas");
+                        let empty = TableSchema::new(
+                            truncate.schema.as_ref(),
+                            truncate.table.as_ref(),
+                            Vec::new(),
+                            &[],
+                            walbridge_event::ReplicaIdentity::Default,
+                        )
+                        .map_err(|source| RelayError::Schema {
+                            table: table.clone(),
+                            source,
+                        })?;
+                        Arc::new(self.build_encoder(empty).map_err(|source| {
+                            RelayError::Schema {
+                                table: table.clone(),
+                                source,
+                            }
+                        })?)
+                    }
+                    found => found?,
+                };
+                let source = SourceInfo {
+                    commit_time_us: truncate
+                        .commit_time_us
+                        .or(txn.commit_time_us)
+                        .unwrap_or(now),
+                    tx_id: truncate.xid.or(txn.xid),
+                    lsn: change_lsn,
+                    last_commit_lsn: last_commit.map(|c| c.lsn),
+                };
+                buf.clear();
+                let encoded = encoder
+                    .table
+                    .encode_truncate(&source, now, buf)
+                    .map_err(|err| RelayError::Encode {
+                        lsn: change_lsn,
+                        table,
+                        source: err,
+                    })?;
+                // A truncate the pending chunk's read could not see empties what it read.
+                if let Some(chunk) = self.pending_chunk.as_mut()
+                    && chunk.encoder.schema == truncate.schema
+                    && chunk.encoder.name == truncate.table
+                    && !source.tx_id.is_some_and(|x| chunk.read.visible.sees(x))
+                {
+                    chunk.dropped.iter_mut().for_each(|d| *d = true);
+                }
+                push_records(&encoder.topic, &encoded, buf, txn.at(self.stream), pending);
+                Ok(RowOutcome::Change)
+            }
+            // Logical decoding messages are read past (messages are refused in the configuration),
+            // and the slot moves over them with their transaction.
+            Row::Message(_) => Ok(RowOutcome::Other),
+        }
+    }
+
+    /// Reads a signal table row (`id`, `type`, `data`) and queues its signal; a malformed one is
+    /// logged and skipped, as Debezium does.
+    pub(super) fn queue_signal(&mut self, columns: &[wal2json::Column<'_>]) {
+        let text = |name: &str| {
+            columns
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| match &c.value {
+                    wal2json::Value::String(s) => Some(s.to_string()),
+                    wal2json::Value::Number(n) => Some((*n).to_owned()),
+                    _ => None,
+                })
+        };
+        let id = text("id").unwrap_or_default();
+        let kind = text("type").unwrap_or_default();
+        match Signal::parse(&id, &kind, text("data").as_deref()) {
+            Ok(signal) => self.signals.push(signal),
+            Err(err) => warn!(error = %err, "signal skipped"),
+        }
+    }
+
+    /// Whether the table filters capture `schema.table`, remembered per table.
+    pub(super) fn captures(&mut self, schema: &str, table: &str) -> bool {
+        if self
+            .encoders
+            .iter()
+            .any(|e| e.schema == schema && e.name == table)
+        {
+            return true;
+        }
+        if self
+            .uncaptured
+            .iter()
+            .any(|(s, t)| s == schema && t == table)
+        {
+            return false;
+        }
+        let captured = self.settings.filters.tables.captures(schema, table);
+        if !captured {
+            self.uncaptured.push((schema.to_owned(), table.to_owned()));
+        }
+        captured
+    }
+
+    /// The encoder of the table `change` belongs to; for a table no longer in the catalog (dropped,
+    /// renamed or moved since the change was written: decoding names it as it was then), one built
+    /// from the change itself — names, types, key, nullability — not cached, so a table created
+    /// under that name later is read from the catalog.
+    pub(super) async fn change_encoder(
+        &mut self,
+        change: &wal2json::Change<'_>,
+        refresh: bool,
+    ) -> Result<Arc<Encoder>, RelayError> {
+        match self.encoder(&change.schema, &change.table, refresh).await {
+            Err(RelayError::Slot(SlotError::UnknownTable { table })) => {
+                warn!(%table, "table no longer in the catalog; encoding its change from the change");
+                self.build_encoder(TableSchema::from_change(change))
+                    .map(Arc::new)
+                    .map_err(|source| RelayError::Schema { table, source })
+            }
+            found => found,
+        }
+    }
+
+    /// The encoder of `schema.table`, built from the catalog the first time (or again on
+    /// `refresh`).
+    pub(super) async fn encoder(
+        &mut self,
+        schema: &str,
+        table: &str,
+        refresh: bool,
+    ) -> Result<Arc<Encoder>, RelayError> {
+        let cached = self
+            .encoders
+            .iter()
+            .position(|e| e.schema == schema && e.name == table);
+        if !refresh && let Some(i) = cached {
+            return Ok(Arc::clone(&self.encoders[i]));
+        }
+        let table_schema = self.source.table_schema(schema, table).await?;
+        let encoder =
+            Arc::new(
+                self.build_encoder(table_schema)
+                    .map_err(|source| RelayError::Schema {
+                        table: format!("{schema}.{table}"),
+                        source,
+                    })?,
+            );
+        match cached {
+            Some(i) => self.encoders[i] = Arc::clone(&encoder),
+            None => self.encoders.push(Arc::clone(&encoder)),
+        }
+        Ok(encoder)
+    }
+
+    /// The encoder of `definition` under the column filters and `message.key.columns`.
+    pub(super) fn build_encoder(
+        &self,
+        definition: TableSchema,
+    ) -> Result<Encoder, walbridge_event::Error> {
+        let (schema, table) = (definition.schema(), definition.table());
+        let filters = &self.settings.filters;
+        let mut shaped = definition.clone();
+        if !filters.columns.is_everything() {
+            shaped = shaped.with_value_columns(|c| filters.columns.keeps(schema, table, &c.name));
+        }
+        if let Some(key) = filters.key_columns.for_table(
+            schema,
+            table,
+            definition.columns().iter().map(|c| c.name.as_str()),
+        ) {
+            shaped = shaped.with_message_key(&key)?;
+        }
+        let encoder = TableEncoder::new(&shaped, &self.settings.encoder)?;
+        Ok(Encoder {
+            schema: schema.to_owned(),
+            name: table.to_owned(),
+            topic: Arc::from(encoder.topic()),
+            table: encoder,
+            definition,
+        })
+    }
+}
+
+/// Appends the records of one encoded change (or truncate), numbered from `at`.
+pub(super) fn push_records(
+    topic: &Arc<str>,
+    encoded: &walbridge_event::envelope::EncodedChange,
+    buf: &[u8],
+    at: Position,
+    pending: &mut Vec<OutRecord>,
+) {
+    for (i, record) in encoded.records(buf).enumerate() {
+        pending.push(OutRecord {
+            topic: Arc::clone(topic),
+            key: record.key.map(<[u8]>::to_vec),
+            value: record.value.map(<[u8]>::to_vec),
+            headers: record
+                .header
+                .map(|(name, bytes)| vec![(name, bytes.to_vec())])
+                .unwrap_or_default(),
+            lsn: at.lsn,
+            position: Position {
+                record: i as u8,
+                ..at
+            },
+        });
+    }
+}
+
+pub(super) enum RowOutcome {
+    Change,
+    Commit(Lsn),
+    Other,
+}

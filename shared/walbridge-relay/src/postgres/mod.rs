@@ -1,0 +1,173 @@
+//! The PostgreSQL side: one connection per invocation, the preconditions checked with errors that name
+//! the fix, an advisory lock that fences concurrent invocations, and the slot read in windows through a
+//! server-side cursor over `pg_logical_slot_peek_changes`, so memory stays bounded however large a
+//! transaction is.
+//!
+//! Every user-supplied value (slot name, table list, schema and table names) is passed as a query
+//! parameter, never spliced into SQL.
+
+use tokio::task::JoinHandle;
+use tokio_postgres::Client;
+use tracing::warn;
+use walbridge_config::{DatabaseConfig, SlotConfig, TableFilter};
+
+use crate::error::SlotError;
+
+mod catalog;
+mod chunk;
+mod connection;
+mod health;
+mod preconditions;
+mod window;
+
+pub use catalog::MatchedTable;
+use connection::{connect, verify_session};
+pub use health::SlotHealth;
+use preconditions::{check_partitioned, resolve_pushdown};
+
+/// The wal2json options of every peek (format-version 2, one JSON object per row).
+const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'include-timestamp', '1', \
+     'include-lsn', '1', 'include-pk', '1', 'include-transaction', '1', 'include-type-oids', '1', \
+     'include-not-null', '1'";
+
+/// Session settings that make value texts deterministic (the same as pgjdbc's, hence Debezium's):
+/// each setting, and what `current_setting` must then say (`DateStyle` keeps the database's field
+/// order, which ISO output does not use). `lc_monetary` decides how `money` is printed.
+const SESSION_SETTINGS: [(&str, &str); 7] = [
+    ("TimeZone", "UTC"),
+    ("DateStyle", "ISO"),
+    ("IntervalStyle", "postgres"),
+    ("extra_float_digits", "3"),
+    ("bytea_output", "hex"),
+    ("standard_conforming_strings", "on"),
+    ("lc_monetary", "C"),
+];
+
+/// First half of the advisory lock key: "WALB". The second half is `hashtext(slot name)`.
+const ADVISORY_LOCK_CLASS: i32 = 0x5741_4C42;
+
+const CURSOR: &str = "walbridge_window";
+
+/// About how many bytes of rows one fetch of a window holds (besides `window.fetch.rows`): rows of
+/// 100 KB fetched 2 000 at a time would need hundreds of MB, more than a small function has.
+const FETCH_BYTES: usize = 8 << 20;
+
+/// Rows the first fetch asks for, before the rows' width is known.
+const FIRST_FETCH_ROWS: usize = 256;
+
+/// About how many bytes of rows one snapshot chunk holds (besides its row limit): the chunk stays in
+/// memory until the stream has passed it.
+const CHUNK_BYTES: usize = 32 << 20;
+
+/// Rows of `row_bytes` each that fit in `budget`: at least 1, at most `max`.
+fn rows_within(budget: usize, row_bytes: usize, max: usize) -> usize {
+    (budget / row_bytes.max(1)).clamp(1, max.max(1))
+}
+
+/// A wal2json logical replication slot, read over one PostgreSQL connection.
+#[derive(Debug)]
+pub struct PgSlot {
+    client: Client,
+    connection: JoinHandle<()>,
+    slot: String,
+    database: String,
+    /// wal2json `add-tables`, from `table.include.list` when it names tables literally.
+    add_tables: Option<String>,
+    /// `window.fetch.rows`: the most rows one fetch asks for…
+    fetch_rows: usize,
+    /// …and how many the next one asks for: fewer when rows are wide, so one fetch holds about
+    /// [`FETCH_BYTES`].
+    next_fetch_rows: usize,
+    window: WindowState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WindowState {
+    Closed,
+    Open,
+    /// The last fetch returned every remaining row; the cursor is closed.
+    Drained,
+}
+
+impl PgSlot {
+    /// Connects with the session settings walbridge decodes under.
+    ///
+    /// # Errors
+    /// [`SlotError::Connect`] when PostgreSQL cannot be reached or refuses the credentials.
+    pub async fn connect(
+        database: &DatabaseConfig,
+        slot: &SlotConfig,
+        tables: &TableFilter,
+        fetch_rows: u32,
+    ) -> Result<Self, SlotError> {
+        let (client, connection) = connect(database).await?;
+        verify_session(&client).await?;
+        check_partitioned(&client, tables).await?;
+        let pushdown = tables.pushdown();
+        let add_tables = if pushdown.is_empty() {
+            None
+        } else {
+            Some(resolve_pushdown(&client, pushdown).await?.join(","))
+        };
+        Ok(Self {
+            client,
+            connection,
+            slot: slot.name.clone(),
+            database: database.dbname.clone(),
+            add_tables,
+            fetch_rows: fetch_rows as usize,
+            next_fetch_rows: (fetch_rows as usize).min(FIRST_FETCH_ROWS),
+            window: WindowState::Closed,
+        })
+    }
+
+    fn query_error(&self, action: &'static str) -> impl FnOnce(tokio_postgres::Error) -> SlotError {
+        let slot = self.slot.clone();
+        move |source| SlotError::Query {
+            action,
+            slot,
+            source,
+        }
+    }
+    /// Ends the connection (and with it the advisory lock).
+    pub async fn close(self) {
+        drop(self.client);
+        if let Err(err) = self.connection.await {
+            warn!(error = %err, "postgresql connection task failed");
+        }
+    }
+
+    async fn end_transaction(&mut self) -> Result<(), SlotError> {
+        self.window = WindowState::Closed;
+        self.client
+            .batch_execute("ROLLBACK")
+            .await
+            .map_err(self.query_error("end the window's transaction"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection::session_options;
+    use super::*;
+
+    #[test]
+    fn wide_rows_are_fetched_fewer_at_a_time() {
+        // 100 KB rows: 8 MB hold 83 of them
+        assert_eq!(rows_within(FETCH_BYTES, 100_000, 2_000), 83);
+        // small rows: the row limit
+        assert_eq!(rows_within(FETCH_BYTES, 300, 2_000), 2_000);
+        // a row over the budget still moves on, one at a time
+        assert_eq!(rows_within(FETCH_BYTES, 64 << 20, 2_000), 1);
+        assert_eq!(rows_within(FETCH_BYTES, 0, 2_000), 2_000);
+    }
+
+    #[test]
+    fn the_session_options_set_every_setting_that_is_verified() {
+        let options = session_options();
+        for (name, value) in SESSION_SETTINGS {
+            assert!(options.contains(&format!("-c {name}={value}")), "{options}");
+        }
+        assert!(options.contains("-c lc_monetary=C"));
+    }
+}

@@ -1,0 +1,192 @@
+//! The slot read in windows: the streaming half of [`ChangeSource`].
+
+use tokio_postgres::SimpleQueryMessage;
+use tokio_postgres::types::PgLsn;
+use walbridge_event::{Lsn, TableSchema};
+
+use super::{CURSOR, FETCH_BYTES, PgSlot, WAL2JSON_OPTIONS, WindowState, rows_within};
+use crate::error::SlotError;
+use crate::snapshot::{CapturedTable, ChunkRead};
+use crate::source::{ChangeSource, RowBatch, Server, SlotPosition};
+
+impl ChangeSource for PgSlot {
+    async fn position(&mut self) -> Result<SlotPosition, SlotError> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots \
+                 WHERE slot_name = $1",
+                &[&self.slot],
+            )
+            .await
+            .map_err(self.query_error("read the slot position"))?
+            .ok_or_else(|| SlotError::SlotMissing {
+                slot: self.slot.clone(),
+                database: self.database.clone(),
+            })?;
+        let confirmed: Option<PgLsn> = row.get(0);
+        let current: PgLsn = row.get(1);
+        Ok(SlotPosition {
+            confirmed: Lsn(confirmed.map_or(0, u64::from)),
+            current: Lsn(u64::from(current)),
+        })
+    }
+
+    async fn server(&mut self) -> Result<Server, SlotError> {
+        // The timeline is the first part of a WAL file name (8 hex digits).
+        let row = self
+            .client
+            .query_one(
+                "SELECT system_identifier::text, pg_walfile_name(pg_current_wal_lsn()) \
+                 FROM pg_control_system()",
+                &[],
+            )
+            .await
+            .map_err(self.query_error("read the server's system identifier and timeline"))?;
+        let wal_file: String = row.get(1);
+        let timeline = wal_file
+            .get(..8)
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .ok_or_else(|| SlotError::Malformed {
+                slot: self.slot.clone(),
+                what: format!("WAL file name {wal_file:?} (expected a timeline first)"),
+            })?;
+        Ok(Server {
+            id: row.get(0),
+            timeline,
+        })
+    }
+
+    async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
+        if self.window != WindowState::Closed {
+            self.end_transaction().await?;
+        }
+        // The flushed position: decoding reads no further, and the slot can be advanced exactly to it.
+        let upto: PgLsn = self
+            .client
+            .query_one("SELECT pg_current_wal_flush_lsn()", &[])
+            .await
+            .map_err(self.query_error("read the current WAL position"))?
+            .get(0);
+        self.client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(self.query_error("begin the window's transaction"))?;
+        let max_changes = i32::try_from(max_changes).unwrap_or(i32::MAX);
+        let declared = match &self.add_tables {
+            Some(add_tables) => {
+                let sql = format!(
+                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
+                     pg_logical_slot_peek_changes($1, $2, $3, {WAL2JSON_OPTIONS}, 'add-tables', $4)"
+                );
+                self.client
+                    .execute(&sql, &[&self.slot, &upto, &max_changes, add_tables])
+                    .await
+            }
+            None => {
+                let sql = format!(
+                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
+                     pg_logical_slot_peek_changes($1, $2, $3, {WAL2JSON_OPTIONS})"
+                );
+                self.client
+                    .execute(&sql, &[&self.slot, &upto, &max_changes])
+                    .await
+            }
+        };
+        declared.map_err(self.query_error("open a window on the slot"))?;
+        self.window = WindowState::Open;
+        Ok(Lsn(u64::from(upto)))
+    }
+
+    async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError> {
+        match self.window {
+            WindowState::Closed => return Ok(false),
+            WindowState::Drained => {
+                self.end_transaction().await?;
+                return Ok(false);
+            }
+            WindowState::Open => {}
+        }
+        // The peek runs (and decodes the whole window into a server-side tuplestore) on the first
+        // FETCH; rows then stream in fetches of at most `fetch_rows` rows and about FETCH_BYTES.
+        let asked = self.next_fetch_rows;
+        let messages = self
+            .client
+            .simple_query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"))
+            .await
+            .map_err(self.query_error("read the window"))?;
+        let before = rows.len();
+        let mut bytes = 0;
+        for message in &messages {
+            if let SimpleQueryMessage::Row(row) = message {
+                // wal2json's rows carry their LSNs (`include-lsn`); the SQL column is not read.
+                let data = row.get(0).ok_or_else(|| SlotError::Malformed {
+                    slot: self.slot.clone(),
+                    what: "a window row without data".to_owned(),
+                })?;
+                bytes += data.len();
+                rows.push(data);
+            }
+        }
+        drop(messages);
+        let fetched = rows.len() - before;
+        if let Some(row_bytes) = bytes.checked_div(fetched) {
+            self.next_fetch_rows = rows_within(FETCH_BYTES, row_bytes, self.fetch_rows);
+        }
+        if fetched < asked {
+            self.window = WindowState::Drained;
+        }
+        if fetched == 0 {
+            self.end_transaction().await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    async fn close_window(&mut self) -> Result<(), SlotError> {
+        if self.window != WindowState::Closed {
+            self.end_transaction().await?;
+        }
+        Ok(())
+    }
+
+    async fn advance(&mut self, to: Lsn) -> Result<(), SlotError> {
+        self.client
+            .execute(
+                "SELECT pg_replication_slot_advance($1, $2)",
+                &[&self.slot, &PgLsn::from(to.0)],
+            )
+            .await
+            .map_err(self.query_error("advance the slot"))?;
+        Ok(())
+    }
+
+    async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError> {
+        self.describe_table(schema, table).await
+    }
+
+    async fn captured_tables(&mut self) -> Result<Vec<CapturedTable>, SlotError> {
+        self.capturable_tables().await
+    }
+
+    async fn check_filter(
+        &mut self,
+        schema: &str,
+        table: &str,
+        filter: &str,
+    ) -> Result<(), SlotError> {
+        self.prepare_filter(schema, table, filter).await
+    }
+
+    async fn read_chunk(
+        &mut self,
+        table: &TableSchema,
+        after: Option<&[String]>,
+        filter: Option<&str>,
+        limit: u32,
+        later: &[(String, String)],
+    ) -> Result<ChunkRead, SlotError> {
+        self.read_chunk_rows(table, after, filter, limit, later)
+            .await
+    }
+}

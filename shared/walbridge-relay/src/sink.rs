@@ -1,0 +1,57 @@
+//! The event sink seam: Kafka, or a fake in tests.
+
+use std::sync::Arc;
+
+use walbridge_event::Lsn;
+
+use crate::error::PublishError;
+use crate::position::Position;
+
+/// One Kafka record to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutRecord {
+    pub topic: Arc<str>,
+    pub key: Option<Vec<u8>>,
+    /// `None` is a tombstone.
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// The change the record came from, for error messages.
+    pub lsn: Lsn,
+    pub position: Position,
+}
+
+/// The event sink: Kafka.
+///
+/// Contract: [`EventSink::publish`] returns `Ok` only when the broker acknowledged every record (with
+/// `acks=all`), each written after the records before it for the same partition. On error, any subset
+/// may have been written; the caller publishes the whole window again later.
+// Native async fn: the implementations are concrete types of this workspace, whose futures are
+// Send; `invocations_are_send` (invocation.rs) fails to compile if one stops being.
+#[allow(async_fn_in_trait)]
+pub trait EventSink {
+    /// Publishes and drains `records`.
+    async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError>;
+
+    /// An invocation begins: what the sink remembers of the cluster (topics, partition counts) is
+    /// read again before it is relied on.
+    fn begin(&mut self);
+
+    /// While on, records that an earlier, failed invocation already wrote are skipped: per
+    /// partition, those whose [`Position`] is not after the position of the partition's last record.
+    fn skip_landed(&mut self, on: bool);
+}
+
+/// A sink kept between invocations is lent to each one.
+impl<T: EventSink> EventSink for &mut T {
+    async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError> {
+        (**self).publish(records).await
+    }
+
+    fn begin(&mut self) {
+        (**self).begin();
+    }
+
+    fn skip_landed(&mut self, on: bool) {
+        (**self).skip_landed(on);
+    }
+}
