@@ -725,7 +725,7 @@ fn snapshot_mode_defaults_to_initial_and_takes_debeziums_values() {
         props.set("snapshot.mode", value);
         let config = Config::from_sources(props, &lambda_env()).unwrap();
         assert_eq!(config.snapshot.mode, mode, "{value}");
-        assert!(config.warnings.is_empty());
+        assert!(config.warnings().is_empty());
     }
     let mut props = seed();
     props.set("snapshot.mode", "configuration_based");
@@ -749,16 +749,18 @@ fn old_snapshot_mode_names_load_with_a_warning_naming_the_new_one() {
         props.set("snapshot.mode", old);
         let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
         assert_eq!(config.snapshot.mode, mode);
-        assert_eq!(config.warnings.len(), 1);
+        assert_eq!(config.warnings().len(), 1);
         assert!(
-            config.warnings[0].contains(&format!("snapshot.mode={new}")),
+            config.warnings()[0]
+                .message
+                .contains(&format!("snapshot.mode={new}")),
             "{:?}",
-            config.warnings
+            config.warnings()
         );
         let report = report_for(props, &lambda_env());
         let property = property(&report, "snapshot.mode");
         assert!(property.errors.is_empty());
-        assert_eq!(property.warnings, config.warnings);
+        assert_eq!(property.warnings, [config.warnings()[0].message.as_str()]);
     }
 }
 
@@ -805,7 +807,11 @@ fn snapshot_include_list_is_anchored_and_case_insensitive() {
     assert!(matches("PUBLIC.Orders"));
     assert!(!matches("public.orders_archive"));
     assert!(matches("inventory.items"));
-    assert!(config.warnings[0].contains("snapshot.max.threads=4"));
+    assert!(
+        config.warnings()[0]
+            .message
+            .contains("snapshot.max.threads=4")
+    );
 }
 
 #[test]
@@ -833,7 +839,7 @@ fn source_struct_version_defaults_to_v2_and_v1_names_a_legacy_release() {
     let config = Config::from_sources(seed(), &lambda_env()).unwrap();
     assert_eq!(config.events.source_struct, SourceStructVersion::V2);
     assert_eq!(config.events.legacy_connector_version, "1.0.3.Final");
-    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
 
     let mut props = seed();
     props.set("source.struct.version", "V1");
@@ -961,6 +967,7 @@ fn the_cold_start_log_and_the_report_show_the_same_warnings() {
     }
     let shown: usize = report.configs.iter().map(|c| c.warnings.len()).sum();
     assert_eq!(shown, config.warnings().len(), "{report}");
+    // The strings the relay logs until it reads Config::warnings().
     let messages: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
     assert_eq!(config.warnings, messages);
 }
@@ -990,7 +997,11 @@ fn validate_shows_the_legacy_keys_and_warns_about_a_release_without_v1() {
         "{release:?}"
     );
     let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
-    assert!(config.warnings[0].contains("only with source.struct.version=v1"));
+    assert!(
+        config.warnings()[0]
+            .message
+            .contains("only with source.struct.version=v1")
+    );
 
     props.set("source.struct.version", "v1");
     let report = report_for(props, &lambda_env());
