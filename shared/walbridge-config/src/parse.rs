@@ -287,14 +287,12 @@ fn slot_name(props: &Properties) -> Result<String, ConfigError> {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if valid {
-        Ok(name)
-    } else {
-        Err(props.invalid(
+    valid.then_some(name).ok_or_else(|| {
+        props.invalid(
             SLOT_NAME.name,
             "1 to 63 characters of a-z, 0-9 and _ (PostgreSQL's rule for slot names)",
-        ))
-    }
+        )
+    })
 }
 
 fn topic_prefix(props: &Properties) -> Result<String, ConfigError> {
@@ -315,14 +313,12 @@ fn topic_prefix(props: &Properties) -> Result<String, ConfigError> {
         && prefix
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if valid {
-        Ok(prefix)
-    } else {
-        Err(props.invalid(
+    valid.then_some(prefix).ok_or_else(|| {
+        props.invalid(
             key.name,
             "1 to 200 characters of A-Z, a-z, 0-9, '.', '_' and '-' (Kafka's rule for topic names)",
-        ))
-    }
+        )
+    })
 }
 
 fn snapshot_config(props: &Properties, p: &mut Problems) -> SnapshotConfig {
@@ -463,14 +459,12 @@ fn bootstrap_servers(props: &Properties) -> Result<Vec<String>, ConfigError> {
                 .rsplit_once(':')
                 .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
         });
-    if valid {
-        Ok(servers)
-    } else {
-        Err(props.invalid(
+    valid.then_some(servers).ok_or_else(|| {
+        props.invalid(
             KAFKA_BOOTSTRAP_SERVERS.name,
             "a comma-separated list of host:port",
-        ))
-    }
+        )
+    })
 }
 
 fn checkpoint_location(props: &Properties) -> Result<CheckpointLocation, ConfigError> {
