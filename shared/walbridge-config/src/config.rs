@@ -38,8 +38,6 @@ pub struct Config {
     pub checkpoint_s3_endpoint: Option<String>,
     pub window: WindowConfig,
     pub snapshot: SnapshotConfig,
-    /// The messages of [`Config::warnings`], kept while callers move to it (to be removed then).
-    pub warnings: Vec<String>,
     /// Keys present in the sources that walbridge does not use (Debezium has many); logged once.
     pub ignored_keys: Vec<String>,
     /// What the parser found worth a warning; see [`Config::warnings`].

@@ -121,7 +121,6 @@ impl Config {
                 poll_duration: p.millis(props, &POLL_DURATION_MS, 0..=86_400_000),
             },
             snapshot,
-            warnings: p.warnings.iter().map(ToString::to_string).collect(),
             ignored_keys,
             parsed_warnings: p.warnings,
         };

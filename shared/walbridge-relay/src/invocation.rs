@@ -144,8 +144,8 @@ impl Deps {
         for key in &config.ignored_keys {
             info!(key, "configuration key not used by walbridge");
         }
-        for warning in &config.warnings {
-            warn!(warning, "configuration");
+        for warning in config.warnings() {
+            warn!(key = warning.key, warning = %warning.message, "configuration");
         }
         let slot_tables = match &config.snapshot.signal_table {
             Some(signal_table) => config

@@ -231,14 +231,6 @@ impl Signal {
     }
 }
 
-/// An anchored, case-insensitive pattern over `schema.table`, as Debezium reads `data-collections`.
-pub fn collection_pattern(text: &str) -> Option<regex::Regex> {
-    regex::RegexBuilder::new(&format!("^(?:{text})$"))
-        .case_insensitive(true)
-        .build()
-        .ok()
-}
-
 /// A table the slot captures, as the catalog lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedTable {
@@ -422,8 +414,6 @@ mod tests {
         );
         assert!(Signal::parse("5", "execute-snapshot", Some("{nope")).is_err());
         assert!(Signal::parse("6", "log", None).is_err());
-        let pattern = collection_pattern("public\\.t.*").unwrap();
-        assert!(pattern.is_match("PUBLIC.T1") && !pattern.is_match("xpublic.t1"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tracing::{Instrument, info, info_span};
-use walbridge_config::{Filters, MismatchStrategy, SnapshotMode};
+use walbridge_config::{Filters, MismatchStrategy, Regex, SnapshotMode};
 use walbridge_event::Lsn;
 use walbridge_event::envelope::EncoderConfig;
 
@@ -68,7 +68,7 @@ pub struct RelaySettings {
 pub struct SnapshotSettings {
     pub mode: SnapshotMode,
     /// `snapshot.include.collection.list`, over `schema.table`; empty = every captured table.
-    pub include: Vec<regex::Regex>,
+    pub include: Vec<Regex>,
     /// Rows per chunk of an initial snapshot (`snapshot.fetch.size`)…
     pub chunk_rows: u32,
     /// …and of one a signal asked for (`incremental.snapshot.chunk.size`).
@@ -79,14 +79,17 @@ pub struct SnapshotSettings {
     pub signal_table: Option<(String, String)>,
 }
 
+#[cfg(test)]
 impl SnapshotSettings {
-    /// No snapshot ever: stream only.
+    /// No snapshot ever: stream only (the chunk sizes at their keys' defaults).
     pub fn none() -> Self {
+        use walbridge_config::keys::{INCREMENTAL_SNAPSHOT_CHUNK_SIZE, SNAPSHOT_FETCH_SIZE};
+        let default = |key: walbridge_config::keys::Key| key.default.and_then(|d| d.parse().ok());
         Self {
             mode: SnapshotMode::NoData,
             include: Vec::new(),
-            chunk_rows: 10_240,
-            incremental_chunk_rows: 1_024,
+            chunk_rows: default(SNAPSHOT_FETCH_SIZE).expect("a number"),
+            incremental_chunk_rows: default(INCREMENTAL_SNAPSHOT_CHUNK_SIZE).expect("a number"),
             start_now: false,
             signal_table: None,
         }

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use tracing::{info, warn};
+use walbridge_config::{Regex, debezium_pattern};
 use walbridge_event::Lsn;
 use walbridge_event::envelope::SourceInfo;
 
@@ -12,9 +13,7 @@ use crate::checkpoint::Checkpoint;
 use crate::error::{RelayError, SlotError};
 use crate::position::{Position, StreamId};
 use crate::sink::OutRecord;
-use crate::snapshot::{
-    CapturedTable, ChunkRead, Signal, SnapshotKind, SnapshotProgress, collection_pattern,
-};
+use crate::snapshot::{CapturedTable, ChunkRead, Signal, SnapshotKind, SnapshotProgress};
 
 /// A snapshot chunk read, waiting for the stream to pass the LSN it was read at.
 #[derive(Debug)]
@@ -343,10 +342,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     blocking,
                     conditions,
                 } => {
-                    let patterns: Vec<regex::Regex> = collections
+                    let patterns: Vec<Regex> = collections
                         .iter()
                         .filter_map(|c| {
-                            let pattern = collection_pattern(c);
+                            let pattern = debezium_pattern(c).ok();
                             if pattern.is_none() {
                                 warn!(collection = %c, "signal: not a regular expression; ignored");
                             }
@@ -370,7 +369,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     // than failing every chunk later.
                     let mut refused = false;
                     for (collection, filter) in &conditions {
-                        let Some(pattern) = collection_pattern(collection) else {
+                        let Some(pattern) = debezium_pattern(collection).ok() else {
                             continue;
                         };
                         for table in tables
@@ -424,7 +423,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         }
                     };
                     for (collection, filter) in &conditions {
-                        let Some(pattern) = collection_pattern(collection) else {
+                        let Some(pattern) = debezium_pattern(collection).ok() else {
                             continue;
                         };
                         for table in progress.tables.iter_mut().filter(|t| !t.done) {
@@ -439,9 +438,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 }
                 Signal::Stop { collections } => {
                     let Some(progress) = active else { continue };
-                    let patterns: Vec<regex::Regex> = collections
+                    let patterns: Vec<Regex> = collections
                         .iter()
-                        .filter_map(|c| collection_pattern(c))
+                        .filter_map(|c| debezium_pattern(c).ok())
                         .collect();
                     for table in progress.tables.iter_mut().filter(|t| !t.done) {
                         let name = format!("{}.{}", table.schema, table.table);
