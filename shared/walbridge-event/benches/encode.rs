@@ -92,15 +92,13 @@ fn one_insert(enc: &TableEncoder, buf: &mut Vec<u8>) -> usize {
 /// One transaction: `B` decoded, `I` decoded and encoded, `C` decoded (what the relay does per change).
 fn one_txn(enc: &TableEncoder, buf: &mut Vec<u8>) -> usize {
     buf.clear();
-    let begin = match wal2json::decode(black_box(TXN[0])) {
-        Ok(Row::Begin(t)) => t,
-        _ => panic!("B row must decode"),
+    let Ok(Row::Begin(begin)) = wal2json::decode(black_box(TXN[0])) else {
+        panic!("B row must decode")
     };
     let row = wal2json::decode(black_box(TXN[1])).expect("I row decodes");
     let n = encode_change(enc, row, Some(Lsn(0x196_8E00)), buf);
-    let commit = match wal2json::decode(black_box(TXN[2])) {
-        Ok(Row::Commit(t)) => t,
-        _ => panic!("C row must decode"),
+    let Ok(Row::Commit(commit)) = wal2json::decode(black_box(TXN[2])) else {
+        panic!("C row must decode")
     };
     n + begin.xid.map_or(0, |x| x as usize) + commit.next_lsn.map_or(0, |l| l.0 as usize)
 }

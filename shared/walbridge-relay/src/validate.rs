@@ -153,7 +153,7 @@ async fn check_postgresql(
             ),
         );
     }
-    Some(tables.into_iter().map(|t| t.table.clone()).collect())
+    Some(tables.into_iter().map(|t| t.table).collect())
 }
 
 /// The brokers, then each destination topic: it exists, or will be created.

@@ -13,7 +13,7 @@ use crate::error::{CheckpointError, error_chain};
 #[derive(Debug)]
 pub struct S3CheckpointStore {
     client: aws_sdk_s3::Client,
-    /// See [`CheckpointTarget::S3`]; `None`: AWS S3.
+    /// See [`CheckpointTarget::S3`](super::CheckpointTarget::S3); `None`: AWS S3.
     endpoint: Option<String>,
     bucket: String,
     key: String,

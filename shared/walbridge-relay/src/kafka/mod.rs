@@ -421,9 +421,8 @@ async fn produce_in_order(
         let mut retries = 0;
         loop {
             let request = chunk.iter().map(|p| p.record.clone()).collect();
-            let source = match batch.writer.produce(request, compression).await {
-                Ok(_) => break,
-                Err(source) => source,
+            let Err(source) = batch.writer.produce(request, compression).await else {
+                break;
             };
             // The client library does not retry (its deadline is zero): a broken connection, a
             // broker restart or a leader change may have come after the broker appended the

@@ -7,7 +7,7 @@ use crate::error::SlotError;
 use crate::snapshot::{ChunkRead, XidSnapshot};
 
 impl PgSlot {
-    /// See [`ChangeSource::read_chunk`].
+    /// See [`ChangeSource::read_chunk`](crate::source::ChangeSource::read_chunk).
     pub(super) async fn read_chunk_rows(
         &mut self,
         table: &TableSchema,
@@ -163,7 +163,7 @@ impl PgSlot {
         })
     }
 
-    /// See [`ChangeSource::check_filter`].
+    /// See [`ChangeSource::check_filter`](crate::source::ChangeSource::check_filter).
     pub(super) async fn prepare_filter(
         &mut self,
         schema: &str,
