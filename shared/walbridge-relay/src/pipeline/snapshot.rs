@@ -147,15 +147,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             return Ok(Some(self.prune_resumed(previous.clone(), now_ms)));
         }
         let include = self.settings.snapshot.include.clone();
-        let tables: Vec<CapturedTable> = self
-            .snapshot_candidates()
-            .await?
-            .into_iter()
-            .filter(|t| {
-                let name = format!("{}.{}", t.schema, t.table);
-                include.is_empty() || include.iter().any(|r| r.is_match(&name))
-            })
-            .collect();
+        // `snapshot.include.collection.list` unset: every captured table.
+        let tables = self
+            .snapshot_candidates(Some(include.as_slice()).filter(|i| !i.is_empty()))
+            .await?;
         let rows_before = previous.map_or(0, |p| p.rows_before + p.rows);
         info!(tables = tables.len(), "snapshot starts");
         let mut progress = SnapshotProgress::new(tables, now_ms, rows_before);
@@ -306,8 +301,12 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
 
     /// The captured tables a snapshot may read (all but the signal table), in the order of
     /// table.include.list (the tables one entry matches in name order), as Debezium reads them:
-    /// the same order gives the same markers.
-    pub(super) async fn snapshot_candidates(&mut self) -> Result<Vec<CapturedTable>, RelayError> {
+    /// the same order gives the same markers. With `matching`, only the tables one of its patterns
+    /// matches (over `schema.table`).
+    pub(super) async fn snapshot_candidates(
+        &mut self,
+        matching: Option<&[Regex]>,
+    ) -> Result<Vec<CapturedTable>, RelayError> {
         let signal_table = self.settings.snapshot.signal_table.clone();
         let captured = &self.settings.filters.tables;
         let mut tables: Vec<(usize, CapturedTable)> = self
@@ -319,6 +318,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 signal_table
                     .as_ref()
                     .is_none_or(|(schema, table)| t.schema != *schema || t.table != *table)
+            })
+            .filter(|t| {
+                let name = format!("{}.{}", t.schema, t.table);
+                matching.is_none_or(|patterns| patterns.iter().any(|p| p.is_match(&name)))
             })
             .filter_map(|t| Some((captured.rank(&t.schema, &t.table)?, t)))
             .collect();
@@ -356,15 +359,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     if patterns.is_empty() {
                         continue;
                     }
-                    let tables: Vec<CapturedTable> = self
-                        .snapshot_candidates()
-                        .await?
-                        .into_iter()
-                        .filter(|t| {
-                            let name = format!("{}.{}", t.schema, t.table);
-                            patterns.iter().any(|p| p.is_match(&name))
-                        })
-                        .collect();
+                    let tables = self.snapshot_candidates(Some(&patterns)).await?;
                     // A condition PostgreSQL would refuse is refused now, with the signal, rather
                     // than failing every chunk later.
                     let mut refused = false;
