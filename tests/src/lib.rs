@@ -10,8 +10,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 
+mod cleanup;
 mod connect;
 mod postgres;
+pub use cleanup::PgCleanup;
 pub use connect::{Answer, DebeziumConnector, KafkaConnect, POSTGRES_CONNECTOR_CLASS, Referee};
 pub use postgres::PrivatePostgres;
 

@@ -5,9 +5,17 @@
 //! (`io.debezium.relational.Selectors`, `Tables.ColumnNameFilterFactory`). They are compiled once,
 //! when the configuration is parsed.
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
-use crate::{ConfigError, Problems, Properties, TablePattern};
+use crate::config::TablePattern;
+use crate::keys::{
+    COLUMN_EXCLUDE_LIST, COLUMN_INCLUDE_LIST, Key, MESSAGE_KEY_COLUMNS, SCHEMA_EXCLUDE_LIST,
+    SCHEMA_INCLUDE_LIST, SKIPPED_OPERATIONS, TABLE_EXCLUDE_LIST, TABLE_INCLUDE_LIST,
+    TABLE_WHITELIST,
+};
+use crate::parse::Problems;
+use crate::pattern::debezium_pattern;
+use crate::properties::{ConfigError, Properties};
 
 /// One entry of a filter list: the regular expression as written, and compiled anchored.
 #[derive(Debug, Clone)]
@@ -174,8 +182,9 @@ impl KeyColumns {
     }
 }
 
-/// `skipped.operations` (Debezium's default `t`): streamed operations whose events are not
-/// published. A skipped delete publishes neither the delete nor its tombstone.
+/// `skipped.operations` ([default](crate::keys::SKIPPED_OPERATIONS) Debezium's): streamed
+/// operations whose events are not published. A skipped delete publishes neither the delete nor its
+/// tombstone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SkippedOperations {
     pub creates: bool,
@@ -206,52 +215,47 @@ pub struct Filters {
 }
 
 pub(crate) fn filters(props: &Properties, p: &mut Problems) -> Filters {
-    let table_key = if props.get("table.include.list").is_some() {
-        "table.include.list"
+    let table_key = if props.get(TABLE_INCLUDE_LIST.name).is_some() {
+        &TABLE_INCLUDE_LIST
     } else {
         // Debezium 1.x's name, still in users' files.
-        "table.whitelist"
+        &TABLE_WHITELIST
     };
     let table_include = p.take(patterns(props, table_key, "schema.table"));
-    let table_exclude = p.take(patterns(props, "table.exclude.list", "schema.table"));
-    let schema_include = p.take(patterns(props, "schema.include.list", "schema"));
-    let schema_exclude = p.take(patterns(props, "schema.exclude.list", "schema"));
-    let column_include = p.take(patterns(
-        props,
-        "column.include.list",
-        "schema.table.column",
-    ));
-    let column_exclude = p.take(patterns(
-        props,
-        "column.exclude.list",
-        "schema.table.column",
-    ));
+    let table_exclude = p.take(patterns(props, &TABLE_EXCLUDE_LIST, "schema.table"));
+    let schema_include = p.take(patterns(props, &SCHEMA_INCLUDE_LIST, "schema"));
+    let schema_exclude = p.take(patterns(props, &SCHEMA_EXCLUDE_LIST, "schema"));
+    let column_include = p.take(patterns(props, &COLUMN_INCLUDE_LIST, "schema.table.column"));
+    let column_exclude = p.take(patterns(props, &COLUMN_EXCLUDE_LIST, "schema.table.column"));
     for (include, exclude, both) in [
         (
             table_key,
-            "table.exclude.list",
+            &TABLE_EXCLUDE_LIST,
             !table_include.is_empty() && !table_exclude.is_empty(),
         ),
         (
-            "schema.include.list",
-            "schema.exclude.list",
+            &SCHEMA_INCLUDE_LIST,
+            &SCHEMA_EXCLUDE_LIST,
             !schema_include.is_empty() && !schema_exclude.is_empty(),
         ),
         (
-            "column.include.list",
-            "column.exclude.list",
+            &COLUMN_INCLUDE_LIST,
+            &COLUMN_EXCLUDE_LIST,
             !column_include.is_empty() && !column_exclude.is_empty(),
         ),
     ] {
         if both {
             p.push(props.invalid(
-                exclude,
-                &format!("not set together with {include} (as in Debezium): keep one of the two"),
+                exclude.name,
+                &format!(
+                    "not set together with {} (as in Debezium): keep one of the two",
+                    include.name
+                ),
             ));
         }
     }
     let pushdown = props
-        .get(table_key)
+        .get(table_key.name)
         .map(|list| {
             entries(list)
                 .map(parse_table_pattern)
@@ -280,19 +284,15 @@ fn entries(list: &str) -> impl Iterator<Item = &str> {
     list.split(',').map(str::trim).filter(|e| !e.is_empty())
 }
 
-/// Anchored and case-insensitive, as Debezium's `Predicates.includes` compiles them.
 fn compile(entry: &str) -> Result<Pattern, regex::Error> {
-    RegexBuilder::new(&format!("^(?:{entry})$"))
-        .case_insensitive(true)
-        .build()
-        .map(|regex| Pattern {
-            text: entry.to_owned(),
-            regex,
-        })
+    debezium_pattern(entry).map(|regex| Pattern {
+        text: entry.to_owned(),
+        regex,
+    })
 }
 
-fn patterns(props: &Properties, key: &str, over: &str) -> Result<Vec<Pattern>, ConfigError> {
-    let Some(list) = props.get(key) else {
+fn patterns(props: &Properties, key: &Key, over: &str) -> Result<Vec<Pattern>, ConfigError> {
+    let Some(list) = props.get(key.name) else {
         return Ok(Vec::new());
     };
     entries(list)
@@ -313,7 +313,7 @@ fn patterns(props: &Properties, key: &str, over: &str) -> Result<Vec<Pattern>, C
             };
             compile(&entry).map_err(|_| {
                 props.invalid(
-                    key,
+                    key.name,
                     &format!(
                         "a comma-separated list of regular expressions over {over} \
                          (look-arounds and back-references are not supported)"
@@ -325,12 +325,12 @@ fn patterns(props: &Properties, key: &str, over: &str) -> Result<Vec<Pattern>, C
 }
 
 fn key_columns(props: &Properties) -> Result<KeyColumns, ConfigError> {
-    let Some(list) = props.get("message.key.columns") else {
+    let Some(list) = props.get(MESSAGE_KEY_COLUMNS.name) else {
         return Ok(KeyColumns::default());
     };
     let invalid = || {
         props.invalid(
-            "message.key.columns",
+            MESSAGE_KEY_COLUMNS.name,
             "<table regex>:<column>,<column>;… where the table regex matches schema.table \
              (e.g. inventory.customers:email;inventory.orders:id,line)",
         )
@@ -352,7 +352,7 @@ fn key_columns(props: &Properties) -> Result<KeyColumns, ConfigError> {
 }
 
 fn skipped_operations(props: &Properties) -> Result<SkippedOperations, ConfigError> {
-    let text = props.string("skipped.operations")?;
+    let text = props.string(&SKIPPED_OPERATIONS)?;
     if text.trim().eq_ignore_ascii_case("none") {
         return Ok(SkippedOperations {
             truncates: false,
@@ -371,7 +371,7 @@ fn skipped_operations(props: &Properties) -> Result<SkippedOperations, ConfigErr
             "t" => skipped.truncates = true,
             _ => {
                 return Err(props.invalid(
-                    "skipped.operations",
+                    SKIPPED_OPERATIONS.name,
                     "a comma-separated list of c, u, d and t, or none",
                 ));
             }

@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::KEYS;
+use crate::keys::{KEYS, Key};
 
 /// An invalid or missing configuration value.
 #[derive(Debug, thiserror::Error)]
@@ -163,39 +163,34 @@ impl Properties {
     }
 
     /// The value of `key`, or its default.
-    pub(crate) fn string(&self, key: &'static str) -> Result<String, ConfigError> {
-        match self.get(key) {
-            Some(value) => Ok(value.to_owned()),
-            None => match default_of(key) {
-                Some(default) => Ok(default.to_owned()),
-                None => Err(ConfigError::Missing {
-                    key,
-                    hint: "it has no default",
-                }),
-            },
+    pub(crate) fn string(&self, key: &Key) -> Result<String, ConfigError> {
+        match (self.get(key.name), key.default) {
+            (Some(value), _) | (None, Some(value)) => Ok(value.to_owned()),
+            (None, None) => Err(ConfigError::Missing {
+                key: key.name,
+                hint: "it has no default",
+            }),
         }
     }
 
     /// The value of a key without a default.
-    pub(crate) fn required(&self, key: &'static str) -> Result<String, ConfigError> {
-        self.get(key)
+    pub(crate) fn required(&self, key: &Key) -> Result<String, ConfigError> {
+        self.get(key.name)
             .map(str::to_owned)
             .ok_or(ConfigError::Missing {
-                key,
+                key: key.name,
                 hint: "set it in the properties file or as an environment variable (upper case, '.' -> '_')",
             })
     }
 
-    /// The value of `key` as one of its declared values ([`crate::Key::one_of`]), spelled as declared.
-    pub(crate) fn one_of(&self, key: &'static str) -> Result<&'static str, ConfigError> {
-        let declared = crate::key(key);
+    /// The value of `key` as one of its declared values ([`Key::one_of`]), spelled as declared.
+    pub(crate) fn one_of(&self, key: &Key) -> Result<&'static str, ConfigError> {
         let value = self.string(key)?;
-        declared
-            .allowed
+        key.allowed
             .iter()
             .find(|allowed| allowed.eq_ignore_ascii_case(&value))
             .copied()
-            .ok_or_else(|| self.invalid(key, &declared.allowed_text()))
+            .ok_or_else(|| self.invalid(key.name, &key.allowed_text()))
     }
 
     /// Every key and its value and origin, secrets included (the validate report masks them).
@@ -205,20 +200,16 @@ impl Properties {
             .map(|(key, (value, origin))| (key.as_str(), value.as_str(), origin.as_str()))
     }
 
-    pub(crate) fn bool(&self, key: &'static str) -> Result<bool, ConfigError> {
+    pub(crate) fn bool(&self, key: &Key) -> Result<bool, ConfigError> {
         // Java's Boolean.parseBoolean is case-insensitive; anything but true/false is a mistake.
         match self.string(key)?.to_ascii_lowercase().as_str() {
             "true" => Ok(true),
             "false" => Ok(false),
-            _ => Err(self.invalid(key, "true or false")),
+            _ => Err(self.invalid(key.name, "true or false")),
         }
     }
 
-    pub(crate) fn parse_in<T>(
-        &self,
-        key: &'static str,
-        range: RangeInclusive<T>,
-    ) -> Result<T, ConfigError>
+    pub(crate) fn parse_in<T>(&self, key: &Key, range: RangeInclusive<T>) -> Result<T, ConfigError>
     where
         T: FromStr + PartialOrd + std::fmt::Display,
     {
@@ -228,7 +219,7 @@ impl Properties {
             .filter(|value| range.contains(value))
             .ok_or_else(|| {
                 self.invalid(
-                    key,
+                    key.name,
                     &format!("an integer from {} to {}", range.start(), range.end()),
                 )
             })
@@ -257,10 +248,6 @@ impl Properties {
 /// `database.hostname` → `DATABASE_HOSTNAME`.
 pub fn env_var_name(key: &str) -> String {
     key.to_ascii_uppercase().replace('.', "_")
-}
-
-fn default_of(key: &str) -> Option<&'static str> {
-    KEYS.iter().find(|k| k.name == key).and_then(|k| k.default)
 }
 
 /// Marks the origin of a value that came from a secret reference.

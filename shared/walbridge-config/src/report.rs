@@ -2,16 +2,23 @@
 //! every property with its value (secrets masked), where it came from, its errors, warnings and notes
 //! and its recommended values; then the live checks the relay adds, each reported separately.
 //!
-//! The property part comes from the one parser ([`Config::parse`]), so validation and cold start can
-//! never disagree about what is wrong.
+//! The property part comes from the one parser ([`Config::parse`]): its errors and its warnings are
+//! the ones cold start acts on and logs. The report adds only what concerns the sources as such:
+//! keys walbridge does not know, keys it ignores on purpose, and the Debezium 1.x names.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::properties::{is_resolved, is_secret};
-use crate::{Config, ConfigError, IGNORED_BY_DESIGN, KEYS, Properties, into_result, merge_sources};
+use crate::config::Config;
+use crate::keys::{
+    DATABASE_SERVER_NAME, IGNORED_BY_DESIGN, KEYS, TABLE_INCLUDE_LIST, TABLE_WHITELIST,
+    TOPIC_PREFIX,
+};
+use crate::parse::{into_result, merge_sources};
+use crate::properties::{ConfigError, Properties, is_resolved, is_secret};
+use crate::warnings::Warning;
 
 /// What `walbridge validate` and `{"mode":"validate"}` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,12 +91,12 @@ pub fn validate_sources(
 /// As [`validate_sources`], for properties already merged and with their secret references resolved.
 pub fn validate_properties(props: &Properties) -> (Result<Config, ConfigError>, ValidationReport) {
     let (config, errors) = Config::parse(props);
-    let report = ValidationReport::new(config.name.clone(), props, &errors);
+    let report = ValidationReport::new(config.name.clone(), props, &errors, config.warnings());
     (into_result(config, errors), report)
 }
 
 impl ValidationReport {
-    fn new(name: String, props: &Properties, errors: &[ConfigError]) -> Self {
+    fn new(name: String, props: &Properties, errors: &[ConfigError], warnings: &[Warning]) -> Self {
         let set: BTreeMap<&str, (&str, &str)> = props
             .entries()
             .map(|(key, value, origin)| (key, (value, origin)))
@@ -159,8 +166,13 @@ impl ValidationReport {
                 None => configs[0].errors.push(format!("{key}: {message}")),
             }
         }
+        for warning in warnings {
+            if let Some(property) = configs.iter_mut().find(|c| c.name == warning.key) {
+                property.warnings.push(warning.message.clone());
+            }
+        }
         for property in &mut configs {
-            cross_key_notes(property, &set);
+            old_name_notes(property, &set);
             if is_secret(&property.name) || is_resolved(&property.origin) {
                 property.value = property.value.as_ref().map(|v| {
                     if v.is_empty() {
@@ -232,74 +244,20 @@ impl ValidationReport {
     }
 }
 
-/// Notes about keys that only matter together with others.
-fn cross_key_notes(property: &mut PropertyReport, set: &BTreeMap<&str, (&str, &str)>) {
-    let value_of = |key: &str| set.get(key).map(|(v, _)| *v).filter(|v| !v.is_empty());
-    match property.name.as_str() {
-        "snapshot.mode" => {
-            if let Some(warning) = value_of("snapshot.mode").and_then(crate::snapshot_mode_warning)
-            {
-                property.warnings.push(warning);
-            }
-        }
-        "snapshot.max.threads" => {
-            let threads = value_of("snapshot.max.threads").and_then(|v| v.trim().parse().ok());
-            if let Some(warning) = threads.and_then(crate::snapshot_threads_warning) {
-                property.warnings.push(warning);
-            }
-        }
-        "table.whitelist" if value_of("table.whitelist").is_some() => {
-            property
-                .notes
-                .push(if value_of("table.include.list").is_some() {
-                    "Debezium 1.x name; ignored because table.include.list is set".to_owned()
-                } else {
-                    "Debezium 1.x name of table.include.list; accepted".to_owned()
-                })
-        }
-        "database.server.name" if value_of("database.server.name").is_some() => {
-            property.notes.push(if value_of("topic.prefix").is_some() {
-                "Debezium 1.x name; ignored because topic.prefix is set".to_owned()
+/// Notes on Debezium 1.x's names of keys: accepted, or ignored beside the current name.
+fn old_name_notes(property: &mut PropertyReport, set: &BTreeMap<&str, (&str, &str)>) {
+    let is_set = |name: &str| set.get(name).is_some_and(|(v, _)| !v.is_empty());
+    for (old, current) in [
+        (&TABLE_WHITELIST, &TABLE_INCLUDE_LIST),
+        (&DATABASE_SERVER_NAME, &TOPIC_PREFIX),
+    ] {
+        if property.name == old.name && is_set(old.name) {
+            property.notes.push(if is_set(current.name) {
+                format!("Debezium 1.x name; ignored because {} is set", current.name)
             } else {
-                "Debezium 1.x name of topic.prefix; accepted".to_owned()
+                format!("Debezium 1.x name of {}; accepted", current.name)
             });
         }
-        "source.struct.v1.connector.version" => {
-            let set = value_of("source.struct.v1.connector.version").is_some();
-            if let Some(warning) =
-                crate::legacy_version_warning(set, value_of("source.struct.version"))
-            {
-                property.warnings.push(warning);
-            }
-        }
-        "database.sslrootcert" if value_of("database.sslrootcert").is_some() => {
-            let mode = value_of("database.sslmode").unwrap_or("prefer");
-            if !mode.eq_ignore_ascii_case("verify-ca") && !mode.eq_ignore_ascii_case("verify-full")
-            {
-                property.warnings.push(format!(
-                    "used only with database.sslmode verify-ca or verify-full (it is {mode}): the \
-                     server's certificate is not verified"
-                ));
-            }
-        }
-        name @ ("kafka.ssl.truststore.location"
-        | "kafka.sasl.mechanism"
-        | "kafka.sasl.username")
-            if value_of(name).is_some() =>
-        {
-            let protocol = value_of("kafka.security.protocol").unwrap_or("PLAINTEXT");
-            let needs = if name.starts_with("kafka.ssl") {
-                "SSL"
-            } else {
-                "SASL"
-            };
-            if !protocol.to_ascii_uppercase().contains(needs) {
-                property.warnings.push(format!(
-                    "ignored: kafka.security.protocol is {protocol}, not a {needs} protocol"
-                ));
-            }
-        }
-        _ => {}
     }
 }
 

@@ -3,6 +3,10 @@
 use std::collections::BTreeMap;
 
 use secrecy::ExposeSecret;
+use walbridge_event::envelope::{LEGACY_CONNECTOR_VERSIONS, SourceStructVersion};
+use walbridge_event::modes::{
+    BinaryMode, DecimalMode, HstoreMode, IntervalMode, Mode, TimePrecisionMode, TypeModes,
+};
 
 use super::*;
 
@@ -721,7 +725,7 @@ fn snapshot_mode_defaults_to_initial_and_takes_debeziums_values() {
         props.set("snapshot.mode", value);
         let config = Config::from_sources(props, &lambda_env()).unwrap();
         assert_eq!(config.snapshot.mode, mode, "{value}");
-        assert!(config.warnings.is_empty());
+        assert!(config.warnings().is_empty());
     }
     let mut props = seed();
     props.set("snapshot.mode", "configuration_based");
@@ -745,16 +749,18 @@ fn old_snapshot_mode_names_load_with_a_warning_naming_the_new_one() {
         props.set("snapshot.mode", old);
         let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
         assert_eq!(config.snapshot.mode, mode);
-        assert_eq!(config.warnings.len(), 1);
+        assert_eq!(config.warnings().len(), 1);
         assert!(
-            config.warnings[0].contains(&format!("snapshot.mode={new}")),
+            config.warnings()[0]
+                .message
+                .contains(&format!("snapshot.mode={new}")),
             "{:?}",
-            config.warnings
+            config.warnings()
         );
         let report = report_for(props, &lambda_env());
         let property = property(&report, "snapshot.mode");
         assert!(property.errors.is_empty());
-        assert_eq!(property.warnings, config.warnings);
+        assert_eq!(property.warnings, [config.warnings()[0].message.as_str()]);
     }
 }
 
@@ -801,7 +807,11 @@ fn snapshot_include_list_is_anchored_and_case_insensitive() {
     assert!(matches("PUBLIC.Orders"));
     assert!(!matches("public.orders_archive"));
     assert!(matches("inventory.items"));
-    assert!(config.warnings[0].contains("snapshot.max.threads=4"));
+    assert!(
+        config.warnings()[0]
+            .message
+            .contains("snapshot.max.threads=4")
+    );
 }
 
 #[test]
@@ -829,7 +839,7 @@ fn source_struct_version_defaults_to_v2_and_v1_names_a_legacy_release() {
     let config = Config::from_sources(seed(), &lambda_env()).unwrap();
     assert_eq!(config.events.source_struct, SourceStructVersion::V2);
     assert_eq!(config.events.legacy_connector_version, "1.0.3.Final");
-    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
 
     let mut props = seed();
     props.set("source.struct.version", "V1");
@@ -872,15 +882,94 @@ fn an_unknown_source_struct_version_or_legacy_release_is_refused_naming_the_key(
 
 #[test]
 fn the_keys_accepted_spellings_are_the_encoders() {
-    let declared: Vec<&str> = SourceStructVersion::VALUES
-        .iter()
-        .map(|(n, _)| *n)
-        .collect();
-    assert_eq!(key("source.struct.version").allowed, declared.as_slice());
+    fn spellings<M: Mode>() -> Vec<&'static str> {
+        M::VALUES.iter().map(|(name, _)| *name).collect()
+    }
+    for (key, declared) in [
+        (
+            &keys::SOURCE_STRUCT_VERSION,
+            spellings::<SourceStructVersion>(),
+        ),
+        (&keys::DECIMAL_HANDLING_MODE, spellings::<DecimalMode>()),
+        (&keys::TIME_PRECISION_MODE, spellings::<TimePrecisionMode>()),
+        (&keys::BINARY_HANDLING_MODE, spellings::<BinaryMode>()),
+        (&keys::INTERVAL_HANDLING_MODE, spellings::<IntervalMode>()),
+        (&keys::HSTORE_HANDLING_MODE, spellings::<HstoreMode>()),
+    ] {
+        assert_eq!(key.allowed, declared.as_slice(), "{}", key.name);
+    }
     assert_eq!(
-        key("source.struct.v1.connector.version").allowed,
+        keys::SOURCE_STRUCT_V1_CONNECTOR_VERSION.allowed,
         LEGACY_CONNECTOR_VERSIONS
     );
+}
+
+#[test]
+fn the_keys_defaults_are_the_types_defaults() {
+    // The defaults are written in keys.rs; the types' Default (which the encoder and the relay's
+    // tests use) must name the same values.
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(config.events.modes, TypeModes::default());
+    assert_eq!(config.events.source_struct, SourceStructVersion::default());
+    assert_eq!(config.database.ssl_mode, SslMode::default());
+    assert_eq!(config.kafka.compression, Compression::default());
+    assert_eq!(config.mismatch, MismatchStrategy::default());
+    assert_eq!(config.filters.skipped, SkippedOperations::default());
+}
+
+#[test]
+fn every_numeric_default_is_within_its_range() {
+    // A default outside its range would refuse every configuration that leaves the key unset.
+    let report = report_for(seed(), &lambda_env());
+    for key in KEYS.iter().filter(|key| key.default.is_some()) {
+        assert!(
+            property(&report, key.name).errors.is_empty(),
+            "{}: {report}",
+            key.name
+        );
+    }
+}
+
+#[test]
+fn the_cold_start_log_and_the_report_show_the_same_warnings() {
+    let mut props = seed();
+    props.set("snapshot.mode", "never");
+    props.set("snapshot.max.threads", "2");
+    props.set("source.struct.v1.connector.version", "0.9.2.Final");
+    props.set("database.sslrootcert", "/opt/ca.pem");
+    props.set("kafka.ssl.truststore.location", "/opt/ca.pem");
+    props.set("kafka.sasl.username", "cdc");
+    let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
+    let report = report_for(props, &lambda_env());
+    let keys: Vec<&str> = config.warnings().iter().map(|w| w.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "snapshot.mode",
+            "snapshot.max.threads",
+            "source.struct.v1.connector.version",
+            "database.sslrootcert",
+            "kafka.ssl.truststore.location",
+            "kafka.sasl.username",
+        ]
+    );
+    for warning in config.warnings() {
+        assert!(
+            warning.message.contains(warning.key),
+            "a logged warning names its key: {warning:?}"
+        );
+        assert_eq!(
+            property(&report, warning.key).warnings.as_slice(),
+            std::slice::from_ref(&warning.message),
+            "{}",
+            warning.key
+        );
+    }
+    let shown: usize = report.configs.iter().map(|c| c.warnings.len()).sum();
+    assert_eq!(shown, config.warnings().len(), "{report}");
+    // The strings the relay logs until it reads Config::warnings().
+    let messages: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(config.warnings, messages);
 }
 
 #[test]
@@ -908,7 +997,11 @@ fn validate_shows_the_legacy_keys_and_warns_about_a_release_without_v1() {
         "{release:?}"
     );
     let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
-    assert!(config.warnings[0].contains("only with source.struct.version=v1"));
+    assert!(
+        config.warnings()[0]
+            .message
+            .contains("only with source.struct.version=v1")
+    );
 
     props.set("source.struct.version", "v1");
     let report = report_for(props, &lambda_env());

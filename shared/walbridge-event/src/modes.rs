@@ -1,6 +1,7 @@
 //! Debezium's value-representation modes (`decimal.handling.mode`, `time.precision.mode`,
-//! `binary.handling.mode`, `interval.handling.mode`, `hstore.handling.mode`): the one place their
-//! property names, accepted spellings and defaults are defined.
+//! `binary.handling.mode`, `interval.handling.mode`, `hstore.handling.mode`): their property names
+//! and accepted spellings, which walbridge-config's keys take from here. The default property values
+//! are declared with those keys; a test there checks they parse to these types' `Default`.
 
 /// A connector property with a fixed set of values, parsed as Debezium's `EnumeratedValue`s are:
 /// trimmed and case-insensitive.

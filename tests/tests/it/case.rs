@@ -17,17 +17,27 @@ pub struct Case {
     pub slot: String,
     pub prefix: String,
     pub checkpoint_key: String,
+    /// On the shared cluster: drops the schema and every slot named after it when the case goes,
+    /// however the test ends.
+    _cleanup: Option<env::PgCleanup>,
 }
 
 impl Case {
-    /// Creates the schema, runs `ddl` (with `{s}` standing for the schema), then the wal2json slot.
+    /// Creates the schema, runs `ddl` (with `{s}` standing for the schema), then the wal2json slot;
+    /// all of them go when the case does.
     pub async fn new(name: &str, ddl: &str) -> Self {
-        Self::on(env::pg().await, name, ddl).await
+        Self::create(env::pg().await, name, ddl, true).await
     }
 
-    /// As [`Case::new`], on the PostgreSQL server `pg` is connected to.
+    /// As [`Case::new`], on the PostgreSQL server `pg` is connected to: a server of the test's own,
+    /// which takes the schema and the slot with it when it goes.
     pub async fn on(pg: tokio_postgres::Client, name: &str, ddl: &str) -> Self {
+        Self::create(pg, name, ddl, false).await
+    }
+
+    async fn create(pg: tokio_postgres::Client, name: &str, ddl: &str, shared: bool) -> Self {
         let schema = env::unique(name);
+        let cleanup = shared.then(|| env::PgCleanup::new(&schema));
         pg.batch_execute(&format!(
             "CREATE SCHEMA {schema}; {}",
             ddl.replace("{s}", &schema)
@@ -47,6 +57,7 @@ impl Case {
             checkpoint_key: format!("relay-tests/{schema}/checkpoint.json"),
             schema,
             slot,
+            _cleanup: cleanup,
         }
     }
 
@@ -136,36 +147,6 @@ impl Case {
             .await
             .expect("drop the slot");
         self.sql("DROP SCHEMA {s} CASCADE").await;
-    }
-}
-
-/// A test that fails before its `drop_slot` would leave its slot behind, pinning WAL for the rest
-/// of the run: the slot (when no one reads it) and the schema go when the case does.
-impl Drop for Case {
-    fn drop(&mut self) {
-        let (slot, schema) = (self.slot.clone(), self.schema.clone());
-        // Its own thread and runtime: a drop cannot await, and may run inside a test's runtime.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let pg = env::pg().await;
-                let _ = pg
-                    .execute(
-                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
-                         WHERE slot_name = $1 AND NOT active",
-                        &[&slot],
-                    )
-                    .await;
-                let _ = pg
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                    .await;
-            });
-            Some(())
-        })
-        .join();
     }
 }
 

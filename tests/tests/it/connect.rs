@@ -72,6 +72,8 @@ async fn a_debezium_connector_created_the_guides_way_streams_an_insert() {
     let pg = env::pg().await;
     // the guide's schema and table: a custom schema, two integer columns, no primary key
     let schema = env::unique("connect");
+    // Also the slot and the publication, named after the schema, should an assertion fail.
+    let _cleanup = env::PgCleanup::new(&schema);
     pg.batch_execute(&format!(
         "CREATE SCHEMA {schema}; CREATE TABLE {schema}.sql_table(id INT, number INT)"
     ))

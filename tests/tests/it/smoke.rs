@@ -13,7 +13,8 @@ use walbridge_tests as env;
 async fn wal2json_slot_returns_the_change_the_test_wrote() {
     let pg = env::pg().await;
     let schema = env::unique("smoke");
-    let slot = env::unique("smoke_slot");
+    let slot = format!("{schema}_slot");
+    let _cleanup = env::PgCleanup::new(&schema);
     pg.batch_execute(&format!(
         "CREATE SCHEMA {schema}; CREATE TABLE {schema}.t (id int PRIMARY KEY, note text)"
     ))

@@ -1,0 +1,362 @@
+//! The configuration's types: what one invocation needs, validated, grouped by concern.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use walbridge_event::envelope::SourceStructVersion;
+use walbridge_event::modes::TypeModes;
+
+use crate::filters::Filters;
+use crate::warnings::Warning;
+
+/// Everything one invocation needs, validated.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// `name`: the connector's name, used in logs only.
+    pub name: String,
+    pub database: DatabaseConfig,
+    pub slot: SlotConfig,
+    /// `table.include.list` (or the older `table.whitelist`), `table.exclude.list`,
+    /// `schema.include.list`, `schema.exclude.list`, `column.include.list`, `column.exclude.list`,
+    /// `message.key.columns`, `skipped.operations`: what is captured, and how it is keyed.
+    /// Shared: the relay holds it for the whole invocation.
+    pub filters: std::sync::Arc<Filters>,
+    /// `topic.prefix` (or the older `database.server.name`): topics are `<prefix>.<schema>.<table>`.
+    pub topic_prefix: String,
+    pub events: EventConfig,
+    pub kafka: KafkaConfig,
+    /// `checkpoint.uri`: where the last published LSN is recorded.
+    pub checkpoint: CheckpointLocation,
+    /// `offset.mismatch.strategy` (Debezium's name): what to do when the checkpoint and the slot
+    /// disagree at start-up.
+    pub mismatch: MismatchStrategy,
+    /// `checkpoint.s3.endpoint.url`: an S3-compatible endpoint instead of AWS's (path-style
+    /// requests); unset, the AWS SDK's own resolution applies (`AWS_ENDPOINT_URL_S3`, region).
+    pub checkpoint_s3_endpoint: Option<String>,
+    pub window: WindowConfig,
+    pub snapshot: SnapshotConfig,
+    /// The messages of [`Config::warnings`], kept while callers move to it (to be removed then).
+    pub warnings: Vec<String>,
+    /// Keys present in the sources that walbridge does not use (Debezium has many); logged once.
+    pub ignored_keys: Vec<String>,
+    /// What the parser found worth a warning; see [`Config::warnings`].
+    pub(crate) parsed_warnings: Vec<Warning>,
+}
+
+impl Config {
+    /// Things worth a warning at cold start (old spellings of values, keys that change nothing with
+    /// the others as they are); the configuration is usable. The validate report shows the same
+    /// list, each under its key.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.parsed_warnings
+    }
+}
+
+/// How to reach PostgreSQL.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DatabaseConfig {
+    /// `database.hostname`
+    pub hostname: String,
+    /// `database.port` ([default](crate::keys::DATABASE_PORT))
+    pub port: u16,
+    /// `database.user`
+    pub user: String,
+    /// `database.password`: never logged, never in an error.
+    pub password: SecretString,
+    /// `database.dbname`
+    pub dbname: String,
+    /// `database.sslmode` ([default](crate::keys::DATABASE_SSLMODE) as Debezium's).
+    pub ssl_mode: SslMode,
+    /// `database.sslrootcert`: a PEM file of CA certificates (the RDS bundle, say); unset, the
+    /// system's roots.
+    pub ssl_root_cert: Option<PathBuf>,
+}
+
+/// `database.sslmode`, libpq's modes: whether the connection is encrypted and what is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    /// Plain TCP.
+    Disable,
+    /// TLS when the server offers it, plain otherwise; the certificate is not verified.
+    #[default]
+    Prefer,
+    /// TLS or nothing; the certificate is not verified (libpq's meaning).
+    Require,
+    /// TLS; the certificate chains to a trusted root, whatever host name it names.
+    VerifyCa,
+    /// TLS; the certificate chains to a trusted root and names `database.hostname`.
+    VerifyFull,
+}
+
+/// The logical replication slot walbridge reads.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SlotConfig {
+    /// `slot.name` ([default](crate::keys::SLOT_NAME) as Debezium's).
+    pub name: String,
+    /// `slot.create`: create the slot with wal2json when it does not exist (by
+    /// [default](crate::keys::SLOT_CREATE) not: the error then prints the SQL that creates it).
+    pub create: bool,
+}
+
+/// A table name as wal2json's `add-tables` understands it: a schema and a table, each a literal
+/// name or `*` for any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TablePattern {
+    pub schema: String,
+    pub table: String,
+}
+
+impl fmt::Display for TablePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.table)
+    }
+}
+
+/// What the events look like.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EventConfig {
+    /// `tombstones.on.delete` ([default](crate::keys::TOMBSTONES_ON_DELETE) on): a delete is
+    /// followed by a record with a null value.
+    pub tombstones_on_delete: bool,
+    /// `key.converter.schemas.enable` ([default](crate::keys::KEY_CONVERTER_SCHEMAS_ENABLE) on, as
+    /// Kafka Connect's JsonConverter).
+    pub key_schemas: bool,
+    /// `value.converter.schemas.enable` ([default](crate::keys::VALUE_CONVERTER_SCHEMAS_ENABLE) on,
+    /// as Kafka Connect's JsonConverter).
+    pub value_schemas: bool,
+    /// `decimal.handling.mode`, `time.precision.mode`, `binary.handling.mode`,
+    /// `interval.handling.mode`, `hstore.handling.mode` (Debezium's defaults, declared with
+    /// their keys in [`crate::keys`]).
+    pub modes: TypeModes,
+    /// `unavailable.value.placeholder` ([default](crate::keys::UNAVAILABLE_VALUE_PLACEHOLDER)
+    /// Debezium's): what an unchanged TOASTed value wal2json leaves out becomes.
+    pub unavailable_value_placeholder: String,
+    /// `extended.headers.enabled` ([default](crate::keys::EXTENDED_HEADERS_ENABLED) on, Debezium
+    /// 3.3+): the `__debezium.context.*` headers on every record.
+    pub extended_headers: bool,
+    /// `source.struct.version` ([default](crate::keys::SOURCE_STRUCT_VERSION) the current one,
+    /// Debezium 1.x's property): `v1` writes the wal2json era's source block and envelope for
+    /// consumers built against Debezium 0.9/1.0.
+    pub source_struct: SourceStructVersion,
+    /// `source.struct.v1.connector.version`
+    /// ([default](crate::keys::SOURCE_STRUCT_V1_CONNECTOR_VERSION) the newest): the release a `v1`
+    /// event names as `source.version`; 0.9.0–0.9.2 also leave out `xmin`, as those releases did.
+    pub legacy_connector_version: &'static str,
+}
+
+/// How to reach Kafka.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct KafkaConfig {
+    /// `kafka.bootstrap.servers`: `host:port` list.
+    pub bootstrap_servers: Vec<String>,
+    /// `topic.creation.enable`, `topic.creation.default.partitions` and
+    /// `topic.creation.default.replication.factor` (-1: the broker's default), as Kafka
+    /// Connect names them: create a missing topic with these settings; `None` when disabled.
+    pub create_topics: Option<(i32, i16)>,
+    /// `kafka.publish.timeout.ms` ([default](crate::keys::KAFKA_PUBLISH_TIMEOUT_MS)): how long
+    /// publishing one batch may take, retries of transient broker errors included.
+    pub publish_timeout: Duration,
+    /// `kafka.security.protocol` `SSL` or `SASL_SSL`: TLS to the brokers.
+    pub tls: Option<KafkaTls>,
+    /// `kafka.security.protocol` `SASL_PLAINTEXT` or `SASL_SSL`: SASL authentication.
+    pub sasl: Option<KafkaSasl>,
+    /// `kafka.compression.type` ([default](crate::keys::KAFKA_COMPRESSION_TYPE): none).
+    pub compression: Compression,
+    /// `kafka.max.request.size` ([default](crate::keys::KAFKA_MAX_REQUEST_SIZE) Kafka's
+    /// producer's): the largest produce request; keep it at or below the broker's
+    /// `message.max.bytes`.
+    pub max_request_size: usize,
+}
+
+/// TLS to the brokers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KafkaTls {
+    /// `kafka.ssl.truststore.location`: a PEM file of CA certificates; unset, the system's roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// SASL credentials for the brokers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct KafkaSasl {
+    /// `kafka.sasl.mechanism` ([default](crate::keys::KAFKA_SASL_MECHANISM)).
+    pub mechanism: SaslMechanism,
+    /// `kafka.sasl.username`
+    pub username: String,
+    /// `kafka.sasl.password`: never logged, never in an error.
+    pub password: SecretString,
+}
+
+/// `kafka.sasl.mechanism`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    Plain,
+    ScramSha256,
+    ScramSha512,
+    /// Amazon MSK's IAM access control: OAUTHBEARER with a SigV4-signed token made from the
+    /// function's own AWS credentials; no username or password.
+    AwsMskIam,
+}
+
+/// `kafka.compression.type`: the codec of produced record batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    #[default]
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+/// `checkpoint.uri`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckpointLocation {
+    /// `s3://bucket/key`
+    S3 { bucket: String, key: String },
+    /// `file:///path` (local runs)
+    File(PathBuf),
+}
+
+impl fmt::Display for CheckpointLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Self::File(path) => write!(f, "file://{}", path.display()),
+        }
+    }
+}
+
+/// `offset.mismatch.strategy` (by [default](crate::keys::OFFSET_MISMATCH_STRATEGY), refuse to
+/// guess).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MismatchStrategy {
+    #[default]
+    Fail,
+    TrustSlot,
+    TrustOffset,
+    TrustGreaterLsn,
+}
+
+/// How much one invocation reads at a time, and for how long.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WindowConfig {
+    /// `window.max.changes` ([default](crate::keys::WINDOW_MAX_CHANGES), 1 ..= 10 000 000):
+    /// `upto_nchanges` of one peek. PostgreSQL stops a window only at a transaction boundary, so a
+    /// window can hold more.
+    pub max_changes: u32,
+    /// `window.fetch.rows` ([default](crate::keys::WINDOW_FETCH_ROWS), 1 ..= 100 000): rows fetched
+    /// from the peek at a time, which bounds memory however large a transaction is.
+    pub fetch_rows: u32,
+    /// `invocation.time.margin.ms` ([default](crate::keys::INVOCATION_TIME_MARGIN_MS)): no new
+    /// window starts when less than this remains of the invocation's time.
+    pub time_margin: Duration,
+    /// `invocation.time.budget.ms` ([default](crate::keys::INVOCATION_TIME_BUDGET_MS)): the time
+    /// budget of a local run, where Lambda gives no deadline.
+    pub local_time_budget: Duration,
+    /// `poll.interval.ms` (by [default](crate::keys::POLL_INTERVAL_MS), 0: one pass): a scheduled
+    /// invocation relays, then again every this often, so a schedule of one minute (EventBridge's
+    /// smallest rate) delivers every N seconds.
+    pub poll_interval: Duration,
+    /// `poll.duration.ms` (by [default](crate::keys::POLL_DURATION_MS), 0: until the time budget
+    /// ends): how long one invocation keeps polling; set it below the schedule's rate so
+    /// invocations do not overlap.
+    pub poll_duration: Duration,
+}
+
+/// `snapshot.mode`: when the existing rows are read as `op: "r"` events (Debezium 3.x's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// Snapshot when there is no checkpoint yet (or a snapshot is unfinished), then stream.
+    Initial,
+    /// As `initial`, but never stream.
+    InitialOnly,
+    /// Never snapshot; stream from the slot's position (Debezium's older `never`).
+    NoData,
+    /// As `initial`, and again when the checkpoint's position is no longer in the slot.
+    WhenNeeded,
+    /// Snapshot at every start (for a function: every cold start), then stream.
+    Always,
+    /// `snapshot.mode.configuration.based.*` decide.
+    ConfigurationBased {
+        /// `…snapshot.data`: snapshot at every start.
+        data: bool,
+        /// `…start.stream`: stream.
+        stream: bool,
+        /// `…snapshot.on.data.error`: snapshot again when the checkpoint's position is gone.
+        on_data_error: bool,
+    },
+}
+
+impl SnapshotMode {
+    /// Whether changes are streamed (after or beside the snapshot).
+    pub fn streams(self) -> bool {
+        match self {
+            Self::InitialOnly => false,
+            Self::ConfigurationBased { stream, .. } => stream,
+            _ => true,
+        }
+    }
+
+    /// Whether a snapshot starts when there is no checkpoint at all.
+    pub fn on_first_run(self) -> bool {
+        match self {
+            Self::NoData => false,
+            Self::ConfigurationBased { data, .. } => data,
+            _ => true,
+        }
+    }
+
+    /// Whether a snapshot starts at every cold start.
+    pub fn on_every_start(self) -> bool {
+        match self {
+            Self::Always => true,
+            Self::ConfigurationBased { data, .. } => data,
+            _ => false,
+        }
+    }
+
+    /// Whether a checkpoint whose position the slot no longer has means "snapshot again".
+    pub fn on_lost_position(self) -> bool {
+        match self {
+            Self::WhenNeeded => true,
+            Self::ConfigurationBased { on_data_error, .. } => on_data_error,
+            _ => false,
+        }
+    }
+}
+
+/// How the existing rows are read.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SnapshotConfig {
+    /// `snapshot.mode` ([default](crate::keys::SNAPSHOT_MODE) as Debezium's).
+    pub mode: SnapshotMode,
+    /// `snapshot.include.collection.list`: the captured tables to snapshot (anchored,
+    /// case-insensitive regular expressions over `schema.table`); empty = every captured table.
+    pub include: Vec<regex::Regex>,
+    /// `snapshot.fetch.size` ([default](crate::keys::SNAPSHOT_FETCH_SIZE), 1 ..= 1 000 000): rows
+    /// per chunk. Each chunk is one short read-only transaction, published and checkpointed before
+    /// the next.
+    pub chunk_rows: u32,
+    /// `incremental.snapshot.chunk.size` ([default](crate::keys::INCREMENTAL_SNAPSHOT_CHUNK_SIZE)
+    /// as Debezium's): rows per chunk of a snapshot a signal asked for.
+    pub incremental_chunk_rows: u32,
+    /// `signal.data.collection` (`schema.table`): the signal table, whose inserts are Debezium
+    /// signals (`signal.enabled.channels` must hold `source`, as its default does).
+    pub signal_table: Option<TablePattern>,
+    /// Whether an invocation's payload may carry a signal (`{"mode":"signal",…}`):
+    /// `signal.enabled.channels` holds `invocation`, as its default does. Whoever may invoke the
+    /// function may then start snapshots, with additional conditions run as walbridge's
+    /// database user.
+    pub invocation_signals: bool,
+}

@@ -1,0 +1,487 @@
+//! Every key walbridge reads: one typed constant per key, with its name, its default and — for a key
+//! with a closed set of values — the values it accepts. The parser, the environment lookup, the
+//! unknown-key report, the validate report and the tests all read these constants, so a key's
+//! name, default and accepted values are written down once.
+//!
+//! Adding a key: declare its constant here, add it to [`KEYS`], parse it in `parse.rs`.
+
+use walbridge_event::envelope::{
+    DEFAULT_LEGACY_CONNECTOR_VERSION, LEGACY_CONNECTOR_VERSIONS, SourceStructVersion,
+    UNAVAILABLE_VALUE_PLACEHOLDER as DEBEZIUM_UNAVAILABLE_VALUE,
+};
+use walbridge_event::modes::{
+    BinaryMode, DecimalMode, HstoreMode, IntervalMode, Mode, TimePrecisionMode,
+};
+
+use crate::config::{Compression, MismatchStrategy, SaslMechanism, SslMode};
+
+/// One configuration key: its name, its default, and — for a key with a closed set of values — the
+/// values it accepts, declared once so that parsing, the validate report's recommended values and
+/// the documentation agree.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub name: &'static str,
+    pub default: Option<&'static str>,
+    /// The accepted values (matched ignoring ASCII case); empty: any value the key's parser takes.
+    pub allowed: &'static [&'static str],
+    /// Why only these values, appended to the error.
+    pub reason: Option<&'static str>,
+    /// Masked in errors, logs and reports.
+    pub secret: bool,
+}
+
+impl Key {
+    /// A key named `name` with `default` (`None`: the key is required, or optional without one).
+    pub const fn new(name: &'static str, default: Option<&'static str>) -> Self {
+        Self {
+            name,
+            default,
+            allowed: &[],
+            reason: None,
+            secret: false,
+        }
+    }
+
+    /// The key accepts only these values.
+    pub const fn one_of(mut self, allowed: &'static [&'static str]) -> Self {
+        self.allowed = allowed;
+        self
+    }
+
+    /// Why the key accepts only its values.
+    pub const fn because(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    /// The key holds a secret.
+    pub const fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    /// What the key accepts, for an error: `one of a, b, c (reason)`.
+    pub fn allowed_text(&self) -> String {
+        let mut text = format!("one of {}", self.allowed.join(", "));
+        if let Some(reason) = self.reason {
+            text.push_str(&format!(" ({reason})"));
+        }
+        text
+    }
+}
+
+/// The spellings of a table of values, for [`Key::one_of`]: a key whose values map to an enum
+/// declares the table once and takes its accepted values from it.
+const fn names<T, const N: usize>(table: &[(&'static str, T)]) -> [&'static str; N] {
+    assert!(table.len() == N, "the array holds every name of the table");
+    let mut names = [""; N];
+    let mut i = 0;
+    while i < N {
+        names[i] = table[i].0;
+        i += 1;
+    }
+    names
+}
+
+const BOOLEANS: &[&str] = &["true", "false"];
+
+/// Accepted for compatibility with Debezium's wal2json decoders: all read a wal2json slot.
+const WAL2JSON_PLUGINS: &[&str] = &[
+    "wal2json",
+    "wal2json_streaming",
+    "wal2json_rds",
+    "wal2json_rds_streaming",
+];
+
+const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+
+// The values of the keys that map to an enum, each declared once: the parser looks values up here,
+// and the keys below take their accepted spellings from here.
+
+/// `database.sslmode`: libpq's modes.
+pub(crate) const SSL_MODES: &[(&str, SslMode)] = &[
+    ("disable", SslMode::Disable),
+    ("prefer", SslMode::Prefer),
+    ("require", SslMode::Require),
+    ("verify-ca", SslMode::VerifyCa),
+    ("verify-full", SslMode::VerifyFull),
+];
+
+/// `offset.mismatch.strategy`; Debezium's `no_validation` is taken as `trust_greater_lsn`.
+pub(crate) const MISMATCH_STRATEGIES: &[(&str, MismatchStrategy)] = &[
+    ("fail", MismatchStrategy::Fail),
+    ("trust_slot", MismatchStrategy::TrustSlot),
+    ("trust_offset", MismatchStrategy::TrustOffset),
+    ("trust_greater_lsn", MismatchStrategy::TrustGreaterLsn),
+    ("no_validation", MismatchStrategy::TrustGreaterLsn),
+];
+
+/// `kafka.sasl.mechanism`.
+pub(crate) const SASL_MECHANISMS: &[(&str, SaslMechanism)] = &[
+    ("PLAIN", SaslMechanism::Plain),
+    ("SCRAM-SHA-256", SaslMechanism::ScramSha256),
+    ("SCRAM-SHA-512", SaslMechanism::ScramSha512),
+    ("AWS_MSK_IAM", SaslMechanism::AwsMskIam),
+];
+
+/// `kafka.compression.type`.
+pub(crate) const COMPRESSIONS: &[(&str, Compression)] = &[
+    ("none", Compression::None),
+    ("gzip", Compression::Gzip),
+    ("snappy", Compression::Snappy),
+    ("lz4", Compression::Lz4),
+    ("zstd", Compression::Zstd),
+];
+
+const SSL_MODE_NAMES: [&str; SSL_MODES.len()] = names(SSL_MODES);
+const MISMATCH_STRATEGY_NAMES: [&str; MISMATCH_STRATEGIES.len()] = names(MISMATCH_STRATEGIES);
+const SASL_MECHANISM_NAMES: [&str; SASL_MECHANISMS.len()] = names(SASL_MECHANISMS);
+const COMPRESSION_NAMES: [&str; COMPRESSIONS.len()] = names(COMPRESSIONS);
+// The representation modes' spellings belong to the encoder (`walbridge_event::modes`).
+const DECIMAL_MODE_NAMES: [&str; DecimalMode::VALUES.len()] = names(DecimalMode::VALUES);
+const TIME_PRECISION_MODE_NAMES: [&str; TimePrecisionMode::VALUES.len()] =
+    names(TimePrecisionMode::VALUES);
+const BINARY_MODE_NAMES: [&str; BinaryMode::VALUES.len()] = names(BinaryMode::VALUES);
+const INTERVAL_MODE_NAMES: [&str; IntervalMode::VALUES.len()] = names(IntervalMode::VALUES);
+const HSTORE_MODE_NAMES: [&str; HstoreMode::VALUES.len()] = names(HstoreMode::VALUES);
+const SOURCE_STRUCT_VERSION_NAMES: [&str; SourceStructVersion::VALUES.len()] =
+    names(SourceStructVersion::VALUES);
+
+// The connector
+
+pub const NAME: Key = Key::new("name", Some("walbridge"));
+pub const CONNECTOR_CLASS: Key = Key::new("connector.class", None)
+    .one_of(&["io.debezium.connector.postgresql.PostgresConnector"])
+    .because("walbridge replaces Debezium's PostgreSQL connector");
+pub const TASKS_MAX: Key = Key::new("tasks.max", None)
+    .one_of(&["1"])
+    .because("a slot has one reader; walbridge runs with reserved concurrency 1");
+pub const PLUGIN_NAME: Key = Key::new("plugin.name", Some("wal2json"))
+    .one_of(WAL2JSON_PLUGINS)
+    .because(
+        "walbridge reads a wal2json slot; pgoutput and decoderbufs are not supported: create a \
+         wal2json slot beside them",
+    );
+
+// PostgreSQL and the slot
+
+pub const DATABASE_HOSTNAME: Key = Key::new("database.hostname", None);
+pub const DATABASE_PORT: Key = Key::new("database.port", Some("5432"));
+pub const DATABASE_USER: Key = Key::new("database.user", None);
+pub const DATABASE_PASSWORD: Key = Key::new("database.password", Some("")).secret();
+pub const DATABASE_DBNAME: Key = Key::new("database.dbname", None);
+pub const SLOT_NAME: Key = Key::new("slot.name", Some("debezium"));
+pub const SLOT_CREATE: Key = Key::new("slot.create", Some("false")).one_of(BOOLEANS);
+
+// Topics and the event format
+
+pub const TABLE_INCLUDE_LIST: Key = Key::new("table.include.list", None);
+/// Debezium 1.x's name of [`TABLE_INCLUDE_LIST`].
+pub const TABLE_WHITELIST: Key = Key::new("table.whitelist", None);
+pub const TOPIC_PREFIX: Key = Key::new("topic.prefix", None);
+/// Debezium 1.x's name of [`TOPIC_PREFIX`].
+pub const DATABASE_SERVER_NAME: Key = Key::new("database.server.name", None);
+pub const TOMBSTONES_ON_DELETE: Key =
+    Key::new("tombstones.on.delete", Some("true")).one_of(BOOLEANS);
+pub const KEY_CONVERTER: Key = Key::new("key.converter", None).one_of(&[JSON_CONVERTER]);
+pub const VALUE_CONVERTER: Key = Key::new("value.converter", None).one_of(&[JSON_CONVERTER]);
+pub const KEY_CONVERTER_SCHEMAS_ENABLE: Key =
+    Key::new("key.converter.schemas.enable", Some("true")).one_of(BOOLEANS);
+pub const VALUE_CONVERTER_SCHEMAS_ENABLE: Key =
+    Key::new("value.converter.schemas.enable", Some("true")).one_of(BOOLEANS);
+
+// Kafka
+
+pub const KAFKA_BOOTSTRAP_SERVERS: Key = Key::new("kafka.bootstrap.servers", None);
+pub const KAFKA_PUBLISH_TIMEOUT_MS: Key = Key::new("kafka.publish.timeout.ms", Some("60000"));
+pub const TOPIC_CREATION_ENABLE: Key =
+    Key::new("topic.creation.enable", Some("true")).one_of(BOOLEANS);
+pub const TOPIC_CREATION_DEFAULT_PARTITIONS: Key =
+    Key::new("topic.creation.default.partitions", Some("1"));
+pub const TOPIC_CREATION_DEFAULT_REPLICATION_FACTOR: Key =
+    Key::new("topic.creation.default.replication.factor", Some("-1"));
+
+// The checkpoint
+
+pub const CHECKPOINT_URI: Key = Key::new("checkpoint.uri", None);
+pub const CHECKPOINT_S3_ENDPOINT_URL: Key = Key::new("checkpoint.s3.endpoint.url", None);
+pub const OFFSET_MISMATCH_STRATEGY: Key =
+    Key::new("offset.mismatch.strategy", Some("fail")).one_of(&MISMATCH_STRATEGY_NAMES);
+
+// Windows and the invocation's time
+
+pub const WINDOW_MAX_CHANGES: Key = Key::new("window.max.changes", Some("10000"));
+pub const WINDOW_FETCH_ROWS: Key = Key::new("window.fetch.rows", Some("2000"));
+pub const INVOCATION_TIME_MARGIN_MS: Key = Key::new("invocation.time.margin.ms", Some("10000"));
+pub const INVOCATION_TIME_BUDGET_MS: Key = Key::new("invocation.time.budget.ms", Some("300000"));
+pub const POLL_INTERVAL_MS: Key = Key::new("poll.interval.ms", Some("0"));
+pub const POLL_DURATION_MS: Key = Key::new("poll.duration.ms", Some("0"));
+
+// Connectivity
+
+pub const DATABASE_SSLMODE: Key = Key::new("database.sslmode", Some("prefer"))
+    .one_of(&SSL_MODE_NAMES)
+    .because("libpq's modes; allow is not supported");
+pub const DATABASE_SSLROOTCERT: Key = Key::new("database.sslrootcert", None);
+pub const KAFKA_SECURITY_PROTOCOL: Key = Key::new("kafka.security.protocol", Some("PLAINTEXT"))
+    .one_of(&["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]);
+pub const KAFKA_SSL_TRUSTSTORE_LOCATION: Key = Key::new("kafka.ssl.truststore.location", None);
+pub const KAFKA_SSL_TRUSTSTORE_TYPE: Key = Key::new("kafka.ssl.truststore.type", Some("PEM"))
+    .one_of(&["PEM"])
+    .because(
+        "a PEM file of CA certificates; convert a JKS or PKCS12 truststore with keytool and openssl",
+    );
+pub const KAFKA_SASL_MECHANISM: Key =
+    Key::new("kafka.sasl.mechanism", Some("PLAIN")).one_of(&SASL_MECHANISM_NAMES);
+pub const KAFKA_SASL_USERNAME: Key = Key::new("kafka.sasl.username", None);
+pub const KAFKA_SASL_PASSWORD: Key = Key::new("kafka.sasl.password", Some("")).secret();
+pub const KAFKA_COMPRESSION_TYPE: Key =
+    Key::new("kafka.compression.type", Some("none")).one_of(&COMPRESSION_NAMES);
+pub const KAFKA_MAX_REQUEST_SIZE: Key = Key::new("kafka.max.request.size", Some("1048576"));
+
+// Snapshots
+
+pub const SNAPSHOT_MODE: Key = Key::new("snapshot.mode", Some("initial")).one_of(&[
+    "initial",
+    "initial_only",
+    "no_data",
+    "when_needed",
+    "always",
+    "configuration_based",
+]);
+pub const SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_DATA: Key = Key::new(
+    "snapshot.mode.configuration.based.snapshot.data",
+    Some("false"),
+)
+.one_of(BOOLEANS);
+pub const SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_SCHEMA: Key = Key::new(
+    "snapshot.mode.configuration.based.snapshot.schema",
+    Some("false"),
+)
+.one_of(BOOLEANS);
+pub const SNAPSHOT_MODE_CONFIGURATION_BASED_START_STREAM: Key = Key::new(
+    "snapshot.mode.configuration.based.start.stream",
+    Some("false"),
+)
+.one_of(BOOLEANS);
+pub const SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_ON_SCHEMA_ERROR: Key = Key::new(
+    "snapshot.mode.configuration.based.snapshot.on.schema.error",
+    Some("false"),
+)
+.one_of(BOOLEANS);
+pub const SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_ON_DATA_ERROR: Key = Key::new(
+    "snapshot.mode.configuration.based.snapshot.on.data.error",
+    Some("false"),
+)
+.one_of(BOOLEANS);
+pub const SNAPSHOT_INCLUDE_COLLECTION_LIST: Key =
+    Key::new("snapshot.include.collection.list", None);
+pub const SNAPSHOT_FETCH_SIZE: Key = Key::new("snapshot.fetch.size", Some("10240"));
+pub const SNAPSHOT_MAX_THREADS: Key = Key::new("snapshot.max.threads", Some("1"));
+pub const INCREMENTAL_SNAPSHOT_CHUNK_SIZE: Key =
+    Key::new("incremental.snapshot.chunk.size", Some("1024"));
+pub const SIGNAL_DATA_COLLECTION: Key = Key::new("signal.data.collection", None);
+pub const SIGNAL_ENABLED_CHANNELS: Key =
+    Key::new("signal.enabled.channels", Some("source,invocation"));
+
+// How values are represented
+
+pub const DECIMAL_HANDLING_MODE: Key =
+    Key::new(DecimalMode::KEY, Some("precise")).one_of(&DECIMAL_MODE_NAMES);
+pub const TIME_PRECISION_MODE: Key =
+    Key::new(TimePrecisionMode::KEY, Some("adaptive")).one_of(&TIME_PRECISION_MODE_NAMES);
+pub const BINARY_HANDLING_MODE: Key =
+    Key::new(BinaryMode::KEY, Some("bytes")).one_of(&BINARY_MODE_NAMES);
+pub const INTERVAL_HANDLING_MODE: Key =
+    Key::new(IntervalMode::KEY, Some("numeric")).one_of(&INTERVAL_MODE_NAMES);
+pub const HSTORE_HANDLING_MODE: Key =
+    Key::new(HstoreMode::KEY, Some("json")).one_of(&HSTORE_MODE_NAMES);
+pub const UNAVAILABLE_VALUE_PLACEHOLDER: Key = Key::new(
+    "unavailable.value.placeholder",
+    Some(DEBEZIUM_UNAVAILABLE_VALUE),
+);
+
+// Filters
+
+pub const TABLE_EXCLUDE_LIST: Key = Key::new("table.exclude.list", None);
+pub const SCHEMA_INCLUDE_LIST: Key = Key::new("schema.include.list", None);
+pub const SCHEMA_EXCLUDE_LIST: Key = Key::new("schema.exclude.list", None);
+pub const COLUMN_INCLUDE_LIST: Key = Key::new("column.include.list", None);
+pub const COLUMN_EXCLUDE_LIST: Key = Key::new("column.exclude.list", None);
+pub const MESSAGE_KEY_COLUMNS: Key = Key::new("message.key.columns", None);
+pub const SKIPPED_OPERATIONS: Key = Key::new("skipped.operations", Some("t"));
+
+// Headers
+
+pub const EXTENDED_HEADERS_ENABLED: Key =
+    Key::new("extended.headers.enabled", Some("true")).one_of(BOOLEANS);
+
+// Legacy consumers
+
+pub const SOURCE_STRUCT_VERSION: Key = Key::new(SourceStructVersion::KEY, Some("v2"))
+    .one_of(&SOURCE_STRUCT_VERSION_NAMES)
+    .because(
+        "v2 is Debezium 3.7.1's source block and envelope; v1 the wal2json era's (Debezium 0.9, 1.0 \
+         with source.struct.version=v1), for consumers built against those connectors",
+    );
+pub const SOURCE_STRUCT_V1_CONNECTOR_VERSION: Key = Key::new(
+    "source.struct.v1.connector.version",
+    Some(DEFAULT_LEGACY_CONNECTOR_VERSION),
+)
+.one_of(LEGACY_CONNECTOR_VERSIONS)
+.because(
+    "the releases whose events source.struct.version=v1 reproduces; 1.1 added the envelope's \
+     transaction field",
+);
+
+/// Every key walbridge reads, in the order the validate report lists them. One list, so that the
+/// environment lookup, the unknown-key report, validation and the documentation agree.
+pub const KEYS: &[Key] = &[
+    NAME,
+    CONNECTOR_CLASS,
+    TASKS_MAX,
+    PLUGIN_NAME,
+    DATABASE_HOSTNAME,
+    DATABASE_PORT,
+    DATABASE_USER,
+    DATABASE_PASSWORD,
+    DATABASE_DBNAME,
+    SLOT_NAME,
+    SLOT_CREATE,
+    TABLE_INCLUDE_LIST,
+    TABLE_WHITELIST,
+    TOPIC_PREFIX,
+    DATABASE_SERVER_NAME,
+    TOMBSTONES_ON_DELETE,
+    KEY_CONVERTER,
+    VALUE_CONVERTER,
+    KEY_CONVERTER_SCHEMAS_ENABLE,
+    VALUE_CONVERTER_SCHEMAS_ENABLE,
+    KAFKA_BOOTSTRAP_SERVERS,
+    KAFKA_PUBLISH_TIMEOUT_MS,
+    TOPIC_CREATION_ENABLE,
+    TOPIC_CREATION_DEFAULT_PARTITIONS,
+    TOPIC_CREATION_DEFAULT_REPLICATION_FACTOR,
+    CHECKPOINT_URI,
+    CHECKPOINT_S3_ENDPOINT_URL,
+    OFFSET_MISMATCH_STRATEGY,
+    WINDOW_MAX_CHANGES,
+    WINDOW_FETCH_ROWS,
+    INVOCATION_TIME_MARGIN_MS,
+    INVOCATION_TIME_BUDGET_MS,
+    POLL_INTERVAL_MS,
+    POLL_DURATION_MS,
+    DATABASE_SSLMODE,
+    DATABASE_SSLROOTCERT,
+    KAFKA_SECURITY_PROTOCOL,
+    KAFKA_SSL_TRUSTSTORE_LOCATION,
+    KAFKA_SSL_TRUSTSTORE_TYPE,
+    KAFKA_SASL_MECHANISM,
+    KAFKA_SASL_USERNAME,
+    KAFKA_SASL_PASSWORD,
+    KAFKA_COMPRESSION_TYPE,
+    KAFKA_MAX_REQUEST_SIZE,
+    SNAPSHOT_MODE,
+    SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_DATA,
+    SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_SCHEMA,
+    SNAPSHOT_MODE_CONFIGURATION_BASED_START_STREAM,
+    SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_ON_SCHEMA_ERROR,
+    SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_ON_DATA_ERROR,
+    SNAPSHOT_INCLUDE_COLLECTION_LIST,
+    SNAPSHOT_FETCH_SIZE,
+    SNAPSHOT_MAX_THREADS,
+    INCREMENTAL_SNAPSHOT_CHUNK_SIZE,
+    SIGNAL_DATA_COLLECTION,
+    SIGNAL_ENABLED_CHANNELS,
+    DECIMAL_HANDLING_MODE,
+    TIME_PRECISION_MODE,
+    BINARY_HANDLING_MODE,
+    INTERVAL_HANDLING_MODE,
+    HSTORE_HANDLING_MODE,
+    UNAVAILABLE_VALUE_PLACEHOLDER,
+    TABLE_EXCLUDE_LIST,
+    SCHEMA_INCLUDE_LIST,
+    SCHEMA_EXCLUDE_LIST,
+    COLUMN_INCLUDE_LIST,
+    COLUMN_EXCLUDE_LIST,
+    MESSAGE_KEY_COLUMNS,
+    SKIPPED_OPERATIONS,
+    EXTENDED_HEADERS_ENABLED,
+    SOURCE_STRUCT_VERSION,
+    SOURCE_STRUCT_V1_CONNECTOR_VERSION,
+];
+
+/// Debezium properties walbridge ignores on purpose, with the reason the validate report gives.
+pub const IGNORED_BY_DESIGN: &[(&str, &str)] = &[
+    (
+        "slot.drop_on_stop",
+        "walbridge never drops its slot: it stops between invocations, and the slot keeps the position",
+    ),
+    (
+        "slot.drop.on.stop",
+        "walbridge never drops its slot: it stops between invocations, and the slot keeps the position",
+    ),
+    (
+        "slot.stream.params",
+        "walbridge sets wal2json's options itself (format-version 2)",
+    ),
+    (
+        "publication.name",
+        "publications belong to pgoutput; walbridge reads wal2json",
+    ),
+    (
+        "publication.autocreate.mode",
+        "publications belong to pgoutput; walbridge reads wal2json",
+    ),
+    (
+        "max.batch.size",
+        "windows are sized by window.max.changes and window.fetch.rows",
+    ),
+    (
+        "max.queue.size",
+        "windows are sized by window.max.changes and window.fetch.rows",
+    ),
+    (
+        "status.update.interval.ms",
+        "walbridge advances the slot explicitly after each checkpoint",
+    ),
+    (
+        "lsn.flush.mode",
+        "walbridge advances the slot explicitly after each checkpoint",
+    ),
+    (
+        "flush.lsn.source",
+        "walbridge advances the slot explicitly after each checkpoint",
+    ),
+    (
+        "offset.storage",
+        "the offset is the checkpoint at checkpoint.uri",
+    ),
+    (
+        "offset.flush.interval.ms",
+        "the checkpoint is written after every acknowledged window",
+    ),
+    (
+        "snapshot.select.statement.overrides",
+        "snapshots are read in primary-key chunks that resume across invocations, which a free SELECT \
+         cannot be cut into; choose tables with snapshot.include.collection.list, or rows with an \
+         execute-snapshot signal's additional-conditions",
+    ),
+    (
+        "snapshot.isolation.mode",
+        "each snapshot chunk is its own REPEATABLE READ READ ONLY transaction, reconciled with the \
+         stream by transaction visibility",
+    ),
+    (
+        "snapshot.locking.mode",
+        "snapshot chunks take no table locks (short read-only transactions)",
+    ),
+    (
+        "snapshot.lock.timeout.ms",
+        "snapshot chunks take no table locks (short read-only transactions)",
+    ),
+    (
+        "snapshot.query.mode",
+        "snapshot chunks are key-ranged queries walbridge builds itself",
+    ),
+];
