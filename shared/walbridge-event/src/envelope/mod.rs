@@ -30,8 +30,10 @@
 mod encoder;
 mod records;
 mod source;
+mod transaction;
 
 pub use encoder::TableEncoder;
+pub use transaction::{TransactionBlock, TransactionCounts, TransactionEncoder, TransactionRecord};
 
 use std::ops::Range;
 
@@ -164,6 +166,10 @@ pub struct SourceInfo {
     /// End LSN (`nextlsn`) of the last transaction committed before this one, first half of
     /// `source.sequence`; `None` before any commit was seen (Debezium then writes `null`).
     pub last_commit_lsn: Option<Lsn>,
+    /// The envelope's `transaction` block (`provide.transaction.metadata`), whose `id` names `lsn`;
+    /// `None` writes `null`. A change written as two events (a key change) numbers the second
+    /// [`TransactionBlock::following`].
+    pub transaction: Option<TransactionBlock>,
 }
 
 /// What one record is.
@@ -309,6 +315,7 @@ mod test_support {
         tx_id: Some(780),
         lsn: Lsn(24_023_128),
         last_commit_lsn: Some(Lsn(24_022_960)),
+        transaction: None,
     };
 
     pub(super) fn encode_all(

@@ -502,6 +502,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             lsn: read.lsn,
             // An incremental snapshot's rows sit in the stream: `sequence` names its last commit.
             last_commit_lsn: if incremental { last_commit_lsn } else { None },
+            transaction: None,
         };
         let now = now_us();
         for (n, &i) in kept.iter().enumerate() {

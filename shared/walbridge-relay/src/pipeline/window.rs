@@ -283,6 +283,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     tx_id: change.xid.or(txn.xid),
                     lsn: change.lsn.unwrap_or(txn.position),
                     last_commit_lsn: last_commit.map(|c| c.lsn),
+                    transaction: None,
                 };
                 buf.clear();
                 let mut encoded = encoder.table.encode(&change, &source, now, buf);
@@ -378,6 +379,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     tx_id: truncate.xid.or(txn.xid),
                     lsn: change_lsn,
                     last_commit_lsn: last_commit.map(|c| c.lsn),
+                    transaction: None,
                 };
                 buf.clear();
                 let encoded = encoder
