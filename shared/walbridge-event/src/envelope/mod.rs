@@ -120,6 +120,9 @@ pub struct EncoderConfig {
     pub unavailable_value_placeholder: String,
     /// How numerics, temporals, binaries, intervals and hstores are represented.
     pub modes: TypeModes,
+    /// `topic.transaction` when `provide.transaction.metadata` is on (default off): events carry
+    /// a `transaction` block, and BEGIN/END records go to `<topic.prefix>.<topic.transaction>`.
+    pub transaction_topic: Option<String>,
 }
 
 impl EncoderConfig {
@@ -135,7 +138,19 @@ impl EncoderConfig {
             tombstones_on_delete: true,
             unavailable_value_placeholder: UNAVAILABLE_VALUE_PLACEHOLDER.to_owned(),
             modes: TypeModes::default(),
+            transaction_topic: None,
         }
+    }
+
+    /// The writer of the transaction topic's records, when transaction metadata is on.
+    pub fn transaction_encoder(&self) -> Option<TransactionEncoder> {
+        let topic = self.transaction_topic.as_deref()?;
+        Some(TransactionEncoder::new(
+            &self.topic_prefix,
+            topic,
+            self.key_schemas,
+            self.value_schemas,
+        ))
     }
 
     /// The wal2json era's events ([`SourceStructVersion::V1`]) naming `connector_version` as

@@ -165,9 +165,9 @@ impl TransactionCounts {
 
 /// `String.hashCode` (over UTF-16 units), spread as `HashMap.hash` does.
 fn java_hash(s: &str) -> i32 {
-    let h = s
-        .encode_utf16()
-        .fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(i32::from(unit)));
+    let h = s.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    });
     h ^ ((h as u32) >> 16) as i32
 }
 
