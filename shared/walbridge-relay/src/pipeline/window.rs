@@ -505,6 +505,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             key: Some(buf[record.key.clone()].to_vec()),
             value: Some(buf[record.value.clone()].to_vec()),
             headers: Vec::new(),
+            context_headers: false,
             lsn,
             position: Position {
                 stream: self.stream,
@@ -654,6 +655,7 @@ pub(super) fn push_records(
                 .header
                 .map(|(name, bytes)| vec![(name, bytes.to_vec())])
                 .unwrap_or_default(),
+            context_headers: true,
             lsn: at.lsn,
             position: Position {
                 record: i as u8,
