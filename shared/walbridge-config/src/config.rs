@@ -122,6 +122,10 @@ pub struct EventConfig {
     /// `tombstones.on.delete` ([default](crate::keys::TOMBSTONES_ON_DELETE) on): a delete is
     /// followed by a record with a null value.
     pub tombstones_on_delete: bool,
+    /// `topic.transaction` when `provide.transaction.metadata` is on
+    /// ([default](crate::keys::PROVIDE_TRANSACTION_METADATA) off): BEGIN and END records on
+    /// `<topic.prefix>.<topic.transaction>` and a `transaction` block in every streamed event.
+    pub transaction_topic: Option<String>,
     /// `key.converter.schemas.enable` ([default](crate::keys::KEY_CONVERTER_SCHEMAS_ENABLE) on, as
     /// Kafka Connect's JsonConverter).
     pub key_schemas: bool,

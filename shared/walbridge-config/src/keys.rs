@@ -183,6 +183,10 @@ pub const TOPIC_PREFIX: Key = Key::new("topic.prefix", None);
 pub const DATABASE_SERVER_NAME: Key = Key::new("database.server.name", None);
 pub const TOMBSTONES_ON_DELETE: Key =
     Key::new("tombstones.on.delete", Some("true")).one_of(BOOLEANS);
+pub const PROVIDE_TRANSACTION_METADATA: Key =
+    Key::new("provide.transaction.metadata", Some("false")).one_of(BOOLEANS);
+/// The transaction topic's name after `<topic.prefix>.` (Debezium's `AbstractTopicNamingStrategy`).
+pub const TOPIC_TRANSACTION: Key = Key::new("topic.transaction", Some("transaction"));
 pub const KEY_CONVERTER: Key = Key::new("key.converter", None).one_of(&[JSON_CONVERTER]);
 pub const VALUE_CONVERTER: Key = Key::new("value.converter", None).one_of(&[JSON_CONVERTER]);
 pub const KEY_CONVERTER_SCHEMAS_ENABLE: Key =
@@ -353,6 +357,8 @@ pub const KEYS: &[Key] = &[
     TOPIC_PREFIX,
     DATABASE_SERVER_NAME,
     TOMBSTONES_ON_DELETE,
+    PROVIDE_TRANSACTION_METADATA,
+    TOPIC_TRANSACTION,
     KEY_CONVERTER,
     VALUE_CONVERTER,
     KEY_CONVERTER_SCHEMAS_ENABLE,

@@ -91,6 +91,7 @@ impl Config {
             topic_prefix: p.take(topic_prefix(props)),
             events: EventConfig {
                 tombstones_on_delete: p.take(props.bool(&TOMBSTONES_ON_DELETE)),
+                transaction_topic: transaction_topic(props, &mut p),
                 key_schemas: p.take(props.bool(&KEY_CONVERTER_SCHEMAS_ENABLE)),
                 value_schemas: p.take(props.bool(&VALUE_CONVERTER_SCHEMAS_ENABLE)),
                 modes: TypeModes {
@@ -124,6 +125,16 @@ impl Config {
             ignored_keys,
             parsed_warnings: p.warnings,
         };
+        if config.events.transaction_topic.is_some()
+            && config.events.source_struct == SourceStructVersion::V1
+        {
+            p.errors.push(ConfigError::Unsupported {
+                key: PROVIDE_TRANSACTION_METADATA.name.to_owned(),
+                what: "transaction metadata in the wal2json era's events (source.struct.version=v1), \
+                       whose envelope has no transaction field",
+                fix: "set source.struct.version=v2, or provide.transaction.metadata=false",
+            });
+        }
         (config, p.errors)
     }
 }
@@ -307,17 +318,31 @@ fn topic_prefix(props: &Properties) -> Result<String, ConfigError> {
             }
         },
     };
-    let valid = !prefix.is_empty()
-        && prefix.len() <= 200
-        && prefix
+    topic_name(props, key, prefix)
+}
+
+/// `value` of `key` when it is a name Kafka accepts as (part of) a topic name.
+fn topic_name(props: &Properties, key: &Key, value: String) -> Result<String, ConfigError> {
+    let valid = !value.is_empty()
+        && value.len() <= 200
+        && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    valid.then_some(prefix).ok_or_else(|| {
+    valid.then_some(value).ok_or_else(|| {
         props.invalid(
             key.name,
             "1 to 200 characters of A-Z, a-z, 0-9, '.', '_' and '-' (Kafka's rule for topic names)",
         )
     })
+}
+
+/// `topic.transaction` when `provide.transaction.metadata` asks for the transaction topic.
+fn transaction_topic(props: &Properties, p: &mut Problems) -> Option<String> {
+    if !p.take(props.bool(&PROVIDE_TRANSACTION_METADATA)) {
+        return None;
+    }
+    let name = p.take(props.string(&TOPIC_TRANSACTION));
+    Some(p.take(topic_name(props, &TOPIC_TRANSACTION, name)))
 }
 
 fn snapshot_config(props: &Properties, p: &mut Problems) -> SnapshotConfig {

@@ -1021,7 +1021,6 @@ fn a_property_that_changes_the_output_and_is_not_implemented_is_an_error() {
     for (key, value) in [
         ("transforms", "unwrap"),
         ("predicates", "onlyOrders"),
-        ("provide.transaction.metadata", "true"),
         ("heartbeat.interval.ms", "10000"),
         ("column.mask.with.12.chars", "public.t.card"),
         ("errors.tolerance", "all"),
@@ -1046,4 +1045,46 @@ fn a_property_that_changes_the_output_and_is_not_implemented_is_an_error() {
     ] {
         assert!(config_of(&[(key, value)]).is_ok(), "{key}={value}");
     }
+}
+
+#[test]
+fn transaction_metadata_names_its_topic_and_refuses_the_legacy_envelope() {
+    let config_of = |pairs: &[(&str, &str)]| {
+        let mut props = seed();
+        for (k, v) in pairs {
+            props.set(k, v);
+        }
+        Config::from_sources(props, &lambda_env())
+    };
+    let off = config_of(&[]).unwrap();
+    assert_eq!(off.events.transaction_topic, None);
+    let ignored = config_of(&[("topic.transaction", "tx")]).unwrap();
+    assert_eq!(ignored.events.transaction_topic, None);
+    let on = config_of(&[("provide.transaction.metadata", "true")]).unwrap();
+    assert_eq!(on.events.transaction_topic.as_deref(), Some("transaction"));
+    let named = config_of(&[
+        ("provide.transaction.metadata", "true"),
+        ("topic.transaction", "tx-meta"),
+    ])
+    .unwrap();
+    assert_eq!(named.events.transaction_topic.as_deref(), Some("tx-meta"));
+    let err = error_text(
+        config_of(&[
+            ("provide.transaction.metadata", "true"),
+            ("topic.transaction", "tx meta"),
+        ])
+        .map(|_| ()),
+    );
+    assert!(err.contains("topic.transaction"), "{err}");
+    let err = error_text(
+        config_of(&[
+            ("provide.transaction.metadata", "true"),
+            ("source.struct.version", "v1"),
+        ])
+        .map(|_| ()),
+    );
+    assert!(
+        err.contains("provide.transaction.metadata") && err.contains("does not implement"),
+        "{err}"
+    );
 }

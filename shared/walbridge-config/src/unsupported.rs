@@ -65,13 +65,6 @@ const UNSUPPORTED: &[Unsupported] = &[
         fix: "remove predicates and the predicates.* keys (walbridge applies no transform yet)",
     },
     Unsupported {
-        key: "provide.transaction.metadata",
-        asks: is_true,
-        what: "transaction metadata (BEGIN and END records on <topic.prefix>.transaction and a \
-               transaction block in every event)",
-        fix: "set provide.transaction.metadata=false",
-    },
-    Unsupported {
         key: "heartbeat.interval.ms",
         asks: positive,
         what: "heartbeat records on __debezium-heartbeat.<topic.prefix>",

@@ -75,6 +75,7 @@ fn encode_change(
         tx_id: change.xid,
         lsn: change.lsn.unwrap_or(Lsn(0)),
         last_commit_lsn: last_commit,
+        transaction: None,
     };
     let out = enc
         .encode(&change, &source, 1_795_708_164_520_353, buf)
@@ -197,6 +198,7 @@ fn bench(c: &mut Criterion) {
         tx_id: change.xid,
         lsn: change.lsn.unwrap_or(Lsn(0)),
         last_commit_lsn: Some(Lsn(0x196_8E00)),
+        transaction: None,
     };
     let mut buf = Vec::with_capacity(8192);
     group.bench_function("encode_insert_4col_schemas_off", |b| {

@@ -21,6 +21,7 @@
 //!     tx_id: change.xid,
 //!     lsn: change.lsn.unwrap_or_default(),
 //!     last_commit_lsn: None,
+//!     transaction: None,
 //! };
 //! let mut buf = Vec::new();
 //! let encoded = encoder.encode(&change, &source, 1_705_314_600_234_567, &mut buf)?;

@@ -177,6 +177,7 @@ fn source_of(value: &str) -> (SourceInfo, i64) {
         tx_id: src["txId"].as_u64().map(|x| x as u32),
         lsn: Lsn(src["lsn"].as_u64().unwrap()),
         last_commit_lsn: seq[0].as_ref().map(|s| Lsn(s.parse().unwrap())),
+        transaction: None,
     };
     (source, p["ts_us"].as_i64().unwrap())
 }
@@ -269,6 +270,7 @@ fn dummy_source() -> SourceInfo {
         tx_id: None,
         lsn: Lsn(0),
         last_commit_lsn: None,
+        transaction: None,
     }
 }
 

@@ -113,6 +113,7 @@ impl Deps {
             key_schemas: config.events.key_schemas,
             value_schemas: config.events.value_schemas,
             tombstones_on_delete: config.events.tombstones_on_delete,
+            transaction_topic: config.events.transaction_topic.clone(),
             modes: config.events.modes,
             unavailable_value_placeholder: config.events.unavailable_value_placeholder.clone(),
             ..EncoderConfig::new(&config.topic_prefix, &config.database.dbname)

@@ -15,6 +15,9 @@ pub struct OutRecord {
     /// `None` is a tombstone.
     pub value: Option<Vec<u8>>,
     pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// Whether the sink adds Debezium's `__debezium.context.*` headers (when configured): Debezium
+    /// writes them on change events, not on the transaction topic's BEGIN and END.
+    pub context_headers: bool,
     /// The change the record came from, for error messages.
     pub lsn: Lsn,
     pub position: Position,

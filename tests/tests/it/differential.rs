@@ -380,6 +380,10 @@ impl<'a> Setup<'a> {
                 env::create_topic(&wb_kafka, &topic, 3).await;
                 env::create_topic(&dbz_kafka, &topic, 3).await;
             }
+            // for the runs with transaction metadata
+            let topic = format!("{prefix}.{TRANSACTION_TOPIC}");
+            env::create_topic(&wb_kafka, &topic, 3).await;
+            env::create_topic(&dbz_kafka, &topic, 3).await;
         }
         Self {
             case,
@@ -722,6 +726,128 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
     );
 }
 
+// ---------------------------------------------------------------------------- transaction metadata
+/// `topic.transaction`'s default: the runs' transaction topics are `<prefix>.transaction`.
+const TRANSACTION_TOPIC: &str = "transaction";
+
+const METADATA: Props = &[("provide.transaction.metadata", "true")];
+/// With skipped updates: a transaction of updates alone is not sent at all.
+const METADATA_SKIPPING: Props = &[
+    ("provide.transaction.metadata", "true"),
+    ("skipped.operations", "u"),
+];
+
+/// The workload's transactions with transaction metadata on, schemas off and on (and with skipped
+/// updates): the transaction topic's BEGIN and END records (keys, values with their commit-time
+/// `ts_ms`, partitions, order) and every event's `transaction` block, byte for byte. Among them:
+/// multi-row and multi-table transactions, key changes (two events, one tombstone), a transaction
+/// of an uncaptured table (neither writes BEGIN or END), a truncate skipped by default.
+#[tokio::test]
+async fn transaction_metadata_is_what_debeziums_is() {
+    let started = std::time::Instant::now();
+    let case = Case::new("difftx", DDL).await;
+    let runs: [(String, bool, Props); 3] = [
+        (case.prefix.clone(), false, METADATA),
+        (format!("{}-schemas", case.prefix), true, METADATA),
+        (
+            format!("{}-skipping", case.prefix),
+            false,
+            METADATA_SKIPPING,
+        ),
+    ];
+    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    case.pg
+        .execute("SELECT pg_drop_replication_slot($1)", &[&case.slot])
+        .await
+        .expect("drop the case's slot until Debezium streams");
+    let wb_slots: Vec<String> = (0..runs.len())
+        .map(|i| match i {
+            0 => case.slot.clone(),
+            _ => format!("{}_{i}", case.slot),
+        })
+        .collect();
+    let debezium = setup.start_debezium(
+        runs.iter()
+            .map(|(prefix, schemas, props)| (prefix.as_str(), *schemas, *props)),
+    );
+    let waited = debezium
+        .wait_streaming(&case.pg, Duration::from_secs(150))
+        .await;
+    eprintln!("differential transactions: Debezium streaming after {waited:?}");
+    for slot in &wb_slots {
+        case.pg
+            .execute(
+                "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
+                &[slot],
+            )
+            .await
+            .expect("create a wal2json slot");
+    }
+    for transaction in WORKLOAD {
+        case.sql(transaction).await;
+    }
+    for ((prefix, schemas, props), slot) in runs.iter().zip(&wb_slots) {
+        let report = invoke(setup.walbridge_config(slot, prefix, *schemas, props)).await;
+        assert!(report.caught_up, "{report:?}");
+    }
+    for (prefix, _, _) in &runs {
+        let topic = format!("{prefix}.{}.sentinel", case.schema);
+        env::read_topic_from(&dbz_bootstrap(), &topic, 1);
+    }
+    debezium.assert_not_failed();
+
+    let mut report = Report::default();
+    let mut transaction_records = 0;
+    for (prefix, schemas, _) in &runs {
+        for table in TABLES {
+            let topic = format!("{prefix}.{}.{table}", case.schema);
+            let wb_records = setup.wb_topic(&topic, 0);
+            let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
+            report.compare(prefix, table, *schemas, &wb_records, &dbz_records);
+        }
+        let topic = format!("{prefix}.{TRANSACTION_TOPIC}");
+        let wb_records = setup.wb_topic(&topic, 1);
+        // the sentinel's END follows the sentinel: waits (30 s at most) for as many records
+        let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, wb_records.len());
+        transaction_records += wb_records.len();
+        report.processing_times = false;
+        report.compare(
+            prefix,
+            TRANSACTION_TOPIC,
+            *schemas,
+            &wb_records,
+            &dbz_records,
+        );
+        report.processing_times = true;
+    }
+
+    debezium.remove(&case.pg).await;
+    drop(setup);
+    for slot in &wb_slots[1..] {
+        case.pg
+            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
+            .await
+            .expect("drop the other wal2json slots");
+    }
+    case.drop_slot().await;
+    eprintln!(
+        "differential transactions: {} record pairs compared ({transaction_records} BEGIN/END) \
+         in {:?}",
+        report.pairs,
+        started.elapsed(),
+    );
+    assert!(
+        report.problems.is_empty(),
+        "walbridge's and Debezium 3.7.1's transaction metadata differ ({} problem(s)):\n{}",
+        report.problems.len(),
+        report.problems.join("\n")
+    );
+    assert!(
+        transaction_records >= 3 * 2 * 30,
+        "too few BEGIN/END records: {transaction_records}"
+    );
+}
+
 // ------------------------------------------------------------------------------------- comparison
 struct Report {
     pairs: usize,
@@ -736,6 +862,8 @@ struct Report {
     /// Compare each partition's records in key order rather than offset order (a snapshot's row
     /// order is the table's physical order in Debezium, key order in walbridge).
     by_key: bool,
+    /// Apply exclusion 1 (off for the transaction topic, whose `ts_ms` is the commit time).
+    processing_times: bool,
 }
 
 impl Default for Report {
@@ -749,6 +877,7 @@ impl Default for Report {
             also_known: &[],
             also_known_seen: Vec::new(),
             by_key: false,
+            processing_times: true,
         }
     }
 }
@@ -914,7 +1043,7 @@ impl Report {
             let wb_raw = &wb[diff.wb_range.clone()];
             let dbz_raw = &dbz[diff.dbz_range.clone()];
             let excluded = part == "value"
-                && (EXCLUDED_PATHS.contains(&path.as_str())
+                && ((self.processing_times && EXCLUDED_PATHS.contains(&path.as_str()))
                     || self.also_excluded.contains(&path.as_str()));
             let canonical_path = canonical(&path);
             let known = KNOWN_DIFFERENCES.iter().position(|k| {

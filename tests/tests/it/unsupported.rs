@@ -1,6 +1,6 @@
 //! A Debezium configuration asking for something walbridge does not implement (transforms,
-//! transaction metadata, heartbeats, …) is refused at cold start and by `walbridge validate`, naming
-//! the key — never relayed as if the property were not there.
+//! transaction metadata in the legacy envelope, heartbeats, …) is refused at cold start and by
+//! `walbridge validate`, naming the key — never relayed as if the property were not there.
 
 use std::process::Command;
 
@@ -25,7 +25,8 @@ async fn transforms_transaction_metadata_and_heartbeats_are_refused_naming_the_k
              transforms=unwrap,mask\n\
              transforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\n\
              transforms.mask.type=com.acme.MaskCreditCards\n\
-             provide.transaction.metadata=true\nheartbeat.interval.ms=10000\n",
+             provide.transaction.metadata=true\nsource.struct.version=v1\n\
+             heartbeat.interval.ms=10000\n",
             case.slot, case.schema, case.prefix
         ),
     )

@@ -30,8 +30,10 @@
 mod encoder;
 mod records;
 mod source;
+mod transaction;
 
 pub use encoder::TableEncoder;
+pub use transaction::{TransactionBlock, TransactionCounts, TransactionEncoder, TransactionRecord};
 
 use std::ops::Range;
 
@@ -118,6 +120,9 @@ pub struct EncoderConfig {
     pub unavailable_value_placeholder: String,
     /// How numerics, temporals, binaries, intervals and hstores are represented.
     pub modes: TypeModes,
+    /// `topic.transaction` when `provide.transaction.metadata` is on (default off): events carry
+    /// a `transaction` block, and BEGIN/END records go to `<topic.prefix>.<topic.transaction>`.
+    pub transaction_topic: Option<String>,
 }
 
 impl EncoderConfig {
@@ -133,7 +138,19 @@ impl EncoderConfig {
             tombstones_on_delete: true,
             unavailable_value_placeholder: UNAVAILABLE_VALUE_PLACEHOLDER.to_owned(),
             modes: TypeModes::default(),
+            transaction_topic: None,
         }
+    }
+
+    /// The writer of the transaction topic's records, when transaction metadata is on.
+    pub fn transaction_encoder(&self) -> Option<TransactionEncoder> {
+        let topic = self.transaction_topic.as_deref()?;
+        Some(TransactionEncoder::new(
+            &self.topic_prefix,
+            topic,
+            self.key_schemas,
+            self.value_schemas,
+        ))
     }
 
     /// The wal2json era's events ([`SourceStructVersion::V1`]) naming `connector_version` as
@@ -164,6 +181,10 @@ pub struct SourceInfo {
     /// End LSN (`nextlsn`) of the last transaction committed before this one, first half of
     /// `source.sequence`; `None` before any commit was seen (Debezium then writes `null`).
     pub last_commit_lsn: Option<Lsn>,
+    /// The envelope's `transaction` block (`provide.transaction.metadata`), whose `id` names `lsn`;
+    /// `None` writes `null`. A change written as two events (a key change) numbers the second
+    /// [`TransactionBlock::following`].
+    pub transaction: Option<TransactionBlock>,
 }
 
 /// What one record is.
@@ -309,6 +330,7 @@ mod test_support {
         tx_id: Some(780),
         lsn: Lsn(24_023_128),
         last_commit_lsn: Some(Lsn(24_022_960)),
+        transaction: None,
     };
 
     pub(super) fn encode_all(

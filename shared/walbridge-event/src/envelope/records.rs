@@ -7,7 +7,7 @@ use super::encoder::{Col, Layout, Missing};
 use super::source::Micros;
 use super::{
     EncodedChange, NEWKEY_HEADER, OLDKEY_HEADER, RecordKind, SnapshotMarker, SourceInfo, Span,
-    TableEncoder,
+    TableEncoder, TransactionBlock,
 };
 use crate::Error;
 use crate::schema::ReplicaIdentity;
@@ -85,12 +85,16 @@ impl TableEncoder {
                                 header: Some((NEWKEY_HEADER, new_header)),
                             });
                         }
+                        let following = SourceInfo {
+                            transaction: source.transaction.map(TransactionBlock::following),
+                            ..*source
+                        };
                         let created = self.write_envelope(
                             out,
                             b'c',
                             None,
                             Some((&change.columns, Missing::Toast(identity))),
-                            ts,
+                            (&following, processing_time_us),
                         )?;
                         enc.push(Span {
                             kind: RecordKind::Create,
@@ -456,7 +460,12 @@ impl TableEncoder {
         match self.layout {
             Layout::Current => {
                 self.write_source(out, source, snapshot);
-                out.extend_from_slice(b",\"transaction\":null,\"op\":\"");
+                out.extend_from_slice(b",\"transaction\":");
+                match &source.transaction {
+                    Some(block) => block.write(out, source.lsn),
+                    None => out.extend_from_slice(b"null"),
+                }
+                out.extend_from_slice(b",\"op\":\"");
                 out.extend_from_slice(&[op, b'"', b',']);
                 out.extend_from_slice(b"\"ts_ms\":");
                 now.write_ms(out);
@@ -495,6 +504,7 @@ mod tests {
             tx_id: Some(780),
             lsn: crate::Lsn(0x16E_8F58),
             last_commit_lsn: None,
+            transaction: None,
         };
         let mut out = Vec::new();
         let encoded = encoder
@@ -743,6 +753,43 @@ mod tests {
         assert_eq!(
             recs[1],
             (RecordKind::Tombstone, Some(r#"{"id":7}"#.into()), None)
+        );
+    }
+
+    #[test]
+    fn a_key_change_numbers_its_delete_and_create_and_not_the_tombstone() {
+        let t = customers(ReplicaIdentity::Default);
+        let enc = TableEncoder::new(&t, &off()).unwrap();
+        let row = r#"{"action":"U","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":2},{"name":"name","type":"text","typeoid":25,"value":"n"},{"name":"note","type":"text","typeoid":25,"value":null}],"identity":[{"name":"id","type":"integer","typeoid":23,"value":1}]}"#;
+        let source = SourceInfo {
+            transaction: Some(TransactionBlock {
+                xid: 780,
+                total_order: 4,
+                data_collection_order: 2,
+            }),
+            ..SOURCE
+        };
+        let mut buf = Vec::new();
+        let out = enc
+            .encode(&change(row), &source, 1_705_314_600_234_567, &mut buf)
+            .unwrap();
+        let values: Vec<Option<String>> = out
+            .records(&buf)
+            .map(|r| r.value.map(|v| String::from_utf8(v.to_vec()).unwrap()))
+            .collect();
+        assert_eq!(values.len(), 3);
+        assert!(
+            values[0].as_deref().unwrap().contains(
+                r#""transaction":{"id":"780:24023128","total_order":4,"data_collection_order":2},"op":"d""#
+            ),
+            "{values:?}"
+        );
+        assert_eq!(values[1], None);
+        assert!(
+            values[2].as_deref().unwrap().contains(
+                r#""transaction":{"id":"780:24023128","total_order":5,"data_collection_order":3},"op":"c""#
+            ),
+            "{values:?}"
         );
     }
 }

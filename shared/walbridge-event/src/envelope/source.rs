@@ -205,6 +205,7 @@ mod tests {
         let read = SourceInfo {
             tx_id: None,
             last_commit_lsn: None,
+            transaction: None,
             ..SOURCE
         };
         let source_of = |marker| {
@@ -290,6 +291,7 @@ mod tests {
         let mut buf = Vec::new();
         let src = SourceInfo {
             last_commit_lsn: None,
+            transaction: None,
             tx_id: None,
             ..SOURCE
         };

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tracing::{Instrument, info, info_span};
 use walbridge_config::{Filters, MismatchStrategy, Regex, SnapshotMode};
 use walbridge_event::Lsn;
-use walbridge_event::envelope::EncoderConfig;
+use walbridge_event::envelope::{EncoderConfig, TransactionCounts, TransactionEncoder};
 
 use crate::checkpoint::{Checkpoint, CheckpointStore, FORMAT_VERSION, InvocationProgress};
 use crate::error::RelayError;
@@ -114,6 +114,11 @@ pub struct Relay<S, K, C> {
     signals: Vec<Signal>,
     /// The stream this invocation reads, set when it starts.
     stream: StreamId,
+    /// With transaction metadata on, the BEGIN/END writer and its topic.
+    transactions: Option<TransactionEncoder>,
+    transaction_topic: Arc<str>,
+    /// The events of the transaction being read, counted for its `transaction` blocks and END.
+    txn_counts: TransactionCounts,
 }
 
 /// What one invocation carries from window to window.
@@ -175,7 +180,11 @@ impl WindowEnd {
 
 impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     pub fn new(source: S, sink: K, store: C, settings: RelaySettings) -> Self {
+        let transactions = settings.encoder.transaction_encoder();
         Self {
+            transaction_topic: Arc::from(transactions.as_ref().map_or("", |t| t.topic())),
+            transactions,
+            txn_counts: TransactionCounts::default(),
             source,
             sink,
             store,

@@ -496,6 +496,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             lsn: read.lsn,
             // An incremental snapshot's rows sit in the stream: `sequence` names its last commit.
             last_commit_lsn: if incremental { last_commit_lsn } else { None },
+            transaction: None,
         };
         let now = now_us();
         for (n, &i) in kept.iter().enumerate() {
@@ -530,6 +531,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     key: record.key.map(<[u8]>::to_vec),
                     value: record.value.map(<[u8]>::to_vec),
                     headers: Vec::new(),
+                    context_headers: true,
                     lsn: read.lsn,
                     position: Position::snapshot_read(
                         at,

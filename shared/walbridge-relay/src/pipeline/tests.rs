@@ -903,3 +903,210 @@ async fn out_of_time_inside_a_window_it_checkpoints_the_whole_transactions_and_s
     // part of the second one was published: the next invocation skips it
     assert!(sink.published.len() > 1 && sink.published.len() < 31);
 }
+
+fn metadata_settings(window: u32) -> RelaySettings {
+    let mut settings = settings(window);
+    settings.encoder.transaction_topic = Some("transaction".into());
+    settings
+}
+
+/// `(topic, key, what is compared of the value)`: a BEGIN or END whole, an event's `transaction`
+/// block (the rest holds the processing time).
+fn metadata_view(records: &[OutRecord]) -> Vec<(String, String, String)> {
+    records
+        .iter()
+        .map(|r| {
+            let key = String::from_utf8(r.key.clone().unwrap_or_default()).unwrap();
+            let value = r
+                .value
+                .as_deref()
+                .map(|v| String::from_utf8(v.to_vec()).unwrap());
+            let shown = match value {
+                None => "tombstone".to_owned(),
+                Some(v) if &*r.topic == "p.transaction" => v,
+                Some(v) => {
+                    let start = v.find(r#""transaction":"#).unwrap();
+                    let end = v[start..].find(r#","op":"#).unwrap();
+                    v[start..start + end].to_owned()
+                }
+            };
+            (r.topic.to_string(), key, shown)
+        })
+        .collect()
+}
+
+/// Rows of transaction `xid` (ending at `end`): the changes `rows` (wal2json `I`/`U` rows without
+/// their transaction fields, which are added), at LSNs `end - 100`, `end - 99`, …
+fn txn_of(xid: u32, end: u64, rows: &[&str]) -> Vec<SlotRow> {
+    let mut all = txn(xid, end, 0..0);
+    let commit = all.pop().unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        let lsn = Lsn(end - 100 + i as u64);
+        all.push(SlotRow {
+            lsn,
+            data: format!(
+                r#"{{{row},"xid":{xid},"timestamp":"2024-01-15 10:30:00.123456+00","lsn":"{lsn}"}}"#
+            ),
+        });
+    }
+    all.push(commit);
+    all
+}
+
+fn insert(table: &str, id: u32) -> String {
+    let (schema, table) = table.split_once('.').unwrap();
+    format!(
+        r#""action":"I","schema":"{schema}","table":"{table}","columns":[{{"name":"id","type":"integer","typeoid":23,"value":{id}}}],"pk":[{{"name":"id","type":"integer","typeoid":23}}]"#
+    )
+}
+
+#[tokio::test]
+async fn transaction_metadata_numbers_events_across_windows_and_leaves_out_unsent_transactions() {
+    let key_change = r#""action":"U","schema":"inventory","table":"items","columns":[{"name":"id","type":"integer","typeoid":23,"value":100}],"identity":[{"name":"id","type":"integer","typeoid":23,"value":1}]"#;
+    let slot = FakeSlot::new(
+        vec![
+            txn_of(
+                1,
+                1000,
+                &[
+                    &insert("inventory.items", 1),
+                    &insert("inventory.other", 1),
+                    key_change,
+                ],
+            ),
+            // only a table no connector captures: pgoutput sends nothing of it
+            txn_of(2, 2000, &[&insert("pg_temp_3.scratch", 1)]),
+            txn(3, 3000, 2..4),
+        ],
+        5000,
+    );
+    // windows of one transaction each
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        metadata_settings(1),
+    );
+    let report = relay.run(far()).await.unwrap();
+    assert!(report.windows >= 3, "{report:?}");
+    let (_, sink, _) = relay.into_parts();
+    let positions: Vec<Position> = sink.published.iter().map(|r| r.position).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    let tx = |s: &str| ("p.transaction".to_owned(), String::new(), s.to_owned());
+    let mut expected = vec![
+        tx(
+            r#"{"status":"BEGIN","id":"1:900","event_count":null,"data_collections":null,"ts_ms":1705314600123}"#,
+        ),
+        (
+            "p.inventory.items".into(),
+            r#"{"id":1}"#.into(),
+            r#""transaction":{"id":"1:900","total_order":1,"data_collection_order":1}"#.into(),
+        ),
+        (
+            "p.inventory.other".into(),
+            r#"{"id":1}"#.into(),
+            r#""transaction":{"id":"1:901","total_order":2,"data_collection_order":1}"#.into(),
+        ),
+        // the key change: delete, tombstone, create
+        (
+            "p.inventory.items".into(),
+            r#"{"id":1}"#.into(),
+            r#""transaction":{"id":"1:902","total_order":3,"data_collection_order":2}"#.into(),
+        ),
+        (
+            "p.inventory.items".into(),
+            r#"{"id":1}"#.into(),
+            "tombstone".into(),
+        ),
+        (
+            "p.inventory.items".into(),
+            r#"{"id":100}"#.into(),
+            r#""transaction":{"id":"1:902","total_order":4,"data_collection_order":3}"#.into(),
+        ),
+        tx(
+            r#"{"status":"END","id":"1:1000","event_count":4,"data_collections":[{"data_collection":"inventory.other","event_count":1},{"data_collection":"inventory.items","event_count":3}],"ts_ms":1705314600123}"#,
+        ),
+        tx(
+            r#"{"status":"BEGIN","id":"3:2892","event_count":null,"data_collections":null,"ts_ms":1705314600123}"#,
+        ),
+        (
+            "p.inventory.items".into(),
+            r#"{"id":2}"#.into(),
+            r#""transaction":{"id":"3:2892","total_order":1,"data_collection_order":1}"#.into(),
+        ),
+        (
+            "p.inventory.items".into(),
+            r#"{"id":3}"#.into(),
+            r#""transaction":{"id":"3:2893","total_order":2,"data_collection_order":2}"#.into(),
+        ),
+        tx(
+            r#"{"status":"END","id":"3:3000","event_count":2,"data_collections":[{"data_collection":"inventory.items","event_count":2}],"ts_ms":1705314600123}"#,
+        ),
+    ];
+    // (`data_collections` in Java's HashMap order: `inventory.other` hashes to bucket 6, `items` to
+    // 13); the transaction topic's keys are the ids
+    for (topic, key, value) in &mut expected {
+        if topic == "p.transaction" {
+            let id = value.split(r#""id":""#).nth(1).unwrap();
+            *key = format!(r#"{{"id":"{}"}}"#, &id[..id.find('"').unwrap()]);
+        }
+    }
+    assert_eq!(metadata_view(&sink.published), expected);
+}
+
+#[tokio::test]
+async fn a_transaction_cut_by_the_deadline_still_has_one_begin_one_end_and_its_orders() {
+    let transactions = || {
+        vec![
+            txn(1, 1000, 0..1),
+            txn(2, 2000, 1..30),
+            txn(3, 3000, 30..31),
+        ]
+    };
+    // uncut, for reference
+    let mut relay = Relay::new(
+        FakeSlot::new(transactions(), 5000),
+        FakeSink::default(),
+        FakeStore::default(),
+        metadata_settings(1000),
+    );
+    relay.run(far()).await.unwrap();
+    let whole = metadata_view(&relay.into_parts().1.published);
+    assert_eq!(whole.len(), 3 * 2 + 31);
+
+    // the first invocation runs out of time inside the second transaction…
+    let mut slot = FakeSlot::new(transactions(), 5000);
+    slot.fetch_delay = Duration::from_millis(30);
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        metadata_settings(1000),
+    );
+    let report = relay
+        .run(Instant::now() + Duration::from_millis(150))
+        .await
+        .unwrap();
+    assert!(report.window_unfinished);
+    let (mut slot, first, store) = relay.into_parts();
+    assert!(first.published.len() > 4 && first.published.len() < whole.len());
+    // …the next one reads it again from its start, and Kafka's skip of what landed (per topic
+    // here: one partition each) leaves what the first did not write
+    slot.fetch_delay = Duration::ZERO;
+    let mut relay = Relay::new(slot, FakeSink::default(), store, metadata_settings(1000));
+    assert!(relay.run(far()).await.unwrap().caught_up);
+    let (_, second, _) = relay.into_parts();
+    let landed = |topic: &str| {
+        (first.published.iter())
+            .filter(|r| &*r.topic == topic)
+            .map(|r| r.position)
+            .max()
+    };
+    let mut all = first.published.clone();
+    all.extend(
+        (second.published.iter())
+            .filter(|r| landed(&r.topic).is_none_or(|tail| r.position > tail))
+            .cloned(),
+    );
+    assert_eq!(metadata_view(&all), whole);
+}

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use tracing::warn;
-use walbridge_event::envelope::{SourceInfo, TableEncoder};
+use walbridge_event::envelope::{SourceInfo, TableEncoder, TransactionRecord};
 use walbridge_event::wal2json::{self, Action, Row};
 use walbridge_event::{Lsn, TableSchema};
 
@@ -60,6 +60,26 @@ impl TxnContext {
             (self.change_lsn, self.same_lsn) = (lsn, 0);
         }
         lsn
+    }
+
+    /// The position of the transaction's BEGIN record: before any of its changes, whichever
+    /// change is the first one sent.
+    pub(super) fn begin_at(&self) -> Position {
+        Position {
+            txn_end: self.end,
+            ..Position::default()
+        }
+    }
+
+    /// The position of the transaction's END record: after all of its changes.
+    pub(super) fn end_at(&self) -> Position {
+        Position {
+            txn_end: self.end,
+            lsn: Lsn(u64::MAX),
+            change: u32::MAX,
+            record: u8::MAX,
+            ..Position::default()
+        }
     }
 
     /// The position of the first record of the change counted last.
@@ -223,6 +243,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         field: "nextlsn",
                     },
                 })?;
+                self.txn_counts.begin();
                 *txn = TxnContext {
                     xid: begin.xid,
                     commit_time_us: begin.commit_time_us,
@@ -245,10 +266,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 // `source.sequence` names the previous transaction that produced events, as
                 // pgoutput (which skips empty transactions) makes Debezium do.
                 if txn.next_change > 0 {
-                    *last_commit = Some(Committed {
-                        lsn: end,
-                        time_us: commit.commit_time_us.or(txn.commit_time_us),
-                    });
+                    let time_us = commit.commit_time_us.or(txn.commit_time_us);
+                    *last_commit = Some(Committed { lsn: end, time_us });
+                    self.push_transaction_end(txn, time_us.unwrap_or(now), buf, pending);
                 }
                 txn.position = end;
                 Ok(RowOutcome::Commit(end))
@@ -278,11 +298,20 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     return Ok(RowOutcome::Other);
                 }
                 let mut encoder = self.change_encoder(&change, false).await?;
+                let commit_time_us = change.commit_time_us.or(txn.commit_time_us).unwrap_or(now);
+                let tx_id = change.xid.or(txn.xid);
+                let transaction = self
+                    .transaction_event(txn, tx_id, commit_time_us, buf, pending)
+                    .map(|xid| {
+                        let table = format!("{}.{}", change.schema, change.table);
+                        (self.txn_counts.event(xid, &table), table)
+                    });
                 let source = SourceInfo {
-                    commit_time_us: change.commit_time_us.or(txn.commit_time_us).unwrap_or(now),
-                    tx_id: change.xid.or(txn.xid),
+                    commit_time_us,
+                    tx_id,
                     lsn: change.lsn.unwrap_or(txn.position),
                     last_commit_lsn: last_commit.map(|c| c.lsn),
+                    transaction: transaction.as_ref().map(|t| t.0),
                 };
                 buf.clear();
                 let mut encoded = encoder.table.encode(&change, &source, now, buf);
@@ -317,6 +346,14 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     table: format!("{}.{}", change.schema, change.table),
                     source: err,
                 })?;
+                if let Some((block, table)) = &transaction {
+                    // A key change is two events (its tombstone none); the second is numbered
+                    // `following` the first.
+                    let events = encoded.records(buf).filter(|r| r.value.is_some()).count();
+                    for _ in 1..events {
+                        self.txn_counts.event(block.xid, table);
+                    }
+                }
                 // A change the pending chunk's read could not see is newer than the row it read.
                 if let Some(chunk) = self.pending_chunk.as_mut()
                     && chunk.encoder.schema == change.schema
@@ -339,12 +376,20 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     return Ok(RowOutcome::Other);
                 }
                 // Debezium's publication carries a captured table's truncate even when it skips
-                // the event: its transaction is one `source.sequence` names.
+                // the event: its transaction is one `source.sequence` names, and has BEGIN and END.
+                let commit_time_us = truncate
+                    .commit_time_us
+                    .or(txn.commit_time_us)
+                    .unwrap_or(now);
+                let tx_id = truncate.xid.or(txn.xid);
+                let in_transaction =
+                    self.transaction_event(txn, tx_id, commit_time_us, buf, pending);
                 txn.next_change += 1;
                 if self.settings.filters.skipped.truncates {
                     return Ok(RowOutcome::Other);
                 }
                 let table = format!("{}.{}", truncate.schema, truncate.table);
+                let transaction = in_transaction.map(|xid| self.txn_counts.event(xid, &table));
                 let encoder = match self.encoder(&truncate.schema, &truncate.table, false).await {
                     Err(RelayError::Slot(SlotError::UnknownTable { .. })) => {
                         // Dropped since: a truncate carries no columns, its envelope needs none
@@ -371,13 +416,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     found => found?,
                 };
                 let source = SourceInfo {
-                    commit_time_us: truncate
-                        .commit_time_us
-                        .or(txn.commit_time_us)
-                        .unwrap_or(now),
-                    tx_id: truncate.xid.or(txn.xid),
+                    commit_time_us,
+                    tx_id,
                     lsn: change_lsn,
                     last_commit_lsn: last_commit.map(|c| c.lsn),
+                    transaction,
                 };
                 buf.clear();
                 let encoded = encoder
@@ -402,6 +445,72 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             // Logical decoding messages are read past (messages are refused in the configuration),
             // and the slot moves over them with their transaction.
             Row::Message(_) => Ok(RowOutcome::Other),
+        }
+    }
+
+    /// With transaction metadata on, a change its transaction sends (one of a captured table, of an
+    /// operation not skipped, or a captured table's truncate): the first one is where pgoutput
+    /// (PostgreSQL 15+, which skips empty transactions) sends BEGIN, so Debezium's BEGIN record is
+    /// written here, named by this change's LSN. Returns the xid the events are counted under.
+    fn transaction_event(
+        &self,
+        txn: &TxnContext,
+        tx_id: Option<u32>,
+        commit_time_us: i64,
+        buf: &mut Vec<u8>,
+        pending: &mut Vec<OutRecord>,
+    ) -> Option<u32> {
+        let (encoder, xid) = (self.transactions.as_ref()?, tx_id?);
+        if txn.next_change == 0 {
+            buf.clear();
+            let record = encoder.begin(xid, txn.change_lsn, commit_time_us, buf);
+            pending.push(self.transaction_record(&record, buf, txn.change_lsn, txn.begin_at()));
+        }
+        Some(xid)
+    }
+
+    /// With transaction metadata on, the END record of a transaction that sent changes.
+    fn push_transaction_end(
+        &self,
+        txn: &TxnContext,
+        commit_time_us: i64,
+        buf: &mut Vec<u8>,
+        pending: &mut Vec<OutRecord>,
+    ) {
+        let (Some(encoder), Some(xid)) = (self.transactions.as_ref(), txn.xid) else {
+            return;
+        };
+        if !self.txn_counts.order_reproduced() {
+            warn!(
+                xid,
+                "the transaction's END lists its tables in an order Debezium's may differ from: \
+                 more than 8 of them share a bucket of Debezium's hash map, which Java then keeps \
+                 as a tree"
+            );
+        }
+        buf.clear();
+        let record = encoder.end(xid, txn.end, commit_time_us, &self.txn_counts, buf);
+        pending.push(self.transaction_record(&record, buf, txn.end, txn.end_at()));
+    }
+
+    fn transaction_record(
+        &self,
+        record: &TransactionRecord,
+        buf: &[u8],
+        lsn: Lsn,
+        at: Position,
+    ) -> OutRecord {
+        OutRecord {
+            topic: Arc::clone(&self.transaction_topic),
+            key: Some(buf[record.key.clone()].to_vec()),
+            value: Some(buf[record.value.clone()].to_vec()),
+            headers: Vec::new(),
+            context_headers: false,
+            lsn,
+            position: Position {
+                stream: self.stream,
+                ..at
+            },
         }
     }
 
@@ -546,6 +655,7 @@ pub(super) fn push_records(
                 .header
                 .map(|(name, bytes)| vec![(name, bytes.to_vec())])
                 .unwrap_or_default(),
+            context_headers: true,
             lsn: at.lsn,
             position: Position {
                 record: i as u8,
