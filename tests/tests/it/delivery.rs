@@ -783,3 +783,60 @@ async fn a_crash_after_a_snapshot_chunk_was_acknowledged_reads_that_chunk_again_
     assert_eq!(created, 3000, "each streamed insert once");
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn a_migration_to_a_new_server_keeping_the_topics_loses_nothing() {
+    // The old server's records stay at the tails of the topics; the new server (a restore, an
+    // upgrade by dump) writes the same tables under the same topic prefix, with a WAL that starts
+    // far below the old one's positions. Its changes are a stream of their own: none is taken for
+    // a record that already landed.
+    let old = Case::new("migrate", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    old.sql("INSERT INTO {s}.t SELECT generate_series(1, 50)")
+        .await;
+    assert_eq!(invoke(old.config(&[])).await.events, 50);
+
+    let server = walbridge_tests::PrivatePostgres::logical("migrate", "walbridge", "migrate-pw");
+    let pg = server.connect().await.expect("connect to the new server");
+    pg.batch_execute(&format!(
+        "CREATE SCHEMA {0}; CREATE TABLE {0}.t(id int PRIMARY KEY)",
+        old.schema
+    ))
+    .await
+    .unwrap();
+    pg.execute(
+        "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
+        &[&old.slot],
+    )
+    .await
+    .unwrap();
+    pg.batch_execute(&format!(
+        "INSERT INTO {}.t SELECT generate_series(51, 100)",
+        old.schema
+    ))
+    .await
+    .unwrap();
+    let lsn = |row: tokio_postgres::Row| crate::case::lsn_of(row.get::<_, &str>(0));
+    let wal = "SELECT pg_current_wal_lsn()::text";
+    let new_at = lsn(pg.query_one(wal, &[]).await.unwrap());
+    let old_at = lsn(old.pg.query_one(wal, &[]).await.unwrap());
+    assert!(
+        new_at < old_at,
+        "the new server's WAL stands below the old one's"
+    );
+
+    let port = server.port.to_string();
+    let checkpoint = format!("s3://{}/{}-new", env::bucket(), old.checkpoint_key);
+    let moved = old.config(&[
+        ("database.hostname", "127.0.0.1"),
+        ("database.port", &port),
+        ("database.user", &server.user),
+        ("database.password", &server.password),
+        ("database.dbname", "postgres"),
+        ("checkpoint.uri", &checkpoint),
+    ]);
+    assert_eq!(invoke(moved).await.events, 50);
+    let records = env::read_topic(&old.topic("t"), 100);
+    assert_eq!(ids(&records), (1..=100).collect(), "every change of both");
+    assert_eq!(records.len(), 100, "each once");
+    old.drop_slot().await;
+}
