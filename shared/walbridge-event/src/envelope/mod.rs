@@ -28,10 +28,12 @@
 //! block in `source`.
 
 mod encoder;
+mod message;
 mod records;
 mod source;
 
 pub use encoder::TableEncoder;
+pub use message::MessageEncoder;
 
 use std::ops::Range;
 
@@ -182,6 +184,8 @@ pub enum RecordKind {
     Read,
     /// `op: "t"`: the table was truncated (no key, no row).
     Truncate,
+    /// `op: "m"`: a logical decoding message ([`MessageEncoder`]).
+    Message,
 }
 
 /// `source.snapshot` of a snapshot read (Debezium's `SnapshotRecord`, written lower-case).
