@@ -15,6 +15,8 @@ pub struct OutRecord {
     /// `None` is a tombstone.
     pub value: Option<Vec<u8>>,
     pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// Whether the connector's context headers (`__debezium.context.*`) follow `headers`.
+    pub context_headers: bool,
     /// The change the record came from, for error messages.
     pub lsn: Lsn,
     pub position: Position,

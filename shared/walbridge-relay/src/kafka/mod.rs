@@ -324,8 +324,10 @@ impl EventSink for KafkaSink {
                 with_partitions(position, count as usize),
             );
             // rskafka's headers are a map: they go out in name order, whatever the insertion order.
-            for (name, value) in self.settings.headers.iter() {
-                headers.insert(name.clone(), value.clone());
+            if out.context_headers {
+                for (name, value) in self.settings.headers.iter() {
+                    headers.insert(name.clone(), value.clone());
+                }
             }
             batches[batch].records.push(Pending {
                 record: Record {

@@ -535,6 +535,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     key: record.key.map(<[u8]>::to_vec),
                     value: record.value.map(<[u8]>::to_vec),
                     headers: Vec::new(),
+                    context_headers: true,
                     lsn: read.lsn,
                     position: Position::snapshot_read(
                         at,
