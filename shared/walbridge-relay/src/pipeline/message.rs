@@ -29,7 +29,8 @@ pub(super) struct Messages {
 }
 
 impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
-    /// Publishes one `M` row unless the prefix filters leave it out.
+    /// Publishes one `M` row unless the prefix filters leave it out. (The error is boxed: this is
+    /// not an `async fn`, whose futures carry it anyway.)
     pub(super) fn process_message(
         &mut self,
         message: &Message<'_>,
@@ -38,7 +39,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         last_commit: &mut Option<Committed>,
         buf: &mut Vec<u8>,
         pending: &mut Vec<OutRecord>,
-    ) -> Result<RowOutcome, RelayError> {
+    ) -> Result<RowOutcome, Box<RelayError>> {
         let (source, at, outcome) = if message.transactional {
             let lsn = txn.count(message.lsn);
             txn.next_change += 1;
@@ -50,7 +51,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             };
             (source, txn.at(self.stream), RowOutcome::Change)
         } else {
-            let lsn = message.lsn.ok_or(RelayError::Decode {
+            let lsn = message.lsn.ok_or_else(|| RelayError::Decode {
                 after: txn.position,
                 source: walbridge_event::Error::MissingField {
                     action: 'M',
@@ -105,13 +106,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     }
 }
 
-fn unencodable(lsn: Lsn, prefix: &str, source: walbridge_event::Error) -> RelayError {
-    RelayError::Encode {
+fn unencodable(lsn: Lsn, prefix: &str, source: walbridge_event::Error) -> Box<RelayError> {
+    Box::new(RelayError::Encode {
         lsn,
         table: format!(
             "(a logical decoding message with prefix {prefix:?}; leave it out with \
              message.prefix.exclude.list)"
         ),
         source,
-    }
+    })
 }

@@ -408,9 +408,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 push_records(&encoder.topic, &encoded, buf, txn.at(self.stream), pending);
                 Ok(RowOutcome::Change)
             }
-            Row::Message(message) => {
-                self.process_message(&message, now, txn, last_commit, buf, pending)
-            }
+            Row::Message(message) => self
+                .process_message(&message, now, txn, last_commit, buf, pending)
+                .map_err(|err| *err),
         }
     }
 
