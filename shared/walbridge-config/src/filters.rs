@@ -1,4 +1,5 @@
-//! Debezium's capture filters: which tables, which columns, which key and which operations.
+//! Debezium's capture filters: which tables, which columns, which key, which operations and which
+//! logical decoding messages.
 //!
 //! Every list is Debezium's: comma-separated regular expressions, each matched anchored and
 //! case-insensitively against `schema`, `schema.table` or `schema.table.column`
@@ -9,7 +10,8 @@ use regex::Regex;
 
 use crate::config::TablePattern;
 use crate::keys::{
-    COLUMN_EXCLUDE_LIST, COLUMN_INCLUDE_LIST, Key, MESSAGE_KEY_COLUMNS, SCHEMA_EXCLUDE_LIST,
+    COLUMN_EXCLUDE_LIST, COLUMN_INCLUDE_LIST, Key, MESSAGE_KEY_COLUMNS,
+    MESSAGE_PREFIX_EXCLUDE_LIST, MESSAGE_PREFIX_INCLUDE_LIST, SCHEMA_EXCLUDE_LIST,
     SCHEMA_INCLUDE_LIST, SKIPPED_OPERATIONS, TABLE_EXCLUDE_LIST, TABLE_INCLUDE_LIST,
     TABLE_WHITELIST,
 };
@@ -182,6 +184,26 @@ impl KeyColumns {
     }
 }
 
+/// `message.prefix.include.list`/`message.prefix.exclude.list`: which logical decoding messages
+/// are published, by their prefix (Debezium's `LogicalDecodingMessageFilter`). Every message when
+/// neither is set.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    include: Vec<Pattern>,
+    exclude: Vec<Pattern>,
+}
+
+impl MessageFilter {
+    /// Whether a message with `prefix` is published.
+    pub fn includes(&self, prefix: &str) -> bool {
+        if self.include.is_empty() {
+            !self.exclude.iter().any(|p| p.matches(prefix))
+        } else {
+            self.include.iter().any(|p| p.matches(prefix))
+        }
+    }
+}
+
 /// `skipped.operations` ([default](crate::keys::SKIPPED_OPERATIONS) Debezium's): streamed
 /// operations whose events are not published. A skipped delete publishes neither the delete nor its
 /// tombstone.
@@ -212,6 +234,7 @@ pub struct Filters {
     pub columns: ColumnFilter,
     pub key_columns: KeyColumns,
     pub skipped: SkippedOperations,
+    pub messages: MessageFilter,
 }
 
 pub(crate) fn filters(props: &Properties, p: &mut Problems) -> Filters {
@@ -227,6 +250,16 @@ pub(crate) fn filters(props: &Properties, p: &mut Problems) -> Filters {
     let schema_exclude = p.take(patterns(props, &SCHEMA_EXCLUDE_LIST, "schema"));
     let column_include = p.take(patterns(props, &COLUMN_INCLUDE_LIST, "schema.table.column"));
     let column_exclude = p.take(patterns(props, &COLUMN_EXCLUDE_LIST, "schema.table.column"));
+    let message_include = p.take(patterns(
+        props,
+        &MESSAGE_PREFIX_INCLUDE_LIST,
+        "message prefixes",
+    ));
+    let message_exclude = p.take(patterns(
+        props,
+        &MESSAGE_PREFIX_EXCLUDE_LIST,
+        "message prefixes",
+    ));
     for (include, exclude, both) in [
         (
             table_key,
@@ -242,6 +275,11 @@ pub(crate) fn filters(props: &Properties, p: &mut Problems) -> Filters {
             &COLUMN_INCLUDE_LIST,
             &COLUMN_EXCLUDE_LIST,
             !column_include.is_empty() && !column_exclude.is_empty(),
+        ),
+        (
+            &MESSAGE_PREFIX_INCLUDE_LIST,
+            &MESSAGE_PREFIX_EXCLUDE_LIST,
+            !message_include.is_empty() && !message_exclude.is_empty(),
         ),
     ] {
         if both {
@@ -277,6 +315,10 @@ pub(crate) fn filters(props: &Properties, p: &mut Problems) -> Filters {
         },
         key_columns: p.take(key_columns(props)),
         skipped: p.take(skipped_operations(props)),
+        messages: MessageFilter {
+            include: message_include,
+            exclude: message_exclude,
+        },
     }
 }
 

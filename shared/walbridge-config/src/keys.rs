@@ -314,6 +314,8 @@ pub const COLUMN_INCLUDE_LIST: Key = Key::new("column.include.list", None);
 pub const COLUMN_EXCLUDE_LIST: Key = Key::new("column.exclude.list", None);
 pub const MESSAGE_KEY_COLUMNS: Key = Key::new("message.key.columns", None);
 pub const SKIPPED_OPERATIONS: Key = Key::new("skipped.operations", Some("t"));
+pub const MESSAGE_PREFIX_INCLUDE_LIST: Key = Key::new("message.prefix.include.list", None);
+pub const MESSAGE_PREFIX_EXCLUDE_LIST: Key = Key::new("message.prefix.exclude.list", None);
 
 // Headers
 
@@ -412,6 +414,8 @@ pub const KEYS: &[Key] = &[
     COLUMN_EXCLUDE_LIST,
     MESSAGE_KEY_COLUMNS,
     SKIPPED_OPERATIONS,
+    MESSAGE_PREFIX_INCLUDE_LIST,
+    MESSAGE_PREFIX_EXCLUDE_LIST,
     EXTENDED_HEADERS_ENABLED,
     SOURCE_STRUCT_VERSION,
     SOURCE_STRUCT_V1_CONNECTOR_VERSION,

@@ -26,7 +26,9 @@ pub use config::{
     KafkaTls, MismatchStrategy, SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, SslMode,
     TablePattern, WindowConfig,
 };
-pub use filters::{ColumnFilter, Filters, KeyColumns, SkippedOperations, TableFilter};
+pub use filters::{
+    ColumnFilter, Filters, KeyColumns, MessageFilter, SkippedOperations, TableFilter,
+};
 pub use keys::{IGNORED_BY_DESIGN, KEYS, Key};
 pub use parse::merge_sources;
 pub use pattern::debezium_pattern;

@@ -357,6 +357,27 @@ fn skipped_operations_default_to_truncates_and_none_skips_nothing() {
 }
 
 #[test]
+fn message_prefix_lists_are_debeziums_anchored_case_insensitive_regexes_and_not_both() {
+    let all = filters_of(&[]).unwrap();
+    assert!(all.messages.includes("outbox") && all.messages.includes(""));
+    let include = filters_of(&[("message.prefix.include.list", "out.*, audit")]).unwrap();
+    assert!(include.messages.includes("outbox") && include.messages.includes("AUDIT"));
+    assert!(!include.messages.includes("audits") && !include.messages.includes("my-outbox"));
+    let exclude = filters_of(&[("message.prefix.exclude.list", "skip\\..*")]).unwrap();
+    assert!(!exclude.messages.includes("skip.me") && exclude.messages.includes("skipme"));
+    let err = error_text(filters_of(&[
+        ("message.prefix.include.list", "a"),
+        ("message.prefix.exclude.list", "b"),
+    ]));
+    assert!(err.contains("message.prefix.exclude.list"), "{err}");
+    let err = error_text(filters_of(&[("message.prefix.include.list", "(?=x)")]));
+    assert!(err.contains("message.prefix.include.list"), "{err}");
+    // Debezium 3.7.1 refuses `m` ("Invalid operation"): messages are filtered by prefix only.
+    let err = error_text(filters_of(&[("skipped.operations", "m")]));
+    assert!(err.contains("skipped.operations"), "{err}");
+}
+
+#[test]
 fn checkpoint_uris_must_name_an_object() {
     for bad in [
         "s3://bucket",

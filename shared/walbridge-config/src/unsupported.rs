@@ -120,18 +120,6 @@ const UNSUPPORTED: &[Unsupported] = &[
         fix: "remove post.processors and its keys",
     },
     Unsupported {
-        key: "message.prefix.include.list",
-        asks: set,
-        what: "logical decoding messages (op m events)",
-        fix: "remove the key: walbridge does not publish pg_logical_emit_message messages yet",
-    },
-    Unsupported {
-        key: "message.prefix.exclude.list",
-        asks: set,
-        what: "logical decoding messages (op m events)",
-        fix: "remove the key: walbridge does not publish pg_logical_emit_message messages yet",
-    },
-    Unsupported {
         key: "include.schema.comments",
         asks: is_true,
         what: "column comments as schema docs",

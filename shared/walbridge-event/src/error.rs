@@ -67,4 +67,13 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// An event the chosen layout has no form for (logical decoding messages under
+    /// `source.struct.version=v1`: the Debezium releases of that layout had no message events).
+    #[error("{what} cannot be written with {setting}")]
+    Unsupported {
+        /// The event.
+        what: &'static str,
+        /// The setting that has no form for it.
+        setting: &'static str,
+    },
 }

@@ -33,6 +33,10 @@ use crate::case::{Case, invoke};
 //    partitioner spreads null keys "stickily", so their order is only defined per topic. Those records
 //    are compared as a multiset (sorted by their bytes) instead of partition by partition.
 // 3. The value of the header `__debezium.context.runId`: a random id per connector run.
+// 4. On the `<prefix>.message` topic, the logical decoding messages of other tests: every message of
+//    the database reaches both connectors, and the two read until different moments. Only the
+//    messages whose prefix starts with this test's schema are compared (the others still move
+//    `source.sequence` for both, and so are compared through it).
 //
 // Everything else must be byte-equal, or be listed below as a KNOWN DIFFERENCE.
 
@@ -217,6 +221,25 @@ const WORKLOAD: &[&str] = &[
     "UPDATE {s}.customers SET id = 3 WHERE id = 2",
     "DELETE FROM {s}.customers WHERE id = 1",
     "INSERT INTO {s}.uncaptured VALUES (1)",
+    // logical decoding messages (`op: "m"` on `<prefix>.message`): a standalone one, whose LSN is
+    // the last commit of the events after it; one in a transaction otherwise uncaptured; one beside
+    // a change, with one the filters run leaves out; a rolled-back transaction's (only its
+    // standalone message is decoded); a standalone one the filters run leaves out
+    r#"SELECT pg_logical_emit_message(false, '{s}.loose', 'standalone "q" \ ü')"#,
+    r#"BEGIN;
+       SELECT pg_logical_emit_message(true, '{s}.outbox', '{"id":1,"n":"é"}');
+       INSERT INTO {s}.uncaptured VALUES (2);
+     COMMIT"#,
+    "BEGIN;
+       SELECT pg_logical_emit_message(true, '{s}.outbox', 'beside a change');
+       INSERT INTO {s}.customers(id, name) VALUES (10, 'Msg');
+       SELECT pg_logical_emit_message(true, '{s}.skipped', 'left out by the filters run');
+     COMMIT",
+    "BEGIN;
+       SELECT pg_logical_emit_message(false, '{s}.loose', 'kept though rolled back');
+       SELECT pg_logical_emit_message(true, '{s}.outbox', 'rolled back');
+     ROLLBACK",
+    "SELECT pg_logical_emit_message(false, '{s}.skipped', 'standalone, left out by the filters run')",
     // composite key
     "INSERT INTO {s}.orders VALUES ('EU', 1, 'new', 'first'), ('US', 2, 'new', NULL)",
     "UPDATE {s}.orders SET status = 'paid' WHERE order_no = 1",
@@ -338,6 +361,7 @@ const FILTERS: Props = &[
         ".*\\.orders:status,order_no;.*\\.sql_table:number",
     ),
     ("skipped.operations", "u"),
+    ("message.prefix.exclude.list", ".*\\.SKIPPED"),
 ];
 
 // ------------------------------------------------------------------------------------------ set-up
@@ -384,6 +408,9 @@ impl<'a> Setup<'a> {
             let topic = format!("{prefix}.{TRANSACTION_TOPIC}");
             env::create_topic(&wb_kafka, &topic, 3).await;
             env::create_topic(&dbz_kafka, &topic, 3).await;
+            let messages = format!("{prefix}.message");
+            env::create_topic(&wb_kafka, &messages, 3).await;
+            env::create_topic(&dbz_kafka, &messages, 3).await;
         }
         Self {
             case,
@@ -524,6 +551,25 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
             let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
             report.compare(prefix, table, *schemas, &wb_records, &dbz_records);
         }
+        // exclusion 4: this test's messages only
+        let ours = format!(r#""prefix":"{}."#, case.schema);
+        let messages = |records: Vec<KafkaRecord>| -> Vec<KafkaRecord> {
+            records
+                .into_iter()
+                .filter(|r| text(r.key.as_deref()).is_some_and(|k| k.contains(&ours)))
+                .collect()
+        };
+        let topic = format!("{prefix}.message");
+        let wb_messages = messages(setup.wb_topic(&topic, 0));
+        let dbz_messages = messages(env::read_topic_from(&dbz_bootstrap(), &topic, 0));
+        let expected = if prefix.ends_with("-filters") { 4 } else { 6 };
+        if dbz_messages.len() != expected {
+            report.problems.push(format!(
+                "{topic}: Debezium wrote {} of this test's messages, the workload {expected}",
+                dbz_messages.len()
+            ));
+        }
+        report.compare(prefix, "message", *schemas, &wb_messages, &dbz_messages);
     }
 
     debezium.remove(&case.pg).await;
@@ -730,10 +776,16 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
 /// `topic.transaction`'s default: the runs' transaction topics are `<prefix>.transaction`.
 const TRANSACTION_TOPIC: &str = "transaction";
 
-const METADATA: Props = &[("provide.transaction.metadata", "true")];
+/// Transactional messages with metadata on stop walbridge (README): the standalone ones only (the
+/// whole database's: other tests' transactional messages are left out too).
+const METADATA: Props = &[
+    ("provide.transaction.metadata", "true"),
+    ("message.prefix.include.list", ".*\\.loose"),
+];
 /// With skipped updates: a transaction of updates alone is not sent at all.
 const METADATA_SKIPPING: Props = &[
     ("provide.transaction.metadata", "true"),
+    ("message.prefix.include.list", ".*\\.loose"),
     ("skipped.operations", "u"),
 ];
 

@@ -491,3 +491,122 @@ async fn schema_changes_mid_stream_are_followed_without_a_restart() {
     );
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn logical_decoding_messages_reach_kafka_as_debeziums_message_events() {
+    let case = Case::new("messages", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t VALUES (1)").await;
+    case.sql("SELECT pg_logical_emit_message(false, '{s}.loose', 'standalone')")
+        .await;
+    case.sql(
+        r#"BEGIN;
+           SELECT pg_logical_emit_message(true, '{s}.outbox', '{"id":1}');
+           INSERT INTO {s}.t VALUES (2);
+           SELECT pg_logical_emit_message(true, '{s}.noise', 'left out');
+         COMMIT"#,
+    )
+    .await;
+    // a rolled-back transaction's messages are not decoded, its standalone ones are
+    case.sql(
+        "BEGIN;
+           SELECT pg_logical_emit_message(false, '{s}.loose', 'kept');
+           SELECT pg_logical_emit_message(true, '{s}.outbox', 'rolled back');
+         ROLLBACK",
+    )
+    .await;
+    case.sql("SELECT pg_logical_emit_message(false, '{s}.noise', 'left out too')")
+        .await;
+    // PostgreSQL 15 does not flush a standalone message's WAL (a window reads flushed WAL only); a
+    // commit does, and the messages before it with it
+    case.sql("INSERT INTO {s}.t VALUES (3)").await;
+
+    // other tests' messages share the database: the include list leaves them out
+    let include = format!("{}\\.(outbox|LOOSE)", case.schema);
+    let report = invoke(case.config(&[("message.prefix.include.list", &include)])).await;
+    assert_eq!((report.changes, report.events), (6, 6), "{report:?}");
+    assert_eq!(
+        case.confirmed_flush_lsn().await,
+        lsn_of(&report.end_lsn),
+        "the slot moved over the messages"
+    );
+
+    let topic = format!("{}.message", case.prefix);
+    let ours = |records: Vec<KafkaRecord>| -> Vec<(String, Value, Vec<String>)> {
+        records
+            .into_iter()
+            .map(|r| {
+                let key = String::from_utf8(r.key.clone().unwrap()).unwrap();
+                let headers = r.headers.iter().map(|(n, _)| n.clone()).collect();
+                (key, value(&r), headers)
+            })
+            .filter(|(key, _, _)| key.contains(&case.schema))
+            .collect()
+    };
+    let records = ours(env::read_topic(&topic, 3));
+    assert_eq!(records.len(), 3, "{records:?}");
+    let content = |v: &Value| {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v["message"]["content"].as_str().unwrap())
+            .unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+    let by_prefix = |prefix: &str| -> Vec<&Value> {
+        let key = format!(r#"{{"prefix":"{}.{prefix}"}}"#, case.schema);
+        records
+            .iter()
+            .filter(|(k, _, _)| *k == key)
+            .map(|(_, v, _)| v)
+            .collect()
+    };
+    for (_, event, headers) in &records {
+        assert_eq!(event["op"], "m");
+        assert_eq!(
+            (&event["source"]["schema"], &event["source"]["table"]),
+            (&Value::from(""), &Value::from(""))
+        );
+        assert_eq!(event["transaction"], Value::Null);
+        assert!(event.get("ts_us").is_none() && event["ts_ms"].as_i64().is_some());
+        assert_eq!(headers, &["__walbridge.position"], "no context headers");
+    }
+    // standalone: no transaction id, its own LSN as the last commit, in emitted order
+    let loose = by_prefix("loose");
+    assert_eq!(
+        loose.iter().map(|v| content(v)).collect::<Vec<_>>(),
+        ["standalone", "kept"]
+    );
+    for event in &loose {
+        let lsn = event["source"]["lsn"].as_i64().unwrap();
+        assert_eq!(event["source"]["txId"], Value::Null);
+        assert_eq!(event["source"]["sequence"], format!(r#"["{lsn}","{lsn}"]"#));
+    }
+    // in its transaction: its transaction id
+    let outbox = by_prefix("outbox");
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(content(outbox[0]), r#"{"id":1}"#);
+    let changes = env::read_topic(&case.topic("t"), 3);
+    let insert = changes
+        .iter()
+        .map(value)
+        .find(|v| v["after"]["id"] == 2)
+        .expect("the second insert");
+    assert_eq!(outbox[0]["source"]["txId"], insert["source"]["txId"]);
+    assert_eq!(outbox[0]["source"]["ts_us"], insert["source"]["ts_us"]);
+    assert!(
+        outbox[0]["source"]["lsn"].as_i64() <= insert["source"]["lsn"].as_i64(),
+        "emitted before the insert"
+    );
+
+    // the exclude list instead
+    case.sql("SELECT pg_logical_emit_message(false, '{s}.noise', 'excluded')")
+        .await;
+    case.sql("SELECT pg_logical_emit_message(false, '{s}.loose', 'after')")
+        .await;
+    case.sql("INSERT INTO {s}.t VALUES (4)").await;
+    invoke(case.config(&[("message.prefix.exclude.list", ".*\\.NOISE")])).await;
+    let records = ours(env::read_topic(&topic, 4));
+    let keys: Vec<&str> = records.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(records.len(), 4, "{keys:?}");
+    assert!(keys.iter().all(|k| !k.contains(".noise")), "{keys:?}");
+    case.drop_slot().await;
+}

@@ -18,6 +18,7 @@ mod value;
 
 pub(crate) use default::default_json;
 pub(crate) use geometry::Geo;
+pub(crate) use value::write_binary;
 
 use crate::modes::{
     BinaryMode, DecimalMode, HstoreMode, IntervalMode, TimePrecisionMode, TypeModes,

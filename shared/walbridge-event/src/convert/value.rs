@@ -194,21 +194,7 @@ impl Kind {
             Kind::Bytes(mode) => {
                 let hex = text.strip_prefix("\\x").unwrap_or(text);
                 let bytes = hex_decode(hex).ok_or("not hexadecimal bytea")?;
-                match mode {
-                    BinaryMode::Bytes | BinaryMode::Base64 => write_base64(out, &bytes),
-                    BinaryMode::Base64UrlSafe => {
-                        use base64::Engine;
-                        write_str(
-                            out,
-                            &base64::engine::general_purpose::URL_SAFE.encode(&bytes),
-                        );
-                    }
-                    BinaryMode::Hex => {
-                        out.push(b'"');
-                        out.extend_from_slice(hex.to_ascii_lowercase().as_bytes());
-                        out.push(b'"');
-                    }
-                }
+                write_binary(out, mode, &bytes);
             }
             Kind::Hstore(mode) => {
                 let pairs = parse_hstore(text).ok_or("not an hstore")?;
@@ -339,6 +325,32 @@ impl Kind {
                 Ok(())
             }
             _ => self.write_value(out, v),
+        }
+    }
+}
+
+/// `bytes` as `binary.handling.mode` represents them in JSON: base64 (what JsonConverter writes for
+/// a `bytes` schema, and the `base64` mode), URL-safe base64 (padded, as Java's URL encoder) or
+/// lower-case hex.
+pub(crate) fn write_binary(out: &mut Vec<u8>, mode: BinaryMode, bytes: &[u8]) {
+    match mode {
+        BinaryMode::Bytes | BinaryMode::Base64 => write_base64(out, bytes),
+        BinaryMode::Base64UrlSafe => {
+            use base64::Engine;
+            write_str(
+                out,
+                &base64::engine::general_purpose::URL_SAFE.encode(bytes),
+            );
+        }
+        BinaryMode::Hex => {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            out.reserve(bytes.len() * 2 + 2);
+            out.push(b'"');
+            for b in bytes {
+                out.push(DIGITS[usize::from(b >> 4)]);
+                out.push(DIGITS[usize::from(b & 0x0f)]);
+            }
+            out.push(b'"');
         }
     }
 }

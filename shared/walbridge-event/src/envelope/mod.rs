@@ -28,11 +28,13 @@
 //! block in `source`.
 
 mod encoder;
+mod message;
 mod records;
 mod source;
 mod transaction;
 
 pub use encoder::TableEncoder;
+pub use message::MessageEncoder;
 pub use transaction::{TransactionBlock, TransactionCounts, TransactionEncoder, TransactionRecord};
 
 use std::ops::Range;
@@ -203,6 +205,8 @@ pub enum RecordKind {
     Read,
     /// `op: "t"`: the table was truncated (no key, no row).
     Truncate,
+    /// `op: "m"`: a logical decoding message ([`MessageEncoder`]).
+    Message,
 }
 
 /// `source.snapshot` of a snapshot read (Debezium's `SnapshotRecord`, written lower-case).

@@ -37,6 +37,7 @@ use crate::sink::{EventSink, OutRecord};
 use crate::snapshot::{Signal, SnapshotProgress};
 use crate::source::{ChangeSource, RowBatch, Server};
 
+mod message;
 mod recovery;
 mod report;
 mod snapshot;
@@ -119,6 +120,8 @@ pub struct Relay<S, K, C> {
     transaction_topic: Arc<str>,
     /// The events of the transaction being read, counted for its `transaction` blocks and END.
     txn_counts: TransactionCounts,
+    /// The logical decoding messages' encoder, once one is published.
+    messages: Option<message::Messages>,
 }
 
 /// What one invocation carries from window to window.
@@ -160,6 +163,9 @@ struct WindowEnd {
     complete: bool,
     /// Where the slot may move: past the last transaction read whole (or to `upto`).
     target: Option<Lsn>,
+    /// Records were published past `target` (non-transactional messages after the last
+    /// transaction of a window cut short): the next window reads them again.
+    replays: bool,
 }
 
 impl WindowEnd {
@@ -169,6 +175,7 @@ impl WindowEnd {
             upto: confirmed,
             complete: true,
             target: None,
+            replays: false,
         }
     }
 
@@ -194,6 +201,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             pending_chunk: None,
             signals: Vec::new(),
             stream: StreamId::default(),
+            messages: None,
         }
     }
 
@@ -235,8 +243,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             } else {
                 WindowEnd::unread(run.confirmed)
             };
-            // Records a crashed invocation left behind can only be among the first window's.
-            self.sink.skip_landed(false);
+            // Records a crashed invocation left behind can only be among the first window's, and
+            // what this window published past where the slot moves among the next one's.
+            self.sink.skip_landed(window.replays);
             self.apply_queued_signals(&mut run).await?;
             self.publish_ready_chunk(&mut run, &window).await?;
             let moved = self.commit(&mut run, &window).await?;

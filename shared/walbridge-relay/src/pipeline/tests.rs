@@ -215,6 +215,8 @@ struct FakeSink {
     calls: usize,
     /// `skip_landed` per publish call.
     skipping: Vec<bool>,
+    /// How many records had been published when each publish call returned.
+    published_after: Vec<usize>,
     skip: bool,
 }
 
@@ -227,6 +229,7 @@ impl EventSink for FakeSink {
         }
         self.skipping.push(self.skip);
         self.published.append(records);
+        self.published_after.push(self.published.len());
         Ok(())
     }
 
@@ -1109,4 +1112,177 @@ async fn a_transaction_cut_by_the_deadline_still_has_one_begin_one_end_and_its_o
             .cloned(),
     );
     assert_eq!(metadata_view(&all), whole);
+}
+
+/// wal2json's `M` row of a message: non-transactional ones (no `xid`) stand alone in the slot.
+fn message(lsn: u64, xid: Option<u32>, prefix: &str, content: &str) -> SlotRow {
+    let (xid, timestamp, transactional) = match xid {
+        Some(xid) => (xid.to_string(), r#""2024-01-15 10:30:00.123456+00""#, true),
+        None => ("null".to_owned(), "null", false),
+    };
+    SlotRow {
+        lsn: Lsn(lsn),
+        data: format!(
+            r#"{{"action":"M","xid":{xid},"timestamp":{timestamp},"lsn":"{}","transactional":{transactional},"prefix":"{prefix}","content":"{content}"}}"#,
+            Lsn(lsn)
+        ),
+    }
+}
+
+fn value_json(record: &OutRecord) -> serde_json::Value {
+    serde_json::from_slice(record.value.as_ref().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn messages_are_published_as_debeziums_and_a_standalone_one_counts_as_a_commit() {
+    // a standalone message before any transaction, a transaction with a message inside, another
+    // standalone message, and a transaction after it
+    let mut with_message = txn(1, 1000, 0..1);
+    with_message.insert(1, message(1000 - 108, Some(1), "outbox", "{\\\"a\\\":1}"));
+    let slot = FakeSlot::new(
+        vec![
+            vec![message(500, None, "loose", "first")],
+            with_message,
+            vec![message(1500, None, "loose", "bar")],
+            txn(2, 2000, 1..2),
+        ],
+        5000,
+    );
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        settings(100),
+    );
+    let report = relay.run(far()).await.unwrap();
+    let (_, sink, store) = relay.into_parts();
+    let published = &sink.published;
+    let topics: Vec<&str> = published.iter().map(|r| &*r.topic).collect();
+    assert_eq!(
+        topics,
+        [
+            "p.message",
+            "p.message",
+            "p.inventory.items",
+            "p.message",
+            "p.inventory.items"
+        ]
+    );
+    assert_eq!(report.changes, 5);
+    assert_eq!(report.transactions, 2);
+    // Debezium's message events carry no context headers; the changes do
+    let context: Vec<bool> = published.iter().map(|r| r.context_headers).collect();
+    assert_eq!(context, [false, false, true, false, true]);
+    assert_eq!(
+        published[0].key.as_deref(),
+        Some(&br#"{"prefix":"loose"}"#[..])
+    );
+
+    let first = value_json(&published[0]);
+    assert_eq!(first["op"], "m");
+    assert_eq!(first["source"]["sequence"], r#"["500","500"]"#);
+    assert_eq!(first["source"]["txId"], serde_json::Value::Null);
+    assert_eq!(
+        (
+            first["source"]["schema"].as_str(),
+            first["source"]["table"].as_str()
+        ),
+        (Some(""), Some(""))
+    );
+    assert_eq!(first["message"]["content"], "Zmlyc3Q=");
+    assert!(first.get("ts_us").is_none());
+
+    // inside its transaction: its txId and commit time; the standalone message is the last commit
+    let inside = value_json(&published[1]);
+    assert_eq!(inside["source"]["txId"], 1);
+    assert_eq!(inside["source"]["ts_us"], 1_705_314_600_123_456_i64);
+    assert_eq!(inside["source"]["sequence"], r#"["500","892"]"#);
+    assert_eq!(inside["message"]["content"], "eyJhIjoxfQ==");
+    assert_eq!(
+        value_json(&published[2])["source"]["sequence"],
+        r#"["500","892"]"#
+    );
+
+    // a standalone message keeps the last transaction's commit time
+    let second = value_json(&published[3]);
+    assert_eq!(second["source"]["sequence"], r#"["1500","1500"]"#);
+    assert_eq!(second["source"]["ts_us"], 1_705_314_600_123_456_i64);
+    assert_eq!(
+        value_json(&published[4])["source"]["sequence"],
+        r#"["1500","1892"]"#
+    );
+
+    let positions: Vec<Position> = published.iter().map(|r| r.position).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert_eq!(
+        (positions[0].txn_end, positions[0].lsn),
+        (Lsn(500), Lsn(500))
+    );
+    // the transaction's message and insert share an LSN, told apart by their ordinal
+    assert_eq!((positions[1].lsn, positions[1].change), (Lsn(892), 0));
+    assert_eq!((positions[2].lsn, positions[2].change), (Lsn(892), 1));
+    assert_eq!(
+        store.checkpoint.unwrap().last_commit_lsn,
+        Some(Lsn(2000).to_string())
+    );
+}
+
+#[tokio::test]
+async fn a_window_ending_on_a_standalone_message_has_the_next_window_skip_what_landed() {
+    // window 1: the transaction (3 rows) and the message reach the limit of 4, so the slot moves to
+    // the transaction's end only and the message is read again by window 2
+    let slot = FakeSlot::new(
+        vec![
+            txn(1, 1000, 0..1),
+            vec![message(1500, None, "loose", "bar")],
+            txn(2, 2000, 1..2),
+        ],
+        5000,
+    );
+    let mut relay = Relay::new(slot, FakeSink::default(), FakeStore::default(), settings(4));
+    relay.run(far()).await.unwrap();
+    let (slot, sink, _) = relay.into_parts();
+    assert_eq!(slot.advances, vec![Lsn(1000), Lsn(2000), Lsn(5000)]);
+    let messages: Vec<usize> = (sink.published.iter().enumerate())
+        .filter(|(_, r)| &*r.topic == "p.message")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(messages.len(), 2, "published by both windows");
+    let [once, again] = [messages[0], messages[1]];
+    assert_eq!(
+        sink.published[once].position,
+        sink.published[again].position
+    );
+    // the publish call that sent it again skipped what landed (window 2); window 3's did not
+    let call = |record: usize| {
+        sink.published_after
+            .iter()
+            .position(|&n| n > record)
+            .unwrap()
+    };
+    assert!(call(again) > call(once));
+    assert!(sink.skipping[call(again)], "{:?}", sink.skipping);
+    assert_eq!(sink.skipping.last(), Some(&false));
+}
+
+#[tokio::test]
+async fn a_transactional_message_with_transaction_metadata_on_is_refused_not_miscounted() {
+    let mut with_message = txn(1, 1000, 0..1);
+    with_message.insert(1, message(1000 - 108, Some(1), "outbox", "x"));
+    let slot = FakeSlot::new(vec![with_message], 5000);
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        metadata_settings(100),
+    );
+    let err = relay.run(far()).await.unwrap_err();
+    let text = crate::error_chain(&err);
+    assert!(
+        text.contains("provide.transaction.metadata")
+            && text.contains("message.prefix.exclude.list"),
+        "{text}"
+    );
+    let (slot, _, _) = relay.into_parts();
+    assert!(slot.advances.is_empty(), "the slot did not move");
 }

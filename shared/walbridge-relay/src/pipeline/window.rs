@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use tracing::warn;
-use walbridge_event::envelope::{SourceInfo, TableEncoder, TransactionRecord};
+use walbridge_event::envelope::{RecordKind, SourceInfo, TableEncoder, TransactionRecord};
 use walbridge_event::wal2json::{self, Action, Row};
 use walbridge_event::{Lsn, TableSchema};
 
@@ -135,6 +135,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             ..TxnContext::default()
         };
         let mut txn_changes: u64 = 0;
+        // A non-transactional message published after the last transaction end: read again if the
+        // window stops short, so the next window must skip what landed.
+        let mut standalone_after_end = false;
 
         let mut more = self.source.fetch(&mut run.rows).await?;
         while more {
@@ -165,6 +168,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                         }
                         txn_changes = 0;
                         last_end = Some(end);
+                        standalone_after_end = false;
+                    }
+                    RowOutcome::Standalone => {
+                        run.report.changes += 1;
+                        standalone_after_end = true;
                     }
                     RowOutcome::Other => {}
                 }
@@ -218,6 +226,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             upto,
             complete,
             target,
+            replays: !complete && standalone_after_end,
         })
     }
 
@@ -442,9 +451,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 push_records(&encoder.topic, &encoded, buf, txn.at(self.stream), pending);
                 Ok(RowOutcome::Change)
             }
-            // Logical decoding messages are read past (messages are refused in the configuration),
-            // and the slot moves over them with their transaction.
-            Row::Message(_) => Ok(RowOutcome::Other),
+            Row::Message(message) => self
+                .process_message(&message, now, txn, last_commit, buf, pending)
+                .map_err(|err| *err),
         }
     }
 
@@ -655,7 +664,8 @@ pub(super) fn push_records(
                 .header
                 .map(|(name, bytes)| vec![(name, bytes.to_vec())])
                 .unwrap_or_default(),
-            context_headers: true,
+            // Debezium's message events carry no context headers.
+            context_headers: record.kind != RecordKind::Message,
             lsn: at.lsn,
             position: Position {
                 record: i as u8,
@@ -668,5 +678,7 @@ pub(super) fn push_records(
 pub(super) enum RowOutcome {
     Change,
     Commit(Lsn),
+    /// A published event outside any transaction (a non-transactional message).
+    Standalone,
     Other,
 }

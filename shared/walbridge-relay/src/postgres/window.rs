@@ -120,10 +120,20 @@ impl ChangeSource for PgSlot {
         for message in &messages {
             if let SimpleQueryMessage::Row(row) = message {
                 // wal2json's rows carry their LSNs (`include-lsn`); the SQL column is not read.
-                let data = row.get(0).ok_or_else(|| SlotError::Malformed {
-                    slot: self.slot.clone(),
-                    what: "a window row without data".to_owned(),
-                })?;
+                // wal2json passes a logical decoding message's content through unchecked: bytes
+                // that are not UTF-8 stop the window here rather than being published altered.
+                let data = row
+                    .try_get(0)
+                    .map_err(|_| SlotError::Malformed {
+                        slot: self.slot.clone(),
+                        what: "a window row that is not UTF-8 text (a logical decoding message \
+                               with binary content?)"
+                            .to_owned(),
+                    })?
+                    .ok_or_else(|| SlotError::Malformed {
+                        slot: self.slot.clone(),
+                        what: "a window row without data".to_owned(),
+                    })?;
                 bytes += data.len();
                 rows.push(data);
             }
