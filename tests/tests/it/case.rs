@@ -94,6 +94,17 @@ impl Case {
         for (key, value) in &pairs {
             props.set(key, value);
         }
+        // Logical decoding messages are the whole database's: a test publishes only its own
+        // (prefixed with its schema, as every test's are) unless it chooses.
+        if !extra
+            .iter()
+            .any(|(key, _)| key.starts_with("message.prefix."))
+        {
+            props.set(
+                "message.prefix.include.list",
+                &format!("{}\\..*", self.schema),
+            );
+        }
         for (key, value) in extra {
             props.set(key, value);
         }

@@ -42,10 +42,15 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     ) -> Result<RowOutcome, Box<RelayError>> {
         let (source, at, outcome) = if message.transactional {
             let lsn = txn.count(message.lsn);
+            let commit_time_us = message.commit_time_us.or(txn.commit_time_us).unwrap_or(now);
+            let tx_id = message.xid.or(txn.xid);
+            // pgoutput sends the message's transaction whatever Debezium's prefix filters then
+            // say: with transaction metadata on, it has a BEGIN (here, if first) and an END.
+            self.transaction_event(txn, tx_id, commit_time_us, buf, pending);
             txn.next_change += 1;
             let source = SourceInfo {
-                commit_time_us: message.commit_time_us.or(txn.commit_time_us).unwrap_or(now),
-                tx_id: message.xid.or(txn.xid),
+                commit_time_us,
+                tx_id,
                 lsn,
                 last_commit_lsn: last_commit.map(|c| c.lsn),
                 transaction: None,

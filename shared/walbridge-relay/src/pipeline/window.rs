@@ -461,7 +461,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     /// operation not skipped, or a captured table's truncate): the first one is where pgoutput
     /// (PostgreSQL 15+, which skips empty transactions) sends BEGIN, so Debezium's BEGIN record is
     /// written here, named by this change's LSN. Returns the xid the events are counted under.
-    fn transaction_event(
+    pub(super) fn transaction_event(
         &self,
         txn: &TxnContext,
         tx_id: Option<u32>,
