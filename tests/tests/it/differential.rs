@@ -444,6 +444,63 @@ impl<'a> Setup<'a> {
         self.case.config(&props)
     }
 
+    /// The workload through both connectors. walbridge's wal2json slots are made once Debezium (a
+    /// connector per run in the Kafka Connect worker, each on its own pgoutput slot and
+    /// publication) streams, so that neither connector has seen a transaction before the
+    /// workload's (`source.sequence` of the first event: `[null,"<lsn>"]`); then one walbridge
+    /// invocation per run, and Debezium's records read up to each run's sentinel (a Connect
+    /// worker's producer sends in order, one request in flight). Returns the referee and
+    /// walbridge's slots (the case's first).
+    async fn run_workload(
+        &self,
+        runs: &[(String, bool, Props)],
+        label: &str,
+    ) -> (Referee, Vec<String>) {
+        let case = self.case;
+        case.pg
+            .execute("SELECT pg_drop_replication_slot($1)", &[&case.slot])
+            .await
+            .expect("drop the case's slot until Debezium streams");
+        let wb_slots: Vec<String> = (0..runs.len())
+            .map(|i| match i {
+                0 => case.slot.clone(),
+                _ => format!("{}_{i}", case.slot),
+            })
+            .collect();
+        let debezium = self.start_debezium(
+            runs.iter()
+                .map(|(prefix, schemas, props)| (prefix.as_str(), *schemas, *props)),
+        );
+        let waited = debezium
+            .wait_streaming(&case.pg, Duration::from_secs(150))
+            .await;
+        eprintln!("{label}: Debezium streaming after {waited:?}");
+        for slot in &wb_slots {
+            case.pg
+                .execute(
+                    "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
+                    &[slot],
+                )
+                .await
+                .expect("create a wal2json slot");
+        }
+        for transaction in WORKLOAD {
+            case.sql(transaction).await;
+        }
+        for ((prefix, schemas, props), slot) in runs.iter().zip(&wb_slots) {
+            let report = invoke(self.walbridge_config(slot, prefix, *schemas, props)).await;
+            assert!(report.caught_up, "{report:?}");
+        }
+        // (read_topic waits up to 30 s; a panic prints the connectors' statuses, from the
+        // referee's Drop)
+        for (prefix, _, _) in runs {
+            let topic = format!("{prefix}.{}.sentinel", case.schema);
+            env::read_topic_from(&dbz_bootstrap(), &topic, 1);
+        }
+        debezium.assert_not_failed();
+        (debezium, wb_slots)
+    }
+
     /// Creates a Debezium connector per run `(prefix, schemas, extra properties)` in the Kafka
     /// Connect worker, each on a pgoutput slot and publication of its own (`<schema>_dbz<i>`,
     /// `<schema>_dbz<i>_pub`).
@@ -491,57 +548,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
     ];
     let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
 
-    // walbridge's wal2json slots are made once Debezium streams, so that neither connector has seen
-    // a transaction before the workload's (`source.sequence` of the first event: `[null,"<lsn>"]`)
-    case.pg
-        .execute("SELECT pg_drop_replication_slot($1)", &[&case.slot])
-        .await
-        .expect("drop the case's slot until Debezium streams");
-    let wb_slots: Vec<String> = (0..runs.len())
-        .map(|i| match i {
-            0 => case.slot.clone(),
-            _ => format!("{}_{i}", case.slot),
-        })
-        .collect();
-
-    // Debezium: a connector per run in the Kafka Connect worker, each on its own pgoutput slot and
-    // publication
-    let debezium = setup.start_debezium(
-        runs.iter()
-            .map(|(prefix, schemas, modes)| (prefix.as_str(), *schemas, *modes)),
-    );
-    let waited = debezium
-        .wait_streaming(&case.pg, Duration::from_secs(150))
-        .await;
-    eprintln!("differential: Debezium streaming after {waited:?}");
-    for slot in &wb_slots {
-        case.pg
-            .execute(
-                "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
-                &[slot],
-            )
-            .await
-            .expect("create a wal2json slot");
-    }
-
-    for transaction in WORKLOAD {
-        case.sql(transaction).await;
-    }
-
-    // walbridge, one invocation per run
-    for ((prefix, schemas, modes), slot) in runs.iter().zip(&wb_slots) {
-        let report = invoke(setup.walbridge_config(slot, prefix, *schemas, modes)).await;
-        assert!(report.caught_up, "{report:?}");
-    }
-
-    // A Connect worker's producer sends in order, one request in flight: the sentinel's record
-    // means all is in Kafka. (read_topic waits up to 30 s; a panic prints the connectors' statuses,
-    // from the referee's Drop)
-    for (prefix, _, _) in &runs {
-        let topic = format!("{prefix}.{}.sentinel", case.schema);
-        env::read_topic_from(&dbz_bootstrap(), &topic, 1);
-    }
-    debezium.assert_not_failed();
+    let (debezium, wb_slots) = setup.run_workload(&runs, "differential").await;
 
     let mut report = Report::default();
     for (prefix, schemas, _) in &runs {
@@ -808,45 +815,7 @@ async fn transaction_metadata_is_what_debeziums_is() {
         ),
     ];
     let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
-    case.pg
-        .execute("SELECT pg_drop_replication_slot($1)", &[&case.slot])
-        .await
-        .expect("drop the case's slot until Debezium streams");
-    let wb_slots: Vec<String> = (0..runs.len())
-        .map(|i| match i {
-            0 => case.slot.clone(),
-            _ => format!("{}_{i}", case.slot),
-        })
-        .collect();
-    let debezium = setup.start_debezium(
-        runs.iter()
-            .map(|(prefix, schemas, props)| (prefix.as_str(), *schemas, *props)),
-    );
-    let waited = debezium
-        .wait_streaming(&case.pg, Duration::from_secs(150))
-        .await;
-    eprintln!("differential transactions: Debezium streaming after {waited:?}");
-    for slot in &wb_slots {
-        case.pg
-            .execute(
-                "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
-                &[slot],
-            )
-            .await
-            .expect("create a wal2json slot");
-    }
-    for transaction in WORKLOAD {
-        case.sql(transaction).await;
-    }
-    for ((prefix, schemas, props), slot) in runs.iter().zip(&wb_slots) {
-        let report = invoke(setup.walbridge_config(slot, prefix, *schemas, props)).await;
-        assert!(report.caught_up, "{report:?}");
-    }
-    for (prefix, _, _) in &runs {
-        let topic = format!("{prefix}.{}.sentinel", case.schema);
-        env::read_topic_from(&dbz_bootstrap(), &topic, 1);
-    }
-    debezium.assert_not_failed();
+    let (debezium, wb_slots) = setup.run_workload(&runs, "differential transactions").await;
 
     let mut report = Report::default();
     let mut transaction_records = 0;
