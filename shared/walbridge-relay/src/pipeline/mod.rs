@@ -2,7 +2,8 @@
 //! the slot agree, then per window: peek → decode → envelope → publish → checkpoint → advance,
 //! with a snapshot's chunks read between windows, until the slot is caught up or the time budget
 //! runs out. Its parts: `recovery` (where to start, and the stream's identity), `window` (one
-//! window of the slot, row by row), `snapshot` (planning, chunks, signals), `report`.
+//! window of the slot, row by row; transaction metadata), `message` (logical decoding messages),
+//! `snapshot` (planning, chunks, signals), `report`.
 //!
 //! The three side effects sit behind traits ([`ChangeSource`], [`EventSink`], [`CheckpointStore`]) so
 //! these rules are unit-tested with in-memory fakes and integration-tested with PostgreSQL, Kafka and S3.
