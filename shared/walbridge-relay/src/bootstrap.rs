@@ -18,11 +18,6 @@ use crate::secrets::{self, SecretError};
 pub struct Aws(Arc<OnceCell<SdkConfig>>);
 
 impl Aws {
-    /// An AWS configuration given rather than loaded from the environment (tests).
-    pub fn given(config: SdkConfig) -> Self {
-        Self(Arc::new(OnceCell::new_with(Some(config))))
-    }
-
     /// The configuration, loaded from the environment the first time.
     pub async fn config(&self) -> &SdkConfig {
         // Boxed: loading builds a large future, needed once per cold start.
