@@ -38,6 +38,8 @@ pub struct Config {
     pub checkpoint_s3_endpoint: Option<String>,
     pub window: WindowConfig,
     pub snapshot: SnapshotConfig,
+    /// `transforms` and `predicates`: the transform chain applied to every record, in order.
+    pub transforms: Vec<crate::transforms::Transform>,
     /// Keys present in the sources that walbridge does not use (Debezium has many); logged once.
     pub ignored_keys: Vec<String>,
     /// What the parser found worth a warning; see [`Config::warnings`].

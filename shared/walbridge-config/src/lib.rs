@@ -18,6 +18,7 @@ mod parse;
 mod pattern;
 mod properties;
 mod report;
+pub mod transforms;
 mod unsupported;
 mod warnings;
 
@@ -31,7 +32,7 @@ pub use filters::{
 };
 pub use keys::{IGNORED_BY_DESIGN, KEYS, Key};
 pub use parse::merge_sources;
-pub use pattern::debezium_pattern;
+pub use pattern::{debezium_pattern, java_pattern};
 pub use properties::{ConfigError, Properties};
 /// The type of a compiled Debezium pattern ([`debezium_pattern`], [`SnapshotConfig::include`]).
 pub use regex::Regex;

@@ -21,7 +21,7 @@ use crate::keys::*;
 use crate::pattern::debezium_pattern;
 use crate::properties::{ConfigError, Properties};
 use crate::warnings::{self, Warning};
-use crate::{filters, unsupported};
+use crate::{filters, transforms, unsupported};
 
 impl Config {
     /// The sources the function reads at cold start: the `.properties` file named by
@@ -68,7 +68,8 @@ impl Config {
     pub(crate) fn parse(props: &Properties) -> (Self, Vec<ConfigError>) {
         let mut p = Problems::default();
         check_fixed_values(props, &mut p);
-        let ignored_keys = props.unknown_keys(KEYS.iter().map(|key| key.name));
+        let mut ignored_keys = props.unknown_keys(KEYS.iter().map(|key| key.name));
+        ignored_keys.retain(|key| !transforms::is_chain_key(key));
         unsupported::check(props, &ignored_keys, &mut p.errors);
         let snapshot = snapshot_config(props, &mut p);
         p.warnings.extend(warnings::cross_key(props));
@@ -122,6 +123,7 @@ impl Config {
                 poll_duration: p.millis(props, &POLL_DURATION_MS, 0..=86_400_000),
             },
             snapshot,
+            transforms: transforms::chain(props, &mut p.errors),
             ignored_keys,
             parsed_warnings: p.warnings,
         };

@@ -15,6 +15,15 @@ pub fn debezium_pattern(entry: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
+/// `regex` compiled as Kafka Connect's transforms compile theirs (`Pattern.compile`, then
+/// `matches()`): anchored at both ends, case-sensitive.
+///
+/// # Errors
+/// As [`debezium_pattern`].
+pub fn java_pattern(regex: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&format!("^(?:{regex})$"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::debezium_pattern;

@@ -34,6 +34,14 @@ pub enum ConfigError {
         what: &'static str,
         fix: &'static str,
     },
+    /// A problem with the transform chain (`transforms.*`, `predicates.*`).
+    #[error("configuration key {key} {problem}")]
+    Chain {
+        /// The key.
+        key: String,
+        /// What is wrong and what to do.
+        problem: String,
+    },
     #[error("{} configuration problems: {}", .0.len(), join(.0))]
     Several(Vec<ConfigError>),
     #[error("cannot read the properties file {path}")]
@@ -49,7 +57,9 @@ impl ConfigError {
     pub fn key(&self) -> Option<&str> {
         match self {
             Self::Missing { key, .. } => Some(key),
-            Self::Invalid { key, .. } | Self::Unsupported { key, .. } => Some(key),
+            Self::Invalid { key, .. } | Self::Unsupported { key, .. } | Self::Chain { key, .. } => {
+                Some(key)
+            }
             Self::Several(_) | Self::Read { .. } => None,
         }
     }

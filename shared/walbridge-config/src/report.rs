@@ -137,6 +137,14 @@ impl ValidationReport {
             };
             match IGNORED_BY_DESIGN.iter().find(|(k, _)| k == key) {
                 Some((_, why)) => property.notes.push(format!("ignored by design: {why}")),
+                None if *key == crate::transforms::TRANSFORMS => {
+                    property
+                        .notes
+                        .push(crate::transforms::describe_chain(props));
+                }
+                None if crate::transforms::is_chain_key(key) => property
+                    .notes
+                    .push("read by the transform chain (see transforms)".to_owned()),
                 None if crate::unsupported::is_declared(key) => property.notes.push(
                     "walbridge does not implement what this key turns on; an error says so when \
                      the value asks for it"

@@ -1040,8 +1040,6 @@ fn a_property_that_changes_the_output_and_is_not_implemented_is_an_error() {
         Config::from_sources(props, &lambda_env()).map(|_| ())
     };
     for (key, value) in [
-        ("transforms", "unwrap"),
-        ("predicates", "onlyOrders"),
         ("heartbeat.interval.ms", "10000"),
         ("column.mask.with.12.chars", "public.t.card"),
         ("errors.tolerance", "all"),
@@ -1058,14 +1056,28 @@ fn a_property_that_changes_the_output_and_is_not_implemented_is_an_error() {
     for (key, value) in [
         ("provide.transaction.metadata", "false"),
         ("heartbeat.interval.ms", "0"),
-        (
-            "transforms.unwrap.type",
-            "io.debezium.transforms.ExtractNewRecordState",
-        ),
         ("errors.tolerance", "none"),
     ] {
         assert!(config_of(&[(key, value)]).is_ok(), "{key}={value}");
     }
+    // a transform walbridge has never heard of is refused, naming its type, at cold start
+    let err = error_text(config_of(&[
+        ("transforms", "mask"),
+        ("transforms.mask.type", "com.acme.MaskCreditCards"),
+    ]));
+    assert!(
+        err.contains("transforms.mask.type") && err.contains("com.acme.MaskCreditCards"),
+        "{err}"
+    );
+    // one it implements loads, and its keys are not reported as ignored
+    let config = config_of(&[
+        ("transforms", "unwrap"),
+        (
+            "transforms.unwrap.type",
+            "io.debezium.transforms.ExtractNewRecordState",
+        ),
+    ]);
+    assert!(config.is_ok(), "{config:?}");
 }
 
 #[test]

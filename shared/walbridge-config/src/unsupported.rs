@@ -39,32 +39,6 @@ fn positive(value: &str) -> bool {
 
 const UNSUPPORTED: &[Unsupported] = &[
     Unsupported {
-        key: "transforms",
-        asks: set,
-        what: "Kafka Connect transforms (single message transforms such as \
-               ExtractNewRecordState, EventRouter or RegexRouter)",
-        fix: "walbridge applies no transform yet: remove transforms (and the transforms.* keys) to \
-              relay Debezium's full change events, or keep Kafka Connect for this connector",
-    },
-    Unsupported {
-        key: "transforms.",
-        asks: |_| false,
-        what: "a transform's settings",
-        fix: "remove it with transforms",
-    },
-    Unsupported {
-        key: "predicates.",
-        asks: |_| false,
-        what: "a predicate's settings",
-        fix: "remove it with predicates",
-    },
-    Unsupported {
-        key: "predicates",
-        asks: set,
-        what: "Kafka Connect predicates for transforms",
-        fix: "remove predicates and the predicates.* keys (walbridge applies no transform yet)",
-    },
-    Unsupported {
         key: "heartbeat.interval.ms",
         asks: positive,
         what: "heartbeat records on __debezium-heartbeat.<topic.prefix>",

@@ -126,6 +126,15 @@ pub enum SlotError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishError {
+    #[error(
+        "the transform chain cannot transform a record of topic {topic} (the change at LSN {lsn})"
+    )]
+    Transform {
+        topic: String,
+        lsn: Lsn,
+        #[source]
+        source: crate::transform::TransformError,
+    },
     #[error("cannot reach partition {partition} of topic {topic}")]
     PartitionClient {
         topic: String,
@@ -299,6 +308,7 @@ impl RelayError {
                 | PublishError::TooLarge { .. }
                 | PublishError::BrokerRefusedSize { .. },
             ) => ErrorKind::Precondition,
+            Self::Publish(PublishError::Transform { .. }) => ErrorKind::Data,
             Self::Slot(SlotError::Connect { .. } | SlotError::Query { .. })
             | Self::Publish(_)
             | Self::Checkpoint(CheckpointError::Io { .. }) => ErrorKind::Unavailable,

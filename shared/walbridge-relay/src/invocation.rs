@@ -27,6 +27,7 @@ use crate::pipeline::{InvocationReport, Relay, RelaySettings, SnapshotSettings};
 use crate::postgres::{PgSlot, SlotHealth};
 use crate::snapshot::{Signal, SignalError, SnapshotProgress};
 use crate::source::ChangeSource;
+use crate::transform::{Chain, Transformed};
 
 /// What outlives an invocation: the validated configuration and the clients.
 pub struct Deps {
@@ -35,6 +36,8 @@ pub struct Deps {
     checkpoint: CheckpointTarget,
     /// Connected on first use and kept: broker connections survive between warm invocations.
     sink: Mutex<Option<KafkaSink>>,
+    /// The transform chain every record passes on its way to the sink.
+    chain: Mutex<Chain>,
     /// `snapshot.mode=always`: a snapshot is due at this cold start until an invocation started it.
     snapshot_due: AtomicBool,
     /// The tables the slot's windows carry: the captured ones and the signal table.
@@ -109,9 +112,12 @@ impl Deps {
             }
             CheckpointLocation::File(path) => CheckpointTarget::File(path.clone()),
         };
+        // Transforms need each record's schema, as Kafka Connect's do; the chain's last step drops
+        // it where the converters say so.
+        let with_chain = !config.transforms.is_empty();
         let mut encoder = EncoderConfig {
-            key_schemas: config.events.key_schemas,
-            value_schemas: config.events.value_schemas,
+            key_schemas: config.events.key_schemas || with_chain,
+            value_schemas: config.events.value_schemas || with_chain,
             tombstones_on_delete: config.events.tombstones_on_delete,
             transaction_topic: config.events.transaction_topic.clone(),
             modes: config.events.modes,
@@ -156,6 +162,15 @@ impl Deps {
                 .with_pushed_down(signal_table.clone()),
             None => config.filters.tables.clone(),
         };
+        let chain = Chain::new(
+            config.transforms.clone(),
+            config.events.key_schemas,
+            config.events.value_schemas,
+            context_headers(&config)
+                .iter()
+                .map(|(name, _)| name.clone())
+                .collect(),
+        );
         Self {
             snapshot_due: AtomicBool::new(config.snapshot.mode.on_every_start()),
             slot_tables,
@@ -163,6 +178,7 @@ impl Deps {
             settings,
             checkpoint,
             sink: Mutex::new(None),
+            chain: Mutex::new(chain),
             report: None,
             store_fences: tokio::sync::OnceCell::new(),
             health: std::sync::Mutex::new(None),
@@ -455,7 +471,8 @@ async fn relay(
         settings.headers = context_headers(config);
         *sink_guard = Some(KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await?);
     }
-    let sink = sink_guard.as_mut().expect("connected above");
+    let mut chain = deps.chain.lock().await;
+    let sink = Transformed::new(sink_guard.as_mut().expect("connected above"), &mut chain);
     let mut settings = deps.settings.clone();
     settings.snapshot.start_now = deps.snapshot_due.load(Ordering::Relaxed);
     let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), settings);

@@ -20,6 +20,7 @@ pub mod sink;
 pub mod snapshot;
 pub mod source;
 pub mod tls;
+pub mod transform;
 pub mod validate;
 
 pub use bootstrap::{Aws, Bootstrap, StartError};

@@ -14,7 +14,7 @@ pub struct OutRecord {
     pub key: Option<Vec<u8>>,
     /// `None` is a tombstone.
     pub value: Option<Vec<u8>>,
-    pub headers: Vec<(&'static str, Vec<u8>)>,
+    pub headers: Vec<(std::borrow::Cow<'static, str>, Vec<u8>)>,
     /// Whether the sink adds Debezium's `__debezium.context.*` headers (when configured): Debezium
     /// writes them on change events, not on the transaction topic's BEGIN and END nor on messages.
     pub context_headers: bool,

@@ -317,7 +317,7 @@ impl EventSink for KafkaSink {
             let mut headers: BTreeMap<String, Vec<u8>> = out
                 .headers
                 .into_iter()
-                .map(|(name, value)| (name.to_owned(), value))
+                .map(|(name, value)| (name.into_owned(), value))
                 .collect();
             headers.insert(
                 Position::HEADER.to_owned(),

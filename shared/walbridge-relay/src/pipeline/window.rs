@@ -662,7 +662,7 @@ pub(super) fn push_records(
             value: record.value.map(<[u8]>::to_vec),
             headers: record
                 .header
-                .map(|(name, bytes)| vec![(name, bytes.to_vec())])
+                .map(|(name, bytes)| vec![(name.into(), bytes.to_vec())])
                 .unwrap_or_default(),
             // Debezium's message events carry no context headers.
             context_headers: record.kind != RecordKind::Message,

@@ -1,0 +1,739 @@
+//! Kafka Connect's transform chain (`transforms`, `transforms.<name>.*`, `predicates`,
+//! `predicates.<name>.*`), parsed into the transforms walbridge applies. A transform or predicate
+//! type walbridge does not implement, or a key of one it does not honour, is an error naming it:
+//! relaying records other than those the chain asks for would be silent.
+
+use regex::Regex;
+
+use crate::pattern::java_pattern;
+use crate::properties::{ConfigError, Properties};
+
+/// `transforms`: the names of the chain, in order.
+pub const TRANSFORMS: &str = "transforms";
+/// `predicates`: the names of the predicates the transforms may refer to.
+pub const PREDICATES: &str = "predicates";
+
+/// One transform of the chain, as Kafka Connect applies it: `kind` to the records `predicate`
+/// (negated when `negate`) holds for, or to every record when there is none.
+#[derive(Debug, Clone)]
+pub struct Transform {
+    /// The name in `transforms`, for errors and the validate report.
+    pub name: String,
+    /// What the transform does.
+    pub kind: TransformKind,
+    /// The predicate that selects the records it applies to.
+    pub predicate: Option<Predicate>,
+    /// `transforms.<name>.negate`: applies to the records the predicate does not hold for.
+    pub negate: bool,
+}
+
+/// The transforms walbridge implements.
+#[derive(Debug, Clone)]
+pub enum TransformKind {
+    /// `io.debezium.transforms.ExtractNewRecordState`: the row state instead of the envelope.
+    ExtractNewRecordState(ExtractNewRecordState),
+    /// `org.apache.kafka.connect.transforms.RegexRouter`: a topic matching `regex` as a whole is
+    /// renamed to `replacement`.
+    RegexRouter(TopicRoute),
+    /// `io.debezium.transforms.ByLogicalTableRouter`: several tables' topics merged into one, the
+    /// key made unique with the physical table's topic, the schemas renamed after the new topic.
+    ByLogicalTableRouter(LogicalTableRoute),
+    /// `org.apache.kafka.connect.transforms.Filter`: drops the records (those its predicate selects).
+    Filter,
+}
+
+/// The predicates walbridge implements (`predicates.<name>.type`).
+#[derive(Debug, Clone)]
+pub enum Predicate {
+    /// `TopicNameMatches`: the topic matches `pattern` as a whole.
+    TopicNameMatches(Regex),
+    /// `HasHeaderKey`: the record has a header named so.
+    HasHeaderKey(String),
+    /// `RecordIsTombstone`: the record's value is null.
+    RecordIsTombstone,
+}
+
+/// What `ExtractNewRecordState` does with a delete (`delete.tombstone.handling.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteHandling {
+    /// The delete and Debezium's tombstone are dropped.
+    Drop,
+    /// The delete becomes a null value (with the row's schema); Debezium's tombstone is dropped.
+    Tombstone,
+    /// The delete becomes the row's old state with `__deleted: "true"` (`"false"` on the others).
+    Rewrite,
+    /// As `Rewrite`, and Debezium's tombstone is kept.
+    RewriteWithTombstone,
+    /// The delete becomes a tombstone (null schema and value); Debezium's tombstone is dropped.
+    DeleteToTombstone,
+}
+
+const DELETE_MODES: &[(&str, DeleteHandling)] = &[
+    ("drop", DeleteHandling::Drop),
+    ("tombstone", DeleteHandling::Tombstone),
+    ("rewrite", DeleteHandling::Rewrite),
+    (
+        "rewrite-with-tombstone",
+        DeleteHandling::RewriteWithTombstone,
+    ),
+    ("delete-to-tombstone", DeleteHandling::DeleteToTombstone),
+];
+
+/// A field of the envelope that `add.fields` or `add.headers` copies: `struct.field`, or a bare
+/// name resolved as Debezium resolves it, with the name it gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldReference {
+    /// The envelope's struct holding the field (`source`, `transaction`), or `None` for the
+    /// envelope's own fields (`op`, `ts_ms`, …).
+    pub within: Option<String>,
+    /// The field's name in that struct.
+    pub field: String,
+    /// The added field's or header's name, prefix included.
+    pub new_name: String,
+}
+
+impl FieldReference {
+    /// `spec` (`field`, `struct.field`, either with `:alias`) as Debezium reads it, the new name
+    /// starting with `prefix`.
+    fn parse(spec: &str, prefix: &str) -> Self {
+        let (path, alias) = match spec.split_once(':') {
+            Some((path, alias)) => (path, Some(alias)),
+            None => (spec, None),
+        };
+        let (within, field) = match path.split_once('.') {
+            Some((within, field)) => (Some(within.to_owned()), field.to_owned()),
+            None => {
+                let within = match path {
+                    "id" | "total_order" | "data_collection_order" => Some("transaction"),
+                    "op" | "ts_ms" | "ts_us" | "ts_ns" => None,
+                    _ => Some("source"),
+                };
+                (within.map(str::to_owned), path.to_owned())
+            }
+        };
+        let new_name = match (alias, &within) {
+            (Some(alias), _) => format!("{prefix}{alias}"),
+            (None, Some(within)) if path.contains('.') => format!("{prefix}{within}_{field}"),
+            (None, _) => format!("{prefix}{field}"),
+        };
+        Self {
+            within,
+            field,
+            new_name,
+        }
+    }
+}
+
+/// `ExtractNewRecordState`'s settings.
+#[derive(Debug, Clone)]
+pub struct ExtractNewRecordState {
+    /// `delete.tombstone.handling.mode` (default `tombstone`).
+    pub delete_handling: DeleteHandling,
+    /// `route.by.field`: the row's field whose value becomes the topic.
+    pub route_by_field: Option<String>,
+    /// `add.fields`: envelope fields appended to the row, in order.
+    pub add_fields: Vec<FieldReference>,
+    /// `add.headers`: envelope fields added as headers, in order.
+    pub add_headers: Vec<FieldReference>,
+}
+
+/// `RegexRouter`'s settings, and the topic part of `ByLogicalTableRouter`'s.
+#[derive(Debug, Clone)]
+pub struct TopicRoute {
+    /// The pattern, anchored: a topic is renamed only when it matches as a whole.
+    pub regex: Regex,
+    /// The replacement in the `regex` crate's syntax, translated from Java's.
+    pub replacement: String,
+}
+
+impl TopicRoute {
+    /// The new topic of `topic`, if the route applies to it.
+    pub fn route(&self, topic: &str) -> Option<String> {
+        self.regex.is_match(topic).then(|| {
+            self.regex
+                .replace(topic, self.replacement.as_str())
+                .into_owned()
+        })
+    }
+}
+
+/// `ByLogicalTableRouter`'s settings.
+#[derive(Debug, Clone)]
+pub struct LogicalTableRoute {
+    /// `topic.regex` and `topic.replacement`.
+    pub topic: TopicRoute,
+    /// `key.enforce.uniqueness` (default true): the key gets a field naming the physical table.
+    pub key_enforce_uniqueness: bool,
+    /// `key.field.name` (default `__dbz__physicalTableIdentifier`).
+    pub key_field_name: String,
+    /// `key.field.regex` and `key.field.replacement`: the key field's value derived from the old
+    /// topic instead of the old topic itself.
+    pub key_field: Option<TopicRoute>,
+}
+
+/// Every key of `transforms.<name>.` and `predicates.<name>.`, and the two lists: the chain's
+/// parser reads them all, so none is reported as unknown.
+pub(crate) fn is_chain_key(key: &str) -> bool {
+    key == TRANSFORMS
+        || key == PREDICATES
+        || key.starts_with("transforms.")
+        || key.starts_with("predicates.")
+}
+
+/// The chain as the validate report shows it: each transform in order with its type and predicate.
+pub(crate) fn describe_chain(props: &Properties) -> String {
+    let steps: Vec<String> = names(props, TRANSFORMS)
+        .iter()
+        .map(|name| {
+            let of = |suffix: &str| props.get(&format!("transforms.{name}.{suffix}"));
+            let mut step = format!("{name} ({})", of("type").unwrap_or("no type"));
+            if let Some(predicate) = of("predicate") {
+                let negate = of("negate").is_some_and(|n| n.trim().eq_ignore_ascii_case("true"));
+                step.push_str(&format!(
+                    " when {}{predicate}",
+                    if negate { "not " } else { "" }
+                ));
+            }
+            step
+        })
+        .collect();
+    format!(
+        "applied to every record, in this order: {}",
+        steps.join(" → ")
+    )
+}
+
+/// One problem with the chain's configuration: the key and what to do.
+fn problem(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Chain {
+        key: key.into(),
+        problem: problem.into(),
+    }
+}
+
+fn names(props: &Properties, list: &str) -> Vec<String> {
+    props
+        .get(list)
+        .map(|names| {
+            names
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The keys one transform or predicate reads, so that every other key under its prefix is refused.
+struct Keys<'p> {
+    props: &'p Properties,
+    prefix: String,
+    read: Vec<String>,
+}
+
+impl<'p> Keys<'p> {
+    fn new(props: &'p Properties, prefix: String) -> Self {
+        Self {
+            props,
+            prefix,
+            read: Vec::new(),
+        }
+    }
+
+    fn key(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+
+    fn get(&mut self, suffix: &str) -> Option<&'p str> {
+        self.read.push(suffix.to_owned());
+        self.props.get(&self.key(suffix))
+    }
+
+    fn bool(&mut self, suffix: &str, default: bool, errors: &mut Vec<ConfigError>) -> bool {
+        match self.get(suffix).map(str::trim) {
+            None => default,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(_) => {
+                errors.push(problem(self.key(suffix), "must be true or false"));
+                default
+            }
+        }
+    }
+
+    fn required(&mut self, suffix: &str, errors: &mut Vec<ConfigError>) -> Option<&'p str> {
+        let value = self.get(suffix);
+        if value.is_none() {
+            errors.push(problem(self.key(suffix), "is required by this transform"));
+        }
+        value
+    }
+
+    /// Refuses the keys set under the prefix that were not read: `known` are keys of the type
+    /// that walbridge honours only at their default (given `why`), anything else is not a key of it.
+    fn refuse_unread(&self, type_name: &str, errors: &mut Vec<ConfigError>) {
+        for (key, _, _) in self.props.entries() {
+            let Some(suffix) = key.strip_prefix(&self.prefix) else {
+                continue;
+            };
+            if self.read.iter().any(|r| r == suffix) {
+                continue;
+            }
+            let fix = match REMOVED_KEYS.iter().find(|(removed, _)| *removed == suffix) {
+                Some((_, fix)) => (*fix).to_owned(),
+                None => format!(
+                    "walbridge does not implement this key of {type_name} (it reads: {}); remove it, \
+                     or keep Kafka Connect for this connector",
+                    self.read.join(", ")
+                ),
+            };
+            errors.push(problem(key, fix));
+        }
+    }
+}
+
+/// Keys that Debezium 1.x's `ExtractNewRecordState` read and 3.x silently ignores, with the 3.x key.
+const REMOVED_KEYS: &[(&str, &str)] = &[
+    (
+        "drop.tombstones",
+        "removed in Debezium 2 (Debezium 3 ignores it silently): use \
+         delete.tombstone.handling.mode (drop.tombstones=false is rewrite-with-tombstone with \
+         delete.handling.mode=rewrite)",
+    ),
+    (
+        "delete.handling.mode",
+        "removed in Debezium 2 (Debezium 3 ignores it silently): use \
+         delete.tombstone.handling.mode (drop, rewrite, rewrite-with-tombstone, tombstone, \
+         delete-to-tombstone)",
+    ),
+];
+
+const EXTRACT_NEW_RECORD_STATE: &str = "io.debezium.transforms.ExtractNewRecordState";
+const REGEX_ROUTER: &str = "org.apache.kafka.connect.transforms.RegexRouter";
+const BY_LOGICAL_TABLE_ROUTER: &str = "io.debezium.transforms.ByLogicalTableRouter";
+const FILTER: &str = "org.apache.kafka.connect.transforms.Filter";
+const TOPIC_NAME_MATCHES: &str = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches";
+const HAS_HEADER_KEY: &str = "org.apache.kafka.connect.transforms.predicates.HasHeaderKey";
+const RECORD_IS_TOMBSTONE: &str =
+    "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone";
+
+/// The transform types walbridge implements, for errors.
+pub const TRANSFORM_TYPES: &[&str] = &[
+    EXTRACT_NEW_RECORD_STATE,
+    REGEX_ROUTER,
+    BY_LOGICAL_TABLE_ROUTER,
+    FILTER,
+];
+/// The predicate types walbridge implements, for errors.
+pub const PREDICATE_TYPES: &[&str] = &[TOPIC_NAME_MATCHES, HAS_HEADER_KEY, RECORD_IS_TOMBSTONE];
+
+/// The chain `props` configures, every problem pushed to `errors`.
+pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Transform> {
+    let transform_names = names(props, TRANSFORMS);
+    let predicate_names = names(props, PREDICATES);
+    // keys of names the lists do not hold: Connect ignores them, but a typo would then silently
+    // drop a transform the user meant
+    for (key, _, _) in props.entries() {
+        for (family, list, listed) in [
+            ("transforms.", TRANSFORMS, &transform_names),
+            ("predicates.", PREDICATES, &predicate_names),
+        ] {
+            let Some(rest) = key.strip_prefix(family) else {
+                continue;
+            };
+            if !listed.iter().any(|n| {
+                rest.strip_prefix(n.as_str())
+                    .is_some_and(|r| r.starts_with('.'))
+            }) {
+                errors.push(problem(
+                    key,
+                    format!("names no entry of {list}: add it to {list}, or remove the key"),
+                ));
+            }
+        }
+    }
+    let mut predicates = Vec::new();
+    for name in &predicate_names {
+        let mut keys = Keys::new(props, format!("predicates.{name}."));
+        let predicate = match keys.required("type", errors).map(str::trim) {
+            None => None,
+            Some(TOPIC_NAME_MATCHES) => keys.required("pattern", errors).and_then(|pattern| {
+                java_pattern(pattern)
+                    .map_err(|err| errors.push(regex_problem(keys.key("pattern"), &err)))
+                    .ok()
+                    .map(Predicate::TopicNameMatches)
+            }),
+            Some(HAS_HEADER_KEY) => keys
+                .required("name", errors)
+                .map(|n| Predicate::HasHeaderKey(n.to_owned())),
+            Some(RECORD_IS_TOMBSTONE) => Some(Predicate::RecordIsTombstone),
+            Some(other) => {
+                errors.push(problem(
+                    keys.key("type"),
+                    format!(
+                        "walbridge does not implement the predicate {other}; it implements {}",
+                        PREDICATE_TYPES.join(", ")
+                    ),
+                ));
+                continue;
+            }
+        };
+        keys.refuse_unread("this predicate", errors);
+        predicates.push((name.clone(), predicate));
+    }
+    let mut chain = Vec::new();
+    for name in &transform_names {
+        let mut keys = Keys::new(props, format!("transforms.{name}."));
+        let predicate = keys.get("predicate").map(str::trim).and_then(|p| {
+            match predicates.iter().find(|(n, _)| n == p) {
+                Some((_, predicate)) => predicate.clone(),
+                None => {
+                    errors.push(problem(
+                        keys.key("predicate"),
+                        format!("names no entry of {PREDICATES}: add it there, with its type"),
+                    ));
+                    None
+                }
+            }
+        });
+        let negate = keys.bool("negate", false, errors);
+        let Some(type_name) = keys.required("type", errors).map(str::trim) else {
+            continue;
+        };
+        let kind = match type_name {
+            EXTRACT_NEW_RECORD_STATE => extract_new_record_state(&mut keys, errors)
+                .map(TransformKind::ExtractNewRecordState),
+            REGEX_ROUTER => topic_route(&mut keys, "regex", "replacement", errors)
+                .map(TransformKind::RegexRouter),
+            BY_LOGICAL_TABLE_ROUTER => {
+                logical_table_route(&mut keys, errors).map(TransformKind::ByLogicalTableRouter)
+            }
+            FILTER => Some(TransformKind::Filter),
+            other => {
+                errors.push(problem(
+                    keys.key("type"),
+                    format!(
+                        "walbridge does not implement the transform {other}: it would relay the \
+                         records untransformed. It implements {}; remove the transform, or keep \
+                         Kafka Connect for this connector",
+                        TRANSFORM_TYPES.join(", ")
+                    ),
+                ));
+                continue;
+            }
+        };
+        keys.refuse_unread(type_name, errors);
+        if let Some(kind) = kind {
+            chain.push(Transform {
+                name: name.clone(),
+                kind,
+                predicate,
+                negate,
+            });
+        }
+    }
+    chain
+}
+
+fn regex_problem(key: String, err: &regex::Error) -> ConfigError {
+    problem(
+        key,
+        format!(
+            "is not a regular expression walbridge can match exactly as Java does ({}); \
+             look-arounds, back-references, possessive quantifiers and atomic groups are not \
+             supported — rewrite it without them",
+            first_line(&err.to_string())
+        ),
+    )
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().last().unwrap_or(text).trim()
+}
+
+fn extract_new_record_state(
+    keys: &mut Keys<'_>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<ExtractNewRecordState> {
+    let delete_handling = match keys.get("delete.tombstone.handling.mode").map(str::trim) {
+        None => DeleteHandling::Tombstone,
+        Some(mode) => DELETE_MODES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(mode))
+            .map(|(_, handling)| *handling)
+            .unwrap_or_else(|| {
+                errors.push(problem(
+                    keys.key("delete.tombstone.handling.mode"),
+                    format!(
+                        "must be one of {}",
+                        DELETE_MODES
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+                DeleteHandling::Tombstone
+            }),
+    };
+    let route_by_field = keys.get("route.by.field").map(|f| f.trim().to_owned());
+    let fields_prefix = keys.get("add.fields.prefix").unwrap_or("__").to_owned();
+    let headers_prefix = keys.get("add.headers.prefix").unwrap_or("__").to_owned();
+    let references = |list: Option<&str>, prefix: &str| -> Vec<FieldReference> {
+        list.map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(|f| FieldReference::parse(f, prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let add_fields = references(keys.get("add.fields"), &fields_prefix);
+    let add_headers = references(keys.get("add.headers"), &headers_prefix);
+    // Only with drop.fields.header.name (not implemented, so refused) do these change anything;
+    // replace.null.with.default only concerns the __deleted field, which is never null.
+    keys.bool("drop.fields.from.key", false, errors);
+    keys.bool("drop.fields.keep.schema.compatible", true, errors);
+    keys.bool("replace.null.with.default", true, errors);
+    Some(ExtractNewRecordState {
+        delete_handling,
+        route_by_field: route_by_field.filter(|f| !f.is_empty()),
+        add_fields,
+        add_headers,
+    })
+}
+
+fn topic_route(
+    keys: &mut Keys<'_>,
+    regex_key: &str,
+    replacement_key: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<TopicRoute> {
+    let regex = keys.required(regex_key, errors);
+    let replacement = keys.required(replacement_key, errors);
+    let regex = match java_pattern(regex?) {
+        Ok(regex) => regex,
+        Err(err) => {
+            errors.push(regex_problem(keys.key(regex_key), &err));
+            return None;
+        }
+    };
+    match java_replacement(replacement?, &regex) {
+        Ok(replacement) => Some(TopicRoute { regex, replacement }),
+        Err(why) => {
+            errors.push(problem(keys.key(replacement_key), why));
+            None
+        }
+    }
+}
+
+fn logical_table_route(
+    keys: &mut Keys<'_>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<LogicalTableRoute> {
+    let topic = topic_route(keys, "topic.regex", "topic.replacement", errors);
+    let key_enforce_uniqueness = keys.bool("key.enforce.uniqueness", true, errors);
+    let key_field_name = keys
+        .get("key.field.name")
+        .unwrap_or("__dbz__physicalTableIdentifier")
+        .trim()
+        .to_owned();
+    let key_field = match keys.props.get(&keys.key("key.field.regex")) {
+        Some(_) => topic_route(keys, "key.field.regex", "key.field.replacement", errors),
+        None => {
+            keys.get("key.field.regex");
+            keys.get("key.field.replacement");
+            None
+        }
+    };
+    // A cache size only tunes Debezium's JVM.
+    keys.get("logical.table.cache.size");
+    match keys.get("schema.name.adjustment.mode").map(str::trim) {
+        None => {}
+        Some(mode) if mode.eq_ignore_ascii_case("none") => {}
+        Some(_) => errors.push(problem(
+            keys.key("schema.name.adjustment.mode"),
+            "walbridge implements only none (the default): remove the key",
+        )),
+    }
+    Some(LogicalTableRoute {
+        topic: topic?,
+        key_enforce_uniqueness,
+        key_field_name,
+        key_field,
+    })
+}
+
+/// A Java replacement string (`Matcher.replaceFirst`: `$n`, `${name}`, `\x` for a literal `x`) in
+/// the `regex` crate's syntax. Java reads `$12` as group 12 only when the pattern has 12 groups,
+/// else as group 1 followed by `2`; the result names its groups with braces, so nothing is read
+/// differently.
+///
+/// # Errors
+/// A `$` not followed by a group, or a group the pattern does not have, as Java refuses them.
+pub fn java_replacement(java: &str, regex: &Regex) -> Result<String, String> {
+    let groups = regex.captures_len() - 1;
+    let mut out = String::with_capacity(java.len());
+    let mut chars = java.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('$') => out.push_str("$$"),
+                Some(c) => out.push(c),
+                None => return Err("ends with a lone backslash (escape it as \\\\)".to_owned()),
+            },
+            '$' => match chars.peek() {
+                Some('{') => {
+                    chars.next();
+                    let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                    if regex.capture_names().flatten().all(|n| n != name) {
+                        return Err(format!(
+                            "names the group {name}, which the regex does not have"
+                        ));
+                    }
+                    out.push_str(&format!("${{{name}}}"));
+                }
+                Some(d) if d.is_ascii_digit() => {
+                    let mut group = d.to_digit(10).expect("a digit") as usize;
+                    chars.next();
+                    while let Some(next) = chars.peek().and_then(|c| c.to_digit(10)) {
+                        let longer = group * 10 + next as usize;
+                        if longer > groups {
+                            break;
+                        }
+                        group = longer;
+                        chars.next();
+                    }
+                    if group > groups {
+                        return Err(format!(
+                            "refers to group {group}, but the regex has {groups} group(s)"
+                        ));
+                    }
+                    out.push_str(&format!("${{{group}}}"));
+                }
+                _ => {
+                    return Err(
+                        "has a $ that names no group (write \\$ for a literal dollar)".to_owned(),
+                    );
+                }
+            },
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> Properties {
+        let mut props = Properties::default();
+        for (k, v) in pairs {
+            props.set(k, v);
+        }
+        props
+    }
+
+    fn parse(pairs: &[(&str, &str)]) -> (Vec<Transform>, Vec<String>) {
+        let mut errors = Vec::new();
+        let chain = chain(&props(pairs), &mut errors);
+        (chain, errors.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn replacements_are_translated_from_java() {
+        let regex = java_pattern("(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)").unwrap();
+        assert_eq!(java_replacement("x$1y", &regex).unwrap(), "x${1}y");
+        assert_eq!(java_replacement("$11", &regex).unwrap(), "${11}");
+        assert_eq!(java_replacement("\\$1", &regex).unwrap(), "$$1");
+        let two = java_pattern("(a)(?<rest>b)").unwrap();
+        assert_eq!(java_replacement("$12", &two).unwrap(), "${1}2");
+        assert_eq!(java_replacement("${rest}", &two).unwrap(), "${rest}");
+        assert!(java_replacement("$3", &two).is_err());
+        assert!(java_replacement("${nope}", &two).is_err());
+        assert!(java_replacement("a$", &two).is_err());
+        let route = TopicRoute {
+            replacement: java_replacement("merged.$1", &two).unwrap(),
+            regex: java_pattern("(p)\\.(?<rest>.*)").unwrap(),
+        };
+        assert_eq!(route.route("p.orders").as_deref(), Some("merged.p"));
+        assert_eq!(route.route("q.orders"), None);
+    }
+
+    #[test]
+    fn field_references_resolve_as_debeziums() {
+        let of = |s| FieldReference::parse(s, "__");
+        assert_eq!(of("op").within, None);
+        assert_eq!(of("op").new_name, "__op");
+        assert_eq!(of("table").within.as_deref(), Some("source"));
+        assert_eq!(of("id").within.as_deref(), Some("transaction"));
+        assert_eq!(of("source.ts_ms").new_name, "__source_ts_ms");
+        assert_eq!(of("source.ts_ms:when").new_name, "__when");
+        assert_eq!(of("lsn:pos").new_name, "__pos");
+    }
+
+    #[test]
+    fn the_chain_is_read_in_order_with_its_predicates() {
+        let (chain, errors) = parse(&[
+            ("transforms", "unwrap, route"),
+            ("transforms.unwrap.type", EXTRACT_NEW_RECORD_STATE),
+            (
+                "transforms.unwrap.delete.tombstone.handling.mode",
+                "Rewrite",
+            ),
+            ("transforms.unwrap.add.fields", "op,source.ts_ms"),
+            ("transforms.route.type", REGEX_ROUTER),
+            ("transforms.route.regex", "db\\.public\\.(.*)"),
+            ("transforms.route.replacement", "$1"),
+            ("transforms.route.predicate", "orders"),
+            ("transforms.route.negate", "true"),
+            ("predicates", "orders"),
+            ("predicates.orders.type", TOPIC_NAME_MATCHES),
+            ("predicates.orders.pattern", ".*orders"),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(chain.len(), 2);
+        let TransformKind::ExtractNewRecordState(unwrap) = &chain[0].kind else {
+            panic!("{chain:?}")
+        };
+        assert_eq!(unwrap.delete_handling, DeleteHandling::Rewrite);
+        assert_eq!(unwrap.add_fields.len(), 2);
+        assert!(chain[1].negate);
+        assert!(matches!(
+            chain[1].predicate,
+            Some(Predicate::TopicNameMatches(_))
+        ));
+    }
+
+    #[test]
+    fn what_walbridge_does_not_implement_is_an_error_naming_it() {
+        let (_, errors) = parse(&[
+            ("transforms", "mask,unwrap,route"),
+            ("transforms.mask.type", "com.acme.MaskCreditCards"),
+            ("transforms.unwrap.type", EXTRACT_NEW_RECORD_STATE),
+            ("transforms.unwrap.drop.tombstones", "false"),
+            ("transforms.unwrap.drop.fields.header.name", "x"),
+            ("transforms.route.type", REGEX_ROUTER),
+            ("transforms.route.regex", "(?<=a)b"),
+            ("transforms.route.replacement", "x"),
+            ("transforms.typo.type", FILTER),
+        ]);
+        let all = errors.join("\n");
+        assert!(all.contains("com.acme.MaskCreditCards"), "{all}");
+        assert!(
+            all.contains("transforms.unwrap.drop.tombstones")
+                && all.contains("delete.tombstone.handling.mode"),
+            "{all}"
+        );
+        assert!(
+            all.contains("transforms.unwrap.drop.fields.header.name"),
+            "{all}"
+        );
+        assert!(all.contains("transforms.route.regex"), "{all}");
+        assert!(all.contains("transforms.typo.type"), "{all}");
+        assert_eq!(errors.len(), 5, "{all}");
+    }
+}

@@ -1,0 +1,183 @@
+//! `io.debezium.transforms.ExtractNewRecordState`: a change event's row state in place of its
+//! envelope, as Debezium's transform builds it (the schema of `after`, or `before` for a rewritten
+//! delete, made required; `__deleted` then the `add.fields`, each optional, appended in order).
+
+use indexmap::IndexMap;
+use walbridge_config::transforms::{DeleteHandling, ExtractNewRecordState, FieldReference};
+
+use super::json::Json;
+use super::{Data, Record, TransformError};
+
+/// The field a rewriting mode adds: `"true"` on a delete, `"false"` on the others.
+const DELETED: &str = "__deleted";
+
+/// Applies the transform to `record`; `false` drops it.
+pub(super) fn apply(
+    settings: &ExtractNewRecordState,
+    record: &mut Record,
+) -> Result<bool, TransformError> {
+    let mode = settings.delete_handling;
+    let Some(value) = record.value.as_mut() else {
+        // Debezium's tombstone: only `op` can be added to it, as `d`.
+        for header in &settings.add_headers {
+            if header.within.is_none() && header.field == "op" {
+                record
+                    .headers
+                    .push((header.new_name.clone().into(), b"d".to_vec()));
+            }
+        }
+        return Ok(mode == DeleteHandling::RewriteWithTombstone);
+    };
+    if !value
+        .schema_name()
+        .is_some_and(|name| name.ends_with(".Envelope"))
+    {
+        // transaction, message and heartbeat records pass unchanged
+        return Ok(true);
+    }
+    for header in &settings.add_headers {
+        if let Some((_, field)) = lookup(value, header) {
+            if matches!(field, Json::Object(_) | Json::Array(_))
+                || field.header_text().is_none() && !field.is_null()
+            {
+                return Err(TransformError::StructHeader {
+                    field: header.field.clone(),
+                });
+            }
+            // A null goes out as an empty value: the Kafka client cannot write a null header.
+            let text = field.header_text().unwrap_or_default();
+            record
+                .headers
+                .push((header.new_name.clone().into(), text.into_bytes()));
+        }
+    }
+    let op = value
+        .payload
+        .get("op")
+        .and_then(|op| op.as_str())
+        .unwrap_or_default();
+    let rewrite = matches!(
+        mode,
+        DeleteHandling::Rewrite | DeleteHandling::RewriteWithTombstone
+    );
+    let (state, deleted) = match op.as_str() {
+        "t" => return Ok(false),
+        "d" => match mode {
+            DeleteHandling::Drop => return Ok(false),
+            DeleteHandling::DeleteToTombstone => {
+                record.value = None;
+                return Ok(true);
+            }
+            DeleteHandling::Tombstone => {
+                // no value, but the row's schema (as it is in the envelope, optional)
+                let schema = state_schema(&mut value.schema, "before")?;
+                record.value = Some(Data {
+                    schema,
+                    payload: Json::null(),
+                });
+                return Ok(true);
+            }
+            DeleteHandling::Rewrite | DeleteHandling::RewriteWithTombstone => ("before", true),
+        },
+        _ => ("after", false),
+    };
+    let added: Vec<(&str, Json, Json)> = settings
+        .add_fields
+        .iter()
+        .filter_map(|reference| {
+            let (mut schema, field) = lookup(value, reference)?;
+            let members = schema.object()?;
+            members.insert("optional".to_owned(), Json::bool(true));
+            members.insert("field".to_owned(), Json::string(&reference.new_name));
+            Some((reference.new_name.as_str(), schema, field))
+        })
+        .collect();
+    let mut schema = state_schema(&mut value.schema, state)?;
+    if let Some(members) = schema.object() {
+        members.insert("optional".to_owned(), Json::bool(false));
+    }
+    let mut payload = value.payload.take(state).unwrap_or_else(Json::null);
+    let fields = schema
+        .get("fields")
+        .and_then(Json::array)
+        .ok_or(TransformError::NoSchema)?;
+    if rewrite {
+        fields.push(string_field(DELETED));
+    }
+    fields.extend(added.iter().map(|(_, schema, _)| schema.clone()));
+    if let Some(row) = payload.object() {
+        if rewrite {
+            row.insert(
+                DELETED.to_owned(),
+                Json::string(if deleted { "true" } else { "false" }),
+            );
+        }
+        for (name, _, field) in added {
+            row.insert(name.to_owned(), field);
+        }
+    }
+    if let Some(field) = &settings.route_by_field {
+        let topic = payload.get(field).and_then(|v| v.header_text());
+        if let Some(topic) = topic.filter(|t| !t.trim().is_empty()) {
+            record.topic = topic;
+        }
+    }
+    record.value = Some(Data { schema, payload });
+    Ok(true)
+}
+
+/// The envelope schema's field `state` (`before` or `after`) as a schema of its own.
+fn state_schema(envelope: &mut Json, state: &str) -> Result<Json, TransformError> {
+    let mut schema = field_schema(envelope, state)
+        .cloned()
+        .ok_or(TransformError::NoSchema)?;
+    if let Some(members) = schema.object() {
+        members.shift_remove("field");
+    }
+    Ok(schema)
+}
+
+/// The schema of the struct field `name` of the struct schema `schema`.
+fn field_schema<'s>(schema: &'s mut Json, name: &str) -> Option<&'s mut Json> {
+    let fields = schema.get("fields")?.array()?;
+    let at = fields.iter_mut().position(|field| {
+        field
+            .get("field")
+            .and_then(|n| n.as_str())
+            .is_some_and(|n| n == name)
+    })?;
+    fields.get_mut(at)
+}
+
+/// The schema and value of the envelope field `reference` names, when the envelope has it
+/// (Debezium skips the others silently).
+fn lookup(value: &mut Data, reference: &FieldReference) -> Option<(Json, Json)> {
+    let (schema, field) = match &reference.within {
+        None => (
+            field_schema(&mut value.schema, &reference.field)?.clone(),
+            value.payload.get(&reference.field)?.clone(),
+        ),
+        Some(within) => {
+            let outer = field_schema(&mut value.schema, within)?;
+            let schema = field_schema(outer, &reference.field)?.clone();
+            let field = match value.payload.get(within)? {
+                outer if outer.is_null() => Json::null(),
+                outer => outer
+                    .get(&reference.field)
+                    .cloned()
+                    .unwrap_or_else(Json::null),
+            };
+            (schema, field)
+        }
+    };
+    Some((schema, field))
+}
+
+/// An optional string field's schema.
+fn string_field(name: &str) -> Json {
+    let mut members = IndexMap::new();
+    members.insert("type".to_owned(), Json::string("string"));
+    members.insert("optional".to_owned(), Json::bool(true));
+    members.insert("field".to_owned(), Json::string(name));
+    Json::Object(members)
+}

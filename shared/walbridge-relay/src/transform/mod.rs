@@ -1,0 +1,446 @@
+//! The transform chain (`transforms=…`), applied as Kafka Connect applies it: to every record the
+//! function writes — change events, tombstones, transaction and message records — in order, after
+//! the record is built and before the converter writes it.
+//!
+//! With a chain, the encoder writes every key and value with its schema (`{"schema":…,
+//! "payload":…}`), since transforms need the schema as Connect's do; the chain's last step is the
+//! converter's choice, dropping the schema where `*.converter.schemas.enable=false`. Without a
+//! chain nothing here runs.
+
+mod extract;
+mod json;
+mod route;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use walbridge_config::transforms::{Predicate, Transform, TransformKind};
+
+use crate::error::PublishError;
+use crate::sink::{EventSink, OutRecord};
+use json::Json;
+
+/// A record the chain cannot transform. Only a record walbridge did not build could cause one, so
+/// each names the transform and the topic, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum TransformError {
+    /// A key or value is not JSON.
+    #[error("a key or value is not JSON")]
+    NotJson,
+    /// A key or value lacks the schema the chain needs.
+    #[error("a key or value has no schema (the chain needs JsonConverter's schema envelope)")]
+    NoSchema,
+    /// `add.headers` names a struct, which Connect's header converter would write as text
+    /// walbridge does not reproduce.
+    #[error(
+        "add.headers names {field}, a struct or array: name one of its fields instead \
+         (for example source.ts_ms)"
+    )]
+    StructHeader {
+        /// The field.
+        field: String,
+    },
+}
+
+/// A key or value with its schema, as the transforms see it.
+#[derive(Debug, Clone)]
+pub(crate) struct Data {
+    pub(crate) schema: Json,
+    pub(crate) payload: Json,
+}
+
+impl Data {
+    fn parse(bytes: &[u8]) -> Result<Self, TransformError> {
+        let mut doc = Json::parse(bytes)?;
+        let schema = doc.take("schema").ok_or(TransformError::NoSchema)?;
+        let payload = doc.take("payload").ok_or(TransformError::NoSchema)?;
+        Ok(Self { schema, payload })
+    }
+
+    /// The bytes JsonConverter writes, with the schema or without.
+    fn write(&self, schemas: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        if schemas {
+            out.extend_from_slice(b"{\"schema\":");
+            self.schema.write(&mut out);
+            out.extend_from_slice(b",\"payload\":");
+            self.payload.write(&mut out);
+            out.push(b'}');
+        } else {
+            self.payload.write(&mut out);
+        }
+        out
+    }
+
+    /// The schema's name (`<prefix>.<schema>.<table>.Envelope`, …).
+    pub(crate) fn schema_name(&mut self) -> Option<String> {
+        self.schema.get("name")?.as_str()
+    }
+}
+
+/// A record on its way through the chain.
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub(crate) topic: String,
+    pub(crate) key: Option<Data>,
+    /// `None`: a tombstone.
+    pub(crate) value: Option<Data>,
+    pub(crate) headers: Vec<(Cow<'static, str>, Vec<u8>)>,
+}
+
+/// The chain of one deployment, built once per cold start.
+#[derive(Debug)]
+pub struct Chain {
+    transforms: Vec<Transform>,
+    key_schemas: bool,
+    value_schemas: bool,
+    /// The headers the sink adds to change events (`__debezium.context.*`), for `HasHeaderKey`.
+    context_headers: Vec<String>,
+    /// The routed topics' names, shared by their records.
+    topics: HashMap<String, Arc<str>>,
+}
+
+impl Chain {
+    /// The chain `transforms`, ending in the converters' `schemas.enable` choices; the sink adds
+    /// `context_headers` to change events.
+    pub fn new(
+        transforms: Vec<Transform>,
+        key_schemas: bool,
+        value_schemas: bool,
+        context_headers: Vec<String>,
+    ) -> Self {
+        Self {
+            transforms,
+            key_schemas,
+            value_schemas,
+            context_headers,
+            topics: HashMap::new(),
+        }
+    }
+
+    /// Whether there is a transform: if not, records pass untouched, and the encoder writes them
+    /// as the converters ask.
+    pub fn is_empty(&self) -> bool {
+        self.transforms.is_empty()
+    }
+
+    /// `out` transformed, or `None` when a transform drops it.
+    ///
+    /// # Errors
+    /// When a key or value is not what the chain can read (see [`TransformError`]).
+    pub fn apply(&mut self, out: OutRecord) -> Result<Option<OutRecord>, TransformError> {
+        if self.is_empty() {
+            return Ok(Some(out));
+        }
+        let mut record = Record {
+            topic: out.topic.to_string(),
+            key: out.key.as_deref().map(Data::parse).transpose()?,
+            value: out.value.as_deref().map(Data::parse).transpose()?,
+            headers: out.headers,
+        };
+        for transform in &self.transforms {
+            if let Some(predicate) = &transform.predicate {
+                let holds = self.holds(predicate, &record, out.context_headers);
+                if holds == transform.negate {
+                    continue;
+                }
+            }
+            let keep = match &transform.kind {
+                TransformKind::ExtractNewRecordState(settings) => {
+                    extract::apply(settings, &mut record)?
+                }
+                TransformKind::RegexRouter(route) => {
+                    if let Some(topic) = route.route(&record.topic) {
+                        record.topic = topic;
+                    }
+                    true
+                }
+                TransformKind::ByLogicalTableRouter(settings) => {
+                    route::by_logical_table(settings, &mut record);
+                    true
+                }
+                TransformKind::Filter => false,
+            };
+            if !keep {
+                return Ok(None);
+            }
+        }
+        let topic = if *out.topic == *record.topic {
+            out.topic
+        } else {
+            Arc::clone(
+                self.topics
+                    .entry(record.topic.clone())
+                    .or_insert_with(|| Arc::from(record.topic.as_str())),
+            )
+        };
+        Ok(Some(OutRecord {
+            topic,
+            key: record.key.map(|key| key.write(self.key_schemas)),
+            value: record.value.map(|value| value.write(self.value_schemas)),
+            headers: record.headers,
+            ..out
+        }))
+    }
+
+    fn holds(&self, predicate: &Predicate, record: &Record, context_headers: bool) -> bool {
+        match predicate {
+            Predicate::TopicNameMatches(pattern) => pattern.is_match(&record.topic),
+            Predicate::HasHeaderKey(name) => {
+                record.headers.iter().any(|(n, _)| n == name)
+                    || (context_headers && self.context_headers.iter().any(|n| n == name))
+            }
+            Predicate::RecordIsTombstone => record.value.is_none(),
+        }
+    }
+}
+
+/// A sink whose records go through the chain first: the one place every record passes.
+#[derive(Debug)]
+pub struct Transformed<'c, S> {
+    inner: S,
+    chain: &'c mut Chain,
+}
+
+impl<'c, S> Transformed<'c, S> {
+    /// `inner` behind `chain`.
+    pub fn new(inner: S, chain: &'c mut Chain) -> Self {
+        Self { inner, chain }
+    }
+}
+
+impl<S: EventSink> EventSink for Transformed<'_, S> {
+    async fn publish(&mut self, records: &mut Vec<OutRecord>) -> Result<(), PublishError> {
+        if !self.chain.is_empty() {
+            let mut transformed = Vec::with_capacity(records.len());
+            for out in records.drain(..) {
+                let (topic, lsn) = (Arc::clone(&out.topic), out.lsn);
+                match self.chain.apply(out) {
+                    Ok(Some(out)) => transformed.push(out),
+                    Ok(None) => {}
+                    Err(source) => {
+                        return Err(PublishError::Transform {
+                            topic: topic.to_string(),
+                            lsn,
+                            source,
+                        });
+                    }
+                }
+            }
+            *records = transformed;
+        }
+        self.inner.publish(records).await
+    }
+
+    fn begin(&mut self) {
+        self.inner.begin();
+    }
+
+    fn skip_landed(&mut self, on: bool) {
+        self.inner.skip_landed(on);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use walbridge_config::Properties;
+
+    use super::*;
+    use crate::position::Position;
+
+    const ENVELOPE_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"p.s.t.Value","field":"before"},{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"p.s.t.Value","field":"after"},{"type":"struct","fields":[{"type":"string","optional":false,"field":"table"},{"type":"int64","optional":false,"field":"ts_ms"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"},{"type":"string","optional":false,"field":"op"}],"optional":false,"name":"p.s.t.Envelope","version":2}"#;
+    const KEY: &str = r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"p.s.t.Key"},"payload":{"id":1}}"#;
+
+    fn record(op: &str, before: &str, after: &str) -> OutRecord {
+        let value = format!(
+            r#"{{"schema":{ENVELOPE_SCHEMA},"payload":{{"before":{before},"after":{after},"source":{{"table":"t","ts_ms":1.0E3}},"op":"{op}"}}}}"#
+        );
+        OutRecord {
+            topic: Arc::from("p.s.t"),
+            key: Some(KEY.as_bytes().to_vec()),
+            value: Some(value.into_bytes()),
+            headers: Vec::new(),
+            context_headers: true,
+            lsn: walbridge_event::Lsn(0),
+            position: Position::default(),
+        }
+    }
+
+    fn chain(pairs: &[(&str, &str)], schemas: bool) -> Chain {
+        let mut props = Properties::default();
+        for (key, value) in [
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+            ("checkpoint.uri", "file:///tmp/c.json"),
+            ("kafka.bootstrap.servers", "k:9092"),
+        ]
+        .iter()
+        .chain(pairs)
+        {
+            props.set(key, value);
+        }
+        let config = walbridge_config::Config::from_properties(&props).expect("a valid config");
+        Chain::new(config.transforms, schemas, schemas, vec!["ctx".to_owned()])
+    }
+
+    fn text(bytes: Option<Vec<u8>>) -> String {
+        String::from_utf8(bytes.expect("present")).unwrap()
+    }
+
+    #[test]
+    fn rewrite_adds_deleted_and_the_fields_in_order() {
+        let mut chain = chain(
+            &[
+                ("transforms", "unwrap"),
+                (
+                    "transforms.unwrap.type",
+                    "io.debezium.transforms.ExtractNewRecordState",
+                ),
+                (
+                    "transforms.unwrap.delete.tombstone.handling.mode",
+                    "rewrite",
+                ),
+                (
+                    "transforms.unwrap.add.fields",
+                    "op,table,nosuch,source.ts_ms",
+                ),
+                ("transforms.unwrap.add.headers", "op"),
+            ],
+            false,
+        );
+        let out = chain
+            .apply(record("d", r#"{"id":1,"name":null}"#, "null"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            text(out.value),
+            r#"{"id":1,"name":null,"__deleted":"true","__op":"d","__table":"t","__source_ts_ms":1.0E3}"#
+        );
+        assert_eq!(text(out.key), r#"{"id":1}"#);
+        assert_eq!(out.headers, vec![("__op".into(), b"d".to_vec())]);
+        let mut with_schemas = chain_with_schemas();
+        let out = with_schemas
+            .apply(record("c", "null", r#"{"id":2,"name":"x"}"#))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            text(out.value),
+            r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},{"type":"string","optional":true,"field":"__deleted"},{"type":"string","optional":true,"field":"__op"}],"optional":false,"name":"p.s.t.Value"},"payload":{"id":2,"name":"x","__deleted":"false","__op":"c"}}"#
+        );
+    }
+
+    fn chain_with_schemas() -> Chain {
+        chain(
+            &[
+                ("transforms", "unwrap"),
+                (
+                    "transforms.unwrap.type",
+                    "io.debezium.transforms.ExtractNewRecordState",
+                ),
+                (
+                    "transforms.unwrap.delete.tombstone.handling.mode",
+                    "rewrite",
+                ),
+                ("transforms.unwrap.add.fields", "op"),
+            ],
+            true,
+        )
+    }
+
+    #[test]
+    fn deletes_and_tombstones_follow_the_mode() {
+        let unwrap = |mode: &str| {
+            chain(
+                &[
+                    ("transforms", "unwrap"),
+                    (
+                        "transforms.unwrap.type",
+                        "io.debezium.transforms.ExtractNewRecordState",
+                    ),
+                    ("transforms.unwrap.delete.tombstone.handling.mode", mode),
+                ],
+                false,
+            )
+        };
+        let delete = || record("d", r#"{"id":1,"name":null}"#, "null");
+        let tombstone = || OutRecord {
+            value: None,
+            ..record("d", "null", "null")
+        };
+        let truncate = || record("t", "null", "null");
+        for (mode, delete_value, keeps_tombstone) in [
+            ("drop", None, false),
+            ("tombstone", Some(Some("null")), false),
+            (
+                "rewrite-with-tombstone",
+                Some(Some(r#"{"id":1,"name":null,"__deleted":"true"}"#)),
+                true,
+            ),
+            ("delete-to-tombstone", Some(None), false),
+        ] {
+            let mut chain = unwrap(mode);
+            let out = chain.apply(delete()).unwrap();
+            assert_eq!(
+                out.map(|o| o.value.map(|v| String::from_utf8(v).unwrap())),
+                delete_value.map(|v| v.map(str::to_owned)),
+                "{mode}"
+            );
+            assert_eq!(
+                chain.apply(tombstone()).unwrap().is_some(),
+                keeps_tombstone,
+                "{mode}"
+            );
+            assert!(chain.apply(truncate()).unwrap().is_none(), "{mode}");
+        }
+    }
+
+    #[test]
+    fn routers_and_predicates() {
+        let mut chain = chain(
+            &[
+                ("transforms", "route,drop"),
+                (
+                    "transforms.route.type",
+                    "io.debezium.transforms.ByLogicalTableRouter",
+                ),
+                ("transforms.route.topic.regex", "p\\.s\\.(.*)"),
+                ("transforms.route.topic.replacement", "p.all"),
+                (
+                    "transforms.drop.type",
+                    "org.apache.kafka.connect.transforms.Filter",
+                ),
+                ("transforms.drop.predicate", "tomb"),
+                ("predicates", "tomb"),
+                (
+                    "predicates.tomb.type",
+                    "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+                ),
+            ],
+            true,
+        );
+        let out = chain
+            .apply(record("c", "null", r#"{"id":2,"name":"x"}"#))
+            .unwrap()
+            .unwrap();
+        assert_eq!(&*out.topic, "p.all");
+        assert_eq!(
+            text(out.key),
+            r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":false,"field":"__dbz__physicalTableIdentifier"}],"optional":false,"name":"p.all.Key"},"payload":{"id":1,"__dbz__physicalTableIdentifier":"p.s.t"}}"#
+        );
+        let value = text(out.value);
+        assert!(value.contains(r#""name":"p.all.Envelope""#), "{value}");
+        assert_eq!(
+            value.matches(r#""name":"p.all.Value""#).count(),
+            2,
+            "{value}"
+        );
+        let tombstone = OutRecord {
+            value: None,
+            ..record("d", "null", "null")
+        };
+        assert!(chain.apply(tombstone).unwrap().is_none());
+    }
+}
