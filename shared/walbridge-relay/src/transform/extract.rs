@@ -6,18 +6,24 @@ use indexmap::IndexMap;
 use walbridge_config::transforms::{DeleteHandling, ExtractNewRecordState, FieldReference};
 
 use super::json::Json;
-use super::{Data, Record, TransformError};
+use super::{Data, Header, Record, TransformError};
 
 /// The field a rewriting mode adds: `"true"` on a delete, `"false"` on the others.
 const DELETED: &str = "__deleted";
 
 /// Applies the transform to `record`; `false` drops it.
+///
+/// `delete_headers` carries the headers added to a delete over to the tombstone that follows it:
+/// Debezium's tombstone shares its delete's headers, so the headers the transform added to the
+/// delete appear on the tombstone too.
 pub(super) fn apply(
     settings: &ExtractNewRecordState,
     record: &mut Record,
+    delete_headers: &mut Vec<Header>,
 ) -> Result<bool, TransformError> {
     let mode = settings.delete_handling;
     let Some(value) = record.value.as_mut() else {
+        record.headers.append(delete_headers);
         // Debezium's tombstone: only `op` can be added to it, as `d`.
         for header in &settings.add_headers {
             if header.within.is_none() && header.field == "op" {
@@ -35,6 +41,8 @@ pub(super) fn apply(
         // transaction, message and heartbeat records pass unchanged
         return Ok(true);
     }
+    delete_headers.clear();
+    let added_from = record.headers.len();
     for header in &settings.add_headers {
         if let Some((_, field)) = lookup(value, header) {
             if matches!(field, Json::Object(_) | Json::Array(_))
@@ -60,6 +68,9 @@ pub(super) fn apply(
         mode,
         DeleteHandling::Rewrite | DeleteHandling::RewriteWithTombstone
     );
+    if op == "d" {
+        delete_headers.extend_from_slice(&record.headers[added_from..]);
+    }
     let (state, deleted) = match op.as_str() {
         "t" => return Ok(false),
         "d" => match mode {
@@ -88,6 +99,8 @@ pub(super) fn apply(
             let (mut schema, field) = lookup(value, reference)?;
             let members = schema.object()?;
             members.insert("optional".to_owned(), Json::bool(true));
+            // a copy of the field's schema without its default
+            members.shift_remove("default");
             members.insert("field".to_owned(), Json::string(&reference.new_name));
             Some((reference.new_name.as_str(), schema, field))
         })
@@ -169,6 +182,15 @@ fn lookup(value: &mut Data, reference: &FieldReference) -> Option<(Json, Json)> 
             };
             (schema, field)
         }
+    };
+    // JsonConverter wrote a null as the field's default (source.snapshot outside snapshots); the
+    // transform copies the null.
+    let default = schema.clone().get("default").cloned();
+    let field = match default {
+        Some(Json::Raw(default)) if matches!(&field, Json::Raw(v) if v.get() == default.get()) => {
+            Json::null()
+        }
+        _ => field,
     };
     Some((schema, field))
 }

@@ -79,6 +79,9 @@ impl Data {
     }
 }
 
+/// A header: its name, and its value as the header converter wrote it.
+pub(crate) type Header = (Cow<'static, str>, Vec<u8>);
+
 /// A record on its way through the chain.
 #[derive(Debug)]
 pub(crate) struct Record {
@@ -86,7 +89,7 @@ pub(crate) struct Record {
     pub(crate) key: Option<Data>,
     /// `None`: a tombstone.
     pub(crate) value: Option<Data>,
-    pub(crate) headers: Vec<(Cow<'static, str>, Vec<u8>)>,
+    pub(crate) headers: Vec<Header>,
 }
 
 /// The chain of one deployment, built once per cold start.
@@ -99,6 +102,8 @@ pub struct Chain {
     context_headers: Vec<String>,
     /// The routed topics' names, shared by their records.
     topics: HashMap<String, Arc<str>>,
+    /// Per transform, the headers it added to the last delete (see [`extract::apply`]).
+    delete_headers: Vec<Vec<Header>>,
 }
 
 impl Chain {
@@ -111,6 +116,7 @@ impl Chain {
         context_headers: Vec<String>,
     ) -> Self {
         Self {
+            delete_headers: vec![Vec::new(); transforms.len()],
             transforms,
             key_schemas,
             value_schemas,
@@ -139,16 +145,21 @@ impl Chain {
             value: out.value.as_deref().map(Data::parse).transpose()?,
             headers: out.headers,
         };
-        for transform in &self.transforms {
+        for (transform, delete_headers) in self.transforms.iter().zip(&mut self.delete_headers) {
             if let Some(predicate) = &transform.predicate {
-                let holds = self.holds(predicate, &record, out.context_headers);
+                let holds = holds(
+                    predicate,
+                    &record,
+                    out.context_headers
+                        .then_some(self.context_headers.as_slice()),
+                );
                 if holds == transform.negate {
                     continue;
                 }
             }
             let keep = match &transform.kind {
                 TransformKind::ExtractNewRecordState(settings) => {
-                    extract::apply(settings, &mut record)?
+                    extract::apply(settings, &mut record, delete_headers)?
                 }
                 TransformKind::RegexRouter(route) => {
                     if let Some(topic) = route.route(&record.topic) {
@@ -183,16 +194,17 @@ impl Chain {
             ..out
         }))
     }
+}
 
-    fn holds(&self, predicate: &Predicate, record: &Record, context_headers: bool) -> bool {
-        match predicate {
-            Predicate::TopicNameMatches(pattern) => pattern.is_match(&record.topic),
-            Predicate::HasHeaderKey(name) => {
-                record.headers.iter().any(|(n, _)| n == name)
-                    || (context_headers && self.context_headers.iter().any(|n| n == name))
-            }
-            Predicate::RecordIsTombstone => record.value.is_none(),
+/// Whether `predicate` holds for `record`, which the sink gives `context_headers`.
+fn holds(predicate: &Predicate, record: &Record, context_headers: Option<&[String]>) -> bool {
+    match predicate {
+        Predicate::TopicNameMatches(pattern) => pattern.is_match(&record.topic),
+        Predicate::HasHeaderKey(name) => {
+            record.headers.iter().any(|(n, _)| n == name)
+                || context_headers.is_some_and(|names| names.iter().any(|n| n == name))
         }
+        Predicate::RecordIsTombstone => record.value.is_none(),
     }
 }
 
