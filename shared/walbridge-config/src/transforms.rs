@@ -40,6 +40,101 @@ pub enum TransformKind {
     ByLogicalTableRouter(LogicalTableRoute),
     /// `org.apache.kafka.connect.transforms.Filter`: drops the records (those its predicate selects).
     Filter,
+    /// `org.apache.kafka.connect.transforms.ReplaceField$Key` / `$Value`: fields left out, kept or
+    /// renamed.
+    ReplaceField(Part, ReplaceField),
+    /// `org.apache.kafka.connect.transforms.InsertField$Key` / `$Value`: a static field and/or
+    /// the topic added to the struct.
+    InsertField(Part, InsertField),
+    /// `org.apache.kafka.connect.transforms.ExtractField$Key` / `$Value`: one field in place of the
+    /// struct.
+    ExtractField(Part, String),
+    /// `org.apache.kafka.connect.transforms.ValueToKey`: the key made of these value fields.
+    ValueToKey(Vec<String>),
+    /// `org.apache.kafka.connect.transforms.InsertHeader`: a header with a literal value.
+    InsertHeader {
+        /// `header`.
+        header: String,
+        /// `value.literal`.
+        value: String,
+    },
+    /// `org.apache.kafka.connect.transforms.DropHeaders`: the headers of these names removed.
+    DropHeaders(Vec<String>),
+}
+
+/// The part of a record a Kafka transform works on (`$Key` or `$Value`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The key.
+    Key,
+    /// The value.
+    Value,
+}
+
+/// `ReplaceField`'s settings.
+#[derive(Debug, Clone, Default)]
+pub struct ReplaceField {
+    /// `exclude` (or the older `blacklist`).
+    pub exclude: Vec<String>,
+    /// `include` (or the older `whitelist`): when not empty, only these are kept.
+    pub include: Vec<String>,
+    /// `renames`: `old:new` pairs.
+    pub renames: Vec<(String, String)>,
+}
+
+impl ReplaceField {
+    /// Whether the field `name` is kept.
+    pub fn keeps(&self, name: &str) -> bool {
+        !self.exclude.iter().any(|n| n == name)
+            && (self.include.is_empty() || self.include.iter().any(|n| n == name))
+    }
+
+    /// The field's name after the renames.
+    pub fn renamed<'n>(&'n self, name: &'n str) -> &'n str {
+        self.renames
+            .iter()
+            .find(|(old, _)| old == name)
+            .map_or(name, |(_, new)| new.as_str())
+    }
+}
+
+/// A field `InsertField` adds: its name and whether it is optional (`name?` or plain) or required
+/// (`name!`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsertedField {
+    /// The field's name.
+    pub name: String,
+    /// Whether its schema is optional.
+    pub optional: bool,
+}
+
+impl InsertedField {
+    fn parse(spec: &str) -> Self {
+        let spec = spec.trim();
+        match (spec.strip_suffix('!'), spec.strip_suffix('?')) {
+            (Some(name), _) => Self {
+                name: name.to_owned(),
+                optional: false,
+            },
+            (_, Some(name)) => Self {
+                name: name.to_owned(),
+                optional: true,
+            },
+            _ => Self {
+                name: spec.to_owned(),
+                optional: true,
+            },
+        }
+    }
+}
+
+/// `InsertField`'s settings walbridge implements.
+#[derive(Debug, Clone, Default)]
+pub struct InsertField {
+    /// `topic.field`: the record's topic.
+    pub topic: Option<InsertedField>,
+    /// `static.field` and `static.value`.
+    pub static_field: Option<(InsertedField, String)>,
 }
 
 /// The predicates walbridge implements (`predicates.<name>.type`).
@@ -313,6 +408,12 @@ const EXTRACT_NEW_RECORD_STATE: &str = "io.debezium.transforms.ExtractNewRecordS
 const REGEX_ROUTER: &str = "org.apache.kafka.connect.transforms.RegexRouter";
 const BY_LOGICAL_TABLE_ROUTER: &str = "io.debezium.transforms.ByLogicalTableRouter";
 const FILTER: &str = "org.apache.kafka.connect.transforms.Filter";
+const REPLACE_FIELD: &str = "org.apache.kafka.connect.transforms.ReplaceField";
+const INSERT_FIELD: &str = "org.apache.kafka.connect.transforms.InsertField";
+const EXTRACT_FIELD: &str = "org.apache.kafka.connect.transforms.ExtractField";
+const VALUE_TO_KEY: &str = "org.apache.kafka.connect.transforms.ValueToKey";
+const INSERT_HEADER: &str = "org.apache.kafka.connect.transforms.InsertHeader";
+const DROP_HEADERS: &str = "org.apache.kafka.connect.transforms.DropHeaders";
 const TOPIC_NAME_MATCHES: &str = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches";
 const HAS_HEADER_KEY: &str = "org.apache.kafka.connect.transforms.predicates.HasHeaderKey";
 const RECORD_IS_TOMBSTONE: &str =
@@ -324,7 +425,37 @@ pub const TRANSFORM_TYPES: &[&str] = &[
     REGEX_ROUTER,
     BY_LOGICAL_TABLE_ROUTER,
     FILTER,
+    "org.apache.kafka.connect.transforms.ReplaceField$Key",
+    "org.apache.kafka.connect.transforms.ReplaceField$Value",
+    "org.apache.kafka.connect.transforms.InsertField$Key",
+    "org.apache.kafka.connect.transforms.InsertField$Value",
+    "org.apache.kafka.connect.transforms.ExtractField$Key",
+    "org.apache.kafka.connect.transforms.ExtractField$Value",
+    VALUE_TO_KEY,
+    INSERT_HEADER,
+    DROP_HEADERS,
 ];
+
+/// `type` split into the class and the part a `$Key`/`$Value` class works on.
+fn class_and_part(type_name: &str) -> (&str, Option<Part>) {
+    match type_name.rsplit_once('$') {
+        Some((class, "Key")) => (class, Some(Part::Key)),
+        Some((class, "Value")) => (class, Some(Part::Value)),
+        _ => (type_name, None),
+    }
+}
+
+fn list(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
 /// The predicate types walbridge implements, for errors.
 pub const PREDICATE_TYPES: &[&str] = &[TOPIC_NAME_MATCHES, HAS_HEADER_KEY, RECORD_IS_TOMBSTONE];
 
@@ -401,17 +532,51 @@ pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Tr
         let Some(type_name) = keys.required("type", errors).map(str::trim) else {
             continue;
         };
-        let kind = match type_name {
-            EXTRACT_NEW_RECORD_STATE => extract_new_record_state(&mut keys, errors)
-                .map(TransformKind::ExtractNewRecordState),
-            REGEX_ROUTER => topic_route(&mut keys, "regex", "replacement", errors)
-                .map(TransformKind::RegexRouter),
-            BY_LOGICAL_TABLE_ROUTER => {
-                logical_table_route(&mut keys, errors).map(TransformKind::ByLogicalTableRouter)
+        let kind = match class_and_part(type_name) {
+            (REPLACE_FIELD, Some(part)) => {
+                replace_field(&mut keys, errors).map(|r| TransformKind::ReplaceField(part, r))
             }
-            FILTER => Some(TransformKind::Filter),
-            other => {
-                errors.push(problem(
+            (INSERT_FIELD, Some(part)) => {
+                insert_field(&mut keys, errors).map(|i| TransformKind::InsertField(part, i))
+            }
+            (EXTRACT_FIELD, Some(part)) => {
+                let field = keys.required("field", errors).map(|f| f.trim().to_owned());
+                if keys
+                    .get("field.syntax.version")
+                    .is_some_and(|v| !v.trim().eq_ignore_ascii_case("V1"))
+                {
+                    errors.push(problem(
+                        keys.key("field.syntax.version"),
+                        "walbridge implements V1 (top-level field names) only: remove the key",
+                    ));
+                }
+                field.map(|f| TransformKind::ExtractField(part, f))
+            }
+            (VALUE_TO_KEY, None) => {
+                let fields = list(keys.required("fields", errors));
+                Some(TransformKind::ValueToKey(fields))
+            }
+            (INSERT_HEADER, None) => {
+                let header = keys.required("header", errors).map(str::to_owned);
+                let value = keys.required("value.literal", errors).map(str::to_owned);
+                header
+                    .zip(value)
+                    .map(|(header, value)| TransformKind::InsertHeader { header, value })
+            }
+            (DROP_HEADERS, None) => Some(TransformKind::DropHeaders(list(
+                keys.required("headers", errors),
+            ))),
+            _ => match type_name {
+                EXTRACT_NEW_RECORD_STATE => extract_new_record_state(&mut keys, errors)
+                    .map(TransformKind::ExtractNewRecordState),
+                REGEX_ROUTER => topic_route(&mut keys, "regex", "replacement", errors)
+                    .map(TransformKind::RegexRouter),
+                BY_LOGICAL_TABLE_ROUTER => {
+                    logical_table_route(&mut keys, errors).map(TransformKind::ByLogicalTableRouter)
+                }
+                FILTER => Some(TransformKind::Filter),
+                other => {
+                    errors.push(problem(
                     keys.key("type"),
                     format!(
                         "walbridge does not implement the transform {other}: it would relay the \
@@ -420,8 +585,9 @@ pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Tr
                         TRANSFORM_TYPES.join(", ")
                     ),
                 ));
-                continue;
-            }
+                    continue;
+                }
+            },
         };
         keys.refuse_unread(type_name, errors);
         if let Some(kind) = kind {
@@ -502,6 +668,54 @@ fn extract_new_record_state(
         route_by_field: route_by_field.filter(|f| !f.is_empty()),
         add_fields,
         add_headers,
+    })
+}
+
+fn replace_field(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<ReplaceField> {
+    let mut either = |new: &str, old: &str| {
+        let mut names = list(keys.get(new));
+        names.extend(list(keys.get(old)));
+        names
+    };
+    let exclude = either("exclude", "blacklist");
+    let include = either("include", "whitelist");
+    let mut renames = Vec::new();
+    for pair in list(keys.get("renames")) {
+        match pair.split_once(':') {
+            Some((old, new)) => renames.push((old.trim().to_owned(), new.trim().to_owned())),
+            None => errors.push(problem(
+                keys.key("renames"),
+                "must be a list of old:new pairs",
+            )),
+        }
+    }
+    Some(ReplaceField {
+        exclude,
+        include,
+        renames,
+    })
+}
+
+fn insert_field(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<InsertField> {
+    let topic = keys.get("topic.field").map(InsertedField::parse);
+    let static_field = keys.get("static.field").map(InsertedField::parse);
+    let static_value = keys.get("static.value").map(str::to_owned);
+    // A source record has no offset, partition or timestamp for Kafka Connect to insert (Debezium
+    // leaves them null): the keys are refused as not read.
+    let static_field = match (static_field, static_value) {
+        (Some(field), Some(value)) => Some((field, value)),
+        (None, None) => None,
+        _ => {
+            errors.push(problem(
+                keys.key("static.field"),
+                "and static.value go together: set both, or neither",
+            ));
+            None
+        }
+    };
+    Some(InsertField {
+        topic,
+        static_field,
     })
 }
 

@@ -38,6 +38,8 @@ pub struct Deps {
     sink: Mutex<Option<KafkaSink>>,
     /// The transform chain every record passes on its way to the sink.
     chain: Mutex<Chain>,
+    /// Debezium's context headers of this cold start, for the sink and the chain.
+    context_headers: Arc<[(String, Vec<u8>)]>,
     /// `snapshot.mode=always`: a snapshot is due at this cold start until an invocation started it.
     snapshot_due: AtomicBool,
     /// The tables the slot's windows carry: the captured ones and the signal table.
@@ -162,14 +164,12 @@ impl Deps {
                 .with_pushed_down(signal_table.clone()),
             None => config.filters.tables.clone(),
         };
+        let context_headers = context_headers(&config);
         let chain = Chain::new(
             config.transforms.clone(),
             config.events.key_schemas,
             config.events.value_schemas,
-            context_headers(&config)
-                .iter()
-                .map(|(name, _)| name.clone())
-                .collect(),
+            Arc::clone(&context_headers),
         );
         Self {
             snapshot_due: AtomicBool::new(config.snapshot.mode.on_every_start()),
@@ -179,6 +179,7 @@ impl Deps {
             checkpoint,
             sink: Mutex::new(None),
             chain: Mutex::new(chain),
+            context_headers,
             report: None,
             store_fences: tokio::sync::OnceCell::new(),
             health: std::sync::Mutex::new(None),
@@ -468,7 +469,7 @@ async fn relay(
     if sink_guard.is_none() {
         let mut settings =
             SinkSettings::from_config(&config.kafka, &deps.aws).map_err(PublishError::from)?;
-        settings.headers = context_headers(config);
+        settings.headers = Arc::clone(&deps.context_headers);
         *sink_guard = Some(KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await?);
     }
     let mut chain = deps.chain.lock().await;

@@ -969,6 +969,61 @@ const ROUTED: Props = &[
     ("predicates.merged.pattern", ".*\\.merged"),
 ];
 
+/// Kafka's own transforms after ExtractNewRecordState: fields left out and renamed, a static
+/// field and the topic inserted, a header added and a context header dropped, and customers
+/// re-keyed by a value field (ValueToKey, then ExtractField$Key: a bare number as the key, which
+/// decides the partition).
+const KAFKA_SMTS: Props = &[
+    ("transforms", "unwrap,replace,insert,header,drop,rekey,bare"),
+    (
+        "transforms.unwrap.type",
+        "io.debezium.transforms.ExtractNewRecordState",
+    ),
+    ("transforms.unwrap.delete.tombstone.handling.mode", "rewrite"),
+    (
+        "transforms.replace.type",
+        "org.apache.kafka.connect.transforms.ReplaceField$Value",
+    ),
+    ("transforms.replace.exclude", "email,note"),
+    ("transforms.replace.renames", "name:full_name,id:row_id"),
+    (
+        "transforms.insert.type",
+        "org.apache.kafka.connect.transforms.InsertField$Value",
+    ),
+    ("transforms.insert.static.field", "origin!"),
+    ("transforms.insert.static.value", "differential"),
+    ("transforms.insert.topic.field", "topic"),
+    (
+        "transforms.header.type",
+        "org.apache.kafka.connect.transforms.InsertHeader",
+    ),
+    ("transforms.header.header", "env"),
+    ("transforms.header.value.literal", "test"),
+    (
+        "transforms.drop.type",
+        "org.apache.kafka.connect.transforms.DropHeaders",
+    ),
+    ("transforms.drop.headers", "__debezium.context.taskId,__op"),
+    (
+        "transforms.rekey.type",
+        "org.apache.kafka.connect.transforms.ValueToKey",
+    ),
+    ("transforms.rekey.fields", "row_id,full_name"),
+    ("transforms.rekey.predicate", "customers"),
+    (
+        "transforms.bare.type",
+        "org.apache.kafka.connect.transforms.ExtractField$Key",
+    ),
+    ("transforms.bare.field", "row_id"),
+    ("transforms.bare.predicate", "customers"),
+    ("predicates", "customers"),
+    (
+        "predicates.customers.type",
+        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+    ),
+    ("predicates.customers.pattern", ".*\\.customers"),
+];
+
 /// The transform chains (ExtractNewRecordState in three delete modes with added fields and
 /// headers, ByLogicalTableRouter, RegexRouter, Filter, predicates, negation) on the differential
 /// workload: the same records, topics, partitions, keys, values and headers as Debezium 3.7.1 with
@@ -977,8 +1032,10 @@ const ROUTED: Props = &[
 async fn transforms_are_what_debeziums_are() {
     let started = std::time::Instant::now();
     let case = Case::new("diffsmt", DDL).await;
-    let runs: [(String, bool, Props); 4] = [
+    let runs: [(String, bool, Props); 6] = [
         (format!("{}-unwrap", case.prefix), false, UNWRAP_REWRITE),
+        (format!("{}-kafka", case.prefix), false, KAFKA_SMTS),
+        (format!("{}-kafka-schemas", case.prefix), true, KAFKA_SMTS),
         (
             format!("{}-unwrap-schemas", case.prefix),
             true,

@@ -9,6 +9,7 @@
 
 mod extract;
 mod json;
+mod kafka;
 mod route;
 
 use std::borrow::Cow;
@@ -38,6 +39,24 @@ pub enum TransformError {
          (for example source.ts_ms)"
     )]
     StructHeader {
+        /// The field.
+        field: String,
+    },
+    /// A Kafka transform met a value that is not a struct (Kafka Connect's fails the task).
+    #[error(
+        "{transform} needs a struct, and the record has none (a tombstone, or a value an earlier \
+         transform made a single field): filter such records out before it (for example with a \
+         RecordIsTombstone predicate)"
+    )]
+    NotAStruct {
+        /// The transform's class.
+        transform: &'static str,
+    },
+    /// A Kafka transform names a field the record's struct does not have.
+    #[error("{transform} names the field {field}, which the record's struct does not have")]
+    UnknownField {
+        /// The transform's class.
+        transform: &'static str,
         /// The field.
         field: String,
     },
@@ -98,8 +117,9 @@ pub struct Chain {
     transforms: Vec<Transform>,
     key_schemas: bool,
     value_schemas: bool,
-    /// The headers the sink adds to change events (`__debezium.context.*`), for `HasHeaderKey`.
-    context_headers: Vec<String>,
+    /// The headers Debezium writes on change events (`__debezium.context.*`): part of the record
+    /// the transforms see, as in Kafka Connect.
+    context_headers: Arc<[(String, Vec<u8>)]>,
     /// The routed topics' names, shared by their records.
     topics: HashMap<String, Arc<str>>,
     /// Per transform, the headers it added to the last delete (see [`extract::apply`]).
@@ -107,13 +127,13 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// The chain `transforms`, ending in the converters' `schemas.enable` choices; the sink adds
-    /// `context_headers` to change events.
+    /// The chain `transforms`, ending in the converters' `schemas.enable` choices; change events
+    /// carry `context_headers`.
     pub fn new(
         transforms: Vec<Transform>,
         key_schemas: bool,
         value_schemas: bool,
-        context_headers: Vec<String>,
+        context_headers: Arc<[(String, Vec<u8>)]>,
     ) -> Self {
         Self {
             delete_headers: vec![Vec::new(); transforms.len()],
@@ -139,20 +159,23 @@ impl Chain {
         if self.is_empty() {
             return Ok(Some(out));
         }
+        let mut headers = out.headers;
+        if out.context_headers {
+            headers.extend(
+                self.context_headers
+                    .iter()
+                    .map(|(name, value)| (Cow::Owned(name.clone()), value.clone())),
+            );
+        }
         let mut record = Record {
             topic: out.topic.to_string(),
             key: out.key.as_deref().map(Data::parse).transpose()?,
             value: out.value.as_deref().map(Data::parse).transpose()?,
-            headers: out.headers,
+            headers,
         };
         for (transform, delete_headers) in self.transforms.iter().zip(&mut self.delete_headers) {
             if let Some(predicate) = &transform.predicate {
-                let holds = holds(
-                    predicate,
-                    &record,
-                    out.context_headers
-                        .then_some(self.context_headers.as_slice()),
-                );
+                let holds = holds(predicate, &record);
                 if holds == transform.negate {
                     continue;
                 }
@@ -172,6 +195,34 @@ impl Chain {
                     true
                 }
                 TransformKind::Filter => false,
+                TransformKind::ReplaceField(part, settings) => {
+                    kafka::replace_field(*part, settings, &mut record)?;
+                    true
+                }
+                TransformKind::InsertField(part, settings) => {
+                    kafka::insert_field(*part, settings, &mut record)?;
+                    true
+                }
+                TransformKind::ExtractField(part, field) => {
+                    kafka::extract_field(*part, field, &mut record)?;
+                    true
+                }
+                TransformKind::ValueToKey(fields) => {
+                    kafka::value_to_key(fields, &mut record)?;
+                    true
+                }
+                TransformKind::InsertHeader { header, value } => {
+                    record
+                        .headers
+                        .push((header.clone().into(), value.as_bytes().to_vec()));
+                    true
+                }
+                TransformKind::DropHeaders(names) => {
+                    record
+                        .headers
+                        .retain(|(name, _)| !names.iter().any(|n| n == name));
+                    true
+                }
             };
             if !keep {
                 return Ok(None);
@@ -191,19 +242,18 @@ impl Chain {
             key: record.key.map(|key| key.write(self.key_schemas)),
             value: record.value.map(|value| value.write(self.value_schemas)),
             headers: record.headers,
+            // added above, where transforms could drop them
+            context_headers: false,
             ..out
         }))
     }
 }
 
-/// Whether `predicate` holds for `record`, which the sink gives `context_headers`.
-fn holds(predicate: &Predicate, record: &Record, context_headers: Option<&[String]>) -> bool {
+/// Whether `predicate` holds for `record`.
+fn holds(predicate: &Predicate, record: &Record) -> bool {
     match predicate {
         Predicate::TopicNameMatches(pattern) => pattern.is_match(&record.topic),
-        Predicate::HasHeaderKey(name) => {
-            record.headers.iter().any(|(n, _)| n == name)
-                || context_headers.is_some_and(|names| names.iter().any(|n| n == name))
-        }
+        Predicate::HasHeaderKey(name) => record.headers.iter().any(|(n, _)| n == name),
         Predicate::RecordIsTombstone => record.value.is_none(),
     }
 }
@@ -295,7 +345,12 @@ mod tests {
             props.set(key, value);
         }
         let config = walbridge_config::Config::from_properties(&props).expect("a valid config");
-        Chain::new(config.transforms, schemas, schemas, vec!["ctx".to_owned()])
+        Chain::new(
+            config.transforms,
+            schemas,
+            schemas,
+            Arc::from([("ctx".to_owned(), b"1".to_vec())]),
+        )
     }
 
     fn text(bytes: Option<Vec<u8>>) -> String {
@@ -332,7 +387,11 @@ mod tests {
             r#"{"id":1,"name":null,"__deleted":"true","__op":"d","__table":"t","__source_ts_ms":1.0E3}"#
         );
         assert_eq!(text(out.key), r#"{"id":1}"#);
-        assert_eq!(out.headers, vec![("__op".into(), b"d".to_vec())]);
+        assert_eq!(
+            out.headers,
+            vec![("ctx".into(), b"1".to_vec()), ("__op".into(), b"d".to_vec())]
+        );
+        assert!(!out.context_headers, "the chain wrote them");
         let mut with_schemas = chain_with_schemas();
         let out = with_schemas
             .apply(record("c", "null", r#"{"id":2,"name":"x"}"#))
