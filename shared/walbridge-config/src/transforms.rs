@@ -60,6 +60,54 @@ pub enum TransformKind {
     },
     /// `org.apache.kafka.connect.transforms.DropHeaders`: the headers of these names removed.
     DropHeaders(Vec<String>),
+    /// `io.debezium.transforms.outbox.EventRouter`: an outbox table's inserts as events of their
+    /// own, routed by aggregate type.
+    EventRouter(EventRouter),
+}
+
+/// Where `EventRouter` puts an additional column (`table.fields.additional.placement`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// A header.
+    Header,
+    /// A field of the value, which becomes a struct beside `payload`.
+    Envelope,
+}
+
+/// What `EventRouter` does with an update of the outbox table (`table.op.invalid.behavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidOp {
+    /// Dropped with a warning.
+    Warn,
+    /// Dropped with an error logged.
+    Error,
+    /// The invocation fails.
+    Fatal,
+}
+
+/// `EventRouter`'s settings.
+#[derive(Debug, Clone)]
+pub struct EventRouter {
+    /// `table.field.event.id` (default `id`): the `id` header.
+    pub event_id: String,
+    /// `table.field.event.key` (default `aggregateid`): the key.
+    pub event_key: String,
+    /// `table.field.event.payload` (default `payload`): the value.
+    pub payload: String,
+    /// `route.by.field` (default `aggregatetype`).
+    pub route_by_field: String,
+    /// `route.topic.regex` and `route.topic.replacement` (default `(?<routedByValue>.*)` to
+    /// `outbox.event.${routedByValue}`).
+    pub route: TopicRoute,
+    /// `route.tombstone.on.empty.payload` (default false): a null or blank payload becomes a
+    /// tombstone.
+    pub tombstone_on_empty_payload: bool,
+    /// `table.op.invalid.behavior` (default warn).
+    pub invalid_op: InvalidOp,
+    /// `table.fields.additional.placement`: `(column, placement, name)`.
+    pub additional: Vec<(String, Placement, String)>,
+    /// `table.field.additional.missing` (default error): whether a missing additional column fails.
+    pub missing_is_error: bool,
 }
 
 /// The part of a record a Kafka transform works on (`$Key` or `$Value`).
@@ -405,6 +453,7 @@ const REMOVED_KEYS: &[(&str, &str)] = &[
 ];
 
 const EXTRACT_NEW_RECORD_STATE: &str = "io.debezium.transforms.ExtractNewRecordState";
+const EVENT_ROUTER: &str = "io.debezium.transforms.outbox.EventRouter";
 const REGEX_ROUTER: &str = "org.apache.kafka.connect.transforms.RegexRouter";
 const BY_LOGICAL_TABLE_ROUTER: &str = "io.debezium.transforms.ByLogicalTableRouter";
 const FILTER: &str = "org.apache.kafka.connect.transforms.Filter";
@@ -422,6 +471,7 @@ const RECORD_IS_TOMBSTONE: &str =
 /// The transform types walbridge implements, for errors.
 pub const TRANSFORM_TYPES: &[&str] = &[
     EXTRACT_NEW_RECORD_STATE,
+    EVENT_ROUTER,
     REGEX_ROUTER,
     BY_LOGICAL_TABLE_ROUTER,
     FILTER,
@@ -575,6 +625,7 @@ pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Tr
                     logical_table_route(&mut keys, errors).map(TransformKind::ByLogicalTableRouter)
                 }
                 FILTER => Some(TransformKind::Filter),
+                EVENT_ROUTER => event_router(&mut keys, errors).map(TransformKind::EventRouter),
                 other => {
                     errors.push(problem(
                     keys.key("type"),
@@ -668,6 +719,127 @@ fn extract_new_record_state(
         route_by_field: route_by_field.filter(|f| !f.is_empty()),
         add_fields,
         add_headers,
+    })
+}
+
+fn event_router(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<EventRouter> {
+    let mut column = |key: &str, default: &str| keys.get(key).unwrap_or(default).trim().to_owned();
+    let event_id = column("table.field.event.id", "id");
+    let event_key = column("table.field.event.key", "aggregateid");
+    let payload = column("table.field.event.payload", "payload");
+    let route_by_field = column("route.by.field", "aggregatetype");
+    // declared by Debezium and never read: the type reaches Kafka only through a placement
+    keys.get("table.field.event.type");
+    let regex = keys
+        .get("route.topic.regex")
+        .unwrap_or("(?<routedByValue>.*)");
+    let replacement = keys
+        .get("route.topic.replacement")
+        .unwrap_or("outbox.event.${routedByValue}");
+    let route = match java_pattern(regex) {
+        Ok(regex) => match java_replacement(replacement, &regex) {
+            Ok(replacement) => Some(TopicRoute { regex, replacement }),
+            Err(why) => {
+                errors.push(problem(keys.key("route.topic.replacement"), why));
+                None
+            }
+        },
+        Err(err) => {
+            errors.push(regex_problem(keys.key("route.topic.regex"), &err));
+            None
+        }
+    };
+    let tombstone_on_empty_payload = keys.bool("route.tombstone.on.empty.payload", false, errors);
+    let invalid_op = match keys
+        .get("table.op.invalid.behavior")
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("warn") => InvalidOp::Warn,
+        Some("error") => InvalidOp::Error,
+        Some("fatal") => InvalidOp::Fatal,
+        Some(_) => {
+            errors.push(problem(
+                keys.key("table.op.invalid.behavior"),
+                "must be one of warn, error, fatal",
+            ));
+            InvalidOp::Warn
+        }
+    };
+    let mut additional = Vec::new();
+    for spec in list(keys.get("table.fields.additional.placement")) {
+        let parts: Vec<&str> = spec.split(':').map(str::trim).collect();
+        let placement = match parts.get(1).map(|p| p.to_ascii_lowercase()).as_deref() {
+            Some("header") => Some(Placement::Header),
+            Some("envelope") => Some(Placement::Envelope),
+            Some("partition") => {
+                errors.push(problem(
+                    keys.key("table.fields.additional.placement"),
+                    format!(
+                        "places {} in the partition, which walbridge does not implement: place it \
+                         in a header or the envelope",
+                        parts[0]
+                    ),
+                ));
+                None
+            }
+            _ => {
+                errors.push(problem(
+                    keys.key("table.fields.additional.placement"),
+                    "must be a list of column:header[:alias] or column:envelope[:alias]",
+                ));
+                None
+            }
+        };
+        if let Some(placement) = placement {
+            let name = parts.get(2).unwrap_or(&parts[0]).to_string();
+            additional.push((parts[0].to_owned(), placement, name));
+        }
+    }
+    let missing_is_error = match keys
+        .get("table.field.additional.missing")
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("error") => true,
+        Some("ignore") => false,
+        Some(_) => {
+            errors.push(problem(
+                keys.key("table.field.additional.missing"),
+                "must be error or ignore",
+            ));
+            true
+        }
+    };
+    if keys
+        .get("table.expand.json.payload")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    {
+        errors.push(problem(
+            keys.key("table.expand.json.payload"),
+            "asks for the payload's JSON expanded into a struct, which walbridge does not \
+             implement: remove it (the payload is then the JSON text), or keep Kafka Connect",
+        ));
+    }
+    // only with table.expand.json.payload; tracing only with OpenTelemetry on Connect's class path
+    for key in [
+        "table.json.payload.null.behavior",
+        "tracing.span.context.field",
+        "tracing.operation.name",
+        "tracing.with.context.field.only",
+    ] {
+        keys.get(key);
+    }
+    Some(EventRouter {
+        event_id,
+        event_key,
+        payload,
+        route_by_field,
+        route: route?,
+        tombstone_on_empty_payload,
+        invalid_op,
+        additional,
+        missing_is_error,
     })
 }
 

@@ -10,6 +10,7 @@
 mod extract;
 mod json;
 mod kafka;
+mod outbox;
 mod route;
 
 use std::borrow::Cow;
@@ -52,6 +53,12 @@ pub enum TransformError {
         /// The transform's class.
         transform: &'static str,
     },
+    /// An update of the outbox table, with `table.op.invalid.behavior=fatal`.
+    #[error(
+        "EventRouter met an update of the outbox table (table.op.invalid.behavior=fatal): outbox \
+         rows are inserted, never updated — fix the writer, or set table.op.invalid.behavior=warn"
+    )]
+    OutboxUpdate,
     /// A Kafka transform names a field the record's struct does not have.
     #[error("{transform} names the field {field}, which the record's struct does not have")]
     UnknownField {
@@ -124,6 +131,8 @@ pub struct Chain {
     topics: HashMap<String, Arc<str>>,
     /// Per transform, the headers it added to the last delete (see [`extract::apply`]).
     delete_headers: Vec<Vec<Header>>,
+    /// Per transform, the value struct names an EventRouter gave (see [`outbox::apply`]).
+    value_names: Vec<HashMap<String, String>>,
 }
 
 impl Chain {
@@ -137,6 +146,7 @@ impl Chain {
     ) -> Self {
         Self {
             delete_headers: vec![Vec::new(); transforms.len()],
+            value_names: vec![HashMap::new(); transforms.len()],
             transforms,
             key_schemas,
             value_schemas,
@@ -173,7 +183,8 @@ impl Chain {
             value: out.value.as_deref().map(Data::parse).transpose()?,
             headers,
         };
-        for (transform, delete_headers) in self.transforms.iter().zip(&mut self.delete_headers) {
+        let state = self.delete_headers.iter_mut().zip(&mut self.value_names);
+        for (transform, (delete_headers, value_names)) in self.transforms.iter().zip(state) {
             if let Some(predicate) = &transform.predicate {
                 let holds = holds(predicate, &record);
                 if holds == transform.negate {
@@ -195,6 +206,9 @@ impl Chain {
                     true
                 }
                 TransformKind::Filter => false,
+                TransformKind::EventRouter(settings) => {
+                    outbox::apply(settings, &mut record, value_names)?
+                }
                 TransformKind::ReplaceField(part, settings) => {
                     kafka::replace_field(*part, settings, &mut record)?;
                     true
@@ -389,7 +403,10 @@ mod tests {
         assert_eq!(text(out.key), r#"{"id":1}"#);
         assert_eq!(
             out.headers,
-            vec![("ctx".into(), b"1".to_vec()), ("__op".into(), b"d".to_vec())]
+            vec![
+                ("ctx".into(), b"1".to_vec()),
+                ("__op".into(), b"d".to_vec())
+            ]
         );
         assert!(!out.context_headers, "the chain wrote them");
         let mut with_schemas = chain_with_schemas();

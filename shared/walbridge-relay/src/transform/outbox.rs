@@ -1,0 +1,161 @@
+//! `io.debezium.transforms.outbox.EventRouter`: each insert into an outbox table becomes an event
+//! of its own — the payload column as the value, the aggregate id as the key, the event id as the
+//! `id` header — on a topic named after the aggregate type.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use tracing::{error, warn};
+use walbridge_config::transforms::{EventRouter, InvalidOp, Placement};
+
+use super::json::Json;
+use super::{Data, Record, TransformError};
+
+/// Applies the router to `record`; `false` drops it.
+///
+/// `value_names` keeps, per outbox table, the name its events' value struct got first: Debezium
+/// caches that schema per table, so every later event of the table keeps the aggregate type of the
+/// first one its task routed in the name.
+pub(super) fn apply(
+    settings: &EventRouter,
+    record: &mut Record,
+    value_names: &mut HashMap<String, String>,
+) -> Result<bool, TransformError> {
+    // tombstones are dropped
+    let Some(value) = record.value.as_mut() else {
+        return Ok(false);
+    };
+    let Some(envelope_name) = value
+        .schema_name()
+        .filter(|name| name.ends_with(".Envelope"))
+    else {
+        return Ok(true);
+    };
+    let op = value
+        .payload
+        .get("op")
+        .and_then(|op| op.as_str())
+        .unwrap_or_default();
+    match op.as_str() {
+        "c" | "r" => {}
+        "d" => return Ok(false),
+        "u" => {
+            let topic = &record.topic;
+            match settings.invalid_op {
+                InvalidOp::Warn => {
+                    warn!(%topic, "an update of the outbox table is not an event: dropped");
+                }
+                InvalidOp::Error => {
+                    error!(%topic, "an update of the outbox table is not an event: dropped");
+                }
+                InvalidOp::Fatal => return Err(TransformError::OutboxUpdate),
+            }
+            return Ok(false);
+        }
+        _ => {
+            return Err(TransformError::NotAStruct {
+                transform: "EventRouter",
+            });
+        }
+    }
+    let mut after_schema = value
+        .schema
+        .get("fields")
+        .and_then(Json::array)
+        .and_then(|fields| {
+            fields.iter_mut().find_map(|field| {
+                let name = field.get("field").and_then(|n| n.as_str());
+                (name.as_deref() == Some("after")).then(|| field.clone())
+            })
+        })
+        .ok_or(TransformError::NoSchema)?;
+    let mut after = value.payload.take("after").unwrap_or_else(Json::null);
+    let mut column = |name: &str| -> Option<(Json, Json)> {
+        let fields = after_schema.get("fields")?.array()?;
+        let mut schema = fields.iter_mut().find_map(|field| {
+            let field_name = field.get("field").and_then(|n| n.as_str());
+            (field_name.as_deref() == Some(name)).then(|| field.clone())
+        })?;
+        if let Some(members) = schema.object() {
+            members.shift_remove("field");
+        }
+        let value = after.get(name).cloned().unwrap_or_else(Json::null);
+        Some((schema, value))
+    };
+    let missing = |field: &str| TransformError::UnknownField {
+        transform: "EventRouter",
+        field: field.to_owned(),
+    };
+    let (_, id) = column(&settings.event_id).ok_or_else(|| missing(&settings.event_id))?;
+    let (key_schema, key) =
+        column(&settings.event_key).ok_or_else(|| missing(&settings.event_key))?;
+    let (payload_schema, payload) =
+        column(&settings.payload).ok_or_else(|| missing(&settings.payload))?;
+    let (_, routed_by) =
+        column(&settings.route_by_field).ok_or_else(|| missing(&settings.route_by_field))?;
+    let routed_by = routed_by.header_text().unwrap_or_default();
+    let mut headers = vec![(
+        "id".into(),
+        id.header_text().unwrap_or_default().into_bytes(),
+    )];
+    let mut envelope_fields = Vec::new();
+    for (name, placement, alias) in &settings.additional {
+        let Some((schema, field)) = column(name) else {
+            if settings.missing_is_error {
+                return Err(missing(name));
+            }
+            continue;
+        };
+        match placement {
+            Placement::Header => headers.push((
+                alias.clone().into(),
+                field.header_text().unwrap_or_default().into_bytes(),
+            )),
+            Placement::Envelope => envelope_fields.push((alias.clone(), schema, field)),
+        }
+    }
+    let empty = payload.is_null() || payload.as_str().is_some_and(|p| p.trim().is_empty());
+    record.value = if settings.tombstone_on_empty_payload && empty {
+        None
+    } else if envelope_fields.is_empty() {
+        Some(Data {
+            schema: payload_schema,
+            payload,
+        })
+    } else {
+        let base = envelope_name
+            .strip_suffix(".Envelope")
+            .unwrap_or(&envelope_name)
+            .to_owned();
+        let mut fields = Vec::with_capacity(envelope_fields.len() + 1);
+        let mut row = IndexMap::with_capacity(envelope_fields.len() + 1);
+        for (name, mut schema, field) in
+            std::iter::once(("payload".to_owned(), payload_schema, payload)).chain(envelope_fields)
+        {
+            if let Some(members) = schema.object() {
+                members.insert("field".to_owned(), Json::string(&name));
+            }
+            fields.push(schema);
+            row.insert(name, field);
+        }
+        let mut schema = IndexMap::new();
+        schema.insert("type".to_owned(), Json::string("struct"));
+        schema.insert("fields".to_owned(), Json::Array(fields));
+        schema.insert("optional".to_owned(), Json::bool(false));
+        let name = value_names
+            .entry(base.clone())
+            .or_insert_with(|| format!("{base}.{routed_by}.Value"));
+        schema.insert("name".to_owned(), Json::string(name));
+        Some(Data {
+            schema: Json::Object(schema),
+            payload: Json::Object(row),
+        })
+    };
+    record.key = Some(Data {
+        schema: key_schema,
+        payload: key,
+    });
+    record.topic = settings.route.route(&routed_by).unwrap_or(routed_by);
+    record.headers.extend(headers);
+    Ok(true)
+}
