@@ -17,7 +17,9 @@ use crate::warnings::Warning;
 pub struct Config {
     /// `name`: the connector's name, used in logs only.
     pub name: String,
+    /// `database.*`: the PostgreSQL server and database the slot lives in, and how to reach it.
     pub database: DatabaseConfig,
+    /// `slot.*`: the replication slot read, and whether walbridge may create it.
     pub slot: SlotConfig,
     /// `table.include.list` (or the older `table.whitelist`), `table.exclude.list`,
     /// `schema.include.list`, `schema.exclude.list`, `column.include.list`, `column.exclude.list`,
@@ -26,7 +28,9 @@ pub struct Config {
     pub filters: std::sync::Arc<Filters>,
     /// `topic.prefix` (or the older `database.server.name`): topics are `<prefix>.<schema>.<table>`.
     pub topic_prefix: String,
+    /// What the records look like: envelope, converters' schemas, value representations, headers.
     pub events: EventConfig,
+    /// `kafka.*` and `topic.creation.*`: the brokers, their security, and how records are produced.
     pub kafka: KafkaConfig,
     /// `checkpoint.uri`: where the last published LSN is recorded.
     pub checkpoint: CheckpointLocation,
@@ -36,7 +40,10 @@ pub struct Config {
     /// `checkpoint.s3.endpoint.url`: an S3-compatible endpoint instead of AWS's (path-style
     /// requests); unset, the AWS SDK's own resolution applies (`AWS_ENDPOINT_URL_S3`, region).
     pub checkpoint_s3_endpoint: Option<String>,
+    /// `window.*`, `invocation.*`, `poll.*`: how much one invocation reads at a time, and for how
+    /// long.
     pub window: WindowConfig,
+    /// `snapshot.*`, `incremental.snapshot.*`, `signal.*`: when and how the existing rows are read.
     pub snapshot: SnapshotConfig,
     /// Keys present in the sources that walbridge does not use (Debezium has many); logged once.
     pub ignored_keys: Vec<String>,
@@ -105,7 +112,9 @@ pub struct SlotConfig {
 /// name or `*` for any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TablePattern {
+    /// The schema's name as PostgreSQL stores it (case kept), or `*`.
     pub schema: String,
+    /// The table's name as PostgreSQL stores it (case kept), or `*`.
     pub table: String,
 }
 
@@ -200,8 +209,11 @@ pub struct KafkaSasl {
 /// `kafka.sasl.mechanism`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SaslMechanism {
+    /// `PLAIN`: username and password sent as they are, so only over TLS (`SASL_SSL`) in earnest.
     Plain,
+    /// `SCRAM-SHA-256`: salted challenge-response; the password never crosses the wire.
     ScramSha256,
+    /// `SCRAM-SHA-512`: as `SCRAM-SHA-256`, with SHA-512 (Amazon MSK's SASL/SCRAM uses this one).
     ScramSha512,
     /// Amazon MSK's IAM access control: OAUTHBEARER with a SigV4-signed token made from the
     /// function's own AWS credentials; no username or password.
@@ -211,11 +223,16 @@ pub enum SaslMechanism {
 /// `kafka.compression.type`: the codec of produced record batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
+    /// Batches as they are: least CPU, most bytes on the wire and on the brokers' disks.
     #[default]
     None,
+    /// gzip: the smallest batches of the classic codecs, at the most CPU.
     Gzip,
+    /// Snappy: fast, moderate ratio.
     Snappy,
+    /// LZ4: fast, moderate ratio.
     Lz4,
+    /// Zstandard: close to gzip's ratio at a fraction of its CPU (brokers 2.1+).
     Zstd,
 }
 
@@ -223,7 +240,12 @@ pub enum Compression {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckpointLocation {
     /// `s3://bucket/key`
-    S3 { bucket: String, key: String },
+    S3 {
+        /// The bucket (the URI's host part).
+        bucket: String,
+        /// The object key (the URI's path, without its leading `/`).
+        key: String,
+    },
     /// `file:///path` (local runs)
     File(PathBuf),
 }
@@ -241,10 +263,17 @@ impl fmt::Display for CheckpointLocation {
 /// guess).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MismatchStrategy {
+    /// `fail`: stop with an error that names the choices; an operator decides which side is right.
     #[default]
     Fail,
+    /// `trust_slot`: start from the slot's position. When the slot is behind the checkpoint, the
+    /// changes between are published again; when it is ahead, they are not read again.
     TrustSlot,
+    /// `trust_offset`: advance the slot to the checkpoint's position; an error when the checkpoint
+    /// is behind the slot, since PostgreSQL cannot move a slot back.
     TrustOffset,
+    /// `trust_greater_lsn` (and Debezium's `no_validation`): start from whichever position is
+    /// further on, advancing the slot when the checkpoint is.
     TrustGreaterLsn,
 }
 

@@ -176,6 +176,7 @@ impl Deps {
         self
     }
 
+    /// The configuration parsed at cold start, which every invocation of this sandbox runs with.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -203,6 +204,7 @@ pub enum Mode {
 /// An invocation's payload. Fields other than `mode` (a schedule's event) are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Request {
+    /// What to do; a payload without one (a schedule's event) relays.
     #[serde(default)]
     pub mode: Mode,
     /// With `"mode":"signal"`: the signal's type (`execute-snapshot`, `stop-snapshot`,
@@ -241,14 +243,18 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Response {
+    /// `relay`, `catchup`, `signal`: what was published and where the slot stands after.
     Relayed(InvocationReport),
+    /// `status`: where the slot and the checkpoint stand.
     Status(StatusReport),
+    /// `validate`: every property and the live checks.
     Validated(ValidationReport),
 }
 
 /// Where the slot and the checkpoint stand; read without changing anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusReport {
+    /// The slot's name (`slot.name`).
     pub slot: String,
     /// Whether a consumer is reading the slot right now.
     pub slot_active: bool,
@@ -258,10 +264,16 @@ pub struct StatusReport {
     pub safe_wal_size_bytes: Option<i64>,
     /// Why PostgreSQL invalidated the slot, if it did.
     pub invalidation_reason: Option<String>,
+    /// The slot's position: everything before it has been relayed and the WAL may be recycled.
     pub confirmed_flush_lsn: String,
+    /// Where the server's WAL ends now.
     pub current_wal_lsn: String,
+    /// WAL bytes between the slot's position and the end of the WAL: what is still to relay (and
+    /// what the slot keeps the server from recycling).
     pub lag_bytes: u64,
+    /// The checkpoint's position, `None` before the first checkpoint.
     pub checkpoint_lsn: Option<String>,
+    /// How long ago (ms) the checkpoint was written; `None` before the first checkpoint.
     pub checkpoint_age_ms: Option<i64>,
     /// Commit time (ms since the epoch) of the last transaction relayed, if recorded.
     pub last_commit_ms: Option<i64>,

@@ -22,7 +22,9 @@ pub use s3::S3CheckpointStore;
 pub struct Checkpoint {
     /// Format version of this object.
     pub version: u32,
+    /// The slot whose position it records; a checkpoint of another slot is a mismatch.
     pub slot: String,
+    /// The database the slot decodes; a checkpoint of another database is a mismatch.
     pub database: String,
     /// Every change before this LSN is in Kafka (acknowledged): the slot may be advanced to it.
     pub lsn: String,
@@ -57,9 +59,13 @@ pub struct Checkpoint {
 /// How far an invocation had come when it wrote a checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvocationProgress {
+    /// When the invocation started, ms since the epoch.
     pub started_at_ms: i64,
+    /// Row changes (insert, update, delete) read so far.
     pub changes: u64,
+    /// Kafka records published so far (events and tombstones, snapshot rows included).
     pub events: u64,
+    /// Windows read so far.
     pub windows: u64,
 }
 
@@ -109,14 +115,19 @@ pub trait CheckpointStore {
 /// Where the checkpoint lives, with the client that reaches it: built once per cold start.
 #[derive(Debug, Clone)]
 pub enum CheckpointTarget {
+    /// `s3://bucket/key`.
     S3 {
+        /// Built once per cold start, shared by every invocation's store.
         client: aws_sdk_s3::Client,
         /// The store's endpoint when it is not AWS S3's own (`checkpoint.s3.endpoint.url`,
         /// `AWS_ENDPOINT_URL_S3`), for the messages that must name the store.
         endpoint: Option<String>,
+        /// The bucket.
         bucket: String,
+        /// The checkpoint object's key.
         key: String,
     },
+    /// `file:///path`: the checkpoint file.
     File(PathBuf),
 }
 
@@ -157,7 +168,9 @@ impl AnyCheckpointStore {
 /// Either store, chosen by `checkpoint.uri`.
 #[derive(Debug)]
 pub enum AnyCheckpointStore {
+    /// An object in S3 or an S3-compatible store.
     S3(S3CheckpointStore),
+    /// A local file.
     File(FileCheckpointStore),
 }
 
