@@ -40,9 +40,11 @@ pub struct Config {
     /// `checkpoint.s3.endpoint.url`: an S3-compatible endpoint instead of AWS's (path-style
     /// requests); unset, the AWS SDK's own resolution applies (`AWS_ENDPOINT_URL_S3`, region).
     pub checkpoint_s3_endpoint: Option<String>,
-    /// `window.*`, `invocation.*`, `poll.*`: how much one invocation reads at a time, and for how
-    /// long.
+    /// `window.*`: how much one window reads from the slot.
     pub window: WindowConfig,
+    /// `invocation.*`, `poll.*`: how long one invocation runs, and whether it passes over the slot
+    /// more than once.
+    pub invocation: InvocationConfig,
     /// `snapshot.*`, `incremental.snapshot.*`, `signal.*`: when and how the existing rows are read.
     pub snapshot: SnapshotConfig,
     /// Keys present in the sources that walbridge does not use (Debezium has many); logged once.
@@ -277,7 +279,7 @@ pub enum MismatchStrategy {
     TrustGreaterLsn,
 }
 
-/// How much one invocation reads at a time, and for how long.
+/// What bounds one window: a peek of the slot, published and checkpointed before the next.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WindowConfig {
@@ -288,6 +290,12 @@ pub struct WindowConfig {
     /// `window.fetch.rows` ([default](crate::keys::WINDOW_FETCH_ROWS), 1 ..= 100 000): rows fetched
     /// from the peek at a time, which bounds memory however large a transaction is.
     pub fetch_rows: u32,
+}
+
+/// What bounds one invocation: its time, and the passes over the slot it makes in that time.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct InvocationConfig {
     /// `invocation.time.margin.ms` ([default](crate::keys::INVOCATION_TIME_MARGIN_MS)): no new
     /// window starts when less than this remains of the invocation's time.
     pub time_margin: Duration,

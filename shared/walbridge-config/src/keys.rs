@@ -266,16 +266,16 @@ pub const WINDOW_MAX_CHANGES: Key = Key::new("window.max.changes", Some("10000")
 /// ([`WindowConfig::fetch_rows`](crate::WindowConfig::fetch_rows)).
 pub const WINDOW_FETCH_ROWS: Key = Key::new("window.fetch.rows", Some("2000"));
 /// Time kept in reserve before the deadline, ms
-/// ([`WindowConfig::time_margin`](crate::WindowConfig::time_margin)).
+/// ([`InvocationConfig::time_margin`](crate::InvocationConfig::time_margin)).
 pub const INVOCATION_TIME_MARGIN_MS: Key = Key::new("invocation.time.margin.ms", Some("10000"));
 /// A local run's time budget, ms
-/// ([`WindowConfig::local_time_budget`](crate::WindowConfig::local_time_budget)).
+/// ([`InvocationConfig::local_time_budget`](crate::InvocationConfig::local_time_budget)).
 pub const INVOCATION_TIME_BUDGET_MS: Key = Key::new("invocation.time.budget.ms", Some("300000"));
 /// How often a relaying invocation passes over the slot again, ms; 0: once
-/// ([`WindowConfig::poll_interval`](crate::WindowConfig::poll_interval)).
+/// ([`InvocationConfig::poll_interval`](crate::InvocationConfig::poll_interval)).
 pub const POLL_INTERVAL_MS: Key = Key::new("poll.interval.ms", Some("0"));
 /// How long a relaying invocation keeps polling, ms; 0: until its time budget ends
-/// ([`WindowConfig::poll_duration`](crate::WindowConfig::poll_duration)).
+/// ([`InvocationConfig::poll_duration`](crate::InvocationConfig::poll_duration)).
 pub const POLL_DURATION_MS: Key = Key::new("poll.duration.ms", Some("0"));
 
 // Connectivity

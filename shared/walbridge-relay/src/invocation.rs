@@ -126,7 +126,7 @@ impl Deps {
             database: config.database.dbname.clone(),
             encoder,
             window_max_changes: config.window.max_changes,
-            time_margin: config.window.time_margin,
+            time_margin: config.invocation.time_margin,
             mismatch: config.mismatch,
             snapshot: SnapshotSettings {
                 mode: config.snapshot.mode,
@@ -318,19 +318,19 @@ pub async fn handle(
 
 /// Relays, then again every `poll.interval.ms` until `poll.duration.ms` or the budget ends.
 async fn poll(deps: &Deps, deadline: Instant) -> Result<InvocationReport, RelayError> {
-    let window = &deps.config.window;
+    let invocation = &deps.config.invocation;
     let started = Instant::now();
-    let mut until = crate::pipeline::stop_time(deadline, window.time_margin);
-    if !window.poll_duration.is_zero() {
-        until = until.min(started + window.poll_duration);
+    let mut until = crate::pipeline::stop_time(deadline, invocation.time_margin);
+    if !invocation.poll_duration.is_zero() {
+        until = until.min(started + invocation.poll_duration);
     }
     let mut report = invoke(deps, deadline).await?;
-    if window.poll_interval.is_zero() || report.skipped.is_some() {
+    if invocation.poll_interval.is_zero() || report.skipped.is_some() {
         return Ok(report);
     }
     let mut tick = started;
     loop {
-        tick += window.poll_interval;
+        tick += invocation.poll_interval;
         if tick >= until {
             return Ok(report);
         }
