@@ -372,7 +372,7 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
         confirmed_flush_lsn: position.confirmed.to_string(),
         current_wal_lsn: position.current.to_string(),
         lag_bytes: position.current.0.saturating_sub(position.confirmed.0),
-        checkpoint_lsn: checkpoint.as_ref().map(|c| c.lsn.clone()),
+        checkpoint_lsn: checkpoint.as_ref().map(|c| c.lsn.to_string()),
         checkpoint_age_ms: checkpoint.as_ref().map(|c| now_ms - c.written_at_ms),
         last_commit_ms: checkpoint
             .as_ref()
