@@ -120,6 +120,8 @@ CONNECTIVITY = {
     "kafka.bootstrap.servers": {"env": (["KafkaBootstrapServers"], ["kafka_bootstrap_servers"])},
     "kafka.security.protocol": {"env": (["KafkaSecurityProtocol"], ["kafka_security_protocol"])},
     "kafka.ssl.truststore.location": {"env": (["KafkaSslTruststoreLocation"], ["kafka_ssl_truststore_location"])},
+    # one accepted value (PEM), its default: nothing for the deployment to carry
+    "kafka.ssl.truststore.type": {},
     "kafka.sasl.mechanism": {
         "env": (["KafkaSaslMechanism"], ["kafka_sasl_mechanism"]),
         # AWS_MSK_IAM: the token is a signed kafka-cluster:Connect; topics are <prefix>.* of the cluster

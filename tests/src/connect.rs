@@ -18,7 +18,9 @@ pub struct KafkaConnect {
 /// One answer of the REST API: the status code and the body (JSON, or `Value::Null` when empty).
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// The HTTP status code.
     pub status: u16,
+    /// The body as JSON; `Value::Null` when empty.
     pub body: Value,
 }
 
@@ -156,9 +158,13 @@ pub const POSTGRES_CONNECTOR_CLASS: &str = "io.debezium.connector.postgresql.Pos
 /// One Debezium connector's configuration, as a user sends it to `PUT /connectors/<name>/config`.
 #[derive(Debug, Clone)]
 pub struct DebeziumConnector {
+    /// The connector's name in the worker, unique to the test.
     pub name: String,
+    /// Its replication slot, dropped when the test ends.
     pub slot: String,
+    /// Its publication, dropped when the test ends.
     pub publication: String,
+    /// The properties sent to the worker.
     pub config: serde_json::Map<String, Value>,
 }
 
@@ -226,7 +232,9 @@ impl DebeziumConnector {
 /// their slots and publications all the same.
 #[derive(Debug)]
 pub struct Referee {
+    /// The worker they run in.
     pub connect: KafkaConnect,
+    /// The connectors, in the order they were created.
     pub connectors: Vec<DebeziumConnector>,
     removed: bool,
 }

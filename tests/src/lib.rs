@@ -22,8 +22,11 @@ pub use postgres::PrivatePostgres;
 /// runs the Kafka-facing tests against) or `tansu` (optional, `tests/env/up --tansu`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Broker {
+    /// Apache Kafka, the reference implementation.
     Kafka,
+    /// noida-db: a second, independent implementation of the Kafka protocol.
     Noida,
+    /// Tansu: a third implementation, optional.
     Tansu,
 }
 
@@ -40,6 +43,10 @@ pub fn var(name: &str) -> String {
     })
 }
 
+/// The broker this run talks to (`WALBRIDGE_TEST_BROKER`).
+///
+/// # Panics
+/// When the variable names no broker the tests know.
 pub fn broker() -> Broker {
     match std::env::var("WALBRIDGE_TEST_BROKER").as_deref() {
         Err(_) | Ok("") | Ok("kafka") => Broker::Kafka,
@@ -134,10 +141,15 @@ pub fn bucket() -> String {
 /// One record as the independent client (`tests/kafka_read.py`, librdkafka) read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KafkaRecord {
+    /// The partition it was read from.
     pub partition: i32,
+    /// Its offset in that partition.
     pub offset: i64,
+    /// The key's bytes; `None` for a record without a key.
     pub key: Option<Vec<u8>>,
+    /// The value's bytes; `None` for a tombstone.
     pub value: Option<Vec<u8>>,
+    /// Every header in the order written, a `None` value being a null header.
     pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
@@ -277,7 +289,9 @@ pub struct PrivateService {
     name: &'static str,
     program: PathBuf,
     args: Vec<String>,
+    /// The port it serves on (the broker's listener, or the S3 API), free when it was chosen.
     pub port: u16,
+    /// The test's own directory: the service's data and its log.
     pub dir: PathBuf,
     child: Option<std::process::Child>,
 }
@@ -481,6 +495,7 @@ impl PrivateService {
         self
     }
 
+    /// The S3 endpoint of an object store, for `checkpoint.s3.endpoint.url`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -490,6 +505,7 @@ impl PrivateService {
         self.name
     }
 
+    /// The `host:port` of a broker, for `kafka.bootstrap.servers`.
     pub fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
@@ -609,6 +625,7 @@ pub struct TestCa {
 }
 
 impl TestCa {
+    /// A new self-signed CA whose certificate names `name` as its common name.
     pub fn new(name: &str) -> Self {
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);

@@ -14,8 +14,11 @@ const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 pub struct PrivatePostgres {
     /// Holds the data directory, the socket and the server log.
     pub dir: PathBuf,
+    /// The TCP port it listens on, on 127.0.0.1.
     pub port: u16,
+    /// A superuser with a password, for connections over TCP.
     pub user: String,
+    /// That user's password.
     pub password: String,
 }
 
@@ -103,6 +106,7 @@ impl PrivatePostgres {
         }
     }
 
+    /// The data directory (`PGDATA`).
     pub fn data(&self) -> PathBuf {
         self.dir.join("data")
     }
@@ -188,6 +192,7 @@ impl PrivatePostgres {
         Ok(client)
     }
 
+    /// How to reach the `postgres` database over TCP as [`PrivatePostgres::user`].
     pub fn config(&self) -> tokio_postgres::Config {
         let mut config = tokio_postgres::Config::new();
         config

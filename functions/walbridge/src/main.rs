@@ -37,7 +37,7 @@ fn deadline(event: &LambdaEvent<Value>, deps: &Deps) -> Instant {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     let budget = match event.context.deadline {
-        0 => deps.config().window.local_time_budget,
+        0 => deps.config().invocation.local_time_budget,
         // cargo-lambda's emulator (1.9) sends the timeout itself (600 000) where Lambda sends an
         // epoch deadline: a "deadline" decades in the past can only be that.
         relative_ms if relative_ms + 86_400_000 < now_ms => Duration::from_millis(relative_ms),

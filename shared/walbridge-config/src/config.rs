@@ -17,7 +17,9 @@ use crate::warnings::Warning;
 pub struct Config {
     /// `name`: the connector's name, used in logs only.
     pub name: String,
+    /// `database.*`: the PostgreSQL server and database the slot lives in, and how to reach it.
     pub database: DatabaseConfig,
+    /// `slot.*`: the replication slot read, and whether walbridge may create it.
     pub slot: SlotConfig,
     /// `table.include.list` (or the older `table.whitelist`), `table.exclude.list`,
     /// `schema.include.list`, `schema.exclude.list`, `column.include.list`, `column.exclude.list`,
@@ -26,7 +28,9 @@ pub struct Config {
     pub filters: std::sync::Arc<Filters>,
     /// `topic.prefix` (or the older `database.server.name`): topics are `<prefix>.<schema>.<table>`.
     pub topic_prefix: String,
+    /// What the records look like: envelope, converters' schemas, value representations, headers.
     pub events: EventConfig,
+    /// `kafka.*` and `topic.creation.*`: the brokers, their security, and how records are produced.
     pub kafka: KafkaConfig,
     /// `checkpoint.uri`: where the last published LSN is recorded.
     pub checkpoint: CheckpointLocation,
@@ -36,7 +40,12 @@ pub struct Config {
     /// `checkpoint.s3.endpoint.url`: an S3-compatible endpoint instead of AWS's (path-style
     /// requests); unset, the AWS SDK's own resolution applies (`AWS_ENDPOINT_URL_S3`, region).
     pub checkpoint_s3_endpoint: Option<String>,
+    /// `window.*`: how much one window reads from the slot.
     pub window: WindowConfig,
+    /// `invocation.*`, `poll.*`: how long one invocation runs, and whether it passes over the slot
+    /// more than once.
+    pub invocation: InvocationConfig,
+    /// `snapshot.*`, `incremental.snapshot.*`, `signal.*`: when and how the existing rows are read.
     pub snapshot: SnapshotConfig,
     /// `transforms` and `predicates`: the transform chain applied to every record, in order.
     pub transforms: Vec<crate::transforms::Transform>,
@@ -107,7 +116,9 @@ pub struct SlotConfig {
 /// name or `*` for any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TablePattern {
+    /// The schema's name as PostgreSQL stores it (case kept), or `*`.
     pub schema: String,
+    /// The table's name as PostgreSQL stores it (case kept), or `*`.
     pub table: String,
 }
 
@@ -202,8 +213,11 @@ pub struct KafkaSasl {
 /// `kafka.sasl.mechanism`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SaslMechanism {
+    /// `PLAIN`: username and password sent as they are, so only over TLS (`SASL_SSL`) in earnest.
     Plain,
+    /// `SCRAM-SHA-256`: salted challenge-response; the password never crosses the wire.
     ScramSha256,
+    /// `SCRAM-SHA-512`: as `SCRAM-SHA-256`, with SHA-512 (Amazon MSK's SASL/SCRAM uses this one).
     ScramSha512,
     /// Amazon MSK's IAM access control: OAUTHBEARER with a SigV4-signed token made from the
     /// function's own AWS credentials; no username or password.
@@ -213,11 +227,16 @@ pub enum SaslMechanism {
 /// `kafka.compression.type`: the codec of produced record batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
+    /// Batches as they are: least CPU, most bytes on the wire and on the brokers' disks.
     #[default]
     None,
+    /// gzip: the smallest batches of the classic codecs, at the most CPU.
     Gzip,
+    /// Snappy: fast, moderate ratio.
     Snappy,
+    /// LZ4: fast, moderate ratio.
     Lz4,
+    /// Zstandard: close to gzip's ratio at a fraction of its CPU (brokers 2.1+).
     Zstd,
 }
 
@@ -225,7 +244,12 @@ pub enum Compression {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckpointLocation {
     /// `s3://bucket/key`
-    S3 { bucket: String, key: String },
+    S3 {
+        /// The bucket (the URI's host part).
+        bucket: String,
+        /// The object key (the URI's path, without its leading `/`).
+        key: String,
+    },
     /// `file:///path` (local runs)
     File(PathBuf),
 }
@@ -243,14 +267,21 @@ impl fmt::Display for CheckpointLocation {
 /// guess).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MismatchStrategy {
+    /// `fail`: stop with an error that names the choices; an operator decides which side is right.
     #[default]
     Fail,
+    /// `trust_slot`: start from the slot's position. When the slot is behind the checkpoint, the
+    /// changes between are published again; when it is ahead, they are not read again.
     TrustSlot,
+    /// `trust_offset`: advance the slot to the checkpoint's position; an error when the checkpoint
+    /// is behind the slot, since PostgreSQL cannot move a slot back.
     TrustOffset,
+    /// `trust_greater_lsn` (and Debezium's `no_validation`): start from whichever position is
+    /// further on, advancing the slot when the checkpoint is.
     TrustGreaterLsn,
 }
 
-/// How much one invocation reads at a time, and for how long.
+/// What bounds one window: a peek of the slot, published and checkpointed before the next.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WindowConfig {
@@ -261,6 +292,12 @@ pub struct WindowConfig {
     /// `window.fetch.rows` ([default](crate::keys::WINDOW_FETCH_ROWS), 1 ..= 100 000): rows fetched
     /// from the peek at a time, which bounds memory however large a transaction is.
     pub fetch_rows: u32,
+}
+
+/// What bounds one invocation: its time, and the passes over the slot it makes in that time.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct InvocationConfig {
     /// `invocation.time.margin.ms` ([default](crate::keys::INVOCATION_TIME_MARGIN_MS)): no new
     /// window starts when less than this remains of the invocation's time.
     pub time_margin: Duration,

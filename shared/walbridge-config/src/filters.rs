@@ -209,9 +209,13 @@ impl MessageFilter {
 /// tombstone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SkippedOperations {
+    /// `c`: inserts publish no `op: "c"` event.
     pub creates: bool,
+    /// `u`: updates publish no `op: "u"` event.
     pub updates: bool,
+    /// `d`: deletes publish neither the `op: "d"` event nor its tombstone.
     pub deletes: bool,
+    /// `t` (in the default): truncates publish no `op: "t"` event.
     pub truncates: bool,
 }
 
@@ -230,10 +234,15 @@ impl Default for SkippedOperations {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Filters {
+    /// Which tables are captured (streamed and snapshotted).
     pub tables: TableFilter,
+    /// Which columns of a captured table appear in its events.
     pub columns: ColumnFilter,
+    /// Which columns key a table's records, where they are not its primary key.
     pub key_columns: KeyColumns,
+    /// Which streamed operations publish nothing.
     pub skipped: SkippedOperations,
+    /// Which logical decoding messages (`pg_logical_emit_message`) are published, by prefix.
     pub messages: MessageFilter,
 }
 

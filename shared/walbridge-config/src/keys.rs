@@ -20,7 +20,10 @@ use crate::config::{Compression, MismatchStrategy, SaslMechanism, SslMode};
 /// the documentation agree.
 #[derive(Debug, Clone, Copy)]
 pub struct Key {
+    /// The key as a `.properties` file spells it; the environment variable is derived from it.
     pub name: &'static str,
+    /// The value in force when the key is unset; `None`: the key is required, or optional
+    /// without a value.
     pub default: Option<&'static str>,
     /// The accepted values (matched ignoring ASCII case); empty: any value the key's parser takes.
     pub allowed: &'static [&'static str],
@@ -149,13 +152,19 @@ const SOURCE_STRUCT_VERSION_NAMES: [&str; SourceStructVersion::VALUES.len()] =
 
 // The connector
 
+/// The connector's name: in logs and the validate report only
+/// ([`Config::name`](crate::Config::name)).
 pub const NAME: Key = Key::new("name", Some("walbridge"));
+/// Debezium's connector class: accepted so a connector's file loads, at Debezium's PostgreSQL
+/// connector only.
 pub const CONNECTOR_CLASS: Key = Key::new("connector.class", None)
     .one_of(&["io.debezium.connector.postgresql.PostgresConnector"])
     .because("walbridge replaces Debezium's PostgreSQL connector");
+/// Kafka Connect's task count: accepted at 1 only, since a slot has one reader.
 pub const TASKS_MAX: Key = Key::new("tasks.max", None)
     .one_of(&["1"])
     .because("a slot has one reader; walbridge runs with reserved concurrency 1");
+/// Debezium's logical decoding plugin: any of its wal2json decoders, which all read the same slot.
 pub const PLUGIN_NAME: Key = Key::new("plugin.name", Some("wal2json"))
     .one_of(WAL2JSON_PLUGINS)
     .because(
@@ -165,86 +174,146 @@ pub const PLUGIN_NAME: Key = Key::new("plugin.name", Some("wal2json"))
 
 // PostgreSQL and the slot
 
+/// The PostgreSQL server's host name or address
+/// ([`DatabaseConfig::hostname`](crate::DatabaseConfig::hostname)).
 pub const DATABASE_HOSTNAME: Key = Key::new("database.hostname", None);
+/// The PostgreSQL server's TCP port ([`DatabaseConfig::port`](crate::DatabaseConfig::port)).
 pub const DATABASE_PORT: Key = Key::new("database.port", Some("5432"));
+/// The role walbridge connects as; reading a slot needs the REPLICATION attribute (on RDS, the
+/// `rds_replication` role).
 pub const DATABASE_USER: Key = Key::new("database.user", None);
+/// That role's password, or a secret reference; empty: no password (a trusted login).
 pub const DATABASE_PASSWORD: Key = Key::new("database.password", Some("")).secret();
+/// The database whose changes are relayed: a logical slot decodes one database.
 pub const DATABASE_DBNAME: Key = Key::new("database.dbname", None);
+/// The replication slot read ([`SlotConfig::name`](crate::SlotConfig::name)).
 pub const SLOT_NAME: Key = Key::new("slot.name", Some("debezium"));
+/// Whether walbridge creates a missing slot ([`SlotConfig::create`](crate::SlotConfig::create)).
 pub const SLOT_CREATE: Key = Key::new("slot.create", Some("false")).one_of(BOOLEANS);
 
 // Topics and the event format
 
+/// Which tables are captured, as Debezium's regular expressions over `schema.table`
+/// ([`TableFilter`](crate::TableFilter)).
 pub const TABLE_INCLUDE_LIST: Key = Key::new("table.include.list", None);
 /// Debezium 1.x's name of [`TABLE_INCLUDE_LIST`].
 pub const TABLE_WHITELIST: Key = Key::new("table.whitelist", None);
+/// The first part of every topic's name ([`Config::topic_prefix`](crate::Config::topic_prefix)).
 pub const TOPIC_PREFIX: Key = Key::new("topic.prefix", None);
 /// Debezium 1.x's name of [`TOPIC_PREFIX`].
 pub const DATABASE_SERVER_NAME: Key = Key::new("database.server.name", None);
+/// Whether a delete is followed by a tombstone, so log compaction can drop the key
+/// ([`EventConfig::tombstones_on_delete`](crate::EventConfig::tombstones_on_delete)).
 pub const TOMBSTONES_ON_DELETE: Key =
     Key::new("tombstones.on.delete", Some("true")).one_of(BOOLEANS);
+/// Whether BEGIN/END records and `transaction` blocks are written
+/// ([`EventConfig::transaction_topic`](crate::EventConfig::transaction_topic)).
 pub const PROVIDE_TRANSACTION_METADATA: Key =
     Key::new("provide.transaction.metadata", Some("false")).one_of(BOOLEANS);
 /// The transaction topic's name after `<topic.prefix>.` (Debezium's `AbstractTopicNamingStrategy`).
 pub const TOPIC_TRANSACTION: Key = Key::new("topic.transaction", Some("transaction"));
+/// Kafka Connect's key converter: accepted at Kafka's JsonConverter only, the format walbridge
+/// writes.
 pub const KEY_CONVERTER: Key = Key::new("key.converter", None).one_of(&[JSON_CONVERTER]);
+/// Kafka Connect's value converter: accepted at Kafka's JsonConverter only, the format walbridge
+/// writes.
 pub const VALUE_CONVERTER: Key = Key::new("value.converter", None).one_of(&[JSON_CONVERTER]);
+/// Whether keys carry their Connect schema
+/// ([`EventConfig::key_schemas`](crate::EventConfig::key_schemas)).
 pub const KEY_CONVERTER_SCHEMAS_ENABLE: Key =
     Key::new("key.converter.schemas.enable", Some("true")).one_of(BOOLEANS);
+/// Whether values carry their Connect schema
+/// ([`EventConfig::value_schemas`](crate::EventConfig::value_schemas)).
 pub const VALUE_CONVERTER_SCHEMAS_ENABLE: Key =
     Key::new("value.converter.schemas.enable", Some("true")).one_of(BOOLEANS);
 
 // Kafka
 
+/// The brokers first contacted, `host:port,…`
+/// ([`KafkaConfig::bootstrap_servers`](crate::KafkaConfig::bootstrap_servers)).
 pub const KAFKA_BOOTSTRAP_SERVERS: Key = Key::new("kafka.bootstrap.servers", None);
+/// How long publishing one batch may take, ms
+/// ([`KafkaConfig::publish_timeout`](crate::KafkaConfig::publish_timeout)).
 pub const KAFKA_PUBLISH_TIMEOUT_MS: Key = Key::new("kafka.publish.timeout.ms", Some("60000"));
+/// Whether a missing topic is created
+/// ([`KafkaConfig::create_topics`](crate::KafkaConfig::create_topics)).
 pub const TOPIC_CREATION_ENABLE: Key =
     Key::new("topic.creation.enable", Some("true")).one_of(BOOLEANS);
+/// Partitions of a topic walbridge creates.
 pub const TOPIC_CREATION_DEFAULT_PARTITIONS: Key =
     Key::new("topic.creation.default.partitions", Some("1"));
+/// Replication factor of a topic walbridge creates; -1: the broker's `default.replication.factor`.
 pub const TOPIC_CREATION_DEFAULT_REPLICATION_FACTOR: Key =
     Key::new("topic.creation.default.replication.factor", Some("-1"));
 
 // The checkpoint
 
+/// Where the checkpoint lives, `s3://…` or `file://…`
+/// ([`Config::checkpoint`](crate::Config::checkpoint)).
 pub const CHECKPOINT_URI: Key = Key::new("checkpoint.uri", None);
+/// An S3-compatible store's endpoint
+/// ([`Config::checkpoint_s3_endpoint`](crate::Config::checkpoint_s3_endpoint)).
 pub const CHECKPOINT_S3_ENDPOINT_URL: Key = Key::new("checkpoint.s3.endpoint.url", None);
+/// What to do when checkpoint and slot disagree ([`MismatchStrategy`]).
 pub const OFFSET_MISMATCH_STRATEGY: Key =
     Key::new("offset.mismatch.strategy", Some("fail")).one_of(&MISMATCH_STRATEGY_NAMES);
 
 // Windows and the invocation's time
 
+/// Changes one peek asks for ([`WindowConfig::max_changes`](crate::WindowConfig::max_changes)).
 pub const WINDOW_MAX_CHANGES: Key = Key::new("window.max.changes", Some("10000"));
+/// Rows fetched from a peek at a time
+/// ([`WindowConfig::fetch_rows`](crate::WindowConfig::fetch_rows)).
 pub const WINDOW_FETCH_ROWS: Key = Key::new("window.fetch.rows", Some("2000"));
+/// Time kept in reserve before the deadline, ms
+/// ([`InvocationConfig::time_margin`](crate::InvocationConfig::time_margin)).
 pub const INVOCATION_TIME_MARGIN_MS: Key = Key::new("invocation.time.margin.ms", Some("10000"));
+/// A local run's time budget, ms
+/// ([`InvocationConfig::local_time_budget`](crate::InvocationConfig::local_time_budget)).
 pub const INVOCATION_TIME_BUDGET_MS: Key = Key::new("invocation.time.budget.ms", Some("300000"));
+/// How often a relaying invocation passes over the slot again, ms; 0: once
+/// ([`InvocationConfig::poll_interval`](crate::InvocationConfig::poll_interval)).
 pub const POLL_INTERVAL_MS: Key = Key::new("poll.interval.ms", Some("0"));
+/// How long a relaying invocation keeps polling, ms; 0: until its time budget ends
+/// ([`InvocationConfig::poll_duration`](crate::InvocationConfig::poll_duration)).
 pub const POLL_DURATION_MS: Key = Key::new("poll.duration.ms", Some("0"));
 
 // Connectivity
 
+/// TLS to PostgreSQL and what it verifies ([`SslMode`]).
 pub const DATABASE_SSLMODE: Key = Key::new("database.sslmode", Some("prefer"))
     .one_of(&SSL_MODE_NAMES)
     .because("libpq's modes; allow is not supported");
+/// A PEM file of CA certificates for PostgreSQL's certificate; unset: the system's roots.
 pub const DATABASE_SSLROOTCERT: Key = Key::new("database.sslrootcert", None);
+/// TLS and SASL to the brokers, as Kafka's clients name the four combinations.
 pub const KAFKA_SECURITY_PROTOCOL: Key = Key::new("kafka.security.protocol", Some("PLAINTEXT"))
     .one_of(&["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]);
+/// A PEM file of CA certificates for the brokers' certificates ([`KafkaTls`](crate::KafkaTls)).
 pub const KAFKA_SSL_TRUSTSTORE_LOCATION: Key = Key::new("kafka.ssl.truststore.location", None);
+/// The truststore's format: PEM only, since walbridge reads no Java keystore.
 pub const KAFKA_SSL_TRUSTSTORE_TYPE: Key = Key::new("kafka.ssl.truststore.type", Some("PEM"))
     .one_of(&["PEM"])
     .because(
         "a PEM file of CA certificates; convert a JKS or PKCS12 truststore with keytool and openssl",
     );
+/// How SASL authenticates ([`SaslMechanism`]).
 pub const KAFKA_SASL_MECHANISM: Key =
     Key::new("kafka.sasl.mechanism", Some("PLAIN")).one_of(&SASL_MECHANISM_NAMES);
+/// The SASL user (not for `AWS_MSK_IAM`).
 pub const KAFKA_SASL_USERNAME: Key = Key::new("kafka.sasl.username", None);
+/// The SASL user's password, or a secret reference.
 pub const KAFKA_SASL_PASSWORD: Key = Key::new("kafka.sasl.password", Some("")).secret();
+/// The codec of produced batches ([`Compression`]).
 pub const KAFKA_COMPRESSION_TYPE: Key =
     Key::new("kafka.compression.type", Some("none")).one_of(&COMPRESSION_NAMES);
+/// The largest produce request, and so the largest record, bytes
+/// ([`KafkaConfig::max_request_size`](crate::KafkaConfig::max_request_size)).
 pub const KAFKA_MAX_REQUEST_SIZE: Key = Key::new("kafka.max.request.size", Some("1048576"));
 
 // Snapshots
 
+/// When the existing rows are read ([`SnapshotMode`](crate::SnapshotMode)).
 pub const SNAPSHOT_MODE: Key = Key::new("snapshot.mode", Some("initial")).one_of(&[
     "initial",
     "initial_only",
@@ -253,53 +322,75 @@ pub const SNAPSHOT_MODE: Key = Key::new("snapshot.mode", Some("initial")).one_of
     "always",
     "configuration_based",
 ]);
+/// With `configuration_based`: snapshot at every start.
 pub const SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_DATA: Key = Key::new(
     "snapshot.mode.configuration.based.snapshot.data",
     Some("false"),
 )
 .one_of(BOOLEANS);
+/// With `configuration_based`: accepted and unused, as walbridge keeps no schema history.
 pub const SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_SCHEMA: Key = Key::new(
     "snapshot.mode.configuration.based.snapshot.schema",
     Some("false"),
 )
 .one_of(BOOLEANS);
+/// With `configuration_based`: stream changes (after or beside the snapshot).
 pub const SNAPSHOT_MODE_CONFIGURATION_BASED_START_STREAM: Key = Key::new(
     "snapshot.mode.configuration.based.start.stream",
     Some("false"),
 )
 .one_of(BOOLEANS);
+/// With `configuration_based`: accepted and unused, as walbridge keeps no schema history.
 pub const SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_ON_SCHEMA_ERROR: Key = Key::new(
     "snapshot.mode.configuration.based.snapshot.on.schema.error",
     Some("false"),
 )
 .one_of(BOOLEANS);
+/// With `configuration_based`: snapshot again when the checkpoint's position is gone from the
+/// slot.
 pub const SNAPSHOT_MODE_CONFIGURATION_BASED_SNAPSHOT_ON_DATA_ERROR: Key = Key::new(
     "snapshot.mode.configuration.based.snapshot.on.data.error",
     Some("false"),
 )
 .one_of(BOOLEANS);
+/// Which captured tables a snapshot reads
+/// ([`SnapshotConfig::include`](crate::SnapshotConfig::include)).
 pub const SNAPSHOT_INCLUDE_COLLECTION_LIST: Key =
     Key::new("snapshot.include.collection.list", None);
+/// Rows per snapshot chunk ([`SnapshotConfig::chunk_rows`](crate::SnapshotConfig::chunk_rows)).
 pub const SNAPSHOT_FETCH_SIZE: Key = Key::new("snapshot.fetch.size", Some("10240"));
+/// Debezium's parallel snapshot readers: accepted; above 1 a warning, as chunks are read one at a
+/// time.
 pub const SNAPSHOT_MAX_THREADS: Key = Key::new("snapshot.max.threads", Some("1"));
+/// Rows per chunk of a signalled snapshot
+/// ([`SnapshotConfig::incremental_chunk_rows`](crate::SnapshotConfig::incremental_chunk_rows)).
 pub const INCREMENTAL_SNAPSHOT_CHUNK_SIZE: Key =
     Key::new("incremental.snapshot.chunk.size", Some("1024"));
+/// The signal table ([`SnapshotConfig::signal_table`](crate::SnapshotConfig::signal_table)).
 pub const SIGNAL_DATA_COLLECTION: Key = Key::new("signal.data.collection", None);
+/// Where signals may come from: `source` (the signal table), `invocation` (a payload).
 pub const SIGNAL_ENABLED_CHANNELS: Key =
     Key::new("signal.enabled.channels", Some("source,invocation"));
 
 // How values are represented
 
+/// How `numeric` and `decimal` values are written ([`DecimalMode`]).
 pub const DECIMAL_HANDLING_MODE: Key =
     Key::new(DecimalMode::KEY, Some("precise")).one_of(&DECIMAL_MODE_NAMES);
+/// How temporal values are written ([`TimePrecisionMode`]).
 pub const TIME_PRECISION_MODE: Key =
     Key::new(TimePrecisionMode::KEY, Some("adaptive")).one_of(&TIME_PRECISION_MODE_NAMES);
+/// How `bytea` values are written ([`BinaryMode`]).
 pub const BINARY_HANDLING_MODE: Key =
     Key::new(BinaryMode::KEY, Some("bytes")).one_of(&BINARY_MODE_NAMES);
+/// How `interval` values are written ([`IntervalMode`]).
 pub const INTERVAL_HANDLING_MODE: Key =
     Key::new(IntervalMode::KEY, Some("numeric")).one_of(&INTERVAL_MODE_NAMES);
+/// How `hstore` values are written ([`HstoreMode`]).
 pub const HSTORE_HANDLING_MODE: Key =
     Key::new(HstoreMode::KEY, Some("json")).one_of(&HSTORE_MODE_NAMES);
+/// What stands for an unchanged TOASTed value
+/// ([`EventConfig`](crate::EventConfig::unavailable_value_placeholder)).
 pub const UNAVAILABLE_VALUE_PLACEHOLDER: Key = Key::new(
     "unavailable.value.placeholder",
     Some(DEBEZIUM_UNAVAILABLE_VALUE),
@@ -307,29 +398,46 @@ pub const UNAVAILABLE_VALUE_PLACEHOLDER: Key = Key::new(
 
 // Filters
 
+/// Tables not captured, as regular expressions over `schema.table`; not with an include list.
 pub const TABLE_EXCLUDE_LIST: Key = Key::new("table.exclude.list", None);
+/// Which schemas are captured, as regular expressions over the schema's name.
 pub const SCHEMA_INCLUDE_LIST: Key = Key::new("schema.include.list", None);
+/// Schemas not captured; not with an include list.
 pub const SCHEMA_EXCLUDE_LIST: Key = Key::new("schema.exclude.list", None);
+/// Which columns appear in events, as regular expressions over `schema.table.column`
+/// ([`ColumnFilter`](crate::ColumnFilter)).
 pub const COLUMN_INCLUDE_LIST: Key = Key::new("column.include.list", None);
+/// Columns left out of events; not with an include list.
 pub const COLUMN_EXCLUDE_LIST: Key = Key::new("column.exclude.list", None);
+/// Key columns per table instead of the primary key ([`KeyColumns`](crate::KeyColumns)).
 pub const MESSAGE_KEY_COLUMNS: Key = Key::new("message.key.columns", None);
+/// Streamed operations that publish nothing ([`SkippedOperations`](crate::SkippedOperations)).
 pub const SKIPPED_OPERATIONS: Key = Key::new("skipped.operations", Some("t"));
+/// Which logical decoding messages are published, by prefix
+/// ([`MessageFilter`](crate::MessageFilter)).
 pub const MESSAGE_PREFIX_INCLUDE_LIST: Key = Key::new("message.prefix.include.list", None);
+/// Logical decoding messages not published, by prefix; not with an include list.
 pub const MESSAGE_PREFIX_EXCLUDE_LIST: Key = Key::new("message.prefix.exclude.list", None);
 
 // Headers
 
+/// Whether records carry the `__debezium.context.*` headers
+/// ([`EventConfig::extended_headers`](crate::EventConfig::extended_headers)).
 pub const EXTENDED_HEADERS_ENABLED: Key =
     Key::new("extended.headers.enabled", Some("true")).one_of(BOOLEANS);
 
 // Legacy consumers
 
+/// Which Debezium generation's envelope and source block are written
+/// ([`EventConfig::source_struct`](crate::EventConfig::source_struct)).
 pub const SOURCE_STRUCT_VERSION: Key = Key::new(SourceStructVersion::KEY, Some("v2"))
     .one_of(&SOURCE_STRUCT_VERSION_NAMES)
     .because(
         "v2 is Debezium 3.7.1's source block and envelope; v1 the wal2json era's (Debezium 0.9, 1.0 \
          with source.struct.version=v1), for consumers built against those connectors",
     );
+/// With `v1`: the Debezium release the events reproduce
+/// ([`EventConfig::legacy_connector_version`](crate::EventConfig::legacy_connector_version)).
 pub const SOURCE_STRUCT_V1_CONNECTOR_VERSION: Key = Key::new(
     "source.struct.v1.connector.version",
     Some(DEFAULT_LEGACY_CONNECTOR_VERSION),

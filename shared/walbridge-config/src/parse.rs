@@ -14,8 +14,9 @@ use walbridge_event::envelope::SourceStructVersion;
 use walbridge_event::modes::{Mode, TypeModes};
 
 use crate::config::{
-    CheckpointLocation, Config, DatabaseConfig, EventConfig, KafkaConfig, KafkaSasl, KafkaTls,
-    SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, TablePattern, WindowConfig,
+    CheckpointLocation, Config, DatabaseConfig, EventConfig, InvocationConfig, KafkaConfig,
+    KafkaSasl, KafkaTls, SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, TablePattern,
+    WindowConfig,
 };
 use crate::keys::*;
 use crate::pattern::debezium_pattern;
@@ -117,6 +118,8 @@ impl Config {
             window: WindowConfig {
                 max_changes: p.number(props, &WINDOW_MAX_CHANGES, 1..=10_000_000),
                 fetch_rows: p.number(props, &WINDOW_FETCH_ROWS, 1..=100_000),
+            },
+            invocation: InvocationConfig {
                 time_margin: p.millis(props, &INVOCATION_TIME_MARGIN_MS, 0..=600_000),
                 local_time_budget: p.millis(props, &INVOCATION_TIME_BUDGET_MS, 1..=86_400_000),
                 poll_interval: p.millis(props, &POLL_INTERVAL_MS, 0..=3_600_000),

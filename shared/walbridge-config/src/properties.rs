@@ -12,26 +12,38 @@ use crate::keys::{KEYS, Key};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// A key that must be set is not, in the file or the environment.
     #[error("configuration key {key} is required: {hint}")]
     Missing {
+        /// The key's name.
         key: &'static str,
+        /// Why it is needed, or what to set.
         hint: &'static str,
     },
     #[error(
         "configuration key {key} has an invalid value {value} (from {origin}); allowed: {allowed}"
     )]
+    /// A key's value does not parse, is out of range or is not among the accepted values.
     Invalid {
+        /// The key's name.
         key: String,
         /// The value as given, or `****` for a secret.
         value: String,
         /// Where the value came from: the file or the environment variable.
         origin: String,
+        /// What the key accepts: a range, a list of values or a form.
         allowed: String,
     },
     #[error("configuration key {key} asks for {what}, which walbridge does not implement: {fix}")]
+    /// A key asks for something that would change what is written to Kafka and that walbridge
+    /// does not implement: refused rather than ignored, so no event differs silently from
+    /// Debezium's.
     Unsupported {
+        /// The key's name.
         key: String,
+        /// The feature the value asks for.
         what: &'static str,
+        /// How to get a configuration walbridge runs with.
         fix: &'static str,
     },
     /// A problem with the transform chain (`transforms.*`, `predicates.*`).
@@ -42,11 +54,15 @@ pub enum ConfigError {
         /// What is wrong and what to do.
         problem: String,
     },
+    /// More than one problem: every one the parser found, so all can be fixed at once.
     #[error("{} configuration problems: {}", .0.len(), join(.0))]
     Several(Vec<ConfigError>),
+    /// The `.properties` file cannot be read or is not a Java properties file.
     #[error("cannot read the properties file {path}")]
     Read {
+        /// The file, as `WALBRIDGE_PROPERTIES` (or the caller) names it.
         path: PathBuf,
+        /// What reading or parsing it failed on.
         #[source]
         source: java_properties::PropertiesError,
     },

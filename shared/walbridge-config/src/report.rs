@@ -27,7 +27,9 @@ pub struct ValidationReport {
     pub name: String,
     /// No property error and no failed check.
     pub passed: bool,
+    /// Property errors plus failed checks; any makes `passed` false.
     pub error_count: usize,
+    /// Property warnings plus checks that warn: the configuration runs, but deserves a look.
     pub warning_count: usize,
     /// Every key walbridge knows, then every other key that was set.
     pub configs: Vec<PropertyReport>,
@@ -38,31 +40,42 @@ pub struct ValidationReport {
 /// One property, as Kafka Connect's validate reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PropertyReport {
+    /// The key, as the `.properties` file spells it.
     pub name: String,
     /// The value in force (the default when unset); `****` for a secret.
     pub value: Option<String>,
     /// `file …`, `environment variable …`, `default` or `unset`.
     pub origin: String,
+    /// Why the value is refused; non-empty means cold start fails on this key.
     pub errors: Vec<String>,
+    /// What is usable but worth changing (the same list cold start logs).
     pub warnings: Vec<String>,
+    /// Information only: why walbridge ignores the key, or its newer name.
     pub notes: Vec<String>,
+    /// The values the key accepts, for a key with a closed set; empty otherwise.
     pub recommended_values: Vec<String>,
 }
 
 /// One live check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckReport {
+    /// What was checked (`postgresql`, `wal_level`, `slot`, …), stable for scripts.
     pub name: String,
+    /// The outcome.
     pub status: CheckStatus,
+    /// What was found, and on failure what to do about it.
     pub message: String,
 }
 
+/// The outcome of one live check, serialised in lower case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
+    /// Works as configured.
     Pass,
     /// Works, but something will not be captured or needs attention.
     Warn,
+    /// Cannot work as configured: the message says what to fix. Counts as an error.
     Fail,
     /// Not run: an earlier check or a property it depends on failed.
     Skipped,

@@ -76,6 +76,11 @@ fn the_users_debezium_properties_file_loads_as_it_is() {
         }
     );
     assert_eq!(config.window.max_changes, 10_000);
+    assert_eq!(config.window.fetch_rows, 2_000);
+    assert_eq!(config.invocation.time_margin.as_millis(), 10_000);
+    assert_eq!(config.invocation.local_time_budget.as_millis(), 300_000);
+    assert!(config.invocation.poll_interval.is_zero());
+    assert!(config.invocation.poll_duration.is_zero());
     assert_eq!(config.ignored_keys, vec!["slot.drop_on_stop"]);
 }
 

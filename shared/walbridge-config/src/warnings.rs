@@ -18,6 +18,7 @@ use crate::properties::Properties;
 pub struct Warning {
     /// The key the validate report shows it under.
     pub key: &'static str,
+    /// One sentence: what is off and what to do about it.
     pub message: String,
 }
 

@@ -30,10 +30,13 @@ impl Aws {
 /// Why a cold start has no configuration to run with.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The `.properties` file named by `WALBRIDGE_PROPERTIES` cannot be read.
     #[error("cannot read the configuration")]
     Read(#[source] ConfigError),
+    /// Secret references that could not be resolved, one message each (never a secret's value).
     #[error("cannot resolve secret references: {}", .0.join("; "))]
     Secrets(Vec<String>),
+    /// The properties were read and resolved, but do not make a configuration.
     #[error("invalid walbridge configuration")]
     Invalid(#[source] ConfigError),
 }

@@ -19,63 +19,113 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SlotError {
+    /// The connection (TCP, TLS or authentication) failed: PostgreSQL is unreachable or refused the login.
     #[error(
         "cannot connect to PostgreSQL at {host}:{port} as {user} (database.sslmode={ssl_mode})"
     )]
     Connect {
+        /// `database.hostname`.
         host: String,
+        /// `database.port`.
         port: u16,
+        /// `database.user`.
         user: String,
+        /// `database.sslmode`, as configured.
         ssl_mode: &'static str,
+        /// The driver's error: refused, timed out, TLS or authentication.
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The TLS configuration for PostgreSQL cannot be built (its CA file).
     #[error("cannot set up TLS to PostgreSQL (database.sslrootcert)")]
     Tls(#[from] crate::tls::TlsError),
+    /// The server does not run with `wal_level = logical`, so no slot can decode.
     #[error(
         "wal_level is {actual}, logical decoding needs logical: set wal_level = logical (on RDS/Aurora: \
          rds.logical_replication = 1 in the parameter group) and restart the server"
     )]
-    WalLevel { actual: String },
+    WalLevel {
+        /// The server's `wal_level`.
+        actual: String,
+    },
+    /// The slot does not exist and `slot.create` is off.
     #[error(
         "replication slot {slot} does not exist in database {database}: create it with \
          SELECT pg_create_logical_replication_slot('{slot}', 'wal2json'); or set slot.create=true"
     )]
-    SlotMissing { slot: String, database: String },
+    SlotMissing {
+        /// `slot.name`.
+        slot: String,
+        /// `database.dbname`.
+        database: String,
+    },
+    /// The slot decodes with another output plugin (pgoutput, decoderbufs), whose rows walbridge
+    /// cannot read.
     #[error(
         "replication slot {slot} uses plugin {plugin}, walbridge reads wal2json slots: create a wal2json \
          slot under another slot.name, or drop this one if nothing else reads it"
     )]
-    WrongPlugin { slot: String, plugin: String },
+    WrongPlugin {
+        /// `slot.name`.
+        slot: String,
+        /// The slot's output plugin.
+        plugin: String,
+    },
+    /// The slot exists, but in another database: a slot decodes only the database it was created
+    /// in.
     #[error(
         "replication slot {slot} belongs to database {actual}, not {expected}: set database.dbname={actual} \
          or use a slot of {expected}"
     )]
     WrongDatabase {
+        /// `slot.name`.
         slot: String,
+        /// The database the slot belongs to.
         actual: String,
+        /// `database.dbname`.
         expected: String,
     },
+    /// Another session is reading the slot; a slot has one reader at a time.
     #[error(
         "replication slot {slot} is in use by process {pid}: another consumer reads it; stop it, or give \
          walbridge its own slot"
     )]
-    SlotInUse { slot: String, pid: i32 },
+    SlotInUse {
+        /// `slot.name`.
+        slot: String,
+        /// The backend process reading it (`pg_replication_slots.active_pid`).
+        pid: i32,
+    },
+    /// The server restricts output plugins (`output_plugin_libraries`) and wal2json is not allowed.
     #[error(
         "wal2json is not among this server's output_plugin_libraries ({libraries}): as a superuser run \
          ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'; SELECT pg_reload_conf(); \
          (managed services: add wal2json to the parameter in the parameter group)"
     )]
-    PluginNotAllowed { libraries: String },
+    PluginNotAllowed {
+        /// The setting's value.
+        libraries: String,
+    },
+    /// A statement failed: the connection dropped, a timeout, or PostgreSQL refused it.
     #[error("PostgreSQL failed to {action} (slot {slot})")]
     Query {
+        /// What the statement was for, as a verb phrase ("peek at the slot").
         action: &'static str,
+        /// `slot.name`.
         slot: String,
+        /// The driver's error.
         #[source]
         source: tokio_postgres::Error,
     },
+    /// A query answered in a form walbridge does not expect (a missing column, an unparsable LSN).
     #[error("slot {slot} returned something unexpected: {what}")]
-    Malformed { slot: String, what: String },
+    Malformed {
+        /// `slot.name`.
+        slot: String,
+        /// What was unexpected.
+        what: String,
+    },
+    /// PostgreSQL invalidated the slot (WAL it needed was removed): it can never be read again.
     #[error(
         "replication slot {slot} was invalidated ({reason}): PostgreSQL removed WAL the slot still \
          needed, so the changes since its position are gone and it cannot be read again; drop it \
@@ -83,9 +133,20 @@ pub enum SlotError {
          and set snapshot.mode=when_needed so the tables are read again; raise max_slot_wal_keep_size \
          or run walbridge more often so it does not happen again"
     )]
-    SlotInvalidated { slot: String, reason: String },
+    SlotInvalidated {
+        /// `slot.name`.
+        slot: String,
+        /// `pg_replication_slots.invalidation_reason` (`wal_removed`, …).
+        reason: String,
+    },
+    /// A table the slot decoded a change of is no longer in the catalog (dropped or renamed since).
     #[error("table {table} was not found in the catalog")]
-    UnknownTable { table: String },
+    UnknownTable {
+        /// `schema.table`.
+        table: String,
+    },
+    /// A session setting walbridge sets at connection start did not take effect, so values would be
+    /// decoded wrongly (a date style, a time zone).
     #[error(
         "the PostgreSQL session runs with {name}={found}, walbridge decodes values under {name}={expected}: \
          the connection's startup options did not take effect, as behind a connection pooler that drops \
@@ -93,30 +154,56 @@ pub enum SlotError {
          directly or through a session-mode pool that passes startup options"
     )]
     SessionSetting {
+        /// The setting (`DateStyle`, `TimeZone`, …).
         name: String,
+        /// The value walbridge asked for.
         expected: &'static str,
+        /// The value the session runs with.
         found: String,
     },
+    /// A table without a primary key has more rows than one snapshot chunk holds, and there is no
+    /// key to resume the next chunk from.
     #[error(
         "table {table} has no primary key and more than {limit} rows, so its snapshot cannot be read in \
          chunks: add a primary key, raise snapshot.fetch.size above its row count, or leave it out of \
          snapshot.include.collection.list"
     )]
-    SnapshotKeyless { table: String, limit: u32 },
+    SnapshotKeyless {
+        /// `schema.table`.
+        table: String,
+        /// Rows per chunk (`snapshot.fetch.size`, or the signal's chunk size).
+        limit: u32,
+    },
+    /// The table's primary key changed between two chunks of its snapshot: the last key read no
+    /// longer says where to go on.
     #[error(
         "the primary key of table {table} changed while its snapshot was being read, so the snapshot \
          cannot go on where it stopped"
     )]
-    SnapshotKeyChanged { table: String },
+    SnapshotKeyChanged {
+        /// `schema.table`.
+        table: String,
+    },
+    /// The filters capture a partitioned table but none of its partitions, under whose names its
+    /// rows are decoded: the table would publish nothing.
     #[error(
         "the table filters capture the partitioned table {table} but not its partitions {partitions}: \
          PostgreSQL decodes each row under its partition's name, so those rows would never be \
          published; add the partitions to table.include.list (or a pattern that matches them)"
     )]
-    PartitionsLeftOut { table: String, partitions: String },
+    PartitionsLeftOut {
+        /// The partitioned table, `schema.table`.
+        table: String,
+        /// Its partitions, comma-separated.
+        partitions: String,
+    },
+    /// The catalog's description of a table cannot be turned into a schema (a type or a column the
+    /// encoder refuses).
     #[error("the catalog describes table {table} inconsistently")]
     Schema {
+        /// `schema.table`.
         table: String,
+        /// What the encoder refused.
         #[source]
         source: walbridge_event::Error,
     },
@@ -126,117 +213,181 @@ pub enum SlotError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishError {
+    /// The transform chain could not transform a record (see [`crate::transform`]).
     #[error(
         "the transform chain cannot transform a record of topic {topic} (the change at LSN {lsn})"
     )]
     Transform {
+        /// The record's topic before the chain.
         topic: String,
+        /// The change the record came from.
         lsn: Lsn,
+        /// What the chain could not do.
         #[source]
         source: crate::transform::TransformError,
     },
+    /// No client for the partition's leader could be made (the leader is unknown or unreachable).
     #[error("cannot reach partition {partition} of topic {topic}")]
     PartitionClient {
+        /// The topic.
         topic: String,
+        /// The partition.
         partition: i32,
+        /// The Kafka client's error.
         #[source]
         source: rskafka::client::error::Error,
     },
+    /// No bootstrap server answered, or authentication failed.
     #[error("cannot connect to Kafka at {servers}")]
     Connect {
+        /// `kafka.bootstrap.servers`, comma-separated.
         servers: String,
+        /// The Kafka client's error.
         #[source]
         source: rskafka::client::error::Error,
     },
+    /// A missing topic could not be created (`topic.creation.enable`).
     #[error("cannot create topic {topic}")]
     CreateTopic {
+        /// The topic.
         topic: String,
+        /// The broker's or the client's error.
         #[source]
         source: rskafka::client::error::Error,
     },
+    /// A produce request failed: the broker refused it or the connection dropped; any subset of
+    /// its records may have been written.
     // No key in the message: keys are row values (an e-mail address as the primary key).
     #[error(
         "Kafka refused records for topic {topic} partition {partition} (the first from the change at LSN {lsn})"
     )]
     Produce {
+        /// The topic.
         topic: String,
+        /// The partition.
         partition: i32,
+        /// The change the request's first record came from.
         lsn: Lsn,
+        /// The Kafka client's error.
         #[source]
         source: rskafka::client::error::Error,
     },
+    /// A topic does not exist and `topic.creation.enable` is off.
     #[error(
         "topic {topic} does not exist: create it, or let walbridge create it (topic.creation.enable=true)"
     )]
-    MissingTopic { topic: String },
+    MissingTopic {
+        /// The topic.
+        topic: String,
+    },
+    /// Recovery could not read a partition's last record, which says where its records stop.
     #[error("cannot read the last record of topic {topic} partition {partition}")]
     ReadTail {
+        /// The topic.
         topic: String,
+        /// The partition.
         partition: i32,
+        /// The Kafka client's error.
         #[source]
         source: rskafka::client::error::Error,
     },
+    /// The TLS configuration for the brokers cannot be built (its CA file).
     #[error("cannot set up TLS to Kafka (kafka.ssl.truststore.location)")]
     Tls(#[from] crate::tls::TlsError),
+    /// One record is larger than `kafka.max.request.size` allows, so no request can carry it.
     #[error(
         "a record for topic {topic} (change at LSN {lsn}) is {size} bytes, more than \
          kafka.max.request.size ({max}): raise kafka.max.request.size together with the broker's \
          message.max.bytes (or the topic's max.message.bytes)"
     )]
     TooLarge {
+        /// The record's topic.
         topic: String,
+        /// The change the record came from.
         lsn: Lsn,
+        /// The record's size as produced, bytes.
         size: usize,
+        /// `kafka.max.request.size`, bytes.
         max: usize,
     },
+    /// The broker refused a batch as too large for its `message.max.bytes` (or the topic's
+    /// `max.message.bytes`), which is below `kafka.max.request.size`.
     #[error(
         "the broker refused a batch for topic {topic} partition {partition} (change at LSN {lsn}) as \
          too large: lower kafka.max.request.size to the broker's message.max.bytes (or the topic's \
          max.message.bytes), or raise those"
     )]
     BrokerRefusedSize {
+        /// The topic.
         topic: String,
+        /// The partition.
         partition: i32,
+        /// The change the batch's first record came from.
         lsn: Lsn,
     },
+    /// Publishing one batch, retries included, took longer than `kafka.publish.timeout.ms`.
     #[error("publishing to Kafka did not finish within {seconds} s")]
-    Timeout { seconds: u64 },
+    Timeout {
+        /// `kafka.publish.timeout.ms`, in whole seconds.
+        seconds: u64,
+    },
 }
 
 /// The checkpoint store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
+    /// Somebody wrote the checkpoint after this invocation read it: the conditional write was
+    /// refused.
     #[error(
         "checkpoint {location} was changed by another writer since this invocation read it: another \
          walbridge runs on the same slot and checkpoint (check reserved concurrency and checkpoint.uri)"
     )]
-    Conflict { location: String },
+    Conflict {
+        /// `checkpoint.uri`.
+        location: String,
+    },
+    /// The store failed to read or write: permissions, the network, a full disk.
     #[error("cannot {action} checkpoint {location}")]
     Io {
+        /// What was attempted ("read", "write", …).
         action: &'static str,
+        /// `checkpoint.uri`, or the probe object beside it.
         location: String,
+        /// The store's error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The checkpoint and the slot disagree on the position (or belong to different slots,
+    /// databases or servers), and `offset.mismatch.strategy` says not to guess.
     #[error(
         "checkpoint and slot disagree ({found}): the slot was recreated or advanced by someone else, or \
          the checkpoint belongs elsewhere; choose with offset.mismatch.strategy: trust_slot (start from \
          the slot), trust_offset (move the slot to the checkpoint) or trust_greater_lsn"
     )]
-    Mismatch { found: String },
+    Mismatch {
+        /// Both sides' positions and identities, as found.
+        found: String,
+    },
+    /// The object is not a checkpoint this release can read (not JSON, a field missing, a bad LSN).
     #[error("checkpoint is not a walbridge checkpoint: {0}")]
     Corrupt(String),
+    /// A newer release wrote the checkpoint in a format this one does not know.
     #[error(
         "checkpoint {location} was written by a newer walbridge (checkpoint format {version}; this \
          release reads up to {supported}): deploy that release again, or give this one its own \
          checkpoint.uri"
     )]
     NewerFormat {
+        /// `checkpoint.uri`.
         location: String,
+        /// The checkpoint's format version.
         version: u32,
+        /// The newest version this release reads.
         supported: u32,
     },
+    /// The store accepted a write its condition should have refused: it cannot fence concurrent
+    /// writers.
     #[error(
         "the object store at {endpoint} ignores conditional writes: it accepted a PUT of {location} \
          with {condition}, which must be refused (412 Precondition Failed). walbridge fences stale and \
@@ -245,9 +396,11 @@ pub enum CheckpointError {
          conditional writes (AWS S3 does), or checkpoint.uri=file://... on one machine"
     )]
     ConditionsIgnored {
+        /// The store's endpoint.
         endpoint: String,
         /// The probe object written, beside the checkpoint.
         location: String,
+        /// The condition it ignored (`If-None-Match: *`, `If-Match: …`).
         condition: String,
     },
 }
@@ -256,32 +409,46 @@ pub enum CheckpointError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RelayError {
+    /// PostgreSQL or the slot.
     #[error(transparent)]
     Slot(#[from] SlotError),
+    /// Kafka.
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// The checkpoint store.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// A wal2json row is not what format-version 2 writes.
     #[error("cannot decode the wal2json row after LSN {after}")]
     Decode {
+        /// The last position read before it.
         after: Lsn,
+        /// What the decoder refused.
         #[source]
         source: walbridge_event::Error,
     },
+    /// A change cannot be turned into Debezium's event (a value its column's type does not allow).
     #[error("cannot encode the change at LSN {lsn} of table {table}")]
     Encode {
+        /// The change's LSN.
         lsn: Lsn,
+        /// `schema.table`.
         table: String,
+        /// What the encoder refused.
         #[source]
         source: walbridge_event::Error,
     },
+    /// The invocation's payload is not a request walbridge knows, or asks for something turned off.
     #[error(
         "invalid invocation payload ({0}): send {{}} to relay, {{\"mode\":\"catchup\"}}, {{\"mode\":\"status\"}}, {{\"mode\":\"validate\"}} or {{\"mode\":\"signal\",\"type\":…,\"data\":…}}"
     )]
     BadRequest(String),
+    /// A table's events cannot be encoded at all (a column type or setting the encoder refuses).
     #[error("cannot build the event encoder for table {table}")]
     Schema {
+        /// `schema.table`.
         table: String,
+        /// What the encoder refused.
         #[source]
         source: walbridge_event::Error,
     },
@@ -301,6 +468,7 @@ pub enum ErrorKind {
 }
 
 impl RelayError {
+    /// The class of failure: what kind of fix it needs, if any.
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Publish(

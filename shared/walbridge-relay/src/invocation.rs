@@ -134,7 +134,7 @@ impl Deps {
             database: config.database.dbname.clone(),
             encoder,
             window_max_changes: config.window.max_changes,
-            time_margin: config.window.time_margin,
+            time_margin: config.invocation.time_margin,
             mismatch: config.mismatch,
             snapshot: SnapshotSettings {
                 mode: config.snapshot.mode,
@@ -193,6 +193,7 @@ impl Deps {
         self
     }
 
+    /// The configuration parsed at cold start, which every invocation of this sandbox runs with.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -220,6 +221,7 @@ pub enum Mode {
 /// An invocation's payload. Fields other than `mode` (a schedule's event) are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Request {
+    /// What to do; a payload without one (a schedule's event) relays.
     #[serde(default)]
     pub mode: Mode,
     /// With `"mode":"signal"`: the signal's type (`execute-snapshot`, `stop-snapshot`,
@@ -258,14 +260,18 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Response {
+    /// `relay`, `catchup`, `signal`: what was published and where the slot stands after.
     Relayed(InvocationReport),
+    /// `status`: where the slot and the checkpoint stand.
     Status(StatusReport),
+    /// `validate`: every property and the live checks.
     Validated(ValidationReport),
 }
 
 /// Where the slot and the checkpoint stand; read without changing anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusReport {
+    /// The slot's name (`slot.name`).
     pub slot: String,
     /// Whether a consumer is reading the slot right now.
     pub slot_active: bool,
@@ -275,10 +281,16 @@ pub struct StatusReport {
     pub safe_wal_size_bytes: Option<i64>,
     /// Why PostgreSQL invalidated the slot, if it did.
     pub invalidation_reason: Option<String>,
+    /// The slot's position: everything before it has been relayed and the WAL may be recycled.
     pub confirmed_flush_lsn: String,
+    /// Where the server's WAL ends now.
     pub current_wal_lsn: String,
+    /// WAL bytes between the slot's position and the end of the WAL: what is still to relay (and
+    /// what the slot keeps the server from recycling).
     pub lag_bytes: u64,
+    /// The checkpoint's position, `None` before the first checkpoint.
     pub checkpoint_lsn: Option<String>,
+    /// How long ago (ms) the checkpoint was written; `None` before the first checkpoint.
     pub checkpoint_age_ms: Option<i64>,
     /// Commit time (ms since the epoch) of the last transaction relayed, if recorded.
     pub last_commit_ms: Option<i64>,
@@ -323,19 +335,19 @@ pub async fn handle(
 
 /// Relays, then again every `poll.interval.ms` until `poll.duration.ms` or the budget ends.
 async fn poll(deps: &Deps, deadline: Instant) -> Result<InvocationReport, RelayError> {
-    let window = &deps.config.window;
+    let invocation = &deps.config.invocation;
     let started = Instant::now();
-    let mut until = crate::pipeline::stop_time(deadline, window.time_margin);
-    if !window.poll_duration.is_zero() {
-        until = until.min(started + window.poll_duration);
+    let mut until = crate::pipeline::stop_time(deadline, invocation.time_margin);
+    if !invocation.poll_duration.is_zero() {
+        until = until.min(started + invocation.poll_duration);
     }
     let mut report = invoke(deps, deadline).await?;
-    if window.poll_interval.is_zero() || report.skipped.is_some() {
+    if invocation.poll_interval.is_zero() || report.skipped.is_some() {
         return Ok(report);
     }
     let mut tick = started;
     loop {
-        tick += window.poll_interval;
+        tick += invocation.poll_interval;
         if tick >= until {
             return Ok(report);
         }
@@ -377,7 +389,7 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
         confirmed_flush_lsn: position.confirmed.to_string(),
         current_wal_lsn: position.current.to_string(),
         lag_bytes: position.current.0.saturating_sub(position.confirmed.0),
-        checkpoint_lsn: checkpoint.as_ref().map(|c| c.lsn.clone()),
+        checkpoint_lsn: checkpoint.as_ref().map(|c| c.lsn.to_string()),
         checkpoint_age_ms: checkpoint.as_ref().map(|c| now_ms - c.written_at_ms),
         last_commit_ms: checkpoint
             .as_ref()

@@ -17,10 +17,16 @@ use crate::source::Server;
 /// ordinal in the snapshot (from 1); streamed records have `read` 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
+    /// End LSN of the change's transaction (for a snapshot row: the stream position it was
+    /// published at).
     pub txn_end: Lsn,
+    /// The change's own LSN.
     pub lsn: Lsn,
+    /// Ordinal of the change among those sharing `lsn`.
     pub change: u32,
+    /// Index of the record among the change's records (event, tombstone, …).
     pub record: u8,
+    /// A snapshot row's ordinal in the slot's snapshots, from 1; 0 for a streamed change.
     pub read: u64,
     /// The [`StreamId`] of the server, timeline, database, slot and epoch it was read from.
     pub stream: StreamId,

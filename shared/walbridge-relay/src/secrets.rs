@@ -14,9 +14,17 @@ use walbridge_config::Properties;
 pub enum Reference {
     /// A Secrets Manager secret; with a key, the secret string is a JSON object and the value is
     /// that key's.
-    SecretsManager { id: String, key: Option<String> },
+    SecretsManager {
+        /// The secret's name or ARN.
+        id: String,
+        /// The JSON key whose value is wanted; `None`: the whole secret string.
+        key: Option<String>,
+    },
     /// An SSM parameter, decrypted when it is a SecureString.
-    Ssm { name: String },
+    Ssm {
+        /// The parameter's name or ARN.
+        name: String,
+    },
 }
 
 impl std::fmt::Display for Reference {
@@ -35,22 +43,44 @@ impl std::fmt::Display for Reference {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretError {
+    /// A `${secretsmanager:…}` or `${ssm:…}` value whose name or ARN is empty or incomplete.
     #[error(
         "{key}: malformed secret reference: use ${{secretsmanager:<secret name or ARN>[:<JSON key>]}} \
          or ${{ssm:<parameter name>}}"
     )]
-    Malformed { key: String },
+    Malformed {
+        /// The property holding it.
+        key: String,
+    },
+    /// Secrets Manager or SSM refused or failed the request (permissions, a missing secret, the
+    /// network).
     #[error("{key}: cannot fetch {reference}")]
     Fetch {
+        /// The property holding the reference.
         key: String,
+        /// The reference, as written.
         reference: String,
+        /// The AWS SDK's error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The secret exists but holds no string: a binary secret, or a parameter without a value.
     #[error("{key}: {reference} has no string value")]
-    Empty { key: String, reference: String },
+    Empty {
+        /// The property holding the reference.
+        key: String,
+        /// The reference, as written.
+        reference: String,
+    },
+    /// The reference names a JSON key, and the secret string is not a JSON object with a string
+    /// under that key.
     #[error("{key}: the secret of {reference} is not a JSON object with the key it names")]
-    NoSuchKey { key: String, reference: String },
+    NoSuchKey {
+        /// The property holding the reference.
+        key: String,
+        /// The reference, as written.
+        reference: String,
+    },
 }
 
 impl SecretError {

@@ -10,16 +10,26 @@ use crate::position::Position;
 /// One Kafka record to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutRecord {
+    /// `<topic.prefix>.<schema>.<table>`, or the transaction or message topic; shared by every
+    /// record of the table.
     pub topic: Arc<str>,
+    /// The record's key as the key converter serialises it (JSON); it also chooses the partition.
+    /// `None` for records Debezium writes without a key.
     pub key: Option<Vec<u8>>,
     /// `None` is a tombstone.
     pub value: Option<Vec<u8>>,
+    /// Headers the event itself carries: `__debezium.newkey` or `__debezium.oldkey` on the events
+    /// of an update that changed the row's key, as Debezium writes them, and those the transform
+    /// chain adds.
     pub headers: Vec<(std::borrow::Cow<'static, str>, Vec<u8>)>,
     /// Whether the sink adds Debezium's `__debezium.context.*` headers (when configured): Debezium
     /// writes them on change events, not on the transaction topic's BEGIN and END nor on messages.
+    /// The transform chain, when there is one, adds them itself and clears this.
     pub context_headers: bool,
     /// The change the record came from, for error messages.
     pub lsn: Lsn,
+    /// The record's identity in the stream, written as the `__walbridge.position` header so that
+    /// recovery can tell which records a failed publish already landed.
     pub position: Position,
 }
 

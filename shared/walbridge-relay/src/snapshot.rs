@@ -39,10 +39,12 @@ pub enum SnapshotKind {
 /// A snapshot's progress, kept in the checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotProgress {
+    /// Who asked for it, which decides how its rows are marked (`source.snapshot`).
     pub kind: SnapshotKind,
     /// `pause-snapshot` was signalled (and no `resume-snapshot` since): no chunk is read.
     #[serde(default)]
     pub paused: bool,
+    /// When the snapshot started, ms since the epoch.
     pub started_at_ms: i64,
     /// The tables in the order they are read.
     pub tables: Vec<TableProgress>,
@@ -52,6 +54,7 @@ pub struct SnapshotProgress {
     /// later snapshot publishes at the same stream position.
     #[serde(default)]
     pub rows_before: u64,
+    /// When the last table was done, ms since the epoch; `None` while the snapshot runs.
     #[serde(default)]
     pub completed_at_ms: Option<i64>,
 }
@@ -59,7 +62,9 @@ pub struct SnapshotProgress {
 /// One table's part of a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableProgress {
+    /// The table's schema, as the catalog names it.
     pub schema: String,
+    /// The table's name, as the catalog names it.
     pub table: String,
     /// `pg_class.reltuples` when the snapshot started (-1: never analysed).
     pub estimated_rows: i64,
@@ -68,6 +73,7 @@ pub struct TableProgress {
     /// The key of the last row published, as PostgreSQL's text of each key column.
     #[serde(default)]
     pub last_key: Option<Vec<String>>,
+    /// Every row was published (or the table was given up on: see `failed`).
     pub done: bool,
     /// `additional-conditions` of the signal that asked for it: a SQL condition on the table's
     /// rows, written by whoever may write the signal table (as Debezium trusts it), and run inside
@@ -89,6 +95,8 @@ impl TableProgress {
 }
 
 impl SnapshotProgress {
+    /// An initial snapshot of `tables`, in that order, none of them begun; `rows_before` is
+    /// what earlier snapshots of the slot published, so this one's positions follow theirs.
     pub fn new(tables: Vec<CapturedTable>, started_at_ms: i64, rows_before: u64) -> Self {
         Self {
             kind: SnapshotKind::Initial,
@@ -123,6 +131,7 @@ impl SnapshotProgress {
         self.tables.iter().position(|t| !t.done)
     }
 
+    /// Whether every table is done.
     pub fn is_complete(&self) -> bool {
         self.completed_at_ms.is_some()
     }
@@ -135,16 +144,22 @@ pub enum Signal {
     /// `execute-snapshot`: read these tables (anchored, case-insensitive regexes over
     /// `schema.table`), `blocking` or not, with per-table conditions.
     Execute {
+        /// `data-collections`: which captured tables to read.
         collections: Vec<String>,
+        /// `"type": "blocking"`: rows marked as an initial snapshot's rather than `incremental`.
         blocking: bool,
+        /// `additional-conditions`: (`data-collection`, `filter`) pairs, a SQL condition limiting
+        /// the rows read from the tables the collection matches.
         conditions: Vec<(String, String)>,
     },
     /// `stop-snapshot`: forget these tables (all when empty).
     Stop {
+        /// `data-collections`: which tables of the running snapshot to drop.
         collections: Vec<String>,
     },
-    /// `pause-snapshot`, `resume-snapshot`.
+    /// `pause-snapshot`: read no chunk until `resume-snapshot`; streaming goes on.
     Pause,
+    /// `resume-snapshot`: read chunks again.
     Resume,
 }
 
@@ -152,7 +167,9 @@ pub enum Signal {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("signal {id:?} ignored: {reason}")]
 pub struct SignalError {
+    /// The signal row's `id` (`invocation` for a payload's signal).
     pub id: String,
+    /// What is wrong with it, and so why it was not carried out.
     pub reason: String,
 }
 
@@ -234,8 +251,11 @@ impl Signal {
 /// A table the slot captures, as the catalog lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedTable {
+    /// The table's schema, as the catalog names it.
     pub schema: String,
+    /// The table's name, as the catalog names it.
     pub table: String,
+    /// `pg_class.reltuples` (-1: never analysed): for progress reports only.
     pub estimated_rows: i64,
 }
 
@@ -262,12 +282,16 @@ pub struct ChunkRead {
 /// `pg_current_snapshot()`: `xmin:xmax:xip,…` with 64-bit transaction ids.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct XidSnapshot {
+    /// Every transaction below it had ended when the snapshot was taken.
     pub xmin: u64,
+    /// No transaction from it on had started: their work is invisible.
     pub xmax: u64,
+    /// The transactions between `xmin` and `xmax` still running then: their work is invisible.
     pub xip: Vec<u64>,
 }
 
 impl XidSnapshot {
+    /// Parses `pg_current_snapshot()`'s text; `None` when it is not of that form.
     pub fn parse(text: &str) -> Option<Self> {
         let mut parts = text.split(':');
         let xmin = parts.next()?.parse().ok()?;

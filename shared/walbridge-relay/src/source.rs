@@ -14,24 +14,29 @@ pub struct RowBatch {
 }
 
 impl RowBatch {
+    /// Appends one row's text.
     pub fn push(&mut self, data: &str) {
         self.text.push_str(data);
         self.ends.push(self.text.len());
     }
 
+    /// Rows held.
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
+    /// Whether no row is held.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
 
+    /// Forgets the rows, keeping the buffers' capacity for the next fetch.
     pub fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
     }
 
+    /// The rows' texts, in the order they were pushed.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts

@@ -32,16 +32,25 @@ pub enum Verify {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TlsError {
+    /// The CA file cannot be read, or is not PEM.
     #[error("cannot read CA certificates from {path}")]
     ReadRoots {
+        /// The CA file (`database.sslrootcert` or `kafka.ssl.truststore.location`).
         path: PathBuf,
+        /// What reading or decoding it failed on.
         #[source]
         source: rustls::pki_types::pem::Error,
     },
+    /// The CA file is PEM but has no certificate rustls accepts as a root.
     #[error("{path} holds no usable PEM CA certificate")]
-    NoRoots { path: PathBuf },
+    NoRoots {
+        /// The CA file.
+        path: PathBuf,
+    },
+    /// No CA file is named and the system's trust store yields no root.
     #[error("the system has no usable CA certificates: name a PEM file of CA certificates")]
     NoSystemRoots,
+    /// rustls could not set up the protocol versions or the certificate verifier.
     #[error("cannot build the TLS configuration")]
     Rustls(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -23,6 +23,7 @@ const VALUE_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"string","optio
 /// The `transaction` block of one streamed event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransactionBlock {
+    /// The transaction's id: the first half of the block's `id` (`<xid>:<the event's LSN>`).
     pub xid: u32,
     /// The event's place among the transaction's events, from 1.
     pub total_order: u64,
@@ -186,7 +187,9 @@ pub struct TransactionEncoder {
 /// Where one BEGIN or END record's key and value are in the buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionRecord {
+    /// The key's bytes (`{"id": …}`, with its schema when key schemas are on).
     pub key: Range<usize>,
+    /// The value's bytes (status, event counts, `ts_ms`).
     pub value: Range<usize>,
 }
 
@@ -206,6 +209,7 @@ impl TransactionEncoder {
         }
     }
 
+    /// The transaction topic's name, `<topic.prefix>.<topic.transaction>`.
     pub fn topic(&self) -> &str {
         &self.topic
     }

@@ -15,6 +15,7 @@ pub struct FileCheckpointStore {
 }
 
 impl FileCheckpointStore {
+    /// A store for the file at `path`, which need not exist yet; nothing is read until `load`.
     pub fn new(path: PathBuf) -> Self {
         Self { path, seen: None }
     }

@@ -22,13 +22,16 @@ pub use s3::S3CheckpointStore;
 pub struct Checkpoint {
     /// Format version of this object.
     pub version: u32,
+    /// The slot whose position it records; a checkpoint of another slot is a mismatch.
     pub slot: String,
+    /// The database the slot decodes; a checkpoint of another database is a mismatch.
     pub database: String,
     /// Every change before this LSN is in Kafka (acknowledged): the slot may be advanced to it.
-    pub lsn: String,
+    #[serde(with = "lsn_text")]
+    pub lsn: Lsn,
     /// Where the slot stood when this checkpoint was written (it is advanced right after).
-    #[serde(default)]
-    pub previous_lsn: Option<String>,
+    #[serde(default, with = "lsn_text::option")]
+    pub previous_lsn: Option<Lsn>,
     /// The PostgreSQL server's `system_identifier`.
     #[serde(default)]
     pub server: Option<String>,
@@ -36,7 +39,8 @@ pub struct Checkpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<u32>,
     /// End LSN of the last transaction published (`source.sequence`'s first half), if any.
-    pub last_commit_lsn: Option<String>,
+    #[serde(default, with = "lsn_text::option")]
+    pub last_commit_lsn: Option<Lsn>,
     /// Commit time of the last transaction published, µs since the epoch, if any.
     #[serde(default)]
     pub last_commit_time_us: Option<i64>,
@@ -57,9 +61,13 @@ pub struct Checkpoint {
 /// How far an invocation had come when it wrote a checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvocationProgress {
+    /// When the invocation started, ms since the epoch.
     pub started_at_ms: i64,
+    /// Row changes (insert, update, delete) read so far.
     pub changes: u64,
+    /// Kafka records published so far (events and tombstones, snapshot rows included).
     pub events: u64,
+    /// Windows read so far.
     pub windows: u64,
 }
 
@@ -84,11 +92,46 @@ impl Checkpoint {
         }
         Ok(checkpoint)
     }
+}
 
-    pub(crate) fn lsn(&self) -> Result<Lsn, CheckpointError> {
-        self.lsn
-            .parse()
-            .map_err(|_| CheckpointError::Corrupt(format!("lsn {:?} is not an LSN", self.lsn)))
+/// LSNs in the checkpoint as PostgreSQL prints them (`16/B374D848`): the text checkpoints have
+/// always held, so a checkpoint written before is read, and written back, the same.
+mod lsn_text {
+    use serde::{Deserialize, Deserializer, Serializer, de};
+    use walbridge_event::Lsn;
+
+    pub(super) fn serialize<S: Serializer>(lsn: &Lsn, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(lsn)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Lsn, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|_| de::Error::custom(format!("{text:?} is not an LSN (X/X, hexadecimal)")))
+    }
+
+    /// The same for an LSN that may be `null`.
+    pub(super) mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+        use walbridge_event::Lsn;
+
+        pub(crate) fn serialize<S: Serializer>(
+            lsn: &Option<Lsn>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match lsn {
+                Some(lsn) => serializer.collect_str(lsn),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Lsn>, D::Error> {
+            #[derive(Deserialize)]
+            struct Text(#[serde(with = "super")] Lsn);
+            Ok(Option::<Text>::deserialize(deserializer)?.map(|Text(lsn)| lsn))
+        }
     }
 }
 
@@ -109,14 +152,19 @@ pub trait CheckpointStore {
 /// Where the checkpoint lives, with the client that reaches it: built once per cold start.
 #[derive(Debug, Clone)]
 pub enum CheckpointTarget {
+    /// `s3://bucket/key`.
     S3 {
+        /// Built once per cold start, shared by every invocation's store.
         client: aws_sdk_s3::Client,
         /// The store's endpoint when it is not AWS S3's own (`checkpoint.s3.endpoint.url`,
         /// `AWS_ENDPOINT_URL_S3`), for the messages that must name the store.
         endpoint: Option<String>,
+        /// The bucket.
         bucket: String,
+        /// The checkpoint object's key.
         key: String,
     },
+    /// `file:///path`: the checkpoint file.
     File(PathBuf),
 }
 
@@ -157,7 +205,9 @@ impl AnyCheckpointStore {
 /// Either store, chosen by `checkpoint.uri`.
 #[derive(Debug)]
 pub enum AnyCheckpointStore {
+    /// An object in S3 or an S3-compatible store.
     S3(S3CheckpointStore),
+    /// A local file.
     File(FileCheckpointStore),
 }
 
@@ -187,7 +237,7 @@ mod tests {
     #[test]
     fn a_checkpoint_of_this_format_loads_and_one_of_a_newer_release_is_refused() {
         let checkpoint = Checkpoint::from_json(WRITTEN.as_bytes(), "s3://b/k").unwrap();
-        assert_eq!(checkpoint.lsn().unwrap(), "0/16B3748".parse().unwrap());
+        assert_eq!(checkpoint.lsn, "0/16B3748".parse().unwrap());
         let newer = WRITTEN.replace("\"version\":1", "\"version\":2");
         let err = Checkpoint::from_json(newer.as_bytes(), "s3://b/k").unwrap_err();
         assert!(matches!(
@@ -199,6 +249,45 @@ mod tests {
             }
         ));
         assert!(err.to_string().contains("s3://b/k"), "{err}");
+    }
+
+    /// Checkpoints as walbridge wrote them while their LSNs were strings (every field set, and a
+    /// first one with none of the optional ones): they load, and are written back byte for byte.
+    #[test]
+    fn a_checkpoint_written_while_its_lsns_were_strings_is_written_back_byte_for_byte() {
+        const EVERY_FIELD: &str = r#"{"version":1,"slot":"debezium","database":"shop","lsn":"16/B374D848","previous_lsn":"16/B3740000","server":"7412345678901234567","timeline":2,"last_commit_lsn":"16/B374D800","last_commit_time_us":1717171717000123,"written_at_ms":1717171718000,"invocation":{"started_at_ms":1717171700000,"changes":12,"events":14,"windows":1},"snapshot":{"kind":"incremental","paused":false,"started_at_ms":1717171600000,"tables":[{"schema":"public","table":"orders","estimated_rows":1000,"rows":20,"last_key":["20"],"done":false,"filter":"id > 10"}],"rows":20,"rows_before":500,"completed_at_ms":null},"epoch":3}"#;
+        const FIRST: &str = r#"{"version":1,"slot":"s","database":"d","lsn":"0/16B3748","previous_lsn":null,"server":null,"last_commit_lsn":null,"last_commit_time_us":null,"written_at_ms":1,"invocation":null}"#;
+        for written in [EVERY_FIELD, FIRST] {
+            let checkpoint = Checkpoint::from_json(written.as_bytes(), "file:///c").unwrap();
+            assert_eq!(
+                String::from_utf8(serde_json::to_vec(&checkpoint).unwrap()).unwrap(),
+                written
+            );
+        }
+        let checkpoint = Checkpoint::from_json(EVERY_FIELD.as_bytes(), "file:///c").unwrap();
+        assert_eq!(checkpoint.lsn, Lsn(0x16_B374_D848));
+        assert_eq!(checkpoint.previous_lsn, Some(Lsn(0x16_B374_0000)));
+        assert_eq!(checkpoint.last_commit_lsn, Some(Lsn(0x16_B374_D800)));
+    }
+
+    #[test]
+    fn a_checkpoint_without_the_optional_lsns_loads_and_one_with_a_malformed_lsn_is_refused() {
+        let older = r#"{"version":1,"slot":"s","database":"d","lsn":"0/10","written_at_ms":1}"#;
+        let checkpoint = Checkpoint::from_json(older.as_bytes(), "file:///c").unwrap();
+        assert_eq!(
+            (checkpoint.previous_lsn, checkpoint.last_commit_lsn),
+            (None, None)
+        );
+        for field in ["lsn", "previous_lsn", "last_commit_lsn"] {
+            let mut json: serde_json::Value = serde_json::from_str(WRITTEN).unwrap();
+            json[field] = "0/16B3748G".into();
+            let err = Checkpoint::from_json(json.to_string().as_bytes(), "s3://b/k").unwrap_err();
+            assert!(matches!(err, CheckpointError::Corrupt(_)), "{field}: {err}");
+            assert!(
+                err.to_string().contains("\"0/16B3748G\" is not an LSN"),
+                "{err}"
+            );
+        }
     }
 
     /// A checkpoint as walbridge wrote it while `kind` was a string: it loads, and is written back

@@ -25,6 +25,8 @@ pub struct S3CheckpointStore {
 const MATCHES_NOTHING: &str = "\"walbridge-probe-matches-no-object\"";
 
 impl S3CheckpointStore {
+    /// A store for the object `key` in `bucket`, which need not exist yet; nothing is read until
+    /// `load`.
     pub fn new(client: aws_sdk_s3::Client, bucket: String, key: String) -> Self {
         Self {
             client,

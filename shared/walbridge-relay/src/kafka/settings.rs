@@ -23,6 +23,7 @@ pub struct SinkSettings {
     /// Create a missing topic with this many partitions and this replication factor (`-1`: the
     /// broker's default); `None` refuses to publish to a missing topic.
     pub create_topics: Option<(i32, i16)>,
+    /// `kafka.compression.type`: the codec of every produced record batch.
     pub compression: Compression,
     /// Uncompressed bytes per produce request to one partition; below the broker's default
     /// `message.max.bytes` (1 MiB) so a batch is never refused for its size.

@@ -51,8 +51,11 @@ use window::{Committed, Encoder};
 /// Settings of the data path.
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
+    /// The slot's name: part of the stream's identity and of the checkpoint, which must match it.
     pub slot: String,
+    /// The database the slot decodes: part of the stream's identity and of the checkpoint.
     pub database: String,
+    /// How changes become Debezium's records (topics, schemas, value modes, envelope version).
     pub encoder: EncoderConfig,
     /// `upto_nchanges` of one peek.
     pub window_max_changes: u32,
@@ -60,6 +63,7 @@ pub struct RelaySettings {
     pub time_margin: Duration,
     /// What to do when the checkpoint and the slot disagree.
     pub mismatch: MismatchStrategy,
+    /// When and how the existing rows are read.
     pub snapshot: SnapshotSettings,
     /// Which tables and columns are captured, how they are keyed, which operations are skipped.
     pub filters: Arc<Filters>,
@@ -68,6 +72,7 @@ pub struct RelaySettings {
 /// When and how the existing rows are read.
 #[derive(Debug, Clone)]
 pub struct SnapshotSettings {
+    /// `snapshot.mode`: when a snapshot starts and whether changes are streamed.
     pub mode: SnapshotMode,
     /// `snapshot.include.collection.list`, over `schema.table`; empty = every captured table.
     pub include: Vec<Regex>,
@@ -187,6 +192,8 @@ impl WindowEnd {
 }
 
 impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
+    /// A relay reading `source`, publishing to `sink` and checkpointing to `store`; nothing is
+    /// read or written until it runs.
     pub fn new(source: S, sink: K, store: C, settings: RelaySettings) -> Self {
         let transactions = settings.encoder.transaction_encoder();
         Self {
@@ -271,11 +278,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             version: FORMAT_VERSION,
             slot: self.settings.slot.clone(),
             database: self.settings.database.clone(),
-            lsn: window.stream_at(run.confirmed).to_string(),
-            previous_lsn: Some(run.confirmed.to_string()),
+            lsn: window.stream_at(run.confirmed),
+            previous_lsn: Some(run.confirmed),
             server: Some(run.server.id.clone()),
             timeline: Some(run.server.timeline),
-            last_commit_lsn: run.last_commit.map(|c| c.lsn.to_string()),
+            last_commit_lsn: run.last_commit.map(|c| c.lsn),
             last_commit_time_us: run.last_commit.and_then(|c| c.time_us),
             written_at_ms: now_us() / 1000,
             invocation: Some(InvocationProgress {

@@ -76,7 +76,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         server: &Server,
         confirmed: Lsn,
     ) -> Result<(Lsn, bool, bool), RelayError> {
-        let checkpointed = checkpoint.lsn()?;
+        let checkpointed = checkpoint.lsn;
         let same_slot = checkpoint.slot == self.settings.slot
             && checkpoint.database == self.settings.database
             && checkpoint.server.as_deref().is_none_or(|s| *s == server.id);
@@ -85,8 +85,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         }
         // On another timeline the WAL between the slot and the checkpoint may hold other changes
         // (a standby promoted before it received them): only the same history may be skipped over.
-        let died_before_advance = checkpoint.previous_lsn.as_deref()
-            == Some(confirmed.to_string().as_str())
+        let died_before_advance = checkpoint.previous_lsn == Some(confirmed)
             && checkpoint.timeline.is_none_or(|t| t == server.timeline);
         // PostgreSQL writes an advanced slot position to disk at its next checkpoint only, so after
         // a crash of the server the slot can stand anywhere between its last persisted position and

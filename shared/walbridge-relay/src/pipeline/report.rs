@@ -24,6 +24,7 @@ pub struct InvocationReport {
     pub caught_up: bool,
     /// Bytes of WAL written but not yet confirmed by the slot, after the invocation.
     pub lag_bytes: u64,
+    /// Wall-clock time the invocation took, ms.
     pub duration_ms: u64,
     /// Passes over the slot (more than one when the invocation polls, `poll.interval.ms`).
     pub polls: u64,

@@ -289,7 +289,7 @@ fn ids(records: &[OutRecord]) -> Vec<String> {
 }
 
 fn checkpoint_lsn(store: &FakeStore) -> Lsn {
-    store.checkpoint.as_ref().unwrap().lsn.parse().unwrap()
+    store.checkpoint.as_ref().unwrap().lsn
 }
 
 #[tokio::test]
@@ -377,11 +377,11 @@ async fn a_checkpoint_ahead_of_the_slot_moves_the_slot_without_republishing() {
             version: 1,
             slot: "s".into(),
             database: "db".into(),
-            lsn: Lsn(1000).to_string(),
-            previous_lsn: Some(Lsn(0).to_string()),
+            lsn: Lsn(1000),
+            previous_lsn: Some(Lsn(0)),
             server: Some("fake-server".into()),
             timeline: None,
-            last_commit_lsn: Some(Lsn(1000).to_string()),
+            last_commit_lsn: Some(Lsn(1000)),
             last_commit_time_us: None,
             written_at_ms: 0,
             invocation: None,
@@ -436,10 +436,7 @@ async fn events_carry_the_transaction_context_and_the_topic() {
         second["source"]["sequence"],
         format!(r#"["{}","{}"]"#, 1000, sink.published[1].lsn.0)
     );
-    assert_eq!(
-        store.checkpoint.unwrap().last_commit_lsn,
-        Some(Lsn(2000).to_string())
-    );
+    assert_eq!(store.checkpoint.unwrap().last_commit_lsn, Some(Lsn(2000)));
 }
 
 #[tokio::test]
@@ -469,8 +466,8 @@ fn checkpoint_at(lsn: u64, previous: u64, server: &str) -> Checkpoint {
         version: 1,
         slot: "s".into(),
         database: "db".into(),
-        lsn: Lsn(lsn).to_string(),
-        previous_lsn: Some(Lsn(previous).to_string()),
+        lsn: Lsn(lsn),
+        previous_lsn: Some(Lsn(previous)),
         server: Some(server.into()),
         timeline: None,
         last_commit_lsn: None,
@@ -902,7 +899,7 @@ async fn out_of_time_inside_a_window_it_checkpoints_the_whole_transactions_and_s
     assert!(!report.caught_up);
     // the first transaction is checkpointed and the slot moved past it, not further
     assert_eq!(slot.advances, vec![Lsn(1000)]);
-    assert_eq!(store.checkpoint.unwrap().lsn, Lsn(1000).to_string());
+    assert_eq!(store.checkpoint.unwrap().lsn, Lsn(1000));
     // part of the second one was published: the next invocation skips it
     assert!(sink.published.len() > 1 && sink.published.len() < 31);
 }
@@ -1221,10 +1218,7 @@ async fn messages_are_published_as_debeziums_and_a_standalone_one_counts_as_a_co
     // the transaction's message and insert share an LSN, told apart by their ordinal
     assert_eq!((positions[1].lsn, positions[1].change), (Lsn(892), 0));
     assert_eq!((positions[2].lsn, positions[2].change), (Lsn(892), 1));
-    assert_eq!(
-        store.checkpoint.unwrap().last_commit_lsn,
-        Some(Lsn(2000).to_string())
-    );
+    assert_eq!(store.checkpoint.unwrap().last_commit_lsn, Some(Lsn(2000)));
 }
 
 #[tokio::test]

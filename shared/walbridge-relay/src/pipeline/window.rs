@@ -36,12 +36,8 @@ pub(super) struct Committed {
 impl Committed {
     /// The last transaction a checkpoint recorded as published.
     pub(super) fn of(checkpoint: &Checkpoint) -> Option<Self> {
-        let lsn = checkpoint
-            .last_commit_lsn
-            .as_deref()
-            .and_then(|l| l.parse().ok())?;
         Some(Self {
-            lsn,
+            lsn: checkpoint.last_commit_lsn?,
             time_us: checkpoint.last_commit_time_us,
         })
     }

@@ -168,6 +168,7 @@ const CAPTURABLE_TABLES: &str = "SELECT n.nspname::text, c.relname::text, c.relk
 /// A table the table filters capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchedTable {
+    /// The table's schema and name (never `*`).
     pub table: TablePattern,
     /// A partitioned parent: its rows are decoded under its partitions' names.
     pub partitioned: bool,
