@@ -22,9 +22,9 @@ mod unsupported;
 mod warnings;
 
 pub use config::{
-    CheckpointLocation, Compression, Config, DatabaseConfig, EventConfig, KafkaConfig, KafkaSasl,
-    KafkaTls, MismatchStrategy, SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, SslMode,
-    TablePattern, WindowConfig,
+    CheckpointLocation, Compression, Config, DatabaseConfig, EventConfig, HeartbeatConfig,
+    KafkaConfig, KafkaSasl, KafkaTls, MismatchStrategy, SaslMechanism, SlotConfig, SnapshotConfig,
+    SnapshotMode, SslMode, TablePattern, WindowConfig,
 };
 pub use filters::{
     ColumnFilter, Filters, KeyColumns, MessageFilter, SkippedOperations, TableFilter,

@@ -28,12 +28,16 @@
 //! block in `source`.
 
 mod encoder;
+mod heartbeat;
 mod message;
 mod records;
 mod source;
 mod transaction;
 
 pub use encoder::TableEncoder;
+pub use heartbeat::{
+    DEFAULT_HEARTBEAT_TOPIC_PREFIX, HEARTBEAT_PARTITION, HeartbeatEncoder, HeartbeatRecord,
+};
 pub use message::MessageEncoder;
 pub use transaction::{TransactionBlock, TransactionCounts, TransactionEncoder, TransactionRecord};
 
