@@ -56,7 +56,7 @@ impl Config {
 }
 
 /// How to reach PostgreSQL.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DatabaseConfig {
     /// `database.hostname`

@@ -192,6 +192,31 @@ pub enum PublishError {
     },
     #[error("publishing to Kafka did not finish within {seconds} s")]
     Timeout { seconds: u64 },
+    #[error(
+        "a record names partition {partition} of topic {topic}, which has {partitions} \
+         partition(s): create the topic with more partitions"
+    )]
+    NoSuchPartition {
+        topic: String,
+        partition: i32,
+        partitions: u32,
+    },
+}
+
+/// `heartbeat.action.query` failed. Reported and logged, never fatal. PostgreSQL's message is left
+/// out: it may quote the query's literals.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeartbeatQueryError {
+    #[error("heartbeat.action.query: {0}")]
+    Connect(#[source] SlotError),
+    #[error(
+        "heartbeat.action.query failed with SQLSTATE {sqlstate}: run it in psql as database.user \
+         to see PostgreSQL's message"
+    )]
+    Failed { sqlstate: String },
+    #[error("heartbeat.action.query could not be run: {reason}")]
+    Lost { reason: String },
 }
 
 /// The checkpoint store.
@@ -297,7 +322,8 @@ impl RelayError {
             Self::Publish(
                 PublishError::Tls(_)
                 | PublishError::TooLarge { .. }
-                | PublishError::BrokerRefusedSize { .. },
+                | PublishError::BrokerRefusedSize { .. }
+                | PublishError::NoSuchPartition { .. },
             ) => ErrorKind::Precondition,
             Self::Slot(SlotError::Connect { .. } | SlotError::Query { .. })
             | Self::Publish(_)

@@ -18,6 +18,9 @@ pub struct OutRecord {
     /// Whether the sink adds Debezium's `__debezium.context.*` headers (when configured): Debezium
     /// writes them on change events, not on the transaction topic's BEGIN and END nor on messages.
     pub context_headers: bool,
+    /// The Kafka partition the record names (Debezium's heartbeats name 0); `None`, as for every
+    /// change event: the partition Kafka's producer picks from the key.
+    pub partition: Option<i32>,
     /// The change the record came from, for error messages.
     pub lsn: Lsn,
     pub position: Position,
