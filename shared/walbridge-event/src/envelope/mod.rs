@@ -38,7 +38,7 @@ pub use encoder::TableEncoder;
 pub use heartbeat::{
     DEFAULT_HEARTBEAT_TOPIC_PREFIX, HEARTBEAT_PARTITION, HeartbeatEncoder, HeartbeatRecord,
 };
-pub use message::MessageEncoder;
+pub use message::{MessageEncoder, message_topic};
 pub use transaction::{TransactionBlock, TransactionCounts, TransactionEncoder, TransactionRecord};
 
 use std::ops::Range;
