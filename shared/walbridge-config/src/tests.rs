@@ -1120,7 +1120,7 @@ fn heartbeats_name_their_topic_as_debezium_does_and_keep_the_query_out_of_prints
     };
     let off = config_of(&[("topic.heartbeat.prefix", "hb")]).unwrap();
     assert!(off.heartbeat.is_none());
-    let prefix = off.topic_prefix.clone();
+    let prefix = off.topic_prefix;
 
     let on = config_of(&[("heartbeat.interval.ms", "10000")]).unwrap();
     let heartbeat = on.heartbeat.as_ref().unwrap();
