@@ -59,7 +59,7 @@ async fn the_heartbeat_interval_counts_across_invocations_through_the_checkpoint
     let report = invoke(case.config(&beating)).await;
     assert_eq!((report.events, report.heartbeats), (1, 0));
     assert_eq!(case.checkpoint().await["last_heartbeat_ms"], made);
-    // …nor with nothing to relay, though the slot moves.
+    // …nor with nothing to relay.
     let report = invoke(case.config(&beating)).await;
     assert_eq!((report.events, report.heartbeats), (0, 0));
 
