@@ -30,6 +30,8 @@ pub struct Config {
     pub topic_prefix: String,
     /// What the records look like: envelope, converters' schemas, value representations, headers.
     pub events: EventConfig,
+    /// `heartbeat.interval.ms`, the heartbeat topic, `heartbeat.action.query`; `None` when off.
+    pub heartbeat: Option<HeartbeatConfig>,
     /// `kafka.*` and `topic.creation.*`: the brokers, their security, and how records are produced.
     pub kafka: KafkaConfig,
     /// `checkpoint.uri`: where the last published LSN is recorded.
@@ -65,7 +67,7 @@ impl Config {
 }
 
 /// How to reach PostgreSQL.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DatabaseConfig {
     /// `database.hostname`
@@ -163,6 +165,32 @@ pub struct EventConfig {
     /// ([default](crate::keys::SOURCE_STRUCT_V1_CONNECTOR_VERSION) the newest): the release a `v1`
     /// event names as `source.version`; 0.9.0–0.9.2 also leave out `xmin`, as those releases did.
     pub legacy_connector_version: &'static str,
+}
+
+/// Heartbeats, as Debezium writes them: a record on the heartbeat topic whenever
+/// `heartbeat.interval.ms` has passed since the last one.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct HeartbeatConfig {
+    /// `heartbeat.interval.ms`, above 0.
+    pub interval: Duration,
+    /// `topic.heartbeat.name`, else `<topic.heartbeat.prefix>.<topic.prefix>`
+    /// ([default prefix](crate::keys::TOPIC_HEARTBEAT_PREFIX) Debezium's).
+    pub topic: String,
+    /// `heartbeat.action.query`: SQL run on a connection of its own with each heartbeat. The
+    /// user's text, which may hold literals: never logged.
+    pub action_query: Option<String>,
+}
+
+/// Without the action query's text.
+impl fmt::Debug for HeartbeatConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeartbeatConfig")
+            .field("interval", &self.interval)
+            .field("topic", &self.topic)
+            .field("action_query", &self.action_query.as_ref().map(|_| "****"))
+            .finish()
+    }
 }
 
 /// How to reach Kafka.

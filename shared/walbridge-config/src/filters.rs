@@ -194,6 +194,12 @@ pub struct MessageFilter {
 }
 
 impl MessageFilter {
+    /// Whether `message.prefix.include.list` names the prefixes wanted: messages are then
+    /// expected, and their topic with them.
+    pub fn asked_for(&self) -> bool {
+        !self.include.is_empty()
+    }
+
     /// Whether a message with `prefix` is published.
     pub fn includes(&self, prefix: &str) -> bool {
         if self.include.is_empty() {

@@ -6,8 +6,8 @@
 //! Adding a key: declare its constant here, add it to [`KEYS`], parse it in `parse.rs`.
 
 use walbridge_event::envelope::{
-    DEFAULT_LEGACY_CONNECTOR_VERSION, LEGACY_CONNECTOR_VERSIONS, SourceStructVersion,
-    UNAVAILABLE_VALUE_PLACEHOLDER as DEBEZIUM_UNAVAILABLE_VALUE,
+    DEFAULT_HEARTBEAT_TOPIC_PREFIX, DEFAULT_LEGACY_CONNECTOR_VERSION, LEGACY_CONNECTOR_VERSIONS,
+    SourceStructVersion, UNAVAILABLE_VALUE_PLACEHOLDER as DEBEZIUM_UNAVAILABLE_VALUE,
 };
 use walbridge_event::modes::{
     BinaryMode, DecimalMode, HstoreMode, IntervalMode, Mode, TimePrecisionMode,
@@ -419,6 +419,19 @@ pub const MESSAGE_PREFIX_INCLUDE_LIST: Key = Key::new("message.prefix.include.li
 /// Logical decoding messages not published, by prefix; not with an include list.
 pub const MESSAGE_PREFIX_EXCLUDE_LIST: Key = Key::new("message.prefix.exclude.list", None);
 
+// Heartbeats
+
+/// 0: no heartbeats.
+pub const HEARTBEAT_INTERVAL_MS: Key = Key::new("heartbeat.interval.ms", Some("0"));
+pub const TOPIC_HEARTBEAT_PREFIX: Key = Key::new(
+    "topic.heartbeat.prefix",
+    Some(DEFAULT_HEARTBEAT_TOPIC_PREFIX),
+);
+/// The heartbeat topic's whole name, instead of `<topic.heartbeat.prefix>.<topic.prefix>`.
+pub const TOPIC_HEARTBEAT_NAME: Key = Key::new("topic.heartbeat.name", None);
+/// SQL of the user's, which may hold literals: masked wherever keys' values are shown.
+pub const HEARTBEAT_ACTION_QUERY: Key = Key::new("heartbeat.action.query", None).secret();
+
 // Headers
 
 /// Whether records carry the `__debezium.context.*` headers
@@ -524,6 +537,10 @@ pub const KEYS: &[Key] = &[
     SKIPPED_OPERATIONS,
     MESSAGE_PREFIX_INCLUDE_LIST,
     MESSAGE_PREFIX_EXCLUDE_LIST,
+    HEARTBEAT_INTERVAL_MS,
+    TOPIC_HEARTBEAT_PREFIX,
+    TOPIC_HEARTBEAT_NAME,
+    HEARTBEAT_ACTION_QUERY,
     EXTENDED_HEADERS_ENABLED,
     SOURCE_STRUCT_VERSION,
     SOURCE_STRUCT_V1_CONNECTOR_VERSION,
@@ -531,6 +548,11 @@ pub const KEYS: &[Key] = &[
 
 /// Debezium properties walbridge ignores on purpose, with the reason the validate report gives.
 pub const IGNORED_BY_DESIGN: &[(&str, &str)] = &[
+    (
+        "heartbeat.topics.prefix",
+        "Debezium 3.x names the heartbeat topic from topic.heartbeat.prefix (or \
+         topic.heartbeat.name) and ignores this legacy key as well",
+    ),
     (
         "slot.drop_on_stop",
         "walbridge never drops its slot: it stops between invocations, and the slot keeps the position",

@@ -14,7 +14,8 @@ use walbridge_event::envelope::SourceStructVersion;
 use walbridge_event::modes::{Mode, TypeModes};
 
 use crate::config::{
-    CheckpointLocation, Config, DatabaseConfig, EventConfig, InvocationConfig, KafkaConfig,
+    CheckpointLocation, Config, DatabaseConfig, EventConfig, HeartbeatConfig, InvocationConfig,
+    KafkaConfig,
     KafkaSasl, KafkaTls, SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, TablePattern,
     WindowConfig,
 };
@@ -73,6 +74,7 @@ impl Config {
         ignored_keys.retain(|key| !transforms::is_chain_key(key));
         unsupported::check(props, &ignored_keys, &mut p.errors);
         let snapshot = snapshot_config(props, &mut p);
+        let topic_prefix = p.take(topic_prefix(props));
         p.warnings.extend(warnings::cross_key(props));
         let config = Self {
             name: p.take(props.string(&NAME)),
@@ -90,7 +92,8 @@ impl Config {
                 create: p.take(props.bool(&SLOT_CREATE)),
             },
             filters: Arc::new(filters::filters(props, &mut p)),
-            topic_prefix: p.take(topic_prefix(props)),
+            heartbeat: heartbeat_config(props, &topic_prefix, &mut p),
+            topic_prefix,
             events: EventConfig {
                 tombstones_on_delete: p.take(props.bool(&TOMBSTONES_ON_DELETE)),
                 transaction_topic: transaction_topic(props, &mut p),
@@ -348,6 +351,39 @@ fn transaction_topic(props: &Properties, p: &mut Problems) -> Option<String> {
     }
     let name = p.take(props.string(&TOPIC_TRANSACTION));
     Some(p.take(topic_name(props, &TOPIC_TRANSACTION, name)))
+}
+
+/// Heartbeats when `heartbeat.interval.ms` asks for them. The topic is named as Debezium's
+/// `AbstractTopicNamingStrategy` names it: `topic.heartbeat.name` when set, else
+/// `<topic.heartbeat.prefix>.<topic.prefix>`.
+fn heartbeat_config(
+    props: &Properties,
+    topic_prefix: &str,
+    p: &mut Problems,
+) -> Option<HeartbeatConfig> {
+    let interval = p.millis(props, &HEARTBEAT_INTERVAL_MS, 0..=i32::MAX as u64);
+    if interval.is_zero() {
+        return None;
+    }
+    let named = props
+        .get(TOPIC_HEARTBEAT_NAME.name)
+        .filter(|name| !name.is_empty());
+    let topic = match named {
+        Some(name) => p.take(topic_name(props, &TOPIC_HEARTBEAT_NAME, name.to_owned())),
+        None => {
+            let prefix = p.take(props.string(&TOPIC_HEARTBEAT_PREFIX));
+            let prefix = p.take(topic_name(props, &TOPIC_HEARTBEAT_PREFIX, prefix));
+            format!("{prefix}.{topic_prefix}")
+        }
+    };
+    Some(HeartbeatConfig {
+        interval,
+        topic,
+        action_query: props
+            .get(HEARTBEAT_ACTION_QUERY.name)
+            .filter(|query| !query.trim().is_empty())
+            .map(str::to_owned),
+    })
 }
 
 fn snapshot_config(props: &Properties, p: &mut Problems) -> SnapshotConfig {

@@ -307,14 +307,15 @@ const SECRET_WORDS: &[&str] = &[
     "auth",
 ];
 
-/// Whether a key's name suggests a secret: a [`SECRET_WORDS`] part anywhere, or a last part ending
-/// in `key` (`database.sslkey`, `ssl.keystore.key`, `api.key`). Elsewhere `key` names what a
-/// setting is about, not a key (`key.converter`, `message.key.columns`).
+/// Whether a key's name suggests a secret: a [`SECRET_WORDS`] part anywhere, a last part ending
+/// in `key` (`database.sslkey`, `ssl.keystore.key`, `api.key`), or a last part `query`
+/// (`heartbeat.action.query`: the user's SQL, whose literals may be anything). Elsewhere `key`
+/// names what a setting is about, not a key (`key.converter`, `message.key.columns`).
 pub(crate) fn names_a_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     SECRET_WORDS.iter().any(|word| key.contains(word))
         || key
             .rsplit(['.', '_', '-'])
             .next()
-            .is_some_and(|last| last.ends_with("key"))
+            .is_some_and(|last| last.ends_with("key") || last == "query")
 }

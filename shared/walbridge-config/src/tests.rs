@@ -1045,7 +1045,6 @@ fn a_property_that_changes_the_output_and_is_not_implemented_is_an_error() {
         Config::from_sources(props, &lambda_env()).map(|_| ())
     };
     for (key, value) in [
-        ("heartbeat.interval.ms", "10000"),
         ("column.mask.with.12.chars", "public.t.card"),
         ("errors.tolerance", "all"),
         ("topic.delimiter", "_"),
@@ -1125,4 +1124,82 @@ fn transaction_metadata_names_its_topic_and_refuses_the_legacy_envelope() {
         err.contains("provide.transaction.metadata") && err.contains("does not implement"),
         "{err}"
     );
+}
+
+#[test]
+fn heartbeats_name_their_topic_as_debezium_does_and_keep_the_query_out_of_prints() {
+    let config_of = |pairs: &[(&str, &str)]| {
+        let mut props = seed();
+        for (k, v) in pairs {
+            props.set(k, v);
+        }
+        Config::from_sources(props, &lambda_env())
+    };
+    let off = config_of(&[("topic.heartbeat.prefix", "hb")]).unwrap();
+    assert!(off.heartbeat.is_none());
+    let prefix = off.topic_prefix;
+
+    let on = config_of(&[("heartbeat.interval.ms", "10000")]).unwrap();
+    let heartbeat = on.heartbeat.as_ref().unwrap();
+    assert_eq!(heartbeat.interval, std::time::Duration::from_secs(10));
+    assert_eq!(heartbeat.topic, format!("__debezium-heartbeat.{prefix}"));
+    assert_eq!(heartbeat.action_query, None);
+
+    let prefixed = config_of(&[
+        ("heartbeat.interval.ms", "10000"),
+        ("topic.heartbeat.prefix", "beats"),
+    ])
+    .unwrap();
+    assert_eq!(prefixed.heartbeat.unwrap().topic, format!("beats.{prefix}"));
+    let named = config_of(&[
+        ("heartbeat.interval.ms", "10000"),
+        ("topic.heartbeat.prefix", "beats"),
+        ("topic.heartbeat.name", "all-heartbeats"),
+    ])
+    .unwrap();
+    assert_eq!(named.heartbeat.unwrap().topic, "all-heartbeats");
+
+    for (key, value) in [
+        ("topic.heartbeat.name", "all heartbeats"),
+        ("topic.heartbeat.prefix", "beats/"),
+        ("heartbeat.interval.ms", "-1"),
+        ("heartbeat.interval.ms", "often"),
+    ] {
+        let mut pairs = vec![(key, value)];
+        if key != "heartbeat.interval.ms" {
+            pairs.push(("heartbeat.interval.ms", "1000"));
+        }
+        let err = error_text(config_of(&pairs).map(|_| ()));
+        assert!(err.contains(key), "{key}={value}: {err}");
+    }
+
+    let query = "INSERT INTO heartbeat VALUES ('sesame-4711')";
+    let with_query = config_of(&[
+        ("heartbeat.interval.ms", "10000"),
+        ("heartbeat.action.query", query),
+    ])
+    .unwrap();
+    assert_eq!(
+        with_query
+            .heartbeat
+            .as_ref()
+            .unwrap()
+            .action_query
+            .as_deref(),
+        Some(query)
+    );
+    let printed = format!("{with_query:?}");
+    assert!(!printed.contains("sesame-4711"), "{printed}");
+    assert!(
+        with_query.warnings().is_empty(),
+        "{:?}",
+        with_query.warnings()
+    );
+
+    // as in Debezium, the query runs only with heartbeats: said, not refused
+    let idle = config_of(&[("heartbeat.action.query", query)]).unwrap();
+    assert!(idle.heartbeat.is_none());
+    let warned: Vec<_> = idle.warnings().iter().map(|w| w.key).collect();
+    assert_eq!(warned, ["heartbeat.action.query"]);
+    assert!(!idle.warnings()[0].message.contains("sesame"));
 }

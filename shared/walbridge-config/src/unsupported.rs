@@ -33,24 +33,7 @@ fn is_true(value: &str) -> bool {
     value.trim().eq_ignore_ascii_case("true")
 }
 
-fn positive(value: &str) -> bool {
-    value.trim().parse::<i64>().map_or(true, |v| v > 0)
-}
-
 const UNSUPPORTED: &[Unsupported] = &[
-    Unsupported {
-        key: "heartbeat.interval.ms",
-        asks: positive,
-        what: "heartbeat records on __debezium-heartbeat.<topic.prefix>",
-        fix: "set heartbeat.interval.ms=0 (walbridge releases the WAL of idle windows without \
-              heartbeats: the slot moves to the window's end even when no captured table changed)",
-    },
-    Unsupported {
-        key: "heartbeat.action.query",
-        asks: set,
-        what: "a heartbeat query run against the database",
-        fix: "remove heartbeat.action.query",
-    },
     Unsupported {
         key: "converters",
         asks: set,

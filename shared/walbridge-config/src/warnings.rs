@@ -5,9 +5,10 @@
 use std::fmt;
 
 use crate::keys::{
-    DATABASE_SSLMODE, DATABASE_SSLROOTCERT, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
-    KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_TRUSTSTORE_LOCATION, Key, SNAPSHOT_MAX_THREADS,
-    SNAPSHOT_MODE, SOURCE_STRUCT_V1_CONNECTOR_VERSION, SOURCE_STRUCT_VERSION,
+    DATABASE_SSLMODE, DATABASE_SSLROOTCERT, HEARTBEAT_ACTION_QUERY, HEARTBEAT_INTERVAL_MS,
+    KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SECURITY_PROTOCOL,
+    KAFKA_SSL_TRUSTSTORE_LOCATION, Key, SNAPSHOT_MAX_THREADS, SNAPSHOT_MODE,
+    SOURCE_STRUCT_V1_CONNECTOR_VERSION, SOURCE_STRUCT_VERSION,
 };
 use crate::properties::Properties;
 
@@ -108,6 +109,16 @@ pub(crate) fn cross_key(props: &Properties) -> Vec<Warning> {
                 ),
             ));
         }
+    }
+
+    let heartbeats_off = in_force(&HEARTBEAT_INTERVAL_MS).trim() == "0";
+    if value_of(&HEARTBEAT_ACTION_QUERY).is_some_and(|q| !q.trim().is_empty()) && heartbeats_off {
+        warnings.push(Warning::new(
+            &HEARTBEAT_ACTION_QUERY,
+            "heartbeat.action.query runs only with heartbeats (as in Debezium): set \
+             heartbeat.interval.ms above 0 to run it"
+                .to_owned(),
+        ));
     }
     warnings
 }

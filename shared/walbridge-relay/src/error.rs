@@ -331,6 +331,44 @@ pub enum PublishError {
         /// `kafka.publish.timeout.ms`, in whole seconds.
         seconds: u64,
     },
+    /// A record names a partition its topic does not have (a heartbeat's partition 0 always exists).
+    #[error(
+        "a record names partition {partition} of topic {topic}, which has {partitions} \
+         partition(s): create the topic with more partitions"
+    )]
+    NoSuchPartition {
+        /// The topic.
+        topic: String,
+        /// The partition the record names.
+        partition: i32,
+        /// How many partitions the topic has.
+        partitions: u32,
+    },
+}
+
+/// `heartbeat.action.query` failed. Reported and logged, never fatal. PostgreSQL's message is left
+/// out: it may quote the query's literals.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeartbeatQueryError {
+    /// No connection for the query.
+    #[error("heartbeat.action.query: {0}")]
+    Connect(#[source] SlotError),
+    /// PostgreSQL refused the query.
+    #[error(
+        "heartbeat.action.query failed with SQLSTATE {sqlstate}: run it in psql as database.user \
+         to see PostgreSQL's message"
+    )]
+    Failed {
+        /// PostgreSQL's error code.
+        sqlstate: String,
+    },
+    /// The connection broke while the query ran.
+    #[error("heartbeat.action.query could not be run: {reason}")]
+    Lost {
+        /// What broke.
+        reason: String,
+    },
 }
 
 /// The checkpoint store.
@@ -474,7 +512,8 @@ impl RelayError {
             Self::Publish(
                 PublishError::Tls(_)
                 | PublishError::TooLarge { .. }
-                | PublishError::BrokerRefusedSize { .. },
+                | PublishError::BrokerRefusedSize { .. }
+                | PublishError::NoSuchPartition { .. },
             ) => ErrorKind::Precondition,
             Self::Publish(PublishError::Transform { .. }) => ErrorKind::Data,
             Self::Slot(SlotError::Connect { .. } | SlotError::Query { .. })

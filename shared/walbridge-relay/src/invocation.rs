@@ -23,8 +23,10 @@ use crate::checkpoint::{CheckpointStore, InvocationProgress};
 use crate::error::SlotError;
 use crate::error::{PublishError, RelayError};
 use crate::kafka::{KafkaSink, SinkSettings};
-use crate::pipeline::{InvocationReport, Relay, RelaySettings, SnapshotSettings};
-use crate::postgres::{PgSlot, SlotHealth};
+use crate::pipeline::{
+    HeartbeatSettings, InvocationReport, Relay, RelaySettings, SnapshotSettings,
+};
+use crate::postgres::{PgHeartbeatQuery, PgSlot, SlotHealth};
 use crate::snapshot::{Signal, SignalError, SnapshotProgress};
 use crate::source::ChangeSource;
 use crate::transform::{Chain, Transformed};
@@ -149,6 +151,10 @@ impl Deps {
                     .map(|t| (t.schema.clone(), t.table.clone())),
             },
             filters: Arc::clone(&config.filters),
+            heartbeat: config.heartbeat.as_ref().map(|h| HeartbeatSettings {
+                interval: h.interval,
+                topic: h.topic.clone(),
+            }),
         };
         for key in &config.ignored_keys {
             info!(key, "configuration key not used by walbridge");
@@ -490,6 +496,16 @@ async fn relay(
     settings.snapshot.start_now = deps.snapshot_due.load(Ordering::Relaxed);
     let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), settings);
     relay.signal(signals);
+    if let Some(query) = config
+        .heartbeat
+        .as_ref()
+        .and_then(|h| h.action_query.clone())
+    {
+        relay.heartbeat_action(Box::new(PgHeartbeatQuery::new(
+            config.database.clone(),
+            query,
+        )));
+    }
     let report = relay.run(deadline).await?;
     // The snapshot this cold start owed is under way (resumed from the checkpoint from now on).
     deps.snapshot_due.store(false, Ordering::Relaxed);

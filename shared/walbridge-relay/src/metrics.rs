@@ -16,7 +16,9 @@ pub const NAMESPACE: &str = "walbridge";
 /// invocation found the slot locked by another session and relayed nothing (its lag is still the
 /// slot's), else 0, so an alarm can catch a lock holder that never lets go. `WindowUnfinished` is 1
 /// when the time ran out inside a window (a transaction larger than one invocation can carry is
-/// read on over several), else 0.
+/// read on over several), else 0. `Heartbeats` counts the heartbeat records published and
+/// `HeartbeatQueryErrors` the runs of `heartbeat.action.query` that failed (never fatal: an alarm
+/// on it is the way to hear of them).
 pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
     let lag_seconds = if report.caught_up {
         Some(0.0)
@@ -33,6 +35,8 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
         json!({"Name": "DurationMs", "Unit": "Milliseconds"}),
         json!({"Name": "Skipped", "Unit": "Count"}),
         json!({"Name": "WindowUnfinished", "Unit": "Count"}),
+        json!({"Name": "Heartbeats", "Unit": "Count"}),
+        json!({"Name": "HeartbeatQueryErrors", "Unit": "Count"}),
     ];
     if lag_seconds.is_some() {
         metrics.push(json!({"Name": "LagSeconds", "Unit": "Seconds"}));
@@ -49,6 +53,8 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
             "DurationMs": report.duration_ms,
             "Skipped": u8::from(report.skipped.is_some()),
             "WindowUnfinished": u8::from(report.window_unfinished),
+            "Heartbeats": report.heartbeats,
+            "HeartbeatQueryErrors": report.heartbeat_query_errors,
             "CaughtUp": report.caught_up,
         }),
     );
@@ -137,6 +143,8 @@ mod tests {
             last_commit_ms: Some(1_000_000),
             skipped: None,
             window_unfinished: false,
+            heartbeats: 1,
+            heartbeat_query_errors: 0,
         }
     }
 

@@ -26,6 +26,9 @@ pub struct OutRecord {
     /// writes them on change events, not on the transaction topic's BEGIN and END nor on messages.
     /// The transform chain, when there is one, adds them itself and clears this.
     pub context_headers: bool,
+    /// The Kafka partition the record names (Debezium's heartbeats name 0); `None`, as for every
+    /// change event: the partition Kafka's producer picks from the key.
+    pub partition: Option<i32>,
     /// The change the record came from, for error messages.
     pub lsn: Lsn,
     /// The record's identity in the stream, written as the `__walbridge.position` header so that

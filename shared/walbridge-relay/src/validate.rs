@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use walbridge_config::{CheckStatus, Config, TablePattern, ValidationReport};
+use walbridge_event::envelope::{TransactionEncoder, message_topic};
 
 use crate::bootstrap::Aws;
 use crate::checkpoint::CheckpointStore;
@@ -205,9 +206,11 @@ async fn check_kafka(
         );
         return;
     };
+    let others = other_topics(config);
     let topics: Vec<String> = tables
         .iter()
         .map(|t| format!("{}.{}.{}", config.topic_prefix, t.schema, t.table))
+        .chain(others.iter().cloned())
         .collect();
     let missing: Vec<String> = topics
         .iter()
@@ -219,15 +222,21 @@ async fn check_kafka(
         report.push_check(
             "topics",
             CheckStatus::Pass,
-            format!("all {} destination topics exist", topics.len()),
+            format!(
+                "all {} destination topics exist{}",
+                topics.len(),
+                besides(&others)
+            ),
         );
     } else if let Some((partitions, replication)) = kafka.create_topics {
         report.push_check(
             "topics",
             CheckStatus::Pass,
             format!(
-                "{present} destination topics exist; {} will be created on first use with {partitions} \
-                 partitions, replication factor {replication} (topic.creation.enable=true): {}",
+                "{present} destination topics exist{}; {} will be created on first use with \
+                 {partitions} partitions, replication factor {replication} \
+                 (topic.creation.enable=true): {}",
+                besides(&others),
                 missing.len(),
                 shortened(&missing)
             ),
@@ -243,6 +252,32 @@ async fn check_kafka(
             ),
         );
     }
+}
+
+/// The topics written besides the tables': the transaction topic (`provide.transaction.metadata`),
+/// the message topic when `message.prefix.include.list` asks for messages, the heartbeat topic
+/// (`heartbeat.interval.ms`).
+fn other_topics(config: &Config) -> Vec<String> {
+    let transactions = (config.events.transaction_topic.as_ref()).map(|topic| {
+        TransactionEncoder::new(&config.topic_prefix, topic, false, false)
+            .topic()
+            .to_owned()
+    });
+    let messages =
+        (config.filters.messages.asked_for()).then(|| message_topic(&config.topic_prefix));
+    let heartbeats = config.heartbeat.as_ref().map(|h| h.topic.clone());
+    [transactions, messages, heartbeats]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// `" (besides the tables' topics: a, b)"`, or nothing.
+fn besides(others: &[String]) -> String {
+    if others.is_empty() {
+        return String::new();
+    }
+    format!(" (besides the tables' topics: {})", others.join(", "))
 }
 
 /// The checkpoint can be read, and written with the conditions that fence writers (probed beside

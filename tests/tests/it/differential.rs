@@ -1620,3 +1620,143 @@ fn json_diff(wb: &str, a: &Node, dbz: &str, b: &Node, path: &str, out: &mut Vec<
         }),
     }
 }
+
+// ------------------------------------------------------------------------------------- heartbeats
+/// `ts_ms` of a heartbeat value (schemas on or off) replaced by 0: the one field whose bytes differ
+/// between the two, the wall clock when each made its heartbeat. Returns the text and the time.
+fn without_heartbeat_time(value: &str) -> (String, i64) {
+    let at = value
+        .find(r#""ts_ms":"#)
+        .expect("a heartbeat value has ts_ms")
+        + 8;
+    let digits = value[at..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(value.len(), |end| at + end);
+    let time = value[at..digits].parse().expect("ts_ms is a number");
+    (format!("{}0{}", &value[..at], &value[digits..]), time)
+}
+
+/// Heartbeats (`heartbeat.interval.ms`) with the default topic prefix (and the legacy
+/// `heartbeat.topics.prefix`, which neither uses), `topic.heartbeat.prefix` with schemas on, and
+/// `topic.heartbeat.name`: topic, partition (0, of three), key bytes, value bytes but for the
+/// `ts_ms` wall clock, headers.
+#[tokio::test]
+async fn heartbeats_are_what_debeziums_are() {
+    let started = std::time::Instant::now();
+    let started_ms = chrono::Utc::now().timestamp_millis();
+    let case = Case::new("diffhb", DDL).await;
+    let named: &'static str = Box::leak(format!("{}-all-heartbeats", case.prefix).into_boxed_str());
+    let runs: [(String, bool, Props); 3] = [
+        (
+            case.prefix.clone(),
+            false,
+            &[
+                ("heartbeat.interval.ms", "1000"),
+                ("heartbeat.topics.prefix", "legacy-ignored"),
+            ],
+        ),
+        (
+            format!("{}-schemas", case.prefix),
+            true,
+            &[
+                ("heartbeat.interval.ms", "1000"),
+                ("topic.heartbeat.prefix", "beats"),
+            ],
+        ),
+        (
+            format!("{}-named", case.prefix),
+            false,
+            Box::leak(Box::new([
+                ("heartbeat.interval.ms", "1000"),
+                ("topic.heartbeat.name", named),
+            ])),
+        ),
+    ];
+    let topics = [
+        format!("__debezium-heartbeat.{}", runs[0].0),
+        format!("beats.{}", runs[1].0),
+        named.to_owned(),
+    ];
+    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    // three partitions, so that partition 0 is Debezium's choice and not the only one
+    for bootstrap in [setup.wb_broker.bootstrap(), dbz_bootstrap()] {
+        let kafka = rskafka::client::ClientBuilder::new(vec![bootstrap])
+            .build()
+            .await
+            .expect("connect to a broker");
+        for topic in &topics {
+            env::create_topic(&kafka, topic, 3).await;
+        }
+    }
+    let (debezium, wb_slots) = setup.run_workload(&runs, "differential heartbeats").await;
+
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for ((prefix, schemas, _), topic) in runs.iter().zip(&topics) {
+        let wb_records = setup.wb_topic(topic, 1);
+        let dbz_records = env::read_topic_from(&dbz_bootstrap(), topic, 1);
+        let reference = &wb_records[0];
+        let (wb_value, _) = without_heartbeat_time(reference.value_str().unwrap());
+        for (side, records) in [("walbridge", &wb_records), ("debezium", &dbz_records)] {
+            for record in records {
+                let at = format!(
+                    "{topic} (schemas {schemas}) {side} offset {}",
+                    record.offset
+                );
+                if record.partition != 0 {
+                    problems.push(format!("{at}: partition {}", record.partition));
+                }
+                if record.key != reference.key {
+                    problems.push(format!(
+                        "{at}: key {:?}, walbridge's {:?}",
+                        record.key_str(),
+                        reference.key_str()
+                    ));
+                }
+                let (value, time) = without_heartbeat_time(record.value_str().unwrap());
+                if value != wb_value {
+                    problems.push(format!("{at}: value {value}, walbridge's {wb_value}"));
+                }
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                if !(started_ms..=now_ms).contains(&time) {
+                    problems.push(format!("{at}: ts_ms {time} is not the wall clock"));
+                }
+                let headers: Vec<&str> = (record.headers.iter())
+                    .map(|(name, _)| name.as_str())
+                    .filter(|name| *name != "__walbridge.position")
+                    .collect();
+                if !headers.is_empty() {
+                    problems.push(format!("{at}: headers {headers:?}"));
+                }
+                compared += 1;
+            }
+        }
+        let expected_key = match schemas {
+            false => format!(r#"{{"serverName":"{prefix}"}}"#),
+            true => format!(
+                r#"{{"schema":{{"type":"struct","fields":[{{"type":"string","optional":false,"field":"serverName"}}],"optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1}},"payload":{{"serverName":"{prefix}"}}}}"#
+            ),
+        };
+        assert_eq!(reference.key_str(), Some(expected_key.as_str()));
+    }
+
+    debezium.remove(&case.pg).await;
+    drop(setup);
+    for slot in &wb_slots[1..] {
+        case.pg
+            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
+            .await
+            .expect("drop the other wal2json slots");
+    }
+    case.drop_slot().await;
+    eprintln!(
+        "differential heartbeats: {compared} heartbeat records compared in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        problems.is_empty(),
+        "walbridge's and Debezium 3.7.1's heartbeats differ ({} problem(s)):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

@@ -9,6 +9,7 @@ mod delivery;
 mod differential;
 mod filters;
 mod golden;
+mod heartbeat;
 mod kafka_options;
 mod kafka_security;
 mod lambda;

@@ -1,5 +1,5 @@
 //! A Debezium configuration asking for something walbridge does not implement (transforms,
-//! transaction metadata in the legacy envelope, heartbeats, …) is refused at cold start and by
+//! transaction metadata in the legacy envelope, …) is refused at cold start and by
 //! `walbridge validate`, naming the key — never relayed as if the property were not there.
 
 use std::process::Command;
@@ -10,7 +10,7 @@ use walbridge_tests as env;
 use crate::case::{Case, walbridge_invoke};
 
 #[tokio::test]
-async fn transforms_transaction_metadata_and_heartbeats_are_refused_naming_the_key() {
+async fn transforms_and_transaction_metadata_in_the_legacy_envelope_are_refused_naming_the_key() {
     let case = Case::new("unsupported", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
     case.sql("INSERT INTO {s}.t VALUES (1)").await;
     let dir = std::path::PathBuf::from(env::var("WALBRIDGE_ENV_DIR"))
@@ -25,8 +25,7 @@ async fn transforms_transaction_metadata_and_heartbeats_are_refused_naming_the_k
              transforms=unwrap,mask\n\
              transforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\n\
              transforms.mask.type=com.acme.MaskCreditCards\n\
-             provide.transaction.metadata=true\nsource.struct.version=v1\n\
-             heartbeat.interval.ms=10000\n",
+             provide.transaction.metadata=true\nsource.struct.version=v1\n",
             case.slot, case.schema, case.prefix
         ),
     )
@@ -46,11 +45,7 @@ async fn transforms_transaction_metadata_and_heartbeats_are_refused_naming_the_k
     let validated = command(&["validate", "--json"]);
     assert!(!validated.status.success(), "validate fails");
     let report: Value = serde_json::from_slice(&validated.stdout).expect("a JSON report");
-    for key in [
-        "transforms",
-        "provide.transaction.metadata",
-        "heartbeat.interval.ms",
-    ] {
+    for key in ["transforms", "provide.transaction.metadata"] {
         let property = report["configs"]
             .as_array()
             .unwrap()

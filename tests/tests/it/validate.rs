@@ -316,3 +316,49 @@ async fn validate_expects_the_topics_streaming_writes_partitions_not_parents_and
     );
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn validate_expects_the_transaction_message_and_heartbeat_topics_when_they_are_written() {
+    let case = Case::new("validate_more", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    let beats = format!("{}-beats", case.prefix);
+    let (_, report) = run(validate_command(
+        &case,
+        &["validate", "--json"],
+        &[
+            ("TOPIC_CREATION_ENABLE", "false"),
+            ("PROVIDE_TRANSACTION_METADATA", "true"),
+            ("MESSAGE_PREFIX_INCLUDE_LIST", "outbox"),
+            ("HEARTBEAT_INTERVAL_MS", "10000"),
+            ("TOPIC_HEARTBEAT_NAME", &beats),
+        ],
+    ));
+    let (status, message) = check(&report, "topics");
+    assert_eq!(status, "fail", "{report:#}");
+    let listed: std::collections::BTreeSet<&str> = message
+        .rsplit_once("create ")
+        .expect("the topics to create")
+        .1
+        .split(", ")
+        .collect();
+    let transaction = format!("{}.transaction", case.prefix);
+    let messages = format!("{}.message", case.prefix);
+    let expected = [case.topic("t"), transaction, messages, beats];
+    assert_eq!(
+        listed,
+        expected.iter().map(String::as_str).collect(),
+        "{message}"
+    );
+
+    // Without them, only the tables' topics.
+    let (_, report) = run(validate_command(
+        &case,
+        &["validate", "--json"],
+        &[("TOPIC_CREATION_ENABLE", "false")],
+    ));
+    let (_, message) = check(&report, "topics");
+    assert!(
+        message.ends_with(&format!("create {}", case.topic("t"))),
+        "{message}"
+    );
+    case.drop_slot().await;
+}

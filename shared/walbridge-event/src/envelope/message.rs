@@ -21,6 +21,11 @@ const TOPIC_SUFFIX: &str = ".message";
 
 const KEY_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"string","optional":true,"field":"prefix"}],"optional":false,"name":"io.debezium.connector.postgresql.MessageKey","version":1}"#;
 
+/// `<topic.prefix>.message`, where message events go.
+pub fn message_topic(topic_prefix: &str) -> String {
+    format!("{topic_prefix}{TOPIC_SUFFIX}")
+}
+
 /// Encodes logical decoding messages. One per connector configuration.
 #[derive(Debug)]
 pub struct MessageEncoder {
@@ -77,7 +82,7 @@ impl MessageEncoder {
         };
         value_open.extend_from_slice(b"{\"op\":\"m\",\"ts_ms\":");
         Ok(MessageEncoder {
-            topic: format!("{}{TOPIC_SUFFIX}", config.topic_prefix),
+            topic: message_topic(&config.topic_prefix),
             key_open,
             key_close,
             value_open,

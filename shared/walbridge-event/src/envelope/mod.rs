@@ -28,13 +28,17 @@
 //! block in `source`.
 
 mod encoder;
+mod heartbeat;
 mod message;
 mod records;
 mod source;
 mod transaction;
 
 pub use encoder::TableEncoder;
-pub use message::MessageEncoder;
+pub use heartbeat::{
+    DEFAULT_HEARTBEAT_TOPIC_PREFIX, HEARTBEAT_PARTITION, HeartbeatEncoder, HeartbeatRecord,
+};
+pub use message::{MessageEncoder, message_topic};
 pub use transaction::{TransactionBlock, TransactionCounts, TransactionEncoder, TransactionRecord};
 
 use std::ops::Range;

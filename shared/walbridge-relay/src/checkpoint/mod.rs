@@ -56,6 +56,10 @@ pub struct Checkpoint {
     /// [`StreamId`](crate::position::StreamId), so records written before cannot be taken for this stream's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<u64>,
+    /// When the last heartbeat was made, ms since the epoch: `heartbeat.interval.ms` counts from
+    /// it across invocations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_heartbeat_ms: Option<i64>,
 }
 
 /// How far an invocation had come when it wrote a checkpoint.
@@ -238,6 +242,19 @@ mod tests {
     fn a_checkpoint_of_this_format_loads_and_one_of_a_newer_release_is_refused() {
         let checkpoint = Checkpoint::from_json(WRITTEN.as_bytes(), "s3://b/k").unwrap();
         assert_eq!(checkpoint.lsn, "0/16B3748".parse().unwrap());
+        // written before heartbeats: none made yet, and none written back
+        assert_eq!(checkpoint.last_heartbeat_ms, None);
+        assert!(
+            !serde_json::to_string(&checkpoint)
+                .unwrap()
+                .contains("heartbeat")
+        );
+        let beating = Checkpoint {
+            last_heartbeat_ms: Some(1_717_171_718_000),
+            ..checkpoint
+        };
+        let json = serde_json::to_vec(&beating).unwrap();
+        assert_eq!(Checkpoint::from_json(&json, "s3://b/k").unwrap(), beating);
         let newer = WRITTEN.replace("\"version\":1", "\"version\":2");
         let err = Checkpoint::from_json(newer.as_bytes(), "s3://b/k").unwrap_err();
         assert!(matches!(

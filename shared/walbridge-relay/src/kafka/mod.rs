@@ -303,8 +303,17 @@ impl EventSink for KafkaSink {
             let position = out.position.to_header();
             // Keyless records spread over the partitions by position: the same partition every
             // time the record is published, so skipping landed records works for them too.
-            let partition =
-                partition_for_key(out.key.as_deref().unwrap_or(&position), count) as usize;
+            let partition = match out.partition {
+                Some(named) => usize::try_from(named)
+                    .ok()
+                    .filter(|p| *p < clients.len())
+                    .ok_or_else(|| PublishError::NoSuchPartition {
+                        topic: out.topic.to_string(),
+                        partition: named,
+                        partitions: count,
+                    })?,
+                None => partition_for_key(out.key.as_deref().unwrap_or(&position), count) as usize,
+            };
             let batch = *batch_of[partition].get_or_insert_with(|| {
                 batches.push(PartitionBatch {
                     partitions: count as usize,

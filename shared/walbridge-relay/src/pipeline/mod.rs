@@ -38,12 +38,14 @@ use crate::sink::{EventSink, OutRecord};
 use crate::snapshot::{Signal, SnapshotProgress};
 use crate::source::{ChangeSource, RowBatch, Server};
 
+mod heartbeat;
 mod message;
 mod recovery;
 mod report;
 mod snapshot;
 mod window;
 
+pub use heartbeat::{HeartbeatAction, HeartbeatSettings};
 pub use report::InvocationReport;
 use snapshot::PendingChunk;
 use window::{Committed, Encoder};
@@ -67,6 +69,8 @@ pub struct RelaySettings {
     pub snapshot: SnapshotSettings,
     /// Which tables and columns are captured, how they are keyed, which operations are skipped.
     pub filters: Arc<Filters>,
+    /// `heartbeat.interval.ms` and the heartbeat topic; `None` when heartbeats are off.
+    pub heartbeat: Option<HeartbeatSettings>,
 }
 
 /// When and how the existing rows are read.
@@ -128,6 +132,8 @@ pub struct Relay<S, K, C> {
     txn_counts: TransactionCounts,
     /// The logical decoding messages' encoder, once one is published.
     messages: Option<message::Messages>,
+    /// With heartbeats on, their writer and `heartbeat.action.query`.
+    heartbeats: Option<heartbeat::Heartbeats>,
 }
 
 /// What one invocation carries from window to window.
@@ -147,6 +153,8 @@ struct Run {
     progressed: bool,
     /// Windows in a row that the pending chunk waited for the server to flush its WAL.
     chunk_waits: u32,
+    /// When the last heartbeat was made (ms since the epoch), this invocation or an earlier one.
+    last_heartbeat_ms: Option<i64>,
     /// Buffers reused from window to window: rows read, records to publish, encoding scratch.
     rows: RowBatch,
     pending: Vec<OutRecord>,
@@ -196,7 +204,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     /// read or written until it runs.
     pub fn new(source: S, sink: K, store: C, settings: RelaySettings) -> Self {
         let transactions = settings.encoder.transaction_encoder();
+        let heartbeats =
+            (settings.heartbeat.as_ref()).map(|h| heartbeat::Heartbeats::new(h, &settings.encoder));
         Self {
+            heartbeats,
             transaction_topic: Arc::from(transactions.as_ref().map_or("", |t| t.topic())),
             transactions,
             txn_counts: TransactionCounts::default(),
@@ -216,6 +227,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     /// Queues signals to carry out after the first window (an invocation's own request).
     pub fn signal(&mut self, signals: impl IntoIterator<Item = Signal>) {
         self.signals.extend(signals);
+    }
+
+    /// Runs `action` (`heartbeat.action.query`) with each heartbeat; nothing when heartbeats are off.
+    pub fn heartbeat_action(&mut self, action: Box<dyn HeartbeatAction>) {
+        if let Some(heartbeats) = &mut self.heartbeats {
+            heartbeats.action = Some(action);
+        }
     }
 
     /// The parts back, for reuse by the next invocation and for tests.
@@ -256,6 +274,10 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             self.sink.skip_landed(window.replays);
             self.apply_queued_signals(&mut run).await?;
             self.publish_ready_chunk(&mut run, &window).await?;
+            if streams {
+                let stream_at = window.stream_at(run.confirmed);
+                self.beat_if_due(&mut run, stream_at).await?;
+            }
             let moved = self.commit(&mut run, &window).await?;
             if window.complete && !run.snapshotting() && self.signals.is_empty() {
                 run.report.caught_up = true;
@@ -293,6 +315,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             }),
             snapshot: run.snapshot.clone(),
             epoch: run.epoch,
+            last_heartbeat_ms: run.last_heartbeat_ms,
         };
         self.store.save(&checkpoint).await?;
         fail::fail_point!("relay::checkpointed");

@@ -59,6 +59,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             epoch,
             confirmed,
             last_commit: checkpoint.as_ref().and_then(Committed::of),
+            last_heartbeat_ms: checkpoint.as_ref().and_then(|c| c.last_heartbeat_ms),
             snapshot,
             progressed,
             chunk_waits: 0,

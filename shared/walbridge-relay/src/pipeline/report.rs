@@ -38,6 +38,12 @@ pub struct InvocationReport {
     /// as a large transaction): what was acknowledged stays, the next invocation goes on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub window_unfinished: bool,
+    /// Heartbeat records published (`heartbeat.interval.ms`).
+    #[serde(default)]
+    pub heartbeats: u64,
+    /// Runs of `heartbeat.action.query` that failed (logged with their SQLSTATE; never fatal).
+    #[serde(default)]
+    pub heartbeat_query_errors: u64,
 }
 
 impl InvocationReport {
@@ -58,6 +64,8 @@ impl InvocationReport {
             last_commit_ms: next.last_commit_ms.or(self.last_commit_ms),
             skipped: next.skipped,
             window_unfinished: self.window_unfinished || next.window_unfinished,
+            heartbeats: self.heartbeats + next.heartbeats,
+            heartbeat_query_errors: self.heartbeat_query_errors + next.heartbeat_query_errors,
         }
     }
 

@@ -532,6 +532,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     value: record.value.map(<[u8]>::to_vec),
                     headers: Vec::new(),
                     context_headers: true,
+                    partition: None,
                     lsn: read.lsn,
                     position: Position::snapshot_read(
                         at,

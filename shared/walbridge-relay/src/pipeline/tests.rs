@@ -274,6 +274,7 @@ fn settings(window: u32) -> RelaySettings {
         mismatch: walbridge_config::MismatchStrategy::Fail,
         snapshot: SnapshotSettings::none(),
         filters: std::sync::Arc::default(),
+        heartbeat: None,
     }
 }
 
@@ -387,6 +388,7 @@ async fn a_checkpoint_ahead_of_the_slot_moves_the_slot_without_republishing() {
             invocation: None,
             snapshot: None,
             epoch: None,
+            last_heartbeat_ms: None,
         }),
         ..FakeStore::default()
     };
@@ -476,6 +478,7 @@ fn checkpoint_at(lsn: u64, previous: u64, server: &str) -> Checkpoint {
         invocation: None,
         snapshot: None,
         epoch: None,
+        last_heartbeat_ms: None,
     }
 }
 
@@ -1279,4 +1282,137 @@ async fn a_transactional_message_with_transaction_metadata_on_is_refused_not_mis
     );
     let (slot, _, _) = relay.into_parts();
     assert!(slot.advances.is_empty(), "the slot did not move");
+}
+
+fn heartbeat_settings(window: u32, interval: Duration) -> RelaySettings {
+    RelaySettings {
+        heartbeat: Some(HeartbeatSettings {
+            interval,
+            topic: "__debezium-heartbeat.p".into(),
+        }),
+        ..settings(window)
+    }
+}
+
+/// `heartbeat.action.query` that fails `failures` times, counting its runs.
+#[derive(Debug)]
+struct FakeAction {
+    runs: Arc<std::sync::atomic::AtomicUsize>,
+    failures: usize,
+}
+
+impl HeartbeatAction for FakeAction {
+    fn run(
+        &mut self,
+    ) -> futures::future::BoxFuture<'_, Result<(), crate::error::HeartbeatQueryError>> {
+        let run = self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let failed = run < self.failures;
+        Box::pin(async move {
+            match failed {
+                true => Err(crate::error::HeartbeatQueryError::Failed {
+                    sqlstate: "42P01".into(),
+                }),
+                false => Ok(()),
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_due_heartbeat_follows_the_window_on_partition_0_and_its_time_is_checkpointed() {
+    let slot = FakeSlot::new(vec![txn(1, 1000, 0..2), txn(2, 2000, 2..3)], 5000);
+    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        FakeStore::default(),
+        heartbeat_settings(100, Duration::from_secs(3600)),
+    );
+    relay.heartbeat_action(Box::new(FakeAction {
+        runs: Arc::clone(&runs),
+        failures: 1,
+    }));
+    let before = now_us() / 1000;
+    let report = relay.run(far()).await.unwrap();
+    let (slot, sink, store) = relay.into_parts();
+
+    // the three events, then the heartbeat: none was ever made, so one is due at once
+    assert_eq!(sink.published.len(), 4);
+    let beat = &sink.published[3];
+    assert_eq!(&*beat.topic, "__debezium-heartbeat.p");
+    assert_eq!(beat.partition, Some(0));
+    assert_eq!(beat.key.as_deref(), Some(&br#"{"serverName":"p"}"#[..]));
+    let value: serde_json::Value = serde_json::from_slice(beat.value.as_ref().unwrap()).unwrap();
+    let ts = value["ts_ms"].as_i64().unwrap();
+    assert!(ts >= before, "{value}");
+    assert!(beat.headers.is_empty() && !beat.context_headers);
+    assert!(sink.published[..3].iter().all(|r| r.partition.is_none()));
+    // after the window's records, and no further than they let the slot move
+    assert!(sink.published[2].position < beat.position);
+    assert_eq!(beat.position.txn_end, Lsn(5000));
+    assert_eq!(slot.advances, vec![Lsn(5000)]);
+    let checkpoint = store.checkpoint.as_ref().unwrap();
+    assert_eq!(checkpoint.last_heartbeat_ms, Some(ts));
+    assert_eq!(checkpoint_lsn(&store), Lsn(5000));
+    // the failed query is counted, and relaying went on
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(report.heartbeats, 1);
+    assert_eq!(report.heartbeat_query_errors, 1);
+    assert_eq!(report.events, 3);
+
+    // the next invocation, within the interval: no heartbeat, and the time stays recorded
+    let slot = FakeSlot::new(vec![txn(3, 6000, 3..4)], 7000);
+    let store = FakeStore {
+        checkpoint: store.checkpoint.clone(),
+        ..FakeStore::default()
+    };
+    let mut slot = slot;
+    slot.confirmed = Lsn(5000);
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        store,
+        heartbeat_settings(100, Duration::from_secs(3600)),
+    );
+    let report = relay.run(far()).await.unwrap();
+    let (_, sink, store) = relay.into_parts();
+    assert_eq!(report.heartbeats, 0);
+    assert!(sink.published.iter().all(|r| r.partition.is_none()));
+    assert_eq!(store.checkpoint.unwrap().last_heartbeat_ms, Some(ts));
+}
+
+#[tokio::test]
+async fn an_idle_slot_beats_once_the_interval_has_passed_and_a_second_heartbeat_is_ordered_after() {
+    let old = Checkpoint {
+        last_heartbeat_ms: Some(now_us() / 1000 - 60_000),
+        ..checkpoint_at(7777, 7000, "fake-server")
+    };
+    let mut slot = FakeSlot::new(vec![], 7777);
+    slot.confirmed = Lsn(7777);
+    let store = FakeStore {
+        checkpoint: Some(old.clone()),
+        ..FakeStore::default()
+    };
+    let mut relay = Relay::new(
+        slot,
+        FakeSink::default(),
+        store,
+        heartbeat_settings(100, Duration::from_secs(10)),
+    );
+    let report = relay.run(far()).await.unwrap();
+    let (_, sink, store) = relay.into_parts();
+    assert_eq!(report.heartbeats, 1);
+    assert_eq!(sink.published.len(), 1);
+    let first = sink.published[0].position;
+    // the slot did not move, yet the checkpoint was written to record the heartbeat
+    assert_eq!(store.saves, 1);
+    let written = store.checkpoint.unwrap();
+    assert_eq!(written.lsn, old.lsn);
+    assert!(written.last_heartbeat_ms > old.last_heartbeat_ms);
+    // a heartbeat at the same stream position, later, comes after it: never taken as landed
+    let later = Position {
+        read: first.read + 1,
+        ..first
+    };
+    assert!(first.is_at_or_before(&later) && !later.is_at_or_before(&first));
 }

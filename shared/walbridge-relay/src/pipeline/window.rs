@@ -511,6 +511,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             value: Some(buf[record.value.clone()].to_vec()),
             headers: Vec::new(),
             context_headers: false,
+            partition: None,
             lsn,
             position: Position {
                 stream: self.stream,
@@ -662,6 +663,7 @@ pub(super) fn push_records(
                 .unwrap_or_default(),
             // Debezium's message events carry no context headers.
             context_headers: record.kind != RecordKind::Message,
+            partition: None,
             lsn: at.lsn,
             position: Position {
                 record: i as u8,

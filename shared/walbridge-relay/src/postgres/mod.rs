@@ -17,12 +17,14 @@ mod catalog;
 mod chunk;
 mod connection;
 mod health;
+mod heartbeat;
 mod preconditions;
 mod window;
 
 pub use catalog::MatchedTable;
 use connection::{connect, verify_session};
 pub use health::SlotHealth;
+pub use heartbeat::PgHeartbeatQuery;
 use preconditions::{check_partitioned, resolve_pushdown};
 
 /// The wal2json options of every peek (format-version 2, one JSON object per row).
