@@ -220,6 +220,7 @@ pub const INVOCATION_TIME_MARGIN_MS: Key = Key::new("invocation.time.margin.ms",
 pub const INVOCATION_TIME_BUDGET_MS: Key = Key::new("invocation.time.budget.ms", Some("300000"));
 pub const POLL_INTERVAL_MS: Key = Key::new("poll.interval.ms", Some("0"));
 pub const POLL_DURATION_MS: Key = Key::new("poll.duration.ms", Some("0"));
+pub const SCHEDULE_EXPRESSION: Key = Key::new("schedule.expression", None);
 
 // Connectivity
 
@@ -379,6 +380,7 @@ pub const KEYS: &[Key] = &[
     INVOCATION_TIME_BUDGET_MS,
     POLL_INTERVAL_MS,
     POLL_DURATION_MS,
+    SCHEDULE_EXPRESSION,
     DATABASE_SSLMODE,
     DATABASE_SSLROOTCERT,
     KAFKA_SECURITY_PROTOCOL,

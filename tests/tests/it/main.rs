@@ -22,4 +22,5 @@ mod snapshot;
 mod tls;
 mod unsupported;
 mod validate;
+mod versions;
 mod watchdog;
