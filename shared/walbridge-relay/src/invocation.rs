@@ -242,7 +242,8 @@ impl Request {
 #[serde(untagged)]
 pub enum Response {
     Relayed(InvocationReport),
-    Status(StatusReport),
+    /// Boxed: the largest report by far, and the rarest.
+    Status(Box<StatusReport>),
     Validated(ValidationReport),
 }
 
@@ -287,7 +288,9 @@ pub async fn handle(
     deadline: Instant,
 ) -> Result<Response, RelayError> {
     match request.mode {
-        Mode::Status => status(deps).await.map(Response::Status),
+        Mode::Status => status(deps)
+            .await
+            .map(|report| Response::Status(Box::new(report))),
         Mode::Validate => Ok(Response::Validated(validate(deps).await)),
         Mode::Catchup => invoke(deps, deadline).await.map(Response::Relayed),
         Mode::Signal => {

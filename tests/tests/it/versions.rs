@@ -66,7 +66,7 @@ async fn handle(config: Config, mode: &str) -> Response {
 
 async fn status(config: Config) -> StatusReport {
     match handle(config, "status").await {
-        Response::Status(status) => status,
+        Response::Status(status) => *status,
         other => panic!("a status report, not {other:?}"),
     }
 }
