@@ -15,6 +15,35 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WALBRIDGE_ENV_DIR=${WALBRIDGE_ENV_DIR:-/var/tmp/walbridge-env/$(printf '%s' "$REPO_ROOT" | cksum | cut -d' ' -f1)}
 LOG_DIR="$WALBRIDGE_ENV_DIR/logs"
 
+# PostgreSQL: 15 (the default) is the machine's own Debian bookworm package. Newer majors are not in
+# bookworm: their server, wal2json and every library they load are unpacked from the Debian suite that
+# has them into a root of their own, whose programs are patched to load that root's C library and
+# libraries (no chroot, nothing of the machine's own changed). As root the server runs as the
+# `postgres` user, which cannot enter /root: then the roots live under /var/cache instead.
+PG_DEFAULT_VERSION=15
+PG_VERSIONS="15 17 18"
+# pg_suite MAJOR: the Debian suite that ships postgresql-MAJOR and postgresql-MAJOR-wal2json
+pg_suite() { case $1 in 17) echo trixie ;; 18) echo sid ;; *) return 1 ;; esac; }
+if [ "$(id -u)" = 0 ]; then
+  PG_ROOTS=${WALBRIDGE_PG_ROOTS:-/var/cache/walbridge/postgresql}
+else
+  PG_ROOTS=${WALBRIDGE_PG_ROOTS:-$WALBRIDGE_TOOLS/postgresql}
+fi
+# pg_root MAJOR: where that major's unpacked root is
+pg_root() { printf '%s/%s-%s' "$PG_ROOTS" "$1" "$(pg_suite "$1")"; }
+# pg_bin MAJOR: the directory of its server programs (the machine's own package when it has one)
+pg_bin() {
+  if [ -x "/usr/lib/postgresql/$1/bin/initdb" ] || [ "$1" = "$PG_DEFAULT_VERSION" ]; then
+    printf '/usr/lib/postgresql/%s/bin' "$1"
+  else
+    printf '%s/usr/lib/postgresql/%s/bin' "$(pg_root "$1")" "$1"
+  fi
+}
+# pg_dir MAJOR: the cluster's state (data, password, port); the default keeps its historical name
+pg_dir() {
+  if [ "$1" = "$PG_DEFAULT_VERSION" ]; then printf '%s/postgres' "$WALBRIDGE_ENV_DIR"; else printf '%s/postgres-%s' "$WALBRIDGE_ENV_DIR" "$1"; fi
+}
+
 log() { printf 'env: %s\n' "$*" >&2; }
 die() { printf 'env: error: %s\n' "$*" >&2; exit 1; }
 

@@ -7,7 +7,8 @@ use std::process::Command;
 
 use crate::{free_port, unique, var};
 
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+/// The server programs when `tests/env/up` did not say (it exports the major it started).
+const DEFAULT_PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// A throwaway cluster; stopped (immediately) and removed when dropped.
 #[derive(Debug)]
@@ -28,7 +29,9 @@ fn as_postgres(program: &str) -> Command {
         .arg("-u")
         .output()
         .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
-    let program = Path::new(PG_BIN).join(program);
+    // the same major as the shared cluster: a crash test on PostgreSQL 18 crashes an 18
+    let bin = std::env::var("WALBRIDGE_PG_BIN").unwrap_or_else(|_| DEFAULT_PG_BIN.to_owned());
+    let program = Path::new(&bin).join(program);
     if root {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--"]).arg(program);

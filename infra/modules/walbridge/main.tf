@@ -53,6 +53,8 @@ locals {
     WINDOW_MAX_CHANGES  = tostring(var.window_max_changes)
     POLL_INTERVAL_MS    = tostring(var.poll_interval_ms)
     POLL_DURATION_MS    = tostring(var.poll_duration_ms)
+    # the function compares it with PostgreSQL 18's idle_replication_slot_timeout (status, validate)
+    SCHEDULE_EXPRESSION = var.schedule_expression
     RUST_LOG            = var.log_level
   }
 }

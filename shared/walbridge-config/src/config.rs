@@ -340,6 +340,11 @@ pub struct InvocationConfig {
     /// ends): how long one invocation keeps polling; set it below the schedule's rate so
     /// invocations do not overlap.
     pub poll_duration: Duration,
+    /// `schedule.expression` (none by default; the deployments set it from their schedule): the
+    /// period of the EventBridge Scheduler `rate(…)` expression that wakes the function, the longest
+    /// the slot waits between two invocations when none fails. `None` when not set, or for `cron(…)`
+    /// and `at(…)` expressions, whose gaps vary.
+    pub schedule_period: Option<Duration>,
 }
 
 /// `snapshot.mode`: when the existing rows are read as `op: "r"` events (Debezium 3.x's values).

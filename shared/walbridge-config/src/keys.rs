@@ -277,6 +277,7 @@ pub const POLL_INTERVAL_MS: Key = Key::new("poll.interval.ms", Some("0"));
 /// How long a relaying invocation keeps polling, ms; 0: until its time budget ends
 /// ([`InvocationConfig::poll_duration`](crate::InvocationConfig::poll_duration)).
 pub const POLL_DURATION_MS: Key = Key::new("poll.duration.ms", Some("0"));
+pub const SCHEDULE_EXPRESSION: Key = Key::new("schedule.expression", None);
 
 // Connectivity
 
@@ -500,6 +501,7 @@ pub const KEYS: &[Key] = &[
     INVOCATION_TIME_BUDGET_MS,
     POLL_INTERVAL_MS,
     POLL_DURATION_MS,
+    SCHEDULE_EXPRESSION,
     DATABASE_SSLMODE,
     DATABASE_SSLROOTCERT,
     KAFKA_SECURITY_PROTOCOL,

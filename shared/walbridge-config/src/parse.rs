@@ -127,6 +127,7 @@ impl Config {
                 local_time_budget: p.millis(props, &INVOCATION_TIME_BUDGET_MS, 1..=86_400_000),
                 poll_interval: p.millis(props, &POLL_INTERVAL_MS, 0..=3_600_000),
                 poll_duration: p.millis(props, &POLL_DURATION_MS, 0..=86_400_000),
+                schedule_period: p.take(schedule_period(props)),
             },
             snapshot,
             transforms: transforms::chain(props, &mut p.errors),
@@ -157,6 +158,40 @@ pub(crate) fn into_result(
         1 => Err(errors.remove(0)),
         _ => Err(ConfigError::Several(errors)),
     }
+}
+
+/// `schedule.expression`'s period: `rate(N minute|minutes|hour|hours|day|days)` as EventBridge
+/// Scheduler spells it; `cron(…)` and `at(…)` are valid schedules without one period.
+fn schedule_period(props: &Properties) -> Result<Option<Duration>, ConfigError> {
+    let Some(expression) = props.get(SCHEDULE_EXPRESSION.name) else {
+        return Ok(None);
+    };
+    let expression = expression.trim();
+    if expression.is_empty() || expression.starts_with("cron(") || expression.starts_with("at(") {
+        return Ok(None);
+    }
+    let invalid = || {
+        props.invalid(
+            SCHEDULE_EXPRESSION.name,
+            "an EventBridge Scheduler expression: rate(N minutes|hours|days), cron(...) or at(...)",
+        )
+    };
+    let inner = expression
+        .strip_prefix("rate(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .ok_or_else(invalid)?;
+    let (count, unit) = inner.trim().split_once(' ').ok_or_else(invalid)?;
+    let count: u64 = count.parse().map_err(|_| invalid())?;
+    let unit_secs = match unit.trim() {
+        "minute" | "minutes" => 60,
+        "hour" | "hours" => 3_600,
+        "day" | "days" => 86_400,
+        _ => return Err(invalid()),
+    };
+    if count == 0 {
+        return Err(invalid());
+    }
+    Ok(Some(Duration::from_secs(count.saturating_mul(unit_secs))))
 }
 
 /// The file's properties with each known key overridden by its environment variable.

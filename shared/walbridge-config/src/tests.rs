@@ -1203,3 +1203,50 @@ fn heartbeats_name_their_topic_as_debezium_does_and_keep_the_query_out_of_prints
     assert_eq!(warned, ["heartbeat.action.query"]);
     assert!(!idle.warnings()[0].message.contains("sesame"));
 }
+
+#[test]
+fn the_schedule_gives_its_period_when_it_has_one() {
+    use std::time::Duration;
+    let period = |expression: &str| {
+        let mut vars = lambda_env();
+        vars.insert("SCHEDULE_EXPRESSION".into(), expression.into());
+        Config::from_sources(seed(), &vars).map(|c| c.window.schedule_period)
+    };
+    assert_eq!(
+        Config::from_sources(seed(), &lambda_env())
+            .unwrap()
+            .window
+            .schedule_period,
+        None
+    );
+    assert_eq!(
+        period("rate(1 minute)").unwrap(),
+        Some(Duration::from_secs(60))
+    );
+    assert_eq!(
+        period("rate(5 minutes)").unwrap(),
+        Some(Duration::from_secs(300))
+    );
+    assert_eq!(
+        period("rate(2 hours)").unwrap(),
+        Some(Duration::from_secs(7_200))
+    );
+    assert_eq!(
+        period("rate(1 day)").unwrap(),
+        Some(Duration::from_secs(86_400))
+    );
+    assert_eq!(period("cron(0/5 * * * ? *)").unwrap(), None);
+    assert_eq!(period("at(2027-01-01T00:00:00)").unwrap(), None);
+    for wrong in [
+        "rate(0 minutes)",
+        "rate(5 seconds)",
+        "every 5 minutes",
+        "rate(five minutes)",
+    ] {
+        let text = error_text(period(wrong));
+        assert!(
+            text.contains("schedule.expression") && text.contains("rate(N minutes"),
+            "{text}"
+        );
+    }
+}

@@ -268,8 +268,9 @@ impl Request {
 pub enum Response {
     /// `relay`, `catchup`, `signal`: what was published and where the slot stands after.
     Relayed(InvocationReport),
-    /// `status`: where the slot and the checkpoint stand.
-    Status(StatusReport),
+    /// `status`: where the slot and the checkpoint stand (boxed: the largest report by far, and
+    /// the rarest).
+    Status(Box<StatusReport>),
     /// `validate`: every property and the live checks.
     Validated(ValidationReport),
 }
@@ -287,6 +288,12 @@ pub struct StatusReport {
     pub safe_wal_size_bytes: Option<i64>,
     /// Why PostgreSQL invalidated the slot, if it did.
     pub invalidation_reason: Option<String>,
+    /// Since when no consumer has used the slot (PostgreSQL 17+; each invocation resets it).
+    pub inactive_since: Option<String>,
+    /// The server's `idle_replication_slot_timeout` in seconds, when on (PostgreSQL 18+).
+    pub idle_slot_timeout_s: Option<u64>,
+    /// What may go wrong before it shows as lag: the schedule against the idle timeout.
+    pub warnings: Vec<String>,
     /// The slot's position: everything before it has been relayed and the WAL may be recycled.
     pub confirmed_flush_lsn: String,
     /// Where the server's WAL ends now.
@@ -316,7 +323,9 @@ pub async fn handle(
     deadline: Instant,
 ) -> Result<Response, RelayError> {
     match request.mode {
-        Mode::Status => status(deps).await.map(Response::Status),
+        Mode::Status => status(deps)
+            .await
+            .map(|report| Response::Status(Box::new(report))),
         Mode::Validate => Ok(Response::Validated(validate(deps).await)),
         Mode::Catchup => invoke(deps, deadline).await.map(Response::Relayed),
         Mode::Signal => {
@@ -380,8 +389,13 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
     let position = slot.position().await;
     let active = slot.is_active().await;
     let health = slot.health().await;
+    let idle_timeout = slot.idle_slot_timeout().await;
     slot.close().await;
-    let (position, active, health) = (position?, active?, health?);
+    let (position, active, health, idle_timeout) = (position?, active?, health?, idle_timeout?);
+    let warnings = idle_timeout
+        .and_then(|timeout| timeout.warning(config.window.schedule_period))
+        .into_iter()
+        .collect();
     let checkpoint = deps.checkpoint.store().load().await?;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -392,6 +406,9 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
         wal_status: health.wal_status,
         safe_wal_size_bytes: health.safe_wal_size_bytes,
         invalidation_reason: health.invalidation_reason,
+        inactive_since: health.inactive_since,
+        idle_slot_timeout_s: idle_timeout.map(|timeout| timeout.0.as_secs()),
+        warnings,
         confirmed_flush_lsn: position.confirmed.to_string(),
         current_wal_lsn: position.current.to_string(),
         lag_bytes: position.current.0.saturating_sub(position.confirmed.0),

@@ -46,7 +46,7 @@ async fn check_postgresql(
         Ok(slot) => slot,
         Err(err) => {
             report.push_check("postgresql", CheckStatus::Fail, error_chain(&err));
-            for name in ["wal_level", "slot", "tables"] {
+            for name in ["wal_level", "slot", "idle_slot_timeout", "tables"] {
                 report.push_check(name, CheckStatus::Skipped, "PostgreSQL is not reachable");
             }
             return None;
@@ -89,6 +89,25 @@ async fn check_postgresql(
             report.push_check("slot", CheckStatus::Warn, error_chain(&err));
         }
         Err(err) => report.push_check("slot", CheckStatus::Fail, error_chain(&err)),
+    }
+    match slot.idle_slot_timeout().await {
+        Ok(None) => report.push_check(
+            "idle_slot_timeout",
+            CheckStatus::Pass,
+            "the server does not invalidate idle slots (idle_replication_slot_timeout off or absent)",
+        ),
+        Ok(Some(timeout)) => match timeout.warning(config.window.schedule_period) {
+            Some(warning) => report.push_check("idle_slot_timeout", CheckStatus::Warn, warning),
+            None => report.push_check(
+                "idle_slot_timeout",
+                CheckStatus::Pass,
+                format!(
+                    "the schedule wakes the slot well within idle_replication_slot_timeout ({} s)",
+                    timeout.0.as_secs()
+                ),
+            ),
+        },
+        Err(err) => report.push_check("idle_slot_timeout", CheckStatus::Fail, error_chain(&err)),
     }
     let matched = match slot.matched_tables(&config.filters.tables).await {
         Ok(matched) => matched,

@@ -23,4 +23,5 @@ mod snapshot;
 mod tls;
 mod unsupported;
 mod validate;
+mod versions;
 mod watchdog;

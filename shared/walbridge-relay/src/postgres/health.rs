@@ -1,5 +1,7 @@
 //! The slot's WAL, as the watchdog reports it.
 
+use std::time::Duration;
+
 use super::PgSlot;
 use crate::error::SlotError;
 
@@ -79,5 +81,96 @@ impl PgSlot {
             invalidation_reason: row.get(5),
             inactive_since: row.get(6),
         })
+    }
+}
+
+/// How long the server lets a slot sit unused before it invalidates it
+/// (`idle_replication_slot_timeout`, PostgreSQL 18+; checked at checkpoints). A function's slot is
+/// unused between two invocations, so the schedule must wake it well within this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdleSlotTimeout(pub Duration);
+
+impl IdleSlotTimeout {
+    /// What to warn about when a schedule of `period` (if known) leaves the slot unused too long:
+    /// `None` when the schedule is at most half the timeout, so that one missed wake-up is survived.
+    pub fn warning(self, period: Option<Duration>) -> Option<String> {
+        let timeout = self.0.as_secs();
+        match period {
+            None => Some(format!(
+                "the server invalidates a replication slot left unused for {timeout} s \
+                 (idle_replication_slot_timeout), and walbridge does not know its schedule \
+                 (schedule.expression is not a rate): keep the schedule's period below {} s, or \
+                 raise the timeout, or the slot is lost between invocations",
+                timeout / 2
+            )),
+            Some(period) if period.as_secs().saturating_mul(2) > timeout => Some(format!(
+                "the schedule wakes walbridge every {} s but the server invalidates a replication \
+                 slot left unused for {timeout} s (idle_replication_slot_timeout){}: schedule it at \
+                 least every {} s, or raise the timeout to at least {} s (or 0, off)",
+                period.as_secs(),
+                if period.as_secs() >= timeout {
+                    ", so the slot is lost between two invocations"
+                } else {
+                    ", so one missed or failed invocation loses the slot"
+                },
+                timeout / 2,
+                period.as_secs().saturating_mul(2)
+            )),
+            Some(_) => None,
+        }
+    }
+}
+
+impl PgSlot {
+    /// The server's `idle_replication_slot_timeout`, when it has one and it is on.
+    ///
+    /// # Errors
+    /// [`SlotError::Query`].
+    pub async fn idle_slot_timeout(&self) -> Result<Option<IdleSlotTimeout>, SlotError> {
+        // absent before PostgreSQL 18; the unit is the server's to say (seconds in 18)
+        let row = self
+            .client
+            .query_opt(
+                "SELECT setting::int8, unit FROM pg_settings \
+                 WHERE name = 'idle_replication_slot_timeout'",
+                &[],
+            )
+            .await
+            .map_err(self.query_error("read idle_replication_slot_timeout"))?;
+        Ok(row.and_then(|row| {
+            let (value, unit): (i64, Option<String>) = (row.get(0), row.get(1));
+            let secs = match unit.as_deref() {
+                Some("ms") => value / 1000,
+                Some("min") => value.saturating_mul(60),
+                Some("h") => value.saturating_mul(3_600),
+                Some("d") => value.saturating_mul(86_400),
+                _ => value,
+            };
+            (secs > 0).then(|| IdleSlotTimeout(Duration::from_secs(secs as u64)))
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idle_timeout_warns_only_when_the_schedule_is_not_well_within_it() {
+        let timeout = IdleSlotTimeout(Duration::from_secs(600));
+        assert_eq!(timeout.warning(Some(Duration::from_secs(60))), None);
+        assert_eq!(timeout.warning(Some(Duration::from_secs(300))), None);
+        let missed = timeout.warning(Some(Duration::from_secs(360))).unwrap();
+        assert!(
+            missed.contains("one missed or failed invocation") && missed.contains("every 300 s"),
+            "{missed}"
+        );
+        let lost = timeout.warning(Some(Duration::from_secs(3_600))).unwrap();
+        assert!(lost.contains("lost between two invocations"), "{lost}");
+        let unknown = timeout.warning(None).unwrap();
+        assert!(
+            unknown.contains("schedule.expression") && unknown.contains("below 300 s"),
+            "{unknown}"
+        );
     }
 }

@@ -22,8 +22,8 @@ mod preconditions;
 mod window;
 
 pub use catalog::MatchedTable;
-use connection::{connect, verify_session};
-pub use health::SlotHealth;
+use connection::{connect, server_version, verify_session};
+pub use health::{IdleSlotTimeout, SlotHealth};
 pub use heartbeat::PgHeartbeatQuery;
 use preconditions::{check_partitioned, resolve_pushdown};
 
@@ -31,6 +31,15 @@ use preconditions::{check_partitioned, resolve_pushdown};
 const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'include-timestamp', '1', \
      'include-lsn', '1', 'include-pk', '1', 'include-transaction', '1', 'include-type-oids', '1', \
      'include-not-null', '1'";
+
+/// Added on servers whose wal2json has it: numbers as their text in JSON strings, so that a float's
+/// `NaN` and `±Infinity` arrive (as JSON numbers wal2json can only write them as `null`).
+const WAL2JSON_NUMBERS_AS_TEXT: &str = ", 'numeric-data-types-as-string', '1'";
+
+/// The first major whose wal2json is sure to have `numeric-data-types-as-string`: wal2json supports
+/// PostgreSQL 17 from 2.6 on, and 2.6 has the option; an older server may run an older wal2json, and
+/// an option wal2json does not know fails the peek.
+const NUMBERS_AS_TEXT_SINCE: i32 = 170_000;
 
 /// Session settings that make value texts deterministic (the same as pgjdbc's, hence Debezium's):
 /// each setting, and what `current_setting` must then say (`DateStyle` keeps the database's field
@@ -75,6 +84,8 @@ pub struct PgSlot {
     database: String,
     /// wal2json `add-tables`, from `table.include.list` when it names tables literally.
     add_tables: Option<String>,
+    /// `server_version_num`.
+    server_version: i32,
     /// `window.fetch.rows`: the most rows one fetch asks for…
     fetch_rows: usize,
     /// …and how many the next one asks for: fewer when rows are wide, so one fetch holds about
@@ -104,6 +115,7 @@ impl PgSlot {
     ) -> Result<Self, SlotError> {
         let (client, connection) = connect(database).await?;
         verify_session(&client).await?;
+        let server_version = server_version(&client).await?;
         check_partitioned(&client, tables).await?;
         let pushdown = tables.pushdown();
         let add_tables = if pushdown.is_empty() {
@@ -117,10 +129,25 @@ impl PgSlot {
             slot: slot.name.clone(),
             database: database.dbname.clone(),
             add_tables,
+            server_version,
             fetch_rows: fetch_rows as usize,
             next_fetch_rows: (fetch_rows as usize).min(FIRST_FETCH_ROWS),
             window: WindowState::Closed,
         })
+    }
+
+    /// The server's `server_version_num` (170004 for 17.4).
+    pub fn server_version(&self) -> i32 {
+        self.server_version
+    }
+
+    /// The wal2json options of this server's peeks.
+    fn wal2json_options(&self) -> String {
+        let mut options = WAL2JSON_OPTIONS.to_owned();
+        if self.server_version >= NUMBERS_AS_TEXT_SINCE {
+            options.push_str(WAL2JSON_NUMBERS_AS_TEXT);
+        }
+        options
     }
 
     fn query_error(&self, action: &'static str) -> impl FnOnce(tokio_postgres::Error) -> SlotError {

@@ -4,7 +4,7 @@ use tokio_postgres::SimpleQueryMessage;
 use tokio_postgres::types::PgLsn;
 use walbridge_event::{Lsn, TableSchema};
 
-use super::{CURSOR, FETCH_BYTES, PgSlot, WAL2JSON_OPTIONS, WindowState, rows_within};
+use super::{CURSOR, FETCH_BYTES, PgSlot, WindowState, rows_within};
 use crate::error::SlotError;
 use crate::snapshot::{CapturedTable, ChunkRead};
 use crate::source::{ChangeSource, RowBatch, Server, SlotPosition};
@@ -73,11 +73,12 @@ impl ChangeSource for PgSlot {
             .await
             .map_err(self.query_error("begin the window's transaction"))?;
         let max_changes = i32::try_from(max_changes).unwrap_or(i32::MAX);
+        let options = self.wal2json_options();
         let declared = match &self.add_tables {
             Some(add_tables) => {
                 let sql = format!(
                     "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
-                     pg_logical_slot_peek_changes($1, $2, $3, {WAL2JSON_OPTIONS}, 'add-tables', $4)"
+                     pg_logical_slot_peek_changes($1, $2, $3, {options}, 'add-tables', $4)"
                 );
                 self.client
                     .execute(&sql, &[&self.slot, &upto, &max_changes, add_tables])
@@ -86,7 +87,7 @@ impl ChangeSource for PgSlot {
             None => {
                 let sql = format!(
                     "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
-                     pg_logical_slot_peek_changes($1, $2, $3, {WAL2JSON_OPTIONS})"
+                     pg_logical_slot_peek_changes($1, $2, $3, {options})"
                 );
                 self.client
                     .execute(&sql, &[&self.slot, &upto, &max_changes])
