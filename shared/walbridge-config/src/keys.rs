@@ -277,6 +277,8 @@ pub const POLL_INTERVAL_MS: Key = Key::new("poll.interval.ms", Some("0"));
 /// How long a relaying invocation keeps polling, ms; 0: until its time budget ends
 /// ([`InvocationConfig::poll_duration`](crate::InvocationConfig::poll_duration)).
 pub const POLL_DURATION_MS: Key = Key::new("poll.duration.ms", Some("0"));
+/// The EventBridge schedule that wakes the function (set by SAM and Terraform)
+/// ([`InvocationConfig::schedule_period`](crate::InvocationConfig::schedule_period)).
 pub const SCHEDULE_EXPRESSION: Key = Key::new("schedule.expression", None);
 
 // Connectivity
@@ -424,6 +426,7 @@ pub const MESSAGE_PREFIX_EXCLUDE_LIST: Key = Key::new("message.prefix.exclude.li
 
 /// 0: no heartbeats.
 pub const HEARTBEAT_INTERVAL_MS: Key = Key::new("heartbeat.interval.ms", Some("0"));
+/// The heartbeat topic is `<topic.heartbeat.prefix>.<topic.prefix>`.
 pub const TOPIC_HEARTBEAT_PREFIX: Key = Key::new(
     "topic.heartbeat.prefix",
     Some(DEFAULT_HEARTBEAT_TOPIC_PREFIX),

@@ -15,9 +15,8 @@ use walbridge_event::modes::{Mode, TypeModes};
 
 use crate::config::{
     CheckpointLocation, Config, DatabaseConfig, EventConfig, HeartbeatConfig, InvocationConfig,
-    KafkaConfig,
-    KafkaSasl, KafkaTls, SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, TablePattern,
-    WindowConfig,
+    KafkaConfig, KafkaSasl, KafkaTls, SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode,
+    TablePattern, WindowConfig,
 };
 use crate::keys::*;
 use crate::pattern::debezium_pattern;

@@ -1210,12 +1210,12 @@ fn the_schedule_gives_its_period_when_it_has_one() {
     let period = |expression: &str| {
         let mut vars = lambda_env();
         vars.insert("SCHEDULE_EXPRESSION".into(), expression.into());
-        Config::from_sources(seed(), &vars).map(|c| c.window.schedule_period)
+        Config::from_sources(seed(), &vars).map(|c| c.invocation.schedule_period)
     };
     assert_eq!(
         Config::from_sources(seed(), &lambda_env())
             .unwrap()
-            .window
+            .invocation
             .schedule_period,
         None
     );

@@ -393,7 +393,7 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
     slot.close().await;
     let (position, active, health, idle_timeout) = (position?, active?, health?, idle_timeout?);
     let warnings = idle_timeout
-        .and_then(|timeout| timeout.warning(config.window.schedule_period))
+        .and_then(|timeout| timeout.warning(config.invocation.schedule_period))
         .into_iter()
         .collect();
     let checkpoint = deps.checkpoint.store().load().await?;

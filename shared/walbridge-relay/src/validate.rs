@@ -96,7 +96,7 @@ async fn check_postgresql(
             CheckStatus::Pass,
             "the server does not invalidate idle slots (idle_replication_slot_timeout off or absent)",
         ),
-        Ok(Some(timeout)) => match timeout.warning(config.window.schedule_period) {
+        Ok(Some(timeout)) => match timeout.warning(config.invocation.schedule_period) {
             Some(warning) => report.push_check("idle_slot_timeout", CheckStatus::Warn, warning),
             None => report.push_check(
                 "idle_slot_timeout",

@@ -30,7 +30,9 @@ pub struct HeartbeatEncoder {
 /// Where one heartbeat's key and value are in the buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeartbeatRecord {
+    /// The key's bytes (`{"serverName":…}`, with its schema when the key converter asks).
     pub key: Range<usize>,
+    /// The value's bytes (`{"ts_ms":…}`).
     pub value: Range<usize>,
 }
 

@@ -28,6 +28,7 @@ use crate::sink::OutRecord;
 /// `heartbeat.interval.ms` and the heartbeat topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeartbeatSettings {
+    /// `heartbeat.interval.ms`: a heartbeat is due once this has passed since the last.
     pub interval: Duration,
     /// `topic.heartbeat.name`, or `<topic.heartbeat.prefix>.<topic.prefix>`.
     pub topic: String,
@@ -36,6 +37,7 @@ pub struct HeartbeatSettings {
 /// `heartbeat.action.query`: something run with each heartbeat, on a connection other than the
 /// slot's. Its failure is reported, never fatal.
 pub trait HeartbeatAction: Send + Sync + fmt::Debug {
+    /// Runs the query once.
     fn run(&mut self) -> BoxFuture<'_, Result<(), HeartbeatQueryError>>;
 }
 

@@ -29,6 +29,7 @@ impl std::fmt::Debug for PgHeartbeatQuery {
 }
 
 impl PgHeartbeatQuery {
+    /// The query, to run on a connection of its own to `database` (opened at its first run).
     pub fn new(database: DatabaseConfig, query: String) -> Self {
         Self {
             database,

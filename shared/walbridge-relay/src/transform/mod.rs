@@ -338,6 +338,7 @@ mod tests {
             value: Some(value.into_bytes()),
             headers: Vec::new(),
             context_headers: true,
+            partition: None,
             lsn: walbridge_event::Lsn(0),
             position: Position::default(),
         }
