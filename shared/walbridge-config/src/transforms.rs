@@ -60,6 +60,15 @@ pub enum TransformKind {
     },
     /// `org.apache.kafka.connect.transforms.DropHeaders`: the headers of these names removed.
     DropHeaders(Vec<String>),
+    /// `org.apache.kafka.connect.transforms.HoistField$Key` / `$Value`: the key or value wrapped
+    /// in a struct of one field of this name.
+    HoistField(Part, String),
+    /// `org.apache.kafka.connect.transforms.Cast$Key` / `$Value`: fields, or the whole key or
+    /// value, cast to another primitive type.
+    Cast(Part, Cast),
+    /// `org.apache.kafka.connect.transforms.HeaderFrom$Key` / `$Value`: fields copied or moved
+    /// into headers.
+    HeaderFrom(Part, HeaderFrom),
     /// `io.debezium.transforms.outbox.EventRouter`: an outbox table's inserts as events of their
     /// own, routed by aggregate type.
     EventRouter(EventRouter),
@@ -144,6 +153,85 @@ impl ReplaceField {
             .find(|(old, _)| old == name)
             .map_or(name, |(_, new)| new.as_str())
     }
+}
+
+/// A primitive type `Cast` casts to (`spec`'s types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastType {
+    /// `int8`.
+    Int8,
+    /// `int16`.
+    Int16,
+    /// `int32`.
+    Int32,
+    /// `int64`.
+    Int64,
+    /// `float32`.
+    Float32,
+    /// `float64`.
+    Float64,
+    /// `boolean`.
+    Boolean,
+    /// `string`.
+    String,
+}
+
+impl CastType {
+    const ALL: [(&'static str, Self); 8] = [
+        ("int8", Self::Int8),
+        ("int16", Self::Int16),
+        ("int32", Self::Int32),
+        ("int64", Self::Int64),
+        ("float32", Self::Float32),
+        ("float64", Self::Float64),
+        ("boolean", Self::Boolean),
+        ("string", Self::String),
+    ];
+
+    fn parse(name: &str) -> Option<Self> {
+        let name = name.trim();
+        Self::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, t)| *t)
+    }
+
+    /// The Connect schema type's name, as JsonConverter writes it.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("string", |(n, _)| n)
+    }
+}
+
+/// `Cast`'s settings.
+#[derive(Debug, Clone)]
+pub enum CastSpec {
+    /// A single type: the whole key or value cast.
+    Whole(CastType),
+    /// `field:type` pairs: fields of the struct cast.
+    Fields(Vec<(String, CastType)>),
+}
+
+/// `Cast`'s settings.
+#[derive(Debug, Clone)]
+pub struct Cast {
+    /// `spec`.
+    pub spec: CastSpec,
+    /// `replace.null.with.default` (default true): a null field with a default takes its default.
+    pub replace_null_with_default: bool,
+}
+
+/// `HeaderFrom`'s settings.
+#[derive(Debug, Clone)]
+pub struct HeaderFrom {
+    /// `fields` paired with `headers`: `(field, header)`.
+    pub fields: Vec<(String, String)>,
+    /// `operation=move` (else `copy`): the fields leave the struct.
+    pub moves: bool,
+    /// `replace.null.with.default` (default true): a null field with a default gives its default.
+    pub replace_null_with_default: bool,
 }
 
 /// A field `InsertField` adds: its name and whether it is optional (`name?` or plain) or required
@@ -463,6 +551,9 @@ const EXTRACT_FIELD: &str = "org.apache.kafka.connect.transforms.ExtractField";
 const VALUE_TO_KEY: &str = "org.apache.kafka.connect.transforms.ValueToKey";
 const INSERT_HEADER: &str = "org.apache.kafka.connect.transforms.InsertHeader";
 const DROP_HEADERS: &str = "org.apache.kafka.connect.transforms.DropHeaders";
+const HOIST_FIELD: &str = "org.apache.kafka.connect.transforms.HoistField";
+const CAST: &str = "org.apache.kafka.connect.transforms.Cast";
+const HEADER_FROM: &str = "org.apache.kafka.connect.transforms.HeaderFrom";
 const TOPIC_NAME_MATCHES: &str = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches";
 const HAS_HEADER_KEY: &str = "org.apache.kafka.connect.transforms.predicates.HasHeaderKey";
 const RECORD_IS_TOMBSTONE: &str =
@@ -484,6 +575,12 @@ pub const TRANSFORM_TYPES: &[&str] = &[
     VALUE_TO_KEY,
     INSERT_HEADER,
     DROP_HEADERS,
+    "org.apache.kafka.connect.transforms.HoistField$Key",
+    "org.apache.kafka.connect.transforms.HoistField$Value",
+    "org.apache.kafka.connect.transforms.Cast$Key",
+    "org.apache.kafka.connect.transforms.Cast$Value",
+    "org.apache.kafka.connect.transforms.HeaderFrom$Key",
+    "org.apache.kafka.connect.transforms.HeaderFrom$Value",
 ];
 
 /// `type` split into the class and the part a `$Key`/`$Value` class works on.
@@ -616,6 +713,13 @@ pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Tr
             (DROP_HEADERS, None) => Some(TransformKind::DropHeaders(list(
                 keys.required("headers", errors),
             ))),
+            (HOIST_FIELD, Some(part)) => keys
+                .required("field", errors)
+                .map(|f| TransformKind::HoistField(part, f.trim().to_owned())),
+            (CAST, Some(part)) => cast(&mut keys, errors).map(|c| TransformKind::Cast(part, c)),
+            (HEADER_FROM, Some(part)) => {
+                header_from(&mut keys, errors).map(|h| TransformKind::HeaderFrom(part, h))
+            }
             _ => match type_name {
                 EXTRACT_NEW_RECORD_STATE => extract_new_record_state(&mut keys, errors)
                     .map(TransformKind::ExtractNewRecordState),
@@ -868,6 +972,88 @@ fn replace_field(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<R
     })
 }
 
+fn cast(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<Cast> {
+    let spec_key = keys.key("spec");
+    let entries = list(keys.required("spec", errors));
+    let replace_null_with_default = keys.bool("replace.null.with.default", true, errors);
+    let types = || CastType::ALL.map(|(n, _)| n).join(", ");
+    let mut whole = None;
+    let mut fields = Vec::new();
+    for entry in &entries {
+        let (field, type_name) = match entry.split_once(':') {
+            Some((field, type_name)) if !type_name.contains(':') => (Some(field.trim()), type_name),
+            Some(_) => {
+                errors.push(problem(
+                    &spec_key,
+                    format!("{entry}: one field:type pair per entry"),
+                ));
+                return None;
+            }
+            None => (None, entry.as_str()),
+        };
+        let Some(cast_type) = CastType::parse(type_name) else {
+            errors.push(problem(
+                &spec_key,
+                format!("{entry}: Cast casts to {}", types()),
+            ));
+            return None;
+        };
+        match field {
+            Some(field) => fields.push((field.to_owned(), cast_type)),
+            None => whole = Some(cast_type),
+        }
+    }
+    let spec = match whole {
+        _ if entries.is_empty() => {
+            errors.push(problem(
+                spec_key,
+                "must name at least one field:type, or a type",
+            ));
+            return None;
+        }
+        Some(_) if entries.len() > 1 => {
+            errors.push(problem(
+                spec_key,
+                "a type for the whole key or value is the spec's only entry",
+            ));
+            return None;
+        }
+        Some(cast_type) => CastSpec::Whole(cast_type),
+        None => CastSpec::Fields(fields),
+    };
+    Some(Cast {
+        spec,
+        replace_null_with_default,
+    })
+}
+
+fn header_from(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<HeaderFrom> {
+    let fields = list(keys.required("fields", errors));
+    let headers = list(keys.required("headers", errors));
+    let operation = keys.required("operation", errors).map(str::trim);
+    let replace_null_with_default = keys.bool("replace.null.with.default", true, errors);
+    let moves = match operation? {
+        "move" => true,
+        "copy" => false,
+        _ => {
+            errors.push(problem(keys.key("operation"), "must be move or copy"));
+            return None;
+        }
+    };
+    if fields.is_empty() || fields.len() != headers.len() {
+        errors.push(problem(
+            keys.key("headers"),
+            "must name as many headers as fields names fields (one or more)",
+        ));
+        return None;
+    }
+    Some(HeaderFrom {
+        fields: fields.into_iter().zip(headers).collect(),
+        moves,
+        replace_null_with_default,
+    })
+}
+
 fn insert_field(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<InsertField> {
     let topic = keys.get("topic.field").map(InsertedField::parse);
     let static_field = keys.get("static.field").map(InsertedField::parse);
@@ -1092,6 +1278,95 @@ mod tests {
             chain[1].predicate,
             Some(Predicate::TopicNameMatches(_))
         ));
+    }
+
+    #[test]
+    fn cast_and_header_from_specs_are_read_as_connects_and_bad_ones_refused() {
+        let (chain, errors) = parse(&[
+            ("transforms", "whole,fields,headers,hoist"),
+            (
+                "transforms.whole.type",
+                "org.apache.kafka.connect.transforms.Cast$Key",
+            ),
+            ("transforms.whole.spec", "INT32"),
+            (
+                "transforms.fields.type",
+                "org.apache.kafka.connect.transforms.Cast$Value",
+            ),
+            ("transforms.fields.spec", "a:int8, b:String"),
+            ("transforms.fields.replace.null.with.default", "false"),
+            (
+                "transforms.headers.type",
+                "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+            ),
+            ("transforms.headers.fields", "a,b"),
+            ("transforms.headers.headers", "x,y"),
+            ("transforms.headers.operation", "move"),
+            (
+                "transforms.hoist.type",
+                "org.apache.kafka.connect.transforms.HoistField$Value",
+            ),
+            ("transforms.hoist.field", "wrapped"),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(matches!(
+            &chain[0].kind,
+            TransformKind::Cast(
+                Part::Key,
+                Cast {
+                    spec: CastSpec::Whole(CastType::Int32),
+                    replace_null_with_default: true
+                }
+            )
+        ));
+        let TransformKind::Cast(Part::Value, fields) = &chain[1].kind else {
+            panic!("{chain:?}")
+        };
+        assert!(!fields.replace_null_with_default);
+        assert!(matches!(&fields.spec, CastSpec::Fields(f)
+            if f == &[("a".to_owned(), CastType::Int8), ("b".to_owned(), CastType::String)]));
+        let TransformKind::HeaderFrom(Part::Value, headers) = &chain[2].kind else {
+            panic!("{chain:?}")
+        };
+        assert!(headers.moves);
+        assert_eq!(headers.fields[1], ("b".to_owned(), "y".to_owned()));
+        assert!(
+            matches!(&chain[3].kind, TransformKind::HoistField(Part::Value, f) if f == "wrapped")
+        );
+
+        for (key, value, expected) in [
+            ("spec", "a:bytes", "casts to int8"),
+            ("spec", "int8,a:int16", "only entry"),
+            ("spec", "a:b:int8", "one field:type pair"),
+        ] {
+            let key = format!("transforms.c.{key}");
+            let (_, errors) = parse(&[
+                ("transforms", "c"),
+                (
+                    "transforms.c.type",
+                    "org.apache.kafka.connect.transforms.Cast$Value",
+                ),
+                (key.as_str(), value),
+            ]);
+            let all = errors.join("\n");
+            assert!(
+                all.contains(&key) && all.contains(expected),
+                "{value}: {all}"
+            );
+        }
+        for (fields, headers, operation) in [("a,b", "x", "copy"), ("a", "x", "rename")] {
+            let (_, errors) = parse(&[
+                ("transforms", "h"),
+                (
+                    "transforms.h.type",
+                    "org.apache.kafka.connect.transforms.HeaderFrom$Key",
+                ),
+                ("transforms.h.fields", fields),
+                ("transforms.h.headers", headers),
+                ("transforms.h.operation", operation),
+            ]);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+        }
     }
 
     #[test]

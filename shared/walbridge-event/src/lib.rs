@@ -42,6 +42,7 @@ mod pgtime;
 mod schema;
 pub mod wal2json;
 
+pub use convert::write_java_float;
 pub use error::Error;
 pub use lsn::Lsn;
 pub use schema::{ColumnSchema, ReplicaIdentity, TableSchema};

@@ -1074,8 +1074,74 @@ const KAFKA_SMTS: Props = &[
     ("predicates.customers.pattern", ".*\\.customers"),
 ];
 
+/// Kafka's Cast (fields with defaults, narrowing, floats, strings), HoistField (a keyless table's
+/// null key hoisted schemaless) and HeaderFrom (copy, and move of a nullable field).
+const CAST_HOIST_HEADERS: Props = &[
+    ("transforms", "unwrap,cast,hoist,copyid,moveemail"),
+    (
+        "transforms.unwrap.type",
+        "io.debezium.transforms.ExtractNewRecordState",
+    ),
+    (
+        "transforms.unwrap.delete.tombstone.handling.mode",
+        "rewrite",
+    ),
+    (
+        "transforms.cast.type",
+        "org.apache.kafka.connect.transforms.Cast$Value",
+    ),
+    (
+        "transforms.cast.spec",
+        "i2:int8,i4:float32,i8:string,b:int32,id:float64,visits:string,active:int8,seen:string",
+    ),
+    // the outbox table's id is a uuid, which Connect's Cast would fail to read as a number
+    ("transforms.cast.predicate", "outbox"),
+    ("transforms.cast.negate", "true"),
+    (
+        "transforms.hoist.type",
+        "org.apache.kafka.connect.transforms.HoistField$Key",
+    ),
+    ("transforms.hoist.field", "k"),
+    (
+        "transforms.copyid.type",
+        "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+    ),
+    ("transforms.copyid.fields", "id,__deleted"),
+    ("transforms.copyid.headers", "row,deleted"),
+    ("transforms.copyid.operation", "copy"),
+    ("transforms.copyid.predicate", "keyed"),
+    (
+        "transforms.moveemail.type",
+        "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+    ),
+    ("transforms.moveemail.fields", "email,seen"),
+    ("transforms.moveemail.headers", "mail,seen"),
+    ("transforms.moveemail.operation", "move"),
+    ("transforms.moveemail.predicate", "customers"),
+    ("predicates", "keyed,customers,outbox"),
+    (
+        "predicates.outbox.type",
+        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+    ),
+    ("predicates.outbox.pattern", ".*\\.outbox"),
+    (
+        "predicates.keyed.type",
+        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+    ),
+    (
+        "predicates.keyed.pattern",
+        ".*\\.(customers|types|accounts_full)",
+    ),
+    (
+        "predicates.customers.type",
+        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+    ),
+    ("predicates.customers.pattern", ".*\\.customers"),
+];
+
 /// The transform chains (ExtractNewRecordState in three delete modes with added fields and
-/// headers, ByLogicalTableRouter, RegexRouter, Filter, predicates, negation) on the differential
+/// headers, ByLogicalTableRouter, RegexRouter, Filter, predicates, negation, Kafka's field
+/// transforms, Cast, HoistField, HeaderFrom) on the differential
 /// workload: the same records, topics, partitions, keys, values and headers as Debezium 3.7.1 with
 /// the same chain in Kafka Connect, schemas off and on.
 #[tokio::test]
@@ -1090,7 +1156,7 @@ async fn transforms_are_what_debeziums_are() {
         let props = outbox_router(&prefix, placements);
         (prefix, placements, props)
     });
-    let runs: [(String, bool, Props); 8] = [
+    let runs: [(String, bool, Props); 10] = [
         outbox,
         outbox_schemas,
         (format!("{}-unwrap", case.prefix), false, UNWRAP_REWRITE),
@@ -1103,6 +1169,12 @@ async fn transforms_are_what_debeziums_are() {
         ),
         (format!("{}-routed", case.prefix), false, ROUTED),
         (format!("{}-routed-schemas", case.prefix), true, ROUTED),
+        (format!("{}-cast", case.prefix), false, CAST_HOIST_HEADERS),
+        (
+            format!("{}-cast-schemas", case.prefix),
+            true,
+            CAST_HOIST_HEADERS,
+        ),
     ];
     let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
     for (prefix, _, _) in &runs {

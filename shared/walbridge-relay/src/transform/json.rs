@@ -34,6 +34,20 @@ impl Json {
         Self::Raw(RawValue::from_string(value.to_string()).expect("a boolean is JSON"))
     }
 
+    /// A number (or other literal) from its JSON text.
+    pub(crate) fn literal(text: String) -> Self {
+        Self::Raw(RawValue::from_string(text).expect("a JSON literal"))
+    }
+
+    /// The text of a literal (a number, `true`, `null`, a quoted string); `None` for an object or
+    /// array.
+    pub(crate) fn literal_text(&self) -> Option<&str> {
+        match self {
+            Self::Raw(raw) if !raw.get().starts_with(['{', '[']) => Some(raw.get()),
+            _ => None,
+        }
+    }
+
     pub(crate) fn is_null(&self) -> bool {
         matches!(self, Self::Raw(raw) if raw.get() == "null")
     }

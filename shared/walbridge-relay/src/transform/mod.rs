@@ -7,6 +7,7 @@
 //! converter's choice, dropping the schema where `*.converter.schemas.enable=false`. Without a
 //! chain nothing here runs.
 
+mod cast;
 mod extract;
 mod json;
 mod kafka;
@@ -52,6 +53,21 @@ pub enum TransformError {
     NotAStruct {
         /// The transform's class.
         transform: &'static str,
+    },
+    /// A `Cast` or `HeaderFrom` met a value it cannot convert as Kafka Connect's does.
+    #[error(
+        "{transform} cannot convert the field {field} (a {from}) {to}: Kafka Connect's would fail \
+         the task, or write what walbridge does not reproduce; leave the field out of the transform"
+    )]
+    Unconvertible {
+        /// The transform's class.
+        transform: &'static str,
+        /// The field, or `the value` / `the key`.
+        field: String,
+        /// Its schema's type (or logical name).
+        from: String,
+        /// What it was to become.
+        to: &'static str,
     },
     /// An update of the outbox table, with `table.op.invalid.behavior=fatal`.
     #[error(
@@ -229,6 +245,18 @@ impl Chain {
                     record
                         .headers
                         .push((header.clone().into(), value.as_bytes().to_vec()));
+                    true
+                }
+                TransformKind::HoistField(part, field) => {
+                    kafka::hoist_field(*part, field, &mut record);
+                    true
+                }
+                TransformKind::Cast(part, settings) => {
+                    cast::apply(*part, settings, &mut record)?;
+                    true
+                }
+                TransformKind::HeaderFrom(part, settings) => {
+                    kafka::header_from(*part, settings, &mut record)?;
                     true
                 }
                 TransformKind::DropHeaders(names) => {
