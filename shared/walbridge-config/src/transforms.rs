@@ -69,6 +69,12 @@ pub enum TransformKind {
     /// `org.apache.kafka.connect.transforms.HeaderFrom$Key` / `$Value`: fields copied or moved
     /// into headers.
     HeaderFrom(Part, HeaderFrom),
+    /// `io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent`: a
+    /// message whose content is a JSON object as an `op: "c"` event with that object as `after`.
+    DecodeMessageContent {
+        /// `fields.null.include` (default false): null fields kept, as optional bytes.
+        null_fields: bool,
+    },
     /// `io.debezium.transforms.outbox.EventRouter`: an outbox table's inserts as events of their
     /// own, routed by aggregate type.
     EventRouter(EventRouter),
@@ -388,6 +394,62 @@ impl TopicRoute {
     }
 }
 
+/// Where the chain sends the records of one topic, as far as the topic alone tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// This topic (the same, or routed by topic name).
+    Topic(String),
+    /// Nowhere: a `Filter` drops every record of the topic.
+    Dropped,
+    /// Decided per record by this transform (an `EventRouter`, a `route.by.field`, or a router
+    /// whose predicate looks at the record).
+    ByContent(String),
+}
+
+/// Where the records of `topic` go through `chain`: what `validate` expects to find in Kafka.
+pub fn destination(chain: &[Transform], topic: &str) -> Destination {
+    let mut topic = topic.to_owned();
+    for transform in chain {
+        let routes = matches!(
+            transform.kind,
+            TransformKind::RegexRouter(_)
+                | TransformKind::ByLogicalTableRouter(_)
+                | TransformKind::EventRouter(_)
+                | TransformKind::Filter
+        ) || matches!(&transform.kind, TransformKind::ExtractNewRecordState(s) if s.route_by_field.is_some());
+        if !routes {
+            continue;
+        }
+        let applies = match &transform.predicate {
+            None => true,
+            Some(Predicate::TopicNameMatches(pattern)) => {
+                pattern.is_match(&topic) != transform.negate
+            }
+            // a filter of some records keeps the topic
+            Some(_) if matches!(transform.kind, TransformKind::Filter) => false,
+            Some(_) => return Destination::ByContent(transform.name.clone()),
+        };
+        if !applies {
+            continue;
+        }
+        match &transform.kind {
+            TransformKind::RegexRouter(route) => {
+                if let Some(routed) = route.route(&topic) {
+                    topic = routed;
+                }
+            }
+            TransformKind::ByLogicalTableRouter(settings) => {
+                if let Some(routed) = settings.topic.route(&topic).filter(|t| !t.is_empty()) {
+                    topic = routed;
+                }
+            }
+            TransformKind::Filter => return Destination::Dropped,
+            _ => return Destination::ByContent(transform.name.clone()),
+        }
+    }
+    Destination::Topic(topic)
+}
+
 /// `ByLogicalTableRouter`'s settings.
 #[derive(Debug, Clone)]
 pub struct LogicalTableRoute {
@@ -542,6 +604,8 @@ const REMOVED_KEYS: &[(&str, &str)] = &[
 
 const EXTRACT_NEW_RECORD_STATE: &str = "io.debezium.transforms.ExtractNewRecordState";
 const EVENT_ROUTER: &str = "io.debezium.transforms.outbox.EventRouter";
+const DECODE_MESSAGE_CONTENT: &str =
+    "io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent";
 const REGEX_ROUTER: &str = "org.apache.kafka.connect.transforms.RegexRouter";
 const BY_LOGICAL_TABLE_ROUTER: &str = "io.debezium.transforms.ByLogicalTableRouter";
 const FILTER: &str = "org.apache.kafka.connect.transforms.Filter";
@@ -563,6 +627,7 @@ const RECORD_IS_TOMBSTONE: &str =
 pub const TRANSFORM_TYPES: &[&str] = &[
     EXTRACT_NEW_RECORD_STATE,
     EVENT_ROUTER,
+    DECODE_MESSAGE_CONTENT,
     REGEX_ROUTER,
     BY_LOGICAL_TABLE_ROUTER,
     FILTER,
@@ -730,6 +795,9 @@ pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Tr
                 }
                 FILTER => Some(TransformKind::Filter),
                 EVENT_ROUTER => event_router(&mut keys, errors).map(TransformKind::EventRouter),
+                DECODE_MESSAGE_CONTENT => Some(TransformKind::DecodeMessageContent {
+                    null_fields: keys.bool("fields.null.include", false, errors),
+                }),
                 other => {
                     errors.push(problem(
                     keys.key("type"),
@@ -1367,6 +1435,39 @@ mod tests {
             ]);
             assert_eq!(errors.len(), 1, "{errors:?}");
         }
+    }
+
+    #[test]
+    fn destinations_follow_the_routers_by_topic_name() {
+        let (chain, errors) = parse(&[
+            ("transforms", "skip,route,merge,outbox"),
+            ("transforms.skip.type", FILTER),
+            ("transforms.skip.predicate", "audit"),
+            ("transforms.route.type", REGEX_ROUTER),
+            ("transforms.route.regex", "p\\.s\\.(.*)"),
+            ("transforms.route.replacement", "q.$1"),
+            ("transforms.merge.type", BY_LOGICAL_TABLE_ROUTER),
+            ("transforms.merge.topic.regex", "q\\.part_.*"),
+            ("transforms.merge.topic.replacement", "q.parts"),
+            ("transforms.outbox.type", EVENT_ROUTER),
+            ("transforms.outbox.predicate", "outbox"),
+            ("predicates", "audit,outbox"),
+            ("predicates.audit.type", TOPIC_NAME_MATCHES),
+            ("predicates.audit.pattern", ".*\\.audit"),
+            ("predicates.outbox.type", TOPIC_NAME_MATCHES),
+            ("predicates.outbox.pattern", ".*\\.outbox"),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let topic = |t: &str| Destination::Topic(t.to_owned());
+        assert_eq!(destination(&chain, "p.s.t"), topic("q.t"));
+        assert_eq!(destination(&chain, "p.s.part_1"), topic("q.parts"));
+        assert_eq!(destination(&chain, "p.s.audit"), Destination::Dropped);
+        assert_eq!(
+            destination(&chain, "p.s.outbox"),
+            Destination::ByContent("outbox".to_owned())
+        );
+        assert_eq!(destination(&chain, "other"), topic("other"));
+        assert_eq!(destination(&[], "p.s.t"), topic("p.s.t"));
     }
 
     #[test]

@@ -269,6 +269,15 @@ const WORKLOAD: &[&str] = &[
        SELECT pg_logical_emit_message(true, '{s}.outbox', 'rolled back');
      ROLLBACK",
     "SELECT pg_logical_emit_message(false, '{s}.skipped', 'standalone, left out by the filters run')",
+    // JSON content for DecodeLogicalDecodingMessageContent: an outbox event's fields, every
+    // inferred type, nesting, an array of objects, a null field, trailing text Jackson ignores
+    r#"SELECT pg_logical_emit_message(true, '{s}.decoded',
+       '{"id":"evt-7","aggregatetype":"Order","aggregateid":"A-7","type":"OrderCreated",
+         "payload":{"total":12.5,"lines":[{"sku":"x","qty":2}]},
+         "n":7,"big":3000000000,"f":1.5e3,"t":true,"nil":null,
+         "s":"q\"é\u0001","nested":{"a":-0.5,"b":[1,null,2],"deeper":{"c":"d"}},
+         "list":[{"x":"y","n":1},{"x":"z","n":2}],"empty":[],"grid":[[1],[2,3]]} and more')"#,
+    "SELECT pg_logical_emit_message(false, '{s}.decoded.empty', '{}')",
     // composite key
     "INSERT INTO {s}.orders VALUES ('EU', 1, 'new', 'first'), ('US', 2, 'new', NULL)",
     "UPDATE {s}.orders SET status = 'paid' WHERE order_no = 1",
@@ -1156,7 +1165,19 @@ async fn transforms_are_what_debeziums_are() {
         let props = outbox_router(&prefix, placements);
         (prefix, placements, props)
     });
-    let runs: [(String, bool, Props); 10] = [
+    let decode_runs = [false, true].map(|schemas| {
+        let suffix = if schemas {
+            "-decode-schemas"
+        } else {
+            "-decode"
+        };
+        let prefix = format!("{}{suffix}", case.prefix);
+        (prefix, schemas, decode_messages(&case.schema, schemas))
+    });
+    let [decode, decode_schemas] = decode_runs;
+    let decode_outbox = format!("{}-decode-outbox", case.prefix);
+    let decode_outbox_props = decode_outbox_router(&case.schema, &decode_outbox);
+    let runs: [(String, bool, Props); 13] = [
         outbox,
         outbox_schemas,
         (format!("{}-unwrap", case.prefix), false, UNWRAP_REWRITE),
@@ -1175,6 +1196,9 @@ async fn transforms_are_what_debeziums_are() {
             true,
             CAST_HOIST_HEADERS,
         ),
+        decode,
+        decode_schemas,
+        (decode_outbox, true, decode_outbox_props),
     ];
     let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
     for (prefix, _, _) in &runs {
@@ -1197,6 +1221,7 @@ async fn transforms_are_what_debeziums_are() {
     let mut report = Report::default();
     let mut compared = BTreeMap::new();
     let mut outbox_events = 0;
+    let mut decoded = 0;
     for (prefix, schemas, _) in &runs {
         let routed = prefix.contains("-routed");
         // more_types: the known float difference, at paths the flattened rows do not share
@@ -1237,6 +1262,20 @@ async fn transforms_are_what_debeziums_are() {
                 "{topic}: routed away, yet {wb_records:?}"
             );
         }
+        if prefix.ends_with("-decode-outbox") {
+            // the decoded message, routed by its aggregate type
+            let topic = format!("{prefix}.outbox.Order");
+            let wb_records = setup.wb_topic(&topic, 0);
+            let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
+            decoded += dbz_records.len();
+            report.compare(prefix, &topic, *schemas, &wb_records, &dbz_records);
+        } else if prefix.contains("-decode") {
+            let topic = format!("{prefix}.message");
+            let wb_records = setup.wb_topic(&topic, 0);
+            let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
+            decoded += dbz_records.len();
+            report.compare(prefix, &topic, *schemas, &wb_records, &dbz_records);
+        }
         if routed {
             for table in ["customers", "orders", "sql_table"] {
                 let topic = format!("{prefix}.{}.{table}", case.schema);
@@ -1276,6 +1315,70 @@ async fn transforms_are_what_debeziums_are() {
     // per run: three inserts routed (the update, the delete and its tombstone are not events), one
     // of them a null payload, a tombstone where the run asks for one
     assert_eq!(outbox_events, 2 * 3, "outbox events compared");
+    // per decode run the two JSON messages, and the one routed
+    assert_eq!(decoded, 2 * 2 + 1, "decoded messages compared");
+}
+
+/// DecodeLogicalDecodingMessageContent on this schema's `decoded` messages (tombstones left
+/// alone, as Debezium's fails on them); `null_fields`: `fields.null.include`.
+fn decode_messages(schema: &str, null_fields: bool) -> Props {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let mut props = vec![
+        (
+            "message.prefix.include.list",
+            leak(format!("{schema}\\.decoded.*")),
+        ),
+        ("transforms", "decode"),
+        (
+            "transforms.decode.type",
+            "io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent",
+        ),
+        ("transforms.decode.predicate", "tombstone"),
+        ("transforms.decode.negate", "true"),
+        ("predicates", "tombstone"),
+        (
+            "predicates.tombstone.type",
+            "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+        ),
+    ];
+    if null_fields {
+        props.push(("transforms.decode.fields.null.include", "true"));
+    }
+    Box::leak(props.into_boxed_slice())
+}
+
+/// DecodeLogicalDecodingMessageContent then EventRouter on the message topic: outbox events sent
+/// with `pg_logical_emit_message` routed by aggregate type, with nothing but the decoded message.
+fn decode_outbox_router(schema: &str, prefix: &str) -> Props {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let props = vec![
+        (
+            "message.prefix.include.list",
+            leak(format!("{schema}\\.decoded")),
+        ),
+        ("transforms", "decode,outbox"),
+        (
+            "transforms.decode.type",
+            "io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent",
+        ),
+        ("transforms.decode.predicate", "messages"),
+        (
+            "transforms.outbox.type",
+            "io.debezium.transforms.outbox.EventRouter",
+        ),
+        (
+            "transforms.outbox.route.topic.replacement",
+            leak(format!("{prefix}.outbox.${{routedByValue}}")),
+        ),
+        ("transforms.outbox.predicate", "messages"),
+        ("predicates", "messages"),
+        (
+            "predicates.messages.type",
+            "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+        ),
+        ("predicates.messages.pattern", ".*\\.message"),
+    ];
+    Box::leak(props.into_boxed_slice())
 }
 
 /// EventRouter on the outbox table only, routing to `<prefix>.outbox.<aggregatetype>`; with

@@ -27,7 +27,12 @@ impl Json {
     }
 
     pub(crate) fn string(text: &str) -> Self {
-        Self::Raw(serde_json::value::to_raw_value(text).expect("a string serialises"))
+        let mut out = Vec::with_capacity(text.len() + 2);
+        walbridge_event::write_json_string(&mut out, text);
+        Self::Raw(
+            RawValue::from_string(String::from_utf8(out).expect("escaped UTF-8 stays UTF-8"))
+                .expect("a JSON string"),
+        )
     }
 
     pub(crate) fn bool(value: bool) -> Self {

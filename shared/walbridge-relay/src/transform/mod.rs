@@ -10,7 +10,9 @@
 mod cast;
 mod extract;
 mod json;
+mod json_schema;
 mod kafka;
+mod message;
 mod outbox;
 mod route;
 
@@ -68,6 +70,17 @@ pub enum TransformError {
         from: String,
         /// What it was to become.
         to: &'static str,
+    },
+    /// `DecodeLogicalDecodingMessageContent` met a message it cannot decode as Debezium's does
+    /// (where Debezium's fails the task). The content itself is never quoted.
+    #[error(
+        "DecodeLogicalDecodingMessageContent cannot decode a message with {problem}, as Debezium's \
+         cannot: send JSON objects under this prefix, or keep the prefix out with \
+         message.prefix.exclude.list"
+    )]
+    MessageContent {
+        /// What the content is.
+        problem: String,
     },
     /// An update of the outbox table, with `table.op.invalid.behavior=fatal`.
     #[error(
@@ -257,6 +270,10 @@ impl Chain {
                 }
                 TransformKind::HeaderFrom(part, settings) => {
                     kafka::header_from(*part, settings, &mut record)?;
+                    true
+                }
+                TransformKind::DecodeMessageContent { null_fields } => {
+                    message::decode(*null_fields, &mut record)?;
                     true
                 }
                 TransformKind::DropHeaders(names) => {
