@@ -123,6 +123,20 @@ pub struct EventRouter {
     pub additional: Vec<(String, Placement, String)>,
     /// `table.field.additional.missing` (default error): whether a missing additional column fails.
     pub missing_is_error: bool,
+    /// `table.expand.json.payload=true`: a JSON text payload expanded into a struct.
+    pub expand_json_payload: Option<JsonExpansion>,
+}
+
+/// How `EventRouter` expands a JSON payload (its schema inferred as Debezium's `JsonSchemaData`
+/// infers it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonExpansion {
+    /// `table.json.payload.null.behavior=optional_bytes` (default `ignore`): null fields kept as
+    /// optional bytes instead of left out.
+    pub null_fields: bool,
+    /// `table.json.payload.empty.array.behavior=optional_string` (default `ignore`): empty arrays
+    /// kept as arrays of optional strings instead of left out.
+    pub empty_arrays: bool,
 }
 
 /// The part of a record a Kafka transform works on (`$Key` or `$Value`).
@@ -983,19 +997,28 @@ fn event_router(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<Ev
             true
         }
     };
-    if keys
-        .get("table.expand.json.payload")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    let mut behavior = |key: &str, other: &str| match keys
+        .get(key)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
     {
-        errors.push(problem(
-            keys.key("table.expand.json.payload"),
-            "asks for the payload's JSON expanded into a struct, which walbridge does not \
-             implement: remove it (the payload is then the JSON text), or keep Kafka Connect",
-        ));
-    }
-    // only with table.expand.json.payload; tracing only with OpenTelemetry on Connect's class path
+        None | Some("ignore") => false,
+        Some(v) if v == other => true,
+        Some(_) => {
+            errors.push(problem(keys.key(key), format!("must be ignore or {other}")));
+            false
+        }
+    };
+    let null_fields = behavior("table.json.payload.null.behavior", "optional_bytes");
+    let empty_arrays = behavior("table.json.payload.empty.array.behavior", "optional_string");
+    let expand_json_payload = keys
+        .bool("table.expand.json.payload", false, errors)
+        .then_some(JsonExpansion {
+            null_fields,
+            empty_arrays,
+        });
+    // tracing only with OpenTelemetry on Connect's class path
     for key in [
-        "table.json.payload.null.behavior",
         "tracing.span.context.field",
         "tracing.operation.name",
         "tracing.with.context.field.only",
@@ -1003,6 +1026,7 @@ fn event_router(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<Ev
         keys.get(key);
     }
     Some(EventRouter {
+        expand_json_payload,
         event_id,
         event_key,
         payload,

@@ -368,6 +368,13 @@ const WORKLOAD: &[&str] = &[
         '{\"name\": \"Zoë\"}', NULL)",
     "INSERT INTO {s}.outbox VALUES
        ('7f3b1c2e-0000-4000-8000-000000000003', 'Order', 'o-1', 'OrderCancelled', NULL, 'acme')",
+    // for table.expand.json.payload: one Debezium cannot expand (a mixed array: kept as text), one
+    // with a null and an empty array
+    "INSERT INTO {s}.outbox VALUES
+       ('7f3b1c2e-0000-4000-8000-000000000004', 'Order', 'o-2', 'OrderNoted',
+        '{\"mixed\": [1, \"a\"]}', 'acme'),
+       ('7f3b1c2e-0000-4000-8000-000000000005', 'Order', 'o-2', 'OrderTagged',
+        '{\"tags\": [], \"note\": null, \"at\": 1.5}', 'acme')",
     "UPDATE {s}.outbox SET tenant = 'other' WHERE id = '7f3b1c2e-0000-4000-8000-000000000001'",
     "DELETE FROM {s}.outbox WHERE id = '7f3b1c2e-0000-4000-8000-000000000002'",
     // published only where skipped.operations leaves t out (the filters run)
@@ -1162,9 +1169,11 @@ async fn transforms_are_what_debeziums_are() {
         (format!("{}-outbox-schemas", case.prefix), true),
     ];
     let [outbox, outbox_schemas] = outbox_runs.clone().map(|(prefix, placements)| {
-        let props = outbox_router(&prefix, placements);
+        let props = outbox_router(&prefix, placements, false);
         (prefix, placements, props)
     });
+    let expand = format!("{}-outbox-expand", case.prefix);
+    let expand_props = outbox_router(&expand, false, true);
     let decode_runs = [false, true].map(|schemas| {
         let suffix = if schemas {
             "-decode-schemas"
@@ -1175,9 +1184,9 @@ async fn transforms_are_what_debeziums_are() {
         (prefix, schemas, decode_messages(&case.schema, schemas))
     });
     let [decode, decode_schemas] = decode_runs;
-    let decode_outbox = format!("{}-decode-outbox", case.prefix);
+    let decode_outbox = format!("{}-decoderoute", case.prefix);
     let decode_outbox_props = decode_outbox_router(&case.schema, &decode_outbox);
-    let runs: [(String, bool, Props); 13] = [
+    let runs: [(String, bool, Props); 14] = [
         outbox,
         outbox_schemas,
         (format!("{}-unwrap", case.prefix), false, UNWRAP_REWRITE),
@@ -1199,6 +1208,7 @@ async fn transforms_are_what_debeziums_are() {
         decode,
         decode_schemas,
         (decode_outbox, true, decode_outbox_props),
+        (expand, true, expand_props),
     ];
     let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
     for (prefix, _, _) in &runs {
@@ -1262,7 +1272,7 @@ async fn transforms_are_what_debeziums_are() {
                 "{topic}: routed away, yet {wb_records:?}"
             );
         }
-        if prefix.ends_with("-decode-outbox") {
+        if prefix.ends_with("-decoderoute") {
             // the decoded message, routed by its aggregate type
             let topic = format!("{prefix}.outbox.Order");
             let wb_records = setup.wb_topic(&topic, 0);
@@ -1312,9 +1322,9 @@ async fn transforms_are_what_debeziums_are() {
         compared.values().all(|n| *n >= 40),
         "too few records compared: {compared:?}"
     );
-    // per run: three inserts routed (the update, the delete and its tombstone are not events), one
+    // per run: five inserts routed (the update, the delete and its tombstone are not events), one
     // of them a null payload, a tombstone where the run asks for one
-    assert_eq!(outbox_events, 2 * 3, "outbox events compared");
+    assert_eq!(outbox_events, 3 * 5, "outbox events compared");
     // per decode run the two JSON messages, and the one routed
     assert_eq!(decoded, 2 * 2 + 1, "decoded messages compared");
 }
@@ -1383,8 +1393,9 @@ fn decode_outbox_router(schema: &str, prefix: &str) -> Props {
 
 /// EventRouter on the outbox table only, routing to `<prefix>.outbox.<aggregatetype>`; with
 /// `placements`, the event type in the value beside the payload, the tenant as a header and a
-/// tombstone for an empty payload.
-fn outbox_router(prefix: &str, placements: bool) -> Props {
+/// tombstone for an empty payload; with `expand`, the payload's JSON as a struct (nulls and empty
+/// arrays kept).
+fn outbox_router(prefix: &str, placements: bool, expand: bool) -> Props {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let mut props = vec![
         ("transforms", "outbox"),
@@ -1411,6 +1422,19 @@ fn outbox_router(prefix: &str, placements: bool) -> Props {
                 "type:envelope:eventType,tenant:header",
             ),
             ("transforms.outbox.route.tombstone.on.empty.payload", "true"),
+        ]);
+    }
+    if expand {
+        props.extend([
+            ("transforms.outbox.table.expand.json.payload", "true"),
+            (
+                "transforms.outbox.table.json.payload.null.behavior",
+                "optional_bytes",
+            ),
+            (
+                "transforms.outbox.table.json.payload.empty.array.behavior",
+                "optional_string",
+            ),
         ]);
     }
     Box::leak(props.into_boxed_slice())

@@ -11,8 +11,26 @@
 
 use indexmap::IndexMap;
 
-use super::TransformError;
 use super::json::Json;
+
+/// Why a document has no inferred schema and struct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refused {
+    /// Debezium's inference fails on it too (what it then does is the transform's choice).
+    Fails(&'static str),
+    /// Debezium's succeeds in a way walbridge does not reproduce.
+    Unreproducible(&'static str),
+}
+
+/// How nulls and empty arrays are inferred (`fields.null.include`, EventRouter's
+/// `table.json.payload.null.behavior` and `table.json.payload.empty.array.behavior`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Options {
+    /// A null field as optional bytes, instead of left out.
+    pub(super) null_fields: bool,
+    /// An empty array as an optional array of optional strings, instead of left out.
+    pub(super) empty_arrays: bool,
+}
 
 /// An inferred schema (all optional, as Debezium infers them).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,35 +92,33 @@ fn kind(value: &Json) -> Kind {
     }
 }
 
-/// What Debezium's inference would fail on, for the error.
-fn refused(what: &str) -> TransformError {
-    TransformError::MessageContent {
-        problem: what.to_owned(),
-    }
+/// What Debezium's inference fails on.
+fn refused(what: &'static str) -> Refused {
+    Refused::Fails(what)
 }
 
 /// The schema of `value` at `key` (a struct's name), `None` where Debezium leaves the field out.
 pub(super) fn infer(
     key: Option<&str>,
     value: &mut Json,
-    null_fields: bool,
-) -> Result<Option<Inferred>, TransformError> {
+    options: Options,
+) -> Result<Option<Inferred>, Refused> {
     Ok(match kind(value) {
         Kind::String => Some(Inferred::String),
         Kind::Boolean => Some(Inferred::Boolean),
         Kind::Number(Number::Int) => Some(Inferred::Int32),
         Kind::Number(Number::Long) => Some(Inferred::Int64),
         Kind::Number(Number::Double | Number::Big) => Some(Inferred::Float64),
-        Kind::Null => null_fields.then_some(Inferred::Bytes),
+        Kind::Null => options.null_fields.then_some(Inferred::Bytes),
         Kind::Array => {
             let elements = value.array().ok_or_else(|| refused("an array"))?;
             if elements.is_empty() {
-                None
+                options
+                    .empty_arrays
+                    .then(|| Inferred::Array(Box::new(Inferred::String)))
             } else {
                 Some(Inferred::Array(Box::new(element_schema(
-                    key,
-                    elements,
-                    null_fields,
+                    key, elements, options,
                 )?)))
             }
         }
@@ -114,7 +130,7 @@ pub(super) fn infer(
                     Some(key) if !key.trim().is_empty() => format!("{key}.{name}"),
                     _ => name.clone(),
                 };
-                if let Some(schema) = infer(Some(&path), member, null_fields)?
+                if let Some(schema) = infer(Some(&path), member, options)?
                     && !fields.iter().any(|(n, _)| n == name)
                 {
                     fields.push((name.clone(), schema));
@@ -133,8 +149,8 @@ pub(super) fn infer(
 fn element_schema(
     key: Option<&str>,
     elements: &mut [Json],
-    null_fields: bool,
-) -> Result<Inferred, TransformError> {
+    options: Options,
+) -> Result<Inferred, Refused> {
     let kinds: Vec<Kind> = elements.iter().map(kind).collect();
     let first = kinds.iter().position(|k| *k != Kind::Null);
     let Some(first) = first else {
@@ -149,7 +165,7 @@ fn element_schema(
         let mut shapes: Vec<Inferred> = Vec::new();
         for element in elements.iter_mut() {
             if kind(element) == Kind::Object
-                && let Some(shape) = infer(key, element, null_fields)?
+                && let Some(shape) = infer(key, element, options)?
                 && !shapes.contains(&shape)
             {
                 shapes.push(shape);
@@ -157,10 +173,13 @@ fn element_schema(
         }
         return match <[Inferred; 1]>::try_from(shapes) {
             Ok([shape]) => Ok(shape),
-            Err(_) => Err(refused("an array of objects of different shapes")),
+            Err(_) => Err(Refused::Unreproducible(
+                "an array of objects of different shapes (Debezium merges them in the order of a \
+                 hash set)",
+            )),
         };
     }
-    infer(None, &mut elements[first], null_fields)?
+    infer(None, &mut elements[first], options)?
         .ok_or_else(|| refused("an array whose elements have no schema"))
 }
 
@@ -206,7 +225,7 @@ impl Inferred {
     }
 
     /// `value` as JsonConverter writes it under this schema.
-    pub(super) fn payload(&self, value: &mut Json) -> Result<Json, TransformError> {
+    pub(super) fn payload(&self, value: &mut Json) -> Result<Json, Refused> {
         let mismatch =
             || refused("a value that does not fit the schema its array's first element gave");
         let kind = kind(value);
@@ -261,9 +280,13 @@ impl Inferred {
 mod tests {
     use super::*;
 
-    fn inferred(text: &str, null_fields: bool) -> Result<(String, String), TransformError> {
-        let mut doc = Json::parse(text.as_bytes())?;
-        let schema = infer(None, &mut doc, null_fields)?.expect("a schema");
+    fn inferred(text: &str, null_fields: bool) -> Result<(String, String), Refused> {
+        let mut doc = Json::parse(text.as_bytes()).unwrap();
+        let options = Options {
+            null_fields,
+            empty_arrays: false,
+        };
+        let schema = infer(None, &mut doc, options)?.expect("a schema");
         let payload = schema.payload(&mut doc)?;
         let (mut s, mut p) = (Vec::new(), Vec::new());
         schema.schema(None).write(&mut s);

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use indexmap::IndexMap;
 
 use super::json::Json;
-use super::json_schema::infer;
+use super::json_schema::{Inferred, Options, Refused, infer};
 use super::{Data, Record, TransformError};
 
 const MESSAGE_VALUE: &str = "io.debezium.connector.postgresql.MessageValue";
@@ -73,10 +73,18 @@ pub(super) fn decode(null_fields: bool, record: &mut Record) -> Result<(), Trans
         .and_then(Result::ok)
         .ok_or_else(|| problem("content that is not JSON"))?;
     let mut document = Json::parse(first.get().as_bytes())?;
-    let schema = infer(None, &mut document, null_fields)?
-        .filter(|s| matches!(s, super::json_schema::Inferred::Struct { .. }))
+    let refused = |refused: Refused| match refused {
+        Refused::Fails(what) | Refused::Unreproducible(what) => problem(what),
+    };
+    let options = Options {
+        null_fields,
+        empty_arrays: false,
+    };
+    let schema = infer(None, &mut document, options)
+        .map_err(refused)?
+        .filter(|s| matches!(s, Inferred::Struct { .. }))
         .ok_or_else(|| problem("content that is a JSON array, not an object"))?;
-    let after = schema.payload(&mut document)?;
+    let after = schema.payload(&mut document).map_err(refused)?;
 
     fields.push(schema.schema(Some("after")));
     let mut envelope = IndexMap::new();

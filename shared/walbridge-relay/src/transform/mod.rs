@@ -82,6 +82,17 @@ pub enum TransformError {
         /// What the content is.
         problem: String,
     },
+    /// `EventRouter` met a JSON payload it cannot expand as Debezium's does.
+    #[error(
+        "EventRouter cannot expand the {field} column's JSON as Debezium does: it holds {problem}; \
+         set table.expand.json.payload=false, or write such payloads otherwise"
+    )]
+    Unexpandable {
+        /// The payload column.
+        field: String,
+        /// What the JSON holds.
+        problem: &'static str,
+    },
     /// An update of the outbox table, with `table.op.invalid.behavior=fatal`.
     #[error(
         "EventRouter met an update of the outbox table (table.op.invalid.behavior=fatal): outbox \
