@@ -60,6 +60,21 @@ pub enum TransformKind {
     },
     /// `org.apache.kafka.connect.transforms.DropHeaders`: the headers of these names removed.
     DropHeaders(Vec<String>),
+    /// `org.apache.kafka.connect.transforms.HoistField$Key` / `$Value`: the key or value wrapped
+    /// in a struct of one field of this name.
+    HoistField(Part, String),
+    /// `org.apache.kafka.connect.transforms.Cast$Key` / `$Value`: fields, or the whole key or
+    /// value, cast to another primitive type.
+    Cast(Part, Cast),
+    /// `org.apache.kafka.connect.transforms.HeaderFrom$Key` / `$Value`: fields copied or moved
+    /// into headers.
+    HeaderFrom(Part, HeaderFrom),
+    /// `io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent`: a
+    /// message whose content is a JSON object as an `op: "c"` event with that object as `after`.
+    DecodeMessageContent {
+        /// `fields.null.include` (default false): null fields kept, as optional bytes.
+        null_fields: bool,
+    },
     /// `io.debezium.transforms.outbox.EventRouter`: an outbox table's inserts as events of their
     /// own, routed by aggregate type.
     EventRouter(EventRouter),
@@ -108,6 +123,20 @@ pub struct EventRouter {
     pub additional: Vec<(String, Placement, String)>,
     /// `table.field.additional.missing` (default error): whether a missing additional column fails.
     pub missing_is_error: bool,
+    /// `table.expand.json.payload=true`: a JSON text payload expanded into a struct.
+    pub expand_json_payload: Option<JsonExpansion>,
+}
+
+/// How `EventRouter` expands a JSON payload (its schema inferred as Debezium's `JsonSchemaData`
+/// infers it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonExpansion {
+    /// `table.json.payload.null.behavior=optional_bytes` (default `ignore`): null fields kept as
+    /// optional bytes instead of left out.
+    pub null_fields: bool,
+    /// `table.json.payload.empty.array.behavior=optional_string` (default `ignore`): empty arrays
+    /// kept as arrays of optional strings instead of left out.
+    pub empty_arrays: bool,
 }
 
 /// The part of a record a Kafka transform works on (`$Key` or `$Value`).
@@ -144,6 +173,85 @@ impl ReplaceField {
             .find(|(old, _)| old == name)
             .map_or(name, |(_, new)| new.as_str())
     }
+}
+
+/// A primitive type `Cast` casts to (`spec`'s types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastType {
+    /// `int8`.
+    Int8,
+    /// `int16`.
+    Int16,
+    /// `int32`.
+    Int32,
+    /// `int64`.
+    Int64,
+    /// `float32`.
+    Float32,
+    /// `float64`.
+    Float64,
+    /// `boolean`.
+    Boolean,
+    /// `string`.
+    String,
+}
+
+impl CastType {
+    const ALL: [(&'static str, Self); 8] = [
+        ("int8", Self::Int8),
+        ("int16", Self::Int16),
+        ("int32", Self::Int32),
+        ("int64", Self::Int64),
+        ("float32", Self::Float32),
+        ("float64", Self::Float64),
+        ("boolean", Self::Boolean),
+        ("string", Self::String),
+    ];
+
+    fn parse(name: &str) -> Option<Self> {
+        let name = name.trim();
+        Self::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, t)| *t)
+    }
+
+    /// The Connect schema type's name, as JsonConverter writes it.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("string", |(n, _)| n)
+    }
+}
+
+/// `Cast`'s settings.
+#[derive(Debug, Clone)]
+pub enum CastSpec {
+    /// A single type: the whole key or value cast.
+    Whole(CastType),
+    /// `field:type` pairs: fields of the struct cast.
+    Fields(Vec<(String, CastType)>),
+}
+
+/// `Cast`'s settings.
+#[derive(Debug, Clone)]
+pub struct Cast {
+    /// `spec`.
+    pub spec: CastSpec,
+    /// `replace.null.with.default` (default true): a null field with a default takes its default.
+    pub replace_null_with_default: bool,
+}
+
+/// `HeaderFrom`'s settings.
+#[derive(Debug, Clone)]
+pub struct HeaderFrom {
+    /// `fields` paired with `headers`: `(field, header)`.
+    pub fields: Vec<(String, String)>,
+    /// `operation=move` (else `copy`): the fields leave the struct.
+    pub moves: bool,
+    /// `replace.null.with.default` (default true): a null field with a default gives its default.
+    pub replace_null_with_default: bool,
 }
 
 /// A field `InsertField` adds: its name and whether it is optional (`name?` or plain) or required
@@ -300,6 +408,62 @@ impl TopicRoute {
     }
 }
 
+/// Where the chain sends the records of one topic, as far as the topic alone tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// This topic (the same, or routed by topic name).
+    Topic(String),
+    /// Nowhere: a `Filter` drops every record of the topic.
+    Dropped,
+    /// Decided per record by this transform (an `EventRouter`, a `route.by.field`, or a router
+    /// whose predicate looks at the record).
+    ByContent(String),
+}
+
+/// Where the records of `topic` go through `chain`: what `validate` expects to find in Kafka.
+pub fn destination(chain: &[Transform], topic: &str) -> Destination {
+    let mut topic = topic.to_owned();
+    for transform in chain {
+        let routes = matches!(
+            transform.kind,
+            TransformKind::RegexRouter(_)
+                | TransformKind::ByLogicalTableRouter(_)
+                | TransformKind::EventRouter(_)
+                | TransformKind::Filter
+        ) || matches!(&transform.kind, TransformKind::ExtractNewRecordState(s) if s.route_by_field.is_some());
+        if !routes {
+            continue;
+        }
+        let applies = match &transform.predicate {
+            None => true,
+            Some(Predicate::TopicNameMatches(pattern)) => {
+                pattern.is_match(&topic) != transform.negate
+            }
+            // a filter of some records keeps the topic
+            Some(_) if matches!(transform.kind, TransformKind::Filter) => false,
+            Some(_) => return Destination::ByContent(transform.name.clone()),
+        };
+        if !applies {
+            continue;
+        }
+        match &transform.kind {
+            TransformKind::RegexRouter(route) => {
+                if let Some(routed) = route.route(&topic) {
+                    topic = routed;
+                }
+            }
+            TransformKind::ByLogicalTableRouter(settings) => {
+                if let Some(routed) = settings.topic.route(&topic).filter(|t| !t.is_empty()) {
+                    topic = routed;
+                }
+            }
+            TransformKind::Filter => return Destination::Dropped,
+            _ => return Destination::ByContent(transform.name.clone()),
+        }
+    }
+    Destination::Topic(topic)
+}
+
 /// `ByLogicalTableRouter`'s settings.
 #[derive(Debug, Clone)]
 pub struct LogicalTableRoute {
@@ -454,6 +618,8 @@ const REMOVED_KEYS: &[(&str, &str)] = &[
 
 const EXTRACT_NEW_RECORD_STATE: &str = "io.debezium.transforms.ExtractNewRecordState";
 const EVENT_ROUTER: &str = "io.debezium.transforms.outbox.EventRouter";
+const DECODE_MESSAGE_CONTENT: &str =
+    "io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent";
 const REGEX_ROUTER: &str = "org.apache.kafka.connect.transforms.RegexRouter";
 const BY_LOGICAL_TABLE_ROUTER: &str = "io.debezium.transforms.ByLogicalTableRouter";
 const FILTER: &str = "org.apache.kafka.connect.transforms.Filter";
@@ -463,6 +629,9 @@ const EXTRACT_FIELD: &str = "org.apache.kafka.connect.transforms.ExtractField";
 const VALUE_TO_KEY: &str = "org.apache.kafka.connect.transforms.ValueToKey";
 const INSERT_HEADER: &str = "org.apache.kafka.connect.transforms.InsertHeader";
 const DROP_HEADERS: &str = "org.apache.kafka.connect.transforms.DropHeaders";
+const HOIST_FIELD: &str = "org.apache.kafka.connect.transforms.HoistField";
+const CAST: &str = "org.apache.kafka.connect.transforms.Cast";
+const HEADER_FROM: &str = "org.apache.kafka.connect.transforms.HeaderFrom";
 const TOPIC_NAME_MATCHES: &str = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches";
 const HAS_HEADER_KEY: &str = "org.apache.kafka.connect.transforms.predicates.HasHeaderKey";
 const RECORD_IS_TOMBSTONE: &str =
@@ -472,6 +641,7 @@ const RECORD_IS_TOMBSTONE: &str =
 pub const TRANSFORM_TYPES: &[&str] = &[
     EXTRACT_NEW_RECORD_STATE,
     EVENT_ROUTER,
+    DECODE_MESSAGE_CONTENT,
     REGEX_ROUTER,
     BY_LOGICAL_TABLE_ROUTER,
     FILTER,
@@ -484,6 +654,12 @@ pub const TRANSFORM_TYPES: &[&str] = &[
     VALUE_TO_KEY,
     INSERT_HEADER,
     DROP_HEADERS,
+    "org.apache.kafka.connect.transforms.HoistField$Key",
+    "org.apache.kafka.connect.transforms.HoistField$Value",
+    "org.apache.kafka.connect.transforms.Cast$Key",
+    "org.apache.kafka.connect.transforms.Cast$Value",
+    "org.apache.kafka.connect.transforms.HeaderFrom$Key",
+    "org.apache.kafka.connect.transforms.HeaderFrom$Value",
 ];
 
 /// `type` split into the class and the part a `$Key`/`$Value` class works on.
@@ -616,6 +792,13 @@ pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Tr
             (DROP_HEADERS, None) => Some(TransformKind::DropHeaders(list(
                 keys.required("headers", errors),
             ))),
+            (HOIST_FIELD, Some(part)) => keys
+                .required("field", errors)
+                .map(|f| TransformKind::HoistField(part, f.trim().to_owned())),
+            (CAST, Some(part)) => cast(&mut keys, errors).map(|c| TransformKind::Cast(part, c)),
+            (HEADER_FROM, Some(part)) => {
+                header_from(&mut keys, errors).map(|h| TransformKind::HeaderFrom(part, h))
+            }
             _ => match type_name {
                 EXTRACT_NEW_RECORD_STATE => extract_new_record_state(&mut keys, errors)
                     .map(TransformKind::ExtractNewRecordState),
@@ -626,6 +809,9 @@ pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Tr
                 }
                 FILTER => Some(TransformKind::Filter),
                 EVENT_ROUTER => event_router(&mut keys, errors).map(TransformKind::EventRouter),
+                DECODE_MESSAGE_CONTENT => Some(TransformKind::DecodeMessageContent {
+                    null_fields: keys.bool("fields.null.include", false, errors),
+                }),
                 other => {
                     errors.push(problem(
                     keys.key("type"),
@@ -811,19 +997,28 @@ fn event_router(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<Ev
             true
         }
     };
-    if keys
-        .get("table.expand.json.payload")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    let mut behavior = |key: &str, other: &str| match keys
+        .get(key)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
     {
-        errors.push(problem(
-            keys.key("table.expand.json.payload"),
-            "asks for the payload's JSON expanded into a struct, which walbridge does not \
-             implement: remove it (the payload is then the JSON text), or keep Kafka Connect",
-        ));
-    }
-    // only with table.expand.json.payload; tracing only with OpenTelemetry on Connect's class path
+        None | Some("ignore") => false,
+        Some(v) if v == other => true,
+        Some(_) => {
+            errors.push(problem(keys.key(key), format!("must be ignore or {other}")));
+            false
+        }
+    };
+    let null_fields = behavior("table.json.payload.null.behavior", "optional_bytes");
+    let empty_arrays = behavior("table.json.payload.empty.array.behavior", "optional_string");
+    let expand_json_payload = keys
+        .bool("table.expand.json.payload", false, errors)
+        .then_some(JsonExpansion {
+            null_fields,
+            empty_arrays,
+        });
+    // tracing only with OpenTelemetry on Connect's class path
     for key in [
-        "table.json.payload.null.behavior",
         "tracing.span.context.field",
         "tracing.operation.name",
         "tracing.with.context.field.only",
@@ -831,6 +1026,7 @@ fn event_router(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<Ev
         keys.get(key);
     }
     Some(EventRouter {
+        expand_json_payload,
         event_id,
         event_key,
         payload,
@@ -865,6 +1061,88 @@ fn replace_field(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<R
         exclude,
         include,
         renames,
+    })
+}
+
+fn cast(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<Cast> {
+    let spec_key = keys.key("spec");
+    let entries = list(keys.required("spec", errors));
+    let replace_null_with_default = keys.bool("replace.null.with.default", true, errors);
+    let types = || CastType::ALL.map(|(n, _)| n).join(", ");
+    let mut whole = None;
+    let mut fields = Vec::new();
+    for entry in &entries {
+        let (field, type_name) = match entry.split_once(':') {
+            Some((field, type_name)) if !type_name.contains(':') => (Some(field.trim()), type_name),
+            Some(_) => {
+                errors.push(problem(
+                    &spec_key,
+                    format!("{entry}: one field:type pair per entry"),
+                ));
+                return None;
+            }
+            None => (None, entry.as_str()),
+        };
+        let Some(cast_type) = CastType::parse(type_name) else {
+            errors.push(problem(
+                &spec_key,
+                format!("{entry}: Cast casts to {}", types()),
+            ));
+            return None;
+        };
+        match field {
+            Some(field) => fields.push((field.to_owned(), cast_type)),
+            None => whole = Some(cast_type),
+        }
+    }
+    let spec = match whole {
+        _ if entries.is_empty() => {
+            errors.push(problem(
+                spec_key,
+                "must name at least one field:type, or a type",
+            ));
+            return None;
+        }
+        Some(_) if entries.len() > 1 => {
+            errors.push(problem(
+                spec_key,
+                "a type for the whole key or value is the spec's only entry",
+            ));
+            return None;
+        }
+        Some(cast_type) => CastSpec::Whole(cast_type),
+        None => CastSpec::Fields(fields),
+    };
+    Some(Cast {
+        spec,
+        replace_null_with_default,
+    })
+}
+
+fn header_from(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<HeaderFrom> {
+    let fields = list(keys.required("fields", errors));
+    let headers = list(keys.required("headers", errors));
+    let operation = keys.required("operation", errors).map(str::trim);
+    let replace_null_with_default = keys.bool("replace.null.with.default", true, errors);
+    let moves = match operation? {
+        "move" => true,
+        "copy" => false,
+        _ => {
+            errors.push(problem(keys.key("operation"), "must be move or copy"));
+            return None;
+        }
+    };
+    if fields.is_empty() || fields.len() != headers.len() {
+        errors.push(problem(
+            keys.key("headers"),
+            "must name as many headers as fields names fields (one or more)",
+        ));
+        return None;
+    }
+    Some(HeaderFrom {
+        fields: fields.into_iter().zip(headers).collect(),
+        moves,
+        replace_null_with_default,
     })
 }
 
@@ -1092,6 +1370,128 @@ mod tests {
             chain[1].predicate,
             Some(Predicate::TopicNameMatches(_))
         ));
+    }
+
+    #[test]
+    fn cast_and_header_from_specs_are_read_as_connects_and_bad_ones_refused() {
+        let (chain, errors) = parse(&[
+            ("transforms", "whole,fields,headers,hoist"),
+            (
+                "transforms.whole.type",
+                "org.apache.kafka.connect.transforms.Cast$Key",
+            ),
+            ("transforms.whole.spec", "INT32"),
+            (
+                "transforms.fields.type",
+                "org.apache.kafka.connect.transforms.Cast$Value",
+            ),
+            ("transforms.fields.spec", "a:int8, b:String"),
+            ("transforms.fields.replace.null.with.default", "false"),
+            (
+                "transforms.headers.type",
+                "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+            ),
+            ("transforms.headers.fields", "a,b"),
+            ("transforms.headers.headers", "x,y"),
+            ("transforms.headers.operation", "move"),
+            (
+                "transforms.hoist.type",
+                "org.apache.kafka.connect.transforms.HoistField$Value",
+            ),
+            ("transforms.hoist.field", "wrapped"),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(matches!(
+            &chain[0].kind,
+            TransformKind::Cast(
+                Part::Key,
+                Cast {
+                    spec: CastSpec::Whole(CastType::Int32),
+                    replace_null_with_default: true
+                }
+            )
+        ));
+        let TransformKind::Cast(Part::Value, fields) = &chain[1].kind else {
+            panic!("{chain:?}")
+        };
+        assert!(!fields.replace_null_with_default);
+        assert!(matches!(&fields.spec, CastSpec::Fields(f)
+            if f == &[("a".to_owned(), CastType::Int8), ("b".to_owned(), CastType::String)]));
+        let TransformKind::HeaderFrom(Part::Value, headers) = &chain[2].kind else {
+            panic!("{chain:?}")
+        };
+        assert!(headers.moves);
+        assert_eq!(headers.fields[1], ("b".to_owned(), "y".to_owned()));
+        assert!(
+            matches!(&chain[3].kind, TransformKind::HoistField(Part::Value, f) if f == "wrapped")
+        );
+
+        for (key, value, expected) in [
+            ("spec", "a:bytes", "casts to int8"),
+            ("spec", "int8,a:int16", "only entry"),
+            ("spec", "a:b:int8", "one field:type pair"),
+        ] {
+            let key = format!("transforms.c.{key}");
+            let (_, errors) = parse(&[
+                ("transforms", "c"),
+                (
+                    "transforms.c.type",
+                    "org.apache.kafka.connect.transforms.Cast$Value",
+                ),
+                (key.as_str(), value),
+            ]);
+            let all = errors.join("\n");
+            assert!(
+                all.contains(&key) && all.contains(expected),
+                "{value}: {all}"
+            );
+        }
+        for (fields, headers, operation) in [("a,b", "x", "copy"), ("a", "x", "rename")] {
+            let (_, errors) = parse(&[
+                ("transforms", "h"),
+                (
+                    "transforms.h.type",
+                    "org.apache.kafka.connect.transforms.HeaderFrom$Key",
+                ),
+                ("transforms.h.fields", fields),
+                ("transforms.h.headers", headers),
+                ("transforms.h.operation", operation),
+            ]);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+        }
+    }
+
+    #[test]
+    fn destinations_follow_the_routers_by_topic_name() {
+        let (chain, errors) = parse(&[
+            ("transforms", "skip,route,merge,outbox"),
+            ("transforms.skip.type", FILTER),
+            ("transforms.skip.predicate", "audit"),
+            ("transforms.route.type", REGEX_ROUTER),
+            ("transforms.route.regex", "p\\.s\\.(.*)"),
+            ("transforms.route.replacement", "q.$1"),
+            ("transforms.merge.type", BY_LOGICAL_TABLE_ROUTER),
+            ("transforms.merge.topic.regex", "q\\.part_.*"),
+            ("transforms.merge.topic.replacement", "q.parts"),
+            ("transforms.outbox.type", EVENT_ROUTER),
+            ("transforms.outbox.predicate", "outbox"),
+            ("predicates", "audit,outbox"),
+            ("predicates.audit.type", TOPIC_NAME_MATCHES),
+            ("predicates.audit.pattern", ".*\\.audit"),
+            ("predicates.outbox.type", TOPIC_NAME_MATCHES),
+            ("predicates.outbox.pattern", ".*\\.outbox"),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let topic = |t: &str| Destination::Topic(t.to_owned());
+        assert_eq!(destination(&chain, "p.s.t"), topic("q.t"));
+        assert_eq!(destination(&chain, "p.s.part_1"), topic("q.parts"));
+        assert_eq!(destination(&chain, "p.s.audit"), Destination::Dropped);
+        assert_eq!(
+            destination(&chain, "p.s.outbox"),
+            Destination::ByContent("outbox".to_owned())
+        );
+        assert_eq!(destination(&chain, "other"), topic("other"));
+        assert_eq!(destination(&[], "p.s.t"), topic("p.s.t"));
     }
 
     #[test]

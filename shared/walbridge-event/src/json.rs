@@ -23,7 +23,7 @@ static ESCAPE: [u8; 256] = {
 /// Writes `s` as a JSON string the way Jackson does: `"` and `\` escaped, control characters as `\b \t \n
 /// \f \r` or `\u00XX` (upper-case hex), everything else (including `/` and non-ASCII) verbatim.
 #[inline]
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     write_escaped(out, s);
     out.push(b'"');

@@ -42,6 +42,8 @@ mod pgtime;
 mod schema;
 pub mod wal2json;
 
+pub use convert::write_java_float;
 pub use error::Error;
+pub use json::write_str as write_json_string;
 pub use lsn::Lsn;
 pub use schema::{ColumnSchema, ReplicaIdentity, TableSchema};

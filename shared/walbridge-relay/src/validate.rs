@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use walbridge_config::transforms::{Destination, destination};
 use walbridge_config::{CheckStatus, Config, TablePattern, ValidationReport};
 use walbridge_event::envelope::{TransactionEncoder, message_topic};
 
@@ -226,11 +227,30 @@ async fn check_kafka(
         return;
     };
     let others = other_topics(config);
-    let topics: Vec<String> = tables
+    // the topics the transform chain writes to, not the ones it routes away from
+    let mut by_content = Vec::new();
+    let mut topics: Vec<String> = Vec::new();
+    let written = tables
         .iter()
         .map(|t| format!("{}.{}.{}", config.topic_prefix, t.schema, t.table))
-        .chain(others.iter().cloned())
-        .collect();
+        .chain(others.iter().cloned());
+    for topic in written {
+        match destination(&config.transforms, &topic) {
+            Destination::Topic(topic) if !topics.contains(&topic) => topics.push(topic),
+            Destination::Topic(_) | Destination::Dropped => {}
+            Destination::ByContent(transform) if !by_content.contains(&transform) => {
+                by_content.push(transform);
+            }
+            Destination::ByContent(_) => {}
+        }
+    }
+    let unchecked = match by_content.as_slice() {
+        [] => String::new(),
+        names => format!(
+            "; not checked: the topics the transform(s) {} name from each record",
+            names.join(", ")
+        ),
+    };
     let missing: Vec<String> = topics
         .iter()
         .filter(|topic| !existing.contains_key(topic.as_str()))
@@ -242,7 +262,7 @@ async fn check_kafka(
             "topics",
             CheckStatus::Pass,
             format!(
-                "all {} destination topics exist{}",
+                "all {} destination topics exist{}{unchecked}",
                 topics.len(),
                 besides(&others)
             ),
@@ -254,7 +274,7 @@ async fn check_kafka(
             format!(
                 "{present} destination topics exist{}; {} will be created on first use with \
                  {partitions} partitions, replication factor {replication} \
-                 (topic.creation.enable=true): {}",
+                 (topic.creation.enable=true): {}{unchecked}",
                 besides(&others),
                 missing.len(),
                 shortened(&missing)
@@ -265,7 +285,8 @@ async fn check_kafka(
             "topics",
             CheckStatus::Fail,
             format!(
-                "{} destination topics do not exist and topic.creation.enable=false: create {}",
+                "{} destination topics do not exist and topic.creation.enable=false: create \
+                 {}{unchecked}",
                 missing.len(),
                 shortened(&missing)
             ),

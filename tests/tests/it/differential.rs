@@ -269,6 +269,15 @@ const WORKLOAD: &[&str] = &[
        SELECT pg_logical_emit_message(true, '{s}.outbox', 'rolled back');
      ROLLBACK",
     "SELECT pg_logical_emit_message(false, '{s}.skipped', 'standalone, left out by the filters run')",
+    // JSON content for DecodeLogicalDecodingMessageContent: an outbox event's fields, every
+    // inferred type, nesting, an array of objects, a null field, trailing text Jackson ignores
+    r#"SELECT pg_logical_emit_message(true, '{s}.decoded',
+       '{"id":"evt-7","aggregatetype":"Order","aggregateid":"A-7","type":"OrderCreated",
+         "payload":{"total":12.5,"lines":[{"sku":"x","qty":2}]},
+         "n":7,"big":3000000000,"f":1.5e3,"t":true,"nil":null,
+         "s":"q\"é\u0001","nested":{"a":-0.5,"b":[1,null,2],"deeper":{"c":"d"}},
+         "list":[{"x":"y","n":1},{"x":"z","n":2}],"empty":[],"grid":[[1],[2,3]]} and more')"#,
+    "SELECT pg_logical_emit_message(false, '{s}.decoded.empty', '{}')",
     // composite key
     "INSERT INTO {s}.orders VALUES ('EU', 1, 'new', 'first'), ('US', 2, 'new', NULL)",
     "UPDATE {s}.orders SET status = 'paid' WHERE order_no = 1",
@@ -359,6 +368,13 @@ const WORKLOAD: &[&str] = &[
         '{\"name\": \"Zoë\"}', NULL)",
     "INSERT INTO {s}.outbox VALUES
        ('7f3b1c2e-0000-4000-8000-000000000003', 'Order', 'o-1', 'OrderCancelled', NULL, 'acme')",
+    // for table.expand.json.payload: one Debezium cannot expand (a mixed array: kept as text), one
+    // with a null and an empty array
+    "INSERT INTO {s}.outbox VALUES
+       ('7f3b1c2e-0000-4000-8000-000000000004', 'Order', 'o-2', 'OrderNoted',
+        '{\"mixed\": [1, \"a\"]}', 'acme'),
+       ('7f3b1c2e-0000-4000-8000-000000000005', 'Order', 'o-2', 'OrderTagged',
+        '{\"tags\": [], \"note\": null, \"at\": 1.5}', 'acme')",
     "UPDATE {s}.outbox SET tenant = 'other' WHERE id = '7f3b1c2e-0000-4000-8000-000000000001'",
     "DELETE FROM {s}.outbox WHERE id = '7f3b1c2e-0000-4000-8000-000000000002'",
     // published only where skipped.operations leaves t out (the filters run)
@@ -1074,8 +1090,74 @@ const KAFKA_SMTS: Props = &[
     ("predicates.customers.pattern", ".*\\.customers"),
 ];
 
+/// Kafka's Cast (fields with defaults, narrowing, floats, strings), HoistField (a keyless table's
+/// null key hoisted schemaless) and HeaderFrom (copy, and move of a nullable field).
+const CAST_HOIST_HEADERS: Props = &[
+    ("transforms", "unwrap,cast,hoist,copyid,moveemail"),
+    (
+        "transforms.unwrap.type",
+        "io.debezium.transforms.ExtractNewRecordState",
+    ),
+    (
+        "transforms.unwrap.delete.tombstone.handling.mode",
+        "rewrite",
+    ),
+    (
+        "transforms.cast.type",
+        "org.apache.kafka.connect.transforms.Cast$Value",
+    ),
+    (
+        "transforms.cast.spec",
+        "i2:int8,i4:float32,i8:string,b:int32,id:float64,visits:string,active:int8,seen:string",
+    ),
+    // the outbox table's id is a uuid, which Connect's Cast would fail to read as a number
+    ("transforms.cast.predicate", "outbox"),
+    ("transforms.cast.negate", "true"),
+    (
+        "transforms.hoist.type",
+        "org.apache.kafka.connect.transforms.HoistField$Key",
+    ),
+    ("transforms.hoist.field", "k"),
+    (
+        "transforms.copyid.type",
+        "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+    ),
+    ("transforms.copyid.fields", "id,__deleted"),
+    ("transforms.copyid.headers", "row,deleted"),
+    ("transforms.copyid.operation", "copy"),
+    ("transforms.copyid.predicate", "keyed"),
+    (
+        "transforms.moveemail.type",
+        "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+    ),
+    ("transforms.moveemail.fields", "email,seen"),
+    ("transforms.moveemail.headers", "mail,seen"),
+    ("transforms.moveemail.operation", "move"),
+    ("transforms.moveemail.predicate", "customers"),
+    ("predicates", "keyed,customers,outbox"),
+    (
+        "predicates.outbox.type",
+        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+    ),
+    ("predicates.outbox.pattern", ".*\\.outbox"),
+    (
+        "predicates.keyed.type",
+        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+    ),
+    (
+        "predicates.keyed.pattern",
+        ".*\\.(customers|types|accounts_full)",
+    ),
+    (
+        "predicates.customers.type",
+        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+    ),
+    ("predicates.customers.pattern", ".*\\.customers"),
+];
+
 /// The transform chains (ExtractNewRecordState in three delete modes with added fields and
-/// headers, ByLogicalTableRouter, RegexRouter, Filter, predicates, negation) on the differential
+/// headers, ByLogicalTableRouter, RegexRouter, Filter, predicates, negation, Kafka's field
+/// transforms, Cast, HoistField, HeaderFrom) on the differential
 /// workload: the same records, topics, partitions, keys, values and headers as Debezium 3.7.1 with
 /// the same chain in Kafka Connect, schemas off and on.
 #[tokio::test]
@@ -1087,10 +1169,24 @@ async fn transforms_are_what_debeziums_are() {
         (format!("{}-outbox-schemas", case.prefix), true),
     ];
     let [outbox, outbox_schemas] = outbox_runs.clone().map(|(prefix, placements)| {
-        let props = outbox_router(&prefix, placements);
+        let props = outbox_router(&prefix, placements, false);
         (prefix, placements, props)
     });
-    let runs: [(String, bool, Props); 8] = [
+    let expand = format!("{}-outbox-expand", case.prefix);
+    let expand_props = outbox_router(&expand, false, true);
+    let decode_runs = [false, true].map(|schemas| {
+        let suffix = if schemas {
+            "-decode-schemas"
+        } else {
+            "-decode"
+        };
+        let prefix = format!("{}{suffix}", case.prefix);
+        (prefix, schemas, decode_messages(&case.schema, schemas))
+    });
+    let [decode, decode_schemas] = decode_runs;
+    let decode_outbox = format!("{}-decoderoute", case.prefix);
+    let decode_outbox_props = decode_outbox_router(&case.schema, &decode_outbox);
+    let runs: [(String, bool, Props); 14] = [
         outbox,
         outbox_schemas,
         (format!("{}-unwrap", case.prefix), false, UNWRAP_REWRITE),
@@ -1103,6 +1199,16 @@ async fn transforms_are_what_debeziums_are() {
         ),
         (format!("{}-routed", case.prefix), false, ROUTED),
         (format!("{}-routed-schemas", case.prefix), true, ROUTED),
+        (format!("{}-cast", case.prefix), false, CAST_HOIST_HEADERS),
+        (
+            format!("{}-cast-schemas", case.prefix),
+            true,
+            CAST_HOIST_HEADERS,
+        ),
+        decode,
+        decode_schemas,
+        (decode_outbox, true, decode_outbox_props),
+        (expand, true, expand_props),
     ];
     let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
     for (prefix, _, _) in &runs {
@@ -1125,6 +1231,7 @@ async fn transforms_are_what_debeziums_are() {
     let mut report = Report::default();
     let mut compared = BTreeMap::new();
     let mut outbox_events = 0;
+    let mut decoded = 0;
     for (prefix, schemas, _) in &runs {
         let routed = prefix.contains("-routed");
         // more_types: the known float difference, at paths the flattened rows do not share
@@ -1165,6 +1272,20 @@ async fn transforms_are_what_debeziums_are() {
                 "{topic}: routed away, yet {wb_records:?}"
             );
         }
+        if prefix.ends_with("-decoderoute") {
+            // the decoded message, routed by its aggregate type
+            let topic = format!("{prefix}.outbox.Order");
+            let wb_records = setup.wb_topic(&topic, 0);
+            let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
+            decoded += dbz_records.len();
+            report.compare(prefix, &topic, *schemas, &wb_records, &dbz_records);
+        } else if prefix.contains("-decode") {
+            let topic = format!("{prefix}.message");
+            let wb_records = setup.wb_topic(&topic, 0);
+            let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
+            decoded += dbz_records.len();
+            report.compare(prefix, &topic, *schemas, &wb_records, &dbz_records);
+        }
         if routed {
             for table in ["customers", "orders", "sql_table"] {
                 let topic = format!("{prefix}.{}.{table}", case.schema);
@@ -1201,15 +1322,80 @@ async fn transforms_are_what_debeziums_are() {
         compared.values().all(|n| *n >= 40),
         "too few records compared: {compared:?}"
     );
-    // per run: three inserts routed (the update, the delete and its tombstone are not events), one
+    // per run: five inserts routed (the update, the delete and its tombstone are not events), one
     // of them a null payload, a tombstone where the run asks for one
-    assert_eq!(outbox_events, 2 * 3, "outbox events compared");
+    assert_eq!(outbox_events, 3 * 5, "outbox events compared");
+    // per decode run the two JSON messages, and the one routed
+    assert_eq!(decoded, 2 * 2 + 1, "decoded messages compared");
+}
+
+/// DecodeLogicalDecodingMessageContent on this schema's `decoded` messages (tombstones left
+/// alone, as Debezium's fails on them); `null_fields`: `fields.null.include`.
+fn decode_messages(schema: &str, null_fields: bool) -> Props {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let mut props = vec![
+        (
+            "message.prefix.include.list",
+            leak(format!("{schema}\\.decoded.*")),
+        ),
+        ("transforms", "decode"),
+        (
+            "transforms.decode.type",
+            "io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent",
+        ),
+        ("transforms.decode.predicate", "tombstone"),
+        ("transforms.decode.negate", "true"),
+        ("predicates", "tombstone"),
+        (
+            "predicates.tombstone.type",
+            "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+        ),
+    ];
+    if null_fields {
+        props.push(("transforms.decode.fields.null.include", "true"));
+    }
+    Box::leak(props.into_boxed_slice())
+}
+
+/// DecodeLogicalDecodingMessageContent then EventRouter on the message topic: outbox events sent
+/// with `pg_logical_emit_message` routed by aggregate type, with nothing but the decoded message.
+fn decode_outbox_router(schema: &str, prefix: &str) -> Props {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let props = vec![
+        (
+            "message.prefix.include.list",
+            leak(format!("{schema}\\.decoded")),
+        ),
+        ("transforms", "decode,outbox"),
+        (
+            "transforms.decode.type",
+            "io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent",
+        ),
+        ("transforms.decode.predicate", "messages"),
+        (
+            "transforms.outbox.type",
+            "io.debezium.transforms.outbox.EventRouter",
+        ),
+        (
+            "transforms.outbox.route.topic.replacement",
+            leak(format!("{prefix}.outbox.${{routedByValue}}")),
+        ),
+        ("transforms.outbox.predicate", "messages"),
+        ("predicates", "messages"),
+        (
+            "predicates.messages.type",
+            "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+        ),
+        ("predicates.messages.pattern", ".*\\.message"),
+    ];
+    Box::leak(props.into_boxed_slice())
 }
 
 /// EventRouter on the outbox table only, routing to `<prefix>.outbox.<aggregatetype>`; with
 /// `placements`, the event type in the value beside the payload, the tenant as a header and a
-/// tombstone for an empty payload.
-fn outbox_router(prefix: &str, placements: bool) -> Props {
+/// tombstone for an empty payload; with `expand`, the payload's JSON as a struct (nulls and empty
+/// arrays kept).
+fn outbox_router(prefix: &str, placements: bool, expand: bool) -> Props {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let mut props = vec![
         ("transforms", "outbox"),
@@ -1236,6 +1422,19 @@ fn outbox_router(prefix: &str, placements: bool) -> Props {
                 "type:envelope:eventType,tenant:header",
             ),
             ("transforms.outbox.route.tombstone.on.empty.payload", "true"),
+        ]);
+    }
+    if expand {
+        props.extend([
+            ("transforms.outbox.table.expand.json.payload", "true"),
+            (
+                "transforms.outbox.table.json.payload.null.behavior",
+                "optional_bytes",
+            ),
+            (
+                "transforms.outbox.table.json.payload.empty.array.behavior",
+                "optional_string",
+            ),
         ]);
     }
     Box::leak(props.into_boxed_slice())

@@ -6,7 +6,7 @@ use crate::json::{write_i64, write_str};
 /// Writes `v` as Java's `Double.toString` (or, with `single`, `Float.toString` of that float) prints
 /// it: the shortest digits that read back to the same value, in plain notation for magnitudes in
 /// [10⁻³, 10⁷) and as `d.dddE±n` otherwise, always with a fraction digit (`3.0`, `1.0E10`).
-pub(super) fn write_java_float(out: &mut Vec<u8>, v: f64, single: Option<f32>) {
+pub fn write_java_float(out: &mut Vec<u8>, v: f64, single: Option<f32>) {
     use std::io::Write as _;
     if v.is_nan() {
         out.extend_from_slice(b"\"NaN\"");

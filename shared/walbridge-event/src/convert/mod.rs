@@ -11,6 +11,8 @@ mod default;
 mod geometry;
 mod interval;
 mod java;
+
+pub use java::write_java_float;
 #[cfg(test)]
 mod props;
 mod text;

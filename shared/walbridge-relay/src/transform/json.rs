@@ -27,11 +27,30 @@ impl Json {
     }
 
     pub(crate) fn string(text: &str) -> Self {
-        Self::Raw(serde_json::value::to_raw_value(text).expect("a string serialises"))
+        let mut out = Vec::with_capacity(text.len() + 2);
+        walbridge_event::write_json_string(&mut out, text);
+        Self::Raw(
+            RawValue::from_string(String::from_utf8(out).expect("escaped UTF-8 stays UTF-8"))
+                .expect("a JSON string"),
+        )
     }
 
     pub(crate) fn bool(value: bool) -> Self {
         Self::Raw(RawValue::from_string(value.to_string()).expect("a boolean is JSON"))
+    }
+
+    /// A number (or other literal) from its JSON text.
+    pub(crate) fn literal(text: String) -> Self {
+        Self::Raw(RawValue::from_string(text).expect("a JSON literal"))
+    }
+
+    /// The text of a literal (a number, `true`, `null`, a quoted string); `None` for an object or
+    /// array.
+    pub(crate) fn literal_text(&self) -> Option<&str> {
+        match self {
+            Self::Raw(raw) if !raw.get().starts_with(['{', '[']) => Some(raw.get()),
+            _ => None,
+        }
     }
 
     pub(crate) fn is_null(&self) -> bool {

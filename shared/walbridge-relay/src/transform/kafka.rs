@@ -4,10 +4,10 @@
 //! Connect's does, and what makes Connect's fail the task fails the invocation.
 
 use indexmap::IndexMap;
-use walbridge_config::transforms::{InsertField, InsertedField, Part, ReplaceField};
+use walbridge_config::transforms::{HeaderFrom, InsertField, InsertedField, Part, ReplaceField};
 
 use super::json::Json;
-use super::{Data, Record, TransformError};
+use super::{Data, Header, Record, TransformError};
 
 fn part(record: &mut Record, part: Part) -> Option<&mut Data> {
     match part {
@@ -195,5 +195,119 @@ pub(super) fn value_to_key(fields: &[String], record: &mut Record) -> Result<(),
         schema: Json::Object(schema),
         payload: Json::Object(key_payload),
     });
+    Ok(())
+}
+
+/// `HoistField$Key` / `$Value`: the key or value as the one field of a new struct (no name,
+/// required). Connect hoists a record without the part (a tombstone's value, a keyless table's
+/// key) as schemaless data: a map holding null, written with a null schema.
+pub(super) fn hoist_field(which: Part, name: &str, record: &mut Record) {
+    let slot = match which {
+        Part::Key => &mut record.key,
+        Part::Value => &mut record.value,
+    };
+    let mut payload = IndexMap::new();
+    let schema = match slot.take() {
+        Some(Data {
+            schema,
+            payload: inner,
+        }) if !schema.is_null() => {
+            payload.insert(name.to_owned(), inner);
+            let mut field = schema;
+            if let Some(members) = field.object() {
+                members.insert("field".to_owned(), Json::string(name));
+            }
+            let mut members = IndexMap::new();
+            members.insert("type".to_owned(), Json::string("struct"));
+            members.insert("fields".to_owned(), Json::Array(vec![field]));
+            members.insert("optional".to_owned(), Json::bool(false));
+            Json::Object(members)
+        }
+        schemaless => {
+            let inner = schemaless.map_or_else(Json::null, |data| data.payload);
+            payload.insert(name.to_owned(), inner);
+            Json::null()
+        }
+    };
+    *slot = Some(Data {
+        schema,
+        payload: Json::Object(payload),
+    });
+}
+
+/// `HeaderFrom$Key` / `$Value`: each field's value as a header, written as Connect's
+/// `SimpleHeaderConverter` writes a primitive (a null as walbridge writes every null header);
+/// with `move`, the fields leave the struct.
+pub(super) fn header_from(
+    which: Part,
+    settings: &HeaderFrom,
+    record: &mut Record,
+) -> Result<(), TransformError> {
+    const TRANSFORM: &str = "HeaderFrom";
+    let not_a_struct = || TransformError::NotAStruct {
+        transform: TRANSFORM,
+    };
+    let data = match which {
+        Part::Key => record.key.as_mut(),
+        Part::Value => record.value.as_mut(),
+    }
+    .filter(|d| !d.payload.is_null())
+    .ok_or_else(not_a_struct)?;
+    let fields = data
+        .schema
+        .get("fields")
+        .and_then(Json::array)
+        .ok_or_else(not_a_struct)?;
+    let row = data.payload.object().ok_or_else(not_a_struct)?;
+    let mut added: Vec<Header> = Vec::with_capacity(settings.fields.len());
+    for (name, header) in &settings.fields {
+        let schema = fields
+            .iter_mut()
+            .find_map(|field| {
+                let named = field_name(field).as_deref() == Some(name);
+                named.then_some(field)
+            })
+            .and_then(Json::object)
+            .ok_or_else(|| TransformError::UnknownField {
+                transform: TRANSFORM,
+                field: name.clone(),
+            })?;
+        let mut value = row.get(name).cloned().unwrap_or_else(Json::null);
+        if settings.replace_null_with_default
+            && value.is_null()
+            && let Some(default) = schema.get("default")
+        {
+            value = default.clone();
+        }
+        let logical = schema.get("name").and_then(Json::as_str);
+        let text = match value.header_text() {
+            // Connect's logical types are written as text of their own (dates, BigDecimal)
+            Some(text)
+                if logical
+                    .as_deref()
+                    .is_none_or(|n| !n.starts_with("org.apache.kafka.connect.data.")) =>
+            {
+                text
+            }
+            None if value.is_null() => String::new(),
+            _ => {
+                let kind = schema.get("type").and_then(Json::as_str);
+                return Err(TransformError::Unconvertible {
+                    transform: TRANSFORM,
+                    field: name.clone(),
+                    from: logical.or(kind).unwrap_or_default(),
+                    to: "to a header",
+                });
+            }
+        };
+        added.push((header.clone().into(), text.into_bytes()));
+    }
+    if settings.moves {
+        let moved = |name: &str| settings.fields.iter().any(|(field, _)| field == name);
+        fields.retain_mut(|field| !field_name(field).is_some_and(|name| moved(&name)));
+        row.retain(|name, _| !moved(name));
+        copied_struct(&mut data.schema, TRANSFORM)?;
+    }
+    record.headers.extend(added);
     Ok(())
 }

@@ -7,9 +7,12 @@
 //! converter's choice, dropping the schema where `*.converter.schemas.enable=false`. Without a
 //! chain nothing here runs.
 
+mod cast;
 mod extract;
 mod json;
+mod json_schema;
 mod kafka;
+mod message;
 mod outbox;
 mod route;
 
@@ -52,6 +55,43 @@ pub enum TransformError {
     NotAStruct {
         /// The transform's class.
         transform: &'static str,
+    },
+    /// A `Cast` or `HeaderFrom` met a value it cannot convert as Kafka Connect's does.
+    #[error(
+        "{transform} cannot convert the field {field} (a {from}) {to}: Kafka Connect's would fail \
+         the task, or write what walbridge does not reproduce; leave the field out of the transform"
+    )]
+    Unconvertible {
+        /// The transform's class.
+        transform: &'static str,
+        /// The field, or `the value` / `the key`.
+        field: String,
+        /// Its schema's type (or logical name).
+        from: String,
+        /// What it was to become.
+        to: &'static str,
+    },
+    /// `DecodeLogicalDecodingMessageContent` met a message it cannot decode as Debezium's does
+    /// (where Debezium's fails the task). The content itself is never quoted.
+    #[error(
+        "DecodeLogicalDecodingMessageContent cannot decode a message with {problem}, as Debezium's \
+         cannot: send JSON objects under this prefix, or keep the prefix out with \
+         message.prefix.exclude.list"
+    )]
+    MessageContent {
+        /// What the content is.
+        problem: String,
+    },
+    /// `EventRouter` met a JSON payload it cannot expand as Debezium's does.
+    #[error(
+        "EventRouter cannot expand the {field} column's JSON as Debezium does: it holds {problem}; \
+         set table.expand.json.payload=false, or write such payloads otherwise"
+    )]
+    Unexpandable {
+        /// The payload column.
+        field: String,
+        /// What the JSON holds.
+        problem: &'static str,
     },
     /// An update of the outbox table, with `table.op.invalid.behavior=fatal`.
     #[error(
@@ -229,6 +269,22 @@ impl Chain {
                     record
                         .headers
                         .push((header.clone().into(), value.as_bytes().to_vec()));
+                    true
+                }
+                TransformKind::HoistField(part, field) => {
+                    kafka::hoist_field(*part, field, &mut record);
+                    true
+                }
+                TransformKind::Cast(part, settings) => {
+                    cast::apply(*part, settings, &mut record)?;
+                    true
+                }
+                TransformKind::HeaderFrom(part, settings) => {
+                    kafka::header_from(*part, settings, &mut record)?;
+                    true
+                }
+                TransformKind::DecodeMessageContent { null_fields } => {
+                    message::decode(*null_fields, &mut record)?;
                     true
                 }
                 TransformKind::DropHeaders(names) => {

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use tracing::{error, warn};
-use walbridge_config::transforms::{EventRouter, InvalidOp, Placement};
+use walbridge_config::transforms::{EventRouter, InvalidOp, JsonExpansion, Placement};
 
 use super::json::Json;
+use super::json_schema::{Inferred, Options, Refused, infer};
 use super::{Data, Record, TransformError};
 
 /// Applies the router to `record`; `false` drops it.
@@ -91,6 +92,10 @@ pub(super) fn apply(
         column(&settings.event_key).ok_or_else(|| missing(&settings.event_key))?;
     let (payload_schema, payload) =
         column(&settings.payload).ok_or_else(|| missing(&settings.payload))?;
+    let (payload_schema, payload) = match settings.expand_json_payload {
+        Some(expansion) => expand(expansion, &settings.payload, payload_schema, payload)?,
+        None => (payload_schema, payload),
+    };
     let (_, routed_by) =
         column(&settings.route_by_field).ok_or_else(|| missing(&settings.route_by_field))?;
     let routed_by = routed_by.header_text().unwrap_or_default();
@@ -158,4 +163,66 @@ pub(super) fn apply(
     record.topic = settings.route.route(&routed_by).unwrap_or(routed_by);
     record.headers.extend(headers);
     Ok(true)
+}
+
+/// `table.expand.json.payload`: a JSON object in the payload text as a struct named after the
+/// payload column. Where Debezium's expansion fails (text that is not a JSON object, an array of
+/// mixed types, …) it keeps the text with a warning, and so does this.
+fn expand(
+    expansion: JsonExpansion,
+    column: &str,
+    schema: Json,
+    payload: Json,
+) -> Result<(Json, Json), TransformError> {
+    let Some(text) = payload.as_str() else {
+        return Ok((schema, payload));
+    };
+    let keep = |why: &str| {
+        warn!(
+            field = column,
+            why, "the outbox payload is not expanded: kept as text"
+        );
+    };
+    if !text.starts_with(['{', '[']) {
+        keep("not a JSON object");
+        return Ok((schema, payload));
+    }
+    // Jackson reads the first value and ignores what follows it
+    let mut values =
+        serde_json::Deserializer::from_str(&text).into_iter::<&serde_json::value::RawValue>();
+    let Some(mut document) = values
+        .next()
+        .and_then(Result::ok)
+        .and_then(|raw| Json::parse(raw.get().as_bytes()).ok())
+    else {
+        keep("not JSON");
+        return Ok((schema, payload));
+    };
+    let options = Options {
+        null_fields: expansion.null_fields,
+        empty_arrays: expansion.empty_arrays,
+    };
+    let expanded =
+        infer(Some(column), &mut document, options).and_then(|inferred| match inferred {
+            Some(inferred @ Inferred::Struct { .. }) => {
+                let value = inferred.payload(&mut document)?;
+                Ok(Some((inferred.schema(None), value)))
+            }
+            _ => Ok(None),
+        });
+    match expanded {
+        Ok(Some(expanded)) => Ok(expanded),
+        Ok(None) => {
+            keep("a JSON array, not an object");
+            Ok((schema, payload))
+        }
+        Err(Refused::Fails(why)) => {
+            keep(why);
+            Ok((schema, payload))
+        }
+        Err(Refused::Unreproducible(why)) => Err(TransformError::Unexpandable {
+            field: column.to_owned(),
+            problem: why,
+        }),
+    }
 }
