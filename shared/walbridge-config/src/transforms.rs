@@ -216,7 +216,16 @@ impl CastType {
             .map(|(_, t)| *t)
     }
 
-    /// The Connect schema type's name, as JsonConverter writes it.
+    /// The type as JsonConverter's schemas name it (`float`, `double` for the floats).
+    pub fn json_type(self) -> &'static str {
+        match self {
+            Self::Float32 => "float",
+            Self::Float64 => "double",
+            other => other.name(),
+        }
+    }
+
+    /// The type as `spec` names it.
     pub fn name(self) -> &'static str {
         Self::ALL
             .iter()

@@ -14,7 +14,7 @@ const TRANSFORM: &str = "Cast";
 /// A primitive as Connect holds it.
 enum Primitive {
     Int(i64),
-    /// The value, and whether it is a `float32`.
+    /// The value, and whether it is a `float32` (JsonConverter's `float`).
     Float(f64, bool),
     Bool(bool),
     Text(String),
@@ -87,7 +87,7 @@ fn cast_fields(
         };
         *value = cast_value(value, schema, *to, &name)?;
         let mut cast = IndexMap::new();
-        cast.insert("type".to_owned(), Json::string(to.name()));
+        cast.insert("type".to_owned(), Json::string(to.json_type()));
         cast.insert(
             "optional".to_owned(),
             schema.get("optional").cloned().unwrap_or(Json::bool(false)),
@@ -112,7 +112,7 @@ fn cast_schema(
         let default = cast_value(default, schema, to, what)?;
         schema.insert("default".to_owned(), default);
     }
-    schema.insert("type".to_owned(), Json::string(to.name()));
+    schema.insert("type".to_owned(), Json::string(to.json_type()));
     Ok(())
 }
 
@@ -153,13 +153,13 @@ fn cast_value(
     let primitive = match from.as_str() {
         "int8" | "int16" | "int32" | "int64" => text.parse().ok().map(Primitive::Int),
         // non-finite floats are written as the strings "NaN", "Infinity" and "-Infinity"
-        "float32" => text
+        "float" => text
             .parse::<f32>()
             .ok()
             .map(f64::from)
             .or_else(|| java_float(&unquoted()?))
             .map(|v| Primitive::Float(v, true)),
-        "float64" => text
+        "double" => text
             .parse()
             .ok()
             .or_else(|| java_float(&unquoted()?))
@@ -299,24 +299,24 @@ mod tests {
         assert_eq!(cast("300", "int32", Int8).unwrap(), "44");
         assert_eq!(cast("-129", "int64", Int8).unwrap(), "127");
         assert_eq!(cast("70000", "int32", Int16).unwrap(), "4464");
-        assert_eq!(cast("3.99", "float64", Int32).unwrap(), "3");
-        assert_eq!(cast("-3.99", "float64", Int64).unwrap(), "-3");
-        assert_eq!(cast("1.0E20", "float64", Int32).unwrap(), "2147483647");
-        assert_eq!(cast("1.0E20", "float64", Int8).unwrap(), "-1");
-        assert_eq!(cast("\"NaN\"", "float64", Int64).unwrap(), "0");
-        assert_eq!(cast("0.5", "float64", Boolean).unwrap(), "false");
-        assert_eq!(cast("1.5", "float32", Boolean).unwrap(), "true");
+        assert_eq!(cast("3.99", "double", Int32).unwrap(), "3");
+        assert_eq!(cast("-3.99", "double", Int64).unwrap(), "-3");
+        assert_eq!(cast("1.0E20", "double", Int32).unwrap(), "2147483647");
+        assert_eq!(cast("1.0E20", "double", Int8).unwrap(), "-1");
+        assert_eq!(cast("\"NaN\"", "double", Int64).unwrap(), "0");
+        assert_eq!(cast("0.5", "double", Boolean).unwrap(), "false");
+        assert_eq!(cast("1.5", "float", Boolean).unwrap(), "true");
         // floats printed as Java prints them
         assert_eq!(cast("16777217", "int64", Float32).unwrap(), "1.6777216E7");
         assert_eq!(cast("3", "int32", Float64).unwrap(), "3.0");
         assert_eq!(
-            cast("0.1", "float32", Float64).unwrap(),
+            cast("0.1", "float", Float64).unwrap(),
             "0.10000000149011612"
         );
-        assert_eq!(cast("0.1", "float64", Float32).unwrap(), "0.1");
+        assert_eq!(cast("0.1", "double", Float32).unwrap(), "0.1");
         // anything to a string by its toString
-        assert_eq!(cast("1.0E10", "float64", String).unwrap(), "\"1.0E10\"");
-        assert_eq!(cast("\"NaN\"", "float32", String).unwrap(), "\"NaN\"");
+        assert_eq!(cast("1.0E10", "double", String).unwrap(), "\"1.0E10\"");
+        assert_eq!(cast("\"NaN\"", "float", String).unwrap(), "\"NaN\"");
         assert_eq!(cast("true", "boolean", String).unwrap(), "\"true\"");
         assert_eq!(cast("\"AQI=\"", "bytes", String).unwrap(), "\"AQI=\"");
         assert_eq!(cast("true", "boolean", Int16).unwrap(), "1");

@@ -192,7 +192,7 @@ impl Inferred {
             Self::Boolean => "boolean",
             Self::Int32 => "int32",
             Self::Int64 => "int64",
-            Self::Float64 => "float64",
+            Self::Float64 => "double",
             Self::Bytes => "bytes",
             Self::Array(_) => "array",
             Self::Struct { .. } => "struct",
@@ -305,7 +305,7 @@ mod tests {
             schema,
             concat!(
                 r#"{"type":"struct","fields":[{"type":"int32","optional":true,"field":"id"},"#,
-                r#"{"type":"int64","optional":true,"field":"big"},{"type":"float64","optional":true,"field":"f"},"#,
+                r#"{"type":"int64","optional":true,"field":"big"},{"type":"double","optional":true,"field":"f"},"#,
                 r#"{"type":"string","optional":true,"field":"s"},{"type":"boolean","optional":true,"field":"t"},"#,
                 r#"{"type":"struct","fields":[{"type":"array","items":{"type":"struct","fields":[{"type":"int32","optional":true,"field":"q"}],"optional":true,"name":"o.p"},"optional":true,"field":"p"}],"optional":true,"name":"o","field":"o"},"#,
                 r#"{"type":"array","items":{"type":"array","items":{"type":"int32","optional":true},"optional":true},"optional":true,"field":"l"}],"optional":true}"#

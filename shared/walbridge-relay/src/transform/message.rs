@@ -1,6 +1,6 @@
 //! Debezium's `DecodeLogicalDecodingMessageContent`: a logical decoding message whose content is
-//! a JSON object becomes an `op: "c"` event whose `after` is that object (its schema inferred, see
-//! [`super::json_schema`]), so that transforms after it — an outbox router — see a row. Records
+//! a JSON object becomes an `op: "c"` event without a key whose `after` is that object (its schema
+//! inferred, see [`super::json_schema`]), so that transforms after it — an outbox router — see a row. Records
 //! that are not messages pass unchanged; like Debezium's, it fails on a tombstone (give it a
 //! predicate) and on content that is not JSON.
 
@@ -109,5 +109,7 @@ pub(super) fn decode(null_fields: bool, record: &mut Record) -> Result<(), Trans
         schema: Json::Object(envelope),
         payload: Json::Object(payload),
     };
+    // Debezium's drops the key: the event is no longer the prefix's
+    record.key = None;
     Ok(())
 }
