@@ -24,6 +24,65 @@ pub fn java_pattern(regex: &str) -> Result<Regex, regex::Error> {
     Regex::new(&format!("^(?:{regex})$"))
 }
 
+/// A Java replacement string (`Matcher.replaceFirst`: `$n`, `${name}`, `\x` for a literal `x`) in
+/// the `regex` crate's syntax. Java reads `$12` as group 12 only when the pattern has 12 groups,
+/// else as group 1 followed by `2`; the result names its groups with braces, so nothing is read
+/// differently.
+///
+/// # Errors
+/// A `$` not followed by a group, or a group the pattern does not have, as Java refuses them.
+pub fn java_replacement(java: &str, regex: &Regex) -> Result<String, String> {
+    let groups = regex.captures_len() - 1;
+    let mut out = String::with_capacity(java.len());
+    let mut chars = java.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('$') => out.push_str("$$"),
+                Some(c) => out.push(c),
+                None => return Err("ends with a lone backslash (escape it as \\\\)".to_owned()),
+            },
+            '$' => match chars.peek() {
+                Some('{') => {
+                    chars.next();
+                    let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                    if regex.capture_names().flatten().all(|n| n != name) {
+                        return Err(format!(
+                            "names the group {name}, which the regex does not have"
+                        ));
+                    }
+                    out.push_str(&format!("${{{name}}}"));
+                }
+                Some(d) if d.is_ascii_digit() => {
+                    let mut group = d.to_digit(10).expect("a digit") as usize;
+                    chars.next();
+                    while let Some(next) = chars.peek().and_then(|c| c.to_digit(10)) {
+                        let longer = group * 10 + next as usize;
+                        if longer > groups {
+                            break;
+                        }
+                        group = longer;
+                        chars.next();
+                    }
+                    if group > groups {
+                        return Err(format!(
+                            "refers to group {group}, but the regex has {groups} group(s)"
+                        ));
+                    }
+                    out.push_str(&format!("${{{group}}}"));
+                }
+                _ => {
+                    return Err(
+                        "has a $ that names no group (write \\$ for a literal dollar)".to_owned(),
+                    );
+                }
+            },
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::debezium_pattern;
