@@ -508,6 +508,21 @@ impl<'a> Setup<'a> {
     /// invocation per run, and Debezium's records read up to each run's sentinel (a Connect
     /// worker's producer sends in order, one request in flight). Returns the referee and
     /// walbridge's slots (the case's first).
+    /// Removes the referee's connectors and slots, stops walbridge's broker, and drops walbridge's
+    /// slots (the case's last).
+    async fn finish(self, debezium: Referee, wb_slots: &[String]) {
+        let case = self.case;
+        debezium.remove(&case.pg).await;
+        drop(self);
+        for slot in &wb_slots[1..] {
+            case.pg
+                .execute("SELECT pg_drop_replication_slot($1)", &[slot])
+                .await
+                .expect("drop the other wal2json slots");
+        }
+        case.drop_slot().await;
+    }
+
     async fn run_workload(
         &self,
         runs: &[(String, bool, Props)],
@@ -643,15 +658,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         report.compare(prefix, "message", *schemas, &wb_messages, &dbz_messages);
     }
 
-    debezium.remove(&case.pg).await;
-    drop(setup);
-    for slot in &wb_slots[1..] {
-        case.pg
-            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
-            .await
-            .expect("drop the other wal2json slots");
-    }
-    case.drop_slot().await;
+    setup.finish(debezium, &wb_slots).await;
 
     eprintln!(
         "differential: {} record pairs compared in {:?}",
@@ -932,15 +939,7 @@ async fn transaction_metadata_is_what_debeziums_is() {
         report.processing_times = true;
     }
 
-    debezium.remove(&case.pg).await;
-    drop(setup);
-    for slot in &wb_slots[1..] {
-        case.pg
-            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
-            .await
-            .expect("drop the other wal2json slots");
-    }
-    case.drop_slot().await;
+    setup.finish(debezium, &wb_slots).await;
     eprintln!(
         "differential transactions: {} record pairs compared ({transaction_records} BEGIN/END) \
          in {:?}",
@@ -1294,15 +1293,7 @@ async fn transforms_are_what_debeziums_are() {
         }
     }
 
-    debezium.remove(&case.pg).await;
-    drop(setup);
-    for slot in &wb_slots[1..] {
-        case.pg
-            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
-            .await
-            .expect("drop the other wal2json slots");
-    }
-    case.drop_slot().await;
+    setup.finish(debezium, &wb_slots).await;
     eprintln!(
         "differential transforms: {} record pairs compared ({compared:?}) in {:?}",
         report.pairs,
@@ -1972,15 +1963,7 @@ async fn heartbeats_are_what_debeziums_are() {
         assert_eq!(reference.key_str(), Some(expected_key.as_str()));
     }
 
-    debezium.remove(&case.pg).await;
-    drop(setup);
-    for slot in &wb_slots[1..] {
-        case.pg
-            .execute("SELECT pg_drop_replication_slot($1)", &[slot])
-            .await
-            .expect("drop the other wal2json slots");
-    }
-    case.drop_slot().await;
+    setup.finish(debezium, &wb_slots).await;
     eprintln!(
         "differential heartbeats: {compared} heartbeat records compared in {:?}",
         started.elapsed()
