@@ -151,6 +151,8 @@ pub struct KafkaRecord {
     pub value: Option<Vec<u8>>,
     /// Every header in the order written, a `None` value being a null header.
     pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// Its Kafka timestamp (ms since the epoch).
+    pub timestamp: i64,
 }
 
 impl KafkaRecord {
@@ -183,6 +185,7 @@ struct RawRecord {
     key: Option<String>,
     value: Option<String>,
     headers: Vec<(String, Option<String>)>,
+    timestamp: i64,
 }
 
 fn unbase64(text: Option<String>) -> Option<Vec<u8>> {
@@ -227,6 +230,7 @@ fn read_topic_at(bootstrap: &str, topic: &str, min: usize) -> Vec<KafkaRecord> {
                     .into_iter()
                     .map(|(k, v)| (k, unbase64(v)))
                     .collect(),
+                timestamp: raw.timestamp,
             }
         })
         .collect()

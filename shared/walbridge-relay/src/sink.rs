@@ -29,6 +29,9 @@ pub struct OutRecord {
     /// The Kafka partition the record names (Debezium's heartbeats name 0); `None`, as for every
     /// change event: the partition Kafka's producer picks from the key.
     pub partition: Option<i32>,
+    /// The Kafka record's timestamp (ms since the epoch) when the record names one (an
+    /// `EventRouter` event carries its event's time); `None`: the time walbridge writes it.
+    pub timestamp_ms: Option<i64>,
     /// The change the record came from, for error messages.
     pub lsn: Lsn,
     /// The record's identity in the stream, written as the `__walbridge.position` header so that

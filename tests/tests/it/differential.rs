@@ -232,7 +232,8 @@ const DDL: &str = "
     pdef point DEFAULT '(1,1)', bdef box DEFAULT '((0,0),(2,2))');
   -- an outbox table (Debezium's outbox EventRouter)
   CREATE TABLE {s}.outbox(id uuid PRIMARY KEY, aggregatetype varchar(255) NOT NULL,
-    aggregateid varchar(255) NOT NULL, type varchar(255) NOT NULL, payload jsonb, tenant text);
+    aggregateid varchar(255) NOT NULL, type varchar(255) NOT NULL, payload jsonb, tenant text,
+    created timestamp, part int DEFAULT 2);
   -- written last: once Debezium's record of it is in Kafka, everything before it is
   CREATE TABLE {s}.sentinel(id int PRIMARY KEY);
   -- captured by neither connector: its transactions fall between captured ones (`source.sequence`)
@@ -1159,6 +1160,14 @@ const CAST_HOIST_HEADERS: Props = &[
 async fn transforms_are_what_debeziums_are() {
     let started = std::time::Instant::now();
     let case = Case::new("diffsmt", DDL).await;
+    // the outbox events' time (table.field.event.timestamp): a recent constant, since a broker
+    // refuses timestamps an hour ahead and deletes those past its retention (a default of now()
+    // is one Debezium writes otherwise)
+    let created = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.6f");
+    case.sql(&format!(
+        "ALTER TABLE {{s}}.outbox ALTER created SET DEFAULT '{created}'"
+    ))
+    .await;
     let outbox_runs = [
         (format!("{}-outbox", case.prefix), false),
         (format!("{}-outbox-schemas", case.prefix), true),
@@ -1258,6 +1267,25 @@ async fn transforms_are_what_debeziums_are() {
                 let wb_records = setup.wb_topic(&topic, 0);
                 let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
                 outbox_events += dbz_records.len();
+                if prefix.ends_with("-outbox-expand") {
+                    // table.field.event.timestamp: the created column's time, in ms (recent: a
+                    // broker deletes records whose timestamps are past its retention)
+                    let times = |records: &[KafkaRecord]| -> Vec<(Option<Vec<u8>>, i64)> {
+                        let mut times: Vec<_> = records
+                            .iter()
+                            .map(|r| (r.key.clone(), r.timestamp))
+                            .collect();
+                        times.sort();
+                        times
+                    };
+                    let (wb_times, dbz_times) = (times(&wb_records), times(&dbz_records));
+                    let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
+                    assert!(
+                        !dbz_times.is_empty() && dbz_times.iter().all(|(_, t)| *t > hour_ago),
+                        "{topic}: Debezium's event timestamps {dbz_times:?}"
+                    );
+                    assert_eq!(wb_times, dbz_times, "{topic}: event timestamps");
+                }
                 report.compare(prefix, &topic, *schemas, &wb_records, &dbz_records);
             }
             let topic = format!("{prefix}.{}.outbox", case.schema);
@@ -1381,7 +1409,8 @@ fn decode_outbox_router(schema: &str, prefix: &str) -> Props {
 /// EventRouter on the outbox table only, routing to `<prefix>.outbox.<aggregatetype>`; with
 /// `placements`, the event type in the value beside the payload, the tenant as a header and a
 /// tombstone for an empty payload; with `expand`, the payload's JSON as a struct (nulls and empty
-/// arrays kept).
+/// arrays kept), the event's Kafka timestamp from the `created` column and its partition from
+/// `part`.
 fn outbox_router(prefix: &str, placements: bool, expand: bool) -> Props {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let mut props = vec![
@@ -1413,6 +1442,11 @@ fn outbox_router(prefix: &str, placements: bool, expand: bool) -> Props {
     }
     if expand {
         props.extend([
+            ("transforms.outbox.table.field.event.timestamp", "created"),
+            (
+                "transforms.outbox.table.fields.additional.placement",
+                "part:partition",
+            ),
             ("transforms.outbox.table.expand.json.payload", "true"),
             (
                 "transforms.outbox.table.json.payload.null.behavior",

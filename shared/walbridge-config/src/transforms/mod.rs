@@ -91,6 +91,8 @@ pub enum Placement {
     Header,
     /// A field of the value, which becomes a struct beside `payload`.
     Envelope,
+    /// The Kafka partition (an `int4` column; null leaves the choice to the key).
+    Partition,
 }
 
 /// What `EventRouter` does with an update of the outbox table (`table.op.invalid.behavior`).
@@ -129,6 +131,9 @@ pub struct EventRouter {
     pub missing_is_error: bool,
     /// `table.expand.json.payload=true`: a JSON text payload expanded into a struct.
     pub expand_json_payload: Option<JsonExpansion>,
+    /// `table.field.event.timestamp`: the column giving the event's Kafka timestamp (a
+    /// `timestamp` column); `None`: the envelope's `ts_ms`.
+    pub event_timestamp: Option<String>,
 }
 
 /// How `EventRouter` expands a JSON payload (its schema inferred as Debezium's `JsonSchemaData`

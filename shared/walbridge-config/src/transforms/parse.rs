@@ -487,21 +487,11 @@ fn event_router(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<Ev
         let placement = match parts.get(1).map(|p| p.to_ascii_lowercase()).as_deref() {
             Some("header") => Some(Placement::Header),
             Some("envelope") => Some(Placement::Envelope),
-            Some("partition") => {
-                errors.push(problem(
-                    keys.key("table.fields.additional.placement"),
-                    format!(
-                        "places {} in the partition, which walbridge does not implement: place it \
-                         in a header or the envelope",
-                        parts[0]
-                    ),
-                ));
-                None
-            }
+            Some("partition") => Some(Placement::Partition),
             _ => {
                 errors.push(problem(
                     keys.key("table.fields.additional.placement"),
-                    "must be a list of column:header[:alias] or column:envelope[:alias]",
+                    "must be a list of column:header[:alias], column:envelope[:alias] or column:partition",
                 ));
                 None
             }
@@ -554,7 +544,12 @@ fn event_router(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<Ev
     ] {
         keys.get(key);
     }
+    let event_timestamp = keys
+        .get("table.field.event.timestamp")
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty());
     Some(EventRouter {
+        event_timestamp,
         expand_json_payload,
         event_id,
         event_key,

@@ -343,7 +343,10 @@ impl EventSink for KafkaSink {
                     key: out.key,
                     value: out.value,
                     headers,
-                    timestamp: now,
+                    timestamp: out
+                        .timestamp_ms
+                        .and_then(chrono::DateTime::from_timestamp_millis)
+                        .unwrap_or(now),
                 },
                 lsn: out.lsn,
                 position: out.position,

@@ -97,6 +97,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             headers: Vec::new(),
             context_headers: false,
             partition: Some(HEARTBEAT_PARTITION),
+            timestamp_ms: None,
             lsn: stream_at,
             // After everything streamed up to `stream_at`, and after every earlier heartbeat made
             // there: a heartbeat is never taken for one that already landed.

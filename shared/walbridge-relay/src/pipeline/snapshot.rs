@@ -533,6 +533,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     headers: Vec::new(),
                     context_headers: true,
                     partition: None,
+                    timestamp_ms: None,
                     lsn: read.lsn,
                     position: Position::snapshot_read(
                         at,

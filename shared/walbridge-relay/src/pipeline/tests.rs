@@ -887,14 +887,15 @@ async fn out_of_time_inside_a_window_it_checkpoints_the_whole_transactions_and_s
         ],
         5000,
     );
-    slot.fetch_delay = Duration::from_millis(30);
+    // wall-clock time, scaled so that a loaded machine's stalls do not change the outcome
+    slot.fetch_delay = Duration::from_millis(100);
     let settings = RelaySettings {
         time_margin: Duration::from_millis(10),
         ..settings(1000)
     };
     let mut relay = Relay::new(slot, FakeSink::default(), FakeStore::default(), settings);
     let report = relay
-        .run(Instant::now() + Duration::from_millis(150))
+        .run(Instant::now() + Duration::from_millis(800))
         .await
         .unwrap();
     let (slot, sink, store) = relay.into_parts();
@@ -1079,7 +1080,8 @@ async fn a_transaction_cut_by_the_deadline_still_has_one_begin_one_end_and_its_o
 
     // the first invocation runs out of time inside the second transaction…
     let mut slot = FakeSlot::new(transactions(), 5000);
-    slot.fetch_delay = Duration::from_millis(30);
+    // wall-clock time, scaled so that a loaded machine's stalls do not change the outcome
+    slot.fetch_delay = Duration::from_millis(100);
     let mut relay = Relay::new(
         slot,
         FakeSink::default(),
@@ -1087,7 +1089,7 @@ async fn a_transaction_cut_by_the_deadline_still_has_one_begin_one_end_and_its_o
         metadata_settings(1000),
     );
     let report = relay
-        .run(Instant::now() + Duration::from_millis(150))
+        .run(Instant::now() + Duration::from_millis(800))
         .await
         .unwrap();
     assert!(report.window_unfinished);

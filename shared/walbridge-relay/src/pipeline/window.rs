@@ -512,6 +512,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             headers: Vec::new(),
             context_headers: false,
             partition: None,
+            timestamp_ms: None,
             lsn,
             position: Position {
                 stream: self.stream,
@@ -664,6 +665,7 @@ pub(super) fn push_records(
             // Debezium's message events carry no context headers.
             context_headers: record.kind != RecordKind::Message,
             partition: None,
+            timestamp_ms: None,
             lsn: at.lsn,
             position: Position {
                 record: i as u8,

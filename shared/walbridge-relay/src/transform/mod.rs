@@ -156,6 +156,10 @@ pub(crate) struct Record {
     /// `None`: a tombstone.
     pub(crate) value: Option<Data>,
     pub(crate) headers: Vec<Header>,
+    /// The Kafka timestamp the record names (ms), kept by every transform but `EventRouter`.
+    pub(crate) timestamp_ms: Option<i64>,
+    /// The Kafka partition the record names, kept by every transform but `EventRouter`.
+    pub(crate) partition: Option<i32>,
 }
 
 /// The chain of one deployment, built once per cold start.
@@ -222,6 +226,8 @@ impl Chain {
             key: out.key.as_deref().map(Data::parse).transpose()?,
             value: out.value.as_deref().map(Data::parse).transpose()?,
             headers,
+            timestamp_ms: out.timestamp_ms,
+            partition: out.partition,
         };
         let state = self.delete_headers.iter_mut().zip(&mut self.value_names);
         for (transform, (delete_headers, value_names)) in self.transforms.iter().zip(state) {
@@ -312,6 +318,8 @@ impl Chain {
             key: record.key.map(|key| key.write(self.key_schemas)),
             value: record.value.map(|value| value.write(self.value_schemas)),
             headers: record.headers,
+            timestamp_ms: record.timestamp_ms,
+            partition: record.partition,
             // added above, where transforms could drop them
             context_headers: false,
             ..out
@@ -395,6 +403,7 @@ mod tests {
             headers: Vec::new(),
             context_headers: true,
             partition: None,
+            timestamp_ms: None,
             lsn: walbridge_event::Lsn(0),
             position: Position::default(),
         }

@@ -98,12 +98,23 @@ pub(super) fn apply(
     };
     let (_, routed_by) =
         column(&settings.route_by_field).ok_or_else(|| missing(&settings.route_by_field))?;
+    let timestamp_ms = match &settings.event_timestamp {
+        Some(field) => {
+            let (schema, value) = column(field).ok_or_else(|| missing(field))?;
+            Some(event_time(field, schema, &value)?)
+        }
+        None => value
+            .payload
+            .get("ts_ms")
+            .and_then(|ts| ts.literal_text()?.parse().ok()),
+    };
     let routed_by = routed_by.header_text().unwrap_or_default();
     let mut headers = vec![(
         "id".into(),
         id.header_text().unwrap_or_default().into_bytes(),
     )];
     let mut envelope_fields = Vec::new();
+    let mut partition = None;
     for (name, placement, alias) in &settings.additional {
         let Some((schema, field)) = column(name) else {
             if settings.missing_is_error {
@@ -117,6 +128,7 @@ pub(super) fn apply(
                 field.header_text().unwrap_or_default().into_bytes(),
             )),
             Placement::Envelope => envelope_fields.push((alias.clone(), schema, field)),
+            Placement::Partition => partition = Some(partition_of(name, schema, &field)?),
         }
     }
     let empty = payload.is_null() || payload.as_str().is_some_and(|p| p.trim().is_empty());
@@ -161,6 +173,9 @@ pub(super) fn apply(
         payload: key,
     });
     record.topic = settings.route.route(&routed_by).unwrap_or(routed_by);
+    record.timestamp_ms = timestamp_ms;
+    // Debezium's router names the partition (or none) on every event it makes
+    record.partition = partition.flatten();
     record.headers.extend(headers);
     Ok(true)
 }
@@ -225,4 +240,60 @@ fn expand(
             problem: why,
         }),
     }
+}
+
+/// `table.field.event.timestamp`: a `timestamp` column's value in ms, as Debezium reads it (its
+/// `Timestamp`, `MicroTimestamp` or `NanoTimestamp`; any other type, or a null, fails the task).
+fn event_time(field: &str, mut schema: Json, value: &Json) -> Result<i64, TransformError> {
+    let name = schema.get("name").and_then(|n| n.as_str());
+    let unconvertible = || TransformError::Unconvertible {
+        transform: "EventRouter",
+        field: field.to_owned(),
+        from: name
+            .clone()
+            .unwrap_or_else(|| "a value of no timestamp type".to_owned()),
+        to: "to an event timestamp",
+    };
+    let per_ms = match name.as_deref() {
+        Some("io.debezium.time.Timestamp") => 1,
+        Some("io.debezium.time.MicroTimestamp") => 1_000,
+        Some("io.debezium.time.NanoTimestamp") => 1_000_000,
+        _ => return Err(unconvertible()),
+    };
+    let time: i64 = value
+        .literal_text()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(unconvertible)?;
+    Ok(time / per_ms)
+}
+
+/// The partition an `int4` column places an event in; `None` for a null (the key's partition).
+/// Debezium's router casts the value to an `Integer`, which fails the task for any other type.
+fn partition_of(
+    field: &str,
+    mut schema: Json,
+    value: &Json,
+) -> Result<Option<i32>, TransformError> {
+    let kind = schema
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
+    // Connect's own logical int32 (Date, Time) is not an Integer in Java; Debezium's are
+    let connect_logical = schema
+        .get("name")
+        .and_then(|n| n.as_str())
+        .is_some_and(|n| n.starts_with("org.apache.kafka.connect.data."));
+    if kind != "int32" || connect_logical {
+        return Err(TransformError::Unconvertible {
+            transform: "EventRouter",
+            field: field.to_owned(),
+            from: kind,
+            to: "to a partition (an int4 column)",
+        });
+    }
+    if value.is_null() {
+        return Ok(None);
+    }
+    let partition = value.literal_text().and_then(|t| t.parse().ok());
+    partition.map(Some).ok_or(TransformError::NoSchema)
 }
