@@ -26,7 +26,7 @@ async fn major_for(case: &Case, min: i32, lacks: &str) -> Option<i32> {
         .get(0);
     if version / 10_000 < min {
         eprintln!(
-            "PostgreSQL {} has {lacks}: nothing to check (tests/env/up --postgres 17 or 18 runs it)",
+            "PostgreSQL {} has {lacks} (the whole test runs on tests/env/up --postgres 17 or 18)",
             version / 10_000
         );
         return None;
@@ -326,10 +326,23 @@ async fn a_failover_slot_is_read_on_from_the_promoted_standby_with_nothing_lost(
         "CREATE TABLE {s}.t(id int PRIMARY KEY, v text)",
     )
     .await;
+    drop_case_slot(&case).await;
     if major_for(&case, 17, "no failover slots").await.is_none() {
+        // Below 17 the key is refused, naming it.
+        let err = try_invoke(config_for(
+            &case,
+            &primary,
+            &[("slot.create", "true"), ("slot.failover", "true")],
+        ))
+        .await
+        .expect_err("no failover slots before PostgreSQL 17");
+        let text = walbridge_relay::error_chain(&err);
+        assert!(
+            text.contains("slot.failover=true needs PostgreSQL 17"),
+            "{text}"
+        );
         return;
     }
-    drop_case_slot(&case).await;
     let standby = PrivatePostgres::standby_of(
         &primary,
         "failover-standby",
@@ -493,12 +506,6 @@ async fn a_hot_standby_relays_the_primarys_changes_at_its_replay_position() {
         "CREATE TABLE {s}.t(id int PRIMARY KEY, v text); CREATE TABLE {s}.hb(at timestamptz)",
     )
     .await;
-    if major_for(&case, 16, "no logical decoding on a standby")
-        .await
-        .is_none()
-    {
-        return;
-    }
     drop_case_slot(&case).await;
     let standby = PrivatePostgres::standby_of(
         &primary,
@@ -506,6 +513,21 @@ async fn a_hot_standby_relays_the_primarys_changes_at_its_replay_position() {
         "standby1",
         "hot_standby_feedback = on\n",
     );
+    if major_for(&case, 16, "no logical decoding on a standby")
+        .await
+        .is_none()
+    {
+        // Below 16 a standby cannot decode: refused, naming the cause and the fix.
+        let err = try_invoke(config_for(&case, &standby, &[("slot.create", "true")]))
+            .await
+            .expect_err("no logical decoding on a standby before PostgreSQL 16");
+        let text = walbridge_relay::error_chain(&err);
+        assert!(
+            text.contains("is a standby") && text.contains("needs PostgreSQL 16"),
+            "{text}"
+        );
+        return;
+    }
     // Creating a slot on a standby waits for the primary to log its running transactions.
     let logger = primary.connect().await.unwrap();
     let logging = tokio::spawn(async move {
@@ -516,7 +538,10 @@ async fn a_hot_standby_relays_the_primarys_changes_at_its_replay_position() {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
     });
-    let on_standby = [("slot.create", "true")];
+    // Rows from before the slot: an initial snapshot reads them on the standby.
+    case.sql("INSERT INTO {s}.t SELECT g, 'old ' || g FROM generate_series(1001, 1010) g")
+        .await;
+    let on_standby = [("slot.create", "true"), ("snapshot.mode", "initial")];
 
     // A failover slot cannot be made on a standby: refused, naming the key and the fix.
     let err = try_invoke(config_for(
@@ -532,8 +557,15 @@ async fn a_hot_standby_relays_the_primarys_changes_at_its_replay_position() {
         "{text}"
     );
 
+    let written = primary.psql("SELECT pg_current_wal_lsn()");
+    wait_until(
+        &standby,
+        &format!("SELECT pg_last_wal_replay_lsn() >= '{written}'"),
+        "the standby replayed the rows",
+    );
     let first = invoke(config_for(&case, &standby, &on_standby)).await;
     assert_eq!(first.changes, 0);
+    assert_eq!(first.snapshot_rows, 10, "{first:?}");
     logging.abort();
     assert_eq!(
         standby.psql(&format!(
@@ -548,7 +580,8 @@ async fn a_hot_standby_relays_the_primarys_changes_at_its_replay_position() {
         .await;
     case.sql("UPDATE {s}.t SET v = 'changed' WHERE id <= 5")
         .await;
-    case.sql("DELETE FROM {s}.t WHERE id > 25").await;
+    case.sql("DELETE FROM {s}.t WHERE id BETWEEN 26 AND 30")
+        .await;
     let written = primary.psql("SELECT pg_current_wal_lsn()");
     wait_until(
         &standby,
@@ -557,12 +590,27 @@ async fn a_hot_standby_relays_the_primarys_changes_at_its_replay_position() {
     );
     let relayed = invoke(config_for(&case, &standby, &on_standby)).await;
     assert_eq!(relayed.changes, 40, "{relayed:?}");
-    let ids = created_ids(&case.topic("t"), 30 + 5 + 10);
+    let ids = created_ids(&case.topic("t"), 10 + 30 + 5 + 10);
     assert_eq!(
         ids.keys().copied().collect::<Vec<_>>(),
         (1..=30).collect::<Vec<_>>()
     );
     assert!(ids.values().all(|n| *n == 1), "{ids:?}");
+    let read: Vec<i64> = walbridge_tests::read_topic(&case.topic("t"), 55)
+        .iter()
+        .filter(|record| record.value_str().is_some())
+        .map(value)
+        .filter(|event| event["op"] == "r")
+        .map(|event| event["after"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(read.len(), 10, "the snapshot, once: {read:?}");
+    assert_eq!(
+        read.iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>(),
+        (1001..=1010).collect(),
+        "the snapshot, once"
+    );
     // The slot and the checkpoint stand at the standby's replay position.
     let slot_at = standby.psql(&format!(
         "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '{}'",
