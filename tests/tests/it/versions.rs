@@ -380,6 +380,32 @@ async fn a_failover_slot_is_read_on_from_the_promoted_standby_with_nothing_lost(
         text.contains("failover=true") && text.contains("slot.failover=false"),
         "{text}"
     );
+    // validate says the same, and passes when they agree.
+    let slot_check = |report: walbridge_relay::Response| {
+        let Response::Validated(report) = report else {
+            panic!("a validation report");
+        };
+        let check = report
+            .checks
+            .into_iter()
+            .find(|c| c.name == "slot")
+            .unwrap();
+        (
+            serde_json::to_value(check.status)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            check.message,
+        )
+    };
+    let (status, message) = slot_check(handle(config_for(&case, &primary, &[]), "validate").await);
+    assert_eq!(status, "fail", "{message}");
+    assert!(message.contains("slot.failover=false"), "{message}");
+    let (status, message) =
+        slot_check(handle(config_for(&case, &primary, &failover), "validate").await);
+    assert_eq!(status, "pass", "{message}");
+    assert!(message.contains("failover=true"), "{message}");
 
     // The standby has its copy of the slot, synchronized up to the primary's position. It is
     // synchronized only once the primary's slot no longer needs catalog rows the standby may have
