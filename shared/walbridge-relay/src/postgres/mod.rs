@@ -97,6 +97,13 @@ const FIRST_FETCH_ROWS: usize = 256;
 /// memory until the stream has passed it.
 const CHUNK_BYTES: usize = 32 << 20;
 
+/// A `statement_timeout` in ms that ends before `left` has passed: [`TIMEOUT_RESERVE`] (or half
+/// of `left`, if less) before; at least 1 ms, as 0 would turn the timeout off.
+fn timeout_within(left: Duration) -> u64 {
+    let timeout = left.saturating_sub(TIMEOUT_RESERVE.min(left / 2));
+    (timeout.as_millis() as u64).max(1)
+}
+
 /// Rows of `row_bytes` each that fit in `budget`: at least 1, at most `max`.
 fn rows_within(budget: usize, row_bytes: usize, max: usize) -> usize {
     (budget / row_bytes.max(1)).clamp(1, max.max(1))
@@ -197,8 +204,7 @@ impl PgSlot {
     /// the deadline; `None` without one.
     fn statement_timeout_ms(&self) -> Option<u64> {
         let left = self.deadline?.saturating_duration_since(Instant::now());
-        let timeout = left.saturating_sub(TIMEOUT_RESERVE.min(left / 2));
-        Some((timeout.as_millis() as u64).max(1))
+        Some(timeout_within(left))
     }
 
     /// Maps a statement's error to [`SlotError::StatementTimeout`] when the server cancelled it
@@ -303,6 +309,18 @@ mod tests {
         // a row over the budget still moves on, one at a time
         assert_eq!(rows_within(FETCH_BYTES, 64 << 20, 2_000), 1);
         assert_eq!(rows_within(FETCH_BYTES, 0, 2_000), 2_000);
+    }
+
+    #[test]
+    fn a_statement_timeout_ends_before_the_deadline() {
+        assert_eq!(timeout_within(Duration::from_secs(60)), 59_000);
+        assert_eq!(timeout_within(Duration::from_millis(1_500)), 750);
+        assert_eq!(timeout_within(Duration::from_millis(5)), 2);
+        assert_eq!(
+            timeout_within(Duration::ZERO),
+            1,
+            "never 0, which is no timeout"
+        );
     }
 
     #[test]
