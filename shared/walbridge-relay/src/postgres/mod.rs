@@ -81,6 +81,12 @@ const FAILOVER_SINCE: i32 = 170_000;
 /// timeout leaves this (or half the remaining time, if less) for the error to be reported.
 const TIMEOUT_RESERVE: Duration = Duration::from_secs(1);
 
+/// The shortest `statement_timeout`: a window that began before the time ran out is still
+/// published, checkpointed and advanced after it (a local run's budget is not a hard limit), and
+/// that advance must not fail for a timeout of a few ms. On Lambda the function ends at its
+/// deadline anyway; this only bounds how long the server goes on waiting after it.
+const TIMEOUT_FLOOR: Duration = Duration::from_secs(2);
+
 /// First half of the advisory lock key: "WALB". The second half is `hashtext(slot name)`.
 const ADVISORY_LOCK_CLASS: i32 = 0x5741_4C42;
 
@@ -98,10 +104,10 @@ const FIRST_FETCH_ROWS: usize = 256;
 const CHUNK_BYTES: usize = 32 << 20;
 
 /// A `statement_timeout` in ms that ends before `left` has passed: [`TIMEOUT_RESERVE`] (or half
-/// of `left`, if less) before; at least 1 ms, as 0 would turn the timeout off.
+/// of `left`, if less) before — but never under [`TIMEOUT_FLOOR`].
 fn timeout_within(left: Duration) -> u64 {
     let timeout = left.saturating_sub(TIMEOUT_RESERVE.min(left / 2));
-    (timeout.as_millis() as u64).max(1)
+    timeout.max(TIMEOUT_FLOOR).as_millis() as u64
 }
 
 /// Rows of `row_bytes` each that fit in `budget`: at least 1, at most `max`.
@@ -201,7 +207,7 @@ impl PgSlot {
     }
 
     /// The `statement_timeout` for a statement starting now, ms: shorter than the time left before
-    /// the deadline; `None` without one.
+    /// the deadline (unless that is under [`TIMEOUT_FLOOR`]); `None` without one.
     fn statement_timeout_ms(&self) -> Option<u64> {
         let left = self.deadline?.saturating_duration_since(Instant::now());
         Some(timeout_within(left))
@@ -314,12 +320,14 @@ mod tests {
     #[test]
     fn a_statement_timeout_ends_before_the_deadline() {
         assert_eq!(timeout_within(Duration::from_secs(60)), 59_000);
-        assert_eq!(timeout_within(Duration::from_millis(1_500)), 750);
-        assert_eq!(timeout_within(Duration::from_millis(5)), 2);
+        assert_eq!(timeout_within(Duration::from_millis(4_000)), 3_000);
+        assert_eq!(timeout_within(Duration::from_millis(2_500)), 2_000);
+        // the advance of a window that ran past the end of the budget
+        assert_eq!(timeout_within(Duration::from_millis(5)), 2_000);
         assert_eq!(
             timeout_within(Duration::ZERO),
-            1,
-            "never 0, which is no timeout"
+            2_000,
+            "never 0, no timeout at all"
         );
     }
 
