@@ -1407,10 +1407,10 @@ fn decode_outbox_router(schema: &str, prefix: &str) -> Props {
 }
 
 /// EventRouter on the outbox table only, routing to `<prefix>.outbox.<aggregatetype>`; with
-/// `placements`, the event type in the value beside the payload, the tenant as a header and a
-/// tombstone for an empty payload; with `expand`, the payload's JSON as a struct (nulls and empty
-/// arrays kept), the event's Kafka timestamp from the `created` column and its partition from
-/// `part`.
+/// `placements`, the event type in the value beside the payload (its version from `part`), the
+/// tenant as a header and a tombstone for an empty payload; with `expand`, the payload's JSON as a
+/// struct (nulls and empty arrays kept), the event's Kafka timestamp from the `created` column and
+/// its partition from `part`.
 fn outbox_router(prefix: &str, placements: bool, expand: bool) -> Props {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let mut props = vec![
@@ -1438,6 +1438,7 @@ fn outbox_router(prefix: &str, placements: bool, expand: bool) -> Props {
                 "type:envelope:eventType,tenant:header",
             ),
             ("transforms.outbox.route.tombstone.on.empty.payload", "true"),
+            ("transforms.outbox.table.field.event.schema.version", "part"),
         ]);
     }
     if expand {

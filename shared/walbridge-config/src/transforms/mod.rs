@@ -134,6 +134,9 @@ pub struct EventRouter {
     /// `table.field.event.timestamp`: the column giving the event's Kafka timestamp (a
     /// `timestamp` column); `None`: the envelope's `ts_ms`.
     pub event_timestamp: Option<String>,
+    /// `table.field.event.schema.version`: the `int4` column giving the value schema's version
+    /// (with envelope placements, where the value is a struct of walbridge's making).
+    pub event_schema_version: Option<String>,
 }
 
 /// How `EventRouter` expands a JSON payload (its schema inferred as Debezium's `JsonSchemaData`

@@ -548,7 +548,12 @@ fn event_router(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<Ev
         .get("table.field.event.timestamp")
         .map(|f| f.trim().to_owned())
         .filter(|f| !f.is_empty());
+    let event_schema_version = keys
+        .get("table.field.event.schema.version")
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty());
     Some(EventRouter {
+        event_schema_version,
         event_timestamp,
         expand_json_payload,
         event_id,

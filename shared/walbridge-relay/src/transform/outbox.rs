@@ -14,9 +14,10 @@ use super::{Data, Record, TransformError};
 
 /// Applies the router to `record`; `false` drops it.
 ///
-/// `value_names` keeps, per outbox table, the name its events' value struct got first: Debezium
-/// caches that schema per table, so every later event of the table keeps the aggregate type of the
-/// first one its task routed in the name.
+/// `value_names` keeps the name a value struct got first, per payload schema (or, with
+/// `table.field.event.schema.version`, per version): Debezium caches the value schema so, and
+/// every later event of that payload schema keeps the aggregate type of the first one its task
+/// routed in the name.
 pub(super) fn apply(
     settings: &EventRouter,
     record: &mut Record,
@@ -128,9 +129,24 @@ pub(super) fn apply(
                 field.header_text().unwrap_or_default().into_bytes(),
             )),
             Placement::Envelope => envelope_fields.push((alias.clone(), schema, field)),
-            Placement::Partition => partition = Some(partition_of(name, schema, &field)?),
+            Placement::Partition => {
+                partition = Some(int4_of(
+                    name,
+                    schema,
+                    &field,
+                    "to a partition (an int4 column)",
+                )?);
+            }
         }
     }
+    let schema_version = match &settings.event_schema_version {
+        Some(field) => {
+            let (schema, value) = column(field).ok_or_else(|| missing(field))?;
+            Some(int4_of(field, schema, &value, "to a schema version")?)
+        }
+        None => None,
+    };
+    let payload_schema_text = payload_schema.clone();
     let empty = payload.is_null() || payload.as_str().is_some_and(|p| p.trim().is_empty());
     record.value = if settings.tombstone_on_empty_payload && empty {
         None
@@ -159,10 +175,23 @@ pub(super) fn apply(
         schema.insert("type".to_owned(), Json::string("struct"));
         schema.insert("fields".to_owned(), Json::Array(fields));
         schema.insert("optional".to_owned(), Json::bool(false));
+        // Debezium caches the value schema by the payload's schema, or with
+        // table.field.event.schema.version by the version alone: the first event of each names it
+        let cache_key = match schema_version {
+            Some(version) => format!("version {version:?}"),
+            None => {
+                let mut key = Vec::new();
+                payload_schema_text.write(&mut key);
+                String::from_utf8_lossy(&key).into_owned()
+            }
+        };
         let name = value_names
-            .entry(base.clone())
+            .entry(cache_key)
             .or_insert_with(|| format!("{base}.{routed_by}.Value"));
         schema.insert("name".to_owned(), Json::string(name));
+        if let Some(Some(version)) = schema_version {
+            schema.insert("version".to_owned(), Json::literal(version.to_string()));
+        }
         Some(Data {
             schema: Json::Object(schema),
             payload: Json::Object(row),
@@ -267,12 +296,13 @@ fn event_time(field: &str, mut schema: Json, value: &Json) -> Result<i64, Transf
     Ok(time / per_ms)
 }
 
-/// The partition an `int4` column places an event in; `None` for a null (the key's partition).
-/// Debezium's router casts the value to an `Integer`, which fails the task for any other type.
-fn partition_of(
+/// An `int4` column's value (a partition, a schema version); `None` for a null. Debezium's router
+/// reads it as an `Integer`, which fails the task for any other type.
+fn int4_of(
     field: &str,
     mut schema: Json,
     value: &Json,
+    to: &'static str,
 ) -> Result<Option<i32>, TransformError> {
     let kind = schema
         .get("type")
@@ -288,7 +318,7 @@ fn partition_of(
             transform: "EventRouter",
             field: field.to_owned(),
             from: kind,
-            to: "to a partition (an int4 column)",
+            to,
         });
     }
     if value.is_null() {
