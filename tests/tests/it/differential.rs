@@ -1163,7 +1163,10 @@ async fn transforms_are_what_debeziums_are() {
     // the outbox events' time (table.field.event.timestamp): a recent constant, since a broker
     // refuses timestamps an hour ahead and deletes those past its retention (a default of now()
     // is one Debezium writes otherwise)
-    let created = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.6f");
+    let now = chrono::Utc::now();
+    let created = now.format("%Y-%m-%d %H:%M:%S%.6f");
+    // the expanding run's TimestampRouter names its topics after that day
+    let day = now.format("%Y%m%d").to_string();
     case.sql(&format!(
         "ALTER TABLE {{s}}.outbox ALTER created SET DEFAULT '{created}'"
     ))
@@ -1219,7 +1222,10 @@ async fn transforms_are_what_debeziums_are() {
         let routed_topics = ["merged", "renamed_table"]
             .map(|routed| format!("{prefix}.{}.{routed}", case.schema))
             .into_iter()
-            .chain(["Order", "Customer"].map(|aggregate| format!("{prefix}.outbox.{aggregate}")));
+            .chain(["Order", "Customer"].map(|aggregate| format!("{prefix}.outbox.{aggregate}")))
+            .chain(
+                ["Order", "Customer"].map(|aggregate| format!("{prefix}.outbox.{aggregate}-{day}")),
+            );
         for topic in routed_topics {
             for bootstrap in [setup.wb_broker.bootstrap(), dbz_bootstrap()] {
                 let client = rskafka::client::ClientBuilder::new(vec![bootstrap])
@@ -1262,8 +1268,12 @@ async fn transforms_are_what_debeziums_are() {
         }
         if prefix.contains("-outbox") {
             for aggregate in ["Order", "Customer"] {
-                // the topics the router names: `<prefix>.outbox.<aggregatetype>`
-                let topic = format!("{prefix}.outbox.{aggregate}");
+                // the topics the router names: `<prefix>.outbox.<aggregatetype>`, and after a
+                // TimestampRouter `…-<yyyyMMdd>` of the event's time
+                let topic = match prefix.ends_with("-outbox-expand") {
+                    true => format!("{prefix}.outbox.{aggregate}-{day}"),
+                    false => format!("{prefix}.outbox.{aggregate}"),
+                };
                 let wb_records = setup.wb_topic(&topic, 0);
                 let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
                 outbox_events += dbz_records.len();
@@ -1414,7 +1424,7 @@ fn decode_outbox_router(schema: &str, prefix: &str) -> Props {
 fn outbox_router(prefix: &str, placements: bool, expand: bool) -> Props {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let mut props = vec![
-        ("transforms", "outbox"),
+        ("transforms", if expand { "outbox,daily" } else { "outbox" }),
         (
             "transforms.outbox.type",
             "io.debezium.transforms.outbox.EventRouter",
@@ -1442,8 +1452,20 @@ fn outbox_router(prefix: &str, placements: bool, expand: bool) -> Props {
         ]);
     }
     if expand {
+        props.retain(|(key, _)| *key != "predicates");
         props.extend([
             ("transforms.outbox.table.field.event.timestamp", "created"),
+            (
+                "transforms.daily.type",
+                "org.apache.kafka.connect.transforms.TimestampRouter",
+            ),
+            ("transforms.daily.predicate", "outboxes"),
+            ("predicates", "outbox,outboxes"),
+            (
+                "predicates.outboxes.type",
+                "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            ),
+            ("predicates.outboxes.pattern", ".*\\.outbox\\.[A-Za-z]+"),
             (
                 "transforms.outbox.table.fields.additional.placement",
                 "part:partition",

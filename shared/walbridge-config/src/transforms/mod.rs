@@ -39,6 +39,9 @@ pub enum TransformKind {
     /// `org.apache.kafka.connect.transforms.RegexRouter`: a topic matching `regex` as a whole is
     /// renamed to `replacement`.
     RegexRouter(TopicRoute),
+    /// `org.apache.kafka.connect.transforms.TimestampRouter`: the topic named after the record's
+    /// timestamp (which only an `EventRouter` sets on Debezium's records).
+    TimestampRouter(TimestampRoute),
     /// `io.debezium.transforms.ByLogicalTableRouter`: several tables' topics merged into one, the
     /// key made unique with the physical table's topic, the schemas renamed after the new topic.
     ByLogicalTableRouter(LogicalTableRoute),
@@ -450,6 +453,7 @@ pub fn destination(chain: &[Transform], topic: &str) -> Destination {
             TransformKind::RegexRouter(_)
                 | TransformKind::ByLogicalTableRouter(_)
                 | TransformKind::EventRouter(_)
+                | TransformKind::TimestampRouter(_)
                 | TransformKind::Filter
         ) || matches!(&transform.kind, TransformKind::ExtractNewRecordState(s) if s.route_by_field.is_some());
         if !routes {
@@ -483,6 +487,37 @@ pub fn destination(chain: &[Transform], topic: &str) -> Destination {
         }
     }
     Destination::Topic(topic)
+}
+
+/// `TimestampRouter`'s settings: `topic.format` with `${topic}` and `${timestamp}`, the timestamp
+/// written in UTC as Java's `SimpleDateFormat` writes `timestamp.format`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimestampRoute {
+    /// `topic.format` (default `${topic}-${timestamp}`).
+    pub topic_format: String,
+    /// `timestamp.format` (default `yyyyMMdd`), read into its parts.
+    pub timestamp_format: Vec<DatePart>,
+}
+
+/// A part of a `SimpleDateFormat` pattern walbridge writes as Java does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatePart {
+    /// Text written as it is (quoted text, and what is not a letter).
+    Literal(String),
+    /// `y…`: the year, two digits for `yy`, else at least as many digits as letters.
+    Year(usize),
+    /// `M…`: the month's number, at least as many digits as letters (one or two).
+    Month(usize),
+    /// `d…`: the day of the month.
+    Day(usize),
+    /// `H…`: the hour of the day, 0–23.
+    Hour(usize),
+    /// `m…`: the minute.
+    Minute(usize),
+    /// `s…`: the second.
+    Second(usize),
+    /// `S…`: the millisecond.
+    Millisecond(usize),
 }
 
 /// `ByLogicalTableRouter`'s settings.

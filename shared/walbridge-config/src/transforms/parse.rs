@@ -148,6 +148,7 @@ pub(super) const EVENT_ROUTER: &str = "io.debezium.transforms.outbox.EventRouter
 pub(super) const DECODE_MESSAGE_CONTENT: &str =
     "io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent";
 pub(super) const REGEX_ROUTER: &str = "org.apache.kafka.connect.transforms.RegexRouter";
+pub(super) const TIMESTAMP_ROUTER: &str = "org.apache.kafka.connect.transforms.TimestampRouter";
 pub(super) const BY_LOGICAL_TABLE_ROUTER: &str = "io.debezium.transforms.ByLogicalTableRouter";
 pub(super) const FILTER: &str = "org.apache.kafka.connect.transforms.Filter";
 pub(super) const REPLACE_FIELD: &str = "org.apache.kafka.connect.transforms.ReplaceField";
@@ -172,6 +173,7 @@ pub const TRANSFORM_TYPES: &[&str] = &[
     EVENT_ROUTER,
     DECODE_MESSAGE_CONTENT,
     REGEX_ROUTER,
+    TIMESTAMP_ROUTER,
     BY_LOGICAL_TABLE_ROUTER,
     FILTER,
     "org.apache.kafka.connect.transforms.ReplaceField$Key",
@@ -333,6 +335,9 @@ pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Tr
                     .map(TransformKind::ExtractNewRecordState),
                 REGEX_ROUTER => topic_route(&mut keys, "regex", "replacement", errors)
                     .map(TransformKind::RegexRouter),
+                TIMESTAMP_ROUTER => {
+                    timestamp_route(&mut keys, errors).map(TransformKind::TimestampRouter)
+                }
                 BY_LOGICAL_TABLE_ROUTER => {
                     logical_table_route(&mut keys, errors).map(TransformKind::ByLogicalTableRouter)
                 }
@@ -757,4 +762,73 @@ fn logical_table_route(
         key_field_name,
         key_field,
     })
+}
+
+fn timestamp_route(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<TimestampRoute> {
+    let topic_format = keys
+        .get("topic.format")
+        .unwrap_or("${topic}-${timestamp}")
+        .to_owned();
+    let pattern = keys.get("timestamp.format").unwrap_or("yyyyMMdd");
+    match date_parts(pattern) {
+        Ok(timestamp_format) => Some(TimestampRoute {
+            topic_format,
+            timestamp_format,
+        }),
+        Err(why) => {
+            errors.push(problem(keys.key("timestamp.format"), why));
+            None
+        }
+    }
+}
+
+/// A `SimpleDateFormat` pattern read into the parts walbridge writes; any other letter (day
+/// names, time zones, 12-hour clocks, week numbers, …) is refused, naming it.
+fn date_parts(pattern: &str) -> Result<Vec<DatePart>, String> {
+    let mut parts = Vec::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            let mut text = String::new();
+            loop {
+                match chars.next() {
+                    Some('\'') if chars.peek() == Some(&'\'') => {
+                        chars.next();
+                        text.push('\'');
+                    }
+                    Some('\'') => break,
+                    Some(c) => text.push(c),
+                    None => return Err("has an unclosed quote".to_owned()),
+                }
+            }
+            if text.is_empty() {
+                text.push('\'');
+            }
+            parts.push(DatePart::Literal(text));
+        } else if c.is_ascii_alphabetic() {
+            let mut count = 1;
+            while chars.peek() == Some(&c) {
+                chars.next();
+                count += 1;
+            }
+            parts.push(match c {
+                'y' => DatePart::Year(count),
+                'M' if count <= 2 => DatePart::Month(count),
+                'd' => DatePart::Day(count),
+                'H' => DatePart::Hour(count),
+                'm' => DatePart::Minute(count),
+                's' => DatePart::Second(count),
+                'S' => DatePart::Millisecond(count),
+                _ => {
+                    return Err(format!(
+                        "uses the pattern letter {c} ({count} times), which walbridge does not \
+                         write as Java does: it writes y, M (numeric), d, H, m, s, S and quoted text"
+                    ));
+                }
+            });
+        } else {
+            parts.push(DatePart::Literal(c.to_string()));
+        }
+    }
+    Ok(parts)
 }

@@ -230,3 +230,55 @@ fn what_walbridge_does_not_implement_is_an_error_naming_it() {
     assert!(all.contains("transforms.typo.type"), "{all}");
     assert_eq!(errors.len(), 5, "{all}");
 }
+
+#[test]
+fn timestamp_formats_are_read_as_simple_date_format_reads_them() {
+    let (chain, errors) = parse(&[
+        ("transforms", "daily,fine"),
+        ("transforms.daily.type", TIMESTAMP_ROUTER),
+        ("transforms.fine.type", TIMESTAMP_ROUTER),
+        ("transforms.fine.topic.format", "${timestamp}.${topic}"),
+        ("transforms.fine.timestamp.format", "yy-M-d'T'HH''mm:ss.SSS"),
+    ]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let TransformKind::TimestampRouter(daily) = &chain[0].kind else {
+        panic!("{chain:?}")
+    };
+    assert_eq!(daily.topic_format, "${topic}-${timestamp}");
+    assert_eq!(
+        daily.timestamp_format,
+        [DatePart::Year(4), DatePart::Month(2), DatePart::Day(2)]
+    );
+    let TransformKind::TimestampRouter(fine) = &chain[1].kind else {
+        panic!("{chain:?}")
+    };
+    assert_eq!(
+        fine.timestamp_format,
+        [
+            DatePart::Year(2),
+            DatePart::Literal("-".into()),
+            DatePart::Month(1),
+            DatePart::Literal("-".into()),
+            DatePart::Day(1),
+            DatePart::Literal("T".into()),
+            DatePart::Hour(2),
+            DatePart::Literal("'".into()),
+            DatePart::Minute(2),
+            DatePart::Literal(":".into()),
+            DatePart::Second(2),
+            DatePart::Literal(".".into()),
+            DatePart::Millisecond(3),
+        ]
+    );
+    for pattern in ["EEE yyyy", "yyyyMMMdd", "hh:mm a", "yyyy'T"] {
+        let (_, errors) = parse(&[
+            ("transforms", "t"),
+            ("transforms.t.type", TIMESTAMP_ROUTER),
+            ("transforms.t.timestamp.format", pattern),
+        ]);
+        assert!(
+            errors.len() == 1 && errors[0].contains("transforms.t.timestamp.format"),
+            "{pattern}: {errors:?}"
+        );
+    }
+}

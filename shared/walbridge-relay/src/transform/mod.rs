@@ -93,6 +93,12 @@ pub enum TransformError {
         /// What the JSON holds.
         problem: &'static str,
     },
+    /// `TimestampRouter` met a record without a timestamp (Kafka Connect's fails the task).
+    #[error(
+        "TimestampRouter needs the record's timestamp, which Debezium leaves unset on change events \
+         (only an EventRouter before it sets one): give TimestampRouter a predicate, or remove it"
+    )]
+    NoTimestamp,
     /// An update of the outbox table, with `table.op.invalid.behavior=fatal`.
     #[error(
         "EventRouter met an update of the outbox table (table.op.invalid.behavior=fatal): outbox \
@@ -245,6 +251,11 @@ impl Chain {
                     if let Some(topic) = route.route(&record.topic) {
                         record.topic = topic;
                     }
+                    true
+                }
+                TransformKind::TimestampRouter(route) => {
+                    let ms = record.timestamp_ms.ok_or(TransformError::NoTimestamp)?;
+                    record.topic = route::by_timestamp(route, &record.topic, ms);
                     true
                 }
                 TransformKind::ByLogicalTableRouter(settings) => {
