@@ -39,6 +39,13 @@ impl Json {
         Self::Raw(RawValue::from_string(value.to_string()).expect("a boolean is JSON"))
     }
 
+    /// The first JSON value of `text`, as Jackson's `readTree` reads a document: whatever follows
+    /// it is ignored. `None` when it does not begin with a JSON value.
+    pub(crate) fn read_tree(text: &str) -> Option<Self> {
+        let mut values = serde_json::Deserializer::from_str(text).into_iter::<Box<RawValue>>();
+        values.next()?.ok().map(Self::Raw)
+    }
+
     /// A number (or other literal) from its JSON text.
     pub(crate) fn literal(text: String) -> Self {
         Self::Raw(RawValue::from_string(text).expect("a JSON literal"))
@@ -174,5 +181,12 @@ mod tests {
         assert_eq!(Json::string("é").header_text().as_deref(), Some("é"));
         assert_eq!(Json::bool(true).header_text().as_deref(), Some("true"));
         assert_eq!(Json::null().header_text(), None);
+        // Jackson's readTree: the first value, what follows ignored
+        let tree = Json::read_tree("{\"a\":[1]} and more").unwrap();
+        assert_eq!(tree.literal_text(), None);
+        let mut out = Vec::new();
+        tree.write(&mut out);
+        assert_eq!(out, br#"{"a":[1]}"#);
+        assert!(Json::read_tree("not json").is_none());
     }
 }

@@ -65,14 +65,7 @@ pub(super) fn decode(null_fields: bool, record: &mut Record) -> Result<(), Trans
     if !text.starts_with(['{', '[']) {
         return Err(problem("content that is not a JSON object"));
     }
-    // Jackson reads the first value and ignores what follows it
-    let mut stream =
-        serde_json::Deserializer::from_str(&text).into_iter::<&serde_json::value::RawValue>();
-    let first = stream
-        .next()
-        .and_then(Result::ok)
-        .ok_or_else(|| problem("content that is not JSON"))?;
-    let mut document = Json::parse(first.get().as_bytes())?;
+    let mut document = Json::read_tree(&text).ok_or_else(|| problem("content that is not JSON"))?;
     let refused = |refused: Refused| match refused {
         Refused::Fails(what) | Refused::Unreproducible(what) => problem(what),
     };

@@ -146,7 +146,6 @@ pub(super) fn apply(
         }
         None => None,
     };
-    let payload_schema_text = payload_schema.clone();
     let empty = payload.is_null() || payload.as_str().is_some_and(|p| p.trim().is_empty());
     record.value = if settings.tombstone_on_empty_payload && empty {
         None
@@ -160,6 +159,16 @@ pub(super) fn apply(
             .strip_suffix(".Envelope")
             .unwrap_or(&envelope_name)
             .to_owned();
+        // Debezium caches the value schema by the payload's schema, or with
+        // table.field.event.schema.version by the version alone: the first event of each names it
+        let cache_key = match schema_version {
+            Some(version) => format!("version {version:?}"),
+            None => {
+                let mut key = Vec::new();
+                payload_schema.write(&mut key);
+                String::from_utf8_lossy(&key).into_owned()
+            }
+        };
         let mut fields = Vec::with_capacity(envelope_fields.len() + 1);
         let mut row = IndexMap::with_capacity(envelope_fields.len() + 1);
         for (name, mut schema, field) in
@@ -175,16 +184,6 @@ pub(super) fn apply(
         schema.insert("type".to_owned(), Json::string("struct"));
         schema.insert("fields".to_owned(), Json::Array(fields));
         schema.insert("optional".to_owned(), Json::bool(false));
-        // Debezium caches the value schema by the payload's schema, or with
-        // table.field.event.schema.version by the version alone: the first event of each names it
-        let cache_key = match schema_version {
-            Some(version) => format!("version {version:?}"),
-            None => {
-                let mut key = Vec::new();
-                payload_schema_text.write(&mut key);
-                String::from_utf8_lossy(&key).into_owned()
-            }
-        };
         let name = value_names
             .entry(cache_key)
             .or_insert_with(|| format!("{base}.{routed_by}.Value"));
@@ -231,14 +230,7 @@ fn expand(
         keep("not a JSON object");
         return Ok((schema, payload));
     }
-    // Jackson reads the first value and ignores what follows it
-    let mut values =
-        serde_json::Deserializer::from_str(&text).into_iter::<&serde_json::value::RawValue>();
-    let Some(mut document) = values
-        .next()
-        .and_then(Result::ok)
-        .and_then(|raw| Json::parse(raw.get().as_bytes()).ok())
-    else {
+    let Some(mut document) = Json::read_tree(&text) else {
         keep("not JSON");
         return Ok((schema, payload));
     };
