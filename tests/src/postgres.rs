@@ -95,6 +95,52 @@ impl PrivatePostgres {
         cluster
     }
 
+    /// A hot standby of `primary` (started): a base backup taken over the primary's socket with
+    /// `pg_basebackup -R`, streaming from the primary's physical slot `slot` (created by the
+    /// backup), with `settings` added to its configuration. The connection string names the
+    /// database, as PostgreSQL 17's slot synchronization needs.
+    pub fn standby_of(primary: &Self, name: &str, slot: &str, settings: &str) -> Self {
+        let dir = PathBuf::from(var("WALBRIDGE_ENV_DIR"))
+            .join("private")
+            .join(unique(name));
+        std::fs::create_dir_all(&dir).expect("create the standby's directory");
+        let standby = Self {
+            dir,
+            port: free_port(),
+            user: primary.user.clone(),
+            password: primary.password.clone(),
+        };
+        standby.chown();
+        ok(
+            as_postgres("pg_basebackup")
+                .arg("-D")
+                .arg(standby.data())
+                .arg("-d")
+                .arg(format!(
+                    "host={} port={} user={} dbname=postgres",
+                    primary.dir.display(),
+                    primary.port,
+                    primary.user
+                ))
+                .args(["-R", "-C", "-S", slot, "-X", "stream", "-c", "fast"]),
+            "pg_basebackup of the primary",
+        );
+        standby.configure(&format!("\nhot_standby = on\n{settings}"));
+        standby.start();
+        standby
+    }
+
+    /// Promotes a standby to a primary and waits until it accepts writes.
+    pub fn promote(&self) {
+        ok(
+            as_postgres("pg_ctl")
+                .arg("-D")
+                .arg(self.data())
+                .args(["-w", "-t", "60", "promote"]),
+            "promote the standby",
+        );
+    }
+
     /// Lets logical decoding load wal2json: PostgreSQL 15.19+ decodes only with the output plugins
     /// it allows; older servers do not know the parameter. Two statements: ALTER SYSTEM cannot run
     /// inside a DO block (a function).

@@ -112,6 +112,10 @@ pub struct SlotConfig {
     /// `slot.create`: create the slot with wal2json when it does not exist (by
     /// [default](crate::keys::SLOT_CREATE) not: the error then prints the SQL that creates it).
     pub create: bool,
+    /// `slot.failover`: the slot is created with PostgreSQL 17's `failover` flag, so that standbys
+    /// with `sync_replication_slots` keep a copy that survives a promotion; an existing slot's flag
+    /// is checked against it (by [default](crate::keys::SLOT_FAILOVER) not a failover slot).
+    pub failover: bool,
 }
 
 /// A table name as wal2json's `add-tables` understands it: a schema and a table, each a literal

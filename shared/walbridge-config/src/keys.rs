@@ -190,6 +190,9 @@ pub const DATABASE_DBNAME: Key = Key::new("database.dbname", None);
 pub const SLOT_NAME: Key = Key::new("slot.name", Some("debezium"));
 /// Whether walbridge creates a missing slot ([`SlotConfig::create`](crate::SlotConfig::create)).
 pub const SLOT_CREATE: Key = Key::new("slot.create", Some("false")).one_of(BOOLEANS);
+/// Whether the slot is a failover slot, synchronized to standbys (PostgreSQL 17+; Debezium's key)
+/// ([`SlotConfig::failover`](crate::SlotConfig::failover)).
+pub const SLOT_FAILOVER: Key = Key::new("slot.failover", Some("false")).one_of(BOOLEANS);
 
 // Topics and the event format
 
@@ -479,6 +482,7 @@ pub const KEYS: &[Key] = &[
     DATABASE_DBNAME,
     SLOT_NAME,
     SLOT_CREATE,
+    SLOT_FAILOVER,
     TABLE_INCLUDE_LIST,
     TABLE_WHITELIST,
     TOPIC_PREFIX,

@@ -89,6 +89,7 @@ impl Config {
             slot: SlotConfig {
                 name: p.take(slot_name(props)),
                 create: p.take(props.bool(&SLOT_CREATE)),
+                failover: p.take(props.bool(&SLOT_FAILOVER)),
             },
             filters: Arc::new(filters::filters(props, &mut p)),
             heartbeat: heartbeat_config(props, &topic_prefix, &mut p),

@@ -51,6 +51,7 @@ fn the_users_debezium_properties_file_loads_as_it_is() {
     assert_eq!(config.database.dbname, "test_database");
     assert_eq!(config.slot.name, "test_slot");
     assert!(!config.slot.create);
+    assert!(!config.slot.failover, "not a failover slot unless asked");
     assert_eq!(
         config.filters.tables.pushdown(),
         [TablePattern {
@@ -1249,4 +1250,14 @@ fn the_schedule_gives_its_period_when_it_has_one() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn slot_failover_is_a_boolean() {
+    let mut env = lambda_env();
+    env.insert("SLOT_FAILOVER".into(), "true".into());
+    assert!(Config::from_sources(seed(), &env).unwrap().slot.failover);
+    env.insert("SLOT_FAILOVER".into(), "yes please".into());
+    let err = Config::from_sources(seed(), &env).unwrap_err().to_string();
+    assert!(err.contains("slot.failover"), "{err}");
 }

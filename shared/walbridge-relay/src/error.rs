@@ -117,6 +117,76 @@ pub enum SlotError {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// A statement on the slot ran into the `statement_timeout` walbridge sets below the
+    /// invocation's remaining time, so that it cannot outlive the invocation.
+    #[error(
+        "PostgreSQL did not {action} (slot {slot}) within {timeout_ms} ms, the statement_timeout \
+         walbridge sets below the invocation's remaining time: {cause}"
+    )]
+    StatementTimeout {
+        /// What the statement was for, as a verb phrase.
+        action: &'static str,
+        /// `slot.name`.
+        slot: String,
+        /// The timeout it ran under, ms.
+        timeout_ms: u64,
+        /// What makes this statement wait, and what to do about it.
+        cause: &'static str,
+    },
+    /// `slot.failover=true` on a server older than PostgreSQL 17, which has no failover slots.
+    #[error(
+        "slot.failover=true needs PostgreSQL 17 or newer (failover slots), this server is {version}: \
+         set slot.failover=false, or upgrade the server"
+    )]
+    FailoverUnsupported {
+        /// The server's `server_version_num`.
+        version: i32,
+    },
+    /// `slot.failover=true` while `database.hostname` is a standby: a failover slot is created on
+    /// the primary and synchronized to the standbys, never created on one.
+    #[error(
+        "slot.failover=true but database.hostname is a standby (in recovery): PostgreSQL creates \
+         failover slots on the primary only; point database.hostname at the primary, or set \
+         slot.failover=false to read a slot of the standby's own"
+    )]
+    FailoverOnStandby,
+    /// The slot's `failover` flag is not what `slot.failover` says.
+    #[error(
+        "replication slot {slot} has failover={actual}, but slot.failover={expected}: set \
+         slot.failover={actual}, or change the slot on the primary with psql \
+         \"dbname=<database> replication=database\" -c 'ALTER_REPLICATION_SLOT {slot} (FAILOVER {expected})' \
+         (PostgreSQL 17+, while no one reads the slot)"
+    )]
+    FailoverMismatch {
+        /// `slot.name`.
+        slot: String,
+        /// The slot's flag.
+        actual: bool,
+        /// `slot.failover`.
+        expected: bool,
+    },
+    /// `database.hostname` is a standby of a server older than PostgreSQL 16, which cannot decode
+    /// in recovery.
+    #[error(
+        "database.hostname is a standby (in recovery) of PostgreSQL {version}: logical decoding on \
+         a standby needs PostgreSQL 16 or newer; point database.hostname at the primary"
+    )]
+    StandbyTooOld {
+        /// The server's `server_version_num`.
+        version: i32,
+    },
+    /// On a standby, the slot is a failover slot synchronized from the primary: PostgreSQL lets no
+    /// one decode from it until the standby is promoted.
+    #[error(
+        "replication slot {slot} on this standby is synchronized from the primary \
+         (sync_replication_slots) and cannot be read until the standby is promoted: read it on the \
+         primary (database.hostname), or give walbridge a slot of the standby's own (another \
+         slot.name, slot.failover=false)"
+    )]
+    SyncedOnStandby {
+        /// `slot.name`.
+        slot: String,
+    },
     /// A query answered in a form walbridge does not expect (a missing column, an unparsable LSN).
     #[error("slot {slot} returned something unexpected: {what}")]
     Malformed {
@@ -363,6 +433,13 @@ pub enum HeartbeatQueryError {
         /// PostgreSQL's error code.
         sqlstate: String,
     },
+    /// The server refused to write: a hot standby, or a read-only transaction by default.
+    #[error(
+        "heartbeat.action.query was refused by a read-only server (SQLSTATE 25006): \
+         database.hostname is a standby (or default_transaction_read_only is on), where the query \
+         cannot write; use a query that only reads, or remove heartbeat.action.query"
+    )]
+    ReadOnly,
     /// The connection broke while the query ran.
     #[error("heartbeat.action.query could not be run: {reason}")]
     Lost {
@@ -516,7 +593,11 @@ impl RelayError {
                 | PublishError::NoSuchPartition { .. },
             ) => ErrorKind::Precondition,
             Self::Publish(PublishError::Transform { .. }) => ErrorKind::Data,
-            Self::Slot(SlotError::Connect { .. } | SlotError::Query { .. })
+            Self::Slot(
+                SlotError::Connect { .. }
+                | SlotError::Query { .. }
+                | SlotError::StatementTimeout { .. },
+            )
             | Self::Publish(_)
             | Self::Checkpoint(CheckpointError::Io { .. }) => ErrorKind::Unavailable,
             Self::Slot(SlotError::SlotInUse { .. })

@@ -468,6 +468,9 @@ async fn relay(
     signals: Vec<Signal>,
 ) -> Result<InvocationReport, RelayError> {
     let config = &deps.config;
+    // No statement that can wait on others (a failover slot's peek waits for standbys) outlives
+    // the invocation.
+    slot.set_deadline(deadline);
     // The watchdog: the slot's health first, so the lag reaches the metrics even when Kafka, the
     // store or a window fails later (a slot missing yet is created by the preconditions).
     deps.set_slot_health(None);

@@ -180,6 +180,7 @@ mod tests {
         let position = SlotPosition {
             confirmed: Lsn(0x1000),
             current: Lsn(0x5000),
+            synced: false,
         };
         let skipped = InvocationReport::skipped("locked".into(), position, Some(1_000_000));
         let record = emf_record("s", &skipped, 1_004_500);
@@ -194,6 +195,7 @@ mod tests {
         let idle = SlotPosition {
             confirmed: Lsn(0x5000),
             current: Lsn(0x5000),
+            synced: false,
         };
         let record = emf_record(
             "s",

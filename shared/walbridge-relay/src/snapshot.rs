@@ -4,7 +4,8 @@
 //! A consistent snapshot of a whole database cannot outlive one invocation (PostgreSQL exports a
 //! snapshot only to a replication connection, and only until its next command), so each chunk is its
 //! own short `REPEATABLE READ READ ONLY` transaction that records what it could see
-//! (`pg_current_snapshot()`) and how far the WAL had come (`pg_current_wal_insert_lsn()`). The relay
+//! (`pg_current_snapshot()`) and how far the WAL had come (`pg_current_wal_insert_lsn()`; on a hot
+//! standby `pg_last_wal_replay_lsn()`, past every commit its snapshot sees). The relay
 //! keeps streaming the slot and publishes the chunk's rows only once the stream has passed that LSN; a
 //! streamed change the chunk's snapshot could not see (committed later) is newer than the row read,
 //! so the row is dropped and the change stands (the DBLog watermark rule, decided by transaction
@@ -267,8 +268,8 @@ pub struct ChunkRead {
     pub rows: Vec<Vec<Option<String>>>,
     /// The transactions the read could see.
     pub visible: XidSnapshot,
-    /// `pg_current_wal_insert_lsn()` taken after the read's snapshot: every transaction the read saw
-    /// committed before it.
+    /// `pg_current_wal_insert_lsn()` (on a hot standby `pg_last_wal_replay_lsn()`) taken after the
+    /// read's snapshot: every transaction the read saw committed before it.
     pub lsn: Lsn,
     /// The read transaction's start time, µs since the epoch (`source.ts_ms` of its rows).
     pub read_time_us: i64,

@@ -50,8 +50,12 @@ impl RowBatch {
 pub struct SlotPosition {
     /// `confirmed_flush_lsn`: the next window starts after it.
     pub confirmed: Lsn,
-    /// `pg_current_wal_lsn()`: how far the server has written.
+    /// `pg_current_wal_lsn()`: how far the server has written (on a hot standby
+    /// `pg_last_wal_replay_lsn()`, how far it has replayed).
     pub current: Lsn,
+    /// Whether the slot was synchronized from a primary (PostgreSQL 17's `synced`): a failover
+    /// slot on a standby, which keeps the flag when the standby is promoted.
+    pub synced: bool,
 }
 
 /// The change source: a logical replication slot read in bounded windows.

@@ -36,6 +36,15 @@ pub async fn live_checks(
     check_checkpoint(checkpoint, report).await;
 }
 
+/// What the slot check adds when the server is a hot standby.
+fn standby_note(slot: &PgSlot) -> &'static str {
+    if slot.in_recovery() {
+        "; the server is a standby: positions are its replay LSN"
+    } else {
+        ""
+    }
+}
+
 /// PostgreSQL, `wal_level` and the plugin allow-list, the slot, the tables; returns the matched
 /// tables for the topic check.
 async fn check_postgresql(
@@ -79,13 +88,31 @@ async fn check_postgresql(
         Ok(()) => report.push_check(
             "slot",
             CheckStatus::Pass,
-            format!("slot {slot_name} exists, uses wal2json and belongs to {}", db.dbname),
+            format!(
+                "slot {slot_name} exists, uses wal2json, belongs to {} and has failover={} as \
+                 slot.failover says{}",
+                db.dbname,
+                config.slot.failover,
+                standby_note(&slot)
+            ),
         ),
-        Err(SlotError::SlotMissing { .. }) if config.slot.create => report.push_check(
-            "slot",
-            CheckStatus::Pass,
-            format!("slot {slot_name} does not exist yet: the first invocation creates it (slot.create=true)"),
-        ),
+        Err(SlotError::SlotMissing { .. }) if config.slot.create => match slot.check_creatable() {
+            Ok(()) => report.push_check(
+                "slot",
+                CheckStatus::Pass,
+                format!(
+                    "slot {slot_name} does not exist yet: the first invocation creates it \
+                     (slot.create=true{}){}",
+                    if config.slot.failover {
+                        ", failover"
+                    } else {
+                        ""
+                    },
+                    standby_note(&slot)
+                ),
+            ),
+            Err(err) => report.push_check("slot", CheckStatus::Fail, error_chain(&err)),
+        },
         Err(err @ SlotError::SlotInUse { .. }) => {
             report.push_check("slot", CheckStatus::Warn, error_chain(&err));
         }

@@ -26,8 +26,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         let mut epoch = checkpoint.as_ref().and_then(|c| c.epoch);
         if let Some(checkpoint) = &checkpoint {
             let settled;
-            (confirmed, position_lost, settled) =
-                self.reconcile(checkpoint, &server, confirmed).await?;
+            (confirmed, position_lost, settled) = self
+                .reconcile(checkpoint, &server, confirmed, slot.synced)
+                .await?;
             if settled {
                 // Another stream's records may sit in the topics with positions above ours.
                 epoch = Some(now_us().unsigned_abs().max(1));
@@ -76,6 +77,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         checkpoint: &Checkpoint,
         server: &Server,
         confirmed: Lsn,
+        synced: bool,
     ) -> Result<(Lsn, bool, bool), RelayError> {
         let checkpointed = checkpoint.lsn;
         let same_slot = checkpoint.slot == self.settings.slot
@@ -99,6 +101,19 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             info!(%checkpointed, slot_lsn = %confirmed, "slot behind checkpoint; advancing it");
             self.source.advance(checkpointed).await?;
             return Ok((checkpointed, false, false));
+        }
+        // A failover slot on a standby promoted since: its copy was synchronized every few seconds,
+        // so it may stand before the checkpoint the old primary's slot had reached. It only ever
+        // stands where the standby had the WAL, so reading on from it loses nothing; what lies
+        // between it and the checkpoint is published again (duplicates the checkpoint bounds).
+        // Skipping to the checkpoint instead is safe only if the standby had all of that WAL
+        // before the promotion, which only synchronized_standby_slots guarantees.
+        let promoted = synced && checkpoint.timeline.is_some_and(|t| t != server.timeline);
+        if same_slot && checkpointed > confirmed && promoted {
+            warn!(%checkpointed, slot_lsn = %confirmed, timeline = server.timeline,
+                "failover slot of a promoted standby behind the checkpoint; reading on from the \
+                 slot, publishing again what lies between them");
+            return Ok((confirmed, false, true));
         }
         let found = if same_slot {
             format!("checkpoint at {checkpointed}, slot at {confirmed}")

@@ -69,6 +69,8 @@ struct FakeSlot {
     chunk_lsn: Lsn,
     chunk_reads: usize,
     timeline: u32,
+    /// A failover slot synchronized from a primary (and kept when its standby was promoted).
+    synced: bool,
     /// How long each fetch takes.
     fetch_delay: Duration,
 }
@@ -90,6 +92,7 @@ impl ChangeSource for FakeSlot {
         Ok(SlotPosition {
             confirmed: self.confirmed,
             current: self.current,
+            synced: self.synced,
         })
     }
 
@@ -537,6 +540,53 @@ async fn a_slot_a_server_crash_sent_back_is_moved_to_the_checkpoint_on_the_same_
 
     // another timeline: the LSNs before the checkpoint may stand for other changes; refuse
     let (result, (slot, sink, _)) = run(2).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RelayError::Checkpoint(CheckpointError::Mismatch { .. })
+        ),
+        "{err}"
+    );
+    assert!(slot.advances.is_empty() && sink.published.is_empty());
+}
+
+#[tokio::test]
+async fn a_promoted_standbys_failover_slot_behind_the_checkpoint_is_read_again_from_its_position() {
+    // The old primary's slot reached 1000 (the checkpoint, on timeline 1); its copy on the standby,
+    // synchronized a moment earlier, stands at 0 when the standby is promoted (timeline 2).
+    let run = |synced| async move {
+        let store = FakeStore {
+            checkpoint: Some(Checkpoint {
+                timeline: Some(1),
+                ..checkpoint_at(1000, 500, "fake-server")
+            }),
+            ..FakeStore::default()
+        };
+        let slot = FakeSlot {
+            timeline: 2,
+            synced,
+            ..FakeSlot::new(vec![txn(1, 800, 0..1), txn(2, 1500, 1..2)], 2000)
+        };
+        let mut relay = Relay::new(slot, FakeSink::default(), store, settings(100));
+        let result = relay.run(far()).await;
+        (result, relay.into_parts())
+    };
+
+    let (result, (slot, sink, store)) = run(true).await;
+    result.unwrap();
+    assert_eq!(
+        ids(&sink.published),
+        vec![r#"{"id":0}"#, r#"{"id":1}"#],
+        "what lies between the slot and the checkpoint again (duplicates), then the rest: nothing lost"
+    );
+    assert_ne!(slot.advances.first(), Some(&Lsn(1000)), "not skipped over");
+    let written = store.checkpoint.expect("a checkpoint");
+    assert_eq!(written.timeline, Some(2));
+    assert!(written.lsn >= Lsn(1500), "{}", written.lsn);
+
+    // a slot that was not synchronized (a restored backup's): refused, as before
+    let (result, (slot, sink, _)) = run(false).await;
     let err = result.unwrap_err();
     assert!(
         matches!(

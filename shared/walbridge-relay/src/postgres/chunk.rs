@@ -2,7 +2,7 @@
 
 use walbridge_event::{Lsn, TableSchema};
 
-use super::{CHUNK_BYTES, FIRST_FETCH_ROWS, PgSlot, WindowState, rows_within};
+use super::{CHUNK_BYTES, FIRST_FETCH_ROWS, PgSlot, WAL_INSERTED, WindowState, rows_within};
 use crate::error::SlotError;
 use crate::snapshot::{ChunkRead, XidSnapshot};
 
@@ -49,8 +49,10 @@ impl PgSlot {
                 .await?;
             let meta = transaction
                 .query_one(
-                    "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text, \
-                     (extract(epoch FROM transaction_timestamp()) * 1000000)::int8",
+                    &format!(
+                        "SELECT pg_current_snapshot()::text, {WAL_INSERTED}::text, \
+                         (extract(epoch FROM transaction_timestamp()) * 1000000)::int8"
+                    ),
                     &[],
                 )
                 .await?;

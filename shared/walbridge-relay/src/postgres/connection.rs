@@ -123,15 +123,19 @@ pub(super) fn ssl_mode_name(mode: SslMode) -> &'static str {
     }
 }
 
-/// `server_version_num`: what the wal2json options and the version-dependent catalog reads go by.
-pub(super) async fn server_version(client: &Client) -> Result<i32, SlotError> {
+/// `server_version_num`, what the wal2json options and the version-dependent catalog reads go by,
+/// and whether the server is a hot standby (in recovery).
+pub(super) async fn server_version(client: &Client) -> Result<(i32, bool), SlotError> {
     let row = client
-        .query_one("SELECT current_setting('server_version_num')::int4", &[])
+        .query_one(
+            "SELECT current_setting('server_version_num')::int4, pg_is_in_recovery()",
+            &[],
+        )
         .await
         .map_err(|source| SlotError::Query {
             action: "read the server's version",
             slot: String::new(),
             source,
         })?;
-    Ok(row.get(0))
+    Ok((row.get(0), row.get(1)))
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::PgSlot;
+use super::{PgSlot, WAL_WRITTEN};
 use crate::error::SlotError;
 
 /// How the slot's WAL stands: what the watchdog reports every invocation before anything else can
@@ -11,7 +11,7 @@ use crate::error::SlotError;
 pub struct SlotHealth {
     /// `confirmed_flush_lsn`.
     pub confirmed_flush_lsn: String,
-    /// `pg_current_wal_lsn()`.
+    /// `pg_current_wal_lsn()`; on a hot standby `pg_last_wal_replay_lsn()`.
     pub current_wal_lsn: String,
     /// WAL written but not yet confirmed by the slot.
     pub lag_bytes: u64,
@@ -57,13 +57,16 @@ impl PgSlot {
         let row = self
             .client
             .query_opt(
-                "SELECT confirmed_flush_lsn::text, pg_current_wal_lsn()::text, \
-                   (pg_current_wal_lsn() - COALESCE(confirmed_flush_lsn, pg_current_wal_lsn()))::int8, \
-                   wal_status, safe_wal_size, \
-                   COALESCE(to_jsonb(s)->>'invalidation_reason', \
-                     CASE WHEN (to_jsonb(s)->>'conflicting')::bool THEN 'conflict with recovery' END), \
-                   to_jsonb(s)->>'inactive_since' \
-                 FROM pg_replication_slots s WHERE slot_name = $1",
+                &format!(
+                    "SELECT confirmed_flush_lsn::text, {WAL_WRITTEN}::text, \
+                       ({WAL_WRITTEN} - COALESCE(confirmed_flush_lsn, {WAL_WRITTEN}))::int8, \
+                       wal_status, safe_wal_size, \
+                       COALESCE(to_jsonb(s)->>'invalidation_reason', \
+                         CASE WHEN (to_jsonb(s)->>'conflicting')::bool \
+                           THEN 'conflict with recovery' END), \
+                       to_jsonb(s)->>'inactive_since' \
+                     FROM pg_replication_slots s WHERE slot_name = $1"
+                ),
                 &[&self.slot],
             )
             .await

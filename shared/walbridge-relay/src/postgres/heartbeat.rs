@@ -55,6 +55,9 @@ impl PgHeartbeatQuery {
             self.connection = None;
         }
         Err(match err.code() {
+            Some(state) if *state == tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION => {
+                HeartbeatQueryError::ReadOnly
+            }
             Some(state) => HeartbeatQueryError::Failed {
                 sqlstate: state.code().to_owned(),
             },

@@ -6,6 +6,8 @@
 //! Every user-supplied value (slot name, table list, schema and table names) is passed as a query
 //! parameter, never spliced into SQL.
 
+use std::time::{Duration, Instant};
+
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 use tracing::warn;
@@ -54,6 +56,37 @@ const SESSION_SETTINGS: [(&str, &str); 7] = [
     ("lc_monetary", "C"),
 ];
 
+/// How far the server's WAL has come, in SQL: on a primary what it has written, on a hot standby
+/// (which writes none of its own) what it has replayed, which is as far as decoding there can read.
+/// Evaluated per statement, so a standby promoted during an invocation is followed.
+const WAL_WRITTEN: &str =
+    "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)";
+
+/// As [`WAL_WRITTEN`], the WAL flushed to disk: what a window may decode up to.
+const WAL_FLUSHED: &str = "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
+     ELSE pg_current_wal_flush_lsn() END)";
+
+/// As [`WAL_WRITTEN`], the WAL inserted (not yet necessarily written): where a snapshot chunk's
+/// transactions end at the latest.
+const WAL_INSERTED: &str = "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
+     ELSE pg_current_wal_insert_lsn() END)";
+
+/// The first major that decodes on a hot standby.
+const STANDBY_DECODING_SINCE: i32 = 160_000;
+
+/// The first major with failover slots (`pg_create_logical_replication_slot`'s `failover`).
+const FAILOVER_SINCE: i32 = 170_000;
+
+/// What a statement under the invocation's timeout keeps of the remaining time at most: the
+/// timeout leaves this (or half the remaining time, if less) for the error to be reported.
+const TIMEOUT_RESERVE: Duration = Duration::from_secs(1);
+
+/// The shortest `statement_timeout`: a window that began before the time ran out is still
+/// published, checkpointed and advanced after it (a local run's budget is not a hard limit), and
+/// that advance must not fail for a timeout of a few ms. On Lambda the function ends at its
+/// deadline anyway; this only bounds how long the server goes on waiting after it.
+const TIMEOUT_FLOOR: Duration = Duration::from_secs(2);
+
 /// First half of the advisory lock key: "WALB". The second half is `hashtext(slot name)`.
 const ADVISORY_LOCK_CLASS: i32 = 0x5741_4C42;
 
@@ -69,6 +102,13 @@ const FIRST_FETCH_ROWS: usize = 256;
 /// About how many bytes of rows one snapshot chunk holds (besides its row limit): the chunk stays in
 /// memory until the stream has passed it.
 const CHUNK_BYTES: usize = 32 << 20;
+
+/// A `statement_timeout` in ms that ends before `left` has passed: [`TIMEOUT_RESERVE`] (or half
+/// of `left`, if less) before — but never under [`TIMEOUT_FLOOR`].
+fn timeout_within(left: Duration) -> u64 {
+    let timeout = left.saturating_sub(TIMEOUT_RESERVE.min(left / 2));
+    timeout.max(TIMEOUT_FLOOR).as_millis() as u64
+}
 
 /// Rows of `row_bytes` each that fit in `budget`: at least 1, at most `max`.
 fn rows_within(budget: usize, row_bytes: usize, max: usize) -> usize {
@@ -86,6 +126,16 @@ pub struct PgSlot {
     add_tables: Option<String>,
     /// `server_version_num`.
     server_version: i32,
+    /// Whether the server was a hot standby (in recovery) when connected.
+    in_recovery: bool,
+    /// `slot.failover`.
+    failover: bool,
+    /// The invocation's deadline: statements that can wait on others (a peek of a failover slot
+    /// waits for the standbys of `synchronized_standby_slots`) run under a `statement_timeout`
+    /// that ends before it.
+    deadline: Option<Instant>,
+    /// The `statement_timeout` of the open window's transaction, ms.
+    window_timeout: Option<u64>,
     /// `window.fetch.rows`: the most rows one fetch asks for…
     fetch_rows: usize,
     /// …and how many the next one asks for: fewer when rows are wide, so one fetch holds about
@@ -115,7 +165,7 @@ impl PgSlot {
     ) -> Result<Self, SlotError> {
         let (client, connection) = connect(database).await?;
         verify_session(&client).await?;
-        let server_version = server_version(&client).await?;
+        let (server_version, in_recovery) = server_version(&client).await?;
         check_partitioned(&client, tables).await?;
         let pushdown = tables.pushdown();
         let add_tables = if pushdown.is_empty() {
@@ -130,6 +180,10 @@ impl PgSlot {
             database: database.dbname.clone(),
             add_tables,
             server_version,
+            in_recovery,
+            failover: slot.failover,
+            deadline: None,
+            window_timeout: None,
             fetch_rows: fetch_rows as usize,
             next_fetch_rows: (fetch_rows as usize).min(FIRST_FETCH_ROWS),
             window: WindowState::Closed,
@@ -139,6 +193,78 @@ impl PgSlot {
     /// The server's `server_version_num` (170004 for 17.4).
     pub fn server_version(&self) -> i32 {
         self.server_version
+    }
+
+    /// Whether the server was a hot standby when connected.
+    pub fn in_recovery(&self) -> bool {
+        self.in_recovery
+    }
+
+    /// Sets the invocation's deadline: from now on every peek, advance and slot creation runs
+    /// under a `statement_timeout` that ends before it.
+    pub fn set_deadline(&mut self, deadline: Instant) {
+        self.deadline = Some(deadline);
+    }
+
+    /// The `statement_timeout` for a statement starting now, ms: shorter than the time left before
+    /// the deadline (unless that is under [`TIMEOUT_FLOOR`]); `None` without one.
+    fn statement_timeout_ms(&self) -> Option<u64> {
+        let left = self.deadline?.saturating_duration_since(Instant::now());
+        Some(timeout_within(left))
+    }
+
+    /// Maps a statement's error to [`SlotError::StatementTimeout`] when the server cancelled it
+    /// for `statement_timeout` (`timeout_ms`), else to [`SlotError::Query`].
+    fn timed_error(
+        &self,
+        action: &'static str,
+        timeout_ms: Option<u64>,
+        cause: &'static str,
+    ) -> impl FnOnce(tokio_postgres::Error) -> SlotError {
+        let slot = self.slot.clone();
+        move |source| {
+            let timed_out = source.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED)
+                && source
+                    .as_db_error()
+                    .is_some_and(|db| db.message().contains("statement timeout"));
+            match timeout_ms {
+                Some(timeout_ms) if timed_out => SlotError::StatementTimeout {
+                    action,
+                    slot,
+                    timeout_ms,
+                    cause,
+                },
+                _ => SlotError::Query {
+                    action,
+                    slot,
+                    source,
+                },
+            }
+        }
+    }
+
+    /// `SET [LOCAL] statement_timeout` to [`Self::statement_timeout_ms`]; returns it.
+    async fn arm_timeout(&self, local: bool) -> Result<Option<u64>, SlotError> {
+        let Some(ms) = self.statement_timeout_ms() else {
+            return Ok(None);
+        };
+        let scope = if local { "LOCAL " } else { "" };
+        self.client
+            .batch_execute(&format!("SET {scope}statement_timeout = {ms}"))
+            .await
+            .map_err(self.query_error("set statement_timeout"))?;
+        Ok(Some(ms))
+    }
+
+    /// Ends what [`Self::arm_timeout`] set for the session.
+    async fn disarm_timeout(&self, armed: Option<u64>) -> Result<(), SlotError> {
+        if armed.is_some() {
+            self.client
+                .batch_execute("RESET statement_timeout")
+                .await
+                .map_err(self.query_error("reset statement_timeout"))?;
+        }
+        Ok(())
     }
 
     /// The wal2json options of this server's peeks.
@@ -189,6 +315,20 @@ mod tests {
         // a row over the budget still moves on, one at a time
         assert_eq!(rows_within(FETCH_BYTES, 64 << 20, 2_000), 1);
         assert_eq!(rows_within(FETCH_BYTES, 0, 2_000), 2_000);
+    }
+
+    #[test]
+    fn a_statement_timeout_ends_before_the_deadline() {
+        assert_eq!(timeout_within(Duration::from_secs(60)), 59_000);
+        assert_eq!(timeout_within(Duration::from_millis(4_000)), 3_000);
+        assert_eq!(timeout_within(Duration::from_millis(2_500)), 2_000);
+        // the advance of a window that ran past the end of the budget
+        assert_eq!(timeout_within(Duration::from_millis(5)), 2_000);
+        assert_eq!(
+            timeout_within(Duration::ZERO),
+            2_000,
+            "never 0, no timeout at all"
+        );
     }
 
     #[test]

@@ -5,7 +5,13 @@ use tokio_postgres::Client;
 use tracing::info;
 use walbridge_config::{TableFilter, TablePattern};
 
-use super::{ADVISORY_LOCK_CLASS, PgSlot};
+use super::{ADVISORY_LOCK_CLASS, FAILOVER_SINCE, PgSlot, STANDBY_DECODING_SINCE};
+
+/// Why creating a slot can outlast its timeout, and what to do.
+const CREATE_WAITS: &str = "creating a slot waits until the transactions running at that moment \
+     have ended, and on a standby until the primary logs its running transactions (every 15 s \
+     while it writes WAL; SELECT pg_log_standby_snapshot() on the primary logs them at once): end \
+     long-running transactions, or write on the primary, and invoke again";
 use crate::error::SlotError;
 
 /// wal2json's `add-tables` for the literal `table.include.list` entries: wal2json compares names
@@ -107,24 +113,56 @@ impl PgSlot {
         self.check_server().await?;
         match self.check_slot().await {
             Err(SlotError::SlotMissing { .. }) if create => {
+                self.check_creatable()?;
+                let armed = self.arm_timeout(false).await?;
+                let sql = if self.failover {
+                    // (name, plugin, temporary, two-phase, failover)
+                    "SELECT pg_create_logical_replication_slot($1, 'wal2json', false, false, true)"
+                } else {
+                    "SELECT pg_create_logical_replication_slot($1, 'wal2json')"
+                };
                 self.client
-                    .execute(
-                        "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
-                        &[&self.slot],
-                    )
+                    .execute(sql, &[&self.slot])
                     .await
-                    .map_err(self.query_error("create the replication slot"))?;
-                info!(slot = %self.slot, "created wal2json replication slot");
+                    .map_err(self.timed_error(
+                        "create the replication slot",
+                        armed,
+                        CREATE_WAITS,
+                    ))?;
+                self.disarm_timeout(armed).await?;
+                info!(slot = %self.slot, failover = self.failover, standby = self.in_recovery,
+                    "created wal2json replication slot");
                 Ok(())
             }
             other => other,
         }
     }
 
+    /// Whether the slot `slot.failover` asks for can be created on this server.
+    ///
+    /// # Errors
+    /// [`SlotError::FailoverUnsupported`] below PostgreSQL 17, [`SlotError::FailoverOnStandby`] on
+    /// a standby.
+    pub fn check_creatable(&self) -> Result<(), SlotError> {
+        if !self.failover {
+            return Ok(());
+        }
+        if self.server_version < FAILOVER_SINCE {
+            return Err(SlotError::FailoverUnsupported {
+                version: self.server_version,
+            });
+        }
+        if self.in_recovery {
+            return Err(SlotError::FailoverOnStandby);
+        }
+        Ok(())
+    }
+
     /// The server side of the preconditions: `wal_level` and, on 15.19+, `output_plugin_libraries`.
     ///
     /// # Errors
-    /// [`SlotError::WalLevel`], [`SlotError::PluginNotAllowed`], [`SlotError::Query`].
+    /// [`SlotError::WalLevel`], [`SlotError::StandbyTooOld`], [`SlotError::FailoverUnsupported`],
+    /// [`SlotError::PluginNotAllowed`], [`SlotError::Query`].
     pub async fn check_server(&self) -> Result<(), SlotError> {
         let settings = self
             .client
@@ -138,6 +176,17 @@ impl PgSlot {
         let wal_level: String = settings.get(0);
         if wal_level != "logical" {
             return Err(SlotError::WalLevel { actual: wal_level });
+        }
+        if self.in_recovery && self.server_version < STANDBY_DECODING_SINCE {
+            return Err(SlotError::StandbyTooOld {
+                version: self.server_version,
+            });
+        }
+        // `slot.failover` is refused below 17 whether or not the slot exists yet.
+        if self.failover && self.server_version < FAILOVER_SINCE {
+            return Err(SlotError::FailoverUnsupported {
+                version: self.server_version,
+            });
         }
         // PostgreSQL 15.19+ loads only allow-listed output plugins; older servers lack the setting.
         if let Some(libraries) = settings.get::<_, Option<String>>(1)
@@ -153,13 +202,16 @@ impl PgSlot {
     ///
     /// # Errors
     /// [`SlotError::SlotMissing`], [`SlotError::WrongPlugin`], [`SlotError::WrongDatabase`],
-    /// [`SlotError::SlotInUse`], [`SlotError::Query`].
+    /// [`SlotError::SyncedOnStandby`], [`SlotError::FailoverMismatch`], [`SlotError::SlotInUse`],
+    /// [`SlotError::Query`].
     pub async fn check_slot(&self) -> Result<(), SlotError> {
         let found = self
             .client
             .query_opt(
-                "SELECT plugin::text, database::text, active, active_pid \
-                 FROM pg_replication_slots WHERE slot_name = $1",
+                "SELECT plugin::text, database::text, active, active_pid, \
+                   COALESCE((to_jsonb(s)->>'failover')::bool, false), \
+                   COALESCE((to_jsonb(s)->>'synced')::bool, false) \
+                 FROM pg_replication_slots s WHERE slot_name = $1",
                 &[&self.slot],
             )
             .await
@@ -185,6 +237,20 @@ impl PgSlot {
                 slot: self.slot.clone(),
                 actual: database.unwrap_or_default(),
                 expected: self.database.clone(),
+            });
+        }
+        let (failover, synced): (bool, bool) = (found.get(4), found.get(5));
+        // A synchronized slot stays `synced` after a promotion; only a standby refuses to decode it.
+        if synced && self.in_recovery {
+            return Err(SlotError::SyncedOnStandby {
+                slot: self.slot.clone(),
+            });
+        }
+        if failover != self.failover {
+            return Err(SlotError::FailoverMismatch {
+                slot: self.slot.clone(),
+                actual: failover,
+                expected: self.failover,
             });
         }
         if active {

@@ -4,18 +4,32 @@ use tokio_postgres::SimpleQueryMessage;
 use tokio_postgres::types::PgLsn;
 use walbridge_event::{Lsn, TableSchema};
 
-use super::{CURSOR, FETCH_BYTES, PgSlot, WindowState, rows_within};
+use super::{CURSOR, FETCH_BYTES, PgSlot, WAL_FLUSHED, WAL_WRITTEN, WindowState, rows_within};
 use crate::error::SlotError;
 use crate::snapshot::{CapturedTable, ChunkRead};
 use crate::source::{ChangeSource, RowBatch, Server, SlotPosition};
+
+/// Why a peek can outlast its timeout, and what to do.
+const PEEK_WAITS: &str = "a peek of a failover slot waits until every standby named in the \
+     primary's synchronized_standby_slots has confirmed the WAL it decodes: check that those \
+     standbys are up and streaming (their physical slots in pg_replication_slots on the primary), \
+     or take an unreachable one out of synchronized_standby_slots; a large window also takes long \
+     to decode: lower window.max.changes";
+
+/// Why an advance can outlast its timeout, and what to do.
+const ADVANCE_WAITS: &str = "an advance decodes the WAL up to the new position; the events are in \
+     Kafka and the checkpoint, and the next invocation moves the slot to the checkpoint";
 
 impl ChangeSource for PgSlot {
     async fn position(&mut self) -> Result<SlotPosition, SlotError> {
         let row = self
             .client
             .query_opt(
-                "SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots \
-                 WHERE slot_name = $1",
+                &format!(
+                    "SELECT confirmed_flush_lsn, {WAL_WRITTEN}, \
+                       COALESCE((to_jsonb(s)->>'synced')::bool, false) \
+                     FROM pg_replication_slots s WHERE slot_name = $1"
+                ),
                 &[&self.slot],
             )
             .await
@@ -29,28 +43,43 @@ impl ChangeSource for PgSlot {
         Ok(SlotPosition {
             confirmed: Lsn(confirmed.map_or(0, u64::from)),
             current: Lsn(u64::from(current)),
+            synced: row.get(2),
         })
     }
 
     async fn server(&mut self) -> Result<Server, SlotError> {
-        // The timeline is the first part of a WAL file name (8 hex digits).
+        // On a primary the timeline is the first part of the current WAL file's name (8 hex
+        // digits). A standby has no WAL of its own to name (pg_walfile_name refuses to run in
+        // recovery): it follows the primary's timeline, the one it receives (its WAL receiver's,
+        // visible to superusers and pg_read_all_stats) or else the one of its last restartpoint.
         let row = self
             .client
             .query_one(
-                "SELECT system_identifier::text, pg_walfile_name(pg_current_wal_lsn()) \
+                "SELECT system_identifier::text, \
+                   CASE WHEN NOT pg_is_in_recovery() THEN pg_walfile_name(pg_current_wal_lsn()) END, \
+                   COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), \
+                     (SELECT timeline_id FROM pg_control_checkpoint()))::int8 \
                  FROM pg_control_system()",
                 &[],
             )
             .await
             .map_err(self.query_error("read the server's system identifier and timeline"))?;
-        let wal_file: String = row.get(1);
-        let timeline = wal_file
-            .get(..8)
-            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-            .ok_or_else(|| SlotError::Malformed {
-                slot: self.slot.clone(),
-                what: format!("WAL file name {wal_file:?} (expected a timeline first)"),
-            })?;
+        let timeline = match row.get::<_, Option<String>>(1) {
+            Some(wal_file) => wal_file
+                .get(..8)
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .ok_or_else(|| SlotError::Malformed {
+                    slot: self.slot.clone(),
+                    what: format!("WAL file name {wal_file:?} (expected a timeline first)"),
+                })?,
+            None => row
+                .get::<_, Option<i64>>(2)
+                .and_then(|tli| u32::try_from(tli).ok())
+                .ok_or_else(|| SlotError::Malformed {
+                    slot: self.slot.clone(),
+                    what: "no timeline on the standby (pg_control_checkpoint)".to_owned(),
+                })?,
+        };
         Ok(Server {
             id: row.get(0),
             timeline,
@@ -61,10 +90,11 @@ impl ChangeSource for PgSlot {
         if self.window != WindowState::Closed {
             self.end_transaction().await?;
         }
-        // The flushed position: decoding reads no further, and the slot can be advanced exactly to it.
+        // The flushed position (on a standby the replayed one): decoding reads no further, and the
+        // slot can be advanced exactly to it.
         let upto: PgLsn = self
             .client
-            .query_one("SELECT pg_current_wal_flush_lsn()", &[])
+            .query_one(&format!("SELECT {WAL_FLUSHED}"), &[])
             .await
             .map_err(self.query_error("read the current WAL position"))?
             .get(0);
@@ -72,6 +102,8 @@ impl ChangeSource for PgSlot {
             .batch_execute("BEGIN")
             .await
             .map_err(self.query_error("begin the window's transaction"))?;
+        // The peek runs at the first FETCH; it and every later FETCH end before the deadline.
+        self.window_timeout = self.arm_timeout(true).await?;
         let max_changes = i32::try_from(max_changes).unwrap_or(i32::MAX);
         let options = self.wal2json_options();
         let declared = match &self.add_tables {
@@ -115,7 +147,7 @@ impl ChangeSource for PgSlot {
             .client
             .simple_query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"))
             .await
-            .map_err(self.query_error("read the window"))?;
+            .map_err(self.timed_error("read the window", self.window_timeout, PEEK_WAITS))?;
         let before = rows.len();
         let mut bytes = 0;
         for message in &messages {
@@ -162,14 +194,15 @@ impl ChangeSource for PgSlot {
     }
 
     async fn advance(&mut self, to: Lsn) -> Result<(), SlotError> {
+        let armed = self.arm_timeout(false).await?;
         self.client
             .execute(
                 "SELECT pg_replication_slot_advance($1, $2)",
                 &[&self.slot, &PgLsn::from(to.0)],
             )
             .await
-            .map_err(self.query_error("advance the slot"))?;
-        Ok(())
+            .map_err(self.timed_error("advance the slot", armed, ADVANCE_WAITS))?;
+        self.disarm_timeout(armed).await
     }
 
     async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError> {
