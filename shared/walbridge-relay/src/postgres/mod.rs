@@ -130,9 +130,9 @@ pub struct PgSlot {
     in_recovery: bool,
     /// `slot.failover`.
     failover: bool,
-    /// The invocation's deadline: statements that can wait on others (a peek of a failover slot
-    /// waits for the standbys of `synchronized_standby_slots`) run under a `statement_timeout`
-    /// that ends before it.
+    /// The invocation's deadline: with a failover slot, statements that can wait on others (a
+    /// peek waits for the standbys of `synchronized_standby_slots`) run under a
+    /// `statement_timeout` that ends before it.
     deadline: Option<Instant>,
     /// The `statement_timeout` of the open window's transaction, ms.
     window_timeout: Option<u64>,
@@ -209,6 +209,12 @@ impl PgSlot {
     /// The `statement_timeout` for a statement starting now, ms: shorter than the time left before
     /// the deadline (unless that is under [`TIMEOUT_FLOOR`]); `None` without one.
     fn statement_timeout_ms(&self) -> Option<u64> {
+        // Only a failover slot's statements wait on others (the standbys of
+        // synchronized_standby_slots); any other slot's window that began in time is let finish,
+        // however loaded the server, rather than failed.
+        if !self.failover {
+            return None;
+        }
         let left = self.deadline?.saturating_duration_since(Instant::now());
         Some(timeout_within(left))
     }
