@@ -21,6 +21,28 @@ async fn invoke_for(config: walbridge_config::Config, budget: Duration) -> Invoc
         .unwrap_or_else(|err| panic!("invocation failed: {err:?}"))
 }
 
+/// Invocations as short as the machine allows: each gets `budget`, and one that moved nothing
+/// (on a loaded machine connecting alone can take the whole of a short budget) makes the next
+/// one's 100 ms longer, up to 3 s, so that the test measures progress across invocations rather
+/// than the machine's speed.
+struct ShortInvocations {
+    budget: Duration,
+}
+
+impl ShortInvocations {
+    fn new(budget: Duration) -> Self {
+        Self { budget }
+    }
+
+    async fn invoke(&mut self, config: walbridge_config::Config) -> InvocationReport {
+        let report = invoke_for(config, self.budget).await;
+        if report.snapshot_rows == 0 && report.changes == 0 {
+            self.budget = (self.budget + Duration::from_millis(100)).min(Duration::from_secs(3));
+        }
+        report
+    }
+}
+
 fn op(record: &KafkaRecord) -> Option<String> {
     record
         .value_json()
@@ -157,8 +179,9 @@ async fn an_initial_snapshot_spans_invocations_while_writers_change_the_table() 
     // As many as it takes: on a loaded machine an invocation this short reads few rows, or none
     // (it can end before its first checkpoint); a count of invocations would fail there.
     let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    let mut invocations = ShortInvocations::new(Duration::from_millis(300));
     loop {
-        let report = invoke_for(config(), Duration::from_millis(300)).await;
+        let report = invocations.invoke(config()).await;
         snapshot_rows += report.snapshot_rows;
         invocations_with_rows += u64::from(report.snapshot_rows > 0);
         if snapshot_complete(&case).await {
@@ -166,7 +189,7 @@ async fn an_initial_snapshot_spans_invocations_while_writers_change_the_table() 
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the snapshot is not complete after 10 minutes of 300 ms invocations"
+            "the snapshot is not complete after 10 minutes of short invocations"
         );
     }
     stop.send(true).unwrap();
@@ -515,15 +538,16 @@ async fn a_signal_row_starts_an_incremental_snapshot_while_writers_change_the_ta
     let mut snapshot_rows = 0;
     // as many short invocations as it takes (see the initial snapshot's test)
     let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    let mut invocations = ShortInvocations::new(Duration::from_millis(400));
     loop {
-        let report = invoke_for(signal_config(&case), Duration::from_millis(400)).await;
+        let report = invocations.invoke(signal_config(&case)).await;
         snapshot_rows += report.snapshot_rows;
         if snapshot_complete(&case).await {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the incremental snapshot is not complete after 10 minutes of 400 ms invocations"
+            "the incremental snapshot is not complete after 10 minutes of short invocations"
         );
     }
     stop.send(true).unwrap();
