@@ -41,8 +41,9 @@ pub struct ColumnSchema {
     pub type_oid: u32,
     /// `attnotnull`.
     pub not_null: bool,
-    /// `pg_get_expr(adbin, adrelid)` of the column DEFAULT, if any. Constant defaults become the Connect
-    /// schema `default` (and, through JsonConverter, the value written for a NULL); expressions are ignored.
+    /// `pg_get_expr(adbin, adrelid)` of the column DEFAULT, if any: it becomes the Connect schema
+    /// `default` (and, through JsonConverter, the value written for a NULL) as Debezium reads it — a
+    /// constant's value, a function call's type stand-in (see `convert::default`).
     pub default: Option<String>,
     /// For an enum column (or an array of an enum), its labels in `enumsortorder`, comma-separated:
     /// Debezium's `io.debezium.data.Enum` `allowed` parameter.

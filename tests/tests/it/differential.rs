@@ -171,6 +171,7 @@ const TABLES: &[&str] = &[
     "domains",
     "geometry",
     "outbox",
+    "defaults",
     "sentinel",
 ];
 
@@ -234,6 +235,15 @@ const DDL: &str = "
   CREATE TABLE {s}.outbox(id uuid PRIMARY KEY, aggregatetype varchar(255) NOT NULL,
     aggregateid varchar(255) NOT NULL, type varchar(255) NOT NULL, payload jsonb, tenant text,
     created timestamp, part int DEFAULT 2);
+  -- generated DEFAULTs (a sequence, now(), function calls): Debezium's schema carries the type's
+  -- stand-in (a zero, the epoch, an empty text), which JsonConverter writes for a delete's NULLs
+  CREATE TABLE {s}.defaults(id serial PRIMARY KEY, created timestamptz DEFAULT now(),
+    made timestamp DEFAULT CURRENT_TIMESTAMP, day date DEFAULT CURRENT_DATE,
+    at time DEFAULT LOCALTIME, n int8 DEFAULT length('abc'), f float8 DEFAULT pi(),
+    amount numeric(8,2) DEFAULT round(1.234, 2), label text DEFAULT upper('x'),
+    flag boolean DEFAULT (random() < 2), token uuid DEFAULT gen_random_uuid(),
+    doc jsonb DEFAULT jsonb_build_object('a', 1), span interval DEFAULT make_interval(days => 1),
+    addr inet DEFAULT inet_client_addr(), note text);
   -- written last: once Debezium's record of it is in Kafka, everything before it is
   CREATE TABLE {s}.sentinel(id int PRIMARY KEY);
   -- captured by neither connector: its transactions fall between captured ones (`source.sequence`)
@@ -287,6 +297,7 @@ const WORKLOAD: &[&str] = &[
     // REPLICA IDENTITY FULL
     "INSERT INTO {s}.accounts_full VALUES (1, 'Carol', 10.00, 'opened'), (2, 'Dan', NULL, NULL)",
     "UPDATE {s}.accounts_full SET amount = 20.50, note = NULL WHERE id = 1",
+    "UPDATE {s}.accounts_full SET owner = 'Caroline' WHERE id = 1",
     "UPDATE {s}.accounts_full SET id = 5 WHERE id = 2",
     "DELETE FROM {s}.accounts_full WHERE id = 1",
     // a transaction spanning two tables
@@ -381,6 +392,10 @@ const WORKLOAD: &[&str] = &[
     // published only where skipped.operations leaves t out (the filters run)
     "TRUNCATE {s}.sql_table",
     // last
+    // generated defaults: a delete's `before` (REPLICA IDENTITY DEFAULT) holds them for its NULLs
+    "INSERT INTO {s}.defaults(note) VALUES ('a'), ('b')",
+    "UPDATE {s}.defaults SET note = 'c' WHERE id = 1",
+    "DELETE FROM {s}.defaults WHERE id = 2",
     "INSERT INTO {s}.sentinel VALUES (1)",
 ];
 
@@ -979,6 +994,26 @@ const UNWRAP_REWRITE: Props = &[
         "op,db,source.ts_ms:committed",
     ),
 ];
+/// The fields an update changed listed in headers, the optional ones it did not change dropped.
+const CHANGED_FIELDS: Props = &[
+    ("transforms", "changes,unwrap"),
+    (
+        "transforms.changes.type",
+        "io.debezium.transforms.ExtractChangedRecordState",
+    ),
+    ("transforms.changes.header.changed.name", "Changed"),
+    ("transforms.changes.header.unchanged.name", "Unchanged"),
+    (
+        "transforms.unwrap.type",
+        "io.debezium.transforms.ExtractNewRecordState",
+    ),
+    ("transforms.unwrap.drop.fields.header.name", "Unchanged"),
+    ("transforms.unwrap.drop.fields.from.key", "true"),
+    (
+        "transforms.unwrap.delete.tombstone.handling.mode",
+        "rewrite",
+    ),
+];
 const UNWRAP_DEFAULT: Props = &[
     ("transforms", "unwrap"),
     (
@@ -1193,9 +1228,10 @@ async fn transforms_are_what_debeziums_are() {
     let [decode, decode_schemas] = decode_runs;
     let decode_outbox = format!("{}-decoderoute", case.prefix);
     let decode_outbox_props = decode_outbox_router(&case.schema, &decode_outbox);
-    let runs: [(String, bool, Props); 14] = [
+    let runs: [(String, bool, Props); 15] = [
         outbox,
         outbox_schemas,
+        (format!("{}-changes", case.prefix), true, CHANGED_FIELDS),
         (format!("{}-unwrap", case.prefix), false, UNWRAP_REWRITE),
         (format!("{}-kafka", case.prefix), false, KAFKA_SMTS),
         (format!("{}-kafka-schemas", case.prefix), true, KAFKA_SMTS),

@@ -82,6 +82,14 @@ pub enum TransformKind {
         /// `fields.null.include` (default false): null fields kept, as optional bytes.
         null_fields: bool,
     },
+    /// `io.debezium.transforms.ExtractChangedRecordState`: headers listing the fields an update
+    /// changed and those it left as they were (comparing `before` with `after`).
+    ExtractChangedRecordState {
+        /// `header.changed.name`: the header of the changed fields' names.
+        changed: Option<String>,
+        /// `header.unchanged.name`: the header of the unchanged fields' names.
+        unchanged: Option<String>,
+    },
     /// `io.debezium.transforms.outbox.EventRouter`: an outbox table's inserts as events of their
     /// own, routed by aggregate type.
     EventRouter(EventRouter),
@@ -410,6 +418,20 @@ pub struct ExtractNewRecordState {
     pub add_fields: Vec<FieldReference>,
     /// `add.headers`: envelope fields added as headers, in order.
     pub add_headers: Vec<FieldReference>,
+    /// `drop.fields.header.name` and its companions: fields the header lists dropped.
+    pub drop_fields: Option<DropFields>,
+}
+
+/// `ExtractNewRecordState`'s `drop.fields.*`: the fields named by a header (a list of names, as
+/// `ExtractChangedRecordState` writes them) dropped from the flattened row.
+#[derive(Debug, Clone)]
+pub struct DropFields {
+    /// `drop.fields.header.name`.
+    pub header: String,
+    /// `drop.fields.from.key` (default false): the key's fields too.
+    pub from_key: bool,
+    /// `drop.fields.keep.schema.compatible` (default true): only optional fields are dropped.
+    pub keep_schema_compatible: bool,
 }
 
 /// `RegexRouter`'s settings, and the topic part of `ByLogicalTableRouter`'s.

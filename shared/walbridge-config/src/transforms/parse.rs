@@ -144,6 +144,8 @@ const REMOVED_KEYS: &[(&str, &str)] = &[
 ];
 
 pub(super) const EXTRACT_NEW_RECORD_STATE: &str = "io.debezium.transforms.ExtractNewRecordState";
+pub(super) const EXTRACT_CHANGED_RECORD_STATE: &str =
+    "io.debezium.transforms.ExtractChangedRecordState";
 pub(super) const EVENT_ROUTER: &str = "io.debezium.transforms.outbox.EventRouter";
 pub(super) const DECODE_MESSAGE_CONTENT: &str =
     "io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent";
@@ -170,6 +172,7 @@ pub(super) const RECORD_IS_TOMBSTONE: &str =
 /// The transform types walbridge implements, for errors.
 pub const TRANSFORM_TYPES: &[&str] = &[
     EXTRACT_NEW_RECORD_STATE,
+    EXTRACT_CHANGED_RECORD_STATE,
     EVENT_ROUTER,
     DECODE_MESSAGE_CONTENT,
     REGEX_ROUTER,
@@ -333,6 +336,13 @@ pub(crate) fn chain(props: &Properties, errors: &mut Vec<ConfigError>) -> Vec<Tr
             _ => match type_name {
                 EXTRACT_NEW_RECORD_STATE => extract_new_record_state(&mut keys, errors)
                     .map(TransformKind::ExtractNewRecordState),
+                EXTRACT_CHANGED_RECORD_STATE => {
+                    let mut header = |key: &str| header_name(keys.get(key));
+                    Some(TransformKind::ExtractChangedRecordState {
+                        changed: header("header.changed.name"),
+                        unchanged: header("header.unchanged.name"),
+                    })
+                }
                 REGEX_ROUTER => topic_route(&mut keys, "regex", "replacement", errors)
                     .map(TransformKind::RegexRouter),
                 TIMESTAMP_ROUTER => {
@@ -429,17 +439,27 @@ fn extract_new_record_state(
     };
     let add_fields = references(keys.get("add.fields"), &fields_prefix);
     let add_headers = references(keys.get("add.headers"), &headers_prefix);
-    // Only with drop.fields.header.name (not implemented, so refused) do these change anything;
-    // replace.null.with.default only concerns the __deleted field, which is never null.
-    keys.bool("drop.fields.from.key", false, errors);
-    keys.bool("drop.fields.keep.schema.compatible", true, errors);
+    let drop_header = header_name(keys.get("drop.fields.header.name"));
+    let from_key = keys.bool("drop.fields.from.key", false, errors);
+    let keep_schema_compatible = keys.bool("drop.fields.keep.schema.compatible", true, errors);
+    // only concerns the __deleted field, which is never null
     keys.bool("replace.null.with.default", true, errors);
     Some(ExtractNewRecordState {
         delete_handling,
         route_by_field: route_by_field.filter(|f| !f.is_empty()),
         add_fields,
         add_headers,
+        drop_fields: drop_header.map(|header| DropFields {
+            header,
+            from_key,
+            keep_schema_compatible,
+        }),
     })
+}
+
+/// A header name Debezium reads as set: a blank one is as none.
+fn header_name(value: Option<&str>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty()).map(str::to_owned)
 }
 
 fn event_router(keys: &mut Keys<'_>, errors: &mut Vec<ConfigError>) -> Option<EventRouter> {

@@ -154,7 +154,10 @@ impl TableEncoder {
                     field,
                     kind,
                     not_null: c.not_null,
-                    default: c.default.as_deref().and_then(|d| default_json(kind, d)),
+                    default: c
+                        .default
+                        .as_deref()
+                        .and_then(|d| default_json(kind, c.type_oid, d)),
                     allowed: c.enum_values.clone(),
                     fallback: kind.fallback(),
                     hidden: schema.is_hidden(i),

@@ -3,10 +3,12 @@
 //! delete, made required; `__deleted` then the `add.fields`, each optional, appended in order).
 
 use indexmap::IndexMap;
-use walbridge_config::transforms::{DeleteHandling, ExtractNewRecordState, FieldReference};
+use walbridge_config::transforms::{
+    DeleteHandling, DropFields, ExtractNewRecordState, FieldReference, Part, ReplaceField,
+};
 
 use super::json::Json;
-use super::{Data, Header, Record, TransformError};
+use super::{Data, Header, HeaderKind, HeaderValue, Record, TransformError, kafka};
 
 /// The field a rewriting mode adds: `"true"` on a delete, `"false"` on the others.
 const DELETED: &str = "__deleted";
@@ -29,15 +31,12 @@ pub(super) fn apply(
             if header.within.is_none() && header.field == "op" {
                 record
                     .headers
-                    .push((header.new_name.clone().into(), b"d".to_vec()));
+                    .push((header.new_name.clone().into(), b"d".to_vec().into()));
             }
         }
         return Ok(mode == DeleteHandling::RewriteWithTombstone);
     };
-    if !value
-        .schema_name()
-        .is_some_and(|name| name.ends_with(".Envelope"))
-    {
+    if !value.is_envelope() {
         // transaction, message and heartbeat records pass unchanged
         return Ok(true);
     }
@@ -52,11 +51,10 @@ pub(super) fn apply(
                     field: header.field.clone(),
                 });
             }
-            // A null goes out as an empty value: the Kafka client cannot write a null header.
-            let text = field.header_text().unwrap_or_default();
-            record
-                .headers
-                .push((header.new_name.clone().into(), text.into_bytes()));
+            record.headers.push((
+                header.new_name.clone().into(),
+                HeaderValue::text(field.header_text()),
+            ));
         }
     }
     let op = value
@@ -86,6 +84,7 @@ pub(super) fn apply(
                     schema,
                     payload: Json::null(),
                 });
+                drop_fields(settings, record)?;
                 return Ok(true);
             }
             DeleteHandling::Rewrite | DeleteHandling::RewriteWithTombstone => ("before", true),
@@ -136,7 +135,81 @@ pub(super) fn apply(
         }
     }
     record.value = Some(Data { schema, payload });
+    // Debezium drops a rewritten delete's fields before it adds add.fields, the other events'
+    // after; the header names row fields, never the added ones, so the order changes nothing.
+    drop_fields(settings, record)?;
     Ok(true)
+}
+
+/// `drop.fields.header.name`: the fields the record's first header of that name lists dropped
+/// from the value (and with `drop.fields.from.key` from the key) as Connect's `ReplaceField`
+/// drops them — with `drop.fields.keep.schema.compatible`, only the optional ones.
+fn drop_fields(
+    settings: &ExtractNewRecordState,
+    record: &mut Record,
+) -> Result<(), TransformError> {
+    let Some(drop) = &settings.drop_fields else {
+        return Ok(());
+    };
+    let Some((_, header)) = record.headers.iter().find(|(name, _)| *name == drop.header) else {
+        return Ok(());
+    };
+    let names = match header.kind() {
+        HeaderKind::Names(names) if !names.is_empty() => names.clone(),
+        HeaderKind::Names(_) | HeaderKind::Null => return Ok(()),
+        HeaderKind::Text => {
+            return Err(TransformError::NotANameList {
+                header: drop.header.clone(),
+            });
+        }
+    };
+    if drop.from_key {
+        drop_from(drop, Part::Key, &names, record)?;
+    }
+    drop_from(drop, Part::Value, &names, record)
+}
+
+fn drop_from(
+    drop: &DropFields,
+    which: Part,
+    names: &[String],
+    record: &mut Record,
+) -> Result<(), TransformError> {
+    let data = match which {
+        Part::Key => record.key.as_mut(),
+        Part::Value => record.value.as_mut(),
+    };
+    let Some(data) = data else {
+        return Ok(());
+    };
+    let exclude: Vec<String> = if drop.keep_schema_compatible {
+        let fields = data
+            .schema
+            .get("fields")
+            .and_then(Json::array)
+            .ok_or(TransformError::NoSchema)?;
+        fields
+            .iter_mut()
+            .filter_map(|field| {
+                let optional = field
+                    .get("optional")
+                    .is_some_and(|o| o.literal_text() == Some("true"));
+                let name = field.get("field").and_then(|n| n.as_str())?;
+                (optional && names.contains(&name)).then_some(name)
+            })
+            .collect()
+    } else {
+        names.to_vec()
+    };
+    if exclude.is_empty() {
+        return Ok(());
+    }
+    let replace = ReplaceField {
+        exclude,
+        include: Vec::new(),
+        renames: Vec::new(),
+    };
+    kafka::replace_field(which, &replace, record)
 }
 
 /// The envelope schema's field `state` (`before` or `after`) as a schema of its own.
@@ -151,7 +224,7 @@ fn state_schema(envelope: &mut Json, state: &str) -> Result<Json, TransformError
 }
 
 /// The schema of the struct field `name` of the struct schema `schema`.
-fn field_schema<'s>(schema: &'s mut Json, name: &str) -> Option<&'s mut Json> {
+pub(super) fn field_schema<'s>(schema: &'s mut Json, name: &str) -> Option<&'s mut Json> {
     let fields = schema.get("fields")?.array()?;
     let at = fields.iter_mut().position(|field| {
         field

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use walbridge_config::transforms::{HeaderFrom, InsertField, InsertedField, Part, ReplaceField};
 
 use super::json::Json;
-use super::{Data, Header, Record, TransformError};
+use super::{Data, Header, HeaderValue, Record, TransformError};
 
 fn part(record: &mut Record, part: Part) -> Option<&mut Data> {
     match part {
@@ -300,7 +300,11 @@ pub(super) fn header_from(
                 });
             }
         };
-        added.push((header.clone().into(), text.into_bytes()));
+        let value = match value.is_null() {
+            true => HeaderValue::text(None),
+            false => text.into_bytes().into(),
+        };
+        added.push((header.clone().into(), value));
     }
     if settings.moves {
         let moved = |name: &str| settings.fields.iter().any(|(field, _)| field == name);

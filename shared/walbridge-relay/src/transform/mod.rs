@@ -8,6 +8,7 @@
 //! chain nothing here runs.
 
 mod cast;
+mod changes;
 mod extract;
 mod json;
 mod json_schema;
@@ -105,6 +106,17 @@ pub enum TransformError {
          rows are inserted, never updated — fix the writer, or set table.op.invalid.behavior=warn"
     )]
     OutboxUpdate,
+    /// `drop.fields.header.name` names a header that holds text, not a list of field names
+    /// (Debezium's transform fails the task).
+    #[error(
+        "drop.fields.header.name names the header {header}, which holds text, not a list of \
+         field names: name the header ExtractChangedRecordState adds (header.changed.name or \
+         header.unchanged.name)"
+    )]
+    NotANameList {
+        /// The header.
+        header: String,
+    },
     /// A Kafka transform names a field the record's struct does not have.
     #[error("{transform} names the field {field}, which the record's struct does not have")]
     UnknownField {
@@ -149,10 +161,87 @@ impl Data {
     pub(crate) fn schema_name(&mut self) -> Option<String> {
         self.schema.get("name")?.as_str()
     }
+
+    /// Whether this is a change event's envelope (Debezium's `Envelope.isEnvelopeSchema`): what
+    /// Debezium's transforms act on, letting transaction, message and heartbeat records pass.
+    pub(crate) fn is_envelope(&mut self) -> bool {
+        self.schema_name()
+            .is_some_and(|name| name.ends_with(".Envelope"))
+    }
 }
 
-/// A header: its name, and its value as the header converter wrote it.
-pub(crate) type Header = (Cow<'static, str>, Vec<u8>);
+/// A header: its name and its value.
+pub(crate) type Header = (Cow<'static, str>, HeaderValue);
+
+/// A header's value as the header converter (Connect's `SimpleHeaderConverter`) writes it, and
+/// what it was before: `ExtractNewRecordState`'s `drop.fields.header.name` reads a list of names,
+/// which text alone does not tell from a string that looks like one.
+#[derive(Debug, Clone)]
+pub(crate) struct HeaderValue {
+    bytes: Vec<u8>,
+    kind: HeaderKind,
+}
+
+/// What a header's value was in Connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeaderKind {
+    /// A string, number or boolean.
+    Text,
+    /// Null (written empty: the Kafka client cannot write a null header).
+    Null,
+    /// A list of field names.
+    Names(Vec<String>),
+}
+
+impl HeaderValue {
+    /// A header of this text, or a null one.
+    pub(crate) fn text(text: Option<String>) -> Self {
+        match text {
+            Some(text) => text.into_bytes().into(),
+            None => Self {
+                bytes: Vec::new(),
+                kind: HeaderKind::Null,
+            },
+        }
+    }
+
+    /// A list of names, written as `SimpleHeaderConverter` writes an array of strings:
+    /// `["a","b"]`, with `\` and `"` escaped.
+    pub(crate) fn names(names: Vec<String>) -> Self {
+        let mut bytes = vec![b'['];
+        for (at, name) in names.iter().enumerate() {
+            if at > 0 {
+                bytes.push(b',');
+            }
+            bytes.push(b'"');
+            for c in name.bytes() {
+                if c == b'\\' || c == b'"' {
+                    bytes.push(b'\\');
+                }
+                bytes.push(c);
+            }
+            bytes.push(b'"');
+        }
+        bytes.push(b']');
+        Self {
+            bytes,
+            kind: HeaderKind::Names(names),
+        }
+    }
+
+    pub(crate) fn kind(&self) -> &HeaderKind {
+        &self.kind
+    }
+}
+
+impl From<Vec<u8>> for HeaderValue {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self {
+            bytes,
+            kind: HeaderKind::Text,
+        }
+    }
+}
 
 /// A record on its way through the chain.
 #[derive(Debug)]
@@ -219,12 +308,16 @@ impl Chain {
         if self.is_empty() {
             return Ok(Some(out));
         }
-        let mut headers = out.headers;
+        let mut headers: Vec<Header> = out
+            .headers
+            .into_iter()
+            .map(|(name, value)| (name, value.into()))
+            .collect();
         if out.context_headers {
             headers.extend(
                 self.context_headers
                     .iter()
-                    .map(|(name, value)| (Cow::Owned(name.clone()), value.clone())),
+                    .map(|(name, value)| (Cow::Owned(name.clone()), value.clone().into())),
             );
         }
         let mut record = Record {
@@ -246,6 +339,10 @@ impl Chain {
             let keep = match &transform.kind {
                 TransformKind::ExtractNewRecordState(settings) => {
                     extract::apply(settings, &mut record, delete_headers)?
+                }
+                TransformKind::ExtractChangedRecordState { changed, unchanged } => {
+                    changes::apply(changed.as_deref(), unchanged.as_deref(), &mut record)?;
+                    true
                 }
                 TransformKind::RegexRouter(route) => {
                     if let Some(topic) = route.route(&record.topic) {
@@ -285,7 +382,7 @@ impl Chain {
                 TransformKind::InsertHeader { header, value } => {
                     record
                         .headers
-                        .push((header.clone().into(), value.as_bytes().to_vec()));
+                        .push((header.clone().into(), value.as_bytes().to_vec().into()));
                     true
                 }
                 TransformKind::HoistField(part, field) => {
@@ -328,7 +425,11 @@ impl Chain {
             topic,
             key: record.key.map(|key| key.write(self.key_schemas)),
             value: record.value.map(|value| value.write(self.value_schemas)),
-            headers: record.headers,
+            headers: record
+                .headers
+                .into_iter()
+                .map(|(name, value)| (name, value.bytes))
+                .collect(),
             timestamp_ms: record.timestamp_ms,
             partition: record.partition,
             // added above, where transforms could drop them
@@ -495,6 +596,95 @@ mod tests {
             text(out.value),
             r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},{"type":"string","optional":true,"field":"__deleted"},{"type":"string","optional":true,"field":"__op"}],"optional":false,"name":"p.s.t.Value"},"payload":{"id":2,"name":"x","__deleted":"false","__op":"c"}}"#
         );
+    }
+
+    #[test]
+    fn changed_fields_are_listed_and_the_unchanged_dropped() {
+        let changes = |compatible: &'static str| {
+            chain(
+                &[
+                    ("transforms", "changes,unwrap"),
+                    (
+                        "transforms.changes.type",
+                        "io.debezium.transforms.ExtractChangedRecordState",
+                    ),
+                    ("transforms.changes.header.changed.name", "Changed"),
+                    ("transforms.changes.header.unchanged.name", "Unchanged"),
+                    (
+                        "transforms.unwrap.type",
+                        "io.debezium.transforms.ExtractNewRecordState",
+                    ),
+                    ("transforms.unwrap.drop.fields.header.name", "Unchanged"),
+                    (
+                        "transforms.unwrap.drop.fields.keep.schema.compatible",
+                        compatible,
+                    ),
+                ],
+                false,
+            )
+        };
+        let headers = |out: &OutRecord| -> Vec<(String, String)> {
+            out.headers
+                .iter()
+                .filter(|(name, _)| name != "ctx")
+                .map(|(name, value)| (name.to_string(), String::from_utf8(value.clone()).unwrap()))
+                .collect()
+        };
+        let pair = |changed: &str, unchanged: &str| {
+            vec![
+                ("Changed".to_owned(), changed.to_owned()),
+                ("Unchanged".to_owned(), unchanged.to_owned()),
+            ]
+        };
+        let mut chain = changes("true");
+        let same = r#"{"id":1,"name":"x"}"#;
+        let out = chain.apply(record("u", same, same)).unwrap().unwrap();
+        assert_eq!(headers(&out), pair("[]", r#"["id","name"]"#));
+        // only the optional name: id is required
+        assert_eq!(text(out.value), r#"{"id":1}"#);
+        let out = chain
+            .apply(record("u", same, r#"{"id":1,"name":"y"}"#))
+            .unwrap()
+            .unwrap();
+        assert_eq!(headers(&out), pair(r#"["name"]"#, r#"["id"]"#));
+        assert_eq!(text(out.value), r#"{"id":1,"name":"y"}"#);
+        // no before: both lists empty, nothing dropped
+        let out = chain.apply(record("c", "null", same)).unwrap().unwrap();
+        assert_eq!(headers(&out), pair("[]", "[]"));
+        assert_eq!(text(out.value), same);
+
+        let mut chain = changes("false");
+        let out = chain.apply(record("u", same, same)).unwrap().unwrap();
+        assert_eq!(text(out.value), "{}");
+
+        // a header of text under the name: Debezium's transform fails the task
+        let mut chain = chain_of_text_header();
+        let err = chain.apply(record("u", same, same)).unwrap_err();
+        assert!(matches!(err, TransformError::NotANameList { .. }), "{err}");
+        assert_eq!(
+            HeaderValue::names(vec![r#"a"b\c"#.to_owned()]).bytes,
+            br#"["a\"b\\c"]"#.to_vec()
+        );
+    }
+
+    fn chain_of_text_header() -> Chain {
+        chain(
+            &[
+                ("transforms", "insert,unwrap"),
+                (
+                    "transforms.insert.type",
+                    "org.apache.kafka.connect.transforms.InsertHeader",
+                ),
+                ("transforms.insert.header", "Unchanged"),
+                ("transforms.insert.value.literal", "id"),
+                (
+                    "transforms.unwrap.type",
+                    "io.debezium.transforms.ExtractNewRecordState",
+                ),
+                ("transforms.unwrap.drop.fields.header.name", "Unchanged"),
+            ],
+            false,
+        )
     }
 
     fn chain_with_schemas() -> Chain {

@@ -10,7 +10,7 @@ use walbridge_config::transforms::{EventRouter, InvalidOp, JsonExpansion, Placem
 
 use super::json::Json;
 use super::json_schema::{Inferred, Options, Refused, infer};
-use super::{Data, Record, TransformError};
+use super::{Data, Header, HeaderValue, Record, TransformError};
 
 /// Applies the router to `record`; `false` drops it.
 ///
@@ -110,10 +110,7 @@ pub(super) fn apply(
             .and_then(|ts| ts.literal_text()?.parse().ok()),
     };
     let routed_by = routed_by.header_text().unwrap_or_default();
-    let mut headers = vec![(
-        "id".into(),
-        id.header_text().unwrap_or_default().into_bytes(),
-    )];
+    let mut headers: Vec<Header> = vec![("id".into(), HeaderValue::text(id.header_text()))];
     let mut envelope_fields = Vec::new();
     let mut partition = None;
     for (name, placement, alias) in &settings.additional {
@@ -124,10 +121,9 @@ pub(super) fn apply(
             continue;
         };
         match placement {
-            Placement::Header => headers.push((
-                alias.clone().into(),
-                field.header_text().unwrap_or_default().into_bytes(),
-            )),
+            Placement::Header => {
+                headers.push((alias.clone().into(), HeaderValue::text(field.header_text())))
+            }
             Placement::Envelope => envelope_fields.push((alias.clone(), schema, field)),
             Placement::Partition => {
                 partition = Some(int4_of(
