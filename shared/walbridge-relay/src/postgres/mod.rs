@@ -9,7 +9,10 @@
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 use tracing::warn;
-use walbridge_config::{DatabaseConfig, SlotConfig, TableFilter};
+use walbridge_config::{
+    DatabaseConfig, Plugin, PublicationConfig, SkippedOperations, SlotConfig, TableFilter,
+    TablePattern,
+};
 
 use crate::error::SlotError;
 
@@ -19,6 +22,7 @@ mod connection;
 mod health;
 mod heartbeat;
 mod preconditions;
+mod publication;
 mod window;
 
 pub use catalog::MatchedTable;
@@ -31,6 +35,11 @@ use preconditions::{check_partitioned, resolve_pushdown};
 const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'include-timestamp', '1', \
      'include-lsn', '1', 'include-pk', '1', 'include-transaction', '1', 'include-type-oids', '1', \
      'include-not-null', '1'";
+
+/// The pgoutput options of every peek besides the publication: protocol version 1 (no
+/// streaming of transactions in progress, which a window never reads), with logical decoding
+/// messages.
+const PGOUTPUT_OPTIONS: &str = "'proto_version', '1', 'messages', 'true'";
 
 /// Added on servers whose wal2json has it: numbers as their text in JSON strings, so that a float's
 /// `NaN` and `±Infinity` arrive (as JSON numbers wal2json can only write them as `null`).
@@ -75,13 +84,20 @@ fn rows_within(budget: usize, row_bytes: usize, max: usize) -> usize {
     (budget / row_bytes.max(1)).clamp(1, max.max(1))
 }
 
-/// A wal2json logical replication slot, read over one PostgreSQL connection.
+/// A wal2json or pgoutput logical replication slot, read over one PostgreSQL connection.
 #[derive(Debug)]
 pub struct PgSlot {
     client: Client,
     connection: JoinHandle<()>,
     slot: String,
     database: String,
+    plugin: Plugin,
+    /// pgoutput: the publication, and what it must carry (the captured tables, the signal table,
+    /// the operations not skipped).
+    publication: PublicationConfig,
+    tables: TableFilter,
+    signal_table: Option<TablePattern>,
+    skipped: SkippedOperations,
     /// wal2json `add-tables`, from `table.include.list` when it names tables literally.
     add_tables: Option<String>,
     /// `server_version_num`.
@@ -128,12 +144,42 @@ impl PgSlot {
             connection,
             slot: slot.name.clone(),
             database: database.dbname.clone(),
+            plugin: slot.plugin,
+            publication: slot.publication.clone(),
+            tables: tables.clone(),
+            signal_table: None,
+            skipped: SkippedOperations::default(),
             add_tables,
             server_version,
             fetch_rows: fetch_rows as usize,
             next_fetch_rows: (fetch_rows as usize).min(FIRST_FETCH_ROWS),
             window: WindowState::Closed,
         })
+    }
+
+    /// What the publication of a pgoutput slot must carry besides the captured tables: the signal
+    /// table, and the operations `skipped` does not leave out.
+    pub fn expect_in_publication(
+        &mut self,
+        signal_table: Option<TablePattern>,
+        skipped: SkippedOperations,
+    ) {
+        self.signal_table = signal_table;
+        self.skipped = skipped;
+    }
+
+    /// The slot's plugin, as `plugin.name` chose it.
+    pub fn plugin(&self) -> Plugin {
+        self.plugin
+    }
+
+    /// The error for a slot that does not exist.
+    fn slot_missing(&self) -> SlotError {
+        SlotError::SlotMissing {
+            slot: self.slot.clone(),
+            database: self.database.clone(),
+            plugin: self.plugin.slot_plugin(),
+        }
     }
 
     /// The server's `server_version_num` (170004 for 17.4).

@@ -1,0 +1,303 @@
+//! `plugin.name=pgoutput` against the real services: the publication made as
+//! `publication.autocreate.mode` says, the same workload relayed through a pgoutput slot and a
+//! wal2json slot side by side (the records must agree byte for byte, but for processing times and
+//! the topic prefix), and each bad set-up refused with the SQL that fixes it.
+
+use serde_json::Value;
+use walbridge_relay::{RelayError, SlotError};
+use walbridge_tests::{self as env, KafkaRecord};
+
+use crate::case::{Case, invoke, try_invoke};
+
+const TABLES: &str = "
+    CREATE TABLE {s}.items(id int PRIMARY KEY, name text NOT NULL, price numeric(10,2),
+        ok boolean, photo bytea, score double precision, at timestamptz, doc jsonb, tags text[],
+        big text);
+    CREATE TABLE {s}.audit(id bigint PRIMARY KEY, note text);
+    ALTER TABLE {s}.audit REPLICA IDENTITY FULL;";
+
+/// The pgoutput slot and publication of `case` (named after its schema, so the case's cleanup
+/// drops the slot).
+fn names(case: &Case) -> (String, String, String) {
+    (
+        format!("{}_pgo_slot", case.schema),
+        format!("{}_pub", case.schema),
+        format!("{}-pgo", case.prefix),
+    )
+}
+
+async fn drop_publication(case: &Case) {
+    let (_, publication, _) = names(case);
+    case.sql(&format!("DROP PUBLICATION IF EXISTS \"{publication}\""))
+        .await;
+}
+
+type Comparable = (Option<i32>, (Option<String>, Option<Value>));
+
+/// Records with what differs between two runs of the same events taken out: processing times, the
+/// topic prefix in `source.name` and schema names, and the partition of a record without a key
+/// (the producer's choice), in partition order (each partition in offset order).
+fn comparable_records(records: &[KafkaRecord], prefix: &str) -> Vec<Comparable> {
+    let mut all: Vec<Comparable> = records
+        .iter()
+        .map(|r| (r.key.as_ref().map(|_| r.partition), comparable(r, prefix)))
+        .collect();
+    all.sort_by_key(|(p, _)| *p);
+    all
+}
+
+fn comparable(record: &KafkaRecord, prefix: &str) -> (Option<String>, Option<Value>) {
+    let key = record.key_str().map(|k| k.replace(prefix, "PREFIX"));
+    let value = record.value_json().map(|mut v| {
+        if let Some(o) = v.as_object_mut() {
+            for field in ["ts_ms", "ts_us", "ts_ns"] {
+                o.remove(field);
+            }
+            if let Some(source) = o.get_mut("source").and_then(Value::as_object_mut) {
+                source.insert("name".into(), Value::Null);
+            }
+        }
+        v
+    });
+    (key, value)
+}
+
+#[tokio::test]
+async fn a_pgoutput_slot_relays_what_a_wal2json_slot_relays() {
+    let case = Case::new("pgoutput", TABLES).await;
+    let (slot, publication, prefix) = names(&case);
+    let checkpoint = format!(
+        "s3://{}/relay-tests/{}/pgoutput.json",
+        env::bucket(),
+        case.schema
+    );
+    let pgoutput = |extra: &[(&str, &str)]| {
+        let mut props = vec![
+            ("plugin.name", "pgoutput"),
+            ("checkpoint.uri", checkpoint.as_str()),
+            ("slot.name", slot.as_str()),
+            ("slot.create", "true"),
+            ("publication.name", publication.as_str()),
+            ("publication.autocreate.mode", "filtered"),
+            ("topic.prefix", prefix.as_str()),
+            ("skipped.operations", "none"),
+            ("provide.transaction.metadata", "true"),
+        ];
+        props.extend_from_slice(extra);
+        case.config(&props)
+    };
+    // The first invocation makes the publication (for the captured tables), then the slot.
+    let report = invoke(pgoutput(&[])).await;
+    assert_eq!(report.changes, 0);
+    let listed: Vec<String> = case
+        .pg
+        .query(
+            "SELECT tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
+            &[&publication],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(listed, ["audit", "items"]);
+
+    case.sql(
+        "INSERT INTO {s}.items VALUES
+           (1, 'Alice', 1234.50, true, '\\x00ff10', 1.5, '2026-01-02 03:04:05.123456+00',
+            '{\"a\": [1, null]}', '{x,\"y z\"}',
+            (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 300) i)),
+           (2, 'Bob', NULL, false, NULL, -0.25, NULL, NULL, '{}', NULL);
+         UPDATE {s}.items SET name = 'Alicia' WHERE id = 1;
+         UPDATE {s}.items SET id = 3 WHERE id = 2;
+         BEGIN;
+           INSERT INTO {s}.audit VALUES (10, 'kept'), (11, 'gone');
+           UPDATE {s}.audit SET note = 'changed' WHERE id = 10;
+           DELETE FROM {s}.audit WHERE id = 11;
+         COMMIT;
+         SELECT pg_logical_emit_message(false, '{s}.alone', 'outside');
+         DELETE FROM {s}.items WHERE id = 3;
+         TRUNCATE {s}.audit;",
+    )
+    .await;
+
+    let wal2json_report = invoke(case.config(&[
+        ("skipped.operations", "none"),
+        ("provide.transaction.metadata", "true"),
+    ]))
+    .await;
+    let pgoutput_report = invoke(pgoutput(&[])).await;
+    assert_eq!(
+        (pgoutput_report.changes, pgoutput_report.events),
+        (wal2json_report.changes, wal2json_report.events)
+    );
+    assert!(pgoutput_report.changes >= 10, "{pgoutput_report:?}");
+
+    for topic in ["items", "audit"] {
+        let wanted = env::read_topic(&case.topic(topic), 1);
+        let got = env::read_topic(&format!("{prefix}.{}.{topic}", case.schema), wanted.len());
+        assert_eq!(got.len(), wanted.len(), "{topic}");
+        assert_eq!(
+            comparable_records(&got, &prefix),
+            comparable_records(&wanted, &case.prefix),
+            "{topic}"
+        );
+    }
+    // The update left the TOASTed text unchanged: pgoutput, as wal2json, does not carry it.
+    let items = env::read_topic(&format!("{prefix}.{}.items", case.schema), 1);
+    let renamed = items
+        .iter()
+        .filter_map(KafkaRecord::value_json)
+        .find(|v| v["op"] == "u" && v["after"]["id"] == 1)
+        .expect("the update of item 1");
+    assert_eq!(renamed["after"]["big"], "__debezium_unavailable_value");
+
+    // Messages and transaction metadata: the same events.
+    for (wal2json_topic, pgoutput_topic) in [
+        (
+            format!("{}.message", case.prefix),
+            format!("{prefix}.message"),
+        ),
+        (
+            format!("{}.transaction", case.prefix),
+            format!("{prefix}.transaction"),
+        ),
+    ] {
+        let wanted = env::read_topic(&wal2json_topic, 1);
+        let got = env::read_topic(&pgoutput_topic, wanted.len());
+        assert_eq!(
+            comparable_records(&got, &prefix),
+            comparable_records(&wanted, &case.prefix),
+            "{pgoutput_topic}"
+        );
+    }
+
+    // What wal2json cannot carry, pgoutput does: float NaN and infinities, and message content
+    // with NUL and non-UTF-8 bytes.
+    case.sql(
+        "INSERT INTO {s}.items(id, name, score) VALUES (20, 'nan', 'NaN'), (21, 'inf', '-Infinity');
+         SELECT pg_logical_emit_message(false, '{s}.bin', '\\x00ff41'::bytea);",
+    )
+    .await;
+    let report = invoke(pgoutput(&[])).await;
+    assert!(report.changes >= 2, "{report:?}");
+    let items = env::read_topic(&format!("{prefix}.{}.items", case.schema), 1);
+    let score = |id: i64| {
+        items
+            .iter()
+            .filter_map(KafkaRecord::value_json)
+            .find(|v| v["after"]["id"] == id)
+            .map(|v| v["after"]["score"].clone())
+            .unwrap()
+    };
+    assert_eq!(score(20), "NaN");
+    assert_eq!(score(21), "-Infinity");
+    let messages = env::read_topic(&format!("{prefix}.message"), 1);
+    let binary = messages
+        .iter()
+        .filter_map(KafkaRecord::value_json)
+        .find(|v| v["message"]["prefix"] == format!("{}.bin", case.schema))
+        .expect("the binary message");
+    assert_eq!(binary["message"]["content"], "AP9B");
+    assert_eq!(
+        case.confirmed_flush_lsn_of(&slot).await,
+        crate::case::lsn_of(&report.end_lsn)
+    );
+
+    drop_publication(&case).await;
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn a_bad_pgoutput_set_up_is_refused_with_the_sql_that_fixes_it() {
+    let case = Case::new("pgoutput_bad", TABLES).await;
+    let (slot, publication, prefix) = names(&case);
+    let config = |extra: &[(&str, &str)]| {
+        let mut props = vec![
+            ("plugin.name", "pgoutput"),
+            ("slot.name", slot.as_str()),
+            ("slot.create", "true"),
+            ("publication.name", publication.as_str()),
+            ("topic.prefix", prefix.as_str()),
+        ];
+        props.extend_from_slice(extra);
+        case.config(&props)
+    };
+
+    // A slot of another plugin: the case's wal2json slot.
+    let err = try_invoke(config(&[("slot.name", case.slot.as_str())]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, RelayError::Slot(SlotError::WrongPlugin { plugin, .. }) if plugin == "wal2json"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("plugin.name"), "{err}");
+
+    // A missing publication walbridge may not create.
+    let err = try_invoke(config(&[("publication.autocreate.mode", "disabled")]))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, RelayError::Slot(SlotError::PublicationMissing { .. })),
+        "{err:?}"
+    );
+    assert!(
+        text.contains(&format!(
+            "CREATE PUBLICATION \"{publication}\" FOR TABLE \"{0}\".\"audit\", \"{0}\".\"items\";",
+            case.schema
+        )),
+        "{text}"
+    );
+
+    // A publication that leaves out a captured table.
+    case.sql(&format!(
+        "CREATE PUBLICATION \"{publication}\" FOR TABLE {{s}}.items"
+    ))
+    .await;
+    let err = try_invoke(config(&[("publication.autocreate.mode", "disabled")]))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(
+            &err,
+            RelayError::Slot(SlotError::PublicationIncomplete { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(
+        text.contains(&format!(
+            "ALTER PUBLICATION \"{publication}\" ADD TABLE \"{}\".\"audit\";",
+            case.schema
+        )),
+        "{text}"
+    );
+
+    // A publication that does not publish deletes, which are not skipped.
+    case.sql(&format!(
+        "ALTER PUBLICATION \"{publication}\" ADD TABLE {{s}}.audit;
+         ALTER PUBLICATION \"{publication}\" SET (publish = 'insert, update');"
+    ))
+    .await;
+    let err = try_invoke(config(&[])).await.unwrap_err();
+    assert!(
+        matches!(&err, RelayError::Slot(SlotError::PublicationOperations { operations, .. }) if operations == "delete"),
+        "{err:?}"
+    );
+    // Nothing was created while refusing.
+    let slots: i64 = case
+        .pg
+        .query_one(
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1",
+            &[&slot],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(slots, 0);
+
+    drop_publication(&case).await;
+    case.drop_slot().await;
+}
