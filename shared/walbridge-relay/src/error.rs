@@ -170,6 +170,30 @@ pub enum SlotError {
         /// The name as SQL spells it.
         ident: String,
     },
+    /// The publication leaves columns or rows of a captured table out (a column list or a row
+    /// filter, PostgreSQL 15+): those values would be missing from the events without an error.
+    #[error(
+        "publication {publication} has a column list or row filter on {table}, which walbridge does \
+         not read: run ALTER PUBLICATION {ident} SET TABLE <the tables, without column lists or \
+         WHERE>; (leave columns out with column.exclude.list)"
+    )]
+    PublicationFilters {
+        /// `publication.name`.
+        publication: String,
+        /// The name as SQL spells it.
+        ident: String,
+        /// The table, `schema.table`.
+        table: String,
+    },
+    /// pgoutput on a server before PostgreSQL 15, which walbridge does not read.
+    #[error(
+        "plugin.name=pgoutput needs PostgreSQL 15 or later (this server is {version}): use a wal2json \
+         slot (plugin.name=wal2json)"
+    )]
+    PgoutputTooOld {
+        /// `server_version_num`.
+        version: i32,
+    },
     /// `publication.autocreate.mode=filtered` and the publication is `FOR ALL TABLES`, which
     /// cannot be narrowed to the captured tables.
     #[error(

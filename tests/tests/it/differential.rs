@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use walbridge_tests::{self as env, DebeziumConnector, KafkaRecord, PrivateService, Referee};
 
-use walbridge_config::Config;
+use walbridge_config::{Config, Plugin};
 
 use crate::case::{Case, invoke};
 
@@ -430,6 +430,9 @@ struct Setup<'a> {
     /// walbridge's broker: an Apache Kafka of the test's own, so that both connectors write the
     /// same topic names. Debezium writes to the suite's Apache Kafka, the Connect worker's.
     wb_broker: PrivateService,
+    /// The plugin of walbridge's slots (Debezium reads pgoutput); with pgoutput each slot is read
+    /// through a publication of its own, `<slot>_pub`, of [`TABLES`].
+    plugin: Plugin,
 }
 
 /// The broker the Kafka Connect worker (and so Debezium) writes to.
@@ -472,7 +475,13 @@ impl<'a> Setup<'a> {
             case,
             tables,
             wb_broker,
+            plugin: Plugin::Wal2json,
         }
+    }
+
+    /// The publication walbridge's pgoutput slot `slot` is read through.
+    fn publication(slot: &str) -> String {
+        format!("{slot}_pub")
     }
 
     /// walbridge's configuration of one run: on `slot`, the tables to topics under `prefix` on
@@ -487,6 +496,7 @@ impl<'a> Setup<'a> {
         );
         let tables = self.tables.join(",");
         let bootstrap = self.wb_broker.bootstrap();
+        let publication = Self::publication(slot);
         let mut props = vec![
             ("slot.name", slot),
             ("table.include.list", &tables),
@@ -496,6 +506,13 @@ impl<'a> Setup<'a> {
             ("checkpoint.uri", &checkpoint),
             ("kafka.bootstrap.servers", &bootstrap),
         ];
+        if self.plugin == Plugin::Pgoutput {
+            props.extend_from_slice(&[
+                ("plugin.name", "pgoutput"),
+                ("publication.name", &publication),
+                ("publication.autocreate.mode", "disabled"),
+            ]);
+        }
         props.extend_from_slice(extra);
         self.case.config(&props)
     }
@@ -512,16 +529,25 @@ impl<'a> Setup<'a> {
     /// Removes the referee's connectors and slots, stops walbridge's broker, and drops walbridge's
     /// slots (the case's last).
     async fn finish(self, debezium: Referee, wb_slots: &[String]) {
-        let case = self.case;
+        let (case, plugin) = (self.case, self.plugin);
         debezium.remove(&case.pg).await;
         drop(self);
         for slot in &wb_slots[1..] {
             case.pg
                 .execute("SELECT pg_drop_replication_slot($1)", &[slot])
                 .await
-                .expect("drop the other wal2json slots");
+                .expect("drop walbridge's other slots");
         }
         case.drop_slot().await;
+        if plugin == Plugin::Pgoutput {
+            for slot in wb_slots {
+                let publication = Self::publication(slot);
+                case.pg
+                    .batch_execute(&format!("DROP PUBLICATION IF EXISTS \"{publication}\""))
+                    .await
+                    .expect("drop walbridge's publications");
+            }
+        }
     }
 
     async fn run_workload(
@@ -549,13 +575,28 @@ impl<'a> Setup<'a> {
             .await;
         eprintln!("{label}: Debezium streaming after {waited:?}");
         for slot in &wb_slots {
+            if self.plugin == Plugin::Pgoutput {
+                // pgoutput looks the publication up as of each change: it comes first.
+                let publication = Self::publication(slot);
+                let tables: Vec<String> = TABLES
+                    .iter()
+                    .map(|t| format!("\"{}\".\"{t}\"", case.schema))
+                    .collect();
+                case.pg
+                    .batch_execute(&format!(
+                        "CREATE PUBLICATION \"{publication}\" FOR TABLE {}",
+                        tables.join(", ")
+                    ))
+                    .await
+                    .expect("create walbridge's publication");
+            }
             case.pg
                 .execute(
-                    "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
-                    &[slot],
+                    "SELECT pg_create_logical_replication_slot($1, $2)",
+                    &[slot, &self.plugin.slot_plugin()],
                 )
                 .await
-                .expect("create a wal2json slot");
+                .expect("create walbridge's slot");
         }
         // not this test's prefix: neither connector's message topic compares it
         case.sql("SELECT pg_logical_emit_message(false, 'differential-start', '')")
@@ -610,8 +651,22 @@ impl<'a> Setup<'a> {
 // ------------------------------------------------------------------------------------------- test
 #[tokio::test]
 async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
+    streaming_differential(Plugin::Wal2json).await;
+}
+
+#[tokio::test]
+async fn walbridge_on_pgoutput_writes_what_debezium_writes_schemas_off_and_on() {
+    streaming_differential(Plugin::Pgoutput).await;
+}
+
+/// The streaming differential, walbridge reading a slot of `plugin`.
+async fn streaming_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
-    let case = Case::new("diff", DDL).await;
+    let name = match plugin {
+        Plugin::Wal2json => "diff",
+        Plugin::Pgoutput => "diffpgo",
+    };
+    let case = Case::new(name, DDL).await;
     // (topic prefix, schemas, representation modes): the same prefixes and properties for both
     // connectors, on two brokers; the last two runs set every mode away from its default
     let runs: [(String, bool, Props); 6] = [
@@ -622,12 +677,14 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         (format!("{}-modes3", case.prefix), false, MODES_BASE64),
         (format!("{}-filters", case.prefix), true, FILTERS),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
 
-    let (debezium, wb_slots) = setup.run_workload(&runs, "differential").await;
+    let (debezium, wb_slots) = setup.run_workload(&runs, name).await;
 
     let mut report = Report {
         major: server_major(&case.pg).await,
+        wal2json: plugin == Plugin::Wal2json,
         ..Report::default()
     };
     for (prefix, schemas, _) in &runs {
@@ -667,7 +724,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         started.elapsed(),
     );
     for (known, seen) in KNOWN_DIFFERENCES.iter().zip(&report.known_seen) {
-        if !seen && report.major < known.until_major {
+        if !seen && report.wal2json && report.major < known.until_major {
             report.problems.push(format!(
                 "KNOWN DIFFERENCE no longer occurs (fixed? then delete it from KNOWN_DIFFERENCES): {known:?}"
             ));
@@ -1494,6 +1551,8 @@ struct Report {
     headers_seen: Vec<bool>,
     /// Value paths excluded besides [`EXCLUDED_PATHS`] (the snapshot comparison's).
     also_excluded: &'static [&'static str],
+    /// walbridge read a wal2json slot: [`KNOWN_DIFFERENCES`] (wal2json's) apply.
+    wal2json: bool,
     /// Known differences besides [`KNOWN_DIFFERENCES`], each seen or not.
     also_known: &'static [Known],
     also_known_seen: Vec<bool>,
@@ -1511,6 +1570,7 @@ impl Default for Report {
             pairs: 0,
             problems: Vec::new(),
             known_seen: vec![false; KNOWN_DIFFERENCES.len()],
+            wal2json: true,
             headers_seen: vec![false; KNOWN_HEADER_DIFFERENCES.len()],
             also_excluded: &[],
             also_known: &[],
@@ -1701,7 +1761,8 @@ impl Report {
                     || self.also_excluded.contains(&path.as_str()));
             let canonical_path = canonical(&path);
             let known = KNOWN_DIFFERENCES.iter().position(|k| {
-                self.major < k.until_major
+                self.wal2json
+                    && self.major < k.until_major
                     && (k.table == table || k.table == "*")
                     && k.path == canonical_path
                     && k.rule.matches(wb_raw, dbz_raw)

@@ -286,6 +286,18 @@ async fn a_bad_pgoutput_set_up_is_refused_with_the_sql_that_fixes_it() {
         matches!(&err, RelayError::Slot(SlotError::PublicationOperations { operations, .. }) if operations == "delete"),
         "{err:?}"
     );
+    // A publication with a row filter.
+    case.sql(&format!(
+        "ALTER PUBLICATION \"{publication}\" SET (publish = 'insert, update, delete, truncate');
+         ALTER PUBLICATION \"{publication}\" SET TABLE {{s}}.items WHERE (id > 0), {{s}}.audit;"
+    ))
+    .await;
+    let err = try_invoke(config(&[])).await.unwrap_err();
+    assert!(
+        matches!(&err, RelayError::Slot(SlotError::PublicationFilters { table, .. }) if table.ends_with(".items")),
+        "{err:?}"
+    );
+
     // Nothing was created while refusing.
     let slots: i64 = case
         .pg

@@ -11,6 +11,9 @@ use walbridge_config::{PublicationAutocreate, TablePattern};
 use super::PgSlot;
 use crate::error::SlotError;
 
+/// The first PostgreSQL release walbridge reads pgoutput on (`server_version_num`).
+const PGOUTPUT_SINCE: i32 = 150_000;
+
 /// `name` as an SQL identifier: always quoted, so the name is used as PostgreSQL stores it.
 pub(super) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -52,6 +55,14 @@ impl PgSlot {
     /// [`SlotError::PublicationViaRoot`], [`SlotError::PublicationOperations`],
     /// [`SlotError::PublicationIncomplete`], [`SlotError::Query`].
     pub async fn check_publication(&self, apply: bool) -> Result<(), SlotError> {
+        // Logical decoding messages from 14, skipped empty transactions (what the relay's
+        // `source.sequence` follows, as Debezium's on 15) and column lists and row filters (which
+        // are checked for) from 15.
+        if self.server_version < PGOUTPUT_SINCE {
+            return Err(SlotError::PgoutputTooOld {
+                version: self.server_version,
+            });
+        }
         let name = self.publication.name.as_str();
         let ident = quote_ident(name);
         let mode = self.publication.autocreate;
@@ -122,6 +133,25 @@ impl PgSlot {
                 publication: name.to_owned(),
                 ident,
                 operations: missing.join(", "),
+            });
+        }
+        let filtered = self
+            .client
+            .query_opt(
+                "SELECT n.nspname::text || '.' || c.relname::text FROM pg_publication_rel pr \
+                 JOIN pg_publication p ON p.oid = pr.prpubid JOIN pg_class c ON c.oid = pr.prrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE p.pubname = $1 AND (pr.prattrs IS NOT NULL OR pr.prqual IS NOT NULL) \
+                 ORDER BY 1 LIMIT 1",
+                &[&self.publication.name],
+            )
+            .await
+            .map_err(self.query_error("read the publication's column lists and row filters"))?;
+        if let Some(row) = filtered {
+            return Err(SlotError::PublicationFilters {
+                publication: name.to_owned(),
+                ident,
+                table: row.get(0),
             });
         }
         if found.all_tables {
