@@ -484,6 +484,49 @@ impl<'a> Setup<'a> {
         format!("{slot}_pub")
     }
 
+    /// Creates walbridge's slot `slot` of the setup's plugin (with pgoutput, its publication of
+    /// [`TABLES`] first: pgoutput looks the publication up as of each change).
+    async fn create_slot(&self, slot: &str) {
+        let case = self.case;
+        if self.plugin == Plugin::Pgoutput {
+            let publication = Self::publication(slot);
+            let tables: Vec<String> = TABLES
+                .iter()
+                .map(|t| format!("\"{}\".\"{t}\"", case.schema))
+                .collect();
+            case.pg
+                .batch_execute(&format!(
+                    "CREATE PUBLICATION \"{publication}\" FOR TABLE {}",
+                    tables.join(", ")
+                ))
+                .await
+                .expect("create walbridge's publication");
+        }
+        case.pg
+            .execute(
+                "SELECT pg_create_logical_replication_slot($1, $2)",
+                &[&slot, &self.plugin.slot_plugin()],
+            )
+            .await
+            .expect("create walbridge's slot");
+    }
+
+    /// Drops walbridge's slot `slot`, and its publication.
+    async fn drop_slot(&self, slot: &str) {
+        let case = self.case;
+        case.pg
+            .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
+            .await
+            .expect("drop walbridge's slot");
+        case.pg
+            .batch_execute(&format!(
+                "DROP PUBLICATION IF EXISTS \"{}\"",
+                Self::publication(slot)
+            ))
+            .await
+            .expect("drop walbridge's publication");
+    }
+
     /// walbridge's configuration of one run: on `slot`, the tables to topics under `prefix` on
     /// walbridge's broker, JsonConverter `schemas` on or off, a checkpoint of the slot's own, and
     /// `extra`.
@@ -529,7 +572,7 @@ impl<'a> Setup<'a> {
     /// Removes the referee's connectors and slots, stops walbridge's broker, and drops walbridge's
     /// slots (the case's last).
     async fn finish(self, debezium: Referee, wb_slots: &[String]) {
-        let (case, plugin) = (self.case, self.plugin);
+        let case = self.case;
         debezium.remove(&case.pg).await;
         drop(self);
         for slot in &wb_slots[1..] {
@@ -538,16 +581,17 @@ impl<'a> Setup<'a> {
                 .await
                 .expect("drop walbridge's other slots");
         }
-        case.drop_slot().await;
-        if plugin == Plugin::Pgoutput {
-            for slot in wb_slots {
-                let publication = Self::publication(slot);
-                case.pg
-                    .batch_execute(&format!("DROP PUBLICATION IF EXISTS \"{publication}\""))
-                    .await
-                    .expect("drop walbridge's publications");
-            }
+        for slot in wb_slots {
+            // (the case's own slot goes with the case)
+            case.pg
+                .batch_execute(&format!(
+                    "DROP PUBLICATION IF EXISTS \"{}\"",
+                    Self::publication(slot)
+                ))
+                .await
+                .expect("drop walbridge's publications");
         }
+        case.drop_slot().await;
     }
 
     async fn run_workload(
@@ -575,28 +619,7 @@ impl<'a> Setup<'a> {
             .await;
         eprintln!("{label}: Debezium streaming after {waited:?}");
         for slot in &wb_slots {
-            if self.plugin == Plugin::Pgoutput {
-                // pgoutput looks the publication up as of each change: it comes first.
-                let publication = Self::publication(slot);
-                let tables: Vec<String> = TABLES
-                    .iter()
-                    .map(|t| format!("\"{}\".\"{t}\"", case.schema))
-                    .collect();
-                case.pg
-                    .batch_execute(&format!(
-                        "CREATE PUBLICATION \"{publication}\" FOR TABLE {}",
-                        tables.join(", ")
-                    ))
-                    .await
-                    .expect("create walbridge's publication");
-            }
-            case.pg
-                .execute(
-                    "SELECT pg_create_logical_replication_slot($1, $2)",
-                    &[slot, &self.plugin.slot_plugin()],
-                )
-                .await
-                .expect("create walbridge's slot");
+            self.create_slot(slot).await;
         }
         // not this test's prefix: neither connector's message topic compares it
         case.sql("SELECT pg_logical_emit_message(false, 'differential-start', '')")
@@ -651,12 +674,12 @@ impl<'a> Setup<'a> {
 // ------------------------------------------------------------------------------------------- test
 #[tokio::test]
 async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
-    streaming_differential(Plugin::Wal2json).await;
+    Box::pin(streaming_differential(Plugin::Wal2json)).await;
 }
 
 #[tokio::test]
 async fn walbridge_on_pgoutput_writes_what_debezium_writes_schemas_off_and_on() {
-    streaming_differential(Plugin::Pgoutput).await;
+    Box::pin(streaming_differential(Plugin::Pgoutput)).await;
 }
 
 /// The streaming differential, walbridge reading a slot of `plugin`.
@@ -801,6 +824,16 @@ const INITIAL: Props = &[("snapshot.mode", "initial")];
 
 #[tokio::test]
 async fn an_initial_snapshot_is_what_debeziums_is() {
+    Box::pin(snapshot_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn an_initial_snapshot_on_pgoutput_is_what_debeziums_is() {
+    Box::pin(snapshot_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn snapshot_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
     let case = Case::new("diffsnap", DDL).await;
     // the rows first; the slots after them, so both connectors only read
@@ -815,27 +848,19 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
         (case.prefix.clone(), false),
         (format!("{}-schemas", case.prefix), true),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
 
-    // walbridge: a fresh wal2json slot and checkpoint per run, snapshot.mode=initial
+    // walbridge: a fresh slot and checkpoint per run, snapshot.mode=initial
     let mut wb_counts = Vec::new();
     for (i, (prefix, schemas)) in runs.iter().enumerate() {
         let slot = format!("{}_{i}", case.slot);
-        case.pg
-            .execute(
-                "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
-                &[&slot],
-            )
-            .await
-            .expect("create a wal2json slot");
+        setup.create_slot(&slot).await;
         let report = invoke(setup.walbridge_config(&slot, prefix, *schemas, INITIAL)).await;
         assert!(report.caught_up, "{report:?}");
         assert_eq!(report.changes, 0, "nothing was written after the slot");
         wb_counts.push(report.snapshot_rows);
-        case.pg
-            .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
-            .await
-            .expect("drop the slot");
+        setup.drop_slot(&slot).await;
     }
 
     // Debezium: its initial snapshot (slots it creates itself, with an exported snapshot)
@@ -932,6 +957,16 @@ const METADATA_SKIPPING: Props = &[
 /// of an uncaptured table (neither writes BEGIN or END), a truncate skipped by default.
 #[tokio::test]
 async fn transaction_metadata_is_what_debeziums_is() {
+    Box::pin(transaction_metadata_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn transaction_metadata_on_pgoutput_is_what_debeziums_is() {
+    Box::pin(transaction_metadata_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn transaction_metadata_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
     let case = Case::new("difftx", DDL).await;
     let runs: [(String, bool, Props); 3] = [
@@ -943,10 +978,14 @@ async fn transaction_metadata_is_what_debeziums_is() {
             METADATA_SKIPPING,
         ),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
     let (debezium, wb_slots) = setup.run_workload(&runs, "differential transactions").await;
 
-    let mut report = Report::default();
+    let mut report = Report {
+        wal2json: plugin == Plugin::Wal2json,
+        ..Report::default()
+    };
     let mut transaction_records = 0;
     for (prefix, schemas, _) in &runs {
         // This test's transactions: other tests' transactional logical decoding messages (the
@@ -1215,6 +1254,16 @@ const CAST_HOIST_HEADERS: Props = &[
 /// the same chain in Kafka Connect, schemas off and on.
 #[tokio::test]
 async fn transforms_are_what_debeziums_are() {
+    Box::pin(transforms_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn transforms_on_pgoutput_are_what_debeziums_are() {
+    Box::pin(transforms_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn transforms_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
     let case = Case::new("diffsmt", DDL).await;
     // the outbox events' time (table.field.event.timestamp): a recent constant, since a broker
@@ -1274,7 +1323,8 @@ async fn transforms_are_what_debeziums_are() {
         (decode_outbox, true, decode_outbox_props),
         (expand, true, expand_props),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
     for (prefix, _, _) in &runs {
         let routed_topics = ["merged", "renamed_table"]
             .map(|routed| format!("{prefix}.{}.{routed}", case.schema))
@@ -1295,7 +1345,10 @@ async fn transforms_are_what_debeziums_are() {
     }
     let (debezium, wb_slots) = setup.run_workload(&runs, "differential transforms").await;
 
-    let mut report = Report::default();
+    let mut report = Report {
+        wal2json: plugin == Plugin::Wal2json,
+        ..Report::default()
+    };
     let mut compared = BTreeMap::new();
     let mut outbox_events = 0;
     let mut decoded = 0;
@@ -1983,6 +2036,16 @@ fn without_heartbeat_time(value: &str) -> (String, i64) {
 /// `ts_ms` wall clock, headers.
 #[tokio::test]
 async fn heartbeats_are_what_debeziums_are() {
+    Box::pin(heartbeats_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn heartbeats_on_pgoutput_are_what_debeziums_are() {
+    Box::pin(heartbeats_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn heartbeats_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
     let started_ms = chrono::Utc::now().timestamp_millis();
     let case = Case::new("diffhb", DDL).await;
@@ -2018,7 +2081,8 @@ async fn heartbeats_are_what_debeziums_are() {
         format!("beats.{}", runs[1].0),
         named.to_owned(),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
     // three partitions, so that partition 0 is Debezium's choice and not the only one
     for bootstrap in [setup.wb_broker.bootstrap(), dbz_bootstrap()] {
         let kafka = rskafka::client::ClientBuilder::new(vec![bootstrap])

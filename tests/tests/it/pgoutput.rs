@@ -313,3 +313,91 @@ async fn a_bad_pgoutput_set_up_is_refused_with_the_sql_that_fixes_it() {
     drop_publication(&case).await;
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn a_signal_through_a_filtered_publication_starts_an_incremental_snapshot() {
+    let case = Case::new(
+        "pgoutput_signal",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, v text);
+         CREATE TABLE {s}.debezium_signal(id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL,
+           data varchar(2048) NULL);
+         INSERT INTO {s}.t SELECT g, 'v' || g FROM generate_series(1, 1200) g;",
+    )
+    .await;
+    let (slot, publication, prefix) = names(&case);
+    let checkpoint = format!(
+        "s3://{}/relay-tests/{}/pgoutput.json",
+        env::bucket(),
+        case.schema
+    );
+    let signal_table = format!("{}.debezium_signal", case.schema);
+    let include = format!("{}\\.t", case.schema);
+    let config = || {
+        case.config(&[
+            ("plugin.name", "pgoutput"),
+            ("checkpoint.uri", checkpoint.as_str()),
+            ("slot.name", slot.as_str()),
+            ("slot.create", "true"),
+            ("publication.name", publication.as_str()),
+            ("publication.autocreate.mode", "filtered"),
+            ("topic.prefix", prefix.as_str()),
+            ("table.include.list", include.as_str()),
+            ("signal.data.collection", signal_table.as_str()),
+            ("incremental.snapshot.chunk.size", "500"),
+        ])
+    };
+    let report = invoke(config()).await;
+    assert_eq!(report.snapshot_rows, 0);
+    // The filtered publication carries the captured table and the signal table.
+    let listed: Vec<String> = case
+        .pg
+        .query(
+            "SELECT tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
+            &[&publication],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(listed, ["debezium_signal", "t"]);
+
+    case.sql(&format!(
+        "INSERT INTO {{s}}.debezium_signal VALUES ('ad-hoc-1', 'execute-snapshot',
+           '{{\"data-collections\":[\"{}\\\\.t\"],\"type\":\"incremental\"}}');
+         UPDATE {{s}}.t SET v = 'changed' WHERE id = 7;",
+        case.schema
+    ))
+    .await;
+    let mut rows = 0;
+    for _ in 0..20 {
+        let report = invoke(config()).await;
+        rows += report.snapshot_rows;
+        if report.caught_up && rows >= 1200 {
+            break;
+        }
+    }
+    assert_eq!(rows, 1200);
+    let records = env::read_topic(&format!("{prefix}.{}.t", case.schema), 1201);
+    let reads: Vec<Value> = records
+        .iter()
+        .filter_map(KafkaRecord::value_json)
+        .filter(|v| v["op"] == "r")
+        .collect();
+    assert_eq!(reads.len(), 1200);
+    assert!(
+        reads
+            .iter()
+            .all(|r| r["source"]["snapshot"] == "incremental")
+    );
+    // The last word on row 7 is its change, whichever came first.
+    let last_7 = records
+        .iter()
+        .filter_map(KafkaRecord::value_json)
+        .rfind(|v| v["after"]["id"] == 7)
+        .expect("row 7");
+    assert_eq!(last_7["after"]["v"], "changed");
+
+    drop_publication(&case).await;
+    case.drop_slot().await;
+}
