@@ -401,3 +401,70 @@ async fn a_signal_through_a_filtered_publication_starts_an_incremental_snapshot(
     drop_publication(&case).await;
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn validate_checks_the_publication_and_moves_nothing() {
+    use crate::validate::{check, run, validate_command};
+
+    let case = Case::new("pgoutput_validate", TABLES).await;
+    let (slot, publication, _) = names(&case);
+    case.sql(&format!(
+        "CREATE PUBLICATION \"{publication}\" FOR TABLE {{s}}.items"
+    ))
+    .await;
+    case.pg
+        .execute(
+            "SELECT pg_create_logical_replication_slot($1, 'pgoutput')",
+            &[&slot],
+        )
+        .await
+        .unwrap();
+    let validate = || {
+        validate_command(
+            &case,
+            &["validate", "--json"],
+            &[
+                ("PLUGIN_NAME", "pgoutput"),
+                ("SLOT_NAME", slot.as_str()),
+                ("PUBLICATION_NAME", publication.as_str()),
+                ("PUBLICATION_AUTOCREATE_MODE", "disabled"),
+            ],
+        )
+    };
+    let (_, report) = run(validate());
+    assert_eq!(check(&report, "slot").0, "pass", "{report:#}");
+    assert!(
+        check(&report, "slot").1.contains("uses pgoutput"),
+        "{report:#}"
+    );
+    let (status, message) = check(&report, "publication");
+    assert_eq!(status, "fail", "{report:#}");
+    assert!(
+        message.contains(&format!(
+            "ALTER PUBLICATION \"{publication}\" ADD TABLE \"{}\".\"audit\";",
+            case.schema
+        )),
+        "{message}"
+    );
+
+    case.sql(&format!(
+        "ALTER PUBLICATION \"{publication}\" ADD TABLE {{s}}.audit"
+    ))
+    .await;
+    let (_, report) = run(validate());
+    assert_eq!(check(&report, "publication").0, "pass", "{report:#}");
+    // validate moved nothing: the publication is as it was, the slot where it was
+    let tables: i64 = case
+        .pg
+        .query_one(
+            "SELECT count(*) FROM pg_publication_tables WHERE pubname = $1",
+            &[&publication],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 2);
+
+    drop_publication(&case).await;
+    case.drop_slot().await;
+}
