@@ -86,6 +86,40 @@ pub enum Decoded<'a> {
     State,
 }
 
+impl<'a> IntoIterator for Decoded<'a> {
+    type Item = Result<Row<'a>, Error>;
+    type IntoIter = DecodedRows<'a>;
+
+    /// The rows a message stands for: one, one per truncated table, or none.
+    fn into_iter(self) -> DecodedRows<'a> {
+        match self {
+            Decoded::Row(row) => DecodedRows::One(Some(row)),
+            Decoded::Truncate(tables) => DecodedRows::Truncate(tables),
+            Decoded::State => DecodedRows::One(None),
+        }
+    }
+}
+
+/// The rows of a [`Decoded`] message.
+#[derive(Debug)]
+pub enum DecodedRows<'a> {
+    /// One row, or none.
+    One(Option<Row<'a>>),
+    /// One row per truncated table.
+    Truncate(Truncated<'a>),
+}
+
+impl<'a> Iterator for DecodedRows<'a> {
+    type Item = Result<Row<'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            DecodedRows::One(row) => row.take().map(Ok),
+            DecodedRows::Truncate(tables) => tables.next(),
+        }
+    }
+}
+
 /// The tables of one TRUNCATE message, each as wal2json's `T` row.
 #[derive(Debug)]
 pub struct Truncated<'a> {

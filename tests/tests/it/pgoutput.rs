@@ -26,6 +26,20 @@ fn names(case: &Case) -> (String, String, String) {
     )
 }
 
+/// The tables `publication` carries, by name.
+async fn published_tables(case: &Case, publication: &str) -> Vec<String> {
+    case.pg
+        .query(
+            "SELECT tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
+            &[&publication],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
 async fn drop_publication(case: &Case) {
     let (_, publication, _) = names(case);
     case.sql(&format!("DROP PUBLICATION IF EXISTS \"{publication}\""))
@@ -89,17 +103,7 @@ async fn a_pgoutput_slot_relays_what_a_wal2json_slot_relays() {
     // The first invocation makes the publication (for the captured tables), then the slot.
     let report = invoke(pgoutput(&[])).await;
     assert_eq!(report.changes, 0);
-    let listed: Vec<String> = case
-        .pg
-        .query(
-            "SELECT tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
-            &[&publication],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let listed = published_tables(&case, &publication).await;
     assert_eq!(listed, ["audit", "items"]);
 
     case.sql(
@@ -349,17 +353,7 @@ async fn a_signal_through_a_filtered_publication_starts_an_incremental_snapshot(
     let report = invoke(config()).await;
     assert_eq!(report.snapshot_rows, 0);
     // The filtered publication carries the captured table and the signal table.
-    let listed: Vec<String> = case
-        .pg
-        .query(
-            "SELECT tablename::text FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
-            &[&publication],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let listed = published_tables(&case, &publication).await;
     assert_eq!(listed, ["debezium_signal", "t"]);
 
     case.sql(&format!(
@@ -454,16 +448,10 @@ async fn validate_checks_the_publication_and_moves_nothing() {
     let (_, report) = run(validate());
     assert_eq!(check(&report, "publication").0, "pass", "{report:#}");
     // validate moved nothing: the publication is as it was, the slot where it was
-    let tables: i64 = case
-        .pg
-        .query_one(
-            "SELECT count(*) FROM pg_publication_tables WHERE pubname = $1",
-            &[&publication],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(tables, 2);
+    assert_eq!(
+        published_tables(&case, &publication).await,
+        ["audit", "items"]
+    );
 
     drop_publication(&case).await;
     case.drop_slot().await;

@@ -145,59 +145,29 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             for raw in run.rows.iter() {
                 let after = txn.position;
                 let decode_error = |source| RelayError::Decode { after, source };
-                match raw {
+                // One wal2json row is one row; one pgoutput message one, none (a relation), or one
+                // per table (a truncate).
+                let rows = match raw {
                     RawRow::Wal2json(data) => {
-                        let row = wal2json::decode(data).map_err(decode_error)?;
-                        let outcome = self
-                            .process_row(
-                                row,
-                                now,
-                                &mut txn,
-                                &mut run.last_commit,
-                                &mut run.buf,
-                                &mut run.pending,
-                            )
-                            .await?;
-                        tally.add(outcome, &mut run.report);
+                        Decoded::Row(wal2json::decode(data).map_err(decode_error)?)
                     }
-                    RawRow::Pgoutput { data, lsn, end } => {
-                        match run
-                            .decoder
-                            .decode(data, lsn, end, run.rows.types())
-                            .map_err(decode_error)?
-                        {
-                            Decoded::Row(row) => {
-                                let outcome = self
-                                    .process_row(
-                                        row,
-                                        now,
-                                        &mut txn,
-                                        &mut run.last_commit,
-                                        &mut run.buf,
-                                        &mut run.pending,
-                                    )
-                                    .await?;
-                                tally.add(outcome, &mut run.report);
-                            }
-                            Decoded::Truncate(tables) => {
-                                for row in tables {
-                                    let row = row.map_err(decode_error)?;
-                                    let outcome = self
-                                        .process_row(
-                                            row,
-                                            now,
-                                            &mut txn,
-                                            &mut run.last_commit,
-                                            &mut run.buf,
-                                            &mut run.pending,
-                                        )
-                                        .await?;
-                                    tally.add(outcome, &mut run.report);
-                                }
-                            }
-                            Decoded::State => {}
-                        }
-                    }
+                    RawRow::Pgoutput { data, lsn, end } => run
+                        .decoder
+                        .decode(data, lsn, end, run.rows.types())
+                        .map_err(decode_error)?,
+                };
+                for row in rows {
+                    let outcome = self
+                        .process_row(
+                            row.map_err(decode_error)?,
+                            now,
+                            &mut txn,
+                            &mut run.last_commit,
+                            &mut run.buf,
+                            &mut run.pending,
+                        )
+                        .await?;
+                    tally.add(outcome, &mut run.report);
                 }
             }
             run.report.events += run.pending.len() as u64;
