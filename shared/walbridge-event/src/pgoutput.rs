@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::wal2json::{Action, Change, Column, Message, Row, Truncate, Txn, Value};
+use crate::wal2json::{Action, Change, Column, Message, PkColumn, Row, Truncate, Txn, Value};
 use crate::{Error, Lsn};
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01).
@@ -63,6 +63,8 @@ pub fn relation_types(data: &[u8]) -> Result<Vec<(u32, i32)>, Error> {
 struct Relation {
     schema: String,
     table: String,
+    /// `relreplident`: under `d` (DEFAULT) the identity columns are the primary key.
+    identity: u8,
     columns: Vec<RelationColumn>,
 }
 
@@ -211,7 +213,7 @@ impl Decoder {
                 Ok(Decoded::Row(Row::Commit(txn)))
             }
             b'R' => {
-                let (relid, schema, table, _identity, count) = read_relation_head(&mut r)?;
+                let (relid, schema, table, identity, count) = read_relation_head(&mut r)?;
                 let mut columns = Vec::with_capacity(usize::from(count));
                 for _ in 0..count {
                     let (flags, name, type_oid, typmod) = read_relation_column(&mut r)?;
@@ -234,6 +236,7 @@ impl Decoder {
                     Relation {
                         schema: schema.to_owned(),
                         table: table.to_owned(),
+                        identity,
                         columns,
                     },
                 );
@@ -348,7 +351,20 @@ impl Decoder {
             table: Cow::Borrowed(&relation.table),
             columns,
             identity,
-            pk: None,
+            // wal2json's `pk`, for a table the catalog no longer describes: known under REPLICA
+            // IDENTITY DEFAULT, whose identity is the primary key.
+            pk: (relation.identity == b'd').then(|| {
+                relation
+                    .columns
+                    .iter()
+                    .filter(|c| c.key)
+                    .map(|c| PkColumn {
+                        name: Cow::Borrowed(&c.name),
+                        type_name: Cow::Borrowed(&c.type_name),
+                        type_oid: Some(c.type_oid),
+                    })
+                    .collect()
+            }),
         }))
     }
 }
@@ -645,6 +661,8 @@ mod tests {
         );
         assert_eq!(c.columns[1].type_name, "character varying(40)");
         assert!(c.identity.is_none());
+        let pk: Vec<_> = c.pk.unwrap().iter().map(|p| p.name.to_string()).collect();
+        assert_eq!(pk, ["id"]);
     }
 
     #[test]
