@@ -456,3 +456,63 @@ async fn validate_checks_the_publication_and_moves_nothing() {
     drop_publication(&case).await;
     case.drop_slot().await;
 }
+
+#[tokio::test]
+async fn a_crash_inside_a_pgoutput_window_loses_and_repeats_nothing() {
+    use crate::delivery::{ids, walbridge_with};
+
+    // COPY's rows share LSNs; small transactions make many Begin/Commit pairs; small windows and
+    // fetches cut through both.
+    let case = Case::new("pgoutput_crash", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    let (slot, publication, _) = names(&case);
+    case.sql(&format!(
+        "CREATE PUBLICATION \"{publication}\" FOR TABLE {{s}}.t"
+    ))
+    .await;
+    case.pg
+        .execute(
+            "SELECT pg_create_logical_replication_slot($1, 'pgoutput')",
+            &[&slot],
+        )
+        .await
+        .unwrap();
+    case.sql("COPY {s}.t FROM PROGRAM 'seq 1 3000'").await;
+    case.sql(
+        "DO $$ BEGIN FOR i IN 3001..4000 LOOP INSERT INTO {s}.t VALUES (i); COMMIT; END LOOP; END $$",
+    )
+    .await;
+    let properties = format!(
+        "plugin.name=pgoutput\nslot.name={slot}\npublication.name={publication}\n\
+         publication.autocreate.mode=disabled\ntable.include.list={}.t\ntopic.prefix={}\n\
+         value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n\
+         window.max.changes=700\nwindow.fetch.rows=100\ntopic.creation.default.partitions=3\n\
+         snapshot.mode=no_data\n",
+        case.schema, case.prefix
+    );
+    let crashed = walbridge_with(
+        &case,
+        &properties,
+        Some("relay::published-some=6*off->panic"),
+    );
+    assert!(!crashed.status.success(), "the failpoint stopped it");
+    let partial = env::read_topic(&case.topic("t"), 1).len();
+    assert!(partial > 0 && partial < 4000, "part landed: {partial}");
+    let recovered = walbridge_with(&case, &properties, None);
+    assert!(
+        recovered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&recovered.stderr)
+    );
+    let records = env::read_topic(&case.topic("t"), 4000);
+    assert_eq!(ids(&records), (1..=4000).collect());
+    assert_eq!(records.len(), 4000, "each once");
+    let report: Value = serde_json::from_slice(&recovered.stdout).expect("a JSON report");
+    assert!(report["windows"].as_u64().unwrap() > 1, "{report}");
+    assert_eq!(
+        case.confirmed_flush_lsn_of(&slot).await,
+        crate::case::lsn_of(report["end_lsn"].as_str().unwrap())
+    );
+
+    drop_publication(&case).await;
+    case.drop_slot().await;
+}
