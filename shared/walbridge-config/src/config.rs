@@ -161,6 +161,16 @@ pub enum PublicationAutocreate {
     Disabled,
 }
 
+impl PublicationAutocreate {
+    /// The mode as `publication.autocreate.mode` spells it.
+    pub fn name(self) -> &'static str {
+        crate::keys::PUBLICATION_AUTOCREATE_MODES
+            .iter()
+            .find(|(_, mode)| *mode == self)
+            .map_or("", |(name, _)| name)
+    }
+}
+
 /// A table name as wal2json's `add-tables` understands it: a schema and a table, each a literal
 /// name or `*` for any.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -113,13 +113,11 @@ pub enum SlotError {
         /// The plugin `plugin.name` reads.
         plugin: &'static str,
     },
-    /// The publication a pgoutput slot is read through does not exist, and
-    /// `publication.autocreate.mode` does not create it.
-    #[error(
-        "publication {publication} does not exist in database {database}: create it with {sql} \
-         or set publication.autocreate.mode (all_tables, filtered or no_tables) to let walbridge \
-         create it"
-    )]
+    /// The publication a pgoutput slot is read through does not exist, and walbridge does not
+    /// create it: `publication.autocreate.mode=disabled`, `validate`, or a slot that exists already
+    /// (pgoutput looks the publication up as of each change, so the slot's changes from before it
+    /// would fail to decode).
+    #[error("publication {publication} does not exist in database {database}: {fix}")]
     PublicationMissing {
         /// `publication.name`.
         publication: String,
@@ -127,6 +125,10 @@ pub enum SlotError {
         database: String,
         /// The statement that creates it for the captured tables.
         sql: String,
+        /// Whether an invocation would create it (`validate` asks).
+        creatable: bool,
+        /// What to do, with `sql`.
+        fix: String,
     },
     /// The publication leaves out tables the table filters capture: their changes would never
     /// arrive.

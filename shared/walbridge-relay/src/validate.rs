@@ -109,18 +109,11 @@ async fn check_postgresql(
                 CheckStatus::Pass,
                 format!("publication {name} exists and carries the captured tables and operations"),
             ),
-            Err(SlotError::PublicationMissing { .. })
-                if config.slot.publication.autocreate != PublicationAutocreate::Disabled =>
-            {
-                report.push_check(
-                    "publication",
-                    CheckStatus::Pass,
-                    format!(
-                        "publication {name} does not exist yet: the first invocation creates it \
-                         (publication.autocreate.mode)"
-                    ),
-                )
-            }
+            Err(
+                err @ SlotError::PublicationMissing {
+                    creatable: true, ..
+                },
+            ) => report.push_check("publication", CheckStatus::Pass, error_chain(&err)),
             Err(SlotError::PublicationIncomplete { .. })
                 if config.slot.publication.autocreate == PublicationAutocreate::Filtered =>
             {

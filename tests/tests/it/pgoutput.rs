@@ -255,6 +255,35 @@ async fn a_bad_pgoutput_set_up_is_refused_with_the_sql_that_fixes_it() {
         "{text}"
     );
 
+    // A missing publication beside a slot that exists: walbridge does not create it (the slot's
+    // earlier changes could not be decoded through it).
+    case.pg
+        .execute(
+            "SELECT pg_create_logical_replication_slot($1, 'pgoutput')",
+            &[&slot],
+        )
+        .await
+        .unwrap();
+    let err = try_invoke(config(&[("publication.autocreate.mode", "all_tables")]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            RelayError::Slot(SlotError::PublicationMissing {
+                creatable: false,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("recreate the slot"), "{err}");
+    assert!(published_tables(&case, &publication).await.is_empty());
+    case.pg
+        .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
+        .await
+        .unwrap();
+
     // A publication that leaves out a captured table.
     case.sql(&format!(
         "CREATE PUBLICATION \"{publication}\" FOR TABLE {{s}}.items"

@@ -87,12 +87,48 @@ impl PgSlot {
                         )
                     }
                 };
-                if !apply || mode == PublicationAutocreate::Disabled {
-                    return Err(SlotError::PublicationMissing {
+                let slot_exists = self
+                    .client
+                    .query_opt(
+                        "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
+                        &[&self.slot],
+                    )
+                    .await
+                    .map_err(self.query_error("look up the replication slot"))?
+                    .is_some();
+                let missing = |creatable: bool| {
+                    let fix = if slot_exists {
+                        format!(
+                            "run {create}; — pgoutput decodes a slot's changes only from its \
+                             publication's creation on, and walbridge creates a publication only \
+                             with its slot: the changes slot {} holds from before cannot be read \
+                             through it (PostgreSQL 15-17 fail the window), so recreate the slot \
+                             after the publication (drop it, and set slot.create=true)",
+                            self.slot
+                        )
+                    } else if mode == PublicationAutocreate::Disabled {
+                        format!(
+                            "run {create}; or set publication.autocreate.mode (all_tables, \
+                             filtered or no_tables) to let walbridge create it"
+                        )
+                    } else {
+                        format!(
+                            "the first invocation creates it ({create};) before the slot, as \
+                             publication.autocreate.mode={} says",
+                            mode.name()
+                        )
+                    };
+                    SlotError::PublicationMissing {
                         publication: name.to_owned(),
                         database: self.database.clone(),
                         sql: format!("{create};"),
-                    });
+                        creatable,
+                        fix,
+                    }
+                };
+                let creatable = mode != PublicationAutocreate::Disabled && !slot_exists;
+                if !apply || !creatable {
+                    return Err(missing(creatable));
                 }
                 self.client
                     .batch_execute(&create)
@@ -101,11 +137,7 @@ impl PgSlot {
                 info!(publication = name, statement = %create, "created publication");
                 self.find_publication()
                     .await?
-                    .ok_or_else(|| SlotError::PublicationMissing {
-                        publication: name.to_owned(),
-                        database: self.database.clone(),
-                        sql: format!("{create};"),
-                    })?
+                    .ok_or_else(|| missing(false))?
             }
         };
         if found.via_root {
