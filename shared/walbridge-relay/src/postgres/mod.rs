@@ -1,10 +1,12 @@
 //! The PostgreSQL side: one connection per invocation, the preconditions checked with errors that name
 //! the fix, an advisory lock that fences concurrent invocations, and the slot read in windows through a
-//! server-side cursor over `pg_logical_slot_peek_changes`, so memory stays bounded however large a
-//! transaction is.
+//! server-side cursor over `pg_logical_slot_peek_changes` (wal2json) or
+//! `pg_logical_slot_peek_binary_changes` (pgoutput, through its publication), so memory stays
+//! bounded however large a transaction is.
 //!
 //! Every user-supplied value (slot name, table list, schema and table names) is passed as a query
-//! parameter, never spliced into SQL.
+//! parameter, never spliced into SQL — but in a publication's DDL, which takes no parameters: there
+//! each name is quoted as an identifier (`publication::quote_ident`).
 
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;

@@ -2,10 +2,8 @@
 
 use tokio_postgres::SimpleQueryMessage;
 use tokio_postgres::types::PgLsn;
-use walbridge_event::{Lsn, TableSchema};
-
 use walbridge_config::Plugin;
-use walbridge_event::pgoutput;
+use walbridge_event::{Lsn, TableSchema, pgoutput};
 
 use super::{CURSOR, FETCH_BYTES, PGOUTPUT_OPTIONS, PgSlot, WindowState, rows_within};
 use crate::error::SlotError;
