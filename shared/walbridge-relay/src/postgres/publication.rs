@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use tracing::info;
+use tracing::{info, warn};
 use walbridge_config::{PublicationAutocreate, TablePattern};
 
 use super::PgSlot;
@@ -201,6 +201,20 @@ impl PgSlot {
             && !wanted.is_empty()
             && listed != wanted.iter().cloned().collect::<BTreeSet<_>>()
         {
+            let added: Vec<String> = wanted
+                .iter()
+                .filter(|t| !listed.contains(*t))
+                .map(ToString::to_string)
+                .collect();
+            if !added.is_empty() {
+                // pgoutput decodes each change with the publication as it was then.
+                warn!(
+                    publication = name,
+                    tables = %added.join(", "),
+                    "captured tables added to the publication: their changes from before now are \
+                     not in it and are not published (all_tables has no such gap)"
+                );
+            }
             let alter = format!(
                 "ALTER PUBLICATION {ident} SET TABLE {}",
                 table_list(&wanted)
