@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """walbridge's relay benchmark (run it with ./scripts/bench [N]).
 
-Writes N changes into a table of its own, then measures in one run, on the same window:
+Writes N changes into a table of its own, then measures in one run, on the same window, for each
+plugin in turn -- a wal2json slot and a pgoutput slot (behind a publication of the table), both made
+before the writes -- and prints them side by side (Markdown, for the README):
   (a) the raw rate at which a client (psql, COPY ... TO STDOUT) reads the window from
-      pg_logical_slot_peek_changes with walbridge's wal2json options -- every row fetched, nothing
-      advanced;
+      pg_logical_slot_peek_changes with walbridge's wal2json options (pg_logical_slot_peek_binary_changes
+      with its pgoutput options) -- every row fetched, nothing advanced;
   (b) the full relay of that window by the release `walbridge invoke` to a Kafka broker of its own
       (noida-db; with --debezium the suite's Apache Kafka, Debezium's), acknowledged, checkpointed and
       advanced;
@@ -41,6 +43,7 @@ import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+PGOUTPUT_OPTIONS = "'proto_version','1','messages','true'"
 WAL2JSON_OPTIONS = ("'format-version','2','include-xids','1','include-timestamp','1','include-lsn','1',"
                     "'include-pk','1','include-transaction','1','include-type-oids','1','include-not-null','1'")
 
@@ -90,7 +93,8 @@ def drop_run(run, slots):
     for slot in slots:
         subprocess.run(["psql", "-X", "-q", "-c", f"SELECT pg_drop_replication_slot('{slot}')"],
                        capture_output=True)
-    subprocess.run(["psql", "-X", "-q", "-c", f"DROP PUBLICATION IF EXISTS {run}_pub"], capture_output=True)
+    for publication in (f"{run}_pub", f"{run}_wbpub"):
+        subprocess.run(["psql", "-X", "-q", "-c", f"DROP PUBLICATION IF EXISTS {publication}"], capture_output=True)
     subprocess.run(["psql", "-X", "-q", "-c", f"DROP SCHEMA IF EXISTS {run} CASCADE"], capture_output=True)
 
 
@@ -290,6 +294,75 @@ def machine():
     return f"{os.cpu_count()} cores ({model}), {mem_gib:.0f} GiB, {platform.system()} {platform.release()}"
 
 
+PLUGINS = ("wal2json", "pgoutput")
+
+
+def relay(plugin, run, slot, upto, n, per_tx, bootstrap, broker, noida, work, args):
+    """(a) and (b)-(d) for one plugin's slot: the raw peek read of the window, then one `walbridge
+    invoke` relaying it to topics `<run>-<plugin>.*`; prints the figures and returns them."""
+    # (a) a plain client reading the same window, nothing advanced
+    if plugin == "wal2json":
+        peek = (f"SELECT lsn, xid, data FROM pg_logical_slot_peek_changes('{slot}', '{upto}', NULL, "
+                f"{WAL2JSON_OPTIONS}, 'add-tables', '{run}.t')")
+    else:
+        peek = (f"SELECT lsn, xid, data FROM pg_logical_slot_peek_binary_changes('{slot}', '{upto}', NULL, "
+                f"{PGOUTPUT_OPTIONS}, 'publication_names', '{run}_wbpub')")
+    started = time.monotonic()
+    with open(os.devnull, "w") as devnull:
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                        f"COPY ({peek}) TO STDOUT"], check=True, stdout=devnull)
+    raw_s = time.monotonic() - started
+
+    # (b) the relay of that window
+    properties = os.path.join(work, f"{plugin}.properties")
+    with open(properties, "w") as f:
+        f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}-{plugin}\n"
+                f"plugin.name={plugin}\npublication.name={run}_wbpub\npublication.autocreate.mode=disabled\n"
+                f"value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n"
+                f"window.max.changes={max(10_000_000, 3 * n)}\nsnapshot.mode=no_data\n"
+                f"checkpoint.uri=file://{work}/checkpoint-{plugin}.json\n")
+    env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
+               DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
+               DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
+               KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="warn")
+    # A wrapper process whose only child is walbridge, so its rusage is walbridge's alone.
+    usage_file = os.path.join(work, f"rusage-{plugin}.json")
+    wrapper = ("import json, resource, subprocess, sys\n"
+               "done = subprocess.run(sys.argv[2:])\n"
+               "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+               "json.dump({'user': u.ru_utime, 'sys': u.ru_stime, 'maxrss_kib': u.ru_maxrss}, open(sys.argv[1], 'w'))\n"
+               "sys.exit(done.returncode)\n")
+    pg_before, broker_before = postgres_cpu_seconds(), group_cpu_seconds(broker_pid(noida))
+    started_ms = time.time() * 1000
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", wrapper, usage_file, args.walbridge, "invoke"], env=env,
+                         check=True, capture_output=True, text=True)
+    relay_s = time.monotonic() - started
+    pg_cpu = postgres_cpu_seconds() - pg_before
+    broker_cpu = group_cpu_seconds(broker_pid(noida)) - broker_before
+    with open(usage_file) as f:
+        usage = json.load(f)
+    report = json.loads(out.stdout)
+    changes = report["changes"]
+    if changes != n:
+        sys.exit(f"{plugin}: relayed {changes} changes, expected {n}: {report}")
+    cpu_s = usage["user"] + usage["sys"]
+    peak_mib = usage["maxrss_kib"] / 1024
+
+    print(f"{plugin}: changes                 {n} ({per_tx} per transaction)")
+    print(f"(a) raw peek read (psql COPY)   {raw_s:.2f} s   {n / raw_s:,.0f} changes/s")
+    print(f"(b) walbridge relay to {broker:<8} {relay_s:.2f} s   {n / relay_s:,.0f} changes/s "
+          f"({report['events']} events, {report['windows']} window(s))")
+    print(f"(b)/(a)                         {raw_s / relay_s:.2f}   (target >= 0.8)")
+    print(f"(c) walbridge CPU per change    {cpu_s / n * 1e6:.2f} us   (target <= 3 us; {cpu_s:.2f} s in all: "
+          f"user {usage['user']:.2f} s, system {usage['sys']:.2f} s)")
+    print(f"(d) walbridge peak RSS          {peak_mib:.1f} MiB   (target <= 64 MiB)")
+    print(f"    during (b): PostgreSQL CPU {pg_cpu:.2f} s, {broker} CPU {broker_cpu:.2f} s, "
+          f"on {os.cpu_count()} cores")
+    return {"raw_s": raw_s, "relay_s": relay_s, "cpu_s": cpu_s, "peak_mib": peak_mib, "pg_cpu": pg_cpu,
+            "report": report, "started_ms": started_ms}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("changes", nargs="?", type=int, default=500_000)
@@ -315,7 +388,11 @@ def main():
         print(f"writing {n} changes ({per_tx} per transaction) into {run}.t ...", file=sys.stderr)
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
              f"balance numeric(10,2), created_at timestamptz)")
+        # walbridge's two slots: wal2json, and pgoutput behind its publication (made first)
         psql(f"SELECT pg_create_logical_replication_slot('{slot}', 'wal2json')")
+        psql(f"CREATE PUBLICATION {run}_wbpub FOR TABLE {run}.t")
+        psql(f"SELECT pg_create_logical_replication_slot('{slot}_pgo', 'pgoutput')")
+        slots = {"wal2json": slot, "pgoutput": slot + "_pgo"}
         if connect:
             # Debezium's pgoutput slot and publication, beside walbridge's slot, before the writes
             psql(f"CREATE PUBLICATION {run}_pub FOR TABLE {run}.t")
@@ -332,64 +409,38 @@ def main():
         psql(f"VACUUM (ANALYZE) {run}.t")
         psql("CHECKPOINT")
 
-        # (a) a plain client reading the same window, nothing advanced
         upto = psql("SELECT pg_current_wal_lsn()")
-        peek = (f"SELECT lsn, xid, data FROM pg_logical_slot_peek_changes('{slot}', '{upto}', NULL, "
-                f"{WAL2JSON_OPTIONS}, 'add-tables', '{run}.t')")
-        started = time.monotonic()
-        with open(os.devnull, "w") as devnull:
-            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                            f"COPY ({peek}) TO STDOUT"], check=True, stdout=devnull)
-        raw_s = time.monotonic() - started
+        results = {plugin: relay(plugin, run, slots[plugin], upto, n, per_tx, bootstrap, broker, noida, work, args)
+                   for plugin in PLUGINS}
+        report, cpu_s, peak_mib = (results["wal2json"][k] for k in ("report", "cpu_s", "peak_mib"))
+        started_ms = results["wal2json"]["started_ms"]
 
-        # (b) the relay of that window
-        properties = os.path.join(work, "connector.properties")
-        with open(properties, "w") as f:
-            f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}\n"
-                    f"value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n"
-                    f"window.max.changes={max(10_000_000, 3 * n)}\nsnapshot.mode=no_data\n"
-                    f"checkpoint.uri=file://{work}/checkpoint.json\n")
-        env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
-                   DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
-                   DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
-                   KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="warn")
-        # A wrapper process whose only child is walbridge, so its rusage is walbridge's alone.
-        usage_file = os.path.join(work, "rusage.json")
-        wrapper = ("import json, resource, subprocess, sys\n"
-                   "done = subprocess.run(sys.argv[2:])\n"
-                   "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-                   "json.dump({'user': u.ru_utime, 'sys': u.ru_stime, 'maxrss_kib': u.ru_maxrss}, open(sys.argv[1], 'w'))\n"
-                   "sys.exit(done.returncode)\n")
-        pg_before, broker_before = postgres_cpu_seconds(), group_cpu_seconds(broker_pid(noida))
-        started_ms = time.time() * 1000
-        started = time.monotonic()
-        out = subprocess.run([sys.executable, "-c", wrapper, usage_file, args.walbridge, "invoke"], env=env,
-                             check=True, capture_output=True, text=True)
-        relay_s = time.monotonic() - started
-        pg_cpu = postgres_cpu_seconds() - pg_before
-        broker_cpu = group_cpu_seconds(broker_pid(noida)) - broker_before
-        with open(usage_file) as f:
-            usage = json.load(f)
-        report = json.loads(out.stdout)
-        changes = report["changes"]
-        if changes != n:
-            sys.exit(f"relayed {changes} changes, expected {n}: {report}")
-        cpu_s = usage["user"] + usage["sys"]
-        peak_mib = usage["maxrss_kib"] / 1024
-
-        print(f"changes                         {n} ({per_tx} per transaction)")
-        print(f"(a) raw peek read (psql COPY)   {raw_s:.2f} s   {n / raw_s:,.0f} changes/s")
-        print(f"(b) walbridge relay to {broker:<8} {relay_s:.2f} s   {n / relay_s:,.0f} changes/s "
-              f"({report['events']} events, {report['windows']} window(s))")
-        print(f"(b)/(a)                         {raw_s / relay_s:.2f}   (target >= 0.8)")
-        print(f"(c) walbridge CPU per change    {cpu_s / n * 1e6:.2f} us   (target <= 3 us; {cpu_s:.2f} s in all: "
-              f"user {usage['user']:.2f} s, system {usage['sys']:.2f} s)")
-        print(f"(d) walbridge peak RSS          {peak_mib:.1f} MiB   (target <= 64 MiB)")
-        print(f"    during (b): PostgreSQL CPU {pg_cpu:.2f} s, {broker} CPU {broker_cpu:.2f} s, "
-              f"on {os.cpu_count()} cores")
+        # Both plugins side by side, from this one run.
+        rate = lambda events, first, last: (events - 1) / max((last - first) / 1000, 1e-3)
+        print()
+        print(f"{n:,} changes ({per_tx} per transaction), the same window read from a wal2json slot and a "
+              f"pgoutput slot, each relayed by one `walbridge invoke` to {broker}; "
+              f"{datetime.date.today().isoformat()}, {machine()}")
+        print()
+        print("| | wal2json | pgoutput | pgoutput vs wal2json |")
+        print("|---|---:|---:|---:|")
+        w, p = results["wal2json"], results["pgoutput"]
+        w_rate = rate(w["report"]["events"], *topic_span_ms(bootstrap, f"{run}-wal2json.{run}.t"))
+        p_rate = rate(p["report"]["events"], *topic_span_ms(bootstrap, f"{run}-pgoutput.{run}.t"))
+        for label, a, b, ratio in [
+            ("raw peek read, changes/s", n / w["raw_s"], n / p["raw_s"], None),
+            ("relay, changes/s (wall, start-up included)", n / w["relay_s"], n / p["relay_s"], None),
+            ("events/s, first to last record", w_rate, p_rate, None),
+            ("walbridge CPU µs per change", w["cpu_s"] / n * 1e6, p["cpu_s"] / n * 1e6, None),
+            ("PostgreSQL CPU s during the relay", w["pg_cpu"], p["pg_cpu"], None),
+            ("walbridge peak RSS, MiB", w["peak_mib"], p["peak_mib"], None),
+        ]:
+            digits = 0 if a >= 100 else 2
+            print(f"| {label} | {a:,.{digits}f} | {b:,.{digits}f} | {b / a:.2f} |")
+        print()
 
         if connect:
-            wb_first, wb_last = topic_span_ms(bootstrap, f"{run}.{run}.t")
+            wb_first, wb_last = topic_span_ms(bootstrap, f"{run}-wal2json.{run}.t")
             dbz = run_debezium(connect, run, f"{run}_dbz", f"{run}_pub", bootstrap, n)
             wb_events, dbz_events = report["events"], dbz["events"]
             rate = lambda events, first, last: (events - 1) / max((last - first) / 1000, 1e-3)
@@ -417,7 +468,7 @@ def main():
                   "during the run, a warm worker whose start is not counted; rates from the Kafka record "
                   "timestamps the producers set)")
     finally:
-        drop_run(run, [slot, f"{run}_dbz"] if connect else [slot])
+        drop_run(run, [slot, slot + "_pgo"] + ([f"{run}_dbz"] if connect else []))
         if noida is not None:
             stop_noida(noida)
         shutil.rmtree(work, ignore_errors=True)

@@ -109,18 +109,75 @@ pub enum SslMode {
 pub struct SlotConfig {
     /// `slot.name` ([default](crate::keys::SLOT_NAME) as Debezium's).
     pub name: String,
-    /// `slot.create`: create the slot with wal2json when it does not exist (by
+    /// `slot.create`: create the slot with its plugin when it does not exist (by
     /// [default](crate::keys::SLOT_CREATE) not: the error then prints the SQL that creates it).
     pub create: bool,
     /// `slot.failover`: the slot is created with PostgreSQL 17's `failover` flag, so that standbys
     /// with `sync_replication_slots` keep a copy that survives a promotion; an existing slot's flag
     /// is checked against it (by [default](crate::keys::SLOT_FAILOVER) not a failover slot).
     pub failover: bool,
+    /// `plugin.name`: the slot's logical decoding plugin.
+    pub plugin: Plugin,
+    /// `publication.*`: the publication a pgoutput slot is read through (unused with wal2json).
+    pub publication: PublicationConfig,
+}
+
+/// The logical decoding output plugin a slot belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Plugin {
+    /// wal2json, format-version 2 (every one of Debezium's wal2json decoders reads it).
+    #[default]
+    Wal2json,
+    /// PostgreSQL's own `pgoutput`, read through a publication.
+    Pgoutput,
+}
+
+impl Plugin {
+    /// The plugin's name as `pg_replication_slots.plugin` spells it.
+    pub fn slot_plugin(self) -> &'static str {
+        match self {
+            Plugin::Wal2json => "wal2json",
+            Plugin::Pgoutput => "pgoutput",
+        }
+    }
+}
+
+/// The publication a pgoutput slot is read through (Debezium's `publication.*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicationConfig {
+    /// `publication.name`, as PostgreSQL stores it.
+    pub name: String,
+    /// `publication.autocreate.mode`: what walbridge does when it is missing (or, `filtered`, out of
+    /// date).
+    pub autocreate: PublicationAutocreate,
+}
+
+/// `publication.autocreate.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicationAutocreate {
+    /// Create it `FOR ALL TABLES` when missing.
+    AllTables,
+    /// Create it for the captured tables when missing, and set it to them when it lists others.
+    Filtered,
+    /// Create it without tables when missing (tables are then added by hand).
+    NoTables,
+    /// Never create it: a missing publication is an error.
+    Disabled,
+}
+
+impl PublicationAutocreate {
+    /// The mode as `publication.autocreate.mode` spells it.
+    pub fn name(self) -> &'static str {
+        crate::keys::PUBLICATION_AUTOCREATE_MODES
+            .iter()
+            .find(|(_, mode)| *mode == self)
+            .map_or("", |(name, _)| name)
+    }
 }
 
 /// A table name as wal2json's `add-tables` understands it: a schema and a table, each a literal
 /// name or `*` for any.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TablePattern {
     /// The schema's name as PostgreSQL stores it (case kept), or `*`.
     pub schema: String,

@@ -13,7 +13,9 @@ use walbridge_event::modes::{
     BinaryMode, DecimalMode, HstoreMode, IntervalMode, Mode, TimePrecisionMode,
 };
 
-use crate::config::{Compression, MismatchStrategy, SaslMechanism, SslMode};
+use crate::config::{
+    Compression, MismatchStrategy, Plugin, PublicationAutocreate, SaslMechanism, SslMode,
+};
 
 /// One configuration key: its name, its default, and — for a key with a closed set of values — the
 /// values it accepts, declared once so that parsing, the validate report's recommended values and
@@ -88,12 +90,21 @@ const fn names<T, const N: usize>(table: &[(&'static str, T)]) -> [&'static str;
 
 const BOOLEANS: &[&str] = &["true", "false"];
 
-/// Accepted for compatibility with Debezium's wal2json decoders: all read a wal2json slot.
-const WAL2JSON_PLUGINS: &[&str] = &[
-    "wal2json",
-    "wal2json_streaming",
-    "wal2json_rds",
-    "wal2json_rds_streaming",
+/// `plugin.name`: Debezium's wal2json decoders (all read the same wal2json slot) and pgoutput.
+pub(crate) const PLUGINS: &[(&str, Plugin)] = &[
+    ("wal2json", Plugin::Wal2json),
+    ("wal2json_streaming", Plugin::Wal2json),
+    ("wal2json_rds", Plugin::Wal2json),
+    ("wal2json_rds_streaming", Plugin::Wal2json),
+    ("pgoutput", Plugin::Pgoutput),
+];
+
+/// `publication.autocreate.mode`, as Debezium spells its modes.
+pub(crate) const PUBLICATION_AUTOCREATE_MODES: &[(&str, PublicationAutocreate)] = &[
+    ("all_tables", PublicationAutocreate::AllTables),
+    ("filtered", PublicationAutocreate::Filtered),
+    ("no_tables", PublicationAutocreate::NoTables),
+    ("disabled", PublicationAutocreate::Disabled),
 ];
 
 const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
@@ -136,6 +147,9 @@ pub(crate) const COMPRESSIONS: &[(&str, Compression)] = &[
     ("zstd", Compression::Zstd),
 ];
 
+const PLUGIN_NAMES: [&str; PLUGINS.len()] = names(PLUGINS);
+const PUBLICATION_AUTOCREATE_MODE_NAMES: [&str; PUBLICATION_AUTOCREATE_MODES.len()] =
+    names(PUBLICATION_AUTOCREATE_MODES);
 const SSL_MODE_NAMES: [&str; SSL_MODES.len()] = names(SSL_MODES);
 const MISMATCH_STRATEGY_NAMES: [&str; MISMATCH_STRATEGIES.len()] = names(MISMATCH_STRATEGIES);
 const SASL_MECHANISM_NAMES: [&str; SASL_MECHANISMS.len()] = names(SASL_MECHANISMS);
@@ -164,13 +178,22 @@ pub const CONNECTOR_CLASS: Key = Key::new("connector.class", None)
 pub const TASKS_MAX: Key = Key::new("tasks.max", None)
     .one_of(&["1"])
     .because("a slot has one reader; walbridge runs with reserved concurrency 1");
-/// Debezium's logical decoding plugin: any of its wal2json decoders, which all read the same slot.
+/// Debezium's logical decoding plugin ([`SlotConfig::plugin`](crate::SlotConfig::plugin)): any of
+/// its wal2json decoders, which all read the same slot, or pgoutput.
 pub const PLUGIN_NAME: Key = Key::new("plugin.name", Some("wal2json"))
-    .one_of(WAL2JSON_PLUGINS)
+    .one_of(&PLUGIN_NAMES)
     .because(
-        "walbridge reads a wal2json slot; pgoutput and decoderbufs are not supported: create a \
-         wal2json slot beside them",
+        "walbridge reads a wal2json or a pgoutput slot; decoderbufs is not supported: create a \
+         pgoutput slot beside it",
     );
+/// The publication a pgoutput slot is read through
+/// ([`PublicationConfig::name`](crate::PublicationConfig::name)).
+pub const PUBLICATION_NAME: Key = Key::new("publication.name", Some("dbz_publication"));
+/// What is done about a missing publication
+/// ([`PublicationConfig::autocreate`](crate::PublicationConfig::autocreate)).
+pub const PUBLICATION_AUTOCREATE_MODE: Key =
+    Key::new("publication.autocreate.mode", Some("all_tables"))
+        .one_of(&PUBLICATION_AUTOCREATE_MODE_NAMES);
 
 // PostgreSQL and the slot
 
@@ -475,6 +498,8 @@ pub const KEYS: &[Key] = &[
     CONNECTOR_CLASS,
     TASKS_MAX,
     PLUGIN_NAME,
+    PUBLICATION_NAME,
+    PUBLICATION_AUTOCREATE_MODE,
     DATABASE_HOSTNAME,
     DATABASE_PORT,
     DATABASE_USER,
@@ -572,15 +597,8 @@ pub const IGNORED_BY_DESIGN: &[(&str, &str)] = &[
     ),
     (
         "slot.stream.params",
-        "walbridge sets wal2json's options itself (format-version 2)",
-    ),
-    (
-        "publication.name",
-        "publications belong to pgoutput; walbridge reads wal2json",
-    ),
-    (
-        "publication.autocreate.mode",
-        "publications belong to pgoutput; walbridge reads wal2json",
+        "walbridge sets the plugin's options itself (wal2json format-version 2, pgoutput protocol \
+         version 1 with messages)",
     ),
     (
         "max.batch.size",

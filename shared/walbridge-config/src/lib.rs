@@ -24,8 +24,9 @@ mod warnings;
 
 pub use config::{
     CheckpointLocation, Compression, Config, DatabaseConfig, EventConfig, HeartbeatConfig,
-    InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, MismatchStrategy, SaslMechanism,
-    SlotConfig, SnapshotConfig, SnapshotMode, SslMode, TablePattern, WindowConfig,
+    InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, MismatchStrategy, Plugin,
+    PublicationAutocreate, PublicationConfig, SaslMechanism, SlotConfig, SnapshotConfig,
+    SnapshotMode, SslMode, TablePattern, WindowConfig,
 };
 pub use filters::{
     ColumnFilter, Filters, KeyColumns, MessageFilter, SkippedOperations, TableFilter,

@@ -15,8 +15,8 @@ use walbridge_event::modes::{Mode, TypeModes};
 
 use crate::config::{
     CheckpointLocation, Config, DatabaseConfig, EventConfig, HeartbeatConfig, InvocationConfig,
-    KafkaConfig, KafkaSasl, KafkaTls, SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode,
-    TablePattern, WindowConfig,
+    KafkaConfig, KafkaSasl, KafkaTls, PublicationConfig, SaslMechanism, SlotConfig, SnapshotConfig,
+    SnapshotMode, TablePattern, WindowConfig,
 };
 use crate::keys::*;
 use crate::pattern::debezium_pattern;
@@ -90,6 +90,15 @@ impl Config {
                 name: p.take(slot_name(props)),
                 create: p.take(props.bool(&SLOT_CREATE)),
                 failover: p.take(props.bool(&SLOT_FAILOVER)),
+                plugin: p.choice(props, &PLUGIN_NAME, PLUGINS),
+                publication: PublicationConfig {
+                    name: p.take(publication_name(props)),
+                    autocreate: p.choice(
+                        props,
+                        &PUBLICATION_AUTOCREATE_MODE,
+                        PUBLICATION_AUTOCREATE_MODES,
+                    ),
+                },
             },
             filters: Arc::new(filters::filters(props, &mut p)),
             heartbeat: heartbeat_config(props, &topic_prefix, &mut p),
@@ -271,7 +280,6 @@ fn check_fixed_values(props: &Properties, p: &mut Problems) {
     for key in [
         &CONNECTOR_CLASS,
         &TASKS_MAX,
-        &PLUGIN_NAME,
         &KEY_CONVERTER,
         &VALUE_CONVERTER,
     ] {
@@ -346,6 +354,17 @@ fn slot_name(props: &Properties) -> Result<String, ConfigError> {
             "1 to 63 characters of a-z, 0-9 and _ (PostgreSQL's rule for slot names)",
         )
     })
+}
+
+fn publication_name(props: &Properties) -> Result<String, ConfigError> {
+    let name = props.string(&PUBLICATION_NAME)?;
+    if name.is_empty() || name.len() > 63 {
+        return Err(props.invalid(
+            PUBLICATION_NAME.name,
+            "1 to 63 bytes (PostgreSQL's limit for names)",
+        ));
+    }
+    Ok(name)
 }
 
 fn topic_prefix(props: &Properties) -> Result<String, ConfigError> {

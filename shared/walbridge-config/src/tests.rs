@@ -145,12 +145,42 @@ fn a_secret_never_appears_in_an_error() {
 }
 
 #[test]
-fn a_pgoutput_slot_is_refused_with_the_fix() {
+fn pgoutput_is_read_through_debeziums_publication_and_decoderbufs_is_refused() {
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(config.slot.plugin, Plugin::Wal2json);
     let mut props = seed();
     props.set("plugin.name", "pgoutput");
+    let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
+    assert_eq!(config.slot.plugin, Plugin::Pgoutput);
+    assert_eq!(
+        config.slot.publication,
+        PublicationConfig {
+            name: "dbz_publication".into(),
+            autocreate: PublicationAutocreate::AllTables,
+        }
+    );
+    props.set("publication.name", "cdc");
+    props.set("publication.autocreate.mode", "filtered");
+    let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
+    assert_eq!(config.slot.publication.name, "cdc");
+    assert_eq!(
+        config.slot.publication.autocreate,
+        PublicationAutocreate::Filtered
+    );
+
+    props.set("publication.autocreate.mode", "sometimes");
+    let text = error_text(Config::from_sources(props.clone(), &lambda_env()));
+    assert!(text.contains("publication.autocreate.mode"), "{text}");
+    props.set("publication.autocreate.mode", "disabled");
+    props.set("publish.via.partition.root", "true");
+    let text = error_text(Config::from_sources(props.clone(), &lambda_env()));
+    assert!(text.contains("publish.via.partition.root"), "{text}");
+
+    let mut props = seed();
+    props.set("plugin.name", "decoderbufs");
     let text = error_text(Config::from_sources(props, &lambda_env()));
     assert!(
-        text.contains("plugin.name") && text.contains("walbridge reads a wal2json slot"),
+        text.contains("plugin.name") && text.contains("decoderbufs is not supported"),
         "{text}"
     );
 }
@@ -512,7 +542,7 @@ fn every_problem_is_reported_per_property_not_only_the_first() {
     let plugin = property(&report, "plugin.name");
     assert!(
         plugin.errors[0].contains("wal2json_rds_streaming")
-            && plugin.errors[0].contains("decoderbufs are not supported"),
+            && plugin.errors[0].contains("decoderbufs is not supported"),
         "{plugin:?}"
     );
     assert_eq!(plugin.value.as_deref(), Some("decoderbufs"));

@@ -3,6 +3,8 @@
 //! * `txn_*`: one single-row-insert transaction as the relay sees it — the `B`, `I` and `C` rows decoded,
 //!   the `I` row encoded — for the 4-column table of the relay profile (`prof.t`), schemas off and on.
 //! * `insert_*`: a 5-column insert row alone (decode + encode), schemas off and on.
+//! * `pgoutput_txn_*`: the same transaction as `txn_*` as pgoutput writes it (Begin, Insert, Commit
+//!   messages, the table's Relation message decoded once before), schemas off and on.
 //!
 //! `WALBRIDGE_BENCH_REPORT_ONLY=txn_schemas_off` (any part of a name; `_` for all) prints only the ns/change
 //! lines, and `WALBRIDGE_BENCH_ITERS` sets their iteration count: together, for callgrind.
@@ -12,6 +14,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_main};
 use walbridge_event::envelope::{EncoderConfig, SourceInfo, TableEncoder};
+use walbridge_event::pgoutput::{Decoded, Decoder, TypeNames};
 use walbridge_event::wal2json::{self, Row};
 use walbridge_event::{ColumnSchema, Lsn, ReplicaIdentity, TableSchema};
 
@@ -104,6 +107,77 @@ fn one_txn(enc: &TableEncoder, buf: &mut Vec<u8>) -> usize {
     n + begin.xid.map_or(0, |x| x as usize) + commit.next_lsn.map_or(0, |l| l.0 as usize)
 }
 
+/// `TXN` as pgoutput (protocol 1) writes it: the table's Relation message, then Begin, Insert and
+/// Commit; and the type names a Relation message needs.
+fn pgoutput_txn() -> (Vec<u8>, [Vec<u8>; 3], TypeNames) {
+    fn name(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(s.as_bytes());
+        out.push(0);
+    }
+    let columns: [(&str, u32, i32, &str); 4] = [
+        ("id", 23, -1, "integer"),
+        ("name", 25, -1, "text"),
+        ("balance", 1700, (10 << 16 | 2) + 4, "numeric(10,2)"),
+        ("created_at", 1184, -1, "timestamp with time zone"),
+    ];
+    let mut types = TypeNames::default();
+    let mut relation = vec![b'R'];
+    relation.extend_from_slice(&16_384u32.to_be_bytes());
+    name(&mut relation, "prof");
+    name(&mut relation, "t");
+    relation.push(b'd');
+    relation.extend_from_slice(&4u16.to_be_bytes());
+    for (i, (column, oid, typmod, type_name)) in columns.into_iter().enumerate() {
+        relation.push(u8::from(i == 0));
+        name(&mut relation, column);
+        relation.extend_from_slice(&oid.to_be_bytes());
+        relation.extend_from_slice(&typmod.to_be_bytes());
+        types.insert(oid, typmod, type_name.to_owned());
+    }
+    let mut begin = vec![b'B'];
+    begin.extend_from_slice(&0x196_8F10u64.to_be_bytes());
+    begin.extend_from_slice(&848_074_677_841_543i64.to_be_bytes());
+    begin.extend_from_slice(&759u32.to_be_bytes());
+    let mut insert = vec![b'I'];
+    insert.extend_from_slice(&16_384u32.to_be_bytes());
+    insert.push(b'N');
+    insert.extend_from_slice(&4u16.to_be_bytes());
+    for value in ["1", "customer 1", "1.25", "2024-01-15 10:30:00+00"] {
+        insert.push(b't');
+        insert.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        insert.extend_from_slice(value.as_bytes());
+    }
+    let mut commit = vec![b'C', 0];
+    commit.extend_from_slice(&0x196_8F10u64.to_be_bytes());
+    commit.extend_from_slice(&0x196_8F40u64.to_be_bytes());
+    commit.extend_from_slice(&848_074_677_841_543i64.to_be_bytes());
+    (relation, [begin, insert, commit], types)
+}
+
+/// One pgoutput transaction: Begin, Insert, Commit decoded, the Insert encoded.
+fn one_pgoutput_txn(
+    enc: &TableEncoder,
+    decoder: &mut Decoder,
+    messages: &[Vec<u8>; 3],
+    types: &TypeNames,
+    buf: &mut Vec<u8>,
+) -> usize {
+    buf.clear();
+    let mut n = 0;
+    for (message, end) in messages.iter().zip([Some(Lsn(0x196_8F40)), None, None]) {
+        match decoder.decode(black_box(message), Lsn(0x196_8E78), end, types) {
+            Ok(Decoded::Row(Row::Change(change))) => {
+                n += encode_change(enc, Row::Change(change), Some(Lsn(0x196_8E00)), buf);
+            }
+            Ok(Decoded::Row(Row::Begin(t) | Row::Commit(t))) => {
+                n += t.xid.map_or(0, |x| x as usize);
+            }
+            _ => panic!("messages decode"),
+        }
+    }
+    n
+}
+
 /// Decode only, all three rows of the transaction.
 fn decode_txn() -> usize {
     TXN.iter()
@@ -164,6 +238,31 @@ fn bench(c: &mut Criterion) {
         report_ns_per_change(name, "B + I + C decoded, I encoded", |buf| {
             one_txn(&enc, buf)
         });
+    }
+    for (name, schemas) in [
+        ("pgoutput_txn_schemas_off", false),
+        ("pgoutput_txn_schemas_on", true),
+    ] {
+        if !wanted(name) {
+            continue;
+        }
+        let enc = txn_encoder(schemas);
+        let (relation, messages, types) = pgoutput_txn();
+        let mut decoder = Decoder::default();
+        decoder
+            .decode(&relation, Lsn(0x196_8E00), None, &types)
+            .expect("the Relation message decodes");
+        if report_only.is_none() {
+            let mut buf = Vec::with_capacity(8192);
+            c.bench_function(name, |b| {
+                b.iter(|| one_pgoutput_txn(&enc, &mut decoder, &messages, &types, &mut buf))
+            });
+        }
+        report_ns_per_change(
+            name,
+            "Begin + Insert + Commit decoded, Insert encoded",
+            |buf| one_pgoutput_txn(&enc, &mut decoder, &messages, &types, buf),
+        );
     }
     for (name, schemas) in [("insert_schemas_off", false), ("insert_schemas_on", true)] {
         if !wanted(name) {

@@ -1,4 +1,4 @@
-//! The crate's one error type: malformed wal2json input and changes the envelope cannot encode.
+//! The crate's one error type: malformed wal2json or pgoutput input and changes the envelope cannot encode.
 
 /// Why a wal2json row could not be decoded or a change could not be encoded.
 ///
@@ -66,6 +66,28 @@ pub enum Error {
         column: String,
         /// What is wrong.
         reason: &'static str,
+    },
+    /// A pgoutput message is not what the logical replication protocol writes.
+    #[error("pgoutput message {message:?} is malformed: expected {reason}")]
+    Protocol {
+        /// The message's type byte.
+        message: char,
+        /// What the decoder expected.
+        reason: &'static str,
+    },
+    /// A pgoutput change names a table no Relation message of the window described.
+    #[error("pgoutput change of relation {relid} before any Relation message describing it")]
+    UnknownRelation {
+        /// The table's oid.
+        relid: u32,
+    },
+    /// A Relation message names a column type whose name was not looked up.
+    #[error("pgoutput column type {oid} (typmod {typmod}) has no name looked up")]
+    UnknownType {
+        /// The type's oid.
+        oid: u32,
+        /// The column's typmod.
+        typmod: i32,
     },
     /// An event the chosen layout has no form for (logical decoding messages under
     /// `source.struct.version=v1`: the Debezium releases of that layout had no message events).

@@ -2,6 +2,8 @@
 //!
 //! * [`wal2json`] decodes one `data` string of `pg_logical_slot_peek_changes` (format-version 2) into a
 //!   borrowed [`wal2json::Row`]; [`Lsn`] is PostgreSQL's `X/X` log position.
+//! * [`pgoutput`] decodes the binary messages of `pg_logical_slot_peek_binary_changes` (pgoutput) into
+//!   the same rows.
 //! * [`TableSchema`] is what the envelope needs from the catalog (columns, key, replica identity).
 //! * [`envelope`] turns a decoded change into the records Debezium 3.7.1 would write (topic, key bytes,
 //!   value bytes or tombstone, headers), JsonConverter byte for byte.
@@ -38,6 +40,7 @@ mod json;
 mod lsn;
 pub mod modes;
 pub mod partition;
+pub mod pgoutput;
 mod pgtime;
 mod schema;
 pub mod wal2json;

@@ -51,25 +51,30 @@ pub enum SlotError {
     /// The slot does not exist and `slot.create` is off.
     #[error(
         "replication slot {slot} does not exist in database {database}: create it with \
-         SELECT pg_create_logical_replication_slot('{slot}', 'wal2json'); or set slot.create=true"
+         SELECT pg_create_logical_replication_slot('{slot}', '{plugin}'); or set slot.create=true"
     )]
     SlotMissing {
         /// `slot.name`.
         slot: String,
         /// `database.dbname`.
         database: String,
+        /// The plugin `plugin.name` reads.
+        plugin: &'static str,
     },
-    /// The slot decodes with another output plugin (pgoutput, decoderbufs), whose rows walbridge
-    /// cannot read.
+    /// The slot decodes with another output plugin than `plugin.name`'s, whose rows walbridge
+    /// would read wrongly.
     #[error(
-        "replication slot {slot} uses plugin {plugin}, walbridge reads wal2json slots: create a wal2json \
-         slot under another slot.name, or drop this one if nothing else reads it"
+        "replication slot {slot} uses plugin {plugin}, plugin.name reads {expected} slots: set \
+         plugin.name to the slot's plugin (wal2json or pgoutput), or create a {expected} slot under \
+         another slot.name"
     )]
     WrongPlugin {
         /// `slot.name`.
         slot: String,
         /// The slot's output plugin.
         plugin: String,
+        /// The plugin `plugin.name` reads.
+        expected: &'static str,
     },
     /// The slot exists, but in another database: a slot decodes only the database it was created
     /// in.
@@ -96,15 +101,113 @@ pub enum SlotError {
         /// The backend process reading it (`pg_replication_slots.active_pid`).
         pid: i32,
     },
-    /// The server restricts output plugins (`output_plugin_libraries`) and wal2json is not allowed.
+    /// The server restricts output plugins (`output_plugin_libraries`) and the slot's is not allowed.
     #[error(
-        "wal2json is not among this server's output_plugin_libraries ({libraries}): as a superuser run \
+        "{plugin} is not among this server's output_plugin_libraries ({libraries}): as a superuser run \
          ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'; SELECT pg_reload_conf(); \
-         (managed services: add wal2json to the parameter in the parameter group)"
+         (managed services: add {plugin} to the parameter in the parameter group)"
     )]
     PluginNotAllowed {
         /// The setting's value.
         libraries: String,
+        /// The plugin `plugin.name` reads.
+        plugin: &'static str,
+    },
+    /// The publication a pgoutput slot is read through does not exist, and walbridge does not
+    /// create it: `publication.autocreate.mode=disabled`, `validate`, or a slot that exists already
+    /// (pgoutput looks the publication up as of each change, so the slot's changes from before it
+    /// would fail to decode).
+    #[error("publication {publication} does not exist in database {database}: {fix}")]
+    PublicationMissing {
+        /// `publication.name`.
+        publication: String,
+        /// `database.dbname`.
+        database: String,
+        /// The statement that creates it for the captured tables.
+        sql: String,
+        /// Whether an invocation would create it (`validate` asks).
+        creatable: bool,
+        /// What to do, with `sql`.
+        fix: String,
+    },
+    /// The publication leaves out tables the table filters capture: their changes would never
+    /// arrive.
+    #[error(
+        "publication {publication} does not cover the captured tables {tables}: run {sql} (or set \
+         publication.autocreate.mode=filtered to let walbridge keep it to the captured tables)"
+    )]
+    PublicationIncomplete {
+        /// `publication.name`.
+        publication: String,
+        /// The tables left out, comma-separated.
+        tables: String,
+        /// The statement that adds them.
+        sql: String,
+    },
+    /// The publication does not publish an operation walbridge relays: those changes would never
+    /// arrive.
+    #[error(
+        "publication {publication} does not publish {operations}: run ALTER PUBLICATION {ident} SET \
+         (publish = 'insert, update, delete, truncate'); (or leave the operations out with \
+         skipped.operations)"
+    )]
+    PublicationOperations {
+        /// `publication.name`.
+        publication: String,
+        /// The name as SQL spells it.
+        ident: String,
+        /// The operations it leaves out, comma-separated.
+        operations: String,
+    },
+    /// The publication names partitioned tables' changes by their root, which walbridge does not
+    /// read yet.
+    #[error(
+        "publication {publication} publishes via the partition root, which walbridge does not read \
+         (changes are read by partition): run ALTER PUBLICATION {ident} SET \
+         (publish_via_partition_root = false);"
+    )]
+    PublicationViaRoot {
+        /// `publication.name`.
+        publication: String,
+        /// The name as SQL spells it.
+        ident: String,
+    },
+    /// The publication leaves columns or rows of a captured table out (a column list or a row
+    /// filter, PostgreSQL 15+): those values would be missing from the events without an error.
+    #[error(
+        "publication {publication} has a column list or row filter on {table}, which walbridge does \
+         not read: run ALTER PUBLICATION {ident} SET TABLE <the tables, without column lists or \
+         WHERE>; (leave columns out with column.exclude.list)"
+    )]
+    PublicationFilters {
+        /// `publication.name`.
+        publication: String,
+        /// The name as SQL spells it.
+        ident: String,
+        /// The table, `schema.table`.
+        table: String,
+    },
+    /// pgoutput on a server before PostgreSQL 15, which walbridge does not read.
+    #[error(
+        "plugin.name=pgoutput needs PostgreSQL 15 or later (this server is {version}): use a wal2json \
+         slot (plugin.name=wal2json)"
+    )]
+    PgoutputTooOld {
+        /// `server_version_num`.
+        version: i32,
+    },
+    /// `publication.autocreate.mode=filtered` and the publication is `FOR ALL TABLES`, which
+    /// cannot be narrowed to the captured tables.
+    #[error(
+        "publication {publication} is FOR ALL TABLES and cannot be kept to the captured tables \
+         (publication.autocreate.mode=filtered): set publication.autocreate.mode=all_tables, or \
+         DROP PUBLICATION {ident}; and let walbridge create it"
+    )]
+    PublicationForAllTables {
+        /// `publication.name`.
+        publication: String,
+        /// The name as SQL spells it.
+        ident: String,
     },
     /// A statement failed: the connection dropped, a timeout, or PostgreSQL refused it.
     #[error("PostgreSQL failed to {action} (slot {slot})")]

@@ -451,6 +451,7 @@ pub async fn invoke_with(
         config.window.fetch_rows,
     )
     .await?;
+    slot.expect_in_publication(config.snapshot.signal_table.clone(), config.filters.skipped);
     let result = relay(deps, &mut slot, deadline, signals).await;
     // The one place the connection ends, and with it the advisory lock.
     slot.close().await;

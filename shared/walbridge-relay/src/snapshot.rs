@@ -320,37 +320,6 @@ impl XidSnapshot {
     }
 }
 
-/// A column value as wal2json would have written it for the same row, so a row read by a query is
-/// encoded exactly as a streamed one: numbers unquoted, booleans as JSON booleans, bytea as hex
-/// without `\x`, everything else as its output text. One exception: a real/double NaN or infinity
-/// keeps its text (wal2json, having no JSON number for it, writes null), which the encoder writes as
-/// Debezium does; a numeric NaN or infinity is null, as Debezium writes it.
-pub fn wal2json_value(type_oid: u32, text: Option<&str>) -> Value<'_> {
-    const BOOL: u32 = 16;
-    const BYTEA: u32 = 17;
-    const FLOAT4: u32 = 700;
-    const FLOAT8: u32 = 701;
-    const NUMBERS: [u32; 7] = [20, 21, 23, 26, FLOAT4, FLOAT8, 1700];
-    let Some(text) = text else {
-        return Value::Null;
-    };
-    match type_oid {
-        BOOL => Value::Bool(text == "t"),
-        BYTEA => Value::String(Cow::Borrowed(text.strip_prefix("\\x").unwrap_or(text))),
-        FLOAT4 | FLOAT8 if matches!(text, "NaN" | "Infinity" | "-Infinity") => {
-            Value::String(Cow::Borrowed(text))
-        }
-        oid if NUMBERS.contains(&oid) => {
-            if matches!(text, "NaN" | "Infinity" | "-Infinity") {
-                Value::Null
-            } else {
-                Value::Number(text)
-            }
-        }
-        _ => Value::String(Cow::Borrowed(text)),
-    }
-}
-
 /// A row read by a chunk as the columns of an insert.
 pub fn row_columns<'a>(schema: &'a TableSchema, row: &'a [Option<String>]) -> Vec<Column<'a>> {
     schema
@@ -361,7 +330,7 @@ pub fn row_columns<'a>(schema: &'a TableSchema, row: &'a [Option<String>]) -> Ve
             name: Cow::Borrowed(column.name.as_str()),
             type_name: Cow::Borrowed(column.type_name.as_str()),
             type_oid: Some(column.type_oid),
-            value: wal2json_value(column.type_oid, text.as_deref()),
+            value: Value::from_output(column.type_oid, text.as_deref()),
             optional: Some(!column.not_null),
         })
         .collect()
@@ -443,22 +412,22 @@ mod tests {
 
     #[test]
     fn values_look_like_wal2json() {
-        assert_eq!(wal2json_value(23, Some("42")), Value::Number("42"));
+        assert_eq!(Value::from_output(23, Some("42")), Value::Number("42"));
         assert_eq!(
-            wal2json_value(701, Some("NaN")),
+            Value::from_output(701, Some("NaN")),
             Value::String(Cow::Borrowed("NaN"))
         );
-        assert_eq!(wal2json_value(1700, Some("NaN")), Value::Null);
-        assert_eq!(wal2json_value(16, Some("t")), Value::Bool(true));
-        assert_eq!(wal2json_value(16, Some("f")), Value::Bool(false));
+        assert_eq!(Value::from_output(1700, Some("NaN")), Value::Null);
+        assert_eq!(Value::from_output(16, Some("t")), Value::Bool(true));
+        assert_eq!(Value::from_output(16, Some("f")), Value::Bool(false));
         assert_eq!(
-            wal2json_value(17, Some("\\xdead")),
+            Value::from_output(17, Some("\\xdead")),
             Value::String(Cow::Borrowed("dead"))
         );
         assert_eq!(
-            wal2json_value(25, Some("it's")),
+            Value::from_output(25, Some("it's")),
             Value::String(Cow::Borrowed("it's"))
         );
-        assert_eq!(wal2json_value(25, None), Value::Null);
+        assert_eq!(Value::from_output(25, None), Value::Null);
     }
 }

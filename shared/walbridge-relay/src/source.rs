@@ -1,23 +1,52 @@
 //! The change source seam: a logical replication slot read in bounded windows.
 
+use walbridge_event::pgoutput::TypeNames;
 use walbridge_event::{Lsn, TableSchema};
 
 use crate::error::SlotError;
 use crate::snapshot::{CapturedTable, ChunkRead};
 
-/// Rows of `pg_logical_slot_peek_changes` (wal2json's `data` texts), stored back to back in one
-/// buffer reused from fetch to fetch, so reading a row costs no allocation.
+/// Rows of a window, stored back to back in buffers reused from fetch to fetch, so reading a row
+/// costs no allocation: wal2json's `data` texts, or pgoutput's binary messages with their LSNs.
 #[derive(Debug, Default, Clone)]
 pub struct RowBatch {
     text: String,
+    bytes: Vec<u8>,
     ends: Vec<usize>,
+    /// pgoutput: each message's LSN, and for a Begin its transaction's end LSN.
+    lsns: Vec<(Lsn, Option<Lsn>)>,
+    /// pgoutput: the names of the column types Relation messages named, kept across fetches.
+    types: TypeNames,
+}
+
+/// One row of a [`RowBatch`].
+#[derive(Debug, Clone, Copy)]
+pub enum RawRow<'a> {
+    /// A wal2json `data` text.
+    Wal2json(&'a str),
+    /// A pgoutput message.
+    Pgoutput {
+        /// The message.
+        data: &'a [u8],
+        /// The row's LSN (a change's own).
+        lsn: Lsn,
+        /// A Begin's end LSN (pgoutput writes it only in the Commit).
+        end: Option<Lsn>,
+    },
 }
 
 impl RowBatch {
-    /// Appends one row's text.
+    /// Appends one wal2json row's text.
     pub fn push(&mut self, data: &str) {
         self.text.push_str(data);
         self.ends.push(self.text.len());
+    }
+
+    /// Appends one pgoutput message.
+    pub fn push_binary(&mut self, data: &[u8], lsn: Lsn, end: Option<Lsn>) {
+        self.bytes.extend_from_slice(data);
+        self.ends.push(self.bytes.len());
+        self.lsns.push((lsn, end));
     }
 
     /// Rows held.
@@ -33,15 +62,35 @@ impl RowBatch {
     /// Forgets the rows, keeping the buffers' capacity for the next fetch.
     pub fn clear(&mut self) {
         self.text.clear();
+        self.bytes.clear();
         self.ends.clear();
+        self.lsns.clear();
     }
 
-    /// The rows' texts, in the order they were pushed.
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
+    /// The rows, in the order they were pushed.
+    pub fn iter(&self) -> impl Iterator<Item = RawRow<'_>> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts
             .zip(self.ends.iter().copied())
-            .map(|(start, end)| &self.text[start..end])
+            .enumerate()
+            .map(|(i, (start, end))| match self.lsns.get(i) {
+                Some(&(lsn, txn_end)) => RawRow::Pgoutput {
+                    data: &self.bytes[start..end],
+                    lsn,
+                    end: txn_end,
+                },
+                None => RawRow::Wal2json(&self.text[start..end]),
+            })
+    }
+
+    /// The column type names pgoutput's Relation messages need.
+    pub fn types(&self) -> &TypeNames {
+        &self.types
+    }
+
+    /// The same, to add the names of new types.
+    pub fn types_mut(&mut self) -> &mut TypeNames {
+        &mut self.types
     }
 }
 

@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use walbridge_config::transforms::{Destination, destination};
-use walbridge_config::{CheckStatus, Config, TablePattern, ValidationReport};
+use walbridge_config::{
+    CheckStatus, Config, Plugin, PublicationAutocreate, TablePattern, ValidationReport,
+};
 use walbridge_event::envelope::{TransactionEncoder, message_topic};
 
 use crate::bootstrap::Aws;
@@ -52,11 +54,17 @@ async fn check_postgresql(
     report: &mut ValidationReport,
 ) -> Option<Vec<TablePattern>> {
     let db = &config.database;
-    let slot = match PgSlot::connect(db, &config.slot, &config.filters.tables, 1).await {
+    let mut slot = match PgSlot::connect(db, &config.slot, &config.filters.tables, 1).await {
         Ok(slot) => slot,
         Err(err) => {
             report.push_check("postgresql", CheckStatus::Fail, error_chain(&err));
-            for name in ["wal_level", "slot", "idle_slot_timeout", "tables"] {
+            for name in [
+                "wal_level",
+                "slot",
+                "publication",
+                "idle_slot_timeout",
+                "tables",
+            ] {
                 report.push_check(name, CheckStatus::Skipped, "PostgreSQL is not reachable");
             }
             return None;
@@ -75,11 +83,13 @@ async fn check_postgresql(
             db.hostname, db.port, db.dbname, db.user
         ),
     );
+    slot.expect_in_publication(config.snapshot.signal_table.clone(), config.filters.skipped);
+    let plugin = config.slot.plugin.slot_plugin();
     match slot.check_server().await {
         Ok(()) => report.push_check(
             "wal_level",
             CheckStatus::Pass,
-            "wal_level=logical; wal2json may be loaded",
+            format!("wal_level=logical; {plugin} may be loaded"),
         ),
         Err(err) => report.push_check("wal_level", CheckStatus::Fail, error_chain(&err)),
     }
@@ -89,7 +99,7 @@ async fn check_postgresql(
             "slot",
             CheckStatus::Pass,
             format!(
-                "slot {slot_name} exists, uses wal2json, belongs to {} and has failover={} as \
+                "slot {slot_name} exists, uses {plugin}, belongs to {} and has failover={} as \
                  slot.failover says{}",
                 db.dbname,
                 config.slot.failover,
@@ -117,6 +127,34 @@ async fn check_postgresql(
             report.push_check("slot", CheckStatus::Warn, error_chain(&err));
         }
         Err(err) => report.push_check("slot", CheckStatus::Fail, error_chain(&err)),
+    }
+    if config.slot.plugin == Plugin::Pgoutput {
+        let name = &config.slot.publication.name;
+        match slot.check_publication(false).await {
+            Ok(()) => report.push_check(
+                "publication",
+                CheckStatus::Pass,
+                format!("publication {name} exists and carries the captured tables and operations"),
+            ),
+            Err(
+                err @ SlotError::PublicationMissing {
+                    creatable: true, ..
+                },
+            ) => report.push_check("publication", CheckStatus::Pass, error_chain(&err)),
+            Err(SlotError::PublicationIncomplete { .. })
+                if config.slot.publication.autocreate == PublicationAutocreate::Filtered =>
+            {
+                report.push_check(
+                    "publication",
+                    CheckStatus::Pass,
+                    format!(
+                        "publication {name} lists other tables than the captured ones: the first \
+                         invocation sets it to them (publication.autocreate.mode=filtered)"
+                    ),
+                )
+            }
+            Err(err) => report.push_check("publication", CheckStatus::Fail, error_chain(&err)),
+        }
     }
     match slot.idle_slot_timeout().await {
         Ok(None) => report.push_check(

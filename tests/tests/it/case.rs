@@ -123,11 +123,16 @@ impl Case {
     }
 
     pub async fn confirmed_flush_lsn(&self) -> u64 {
+        self.confirmed_flush_lsn_of(&self.slot).await
+    }
+
+    /// The `confirmed_flush_lsn` of another slot of the case.
+    pub async fn confirmed_flush_lsn_of(&self, slot: &str) -> u64 {
         let lsn: tokio_postgres::types::PgLsn = self
             .pg
             .query_one(
                 "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1",
-                &[&self.slot],
+                &[&slot],
             )
             .await
             .unwrap()

@@ -9,7 +9,7 @@ use walbridge_tests::{self as env, KafkaRecord};
 use crate::case::{Case, invoke, value};
 
 /// The `after.id`s of a topic's records.
-fn ids(records: &[KafkaRecord]) -> BTreeSet<i64> {
+pub(crate) fn ids(records: &[KafkaRecord]) -> BTreeSet<i64> {
     records
         .iter()
         .filter_map(|r| r.value_json())
@@ -484,7 +484,11 @@ async fn the_invocation_signal_channel_can_be_turned_off() {
 }
 
 /// `walbridge invoke` (the failpoints build) with `properties`, as the crash tests run it.
-fn walbridge_with(case: &Case, properties: &str, failpoints: Option<&str>) -> std::process::Output {
+pub(crate) fn walbridge_with(
+    case: &Case,
+    properties: &str,
+    failpoints: Option<&str>,
+) -> std::process::Output {
     let dir = std::path::PathBuf::from(env::var("WALBRIDGE_ENV_DIR"))
         .join("private")
         .join(&case.schema);

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use walbridge_tests::{self as env, DebeziumConnector, KafkaRecord, PrivateService, Referee};
 
-use walbridge_config::Config;
+use walbridge_config::{Config, Plugin};
 
 use crate::case::{Case, invoke};
 
@@ -445,6 +445,9 @@ struct Setup<'a> {
     /// walbridge's broker: an Apache Kafka of the test's own, so that both connectors write the
     /// same topic names. Debezium writes to the suite's Apache Kafka, the Connect worker's.
     wb_broker: PrivateService,
+    /// The plugin of walbridge's slots (Debezium reads pgoutput); with pgoutput each slot is read
+    /// through a publication of its own, `<slot>_pub`, of [`TABLES`].
+    plugin: Plugin,
 }
 
 /// The broker the Kafka Connect worker (and so Debezium) writes to.
@@ -487,7 +490,56 @@ impl<'a> Setup<'a> {
             case,
             tables,
             wb_broker,
+            plugin: Plugin::Wal2json,
         }
+    }
+
+    /// The publication walbridge's pgoutput slot `slot` is read through.
+    fn publication(slot: &str) -> String {
+        format!("{slot}_pub")
+    }
+
+    /// Creates walbridge's slot `slot` of the setup's plugin (with pgoutput, its publication of
+    /// [`TABLES`] first: pgoutput looks the publication up as of each change).
+    async fn create_slot(&self, slot: &str) {
+        let case = self.case;
+        if self.plugin == Plugin::Pgoutput {
+            let publication = Self::publication(slot);
+            let tables: Vec<String> = TABLES
+                .iter()
+                .map(|t| format!("\"{}\".\"{t}\"", case.schema))
+                .collect();
+            case.pg
+                .batch_execute(&format!(
+                    "CREATE PUBLICATION \"{publication}\" FOR TABLE {}",
+                    tables.join(", ")
+                ))
+                .await
+                .expect("create walbridge's publication");
+        }
+        case.pg
+            .execute(
+                "SELECT pg_create_logical_replication_slot($1, $2)",
+                &[&slot, &self.plugin.slot_plugin()],
+            )
+            .await
+            .expect("create walbridge's slot");
+    }
+
+    /// Drops walbridge's slot `slot`, and its publication.
+    async fn drop_slot(&self, slot: &str) {
+        let case = self.case;
+        case.pg
+            .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
+            .await
+            .expect("drop walbridge's slot");
+        case.pg
+            .batch_execute(&format!(
+                "DROP PUBLICATION IF EXISTS \"{}\"",
+                Self::publication(slot)
+            ))
+            .await
+            .expect("drop walbridge's publication");
     }
 
     /// walbridge's configuration of one run: on `slot`, the tables to topics under `prefix` on
@@ -502,6 +554,7 @@ impl<'a> Setup<'a> {
         );
         let tables = self.tables.join(",");
         let bootstrap = self.wb_broker.bootstrap();
+        let publication = Self::publication(slot);
         let mut props = vec![
             ("slot.name", slot),
             ("table.include.list", &tables),
@@ -511,6 +564,13 @@ impl<'a> Setup<'a> {
             ("checkpoint.uri", &checkpoint),
             ("kafka.bootstrap.servers", &bootstrap),
         ];
+        if self.plugin == Plugin::Pgoutput {
+            props.extend_from_slice(&[
+                ("plugin.name", "pgoutput"),
+                ("publication.name", &publication),
+                ("publication.autocreate.mode", "disabled"),
+            ]);
+        }
         props.extend_from_slice(extra);
         self.case.config(&props)
     }
@@ -534,7 +594,17 @@ impl<'a> Setup<'a> {
             case.pg
                 .execute("SELECT pg_drop_replication_slot($1)", &[slot])
                 .await
-                .expect("drop the other wal2json slots");
+                .expect("drop walbridge's other slots");
+        }
+        for slot in wb_slots {
+            // (the case's own slot goes with the case)
+            case.pg
+                .batch_execute(&format!(
+                    "DROP PUBLICATION IF EXISTS \"{}\"",
+                    Self::publication(slot)
+                ))
+                .await
+                .expect("drop walbridge's publications");
         }
         case.drop_slot().await;
     }
@@ -564,13 +634,7 @@ impl<'a> Setup<'a> {
             .await;
         eprintln!("{label}: Debezium streaming after {waited:?}");
         for slot in &wb_slots {
-            case.pg
-                .execute(
-                    "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
-                    &[slot],
-                )
-                .await
-                .expect("create a wal2json slot");
+            self.create_slot(slot).await;
         }
         // not this test's prefix: neither connector's message topic compares it
         case.sql("SELECT pg_logical_emit_message(false, 'differential-start', '')")
@@ -625,8 +689,22 @@ impl<'a> Setup<'a> {
 // ------------------------------------------------------------------------------------------- test
 #[tokio::test]
 async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
+    Box::pin(streaming_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn walbridge_on_pgoutput_writes_what_debezium_writes_schemas_off_and_on() {
+    Box::pin(streaming_differential(Plugin::Pgoutput)).await;
+}
+
+/// The streaming differential, walbridge reading a slot of `plugin`.
+async fn streaming_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
-    let case = Case::new("diff", DDL).await;
+    let name = match plugin {
+        Plugin::Wal2json => "diff",
+        Plugin::Pgoutput => "diffpgo",
+    };
+    let case = Case::new(name, DDL).await;
     // (topic prefix, schemas, representation modes): the same prefixes and properties for both
     // connectors, on two brokers; the last two runs set every mode away from its default
     let runs: [(String, bool, Props); 6] = [
@@ -637,12 +715,14 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         (format!("{}-modes3", case.prefix), false, MODES_BASE64),
         (format!("{}-filters", case.prefix), true, FILTERS),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
 
-    let (debezium, wb_slots) = setup.run_workload(&runs, "differential").await;
+    let (debezium, wb_slots) = setup.run_workload(&runs, name).await;
 
     let mut report = Report {
         major: server_major(&case.pg).await,
+        wal2json: plugin == Plugin::Wal2json,
         ..Report::default()
     };
     for (prefix, schemas, _) in &runs {
@@ -682,7 +762,7 @@ async fn walbridge_writes_what_debezium_writes_schemas_off_and_on() {
         started.elapsed(),
     );
     for (known, seen) in KNOWN_DIFFERENCES.iter().zip(&report.known_seen) {
-        if !seen && report.major < known.until_major {
+        if !seen && report.wal2json && report.major < known.until_major {
             report.problems.push(format!(
                 "KNOWN DIFFERENCE no longer occurs (fixed? then delete it from KNOWN_DIFFERENCES): {known:?}"
             ));
@@ -759,6 +839,16 @@ const INITIAL: Props = &[("snapshot.mode", "initial")];
 
 #[tokio::test]
 async fn an_initial_snapshot_is_what_debeziums_is() {
+    Box::pin(snapshot_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn an_initial_snapshot_on_pgoutput_is_what_debeziums_is() {
+    Box::pin(snapshot_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn snapshot_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
     let case = Case::new("diffsnap", DDL).await;
     // the rows first; the slots after them, so both connectors only read
@@ -773,27 +863,19 @@ async fn an_initial_snapshot_is_what_debeziums_is() {
         (case.prefix.clone(), false),
         (format!("{}-schemas", case.prefix), true),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
 
-    // walbridge: a fresh wal2json slot and checkpoint per run, snapshot.mode=initial
+    // walbridge: a fresh slot and checkpoint per run, snapshot.mode=initial
     let mut wb_counts = Vec::new();
     for (i, (prefix, schemas)) in runs.iter().enumerate() {
         let slot = format!("{}_{i}", case.slot);
-        case.pg
-            .execute(
-                "SELECT pg_create_logical_replication_slot($1, 'wal2json')",
-                &[&slot],
-            )
-            .await
-            .expect("create a wal2json slot");
+        setup.create_slot(&slot).await;
         let report = invoke(setup.walbridge_config(&slot, prefix, *schemas, INITIAL)).await;
         assert!(report.caught_up, "{report:?}");
         assert_eq!(report.changes, 0, "nothing was written after the slot");
         wb_counts.push(report.snapshot_rows);
-        case.pg
-            .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
-            .await
-            .expect("drop the slot");
+        setup.drop_slot(&slot).await;
     }
 
     // Debezium: its initial snapshot (slots it creates itself, with an exported snapshot)
@@ -890,6 +972,16 @@ const METADATA_SKIPPING: Props = &[
 /// of an uncaptured table (neither writes BEGIN or END), a truncate skipped by default.
 #[tokio::test]
 async fn transaction_metadata_is_what_debeziums_is() {
+    Box::pin(transaction_metadata_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn transaction_metadata_on_pgoutput_is_what_debeziums_is() {
+    Box::pin(transaction_metadata_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn transaction_metadata_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
     let case = Case::new("difftx", DDL).await;
     let runs: [(String, bool, Props); 3] = [
@@ -901,10 +993,14 @@ async fn transaction_metadata_is_what_debeziums_is() {
             METADATA_SKIPPING,
         ),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
     let (debezium, wb_slots) = setup.run_workload(&runs, "differential transactions").await;
 
-    let mut report = Report::default();
+    let mut report = Report {
+        wal2json: plugin == Plugin::Wal2json,
+        ..Report::default()
+    };
     let mut transaction_records = 0;
     for (prefix, schemas, _) in &runs {
         // This test's transactions: other tests' transactional logical decoding messages (the
@@ -1193,6 +1289,16 @@ const CAST_HOIST_HEADERS: Props = &[
 /// the same chain in Kafka Connect, schemas off and on.
 #[tokio::test]
 async fn transforms_are_what_debeziums_are() {
+    Box::pin(transforms_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn transforms_on_pgoutput_are_what_debeziums_are() {
+    Box::pin(transforms_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn transforms_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
     let case = Case::new("diffsmt", DDL).await;
     // the outbox events' time (table.field.event.timestamp): a recent constant, since a broker
@@ -1253,7 +1359,8 @@ async fn transforms_are_what_debeziums_are() {
         (decode_outbox, true, decode_outbox_props),
         (expand, true, expand_props),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
     for (prefix, _, _) in &runs {
         let routed_topics = ["merged", "renamed_table"]
             .map(|routed| format!("{prefix}.{}.{routed}", case.schema))
@@ -1274,7 +1381,10 @@ async fn transforms_are_what_debeziums_are() {
     }
     let (debezium, wb_slots) = setup.run_workload(&runs, "differential transforms").await;
 
-    let mut report = Report::default();
+    let mut report = Report {
+        wal2json: plugin == Plugin::Wal2json,
+        ..Report::default()
+    };
     let mut compared = BTreeMap::new();
     let mut outbox_events = 0;
     let mut decoded = 0;
@@ -1530,6 +1640,8 @@ struct Report {
     headers_seen: Vec<bool>,
     /// Value paths excluded besides [`EXCLUDED_PATHS`] (the snapshot comparison's).
     also_excluded: &'static [&'static str],
+    /// walbridge read a wal2json slot: [`KNOWN_DIFFERENCES`] (wal2json's) apply.
+    wal2json: bool,
     /// Known differences besides [`KNOWN_DIFFERENCES`], each seen or not.
     also_known: &'static [Known],
     also_known_seen: Vec<bool>,
@@ -1547,6 +1659,7 @@ impl Default for Report {
             pairs: 0,
             problems: Vec::new(),
             known_seen: vec![false; KNOWN_DIFFERENCES.len()],
+            wal2json: true,
             headers_seen: vec![false; KNOWN_HEADER_DIFFERENCES.len()],
             also_excluded: &[],
             also_known: &[],
@@ -1737,7 +1850,8 @@ impl Report {
                     || self.also_excluded.contains(&path.as_str()));
             let canonical_path = canonical(&path);
             let known = KNOWN_DIFFERENCES.iter().position(|k| {
-                self.major < k.until_major
+                self.wal2json
+                    && self.major < k.until_major
                     && (k.table == table || k.table == "*")
                     && k.path == canonical_path
                     && k.rule.matches(wb_raw, dbz_raw)
@@ -1958,6 +2072,16 @@ fn without_heartbeat_time(value: &str) -> (String, i64) {
 /// `ts_ms` wall clock, headers.
 #[tokio::test]
 async fn heartbeats_are_what_debeziums_are() {
+    Box::pin(heartbeats_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn heartbeats_on_pgoutput_are_what_debeziums_are() {
+    Box::pin(heartbeats_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn heartbeats_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
     let started_ms = chrono::Utc::now().timestamp_millis();
     let case = Case::new("diffhb", DDL).await;
@@ -1993,7 +2117,8 @@ async fn heartbeats_are_what_debeziums_are() {
         format!("beats.{}", runs[1].0),
         named.to_owned(),
     ];
-    let setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
+    setup.plugin = plugin;
     // three partitions, so that partition 0 is Debezium's choice and not the only one
     for bootstrap in [setup.wb_broker.bootstrap(), dbz_bootstrap()] {
         let kafka = rskafka::client::ClientBuilder::new(vec![bootstrap])

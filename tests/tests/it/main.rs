@@ -13,6 +13,7 @@ mod heartbeat;
 mod kafka_options;
 mod kafka_security;
 mod lambda;
+mod pgoutput;
 mod redaction;
 mod relay;
 mod relay_failures;

@@ -202,7 +202,7 @@ async fn bad_properties_are_reported_per_property_and_no_secret_is_shown() {
     let file = dir.join("connector.properties");
     std::fs::write(
         &file,
-        "tasks.max=2\nplugin.name=pgoutput\noffset.mismatch.strategy=bogus\n\
+        "tasks.max=2\nplugin.name=decoderbufs\noffset.mismatch.strategy=bogus\n\
          slot.drop_on_stop=true\nsnapshot.lock.timeout.mz=5\nkafka.security.protocol=SASL_SSL\n\
          kafka.sasl.username=cdc\nkafka.sasl.password=kafka-secret-4711\n",
     )

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use super::fast::parse_commit_time;
 use super::reader::{Key, Parser};
+use super::str_bytes;
 use super::{Action, Change, Column, Message, PkColumn, Row, Spare, Truncate, Txn, Value};
 use crate::{Error, Lsn};
 
@@ -197,7 +198,7 @@ impl<'a> Fields<'a> {
                 commit_time_us,
                 lsn: self.lsn,
                 prefix: self.prefix.ok_or_else(|| missing("prefix"))?,
-                content: self.content.ok_or_else(|| missing("content"))?,
+                content: str_bytes(self.content.ok_or_else(|| missing("content"))?),
             }),
             'T' => Row::Truncate(Truncate {
                 xid: self.xid,

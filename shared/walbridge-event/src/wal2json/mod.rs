@@ -77,10 +77,42 @@ pub enum Value<'a> {
     String(Cow<'a, str>),
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
     /// True for [`Value::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
+    }
+
+    /// The value wal2json writes for a column of type `type_oid` whose output text is `text`, so a
+    /// value read as text (a snapshot's query, pgoutput) is encoded exactly as a wal2json one:
+    /// numbers unquoted, booleans as JSON booleans, bytea as hex without `\x`, everything else as its
+    /// output text. One exception: a real/double NaN or infinity keeps its text (wal2json, having no
+    /// JSON number for it, writes null), which the encoder writes as Debezium does; a numeric NaN or
+    /// infinity is null, as Debezium writes it.
+    pub fn from_output(type_oid: u32, text: Option<&'a str>) -> Self {
+        const BOOL: u32 = 16;
+        const BYTEA: u32 = 17;
+        const FLOAT4: u32 = 700;
+        const FLOAT8: u32 = 701;
+        const NUMBERS: [u32; 7] = [20, 21, 23, 26, FLOAT4, FLOAT8, 1700];
+        let Some(text) = text else {
+            return Value::Null;
+        };
+        match type_oid {
+            BOOL => Value::Bool(text == "t"),
+            BYTEA => Value::String(Cow::Borrowed(text.strip_prefix("\\x").unwrap_or(text))),
+            FLOAT4 | FLOAT8 if matches!(text, "NaN" | "Infinity" | "-Infinity") => {
+                Value::String(Cow::Borrowed(text))
+            }
+            oid if NUMBERS.contains(&oid) => {
+                if matches!(text, "NaN" | "Infinity" | "-Infinity") {
+                    Value::Null
+                } else {
+                    Value::Number(text)
+                }
+            }
+            _ => Value::String(Cow::Borrowed(text)),
+        }
     }
 }
 
@@ -148,8 +180,8 @@ pub struct Message<'a> {
     pub lsn: Option<Lsn>,
     /// The message prefix.
     pub prefix: Cow<'a, str>,
-    /// The content as wal2json printed it (text; wal2json cuts binary content at the first NUL byte).
-    pub content: Cow<'a, str>,
+    /// The content: as wal2json printed it (text, cut at the first NUL byte), or pgoutput's bytes.
+    pub content: Cow<'a, [u8]>,
 }
 
 /// A `T` row.
@@ -165,6 +197,14 @@ pub struct Truncate<'a> {
     pub schema: Cow<'a, str>,
     /// Table name.
     pub table: Cow<'a, str>,
+}
+
+/// A string's bytes, borrowed or owned as the string was.
+fn str_bytes(s: Cow<'_, str>) -> Cow<'_, [u8]> {
+    match s {
+        Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+        Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+    }
 }
 
 /// Decodes one wal2json format-version 2 `data` string.
@@ -303,7 +343,7 @@ mod tests {
         assert!(!m.transactional);
         assert_eq!((m.xid, m.commit_time_us), (None, None));
         assert_eq!(m.prefix, "np");
-        assert_eq!(m.content, "bin\\x01");
+        assert_eq!(m.content.as_ref(), b"bin\\x01");
     }
 
     #[test]

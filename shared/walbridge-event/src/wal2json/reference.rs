@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use crate::pgtime::{PgTime, parse_timestamp_general};
+use crate::wal2json::str_bytes;
 use crate::wal2json::{Action, Change, Column, Message, PkColumn, Row, Truncate, Txn, Value};
 use crate::{Error, Lsn};
 
@@ -157,7 +158,7 @@ impl<'a> Fields<'a> {
                 commit_time_us,
                 lsn: self.lsn,
                 prefix: self.prefix.ok_or_else(|| missing("prefix"))?,
-                content: self.content.ok_or_else(|| missing("content"))?,
+                content: str_bytes(self.content.ok_or_else(|| missing("content"))?),
             }),
             'T' => Row::Truncate(Truncate {
                 xid: self.xid,

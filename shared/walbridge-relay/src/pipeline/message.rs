@@ -115,13 +115,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             }
         };
         buf.clear();
-        let encoded = messages.encoder.encode(
-            &message.prefix,
-            message.content.as_bytes(),
-            &source,
-            now,
-            buf,
-        );
+        let encoded = messages
+            .encoder
+            .encode(&message.prefix, &message.content, &source, now, buf);
         push_records(&messages.topic, &encoded, buf, at, pending);
         Ok(outcome)
     }

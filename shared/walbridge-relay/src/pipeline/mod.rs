@@ -157,6 +157,8 @@ struct Run {
     last_heartbeat_ms: Option<i64>,
     /// Buffers reused from window to window: rows read, records to publish, encoding scratch.
     rows: RowBatch,
+    /// pgoutput's decoding state (the relations a window's messages described).
+    decoder: walbridge_event::pgoutput::Decoder,
     pending: Vec<OutRecord>,
     buf: Vec<u8>,
 }

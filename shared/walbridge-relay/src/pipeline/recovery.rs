@@ -9,6 +9,8 @@ use super::{ChangeSource, CheckpointStore, EventSink, InvocationReport, Relay, R
 use crate::checkpoint::Checkpoint;
 use crate::error::{CheckpointError, RelayError};
 use crate::position::StreamId;
+use walbridge_event::pgoutput;
+
 use crate::source::RowBatch;
 use crate::source::Server;
 
@@ -65,6 +67,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             progressed,
             chunk_waits: 0,
             rows: RowBatch::default(),
+            decoder: pgoutput::Decoder::default(),
             pending: Vec::new(),
             buf: Vec::new(),
         })

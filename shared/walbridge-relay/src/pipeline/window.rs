@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use tracing::warn;
 use walbridge_event::envelope::{RecordKind, SourceInfo, TableEncoder, TransactionRecord};
+use walbridge_event::pgoutput::{self, Decoded};
 use walbridge_event::wal2json::{self, Action, Row};
 use walbridge_event::{Lsn, TableSchema};
 
@@ -9,12 +10,15 @@ use std::time::Instant;
 
 use tracing::info;
 
-use super::{ChangeSource, CheckpointStore, EventSink, Relay, Run, WindowEnd, now_us};
+use super::{
+    ChangeSource, CheckpointStore, EventSink, InvocationReport, Relay, Run, WindowEnd, now_us,
+};
 use crate::checkpoint::Checkpoint;
 use crate::error::{RelayError, SlotError};
 use crate::position::{Position, StreamId};
 use crate::sink::OutRecord;
 use crate::snapshot::Signal;
+use crate::source::RawRow;
 
 #[derive(Debug)]
 pub(super) struct Encoder {
@@ -125,52 +129,45 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         let window_started = Instant::now();
         let window_start = (run.report.changes, run.report.events);
         let mut row_count: u64 = 0;
-        let mut last_end: Option<Lsn> = None;
         let mut txn = TxnContext {
             position: run.confirmed,
             ..TxnContext::default()
         };
-        let mut txn_changes: u64 = 0;
-        // A non-transactional message published after the last transaction end: read again if the
-        // window stops short, so the next window must skip what landed.
-        let mut standalone_after_end = false;
+        let mut tally = Tally::default();
+        // Each window is a new decoding session: pgoutput describes its relations again.
+        run.decoder = pgoutput::Decoder::default();
 
         let mut more = self.source.fetch(&mut run.rows).await?;
         while more {
             row_count += run.rows.len() as u64;
             // Debezium stamps each event when it handles it; one clock read per fetch.
             let now = now_us();
-            for data in run.rows.iter() {
-                let outcome = self
-                    .process_row(
-                        data,
-                        now,
-                        &mut txn,
-                        &mut run.last_commit,
-                        &mut run.buf,
-                        &mut run.pending,
-                    )
-                    .await?;
-                match outcome {
-                    RowOutcome::Change => {
-                        run.report.changes += 1;
-                        txn_changes += 1;
+            for raw in run.rows.iter() {
+                let after = txn.position;
+                let decode_error = |source| RelayError::Decode { after, source };
+                // One wal2json row is one row; one pgoutput message one, none (a relation), or one
+                // per table (a truncate).
+                let rows = match raw {
+                    RawRow::Wal2json(data) => {
+                        Decoded::Row(wal2json::decode(data).map_err(decode_error)?)
                     }
-                    RowOutcome::Commit(end) => {
-                        // wal2json writes B/C for every transaction, also those that touched no
-                        // captured table; count the ones that carried changes.
-                        if txn_changes > 0 {
-                            run.report.transactions += 1;
-                        }
-                        txn_changes = 0;
-                        last_end = Some(end);
-                        standalone_after_end = false;
-                    }
-                    RowOutcome::Standalone => {
-                        run.report.changes += 1;
-                        standalone_after_end = true;
-                    }
-                    RowOutcome::Other => {}
+                    RawRow::Pgoutput { data, lsn, end } => run
+                        .decoder
+                        .decode(data, lsn, end, run.rows.types())
+                        .map_err(decode_error)?,
+                };
+                for row in rows {
+                    let outcome = self
+                        .process_row(
+                            row.map_err(decode_error)?,
+                            now,
+                            &mut txn,
+                            &mut run.last_commit,
+                            &mut run.buf,
+                            &mut run.pending,
+                        )
+                        .await?;
+                    tally.add(outcome, &mut run.report);
                 }
             }
             run.report.events += run.pending.len() as u64;
@@ -203,7 +200,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         // captured tables were idle (that releases WAL other tables and databases wrote).
         let complete = !run.report.window_unfinished
             && row_count < u64::from(self.settings.window_max_changes);
-        let target = match (complete, last_end) {
+        let target = match (complete, tally.last_end) {
             (true, Some(end)) => Some(end.max(upto)),
             (true, None) => Some(upto),
             (false, end) => end,
@@ -222,23 +219,19 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             upto,
             complete,
             target,
-            replays: !complete && standalone_after_end,
+            replays: !complete && tally.standalone_after_end,
         })
     }
 
     pub(super) async fn process_row(
         &mut self,
-        data: &str,
+        decoded: Row<'_>,
         now: i64,
         txn: &mut TxnContext,
         last_commit: &mut Option<Committed>,
         buf: &mut Vec<u8>,
         pending: &mut Vec<OutRecord>,
     ) -> Result<RowOutcome, RelayError> {
-        let decoded = wal2json::decode(data).map_err(|source| RelayError::Decode {
-            after: txn.position,
-            source,
-        })?;
         match decoded {
             Row::Begin(begin) => {
                 let end = begin.next_lsn.ok_or(RelayError::Decode {
@@ -672,6 +665,44 @@ pub(super) fn push_records(
                 ..at
             },
         });
+    }
+}
+
+/// What a window's rows came to so far.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Changes of the open transaction.
+    txn_changes: u64,
+    /// The end LSN of the last transaction read whole.
+    last_end: Option<Lsn>,
+    /// A non-transactional message published after the last transaction end: read again if the
+    /// window stops short, so the next window must skip what landed.
+    standalone_after_end: bool,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: RowOutcome, report: &mut InvocationReport) {
+        match outcome {
+            RowOutcome::Change => {
+                report.changes += 1;
+                self.txn_changes += 1;
+            }
+            RowOutcome::Commit(end) => {
+                // wal2json writes B/C for every transaction, also those that touched no captured
+                // table; count the ones that carried changes.
+                if self.txn_changes > 0 {
+                    report.transactions += 1;
+                }
+                self.txn_changes = 0;
+                self.last_end = Some(end);
+                self.standalone_after_end = false;
+            }
+            RowOutcome::Standalone => {
+                report.changes += 1;
+                self.standalone_after_end = true;
+            }
+            RowOutcome::Other => {}
+        }
     }
 }
 

@@ -71,10 +71,7 @@ impl PgSlot {
             )
             .await
             .map_err(self.query_error("read the slot's health"))?
-            .ok_or_else(|| SlotError::SlotMissing {
-                slot: self.slot.clone(),
-                database: self.database.clone(),
-            })?;
+            .ok_or_else(|| self.slot_missing())?;
         Ok(SlotHealth {
             confirmed_flush_lsn: row.get::<_, Option<String>>(0).unwrap_or_default(),
             current_wal_lsn: row.get(1),

@@ -1,17 +1,22 @@
 //! The PostgreSQL side: one connection per invocation, the preconditions checked with errors that name
 //! the fix, an advisory lock that fences concurrent invocations, and the slot read in windows through a
-//! server-side cursor over `pg_logical_slot_peek_changes`, so memory stays bounded however large a
-//! transaction is.
+//! server-side cursor over `pg_logical_slot_peek_changes` (wal2json) or
+//! `pg_logical_slot_peek_binary_changes` (pgoutput, through its publication), so memory stays
+//! bounded however large a transaction is.
 //!
 //! Every user-supplied value (slot name, table list, schema and table names) is passed as a query
-//! parameter, never spliced into SQL.
+//! parameter, never spliced into SQL — but in a publication's DDL, which takes no parameters: there
+//! each name is quoted as an identifier (`publication::quote_ident`).
 
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 use tracing::warn;
-use walbridge_config::{DatabaseConfig, SlotConfig, TableFilter};
+use walbridge_config::{
+    DatabaseConfig, Plugin, PublicationConfig, SkippedOperations, SlotConfig, TableFilter,
+    TablePattern,
+};
 
 use crate::error::SlotError;
 
@@ -21,6 +26,7 @@ mod connection;
 mod health;
 mod heartbeat;
 mod preconditions;
+mod publication;
 mod window;
 
 pub use catalog::MatchedTable;
@@ -33,6 +39,11 @@ use preconditions::{check_partitioned, resolve_pushdown};
 const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'include-timestamp', '1', \
      'include-lsn', '1', 'include-pk', '1', 'include-transaction', '1', 'include-type-oids', '1', \
      'include-not-null', '1'";
+
+/// The pgoutput options of every peek besides the publication: protocol version 1 (no
+/// streaming of transactions in progress, which a window never reads), with logical decoding
+/// messages.
+const PGOUTPUT_OPTIONS: &str = "'proto_version', '1', 'messages', 'true'";
 
 /// Added on servers whose wal2json has it: numbers as their text in JSON strings, so that a float's
 /// `NaN` and `±Infinity` arrive (as JSON numbers wal2json can only write them as `null`).
@@ -115,13 +126,20 @@ fn rows_within(budget: usize, row_bytes: usize, max: usize) -> usize {
     (budget / row_bytes.max(1)).clamp(1, max.max(1))
 }
 
-/// A wal2json logical replication slot, read over one PostgreSQL connection.
+/// A wal2json or pgoutput logical replication slot, read over one PostgreSQL connection.
 #[derive(Debug)]
 pub struct PgSlot {
     client: Client,
     connection: JoinHandle<()>,
     slot: String,
     database: String,
+    plugin: Plugin,
+    /// pgoutput: the publication, and what it must carry (the captured tables, the signal table,
+    /// the operations not skipped).
+    publication: PublicationConfig,
+    tables: TableFilter,
+    signal_table: Option<TablePattern>,
+    skipped: SkippedOperations,
     /// wal2json `add-tables`, from `table.include.list` when it names tables literally.
     add_tables: Option<String>,
     /// `server_version_num`.
@@ -178,6 +196,11 @@ impl PgSlot {
             connection,
             slot: slot.name.clone(),
             database: database.dbname.clone(),
+            plugin: slot.plugin,
+            publication: slot.publication.clone(),
+            tables: tables.clone(),
+            signal_table: None,
+            skipped: SkippedOperations::default(),
             add_tables,
             server_version,
             in_recovery,
@@ -188,6 +211,31 @@ impl PgSlot {
             next_fetch_rows: (fetch_rows as usize).min(FIRST_FETCH_ROWS),
             window: WindowState::Closed,
         })
+    }
+
+    /// What the publication of a pgoutput slot must carry besides the captured tables: the signal
+    /// table, and the operations `skipped` does not leave out.
+    pub fn expect_in_publication(
+        &mut self,
+        signal_table: Option<TablePattern>,
+        skipped: SkippedOperations,
+    ) {
+        self.signal_table = signal_table;
+        self.skipped = skipped;
+    }
+
+    /// The slot's plugin, as `plugin.name` chose it.
+    pub fn plugin(&self) -> Plugin {
+        self.plugin
+    }
+
+    /// The error for a slot that does not exist.
+    fn slot_missing(&self) -> SlotError {
+        SlotError::SlotMissing {
+            slot: self.slot.clone(),
+            database: self.database.clone(),
+            plugin: self.plugin.slot_plugin(),
+        }
     }
 
     /// The server's `server_version_num` (170004 for 17.4).

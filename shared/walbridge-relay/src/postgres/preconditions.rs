@@ -3,7 +3,7 @@
 
 use tokio_postgres::Client;
 use tracing::info;
-use walbridge_config::{TableFilter, TablePattern};
+use walbridge_config::{Plugin, TableFilter, TablePattern};
 
 use super::{ADVISORY_LOCK_CLASS, FAILOVER_SINCE, PgSlot, STANDBY_DECODING_SINCE};
 
@@ -103,26 +103,36 @@ pub(super) async fn check_partitioned(
 }
 
 impl PgSlot {
-    /// Checks that logical decoding with wal2json can work on this slot, creating the slot when
-    /// `create` is set and it is missing.
+    /// Checks that logical decoding with the slot's plugin can work on this slot, creating the slot
+    /// when `create` is set and it is missing. For pgoutput the publication comes first (made or
+    /// kept up to date as `publication.autocreate.mode` says): pgoutput looks it up as of each
+    /// change, so a slot must not begin before its publication.
     ///
     /// # Errors
     /// A [`SlotError`] that names the fix: wal_level, output_plugin_libraries, a missing slot, a slot
-    /// of another plugin or database, or a slot another consumer is reading.
+    /// of another plugin or database, a slot another consumer is reading, a missing or incomplete
+    /// publication.
     pub async fn check_preconditions(&self, create: bool) -> Result<(), SlotError> {
         self.check_server().await?;
-        match self.check_slot().await {
+        let slot = self.check_slot().await;
+        if self.plugin == Plugin::Pgoutput
+            && matches!(slot, Ok(()) | Err(SlotError::SlotMissing { .. }))
+        {
+            self.check_publication(true).await?;
+        }
+        match slot {
             Err(SlotError::SlotMissing { .. }) if create => {
                 self.check_creatable()?;
+                let plugin = self.plugin.slot_plugin();
                 let armed = self.arm_timeout(false).await?;
                 let sql = if self.failover {
-                    // (name, plugin, temporary, two-phase, failover)
-                    "SELECT pg_create_logical_replication_slot($1, 'wal2json', false, false, true)"
+                    // (name, plugin, temporary, two-phase, failover): PostgreSQL 17+ only
+                    "SELECT pg_create_logical_replication_slot($1, $2, false, false, true)"
                 } else {
-                    "SELECT pg_create_logical_replication_slot($1, 'wal2json')"
+                    "SELECT pg_create_logical_replication_slot($1, $2)"
                 };
                 self.client
-                    .execute(sql, &[&self.slot])
+                    .execute(sql, &[&self.slot, &plugin])
                     .await
                     .map_err(self.timed_error(
                         "create the replication slot",
@@ -130,8 +140,8 @@ impl PgSlot {
                         CREATE_WAITS,
                     ))?;
                 self.disarm_timeout(armed).await?;
-                info!(slot = %self.slot, failover = self.failover, standby = self.in_recovery,
-                    "created wal2json replication slot");
+                info!(slot = %self.slot, plugin, failover = self.failover,
+                    standby = self.in_recovery, "created replication slot");
                 Ok(())
             }
             other => other,
@@ -189,15 +199,16 @@ impl PgSlot {
             });
         }
         // PostgreSQL 15.19+ loads only allow-listed output plugins; older servers lack the setting.
+        let plugin = self.plugin.slot_plugin();
         if let Some(libraries) = settings.get::<_, Option<String>>(1)
-            && !libraries.split(',').any(|l| l.trim() == "wal2json")
+            && !libraries.split(',').any(|l| l.trim() == plugin)
         {
-            return Err(SlotError::PluginNotAllowed { libraries });
+            return Err(SlotError::PluginNotAllowed { libraries, plugin });
         }
         Ok(())
     }
 
-    /// The slot side of the preconditions: it exists, uses wal2json, belongs to this database and is
+    /// The slot side of the preconditions: it exists, uses `plugin.name`'s plugin, belongs to this database and is
     /// idle. Changes nothing.
     ///
     /// # Errors
@@ -217,19 +228,18 @@ impl PgSlot {
             .await
             .map_err(self.query_error("look up the replication slot"))?;
         let Some(found) = found else {
-            return Err(SlotError::SlotMissing {
-                slot: self.slot.clone(),
-                database: self.database.clone(),
-            });
+            return Err(self.slot_missing());
         };
         let plugin: Option<String> = found.get(0);
         let database: Option<String> = found.get(1);
         let active: bool = found.get(2);
         let active_pid: Option<i32> = found.get(3);
-        if plugin.as_deref() != Some("wal2json") {
+        let expected = self.plugin.slot_plugin();
+        if plugin.as_deref() != Some(expected) {
             return Err(SlotError::WrongPlugin {
                 slot: self.slot.clone(),
                 plugin: plugin.unwrap_or_else(|| "none (a physical slot)".to_owned()),
+                expected,
             });
         }
         if database.as_deref() != Some(self.database.as_str()) {
@@ -306,9 +316,6 @@ impl PgSlot {
             .await
             .map_err(self.query_error("read the slot"))?
             .map(|row| row.get(0))
-            .ok_or_else(|| SlotError::SlotMissing {
-                slot: self.slot.clone(),
-                database: self.database.clone(),
-            })
+            .ok_or_else(|| self.slot_missing())
     }
 }

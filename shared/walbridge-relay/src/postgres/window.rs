@@ -2,9 +2,13 @@
 
 use tokio_postgres::SimpleQueryMessage;
 use tokio_postgres::types::PgLsn;
-use walbridge_event::{Lsn, TableSchema};
+use walbridge_config::Plugin;
+use walbridge_event::{Lsn, TableSchema, pgoutput};
 
-use super::{CURSOR, FETCH_BYTES, PgSlot, WAL_FLUSHED, WAL_WRITTEN, WindowState, rows_within};
+use super::{
+    CURSOR, FETCH_BYTES, PGOUTPUT_OPTIONS, PgSlot, WAL_FLUSHED, WAL_WRITTEN, WindowState,
+    rows_within,
+};
 use crate::error::SlotError;
 use crate::snapshot::{CapturedTable, ChunkRead};
 use crate::source::{ChangeSource, RowBatch, Server, SlotPosition};
@@ -34,10 +38,7 @@ impl ChangeSource for PgSlot {
             )
             .await
             .map_err(self.query_error("read the slot position"))?
-            .ok_or_else(|| SlotError::SlotMissing {
-                slot: self.slot.clone(),
-                database: self.database.clone(),
-            })?;
+            .ok_or_else(|| self.slot_missing())?;
         let confirmed: Option<PgLsn> = row.get(0);
         let current: PgLsn = row.get(1);
         Ok(SlotPosition {
@@ -105,9 +106,29 @@ impl ChangeSource for PgSlot {
         // The peek runs at the first FETCH; it and every later FETCH end before the deadline.
         self.window_timeout = self.arm_timeout(true).await?;
         let max_changes = i32::try_from(max_changes).unwrap_or(i32::MAX);
-        let options = self.wal2json_options();
-        let declared = match &self.add_tables {
-            Some(add_tables) => {
+        let declared = match (self.plugin, &self.add_tables) {
+            (Plugin::Pgoutput, _) => {
+                // pgoutput writes a transaction's end LSN only in its Commit, wal2json already in
+                // its Begin, where the relay needs it: each Begin row is joined to its Commit row
+                // (a window holds whole transactions; 66 is 'B', 67 'C').
+                let sql = format!(
+                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR \
+                     WITH w AS MATERIALIZED (SELECT p.lsn, p.xid, p.data, p.n \
+                       FROM pg_logical_slot_peek_binary_changes($1, $2, $3, {PGOUTPUT_OPTIONS}, \
+                       'publication_names', quote_ident($4)) WITH ORDINALITY AS p(lsn, xid, data, n)) \
+                     SELECT w.lsn, w.data, c.lsn FROM w LEFT JOIN w c \
+                       ON get_byte(w.data, 0) = 66 AND get_byte(c.data, 0) = 67 AND c.xid = w.xid \
+                     ORDER BY w.n"
+                );
+                self.client
+                    .execute(
+                        &sql,
+                        &[&self.slot, &upto, &max_changes, &self.publication.name],
+                    )
+                    .await
+            }
+            (Plugin::Wal2json, Some(add_tables)) => {
+                let options = self.wal2json_options();
                 let sql = format!(
                     "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
                      pg_logical_slot_peek_changes($1, $2, $3, {options}, 'add-tables', $4)"
@@ -116,7 +137,8 @@ impl ChangeSource for PgSlot {
                     .execute(&sql, &[&self.slot, &upto, &max_changes, add_tables])
                     .await
             }
-            None => {
+            (Plugin::Wal2json, None) => {
+                let options = self.wal2json_options();
                 let sql = format!(
                     "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
                      pg_logical_slot_peek_changes($1, $2, $3, {options})"
@@ -143,35 +165,11 @@ impl ChangeSource for PgSlot {
         // The peek runs (and decodes the whole window into a server-side tuplestore) on the first
         // FETCH; rows then stream in fetches of at most `fetch_rows` rows and about FETCH_BYTES.
         let asked = self.next_fetch_rows;
-        let messages = self
-            .client
-            .simple_query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"))
-            .await
-            .map_err(self.timed_error("read the window", self.window_timeout, PEEK_WAITS))?;
         let before = rows.len();
-        let mut bytes = 0;
-        for message in &messages {
-            if let SimpleQueryMessage::Row(row) = message {
-                // wal2json's rows carry their LSNs (`include-lsn`); the SQL column is not read.
-                // wal2json passes a logical decoding message's content through unchecked: bytes
-                // that are not UTF-8 stop the window here rather than being published altered.
-                let data = row
-                    .try_get(0)
-                    .map_err(|_| SlotError::Malformed {
-                        slot: self.slot.clone(),
-                        what: "a window row that is not UTF-8 text (a logical decoding message \
-                               with binary content?)"
-                            .to_owned(),
-                    })?
-                    .ok_or_else(|| SlotError::Malformed {
-                        slot: self.slot.clone(),
-                        what: "a window row without data".to_owned(),
-                    })?;
-                bytes += data.len();
-                rows.push(data);
-            }
-        }
-        drop(messages);
+        let bytes = match self.plugin {
+            Plugin::Wal2json => self.fetch_wal2json(asked, rows).await?,
+            Plugin::Pgoutput => self.fetch_pgoutput(asked, rows).await?,
+        };
         let fetched = rows.len() - before;
         if let Some(row_bytes) = bytes.checked_div(fetched) {
             self.next_fetch_rows = rows_within(FETCH_BYTES, row_bytes, self.fetch_rows);
@@ -232,5 +230,105 @@ impl ChangeSource for PgSlot {
     ) -> Result<ChunkRead, SlotError> {
         self.read_chunk_rows(table, after, filter, limit, later)
             .await
+    }
+}
+
+impl PgSlot {
+    /// Appends the next `asked` wal2json rows; returns their bytes.
+    async fn fetch_wal2json(
+        &mut self,
+        asked: usize,
+        rows: &mut RowBatch,
+    ) -> Result<usize, SlotError> {
+        let messages = self
+            .client
+            .simple_query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"))
+            .await
+            .map_err(self.timed_error("read the window", self.window_timeout, PEEK_WAITS))?;
+        let mut bytes = 0;
+        for message in &messages {
+            if let SimpleQueryMessage::Row(row) = message {
+                // wal2json's rows carry their LSNs (`include-lsn`); the SQL column is not read.
+                // wal2json passes a logical decoding message's content through unchecked: bytes
+                // that are not UTF-8 stop the window here rather than being published altered.
+                let data = row
+                    .try_get(0)
+                    .map_err(|_| SlotError::Malformed {
+                        slot: self.slot.clone(),
+                        what: "a window row that is not UTF-8 text (a logical decoding message \
+                               with binary content?)"
+                            .to_owned(),
+                    })?
+                    .ok_or_else(|| SlotError::Malformed {
+                        slot: self.slot.clone(),
+                        what: "a window row without data".to_owned(),
+                    })?;
+                bytes += data.len();
+                rows.push(data);
+            }
+        }
+        Ok(bytes)
+    }
+
+    /// Appends the next `asked` pgoutput messages (binary, with their LSNs), then looks up the
+    /// names of the column types their Relation messages name that are not known yet; returns
+    /// their bytes.
+    async fn fetch_pgoutput(
+        &mut self,
+        asked: usize,
+        rows: &mut RowBatch,
+    ) -> Result<usize, SlotError> {
+        let fetched = self
+            .client
+            .query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"), &[])
+            .await
+            .map_err(self.timed_error("read the window", self.window_timeout, PEEK_WAITS))?;
+        let mut bytes = 0;
+        let mut unknown: Vec<(u32, i32)> = Vec::new();
+        for row in &fetched {
+            let lsn: PgLsn = row.get(0);
+            let data: &[u8] = row.get(1);
+            let end: Option<PgLsn> = row.get(2);
+            let types = pgoutput::relation_types(data).map_err(|err| SlotError::Malformed {
+                slot: self.slot.clone(),
+                what: err.to_string(),
+            })?;
+            for (oid, typmod) in types {
+                if !rows.types().contains(oid, typmod) && !unknown.contains(&(oid, typmod)) {
+                    unknown.push((oid, typmod));
+                }
+            }
+            bytes += data.len();
+            rows.push_binary(
+                data,
+                Lsn(u64::from(lsn)),
+                end.map(|end| Lsn(u64::from(end))),
+            );
+        }
+        if !unknown.is_empty() {
+            // wal2json names a column's type format_type(atttypid, atttypmod): so does this.
+            let (oids, typmods): (Vec<u32>, Vec<i32>) = unknown.into_iter().unzip();
+            let names = self
+                .client
+                .query(
+                    "SELECT t.oid, t.typmod, format_type(t.oid, t.typmod) \
+                     FROM unnest($1::oid[], $2::int4[]) AS t(oid, typmod)",
+                    &[&oids, &typmods],
+                )
+                .await
+                .map_err(self.query_error("look up the names of column types"))?;
+            for row in &names {
+                let name: Option<String> = row.get(2);
+                let name = name.ok_or_else(|| SlotError::Malformed {
+                    slot: self.slot.clone(),
+                    what: format!(
+                        "a column type (oid {}) the catalog does not know",
+                        row.get::<_, u32>(0)
+                    ),
+                })?;
+                rows.types_mut().insert(row.get(0), row.get(1), name);
+            }
+        }
+        Ok(bytes)
     }
 }
