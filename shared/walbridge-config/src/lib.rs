@@ -23,9 +23,9 @@ mod unsupported;
 mod warnings;
 
 pub use config::{
-    CheckpointLocation, Compression, Config, DatabaseConfig, EventConfig, HeartbeatConfig,
-    InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, MismatchStrategy, SaslMechanism,
-    SlotConfig, SnapshotConfig, SnapshotMode, SslMode, TablePattern, WindowConfig,
+    AvroSettings, CheckpointLocation, Compression, Config, Converter, DatabaseConfig, EventConfig,
+    HeartbeatConfig, InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, MismatchStrategy,
+    SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, SslMode, TablePattern, WindowConfig,
 };
 pub use filters::{
     ColumnFilter, Filters, KeyColumns, MessageFilter, SkippedOperations, TableFilter,
