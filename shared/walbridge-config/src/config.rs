@@ -206,6 +206,21 @@ pub struct AvroSettings {
     /// `basic.auth.user.info` with `basic.auth.credentials.source=USER_INFO`: the user and
     /// password of HTTP basic authentication.
     pub basic_auth: Option<(String, SecretString)>,
+    /// `key.subject.name.strategy` / `value.subject.name.strategy`: the subject a schema is
+    /// registered under.
+    pub subject_strategy: SubjectStrategy,
+}
+
+/// Confluent's subject name strategies: under which subject a record's schema is registered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SubjectStrategy {
+    /// `TopicNameStrategy` (the default): `<topic>-key` or `<topic>-value`.
+    #[default]
+    Topic,
+    /// `RecordNameStrategy`: the record's full name.
+    Record,
+    /// `TopicRecordNameStrategy`: `<topic>-<record's full name>`.
+    TopicRecord,
 }
 
 /// Heartbeats, as Debezium writes them: a record on the heartbeat topic whenever

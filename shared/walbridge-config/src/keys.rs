@@ -13,7 +13,7 @@ use walbridge_event::modes::{
     BinaryMode, DecimalMode, HstoreMode, IntervalMode, Mode, TimePrecisionMode,
 };
 
-use crate::config::{Compression, MismatchStrategy, SaslMechanism, SslMode};
+use crate::config::{Compression, MismatchStrategy, SaslMechanism, SslMode, SubjectStrategy};
 
 /// One configuration key: its name, its default, and — for a key with a closed set of values — the
 /// values it accepts, declared once so that parsing, the validate report's recommended values and
@@ -102,8 +102,20 @@ pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
 pub const AVRO_CONVERTER: &str = "io.confluent.connect.avro.AvroConverter";
 const CONVERTERS: &[&str] = &[JSON_CONVERTER, AVRO_CONVERTER];
 const TOPIC_NAME_STRATEGY: &str = "io.confluent.kafka.serializers.subject.TopicNameStrategy";
-const SUBJECT_STRATEGY_REASON: &str =
-    "walbridge registers schemas under <topic>-key and <topic>-value only, so far";
+
+/// `*.subject.name.strategy`: Confluent's strategies, by class.
+pub(crate) const SUBJECT_STRATEGIES: &[(&str, SubjectStrategy)] = &[
+    (TOPIC_NAME_STRATEGY, SubjectStrategy::Topic),
+    (
+        "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+        SubjectStrategy::Record,
+    ),
+    (
+        "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy",
+        SubjectStrategy::TopicRecord,
+    ),
+];
+const SUBJECT_STRATEGY_NAMES: [&str; SUBJECT_STRATEGIES.len()] = names(SUBJECT_STRATEGIES);
 const LATEST_VERSION_REASON: &str =
     "walbridge writes every record with the schema of its own shape, registered or looked up";
 const CREDENTIALS_SOURCES: &[&str] = &["URL", "USER_INFO"];
@@ -255,20 +267,21 @@ pub const VALUE_CONVERTER_USE_LATEST_VERSION: Key =
     Key::new("value.converter.use.latest.version", Some("false"))
         .one_of(&["false"])
         .because(LATEST_VERSION_REASON);
-/// The subject the key's schema is registered under: `<topic>-key`.
+/// The subject the key's schema is registered under: `<topic>-key` (TopicNameStrategy), the record's
+/// full name (RecordNameStrategy) or `<topic>-<record's full name>` (TopicRecordNameStrategy).
 pub const KEY_CONVERTER_KEY_SUBJECT_NAME_STRATEGY: Key = Key::new(
     "key.converter.key.subject.name.strategy",
     Some(TOPIC_NAME_STRATEGY),
 )
-.one_of(&[TOPIC_NAME_STRATEGY])
-.because(SUBJECT_STRATEGY_REASON);
-/// The subject the value's schema is registered under: `<topic>-value`.
+.one_of(&SUBJECT_STRATEGY_NAMES);
+/// The subject the value's schema is registered under: `<topic>-value` (TopicNameStrategy), the
+/// record's full name (RecordNameStrategy) or `<topic>-<record's full name>`
+/// (TopicRecordNameStrategy).
 pub const VALUE_CONVERTER_VALUE_SUBJECT_NAME_STRATEGY: Key = Key::new(
     "value.converter.value.subject.name.strategy",
     Some(TOPIC_NAME_STRATEGY),
 )
-.one_of(&[TOPIC_NAME_STRATEGY])
-.because(SUBJECT_STRATEGY_REASON);
+.one_of(&SUBJECT_STRATEGY_NAMES);
 /// Where the key's registry credentials come from: `URL` (the default: the URLs' user info, which
 /// walbridge does not take) or `USER_INFO` (`key.converter.basic.auth.user.info`).
 pub const KEY_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE: Key =

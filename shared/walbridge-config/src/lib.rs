@@ -25,7 +25,8 @@ mod warnings;
 pub use config::{
     AvroSettings, CheckpointLocation, Compression, Config, Converter, DatabaseConfig, EventConfig,
     HeartbeatConfig, InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, MismatchStrategy,
-    SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, SslMode, TablePattern, WindowConfig,
+    SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, SslMode, SubjectStrategy,
+    TablePattern, WindowConfig,
 };
 pub use filters::{
     ColumnFilter, Filters, KeyColumns, MessageFilter, SkippedOperations, TableFilter,

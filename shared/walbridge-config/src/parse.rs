@@ -334,7 +334,7 @@ fn converter(
         }
     }
     p.take(props.one_of(&side.use_latest_version));
-    p.take(props.one_of(&side.subject_name_strategy));
+    let subject_strategy = p.choice(props, &side.subject_name_strategy, SUBJECT_STRATEGIES);
     let registry_urls: Vec<String> = p
         .take(props.required(&side.registry_url))
         .split(',')
@@ -379,6 +379,7 @@ fn converter(
         registry_urls,
         auto_register: p.take(props.bool(&side.auto_register)),
         basic_auth,
+        subject_strategy,
     })
 }
 

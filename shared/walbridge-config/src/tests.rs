@@ -1277,6 +1277,24 @@ fn the_avro_converter_takes_its_registry_and_refuses_what_it_does_not_implement(
     let avro = config.events.value_converter.avro().expect("Avro values");
     assert_eq!(avro.registry_urls, ["http://r1:8081", "http://r2:8081"]);
     assert!(!avro.auto_register);
+    assert_eq!(avro.subject_strategy, SubjectStrategy::Topic);
+    let strategy = |name: &str| {
+        let config = with_props(&[
+            ("key.converter", AVRO),
+            ("key.converter.schema.registry.url", "http://r1:8081"),
+            ("key.converter.key.subject.name.strategy", name),
+        ])
+        .unwrap();
+        config.events.key_converter.avro().unwrap().subject_strategy
+    };
+    assert_eq!(
+        strategy("io.confluent.kafka.serializers.subject.RecordNameStrategy"),
+        SubjectStrategy::Record
+    );
+    assert_eq!(
+        strategy("io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"),
+        SubjectStrategy::TopicRecord
+    );
     let (user, password) = avro.basic_auth.as_ref().expect("basic auth");
     assert_eq!(
         (user.as_str(), password.expose_secret()),
@@ -1292,7 +1310,7 @@ fn the_avro_converter_takes_its_registry_and_refuses_what_it_does_not_implement(
         ("value.converter.use.latest.version", "true"),
         (
             "value.converter.value.subject.name.strategy",
-            "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+            "io.confluent.kafka.serializers.subject.SomeOtherStrategy",
         ),
         ("value.converter.schema.registry.url", "https://r1:8081"),
         ("value.converter.schema.registry.url", "http://u:p@r1:8081"),

@@ -436,3 +436,40 @@ async fn confluents_avro_converter_writes_the_same_schemas_and_bodies() {
         assert_eq!(body, their_body, "the body of {what}");
     }
 }
+
+#[tokio::test]
+async fn the_record_name_strategies_name_the_subjects() {
+    let case = Case::new("avro_subjects", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t VALUES (1)").await;
+    let registry = env::var("SCHEMA_REGISTRY_URL");
+    invoke(case.config(&avro_config(
+        &case,
+        &registry,
+        &[
+            (
+                "key.converter.key.subject.name.strategy",
+                "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy",
+            ),
+            (
+                "value.converter.value.subject.name.strategy",
+                "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+            ),
+        ],
+    )))
+    .await;
+    let topic = format!("{0}.{0}.t", case.schema);
+    let subjects = registry_get("/subjects");
+    let subjects: Vec<&str> = subjects
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|s| s.contains(&case.schema))
+        .collect();
+    assert_eq!(
+        subjects,
+        [format!("{topic}-{topic}.Key"), format!("{topic}.Envelope")]
+    );
+    let records = env::read_avro_topic(&topic, 1);
+    assert_eq!(records[0].value_json().unwrap()["after"]["id"], 1);
+}

@@ -2,12 +2,12 @@
 //! `io.confluent.connect.avro.AvroConverter`), the last step of every record as in Kafka Connect:
 //! after the transform chain, each key and value — its Connect schema and value, which the encoder
 //! and the chain write in JsonConverter's `{"schema":…,"payload":…}` form — becomes the Avro schema
-//! `AvroData` makes of the Connect schema ([`schema`]), registered under `<topic>-key` or
-//! `<topic>-value` for its id, and the Avro body of the value ([`encode`]) behind Confluent's
+//! `AvroData` makes of the Connect schema ([`schema`]), registered for its id under the subject the
+//! subject name strategy names (`<topic>-key` or `<topic>-value` by default), and the Avro body of the value ([`encode`]) behind Confluent's
 //! framing: byte 0, the id as a big-endian 32-bit integer. A tombstone stays a Kafka null.
 //!
 //! The Avro schema and the id of each Connect schema are kept for the cold start: a schema is
-//! registered (or looked up) once per shape and subject. A registry that cannot be reached or
+//! registered (or looked up) once per shape and topic. A registry that cannot be reached or
 //! refuses fails the publish, so the invocation fails before its checkpoint and the slot stays.
 
 mod encode;
@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use walbridge_config::AvroSettings;
+use walbridge_config::{AvroSettings, SubjectStrategy};
 
 pub use encode::EncodeError;
 pub use registry::RegistryError;
@@ -44,7 +44,7 @@ pub enum ConvertError {
     Registry(#[from] RegistryError),
 }
 
-/// One Connect schema's Avro schema, and its ids by subject.
+/// One Connect schema's Avro schema, and its ids by topic (whose subject the strategy names).
 #[derive(Debug)]
 struct Registered {
     avro: AvroSchema,
@@ -54,14 +54,12 @@ struct Registered {
 /// The AvroConverter of the key or of the value.
 #[derive(Debug)]
 pub struct AvroConverter {
-    /// `-key` or `-value`: the subject of a topic's schemas (TopicNameStrategy).
-    subject_suffix: &'static str,
+    is_key: bool,
+    strategy: SubjectStrategy,
     auto_register: bool,
     registry: Registry,
     /// By the Connect schema's JSON text.
     schemas: HashMap<Box<str>, Registered>,
-    /// `<topic><suffix>` by topic.
-    subjects: HashMap<Arc<str>, Arc<str>>,
 }
 
 /// The key as JsonConverter writes it with its schema, the schema left as text.
@@ -76,11 +74,11 @@ impl AvroConverter {
     /// The converter `settings` describe, for keys (`is_key`) or values.
     pub fn new(settings: &AvroSettings, is_key: bool) -> Self {
         Self {
-            subject_suffix: if is_key { "-key" } else { "-value" },
+            is_key,
+            strategy: settings.subject_strategy,
             auto_register: settings.auto_register,
             registry: Registry::new(&settings.registry_urls, settings.basic_auth.clone()),
             schemas: HashMap::new(),
-            subjects: HashMap::new(),
         }
     }
 
@@ -97,15 +95,6 @@ impl AvroConverter {
         let envelope: Envelope<'_> = serde_json::from_slice(json)
             .map_err(|err| SchemaError::NotAnEnvelope(err.to_string()))?;
         let schema_text = envelope.schema.get();
-        let subject = match self.subjects.get(topic) {
-            Some(subject) => Arc::clone(subject),
-            None => {
-                let subject: Arc<str> = Arc::from(format!("{topic}{}", self.subject_suffix));
-                self.subjects
-                    .insert(Arc::clone(topic), Arc::clone(&subject));
-                subject
-            }
-        };
         if !self.schemas.contains_key(schema_text) {
             let avro = AvroSchema::from_connect_json(schema_text)?;
             self.schemas.insert(
@@ -117,14 +106,15 @@ impl AvroConverter {
             );
         }
         let registered = self.schemas.get_mut(schema_text).expect("inserted above");
-        let id = match registered.ids.get(&subject) {
+        let id = match registered.ids.get(topic) {
             Some(id) => *id,
             None => {
+                let subject = subject(self.strategy, self.is_key, topic, &registered.avro)?;
                 let id = self
                     .registry
                     .id(&subject, &registered.avro.text, self.auto_register)
                     .await?;
-                registered.ids.insert(subject, id);
+                registered.ids.insert(Arc::clone(topic), id);
                 id
             }
         };
@@ -134,6 +124,25 @@ impl AvroConverter {
         encode::write(&registered.avro.root, &envelope.payload, &mut out)?;
         Ok(out)
     }
+}
+
+/// The subject `strategy` registers `avro`, a schema of `topic`, under.
+fn subject(
+    strategy: SubjectStrategy,
+    is_key: bool,
+    topic: &str,
+    avro: &AvroSchema,
+) -> Result<String, SchemaError> {
+    let record = || {
+        avro.record_name.as_deref().ok_or(SchemaError::NotARecord {
+            topic: topic.to_owned(),
+        })
+    };
+    Ok(match strategy {
+        SubjectStrategy::Topic => format!("{topic}-{}", if is_key { "key" } else { "value" }),
+        SubjectStrategy::Record => record()?.to_owned(),
+        SubjectStrategy::TopicRecord => format!("{topic}-{}", record()?),
+    })
 }
 
 /// The converters of a deployment that are not JsonConverter (whose bytes the encoder and the
@@ -181,5 +190,38 @@ impl Converters {
             record.value = Some(converter.convert(&record.topic, value).await?);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_strategies_name_the_subjects_as_confluents_do() {
+        let record = AvroSchema::from_connect_json(
+            r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"p.s.t.Key"}"#,
+        )
+        .unwrap();
+        let optional =
+            AvroSchema::from_connect_json(r#"{"type":"string","optional":true}"#).unwrap();
+        let name = |strategy, is_key, avro| subject(strategy, is_key, "p.s.t", avro).ok();
+        assert_eq!(
+            name(SubjectStrategy::Topic, true, &record).unwrap(),
+            "p.s.t-key"
+        );
+        assert_eq!(
+            name(SubjectStrategy::Topic, false, &optional).unwrap(),
+            "p.s.t-value"
+        );
+        assert_eq!(
+            name(SubjectStrategy::Record, true, &record).unwrap(),
+            "p.s.t.Key"
+        );
+        assert_eq!(
+            name(SubjectStrategy::TopicRecord, false, &record).unwrap(),
+            "p.s.t-p.s.t.Key"
+        );
+        assert_eq!(name(SubjectStrategy::Record, false, &optional), None);
     }
 }

@@ -91,6 +91,16 @@ pub enum SchemaError {
         /// The Connect name.
         name: String,
     },
+    /// RecordNameStrategy or TopicRecordNameStrategy met a key or value that is not a record (a
+    /// transform made it a single field, or an optional struct).
+    #[error(
+        "a key or value of topic {topic} is not a record, which the record name strategies cannot \
+         name a subject after: use TopicNameStrategy for it"
+    )]
+    NotARecord {
+        /// The topic.
+        topic: String,
+    },
     /// A Connect schema walbridge's AvroConverter does not map (yet).
     #[error("walbridge's AvroConverter does not map {what}")]
     Unsupported {
@@ -104,6 +114,9 @@ pub enum SchemaError {
 pub(crate) struct AvroSchema {
     pub(crate) text: String,
     pub(crate) root: Node,
+    /// The full name of the record it is, if it is one (not a union with null): what
+    /// RecordNameStrategy names a subject after.
+    pub(crate) record_name: Option<String>,
 }
 
 impl AvroSchema {
@@ -114,9 +127,19 @@ impl AvroSchema {
         let mut writer = Writer::default();
         let mut out = Vec::new();
         let root = writer.schema(&schema, &mut out)?;
+        let record_name = matches!(root.kind, Kind::Record(_))
+            .then(|| root.null_branch.is_none())
+            .filter(|&plain| plain)
+            .map(|_| {
+                schema
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{DEFAULT_NAMESPACE}.{DEFAULT_NAME}"))
+            });
         Ok(Self {
             text: String::from_utf8(out).expect("written from UTF-8"),
             root,
+            record_name,
         })
     }
 }
