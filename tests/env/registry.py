@@ -1,6 +1,8 @@
 """A small schema registry speaking Confluent's REST API, for the tests (tests/env/up starts it).
 
-    python registry.py PORT
+    python registry.py PORT [USER:PASSWORD]
+
+With USER:PASSWORD every request needs HTTP basic authentication with them (else 401).
 
 What walbridge's AvroConverter and confluent-kafka's AvroDeserializer use: register a schema under
 a subject (POST /subjects/S/versions), look it up (POST /subjects/S), read it by id
@@ -12,6 +14,7 @@ the writer needs a default, a field's type must match or be one Avro promotes. I
 lasts while the process runs.
 """
 
+import base64
 import json
 import re
 import sys
@@ -188,13 +191,20 @@ def handle(method, path, body):
     return error(404, 404, f"HTTP 404 Not Found: {method} {path}")
 
 
+USER_INFO = None  # "user:password" every request must authenticate with, when set
+
+
 class Handler(BaseHTTPRequestHandler):
     def _serve(self, method):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
             body = json.loads(raw) if raw else {}
-            status, answer = handle(method, self.path, body)
+            expected = "Basic " + base64.b64encode(USER_INFO.encode()).decode() if USER_INFO else None
+            if expected and self.headers.get("Authorization") != expected:
+                status, answer = error(401, 401, "Unauthorized")
+            else:
+                status, answer = handle(method, self.path, body)
         except Exception as err:  # noqa: BLE001 - an answer, not a dead server
             status, answer = error(500, 50001, f"Error in the test registry: {err!r}")
         data = json.dumps(answer).encode()
@@ -218,5 +228,6 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    USER_INFO = sys.argv[2] if len(sys.argv) > 2 else None
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     server.serve_forever()

@@ -473,3 +473,124 @@ async fn the_record_name_strategies_name_the_subjects() {
     let records = env::read_avro_topic(&topic, 1);
     assert_eq!(records[0].value_json().unwrap()["after"]["id"], 1);
 }
+
+/// A registry of the test's own (tests/env/registry.py) demanding basic authentication, stopped
+/// when dropped.
+struct AuthRegistry {
+    child: std::process::Child,
+    url: String,
+}
+
+impl AuthRegistry {
+    fn start(user_info: &str) -> Self {
+        let port = env::free_port();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("env/registry.py");
+        let child = Command::new(env::var("WALBRIDGE_PYTHON"))
+            .arg(script)
+            .args([&port.to_string(), user_info])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the registry");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the registry did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for AuthRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn basic_auth_reaches_a_registry_that_demands_it_and_a_wrong_password_is_its_answer() {
+    let case = Case::new("avro_auth", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t VALUES (1)").await;
+    let registry = AuthRegistry::start("sr-user:sr-s3cr3t");
+    let auth = |user_info: &'static str| {
+        [
+            ("key.converter.basic.auth.credentials.source", "USER_INFO"),
+            ("key.converter.basic.auth.user.info", user_info),
+            ("value.converter.basic.auth.credentials.source", "USER_INFO"),
+            ("value.converter.basic.auth.user.info", user_info),
+        ]
+    };
+    let slot_before = case.confirmed_flush_lsn().await;
+    let err = try_invoke(case.config(&avro_config(
+        &case,
+        &registry.url,
+        &auth("sr-user:wrong-pw"),
+    )))
+    .await
+    .expect_err("refused");
+    let text = walbridge_relay::error_chain(&err);
+    assert!(text.contains("answered HTTP 401"), "{text}");
+    assert!(
+        !text.contains("wrong-pw") && !text.contains("sr-s3cr3t"),
+        "{text}"
+    );
+    assert_eq!(case.confirmed_flush_lsn().await, slot_before);
+
+    let report = invoke(case.config(&avro_config(
+        &case,
+        &registry.url,
+        &auth("sr-user:sr-s3cr3t"),
+    )))
+    .await;
+    assert_eq!(report.changes, 1);
+    let raw = env::read_topic(&format!("{0}.{0}.t", case.schema), 1);
+    assert_eq!(
+        raw[0].value.as_deref().unwrap()[0],
+        0,
+        "Confluent's framing"
+    );
+}
+
+#[tokio::test]
+async fn a_snapshot_is_written_in_avro() {
+    let case = Case::new(
+        "avro_snapshot",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, v numeric(6,3));
+         INSERT INTO {s}.t VALUES (1, 1.5), (2, NULL);",
+    )
+    .await;
+    let registry = env::var("SCHEMA_REGISTRY_URL");
+    let report = invoke(case.config(&avro_config(
+        &case,
+        &registry,
+        &[("snapshot.mode", "initial")],
+    )))
+    .await;
+    assert!(report.events >= 2, "{report:?}");
+    let records = env::read_avro_topic(&format!("{0}.{0}.t", case.schema), 2);
+    let mut rows: Vec<(i64, Value, Value)> = records
+        .iter()
+        .map(|r| {
+            let v = r.value_json().unwrap();
+            (
+                v["after"]["id"].as_i64().unwrap(),
+                v["after"]["v"].clone(),
+                v["op"].clone(),
+            )
+        })
+        .collect();
+    rows.sort_by_key(|row| row.0);
+    assert_eq!(
+        rows,
+        [
+            (1, json!("1.500"), json!("r")),
+            (2, Value::Null, json!("r"))
+        ]
+    );
+}
