@@ -1,8 +1,9 @@
 """A small schema registry speaking Confluent's REST API, for the tests (tests/env/up starts it).
 
-    python registry.py PORT [USER:PASSWORD]
+    python registry.py PORT [--user-info USER:PASSWORD] [--tls CERT KEY]
 
-With USER:PASSWORD every request needs HTTP basic authentication with them (else 401).
+With --user-info every request needs HTTP basic authentication with them (else 401); with --tls it
+serves HTTPS with that certificate and key (PEM files).
 
 What walbridge's AvroConverter and confluent-kafka's AvroDeserializer use: register a schema under
 a subject (POST /subjects/S/versions), look it up (POST /subjects/S), read it by id
@@ -228,6 +229,18 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    USER_INFO = sys.argv[2] if len(sys.argv) > 2 else None
-    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+    import argparse
+    import ssl
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("--user-info")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    args = parser.parse_args()
+    USER_INFO = args.user_info
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*args.tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.serve_forever()

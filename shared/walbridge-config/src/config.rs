@@ -209,6 +209,9 @@ pub struct AvroSettings {
     /// `key.subject.name.strategy` / `value.subject.name.strategy`: the subject a schema is
     /// registered under.
     pub subject_strategy: SubjectStrategy,
+    /// `schema.registry.ssl.truststore.location`: a PEM file of CA certificates for `https://`
+    /// registries; `None`, the system's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Confluent's subject name strategies: under which subject a record's schema is registered.

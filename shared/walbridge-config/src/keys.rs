@@ -296,6 +296,32 @@ pub const VALUE_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE: Key =
         .one_of(CREDENTIALS_SOURCES)
         // not a secret, but named like one: the one rule of secret names masks it too
         .secret();
+/// A PEM file of CA certificates for the key's registry's `https://` certificate (else the
+/// system's roots).
+pub const KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION: Key = Key::new(
+    "key.converter.schema.registry.ssl.truststore.location",
+    None,
+);
+/// A PEM file of CA certificates for the value's registry's `https://` certificate (else the
+/// system's roots).
+pub const VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION: Key = Key::new(
+    "value.converter.schema.registry.ssl.truststore.location",
+    None,
+);
+/// The key's registry truststore's format: PEM only, since walbridge reads no Java keystore.
+pub const KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE: Key = Key::new(
+    "key.converter.schema.registry.ssl.truststore.type",
+    Some("PEM"),
+)
+.one_of(&["PEM"])
+.because(PEM_ONLY_REASON);
+/// The value's registry truststore's format: PEM only, since walbridge reads no Java keystore.
+pub const VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE: Key = Key::new(
+    "value.converter.schema.registry.ssl.truststore.type",
+    Some("PEM"),
+)
+.one_of(&["PEM"])
+.because(PEM_ONLY_REASON);
 /// `user:password` for the key's registry, with `basic.auth.credentials.source=USER_INFO`.
 pub const KEY_CONVERTER_BASIC_AUTH_USER_INFO: Key =
     Key::new("key.converter.basic.auth.user.info", None).secret();
@@ -381,9 +407,9 @@ pub const KAFKA_SSL_TRUSTSTORE_LOCATION: Key = Key::new("kafka.ssl.truststore.lo
 /// The truststore's format: PEM only, since walbridge reads no Java keystore.
 pub const KAFKA_SSL_TRUSTSTORE_TYPE: Key = Key::new("kafka.ssl.truststore.type", Some("PEM"))
     .one_of(&["PEM"])
-    .because(
-        "a PEM file of CA certificates; convert a JKS or PKCS12 truststore with keytool and openssl",
-    );
+    .because(PEM_ONLY_REASON);
+const PEM_ONLY_REASON: &str =
+    "a PEM file of CA certificates; convert a JKS or PKCS12 truststore with keytool and openssl";
 /// How SASL authenticates ([`SaslMechanism`]).
 pub const KAFKA_SASL_MECHANISM: Key =
     Key::new("kafka.sasl.mechanism", Some("PLAIN")).one_of(&SASL_MECHANISM_NAMES);
@@ -586,6 +612,10 @@ pub const KEYS: &[Key] = &[
     VALUE_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE,
     KEY_CONVERTER_BASIC_AUTH_USER_INFO,
     VALUE_CONVERTER_BASIC_AUTH_USER_INFO,
+    KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION,
+    VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION,
+    KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE,
+    VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE,
     KAFKA_BOOTSTRAP_SERVERS,
     KAFKA_PUBLISH_TIMEOUT_MS,
     TOPIC_CREATION_ENABLE,

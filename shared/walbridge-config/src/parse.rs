@@ -286,6 +286,8 @@ struct ConverterKeys {
     subject_name_strategy: Key,
     credentials_source: Key,
     user_info: Key,
+    truststore_location: Key,
+    truststore_type: Key,
 }
 
 const KEY_SIDE: ConverterKeys = ConverterKeys {
@@ -297,6 +299,8 @@ const KEY_SIDE: ConverterKeys = ConverterKeys {
     subject_name_strategy: KEY_CONVERTER_KEY_SUBJECT_NAME_STRATEGY,
     credentials_source: KEY_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE,
     user_info: KEY_CONVERTER_BASIC_AUTH_USER_INFO,
+    truststore_location: KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION,
+    truststore_type: KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE,
 };
 
 const VALUE_SIDE: ConverterKeys = ConverterKeys {
@@ -308,6 +312,8 @@ const VALUE_SIDE: ConverterKeys = ConverterKeys {
     subject_name_strategy: VALUE_CONVERTER_VALUE_SUBJECT_NAME_STRATEGY,
     credentials_source: VALUE_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE,
     user_info: VALUE_CONVERTER_BASIC_AUTH_USER_INFO,
+    truststore_location: VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION,
+    truststore_type: VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE,
 };
 
 /// One side's converter. With the AvroConverter every other `<side>.converter.*` key is an
@@ -328,8 +334,9 @@ fn converter(
                 key: key.clone(),
                 what: "an AvroConverter setting walbridge does not implement",
                 fix: "remove the key: walbridge's AvroConverter takes schema.registry.url, \
-                      auto.register.schemas, basic.auth.credentials.source and \
-                      basic.auth.user.info",
+                      auto.register.schemas, the subject name strategy, \
+                      basic.auth.credentials.source, basic.auth.user.info and \
+                      schema.registry.ssl.truststore.location",
             });
         }
     }
@@ -342,18 +349,13 @@ fn converter(
         .filter(|url| !url.is_empty())
         .collect();
     for url in &registry_urls {
-        let rest = url.strip_prefix("http://");
-        if url.starts_with("https://") {
-            p.push(ConfigError::Unsupported {
-                key: side.registry_url.name.to_owned(),
-                what: "TLS to the schema registry (an https URL)",
-                fix: "reach the registry over http (for example through a VPC endpoint) until \
-                      walbridge supports TLS to it",
-            });
-        } else if rest.is_none_or(|rest| rest.split('/').next().unwrap_or("").is_empty()) {
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        if rest.is_none_or(|rest| rest.split('/').next().unwrap_or("").is_empty()) {
             p.push(props.invalid(
                 side.registry_url.name,
-                "http://host:port URLs, comma-separated",
+                "http:// or https:// URLs, comma-separated",
             ));
         } else if rest.is_some_and(|rest| rest.split('/').next().unwrap_or("").contains('@')) {
             p.push(ConfigError::Unsupported {
@@ -375,7 +377,9 @@ fn converter(
     } else {
         None
     };
+    p.take(props.one_of(&side.truststore_type));
     Converter::Avro(AvroSettings {
+        ca_file: props.get(side.truststore_location.name).map(PathBuf::from),
         registry_urls,
         auto_register: p.take(props.bool(&side.auto_register)),
         basic_auth,

@@ -1312,13 +1312,17 @@ fn the_avro_converter_takes_its_registry_and_refuses_what_it_does_not_implement(
             "value.converter.value.subject.name.strategy",
             "io.confluent.kafka.serializers.subject.SomeOtherStrategy",
         ),
-        ("value.converter.schema.registry.url", "https://r1:8081"),
+        ("value.converter.schema.registry.ssl.truststore.type", "JKS"),
+        (
+            "value.converter.schema.registry.ssl.keystore.location",
+            "/x",
+        ),
         ("value.converter.schema.registry.url", "http://u:p@r1:8081"),
         ("value.converter.enhanced.avro.schema.support", "true"),
         ("value.converter.connect.meta.data", "false"),
         (
-            "value.converter.schema.registry.ssl.truststore.location",
-            "/x",
+            "value.converter.schema.registry.ssl.endpoint.identification.algorithm",
+            "",
         ),
     ] {
         let mut pairs = vec![("value.converter", AVRO)];

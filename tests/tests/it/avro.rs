@@ -474,20 +474,20 @@ async fn the_record_name_strategies_name_the_subjects() {
     assert_eq!(records[0].value_json().unwrap()["after"]["id"], 1);
 }
 
-/// A registry of the test's own (tests/env/registry.py) demanding basic authentication, stopped
-/// when dropped.
-struct AuthRegistry {
+/// A registry of the test's own (tests/env/registry.py, with `args`), stopped when dropped.
+struct OwnRegistry {
     child: std::process::Child,
-    url: String,
+    port: u16,
 }
 
-impl AuthRegistry {
-    fn start(user_info: &str) -> Self {
+impl OwnRegistry {
+    fn start(args: &[&str]) -> Self {
         let port = env::free_port();
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("env/registry.py");
         let child = Command::new(env::var("WALBRIDGE_PYTHON"))
             .arg(script)
-            .args([&port.to_string(), user_info])
+            .arg(port.to_string())
+            .args(args)
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start the registry");
@@ -499,14 +499,15 @@ impl AuthRegistry {
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
+        Self { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 }
 
-impl Drop for AuthRegistry {
+impl Drop for OwnRegistry {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -517,7 +518,8 @@ impl Drop for AuthRegistry {
 async fn basic_auth_reaches_a_registry_that_demands_it_and_a_wrong_password_is_its_answer() {
     let case = Case::new("avro_auth", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
     case.sql("INSERT INTO {s}.t VALUES (1)").await;
-    let registry = AuthRegistry::start("sr-user:sr-s3cr3t");
+    let registry = OwnRegistry::start(&["--user-info", "sr-user:sr-s3cr3t"]);
+    let url = registry.url();
     let auth = |user_info: &'static str| {
         [
             ("key.converter.basic.auth.credentials.source", "USER_INFO"),
@@ -527,13 +529,9 @@ async fn basic_auth_reaches_a_registry_that_demands_it_and_a_wrong_password_is_i
         ]
     };
     let slot_before = case.confirmed_flush_lsn().await;
-    let err = try_invoke(case.config(&avro_config(
-        &case,
-        &registry.url,
-        &auth("sr-user:wrong-pw"),
-    )))
-    .await
-    .expect_err("refused");
+    let err = try_invoke(case.config(&avro_config(&case, &url, &auth("sr-user:wrong-pw"))))
+        .await
+        .expect_err("refused");
     let text = walbridge_relay::error_chain(&err);
     assert!(text.contains("answered HTTP 401"), "{text}");
     assert!(
@@ -542,12 +540,7 @@ async fn basic_auth_reaches_a_registry_that_demands_it_and_a_wrong_password_is_i
     );
     assert_eq!(case.confirmed_flush_lsn().await, slot_before);
 
-    let report = invoke(case.config(&avro_config(
-        &case,
-        &registry.url,
-        &auth("sr-user:sr-s3cr3t"),
-    )))
-    .await;
+    let report = invoke(case.config(&avro_config(&case, &url, &auth("sr-user:sr-s3cr3t")))).await;
     assert_eq!(report.changes, 1);
     let raw = env::read_topic(&format!("{0}.{0}.t", case.schema), 1);
     assert_eq!(
@@ -593,4 +586,54 @@ async fn a_snapshot_is_written_in_avro() {
             (2, Value::Null, json!("r"))
         ]
     );
+}
+
+#[tokio::test]
+async fn an_https_registry_is_reached_with_its_ca_and_refused_without() {
+    let case = Case::new("avro_tls", "CREATE TABLE {s}.t(id int PRIMARY KEY)").await;
+    case.sql("INSERT INTO {s}.t VALUES (1)").await;
+    let ca = env::TestCa::new("walbridge avro test CA");
+    let (cert, key) = ca.server_cert(&["localhost"]);
+    let dir = std::env::temp_dir().join(env::unique("avro-tls"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let (cert, key, ca_file) = (
+        path("server.pem", &cert),
+        path("server.key", &key),
+        path("ca.pem", &ca.pem()),
+    );
+    let other_ca = path("other.pem", &env::TestCa::new("another CA").pem());
+    let registry = OwnRegistry::start(&["--tls", &cert, &key]);
+    let url = format!("https://localhost:{}", registry.port);
+    fn trusting(ca: &str) -> [(&'static str, &str); 2] {
+        [
+            ("key.converter.schema.registry.ssl.truststore.location", ca),
+            (
+                "value.converter.schema.registry.ssl.truststore.location",
+                ca,
+            ),
+        ]
+    }
+    let slot_before = case.confirmed_flush_lsn().await;
+    let err = try_invoke(case.config(&avro_config(&case, &url, &trusting(&other_ca))))
+        .await
+        .expect_err("a certificate of another CA");
+    let text = walbridge_relay::error_chain(&err);
+    assert!(text.contains("no schema registry answered"), "{text}");
+    assert!(text.contains("UnknownIssuer"), "{text}");
+    assert_eq!(case.confirmed_flush_lsn().await, slot_before);
+
+    let report = invoke(case.config(&avro_config(&case, &url, &trusting(&ca_file)))).await;
+    assert_eq!(report.changes, 1);
+    let raw = env::read_topic(&format!("{0}.{0}.t", case.schema), 1);
+    assert_eq!(
+        raw[0].value.as_deref().unwrap()[0],
+        0,
+        "Confluent's framing"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

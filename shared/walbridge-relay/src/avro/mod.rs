@@ -77,7 +77,11 @@ impl AvroConverter {
             is_key,
             strategy: settings.subject_strategy,
             auto_register: settings.auto_register,
-            registry: Registry::new(&settings.registry_urls, settings.basic_auth.clone()),
+            registry: Registry::new(
+                &settings.registry_urls,
+                settings.basic_auth.clone(),
+                settings.ca_file.as_deref(),
+            ),
             schemas: HashMap::new(),
         }
     }

@@ -2,11 +2,14 @@
 //! schema under a subject, or look it up, for its id. Each URL is tried in turn while the previous
 //! one cannot be reached.
 
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::tls::Verify;
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
@@ -51,6 +54,17 @@ pub enum RegistryError {
         /// The registry's answer.
         answer: String,
     },
+    /// The TLS configuration for the registry cannot be built (its CA file).
+    #[error(
+        "cannot set up TLS to the schema registry for subject {subject} \
+         (schema.registry.ssl.truststore.location): {reason}"
+    )]
+    Tls {
+        /// The subject.
+        subject: String,
+        /// What failed.
+        reason: String,
+    },
     /// Any other refusal.
     #[error("the schema registry answered HTTP {status} for subject {subject}: {answer}")]
     Refused {
@@ -66,7 +80,8 @@ pub enum RegistryError {
 /// A registry client: its URLs and credentials.
 #[derive(Debug, Clone)]
 pub(crate) struct Registry {
-    client: Client,
+    /// The client, or why its TLS configuration could not be built (reported on first use).
+    client: Result<Client, String>,
     urls: Vec<Url>,
     /// The URLs as configured, for errors.
     names: String,
@@ -86,14 +101,29 @@ struct Compatibility {
 
 impl Registry {
     /// A client of the registry at `urls` (checked by the configuration's parser).
-    pub(crate) fn new(urls: &[String], basic_auth: Option<(String, SecretString)>) -> Self {
-        Self {
-            // a registry that hangs fails the invocation well before Lambda's timeout would
-            client: Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(30))
+    pub(crate) fn new(
+        urls: &[String],
+        basic_auth: Option<(String, SecretString)>,
+        ca_file: Option<&Path>,
+    ) -> Self {
+        // a registry that hangs fails the invocation well before Lambda's timeout would
+        let builder = Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30));
+        let client = if urls.iter().any(|url| url.starts_with("https://")) {
+            crate::tls::client_config(ca_file, Verify::ChainAndHost)
+                .map(|tls| builder.use_preconfigured_tls(tls))
+                .map_err(|err| crate::error::error_chain(&err))
+        } else {
+            Ok(builder.tls_built_in_root_certs(false))
+        }
+        .and_then(|builder| {
+            builder
                 .build()
-                .unwrap_or_default(),
+                .map_err(|err| crate::error::error_chain(&err))
+        });
+        Self {
+            client,
             urls: urls.iter().filter_map(|url| Url::parse(url).ok()).collect(),
             names: urls.join(", "),
             basic_auth,
@@ -167,6 +197,10 @@ impl Registry {
         path: &[&str],
         body: Option<String>,
     ) -> Result<(StatusCode, String), RegistryError> {
+        let client = self.client.as_ref().map_err(|reason| RegistryError::Tls {
+            subject: subject.to_owned(),
+            reason: reason.clone(),
+        })?;
         let mut last = None;
         for base in &self.urls {
             let mut url = base.clone();
@@ -175,12 +209,11 @@ impl Registry {
                 .pop_if_empty()
                 .extend(path);
             let mut request = match &body {
-                Some(body) => self
-                    .client
+                Some(body) => client
                     .post(url)
                     .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
                     .body(body.clone()),
-                None => self.client.get(url),
+                None => client.get(url),
             }
             .header(reqwest::header::ACCEPT, CONTENT_TYPE);
             if let Some((user, password)) = &self.basic_auth {
