@@ -14,6 +14,10 @@ and prints all four and the ratio (b)/(a). Targets: (b)/(a) >= 0.8, (c) <= 3 us,
 The broker's and PostgreSQL's CPU during (b) are printed too: on two shared cores they compete with
 walbridge, and the figures say where the time went.
 
+With --avro, the same window is relayed again from a second slot made before the writes, through the
+AvroConverter against the test schema registry (tests/env/registry.py), and a table prints changes/s,
+CPU per change and peak RSS of both converters with their ratios.
+
 With --debezium (./scripts/bench starts Kafka Connect for it: `tests/env/up --connect`), the same run
 also relays the same window with the real Debezium 3.7.1 PostgreSQL connector in the suite's Kafka
 Connect worker (a connector created through its REST API, JsonConverter, the worker's producer) from a
@@ -295,6 +299,9 @@ def main():
     parser.add_argument("changes", nargs="?", type=int, default=500_000)
     parser.add_argument("--rows-per-transaction", type=int, default=1)
     parser.add_argument("--walbridge", default="target/release/walbridge")
+    parser.add_argument("--avro", action="store_true",
+                        help="also relay the same window through the AvroConverter (the test schema registry, "
+                             "SCHEMA_REGISTRY_URL) from a slot of its own, and print it beside JSON")
     parser.add_argument("--debezium", action="store_true",
                         help="also relay the same window with the real Debezium 3.7.1 in Kafka Connect, on the "
                              "same Apache Kafka broker, and print both columns")
@@ -316,6 +323,8 @@ def main():
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
              f"balance numeric(10,2), created_at timestamptz)")
         psql(f"SELECT pg_create_logical_replication_slot('{slot}', 'wal2json')")
+        if args.avro:
+            psql(f"SELECT pg_create_logical_replication_slot('{run}_avro', 'wal2json')")
         if connect:
             # Debezium's pgoutput slot and publication, beside walbridge's slot, before the writes
             psql(f"CREATE PUBLICATION {run}_pub FOR TABLE {run}.t")
@@ -343,39 +352,43 @@ def main():
         raw_s = time.monotonic() - started
 
         # (b) the relay of that window
-        properties = os.path.join(work, "connector.properties")
-        with open(properties, "w") as f:
-            f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}\n"
-                    f"value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n"
-                    f"window.max.changes={max(10_000_000, 3 * n)}\nsnapshot.mode=no_data\n"
-                    f"checkpoint.uri=file://{work}/checkpoint.json\n")
-        env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
-                   DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
-                   DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
-                   KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="warn")
-        # A wrapper process whose only child is walbridge, so its rusage is walbridge's alone.
-        usage_file = os.path.join(work, "rusage.json")
-        wrapper = ("import json, resource, subprocess, sys\n"
-                   "done = subprocess.run(sys.argv[2:])\n"
-                   "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-                   "json.dump({'user': u.ru_utime, 'sys': u.ru_stime, 'maxrss_kib': u.ru_maxrss}, open(sys.argv[1], 'w'))\n"
-                   "sys.exit(done.returncode)\n")
-        pg_before, broker_before = postgres_cpu_seconds(), group_cpu_seconds(broker_pid(noida))
+        def relay(name, slot_name, prefix, extra=""):
+            """One `walbridge invoke` of the whole window: its seconds, CPU seconds, peak RSS (MiB),
+            report, and PostgreSQL's and the broker's CPU seconds meanwhile."""
+            properties = os.path.join(work, f"{name}.properties")
+            with open(properties, "w") as f:
+                f.write(f"slot.name={slot_name}\ntable.include.list={run}.t\ntopic.prefix={prefix}\n"
+                        f"value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n"
+                        f"window.max.changes={max(10_000_000, 3 * n)}\nsnapshot.mode=no_data\n"
+                        f"checkpoint.uri=file://{work}/{name}-checkpoint.json\n{extra}")
+            env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
+                       DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
+                       DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
+                       KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="warn")
+            # A wrapper process whose only child is walbridge, so its rusage is walbridge's alone.
+            usage_file = os.path.join(work, f"{name}-rusage.json")
+            wrapper = ("import json, resource, subprocess, sys\n"
+                       "done = subprocess.run(sys.argv[2:])\n"
+                       "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+                       "json.dump({'user': u.ru_utime, 'sys': u.ru_stime, 'maxrss_kib': u.ru_maxrss}, open(sys.argv[1], 'w'))\n"
+                       "sys.exit(done.returncode)\n")
+            pg_before, broker_before = postgres_cpu_seconds(), group_cpu_seconds(broker_pid(noida))
+            started = time.monotonic()
+            out = subprocess.run([sys.executable, "-c", wrapper, usage_file, args.walbridge, "invoke"], env=env,
+                                 check=True, capture_output=True, text=True)
+            seconds = time.monotonic() - started
+            pg_cpu = postgres_cpu_seconds() - pg_before
+            broker_cpu = group_cpu_seconds(broker_pid(noida)) - broker_before
+            with open(usage_file) as f:
+                usage = json.load(f)
+            report = json.loads(out.stdout)
+            if report["changes"] != n:
+                sys.exit(f"relayed {report['changes']} changes, expected {n}: {report}")
+            return seconds, usage, usage["maxrss_kib"] / 1024, report, pg_cpu, broker_cpu
+
         started_ms = time.time() * 1000
-        started = time.monotonic()
-        out = subprocess.run([sys.executable, "-c", wrapper, usage_file, args.walbridge, "invoke"], env=env,
-                             check=True, capture_output=True, text=True)
-        relay_s = time.monotonic() - started
-        pg_cpu = postgres_cpu_seconds() - pg_before
-        broker_cpu = group_cpu_seconds(broker_pid(noida)) - broker_before
-        with open(usage_file) as f:
-            usage = json.load(f)
-        report = json.loads(out.stdout)
-        changes = report["changes"]
-        if changes != n:
-            sys.exit(f"relayed {changes} changes, expected {n}: {report}")
+        relay_s, usage, peak_mib, report, pg_cpu, broker_cpu = relay("json", slot, run)
         cpu_s = usage["user"] + usage["sys"]
-        peak_mib = usage["maxrss_kib"] / 1024
 
         print(f"changes                         {n} ({per_tx} per transaction)")
         print(f"(a) raw peek read (psql COPY)   {raw_s:.2f} s   {n / raw_s:,.0f} changes/s")
@@ -387,6 +400,22 @@ def main():
         print(f"(d) walbridge peak RSS          {peak_mib:.1f} MiB   (target <= 64 MiB)")
         print(f"    during (b): PostgreSQL CPU {pg_cpu:.2f} s, {broker} CPU {broker_cpu:.2f} s, "
               f"on {os.cpu_count()} cores")
+        if args.avro:
+            # the same window from a slot of its own, through the AvroConverter
+            registry = os.environ["SCHEMA_REGISTRY_URL"]
+            avro_s, avro_usage, avro_mib, avro_report, _, _ = relay(
+                "avro", f"{run}_avro", f"{run}_avro",
+                "".join(f"{side}.converter=io.confluent.connect.avro.AvroConverter\n"
+                        f"{side}.converter.schema.registry.url={registry}\n" for side in ("key", "value")))
+            avro_cpu = avro_usage["user"] + avro_usage["sys"]
+            print()
+            print("| | JsonConverter (schemas off) | AvroConverter | Avro vs JSON |")
+            print("|---|---:|---:|---:|")
+            print(f"| changes/s | {n / relay_s:,.0f} | {n / avro_s:,.0f} | {relay_s / avro_s:.2f} |")
+            print(f"| CPU per change | {cpu_s / n * 1e6:.2f} us | {avro_cpu / n * 1e6:.2f} us | "
+                  f"{avro_cpu / cpu_s:.2f} |")
+            print(f"| peak RSS | {peak_mib:.1f} MiB | {avro_mib:.1f} MiB | {avro_mib / peak_mib:.2f} |")
+            print(f"| events | {report['events']} | {avro_report['events']} | |")
 
         if connect:
             wb_first, wb_last = topic_span_ms(bootstrap, f"{run}.{run}.t")
@@ -417,7 +446,7 @@ def main():
                   "during the run, a warm worker whose start is not counted; rates from the Kafka record "
                   "timestamps the producers set)")
     finally:
-        drop_run(run, [slot, f"{run}_dbz"] if connect else [slot])
+        drop_run(run, [slot] + ([f"{run}_dbz"] if connect else []) + ([f"{run}_avro"] if args.avro else []))
         if noida is not None:
             stop_noida(noida)
         shutil.rmtree(work, ignore_errors=True)

@@ -637,3 +637,48 @@ async fn an_https_registry_is_reached_with_its_ca_and_refused_without() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_avro_converter_writes_what_the_transform_chain_made() {
+    let case = Case::new(
+        "avro_unwrap",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, v text)",
+    )
+    .await;
+    case.sql(
+        "INSERT INTO {s}.t VALUES (1, 'one');
+         DELETE FROM {s}.t WHERE id = 1;",
+    )
+    .await;
+    let registry = env::var("SCHEMA_REGISTRY_URL");
+    invoke(case.config(&avro_config(
+        &case,
+        &registry,
+        &[
+            ("transforms", "unwrap"),
+            (
+                "transforms.unwrap.type",
+                "io.debezium.transforms.ExtractNewRecordState",
+            ),
+            (
+                "transforms.unwrap.delete.tombstone.handling.mode",
+                "rewrite",
+            ),
+            ("transforms.unwrap.add.fields", "op"),
+        ],
+    )))
+    .await;
+    let topic = format!("{0}.{0}.t", case.schema);
+    let records = env::read_avro_topic(&topic, 2);
+    let values: Vec<Value> = records.iter().map(|r| r.value_json().unwrap()).collect();
+    assert_eq!(
+        values,
+        [
+            json!({"id": 1, "v": "one", "__deleted": "false", "__op": "c"}),
+            json!({"id": 1, "v": null, "__deleted": "true", "__op": "d"}),
+        ]
+    );
+    let latest = registry_get(&format!("/subjects/{topic}-value/versions/latest"));
+    let schema: Value = serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap();
+    assert_eq!(schema["name"], "Value", "the flattened row's record");
+}
