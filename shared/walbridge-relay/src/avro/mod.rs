@@ -2,9 +2,10 @@
 //! `io.confluent.connect.avro.AvroConverter`), the last step of every record as in Kafka Connect:
 //! after the transform chain, each key and value — its Connect schema and value, which the encoder
 //! and the chain write in JsonConverter's `{"schema":…,"payload":…}` form — becomes the Avro schema
-//! `AvroData` makes of the Connect schema ([`schema`]), registered for its id under the subject the
-//! subject name strategy names (`<topic>-key` or `<topic>-value` by default), and the Avro body of the value ([`encode`]) behind Confluent's
-//! framing: byte 0, the id as a big-endian 32-bit integer. A tombstone stays a Kafka null.
+//! `AvroData` makes of the Connect schema (in `schema`), registered for its id under the subject the
+//! subject name strategy names (`<topic>-key` or `<topic>-value` by default), and the Avro body of
+//! the value (in `encode`) behind Confluent's framing: byte 0, the id as a big-endian 32-bit
+//! integer. A tombstone stays a Kafka null.
 //!
 //! The Avro schema and the id of each Connect schema are kept for the cold start: a schema is
 //! registered (or looked up) once per shape and topic. A registry that cannot be reached or
