@@ -180,8 +180,9 @@ pub enum Converter {
     /// Kafka's JsonConverter, schemas on or off (`*.converter.schemas.enable`).
     #[default]
     Json,
-    /// Confluent's AvroConverter: Avro bodies, each framed with its schema's registry id.
-    Avro(AvroSettings),
+    /// Confluent's AvroConverter: Avro bodies, each framed with its schema's registry id (boxed:
+    /// the configuration travels by value in the invocation's futures).
+    Avro(Box<AvroSettings>),
 }
 
 impl Converter {

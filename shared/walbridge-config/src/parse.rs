@@ -378,13 +378,13 @@ fn converter(
         None
     };
     p.take(props.one_of(&side.truststore_type));
-    Converter::Avro(AvroSettings {
+    Converter::Avro(Box::new(AvroSettings {
         ca_file: props.get(side.truststore_location.name).map(PathBuf::from),
         registry_urls,
         auto_register: p.take(props.bool(&side.auto_register)),
         basic_auth,
         subject_strategy,
-    })
+    }))
 }
 
 fn kafka_config(props: &Properties, p: &mut Problems) -> KafkaConfig {

@@ -60,8 +60,16 @@ pub struct AvroConverter {
     auto_register: bool,
     registry: Registry,
     /// By the Connect schema's JSON text.
-    schemas: HashMap<Box<str>, Registered>,
+    schemas: HashMap<Arc<str>, Registered>,
+    /// The schema text of each topic's last record: the next one of the topic most often has the
+    /// same, which a comparison of bytes finds without parsing it again.
+    last: HashMap<Arc<str>, Arc<str>>,
 }
+
+/// How JsonConverter's envelope, as walbridge writes it, begins, and what is between its schema
+/// and its payload.
+const HEAD: &[u8] = b"{\"schema\":";
+const MIDDLE: &[u8] = b",\"payload\":";
 
 /// The key as JsonConverter writes it with its schema, the schema left as text.
 #[derive(Deserialize)]
@@ -84,7 +92,31 @@ impl AvroConverter {
                 settings.ca_file.as_deref(),
             ),
             schemas: HashMap::new(),
+            last: HashMap::new(),
         }
+    }
+
+    /// The schema text and payload of `json`: the topic's last schema when `json` carries it
+    /// (only the payload parsed), else the document parsed whole.
+    fn open(&self, topic: &str, json: &[u8]) -> Result<(Arc<str>, serde_json::Value), SchemaError> {
+        if let Some(text) = self.last.get(topic) {
+            let payload = json
+                .strip_prefix(HEAD)
+                .and_then(|rest| rest.strip_prefix(text.as_bytes()))
+                .and_then(|rest| rest.strip_prefix(MIDDLE))
+                .and_then(|rest| rest.strip_suffix(b"}"));
+            if let Some(Ok(payload)) = payload.map(serde_json::from_slice) {
+                return Ok((Arc::clone(text), payload));
+            }
+        }
+        let envelope: Envelope<'_> = serde_json::from_slice(json)
+            .map_err(|err| SchemaError::NotAnEnvelope(err.to_string()))?;
+        let text = envelope.schema.get();
+        let text = match self.schemas.get_key_value(text) {
+            Some((known, _)) => Arc::clone(known),
+            None => Arc::from(text),
+        };
+        Ok((text, envelope.payload))
     }
 
     /// The Confluent-framed Avro bytes of `json` (JsonConverter's `{"schema":…,"payload":…}`),
@@ -97,20 +129,26 @@ impl AvroConverter {
         topic: &Arc<str>,
         json: &[u8],
     ) -> Result<Vec<u8>, ConvertError> {
-        let envelope: Envelope<'_> = serde_json::from_slice(json)
-            .map_err(|err| SchemaError::NotAnEnvelope(err.to_string()))?;
-        let schema_text = envelope.schema.get();
-        if !self.schemas.contains_key(schema_text) {
-            let avro = AvroSchema::from_connect_json(schema_text)?;
+        let (schema_text, payload) = self.open(topic, json)?;
+        if !self.schemas.contains_key(&schema_text) {
+            let avro = AvroSchema::from_connect_json(&schema_text)?;
             self.schemas.insert(
-                schema_text.into(),
+                Arc::clone(&schema_text),
                 Registered {
                     avro,
                     ids: HashMap::new(),
                 },
             );
         }
-        let registered = self.schemas.get_mut(schema_text).expect("inserted above");
+        if !self
+            .last
+            .get(topic)
+            .is_some_and(|last| Arc::ptr_eq(last, &schema_text))
+        {
+            self.last
+                .insert(Arc::clone(topic), Arc::clone(&schema_text));
+        }
+        let registered = self.schemas.get_mut(&schema_text).expect("inserted above");
         let id = match registered.ids.get(topic) {
             Some(id) => *id,
             None => {
@@ -126,7 +164,7 @@ impl AvroConverter {
         let mut out = Vec::with_capacity(json.len() / 2);
         out.push(0);
         out.extend_from_slice(&id.to_be_bytes());
-        encode::write(&registered.avro.root, &envelope.payload, &mut out)?;
+        encode::write(&registered.avro.root, &payload, &mut out)?;
         Ok(out)
     }
 }
@@ -228,5 +266,57 @@ mod tests {
             "p.s.t-p.s.t.Key"
         );
         assert_eq!(name(SubjectStrategy::Record, false, &optional), None);
+    }
+
+    #[test]
+    fn a_topics_last_schema_is_recognised_without_parsing_it_and_anything_else_is_parsed() {
+        let mut props = walbridge_config::Properties::default();
+        for (key, value) in [
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+            ("checkpoint.uri", "file:///tmp/c.json"),
+            ("kafka.bootstrap.servers", "k:9092"),
+            ("value.converter", "io.confluent.connect.avro.AvroConverter"),
+            ("value.converter.schema.registry.url", "http://127.0.0.1:1"),
+        ] {
+            props.set(key, value);
+        }
+        let config = walbridge_config::Config::from_properties(&props).expect("a valid config");
+        let settings = config.events.value_converter.avro().expect("Avro values");
+        let mut converter = AvroConverter::new(settings, false);
+        let topic: Arc<str> = Arc::from("t");
+        let schema = r#"{"type":"string","optional":false}"#;
+        let doc = format!(r#"{{"schema":{schema},"payload":"a"}}"#);
+        let (text, payload) = converter.open(&topic, doc.as_bytes()).unwrap();
+        assert_eq!((&*text, payload), (schema, serde_json::json!("a")));
+        converter.last.insert(Arc::clone(&topic), Arc::clone(&text));
+        let (again, payload) = converter
+            .open(
+                &topic,
+                br#"{"schema":{"type":"string","optional":false},"payload":"b"}"#,
+            )
+            .unwrap();
+        assert!(Arc::ptr_eq(&again, &text), "the fast path");
+        assert_eq!(payload, serde_json::json!("b"));
+        // spaced differently, another schema, another member: parsed whole
+        for (doc, schema_text) in [
+            (
+                r#"{"schema": {"type":"string","optional":false},"payload":"c"}"#,
+                schema,
+            ),
+            (
+                r#"{"schema":{"type":"string","optional":true},"payload":null}"#,
+                r#"{"type":"string","optional":true}"#,
+            ),
+            (
+                r#"{"schema":{"type":"string","optional":false},"payload":"d","x":1}"#,
+                schema,
+            ),
+        ] {
+            let (text, _) = converter.open(&topic, doc.as_bytes()).unwrap();
+            assert_eq!(&*text, schema_text, "{doc}");
+        }
     }
 }
