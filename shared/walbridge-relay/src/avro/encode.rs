@@ -2,10 +2,104 @@
 //! length-prefixed strings and bytes, IEEE floats little-endian, a union's branch index before its
 //! value, arrays and maps as one block and its end.
 
+use std::fmt;
+
 use base64::Engine;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::schema::{Kind, Node};
+
+/// A payload as JsonConverter wrote it, an object's members in their written order: a map's
+/// entries are written in it, which is Connect's (a Java map's iteration order), as Confluent's
+/// converter writes them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Payload {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// A number beyond `i64`, or with a fraction or exponent.
+    Float(f64),
+    String(String),
+    Array(Vec<Payload>),
+    Object(Vec<(String, Payload)>),
+}
+
+impl Payload {
+    /// A default from the schema as a payload.
+    fn from_value(value: &Value) -> Self {
+        match value {
+            Value::Null => Self::Null,
+            Value::Bool(b) => Self::Bool(*b),
+            Value::Number(n) => n
+                .as_i64()
+                .map_or_else(|| Self::Float(n.as_f64().unwrap_or(f64::NAN)), Self::Int),
+            Value::String(s) => Self::String(s.clone()),
+            Value::Array(items) => Self::Array(items.iter().map(Self::from_value).collect()),
+            Value::Object(members) => Self::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Self::from_value(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Self> {
+        match self {
+            Self::Object(members) => members.iter().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PayloadVisitor;
+        impl<'de> Visitor<'de> for PayloadVisitor {
+            type Value = Payload;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Payload, E> {
+                Ok(Payload::Null)
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Payload, E> {
+                Ok(Payload::Bool(b))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Payload, E> {
+                Ok(Payload::Int(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Payload, E> {
+                Ok(i64::try_from(n).map_or(Payload::Float(n as f64), Payload::Int))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Payload, E> {
+                Ok(Payload::Float(n))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Payload, E> {
+                Ok(Payload::String(s.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Payload, E> {
+                Ok(Payload::String(s))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Payload, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Payload::Array(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Payload::Object(members))
+            }
+        }
+        deserializer.deserialize_any(PayloadVisitor)
+    }
+}
 
 /// A payload that does not fit its own schema: only a record walbridge did not build could hold
 /// one. Names the Avro type, never the value.
@@ -17,18 +111,22 @@ pub struct EncodeError {
 }
 
 /// Appends `value`'s Avro body for `node` to `out`.
-pub(crate) fn write(node: &Node, value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+pub(crate) fn write(node: &Node, value: &Payload, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     // a null field with a default is its default, as Connect's Struct.get reads it
+    let default;
     let value = match (&node.default, value) {
-        (Some(default), Value::Null) => default,
+        (Some(value), Payload::Null) => {
+            default = Payload::from_value(value);
+            &default
+        }
         _ => value,
     };
     match (node.null_branch, value) {
-        (Some(null), Value::Null) => {
+        (Some(null), Payload::Null) => {
             write_long(i64::from(null), out);
             Ok(())
         }
-        (None, Value::Null) => Err(EncodeError {
+        (None, Payload::Null) => Err(EncodeError {
             expected: name(&node.kind),
         }),
         (null, value) => {
@@ -40,32 +138,32 @@ pub(crate) fn write(node: &Node, value: &Value, out: &mut Vec<u8>) -> Result<(),
     }
 }
 
-fn write_kind(kind: &Kind, value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn write_kind(kind: &Kind, value: &Payload, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let mismatch = || EncodeError {
         expected: name(kind),
     };
-    match kind {
-        Kind::Boolean => out.push(u8::from(value.as_bool().ok_or_else(mismatch)?)),
-        Kind::Int => {
-            let n = value.as_i64().ok_or_else(mismatch)?;
-            i32::try_from(n).map_err(|_| mismatch())?;
-            write_long(n, out);
+    match (kind, value) {
+        (Kind::Boolean, Payload::Bool(b)) => out.push(u8::from(*b)),
+        (Kind::Int, Payload::Int(n)) => {
+            i32::try_from(*n).map_err(|_| mismatch())?;
+            write_long(*n, out);
         }
-        Kind::Long => write_long(value.as_i64().ok_or_else(mismatch)?, out),
-        Kind::Float => {
+        (Kind::Long, Payload::Int(n)) => write_long(*n, out),
+        (Kind::Float, _) => {
             let f = float(value).ok_or_else(mismatch)? as f32;
             out.extend_from_slice(&f.to_le_bytes());
         }
-        Kind::Double => out.extend_from_slice(&float(value).ok_or_else(mismatch)?.to_le_bytes()),
-        Kind::String => write_bytes(value.as_str().ok_or_else(mismatch)?.as_bytes(), out),
-        Kind::Bytes => {
+        (Kind::Double, _) => {
+            out.extend_from_slice(&float(value).ok_or_else(mismatch)?.to_le_bytes());
+        }
+        (Kind::String, Payload::String(s)) => write_bytes(s.as_bytes(), out),
+        (Kind::Bytes, Payload::String(base64)) => {
             let bytes = base64::engine::general_purpose::STANDARD
-                .decode(value.as_str().ok_or_else(mismatch)?)
+                .decode(base64)
                 .map_err(|_| mismatch())?;
             write_bytes(&bytes, out);
         }
-        Kind::Array(items) => {
-            let elements = value.as_array().ok_or_else(mismatch)?;
+        (Kind::Array(items), Payload::Array(elements)) => {
             if !elements.is_empty() {
                 write_long(elements.len() as i64, out);
                 for element in elements {
@@ -74,8 +172,7 @@ fn write_kind(kind: &Kind, value: &Value, out: &mut Vec<u8>) -> Result<(), Encod
             }
             out.push(0);
         }
-        Kind::Map(values) => {
-            let entries = value.as_object().ok_or_else(mismatch)?;
+        (Kind::Map(values), Payload::Object(entries)) => {
             if !entries.is_empty() {
                 write_long(entries.len() as i64, out);
                 for (key, value) in entries {
@@ -85,21 +182,27 @@ fn write_kind(kind: &Kind, value: &Value, out: &mut Vec<u8>) -> Result<(), Encod
             }
             out.push(0);
         }
-        Kind::Record(fields) => {
-            let members = value.as_object().ok_or_else(mismatch)?;
-            for (field, node) in fields {
-                write(node, members.get(field).unwrap_or(&Value::Null), out)?;
+        (Kind::Record(fields), Payload::Object(members)) => {
+            for (i, (field, node)) in fields.iter().enumerate() {
+                // the members are most often in the fields' order
+                let member = match members.get(i) {
+                    Some((name, member)) if name == field => Some(member),
+                    _ => value.get(field),
+                };
+                write(node, member.unwrap_or(&Payload::Null), out)?;
             }
         }
+        _ => return Err(mismatch()),
     }
     Ok(())
 }
 
 /// A JSON number, or JsonConverter's quoted `NaN`, `Infinity`, `-Infinity`.
-fn float(value: &Value) -> Option<f64> {
+fn float(value: &Payload) -> Option<f64> {
     match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => match s.as_str() {
+        Payload::Int(n) => Some(*n as f64),
+        Payload::Float(f) => Some(*f),
+        Payload::String(s) => match s.as_str() {
             "NaN" => Some(f64::NAN),
             "Infinity" => Some(f64::INFINITY),
             "-Infinity" => Some(f64::NEG_INFINITY),
@@ -197,7 +300,7 @@ mod tests {
         let schema = AvroSchema::from_connect_json(schema).unwrap();
         let err = write(
             &schema.root,
-            &serde_json::json!({"id": null}),
+            &Payload::Object(vec![("id".to_owned(), Payload::Null)]),
             &mut Vec::new(),
         )
         .unwrap_err();

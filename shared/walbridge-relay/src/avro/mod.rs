@@ -28,6 +28,7 @@ pub use schema::SchemaError;
 
 use crate::error::PublishError;
 use crate::sink::OutRecord;
+use encode::Payload;
 use registry::Registry;
 use schema::AvroSchema;
 
@@ -76,7 +77,7 @@ const MIDDLE: &[u8] = b",\"payload\":";
 struct Envelope<'a> {
     #[serde(borrow)]
     schema: &'a RawValue,
-    payload: serde_json::Value,
+    payload: Payload,
 }
 
 impl AvroConverter {
@@ -98,7 +99,7 @@ impl AvroConverter {
 
     /// The schema text and payload of `json`: the topic's last schema when `json` carries it
     /// (only the payload parsed), else the document parsed whole.
-    fn open(&self, topic: &str, json: &[u8]) -> Result<(Arc<str>, serde_json::Value), SchemaError> {
+    fn open(&self, topic: &str, json: &[u8]) -> Result<(Arc<str>, Payload), SchemaError> {
         if let Some(text) = self.last.get(topic) {
             let payload = json
                 .strip_prefix(HEAD)
@@ -290,7 +291,7 @@ mod tests {
         let schema = r#"{"type":"string","optional":false}"#;
         let doc = format!(r#"{{"schema":{schema},"payload":"a"}}"#);
         let (text, payload) = converter.open(&topic, doc.as_bytes()).unwrap();
-        assert_eq!((&*text, payload), (schema, serde_json::json!("a")));
+        assert_eq!((&*text, payload), (schema, Payload::String("a".into())));
         converter.last.insert(Arc::clone(&topic), Arc::clone(&text));
         let (again, payload) = converter
             .open(
@@ -299,7 +300,7 @@ mod tests {
             )
             .unwrap();
         assert!(Arc::ptr_eq(&again, &text), "the fast path");
-        assert_eq!(payload, serde_json::json!("b"));
+        assert_eq!(payload, Payload::String("b".into()));
         // spaced differently, another schema, another member: parsed whole
         for (doc, schema_text) in [
             (
