@@ -8,7 +8,9 @@ order:
      "headers": [["name", "<base64>|null"], ...], "timestamp": 1700000000000}
 With --text, key, value and header values are printed as UTF-8 text instead of base64; with --pretty,
 each record is printed for people: its position, key, headers and the value as indented JSON.
-With --min N it waits (up to --timeout seconds) until the topic holds at least N records.
+With --avro URL, keys and values are Confluent-framed Avro, decoded with confluent-kafka's
+AvroDeserializer against the schema registry at URL and printed (base64 or text) as JSON: decimals
+as strings, bytes as base64, dates and times in ISO form. With --min N it waits (up to --timeout seconds) until the topic holds at least N records.
 """
 import argparse
 import base64
@@ -25,6 +27,35 @@ def encode(data, text):
     if text:
         return data.decode("utf-8", errors="replace")
     return base64.b64encode(data).decode("ascii")
+
+
+def avro_decoder(url, topic):
+    """A function from a key's or value's bytes to its decoded value as JSON bytes."""
+    import datetime
+    import decimal
+
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    deserializer = AvroDeserializer(SchemaRegistryClient({"url": url}))
+
+    def plain(value):
+        if isinstance(value, decimal.Decimal):
+            return str(value)
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode("ascii")
+        if isinstance(value, (datetime.date, datetime.time, datetime.datetime)):
+            return value.isoformat()
+        raise TypeError(f"no JSON form for {type(value)}")
+
+    def decode(data, field):
+        if data is None:
+            return None
+        value = deserializer(data, SerializationContext(topic, field))
+        return json.dumps(value, default=plain, ensure_ascii=False).encode()
+
+    return lambda key, value: (decode(key, MessageField.KEY), decode(value, MessageField.VALUE))
 
 
 def print_pretty(record):
@@ -45,7 +76,9 @@ def main():
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--text", action="store_true")
     parser.add_argument("--pretty", action="store_true")
+    parser.add_argument("--avro", metavar="URL", help="decode Avro keys and values with this registry")
     args = parser.parse_args()
+    decode = avro_decoder(args.avro, args.topic) if args.avro else lambda key, value: (key, value)
 
     consumer = Consumer({
         "bootstrap.servers": args.bootstrap,
@@ -91,11 +124,12 @@ def main():
                 if msg.offset() >= high:
                     break
                 offset = msg.offset() + 1
+                key, value = decode(msg.key(), msg.value())
                 records.append({
                     "partition": msg.partition(),
                     "offset": msg.offset(),
-                    "key": encode(msg.key(), args.text or args.pretty),
-                    "value": encode(msg.value(), args.text or args.pretty),
+                    "key": encode(key, args.text or args.pretty),
+                    "value": encode(value, args.text or args.pretty),
                     "headers": [[k, encode(v, args.text or args.pretty)] for k, v in (msg.headers() or [])],
                     "timestamp": msg.timestamp()[1],
                 })

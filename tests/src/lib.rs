@@ -198,17 +198,37 @@ fn unbase64(text: Option<String>) -> Option<Vec<u8>> {
 /// # Panics
 /// When the client fails or the topic stays short of `min` records for 30 s.
 pub fn read_topic(topic: &str, min: usize) -> Vec<KafkaRecord> {
-    read_topic_at(&kafka_bootstrap(), topic, min)
+    read_topic_at(&kafka_bootstrap(), topic, min, None)
 }
 
-fn read_topic_at(bootstrap: &str, topic: &str, min: usize) -> Vec<KafkaRecord> {
+/// As [`read_topic`], each Avro key and value decoded by confluent-kafka's `AvroDeserializer`
+/// against the schema registry at `SCHEMA_REGISTRY_URL`, as JSON (decimals as strings, bytes as
+/// base64).
+pub fn read_avro_topic(topic: &str, min: usize) -> Vec<KafkaRecord> {
+    read_topic_at(
+        &kafka_bootstrap(),
+        topic,
+        min,
+        Some(&var("SCHEMA_REGISTRY_URL")),
+    )
+}
+
+fn read_topic_at(
+    bootstrap: &str,
+    topic: &str,
+    min: usize,
+    registry: Option<&str>,
+) -> Vec<KafkaRecord> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kafka_read.py");
-    let output = Command::new(var("WALBRIDGE_PYTHON"))
+    let mut command = Command::new(var("WALBRIDGE_PYTHON"));
+    command
         .arg(script)
         .args(["--bootstrap", bootstrap, "--topic", topic])
-        .args(["--min", &min.to_string()])
-        .output()
-        .expect("run tests/kafka_read.py");
+        .args(["--min", &min.to_string()]);
+    if let Some(url) = registry {
+        command.args(["--avro", url]);
+    }
+    let output = command.output().expect("run tests/kafka_read.py");
     assert!(
         output.status.success(),
         "kafka_read.py failed for topic {topic}: {}",
@@ -238,7 +258,7 @@ fn read_topic_at(bootstrap: &str, topic: &str, min: usize) -> Vec<KafkaRecord> {
 
 /// Reads `topic` from another broker than the one under test (see [`read_topic`]).
 pub fn read_topic_from(bootstrap: &str, topic: &str, min: usize) -> Vec<KafkaRecord> {
-    read_topic_at(bootstrap, topic, min)
+    read_topic_at(bootstrap, topic, min, None)
 }
 
 /// The `walbridge` binary (`cargo build -p walbridge`; `./scripts/test` builds it first).

@@ -208,6 +208,12 @@ pub struct EventConfig {
     /// `value.converter.schemas.enable` ([default](crate::keys::VALUE_CONVERTER_SCHEMAS_ENABLE) on,
     /// as Kafka Connect's JsonConverter).
     pub value_schemas: bool,
+    /// `key.converter` ([default](crate::keys::KEY_CONVERTER) JsonConverter): how keys are
+    /// serialised.
+    pub key_converter: Converter,
+    /// `value.converter` ([default](crate::keys::VALUE_CONVERTER) JsonConverter): how values are
+    /// serialised.
+    pub value_converter: Converter,
     /// `decimal.handling.mode`, `time.precision.mode`, `binary.handling.mode`,
     /// `interval.handling.mode`, `hstore.handling.mode` (Debezium's defaults, declared with
     /// their keys in [`crate::keys`]).
@@ -226,6 +232,60 @@ pub struct EventConfig {
     /// ([default](crate::keys::SOURCE_STRUCT_V1_CONNECTOR_VERSION) the newest): the release a `v1`
     /// event names as `source.version`; 0.9.0–0.9.2 also leave out `xmin`, as those releases did.
     pub legacy_connector_version: &'static str,
+}
+
+/// A Kafka Connect converter: what turns a record's key or value (its Connect schema and value)
+/// into the bytes written to Kafka.
+#[derive(Debug, Clone, Default)]
+pub enum Converter {
+    /// Kafka's JsonConverter, schemas on or off (`*.converter.schemas.enable`).
+    #[default]
+    Json,
+    /// Confluent's AvroConverter: Avro bodies, each framed with its schema's registry id (boxed:
+    /// the configuration travels by value in the invocation's futures).
+    Avro(Box<AvroSettings>),
+}
+
+impl Converter {
+    /// The AvroConverter's settings, when it is the converter.
+    pub fn avro(&self) -> Option<&AvroSettings> {
+        match self {
+            Self::Avro(settings) => Some(settings),
+            Self::Json => None,
+        }
+    }
+}
+
+/// Confluent's AvroConverter settings for the key or the value (`<side>.converter.*`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AvroSettings {
+    /// `schema.registry.url`: the registry's base URLs, tried in turn.
+    pub registry_urls: Vec<String>,
+    /// `auto.register.schemas` (default on): register a schema the subject lacks; off, only look
+    /// it up, and fail when it is not registered.
+    pub auto_register: bool,
+    /// `basic.auth.user.info` with `basic.auth.credentials.source=USER_INFO`: the user and
+    /// password of HTTP basic authentication.
+    pub basic_auth: Option<(String, SecretString)>,
+    /// `key.subject.name.strategy` / `value.subject.name.strategy`: the subject a schema is
+    /// registered under.
+    pub subject_strategy: SubjectStrategy,
+    /// `schema.registry.ssl.truststore.location`: a PEM file of CA certificates for `https://`
+    /// registries; `None`, the system's roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Confluent's subject name strategies: under which subject a record's schema is registered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SubjectStrategy {
+    /// `TopicNameStrategy` (the default): `<topic>-key` or `<topic>-value`.
+    #[default]
+    Topic,
+    /// `RecordNameStrategy`: the record's full name.
+    Record,
+    /// `TopicRecordNameStrategy`: `<topic>-<record's full name>`.
+    TopicRecord,
 }
 
 /// Heartbeats, as Debezium writes them: a record on the heartbeat topic whenever

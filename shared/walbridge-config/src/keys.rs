@@ -15,6 +15,7 @@ use walbridge_event::modes::{
 
 use crate::config::{
     Compression, MismatchStrategy, Plugin, PublicationAutocreate, SaslMechanism, SslMode,
+    SubjectStrategy,
 };
 
 /// One configuration key: its name, its default, and — for a key with a closed set of values — the
@@ -107,7 +108,29 @@ pub(crate) const PUBLICATION_AUTOCREATE_MODES: &[(&str, PublicationAutocreate)] 
     ("disabled", PublicationAutocreate::Disabled),
 ];
 
-const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+/// Kafka's JsonConverter, the default converter.
+pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+/// Confluent's AvroConverter: Avro bodies framed with their schema registry id.
+pub const AVRO_CONVERTER: &str = "io.confluent.connect.avro.AvroConverter";
+const CONVERTERS: &[&str] = &[JSON_CONVERTER, AVRO_CONVERTER];
+const TOPIC_NAME_STRATEGY: &str = "io.confluent.kafka.serializers.subject.TopicNameStrategy";
+
+/// `*.subject.name.strategy`: Confluent's strategies, by class.
+pub(crate) const SUBJECT_STRATEGIES: &[(&str, SubjectStrategy)] = &[
+    (TOPIC_NAME_STRATEGY, SubjectStrategy::Topic),
+    (
+        "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+        SubjectStrategy::Record,
+    ),
+    (
+        "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy",
+        SubjectStrategy::TopicRecord,
+    ),
+];
+const SUBJECT_STRATEGY_NAMES: [&str; SUBJECT_STRATEGIES.len()] = names(SUBJECT_STRATEGIES);
+const LATEST_VERSION_REASON: &str =
+    "walbridge writes every record with the schema of its own shape, registered or looked up";
+const CREDENTIALS_SOURCES: &[&str] = &["URL", "USER_INFO"];
 
 // The values of the keys that map to an enum, each declared once: the parser looks values up here,
 // and the keys below take their accepted spellings from here.
@@ -238,12 +261,100 @@ pub const PROVIDE_TRANSACTION_METADATA: Key =
     Key::new("provide.transaction.metadata", Some("false")).one_of(BOOLEANS);
 /// The transaction topic's name after `<topic.prefix>.` (Debezium's `AbstractTopicNamingStrategy`).
 pub const TOPIC_TRANSACTION: Key = Key::new("topic.transaction", Some("transaction"));
-/// Kafka Connect's key converter: accepted at Kafka's JsonConverter only, the format walbridge
-/// writes.
-pub const KEY_CONVERTER: Key = Key::new("key.converter", None).one_of(&[JSON_CONVERTER]);
-/// Kafka Connect's value converter: accepted at Kafka's JsonConverter only, the format walbridge
-/// writes.
-pub const VALUE_CONVERTER: Key = Key::new("value.converter", None).one_of(&[JSON_CONVERTER]);
+/// Kafka Connect's key converter: Kafka's JsonConverter (the default) or Confluent's AvroConverter
+/// ([`EventConfig::key_converter`](crate::EventConfig::key_converter)).
+pub const KEY_CONVERTER: Key = Key::new("key.converter", Some(JSON_CONVERTER)).one_of(CONVERTERS);
+/// Kafka Connect's value converter: Kafka's JsonConverter (the default) or Confluent's
+/// AvroConverter ([`EventConfig::value_converter`](crate::EventConfig::value_converter)).
+pub const VALUE_CONVERTER: Key =
+    Key::new("value.converter", Some(JSON_CONVERTER)).one_of(CONVERTERS);
+/// The schema registry's URLs (comma-separated, tried in turn) for the key's AvroConverter.
+pub const KEY_CONVERTER_SCHEMA_REGISTRY_URL: Key =
+    Key::new("key.converter.schema.registry.url", None);
+/// The schema registry's URLs (comma-separated, tried in turn) for the value's AvroConverter.
+pub const VALUE_CONVERTER_SCHEMA_REGISTRY_URL: Key =
+    Key::new("value.converter.schema.registry.url", None);
+/// Whether the key's AvroConverter registers a schema the subject lacks (Confluent's default), or
+/// only looks it up.
+pub const KEY_CONVERTER_AUTO_REGISTER_SCHEMAS: Key =
+    Key::new("key.converter.auto.register.schemas", Some("true")).one_of(BOOLEANS);
+/// Whether the value's AvroConverter registers a schema the subject lacks (Confluent's default),
+/// or only looks it up.
+pub const VALUE_CONVERTER_AUTO_REGISTER_SCHEMAS: Key =
+    Key::new("value.converter.auto.register.schemas", Some("true")).one_of(BOOLEANS);
+/// Confluent's `use.latest.version` for the key: walbridge writes each record with its own
+/// schema.
+pub const KEY_CONVERTER_USE_LATEST_VERSION: Key =
+    Key::new("key.converter.use.latest.version", Some("false"))
+        .one_of(&["false"])
+        .because(LATEST_VERSION_REASON);
+/// Confluent's `use.latest.version` for the value: walbridge writes each record with its own
+/// schema.
+pub const VALUE_CONVERTER_USE_LATEST_VERSION: Key =
+    Key::new("value.converter.use.latest.version", Some("false"))
+        .one_of(&["false"])
+        .because(LATEST_VERSION_REASON);
+/// The subject the key's schema is registered under: `<topic>-key` (TopicNameStrategy), the record's
+/// full name (RecordNameStrategy) or `<topic>-<record's full name>` (TopicRecordNameStrategy).
+pub const KEY_CONVERTER_KEY_SUBJECT_NAME_STRATEGY: Key = Key::new(
+    "key.converter.key.subject.name.strategy",
+    Some(TOPIC_NAME_STRATEGY),
+)
+.one_of(&SUBJECT_STRATEGY_NAMES);
+/// The subject the value's schema is registered under: `<topic>-value` (TopicNameStrategy), the
+/// record's full name (RecordNameStrategy) or `<topic>-<record's full name>`
+/// (TopicRecordNameStrategy).
+pub const VALUE_CONVERTER_VALUE_SUBJECT_NAME_STRATEGY: Key = Key::new(
+    "value.converter.value.subject.name.strategy",
+    Some(TOPIC_NAME_STRATEGY),
+)
+.one_of(&SUBJECT_STRATEGY_NAMES);
+/// Where the key's registry credentials come from: `URL` (the default: the URLs' user info, which
+/// walbridge does not take) or `USER_INFO` (`key.converter.basic.auth.user.info`).
+pub const KEY_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE: Key =
+    Key::new("key.converter.basic.auth.credentials.source", Some("URL"))
+        .one_of(CREDENTIALS_SOURCES)
+        // not a secret, but named like one: the one rule of secret names masks it too
+        .secret();
+/// Where the value's registry credentials come from: `URL` (the default: the URLs' user info,
+/// which walbridge does not take) or `USER_INFO` (`value.converter.basic.auth.user.info`).
+pub const VALUE_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE: Key =
+    Key::new("value.converter.basic.auth.credentials.source", Some("URL"))
+        .one_of(CREDENTIALS_SOURCES)
+        // not a secret, but named like one: the one rule of secret names masks it too
+        .secret();
+/// A PEM file of CA certificates for the key's registry's `https://` certificate (else the
+/// system's roots).
+pub const KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION: Key = Key::new(
+    "key.converter.schema.registry.ssl.truststore.location",
+    None,
+);
+/// A PEM file of CA certificates for the value's registry's `https://` certificate (else the
+/// system's roots).
+pub const VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION: Key = Key::new(
+    "value.converter.schema.registry.ssl.truststore.location",
+    None,
+);
+/// The key's registry truststore's format: PEM only, since walbridge reads no Java keystore.
+pub const KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE: Key = Key::new(
+    "key.converter.schema.registry.ssl.truststore.type",
+    Some("PEM"),
+)
+.one_of(&["PEM"])
+.because(PEM_ONLY_REASON);
+/// The value's registry truststore's format: PEM only, since walbridge reads no Java keystore.
+pub const VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE: Key = Key::new(
+    "value.converter.schema.registry.ssl.truststore.type",
+    Some("PEM"),
+)
+.one_of(&["PEM"])
+.because(PEM_ONLY_REASON);
+/// `user:password` for the key's registry, with `basic.auth.credentials.source=USER_INFO`.
+pub const KEY_CONVERTER_BASIC_AUTH_USER_INFO: Key =
+    Key::new("key.converter.basic.auth.user.info", None).secret();
+/// `user:password` for the value's registry, with `basic.auth.credentials.source=USER_INFO`.
+pub const VALUE_CONVERTER_BASIC_AUTH_USER_INFO: Key =
+    Key::new("value.converter.basic.auth.user.info", None).secret();
 /// Whether keys carry their Connect schema
 /// ([`EventConfig::key_schemas`](crate::EventConfig::key_schemas)).
 pub const KEY_CONVERTER_SCHEMAS_ENABLE: Key =
@@ -323,9 +434,9 @@ pub const KAFKA_SSL_TRUSTSTORE_LOCATION: Key = Key::new("kafka.ssl.truststore.lo
 /// The truststore's format: PEM only, since walbridge reads no Java keystore.
 pub const KAFKA_SSL_TRUSTSTORE_TYPE: Key = Key::new("kafka.ssl.truststore.type", Some("PEM"))
     .one_of(&["PEM"])
-    .because(
-        "a PEM file of CA certificates; convert a JKS or PKCS12 truststore with keytool and openssl",
-    );
+    .because(PEM_ONLY_REASON);
+const PEM_ONLY_REASON: &str =
+    "a PEM file of CA certificates; convert a JKS or PKCS12 truststore with keytool and openssl";
 /// How SASL authenticates ([`SaslMechanism`]).
 pub const KAFKA_SASL_MECHANISM: Key =
     Key::new("kafka.sasl.mechanism", Some("PLAIN")).one_of(&SASL_MECHANISM_NAMES);
@@ -519,6 +630,22 @@ pub const KEYS: &[Key] = &[
     VALUE_CONVERTER,
     KEY_CONVERTER_SCHEMAS_ENABLE,
     VALUE_CONVERTER_SCHEMAS_ENABLE,
+    KEY_CONVERTER_SCHEMA_REGISTRY_URL,
+    VALUE_CONVERTER_SCHEMA_REGISTRY_URL,
+    KEY_CONVERTER_AUTO_REGISTER_SCHEMAS,
+    VALUE_CONVERTER_AUTO_REGISTER_SCHEMAS,
+    KEY_CONVERTER_USE_LATEST_VERSION,
+    VALUE_CONVERTER_USE_LATEST_VERSION,
+    KEY_CONVERTER_KEY_SUBJECT_NAME_STRATEGY,
+    VALUE_CONVERTER_VALUE_SUBJECT_NAME_STRATEGY,
+    KEY_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE,
+    VALUE_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE,
+    KEY_CONVERTER_BASIC_AUTH_USER_INFO,
+    VALUE_CONVERTER_BASIC_AUTH_USER_INFO,
+    KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION,
+    VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION,
+    KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE,
+    VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE,
     KAFKA_BOOTSTRAP_SERVERS,
     KAFKA_PUBLISH_TIMEOUT_MS,
     TOPIC_CREATION_ENABLE,

@@ -23,10 +23,10 @@ mod unsupported;
 mod warnings;
 
 pub use config::{
-    CheckpointLocation, Compression, Config, DatabaseConfig, EventConfig, HeartbeatConfig,
-    InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, MismatchStrategy, Plugin,
+    AvroSettings, CheckpointLocation, Compression, Config, Converter, DatabaseConfig, EventConfig,
+    HeartbeatConfig, InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, MismatchStrategy, Plugin,
     PublicationAutocreate, PublicationConfig, SaslMechanism, SlotConfig, SnapshotConfig,
-    SnapshotMode, SslMode, TablePattern, WindowConfig,
+    SnapshotMode, SslMode, SubjectStrategy, TablePattern, WindowConfig,
 };
 pub use filters::{
     ColumnFilter, Filters, KeyColumns, MessageFilter, SkippedOperations, TableFilter,

@@ -14,9 +14,9 @@ use walbridge_event::envelope::SourceStructVersion;
 use walbridge_event::modes::{Mode, TypeModes};
 
 use crate::config::{
-    CheckpointLocation, Config, DatabaseConfig, EventConfig, HeartbeatConfig, InvocationConfig,
-    KafkaConfig, KafkaSasl, KafkaTls, PublicationConfig, SaslMechanism, SlotConfig, SnapshotConfig,
-    SnapshotMode, TablePattern, WindowConfig,
+    AvroSettings, CheckpointLocation, Config, Converter, DatabaseConfig, EventConfig,
+    HeartbeatConfig, InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, PublicationConfig,
+    SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, TablePattern, WindowConfig,
 };
 use crate::keys::*;
 use crate::pattern::debezium_pattern;
@@ -108,6 +108,8 @@ impl Config {
                 transaction_topic: transaction_topic(props, &mut p),
                 key_schemas: p.take(props.bool(&KEY_CONVERTER_SCHEMAS_ENABLE)),
                 value_schemas: p.take(props.bool(&VALUE_CONVERTER_SCHEMAS_ENABLE)),
+                key_converter: converter(props, &KEY_SIDE, &ignored_keys, &mut p),
+                value_converter: converter(props, &VALUE_SIDE, &ignored_keys, &mut p),
                 modes: TypeModes {
                     decimal: p.take(mode(props, &DECIMAL_HANDLING_MODE)),
                     time: p.take(mode(props, &TIME_PRECISION_MODE)),
@@ -277,16 +279,122 @@ impl Problems {
 /// Keys Debezium users set that walbridge accepts only at the one value it implements (declared
 /// with their allowed values in [`KEYS`]).
 fn check_fixed_values(props: &Properties, p: &mut Problems) {
-    for key in [
-        &CONNECTOR_CLASS,
-        &TASKS_MAX,
-        &KEY_CONVERTER,
-        &VALUE_CONVERTER,
-    ] {
+    for key in [&CONNECTOR_CLASS, &TASKS_MAX] {
         if props.get(key.name).is_some() || key.default.is_some() {
             p.take(props.one_of(key));
         }
     }
+}
+
+/// The keys of one side's converter (`key.converter.*` or `value.converter.*`).
+struct ConverterKeys {
+    prefix: &'static str,
+    converter: Key,
+    registry_url: Key,
+    auto_register: Key,
+    use_latest_version: Key,
+    subject_name_strategy: Key,
+    credentials_source: Key,
+    user_info: Key,
+    truststore_location: Key,
+    truststore_type: Key,
+}
+
+const KEY_SIDE: ConverterKeys = ConverterKeys {
+    prefix: "key.converter.",
+    converter: KEY_CONVERTER,
+    registry_url: KEY_CONVERTER_SCHEMA_REGISTRY_URL,
+    auto_register: KEY_CONVERTER_AUTO_REGISTER_SCHEMAS,
+    use_latest_version: KEY_CONVERTER_USE_LATEST_VERSION,
+    subject_name_strategy: KEY_CONVERTER_KEY_SUBJECT_NAME_STRATEGY,
+    credentials_source: KEY_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE,
+    user_info: KEY_CONVERTER_BASIC_AUTH_USER_INFO,
+    truststore_location: KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION,
+    truststore_type: KEY_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE,
+};
+
+const VALUE_SIDE: ConverterKeys = ConverterKeys {
+    prefix: "value.converter.",
+    converter: VALUE_CONVERTER,
+    registry_url: VALUE_CONVERTER_SCHEMA_REGISTRY_URL,
+    auto_register: VALUE_CONVERTER_AUTO_REGISTER_SCHEMAS,
+    use_latest_version: VALUE_CONVERTER_USE_LATEST_VERSION,
+    subject_name_strategy: VALUE_CONVERTER_VALUE_SUBJECT_NAME_STRATEGY,
+    credentials_source: VALUE_CONVERTER_BASIC_AUTH_CREDENTIALS_SOURCE,
+    user_info: VALUE_CONVERTER_BASIC_AUTH_USER_INFO,
+    truststore_location: VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION,
+    truststore_type: VALUE_CONVERTER_SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE,
+};
+
+/// One side's converter. With the AvroConverter every other `<side>.converter.*` key is an
+/// AvroConverter setting walbridge does not implement, and refused: each changes what is written
+/// or where the schemas go.
+fn converter(
+    props: &Properties,
+    side: &ConverterKeys,
+    ignored_keys: &[String],
+    p: &mut Problems,
+) -> Converter {
+    if p.take_or(props.one_of(&side.converter), JSON_CONVERTER) != AVRO_CONVERTER {
+        return Converter::Json;
+    }
+    for key in ignored_keys {
+        if key.starts_with(side.prefix) && !unsupported::is_declared(key) {
+            p.push(ConfigError::Unsupported {
+                key: key.clone(),
+                what: "an AvroConverter setting walbridge does not implement",
+                fix: "remove the key: walbridge's AvroConverter takes schema.registry.url, \
+                      auto.register.schemas, the subject name strategy, \
+                      basic.auth.credentials.source, basic.auth.user.info and \
+                      schema.registry.ssl.truststore.location",
+            });
+        }
+    }
+    p.take(props.one_of(&side.use_latest_version));
+    let subject_strategy = p.choice(props, &side.subject_name_strategy, SUBJECT_STRATEGIES);
+    let registry_urls: Vec<String> = p
+        .take(props.required(&side.registry_url))
+        .split(',')
+        .map(|url| url.trim().trim_end_matches('/').to_owned())
+        .filter(|url| !url.is_empty())
+        .collect();
+    for url in &registry_urls {
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        if rest.is_none_or(|rest| rest.split('/').next().unwrap_or("").is_empty()) {
+            p.push(props.invalid(
+                side.registry_url.name,
+                "http:// or https:// URLs, comma-separated",
+            ));
+        } else if rest.is_some_and(|rest| rest.split('/').next().unwrap_or("").contains('@')) {
+            p.push(ConfigError::Unsupported {
+                key: side.registry_url.name.to_owned(),
+                what: "credentials in the registry URL (basic.auth.credentials.source=URL)",
+                fix: "set basic.auth.credentials.source=USER_INFO and basic.auth.user.info=user:password",
+            });
+        }
+    }
+    let basic_auth = if p.take_or(props.one_of(&side.credentials_source), "URL") == "USER_INFO" {
+        let info = p.take(props.required(&side.user_info));
+        match info.split_once(':') {
+            Some((user, password)) => Some((user.to_owned(), SecretString::from(password))),
+            None => {
+                p.push(props.invalid(side.user_info.name, "user:password"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    p.take(props.one_of(&side.truststore_type));
+    Converter::Avro(Box::new(AvroSettings {
+        ca_file: props.get(side.truststore_location.name).map(PathBuf::from),
+        registry_urls,
+        auto_register: p.take(props.bool(&side.auto_register)),
+        basic_auth,
+        subject_strategy,
+    }))
 }
 
 fn kafka_config(props: &Properties, p: &mut Problems) -> KafkaConfig {

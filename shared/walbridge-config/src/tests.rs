@@ -1291,3 +1291,101 @@ fn slot_failover_is_a_boolean() {
     let err = Config::from_sources(seed(), &env).unwrap_err().to_string();
     assert!(err.contains("slot.failover"), "{err}");
 }
+
+fn with_props(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut props = seed();
+    for (key, value) in pairs {
+        props.set(key, value);
+    }
+    Config::from_sources(props, &lambda_env())
+}
+
+#[test]
+fn the_avro_converter_takes_its_registry_and_refuses_what_it_does_not_implement() {
+    const AVRO: &str = "io.confluent.connect.avro.AvroConverter";
+    let config = with_props(&[
+        ("value.converter", AVRO),
+        (
+            "value.converter.schema.registry.url",
+            "http://r1:8081/, http://r2:8081",
+        ),
+        ("value.converter.auto.register.schemas", "false"),
+        ("value.converter.basic.auth.credentials.source", "USER_INFO"),
+        ("value.converter.basic.auth.user.info", "sr-user:sr-pa:ss"),
+    ])
+    .unwrap();
+    assert!(matches!(config.events.key_converter, Converter::Json));
+    let avro = config.events.value_converter.avro().expect("Avro values");
+    assert_eq!(avro.registry_urls, ["http://r1:8081", "http://r2:8081"]);
+    assert!(!avro.auto_register);
+    assert_eq!(avro.subject_strategy, SubjectStrategy::Topic);
+    let strategy = |name: &str| {
+        let config = with_props(&[
+            ("key.converter", AVRO),
+            ("key.converter.schema.registry.url", "http://r1:8081"),
+            ("key.converter.key.subject.name.strategy", name),
+        ])
+        .unwrap();
+        config.events.key_converter.avro().unwrap().subject_strategy
+    };
+    assert_eq!(
+        strategy("io.confluent.kafka.serializers.subject.RecordNameStrategy"),
+        SubjectStrategy::Record
+    );
+    assert_eq!(
+        strategy("io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"),
+        SubjectStrategy::TopicRecord
+    );
+    let (user, password) = avro.basic_auth.as_ref().expect("basic auth");
+    assert_eq!(
+        (user.as_str(), password.expose_secret()),
+        ("sr-user", "sr-pa:ss")
+    );
+
+    let missing = error_text(with_props(&[("key.converter", AVRO)]));
+    assert!(
+        missing.contains("key.converter.schema.registry.url"),
+        "{missing}"
+    );
+    for (key, value) in [
+        ("value.converter.use.latest.version", "true"),
+        (
+            "value.converter.value.subject.name.strategy",
+            "io.confluent.kafka.serializers.subject.SomeOtherStrategy",
+        ),
+        ("value.converter.schema.registry.ssl.truststore.type", "JKS"),
+        (
+            "value.converter.schema.registry.ssl.keystore.location",
+            "/x",
+        ),
+        ("value.converter.schema.registry.url", "http://u:p@r1:8081"),
+        ("value.converter.enhanced.avro.schema.support", "true"),
+        ("value.converter.connect.meta.data", "false"),
+        (
+            "value.converter.schema.registry.ssl.endpoint.identification.algorithm",
+            "",
+        ),
+    ] {
+        let mut pairs = vec![("value.converter", AVRO)];
+        if key != "value.converter.schema.registry.url" {
+            pairs.push(("value.converter.schema.registry.url", "http://r1:8081"));
+        }
+        pairs.push((key, value));
+        let text = error_text(with_props(&pairs));
+        assert!(text.contains(key), "{key}: {text}");
+    }
+    let secret = error_text(with_props(&[
+        ("value.converter", AVRO),
+        ("value.converter.schema.registry.url", "http://r1:8081"),
+        ("value.converter.basic.auth.credentials.source", "USER_INFO"),
+        ("value.converter.basic.auth.user.info", "no-colon-s3cr3t"),
+    ]));
+    assert!(!secret.contains("no-colon-s3cr3t"), "{secret}");
+    // JsonConverter ignores the AvroConverter's keys, as Kafka Connect's does
+    assert!(with_props(&[("value.converter.schema.registry.url", "https://x")]).is_ok());
+    let other = error_text(with_props(&[(
+        "value.converter",
+        "io.apicurio.registry.utils.converter.AvroConverter",
+    )]));
+    assert!(other.contains("value.converter"), "{other}");
+}

@@ -3,6 +3,8 @@
 
 use walbridge_event::Lsn;
 
+use crate::avro::{ConvertError, RegistryError};
+
 /// `err: cause: cause`, as one line: how errors are reported to a person.
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
@@ -399,6 +401,18 @@ pub enum PublishError {
         #[source]
         source: crate::transform::TransformError,
     },
+    /// A converter could not write a record's key or value (see [`crate::avro`]): the schema
+    /// registry failed or refused, or the record has no Avro form walbridge writes.
+    #[error("the converter cannot write a record of topic {topic} (the change at LSN {lsn})")]
+    Convert {
+        /// The record's topic.
+        topic: String,
+        /// The change the record came from.
+        lsn: Lsn,
+        /// What failed.
+        #[source]
+        source: crate::avro::ConvertError,
+    },
     /// No client for the partition's leader could be made (the leader is unknown or unreachable).
     #[error("cannot reach partition {partition} of topic {topic}")]
     PartitionClient {
@@ -696,6 +710,11 @@ impl RelayError {
                 | PublishError::NoSuchPartition { .. },
             ) => ErrorKind::Precondition,
             Self::Publish(PublishError::Transform { .. }) => ErrorKind::Data,
+            Self::Publish(PublishError::Convert { source, .. }) => match source {
+                ConvertError::Registry(RegistryError::Unreachable { .. }) => ErrorKind::Unavailable,
+                ConvertError::Registry(_) => ErrorKind::Precondition,
+                ConvertError::Schema(_) | ConvertError::Encode(_) => ErrorKind::Data,
+            },
             Self::Slot(
                 SlotError::Connect { .. }
                 | SlotError::Query { .. }

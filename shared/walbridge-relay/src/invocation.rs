@@ -17,6 +17,7 @@ use tracing::{info, warn};
 use walbridge_config::{CheckpointLocation, Config, ValidationReport};
 use walbridge_event::envelope::{EncoderConfig, SourceStructVersion};
 
+use crate::avro::{AvroConverter, Converters};
 use crate::bootstrap::Aws;
 use crate::checkpoint::CheckpointTarget;
 use crate::checkpoint::{CheckpointStore, InvocationProgress};
@@ -40,6 +41,8 @@ pub struct Deps {
     sink: Mutex<Option<KafkaSink>>,
     /// The transform chain every record passes on its way to the sink.
     chain: Mutex<Chain>,
+    /// The AvroConverters after the chain, with the schema ids of this cold start.
+    converters: Mutex<Converters>,
     /// Debezium's context headers of this cold start, for the sink and the chain.
     context_headers: Arc<[(String, Vec<u8>)]>,
     /// `snapshot.mode=always`: a snapshot is due at this cold start until an invocation started it.
@@ -116,12 +119,20 @@ impl Deps {
             }
             CheckpointLocation::File(path) => CheckpointTarget::File(path.clone()),
         };
-        // Transforms need each record's schema, as Kafka Connect's do; the chain's last step drops
-        // it where the converters say so.
+        // Transforms need each record's schema, as Kafka Connect's do, and so does the
+        // AvroConverter; the chain's last step drops it where JsonConverter says so.
         let with_chain = !config.transforms.is_empty();
+        let key_avro = config.events.key_converter.avro();
+        let value_avro = config.events.value_converter.avro();
+        let key_schemas = config.events.key_schemas || key_avro.is_some();
+        let value_schemas = config.events.value_schemas || value_avro.is_some();
+        let converters = Converters {
+            key: key_avro.map(|settings| AvroConverter::new(settings, true)),
+            value: value_avro.map(|settings| AvroConverter::new(settings, false)),
+        };
         let mut encoder = EncoderConfig {
-            key_schemas: config.events.key_schemas || with_chain,
-            value_schemas: config.events.value_schemas || with_chain,
+            key_schemas: key_schemas || with_chain,
+            value_schemas: value_schemas || with_chain,
             tombstones_on_delete: config.events.tombstones_on_delete,
             transaction_topic: config.events.transaction_topic.clone(),
             modes: config.events.modes,
@@ -173,8 +184,8 @@ impl Deps {
         let context_headers = context_headers(&config);
         let chain = Chain::new(
             config.transforms.clone(),
-            config.events.key_schemas,
-            config.events.value_schemas,
+            key_schemas,
+            value_schemas,
             Arc::clone(&context_headers),
         );
         Self {
@@ -185,6 +196,7 @@ impl Deps {
             checkpoint,
             sink: Mutex::new(None),
             chain: Mutex::new(chain),
+            converters: Mutex::new(converters),
             context_headers,
             report: None,
             store_fences: tokio::sync::OnceCell::new(),
@@ -512,7 +524,12 @@ async fn relay(
         *sink_guard = Some(KafkaSink::connect(&config.kafka.bootstrap_servers, settings).await?);
     }
     let mut chain = deps.chain.lock().await;
-    let sink = Transformed::new(sink_guard.as_mut().expect("connected above"), &mut chain);
+    let mut converters = deps.converters.lock().await;
+    let sink = Transformed::new(
+        sink_guard.as_mut().expect("connected above"),
+        &mut chain,
+        &mut converters,
+    );
     let mut settings = deps.settings.clone();
     settings.snapshot.start_now = deps.snapshot_due.load(Ordering::Relaxed);
     let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), settings);

@@ -3,9 +3,11 @@
 //!
 //! [`pipeline`] holds the data path and its rules, generic over the three side-effect seams
 //! ([`source`], [`sink`], [`checkpoint`]); the adapters implement them: [`postgres`] (the slot),
-//! [`kafka`] and the checkpoint stores (S3, a local file). [`invocation`] is one invocation end to
+//! [`kafka`] and the checkpoint stores (S3, a local file); [`transform`] and [`avro`] are the
+//! transform chain and the AvroConverter every record passes on its way to the sink. [`invocation`] is one invocation end to
 //! end as the function runs it.
 
+pub mod avro;
 pub mod bootstrap;
 pub mod checkpoint;
 pub mod error;

@@ -1,6 +1,7 @@
 //! walbridge's integration tests: one binary, a module per area, against the real services
 //! (`eval "$(tests/env/up)"` starts them; `./scripts/test` runs everything).
 
+mod avro;
 mod case;
 mod checkpoint_store;
 mod connect;

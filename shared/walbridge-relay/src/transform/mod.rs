@@ -4,8 +4,9 @@
 //!
 //! With a chain, the encoder writes every key and value with its schema (`{"schema":…,
 //! "payload":…}`), since transforms need the schema as Connect's do; the chain's last step is the
-//! converter's choice, dropping the schema where `*.converter.schemas.enable=false`. Without a
-//! chain nothing here runs.
+//! converter's choice, dropping the schema where `*.converter.schemas.enable=false` (the
+//! AvroConverter, [`crate::avro`], always needs it, and writes the record after the chain). Without
+//! a chain the chain's part does not run.
 
 mod cast;
 mod changes;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 use walbridge_config::transforms::{Predicate, Transform, TransformKind};
 
+use crate::avro::Converters;
 use crate::error::PublishError;
 use crate::sink::{EventSink, OutRecord};
 use json::Json;
@@ -448,17 +450,23 @@ fn holds(predicate: &Predicate, record: &Record) -> bool {
     }
 }
 
-/// A sink whose records go through the chain first: the one place every record passes.
+/// A sink whose records go through the chain, then the converters that are not JsonConverter
+/// (the AvroConverter): the one place every record passes.
 #[derive(Debug)]
 pub struct Transformed<'c, S> {
     inner: S,
     chain: &'c mut Chain,
+    converters: &'c mut Converters,
 }
 
 impl<'c, S> Transformed<'c, S> {
-    /// `inner` behind `chain`.
-    pub fn new(inner: S, chain: &'c mut Chain) -> Self {
-        Self { inner, chain }
+    /// `inner` behind `chain` and `converters`.
+    pub fn new(inner: S, chain: &'c mut Chain, converters: &'c mut Converters) -> Self {
+        Self {
+            inner,
+            chain,
+            converters,
+        }
     }
 }
 
@@ -482,6 +490,7 @@ impl<S: EventSink> EventSink for Transformed<'_, S> {
             }
             *records = transformed;
         }
+        self.converters.convert_all(records).await?;
         self.inner.publish(records).await
     }
 

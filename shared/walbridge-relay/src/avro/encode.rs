@@ -1,0 +1,309 @@
+//! A JsonConverter payload written as the Avro binary body of its [`Node`]: zig-zag varints,
+//! length-prefixed strings and bytes, IEEE floats little-endian, a union's branch index before its
+//! value, arrays and maps as one block and its end.
+
+use std::fmt;
+
+use base64::Engine;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use super::schema::{Kind, Node};
+
+/// A payload as JsonConverter wrote it, an object's members in their written order: a map's
+/// entries are written in it, which is Connect's (a Java map's iteration order), as Confluent's
+/// converter writes them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Payload {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// A number beyond `i64`, or with a fraction or exponent.
+    Float(f64),
+    String(String),
+    Array(Vec<Payload>),
+    Object(Vec<(String, Payload)>),
+}
+
+impl Payload {
+    /// A default from the schema as a payload.
+    fn from_value(value: &Value) -> Self {
+        match value {
+            Value::Null => Self::Null,
+            Value::Bool(b) => Self::Bool(*b),
+            Value::Number(n) => n
+                .as_i64()
+                .map_or_else(|| Self::Float(n.as_f64().unwrap_or(f64::NAN)), Self::Int),
+            Value::String(s) => Self::String(s.clone()),
+            Value::Array(items) => Self::Array(items.iter().map(Self::from_value).collect()),
+            Value::Object(members) => Self::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Self::from_value(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Self> {
+        match self {
+            Self::Object(members) => members.iter().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PayloadVisitor;
+        impl<'de> Visitor<'de> for PayloadVisitor {
+            type Value = Payload;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Payload, E> {
+                Ok(Payload::Null)
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Payload, E> {
+                Ok(Payload::Bool(b))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Payload, E> {
+                Ok(Payload::Int(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Payload, E> {
+                Ok(i64::try_from(n).map_or(Payload::Float(n as f64), Payload::Int))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Payload, E> {
+                Ok(Payload::Float(n))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Payload, E> {
+                Ok(Payload::String(s.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Payload, E> {
+                Ok(Payload::String(s))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Payload, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Payload::Array(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Payload::Object(members))
+            }
+        }
+        deserializer.deserialize_any(PayloadVisitor)
+    }
+}
+
+/// A payload that does not fit its own schema: only a record walbridge did not build could hold
+/// one. Names the Avro type, never the value.
+#[derive(Debug, thiserror::Error)]
+#[error("a value does not fit its schema: the Avro type {expected} met another JSON value")]
+pub struct EncodeError {
+    /// The Avro type.
+    pub expected: &'static str,
+}
+
+/// Appends `value`'s Avro body for `node` to `out`.
+pub(crate) fn write(node: &Node, value: &Payload, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    // a null field with a default is its default, as Connect's Struct.get reads it
+    let default;
+    let value = match (&node.default, value) {
+        (Some(value), Payload::Null) => {
+            default = Payload::from_value(value);
+            &default
+        }
+        _ => value,
+    };
+    match (node.null_branch, value) {
+        (Some(null), Payload::Null) => {
+            write_long(i64::from(null), out);
+            Ok(())
+        }
+        (None, Payload::Null) => Err(EncodeError {
+            expected: name(&node.kind),
+        }),
+        (null, value) => {
+            if let Some(null) = null {
+                write_long(i64::from(1 - null), out);
+            }
+            write_kind(&node.kind, value, out)
+        }
+    }
+}
+
+fn write_kind(kind: &Kind, value: &Payload, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let mismatch = || EncodeError {
+        expected: name(kind),
+    };
+    match (kind, value) {
+        (Kind::Boolean, Payload::Bool(b)) => out.push(u8::from(*b)),
+        (Kind::Int, Payload::Int(n)) => {
+            i32::try_from(*n).map_err(|_| mismatch())?;
+            write_long(*n, out);
+        }
+        (Kind::Long, Payload::Int(n)) => write_long(*n, out),
+        (Kind::Float, _) => {
+            let f = float(value).ok_or_else(mismatch)? as f32;
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        (Kind::Double, _) => {
+            out.extend_from_slice(&float(value).ok_or_else(mismatch)?.to_le_bytes());
+        }
+        (Kind::String, Payload::String(s)) => write_bytes(s.as_bytes(), out),
+        (Kind::Bytes, Payload::String(base64)) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(base64)
+                .map_err(|_| mismatch())?;
+            write_bytes(&bytes, out);
+        }
+        (Kind::Array(items), Payload::Array(elements)) => {
+            if !elements.is_empty() {
+                write_long(elements.len() as i64, out);
+                for element in elements {
+                    write(items, element, out)?;
+                }
+            }
+            out.push(0);
+        }
+        (Kind::Map(values), Payload::Object(entries)) => {
+            if !entries.is_empty() {
+                write_long(entries.len() as i64, out);
+                for (key, value) in entries {
+                    write_bytes(key.as_bytes(), out);
+                    write(values, value, out)?;
+                }
+            }
+            out.push(0);
+        }
+        (Kind::Record(fields), Payload::Object(members)) => {
+            for (i, (field, node)) in fields.iter().enumerate() {
+                // the members are most often in the fields' order
+                let member = match members.get(i) {
+                    Some((name, member)) if name == field => Some(member),
+                    _ => value.get(field),
+                };
+                write(node, member.unwrap_or(&Payload::Null), out)?;
+            }
+        }
+        _ => return Err(mismatch()),
+    }
+    Ok(())
+}
+
+/// A JSON number, or JsonConverter's quoted `NaN`, `Infinity`, `-Infinity`.
+fn float(value: &Payload) -> Option<f64> {
+    match value {
+        Payload::Int(n) => Some(*n as f64),
+        Payload::Float(f) => Some(*f),
+        Payload::String(s) => match s.as_str() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn name(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Boolean => "boolean",
+        Kind::Int => "int",
+        Kind::Long => "long",
+        Kind::Float => "float",
+        Kind::Double => "double",
+        Kind::String => "string",
+        Kind::Bytes => "bytes",
+        Kind::Array(_) => "array",
+        Kind::Map(_) => "map",
+        Kind::Record(_) => "record",
+    }
+}
+
+/// Avro's `long` (and `int`): zig-zag, then 7 bits a byte, low first.
+pub(crate) fn write_long(n: i64, out: &mut Vec<u8>) {
+    let mut z = ((n << 1) ^ (n >> 63)) as u64;
+    while z >= 0x80 {
+        out.push((z as u8) | 0x80);
+        z >>= 7;
+    }
+    out.push(z as u8);
+}
+
+fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+    write_long(bytes.len() as i64, out);
+    out.extend_from_slice(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::avro::schema::AvroSchema;
+
+    fn body(schema: &str, payload: &str) -> Vec<u8> {
+        let schema = AvroSchema::from_connect_json(schema).unwrap();
+        let mut out = Vec::new();
+        write(
+            &schema.root,
+            &serde_json::from_str(payload).unwrap(),
+            &mut out,
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn varints_zigzag() {
+        for (n, bytes) in [
+            (0i64, vec![0u8]),
+            (-1, vec![1]),
+            (1, vec![2]),
+            (-64, vec![0x7f]),
+            (64, vec![0x80, 0x01]),
+            (i64::MIN, vec![0xff; 9].into_iter().chain([1]).collect()),
+        ] {
+            let mut out = Vec::new();
+            write_long(n, &mut out);
+            assert_eq!(out, bytes, "{n}");
+        }
+    }
+
+    #[test]
+    fn a_record_with_unions_defaults_and_containers() {
+        let schema = r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},{"type":"string","optional":true,"default":"active","field":"status"},{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"field":"price"},{"type":"array","items":{"type":"double","optional":true},"optional":false,"field":"xs"},{"type":"map","keys":{"type":"string","optional":false},"values":{"type":"string","optional":true},"optional":false,"field":"h"},{"type":"boolean","optional":false,"field":"b"},{"type":"float","optional":false,"field":"f"}],"optional":false,"name":"p.s.t.Value"}"#;
+        let payload = r#"{"id":1,"name":null,"status":null,"price":"ATk=","xs":[1.5,null,"NaN"],"h":{},"b":true,"f":1.0E0}"#;
+        let mut expected = vec![2, 0, 0, 12];
+        expected.extend_from_slice(b"active");
+        expected.extend_from_slice(&[2, 4, 0x01, 0x39]);
+        expected.extend_from_slice(&[6, 2]);
+        expected.extend_from_slice(&1.5f64.to_le_bytes());
+        expected.push(0);
+        expected.push(2);
+        expected.extend_from_slice(&f64::NAN.to_le_bytes());
+        expected.push(0);
+        expected.push(0);
+        expected.push(1);
+        expected.extend_from_slice(&1.0f32.to_le_bytes());
+        assert_eq!(body(schema, payload), expected);
+    }
+
+    #[test]
+    fn a_null_for_a_required_field_is_an_error() {
+        let schema = r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"p.s.t.Key"}"#;
+        let schema = AvroSchema::from_connect_json(schema).unwrap();
+        let err = write(
+            &schema.root,
+            &Payload::Object(vec![("id".to_owned(), Payload::Null)]),
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert_eq!(err.expected, "int");
+    }
+}
