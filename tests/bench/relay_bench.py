@@ -392,8 +392,9 @@ def main():
     run = "bench_" + uuid.uuid4().hex[:10]
     slot = run + "_slot"
     work = tempfile.mkdtemp(prefix="walbridge-bench-")
-    # with Debezium both write to the Connect worker's broker; alone, to a noida-db of the run's own
-    if connect:
+    # the suite's Apache Kafka (./scripts/bench starts it; with Debezium both write to it); without
+    # one in the environment, a noida-db of the run's own
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         noida, bootstrap, broker = None, os.environ["KAFKA_BOOTSTRAP_SERVERS"], "Apache Kafka"
     else:
         noida, noida_port = start_noida(work)
