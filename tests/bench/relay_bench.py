@@ -297,6 +297,37 @@ def machine():
 
 PLUGINS = ("wal2json", "pgoutput")
 
+# AWS list prices, us-east-1 (../shared/reference/postgres-and-peers-2026-12.md §5; verify before relying
+# on them): Lambda arm64 duration per GB-second, requests, S3 PUTs; MSK Connect per MCU-hour.
+LAMBDA_GB_S = 0.0000133334
+LAMBDA_REQUEST = 0.20 / 1e6
+S3_PUT = 0.005 / 1000
+MSK_CONNECT_MCU_HOUR = 0.11
+# Lambda gives a function CPU in proportion to its memory: one vCPU at 1 769 MB.
+VCPU_MB = 1769
+
+
+def cost_table(columns, n):
+    """Dollars per million changes at 256, 512 and 1024 MB for each (label, result) of `columns`: billed
+    duration = max(CPU seconds / the memory size's vCPU share, the run's wall time), both per million
+    changes (the wall time is this machine's, where PostgreSQL and the broker shared the cores; the CPU
+    bound holds wherever the function is the bottleneck), plus one request and one S3 PUT per window
+    (walbridge's checkpoint) per million changes' share. Prints a Markdown table."""
+    sizes = (256, 512, 1024)
+    print("| per million changes | CPU s | wall s | " + " | ".join(f"{mb} MB: GB-s, $" for mb in sizes) + " |")
+    print("|---|---:|---:|" + "---:|" * len(sizes))
+    for label, r in columns:
+        cpu = r["cpu_s"] / n * 1e6
+        wall = r["relay_s"] / n * 1e6
+        windows = r["report"]["windows"] / n * 1e6
+        cells = []
+        for mb in sizes:
+            billed = max(cpu / min(mb / VCPU_MB, 1.0), wall)
+            gb_s = mb / 1024 * billed
+            dollars = gb_s * LAMBDA_GB_S + windows * S3_PUT + LAMBDA_REQUEST
+            cells.append(f"{gb_s:.1f}, ${dollars:.5f}")
+        print(f"| {label} | {cpu:.2f} | {wall:.1f} | " + " | ".join(cells) + " |")
+
 
 # The configurations each plugin's window is relayed with, each from a slot of its own: walbridge's
 # defaults (JsonConverter with schemas, as Kafka Connect's default is), the same with schemas off, and
@@ -463,6 +494,10 @@ def main():
                     v = value(r)
                     cells.append(f"{v:,}" if isinstance(v, int) else f"{v:,.0f}" if v >= 100 else f"{v:.2f}")
                 print(f"| {label} | " + " | ".join(cells) + " |")
+            print()
+            print(f"Lambda (arm64) cost of relaying, from this run's {plugin} figures:")
+            print()
+            cost_table([(config, results[(plugin, config)]) for config in CONFIGS], n)
             print()
 
         if connect:

@@ -230,6 +230,46 @@ async fn ten_thousand_changes_cross_small_windows_exactly_once_in_order() {
 }
 
 #[tokio::test]
+async fn a_backlog_larger_than_a_window_is_read_in_windows_bounded_by_wal_exactly_once() {
+    let case = Case::new(
+        "wal_windows",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, pad text NOT NULL)",
+    )
+    .await;
+    // About 40 MB of WAL (rows of 1 KB, stored uncompressed): more than the first window spans
+    // (16 MiB), in transactions of 1 000 rows, with no row limit on the windows (the default).
+    case.sql(
+        "DO $$ BEGIN FOR i IN 0..39 LOOP
+           INSERT INTO {s}.t SELECT i * 1000 + g, repeat('x', 1000) FROM generate_series(0, 999) g;
+           COMMIT;
+         END LOOP; END $$;",
+    )
+    .await;
+    let report = invoke(case.config(&[])).await;
+    assert!(report.caught_up, "{report:?}");
+    assert_eq!(report.changes, 40_000);
+    assert!(
+        report.windows >= 2,
+        "the first window ends at a WAL bound, not at a row limit: {report:?}"
+    );
+    let records = env::read_topic(&case.topic("t"), 40_000);
+    assert_eq!(records.len(), 40_000, "exactly once: no duplicates");
+    let mut ids: Vec<i64> = records
+        .iter()
+        .map(|r| value(r)["after"]["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..40_000).collect::<Vec<_>>());
+    let slot_lsn = case.confirmed_flush_lsn().await;
+    assert_eq!(
+        lsn_of(case.checkpoint().await["lsn"].as_str().unwrap()),
+        slot_lsn
+    );
+    assert_eq!(lsn_of(&report.end_lsn), slot_lsn);
+    case.drop_slot().await;
+}
+
+#[tokio::test]
 async fn the_slot_moves_while_captured_tables_are_idle() {
     let case = Case::new(
         "idle",

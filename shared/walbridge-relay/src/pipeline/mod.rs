@@ -73,9 +73,9 @@ pub struct RelaySettings {
     pub heartbeat: Option<HeartbeatSettings>,
 }
 
-/// A polling invocation's schedule: once caught up, the relay passes over the slot again every
-/// `interval` (counted from its start) until `until`, on the same connection, lock and state, so a
-/// pass that finds no new WAL costs one query.
+/// A polling invocation's schedule: once caught up, the relay passes over the slot again an
+/// `interval` after the last pass began (at once when a pass took longer) until `until`, on the
+/// same connection, lock and state, so a pass that finds no new WAL costs one query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Polling {
     /// `poll.interval.ms`.
@@ -85,15 +85,10 @@ pub struct Polling {
 }
 
 impl Polling {
-    /// The first pass due after `now` of a schedule that began at `started`, if before `until`.
-    fn next(&self, started: Instant, now: Instant) -> Option<Instant> {
-        if self.interval.is_zero() {
-            return None;
-        }
-        let passes =
-            (now.saturating_duration_since(started).as_nanos() / self.interval.as_nanos()) + 1;
-        let tick = started + self.interval * u32::try_from(passes).ok()?;
-        (tick < self.until).then_some(tick)
+    /// When the pass after one that began at `last` begins, if before `until`.
+    fn next(&self, last: Instant, now: Instant) -> Option<Instant> {
+        let next = (last + self.interval).max(now);
+        (!self.interval.is_zero() && next < self.until).then_some(next)
     }
 }
 
@@ -297,6 +292,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         self.sink.begin();
         // An earlier invocation may have died after Kafka took part of the first window.
         self.sink.skip_landed(true);
+        let mut pass_began = run.started;
         while Instant::now() < stop {
             run.report.caught_up = false;
             // Before any chunk: a stop or pause must be able to end a snapshot whose chunks fail.
@@ -323,12 +319,12 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 && self.signals.is_empty()
             {
                 run.report.caught_up = true;
-                let next = (self.polling).and_then(|p| p.next(run.started, Instant::now()));
+                let next = (self.polling).and_then(|p| p.next(pass_began, Instant::now()));
                 let Some(pass) = next.filter(|pass| *pass < stop) else {
                     break;
                 };
                 tokio::time::sleep_until(pass.into()).await;
-                run.report.polls += 1;
+                (pass_began, run.report.polls) = (pass, run.report.polls + 1);
                 continue;
             }
             self.wait_for_chunk(&mut run, &window, moved, stop).await;

@@ -5,34 +5,49 @@
 //! every 15 s, a checkpoint one), so on a backlog written in a burst it stays where the burst began,
 //! and every advance reads that stretch again too. A window sized by a fixed number of changes
 //! then costs more with each window: a backlog of B changes read W at a time decodes about B²/2W.
-//! So a window decodes at least as much new WAL as it must read again (the re-reading at most
-//! doubles the work, whatever the backlog), and, once the server's decoding rate is known, as much
-//! as it decodes in [`WINDOW_DECODE_TIME`] — but never more than it can decode in a quarter of the
-//! time left, so a window that begins in time also ends in time.
+//! So a window spans at least a share of what it must decode again ([`PREFIX_SHARE`]: decoding
+//! a change again without writing it is many times cheaper than relaying it), and, once its rate is
+//! known, as much WAL as the connection relayed in [`WINDOW_TIME`] — but never more than the
+//! server decodes in a quarter of the time left, so a window that begins in time is also decoded in
+//! time (its rows are cut at the deadline if they cannot all be published).
 
 use std::time::{Duration, Instant};
 
-/// WAL bytes the first window of a connection spans, before its decoding rate is known: a few
-/// hundred milliseconds of decoding on a small server.
-const FIRST_WINDOW_WAL: u64 = 16 << 20;
+/// WAL bytes the first window of a connection spans, before its rates are known.
+const FIRST_WINDOW_WAL: u64 = 8 << 20;
 
 /// The least WAL bytes a window spans, so that a slow measurement cannot shrink windows to nothing.
 const MIN_WINDOW_WAL: u64 = 1 << 20;
 
-/// About how long the server decodes one window before its first row is sent: long beside a
-/// window's fixed cost (a few queries, a checkpoint, an advance), short beside an invocation.
-const WINDOW_DECODE_TIME: Duration = Duration::from_secs(2);
+/// About how long one window takes, from its peek to its last record acknowledged: long beside a
+/// window's fixed cost (a few queries, a checkpoint, an advance), short beside an invocation, and
+/// what a polling invocation's changes wait at most behind a backlog.
+const WINDOW_TIME: Duration = Duration::from_secs(2);
 
-/// A window that decodes less WAL than this measures its set-up more than the decoding rate.
+/// A window spans at least 1/8 of the WAL between the slot's restart point and its position.
+const PREFIX_SHARE: u64 = 8;
+
+/// A window that decodes less WAL than this measures its set-up more than its rates.
 const MEASURED_FROM: u64 = 1 << 20;
 
-/// The decoding rate the windows of one connection measured, and the open window's measurement.
+/// The rates the windows of one connection measured, and the open window's measurement.
 #[derive(Debug, Default)]
 pub(super) struct WindowSizing {
-    /// WAL bytes per second the server decoded in the last window measured.
-    rate: Option<f64>,
-    /// The open window: when its decoding began and how many bytes of WAL it decodes.
-    decoding: Option<(Instant, u64)>,
+    /// WAL bytes per second the server decoded (peek to first rows) in the last window measured…
+    decode_rate: Option<f64>,
+    /// …and relayed (peek to last rows: decoded, read and, fetch by fetch, published).
+    relay_rate: Option<f64>,
+    /// The open window: when its peek began, how many bytes of WAL it decodes (from the restart
+    /// point) and spans (from the slot's position), and whether its first rows arrived.
+    open: Option<OpenWindow>,
+}
+
+#[derive(Debug)]
+struct OpenWindow {
+    began: Instant,
+    decodes: u64,
+    spans: u64,
+    decoded: bool,
 }
 
 impl WindowSizing {
@@ -40,38 +55,60 @@ impl WindowSizing {
     /// the slot's restart point and its position (decoded again by every peek) and `left` is the
     /// time before the deadline (none: no deadline).
     pub(super) fn span(&self, prefix: u64, left: Option<Duration>) -> u64 {
-        let Some(rate) = self.rate else {
+        let (Some(decode_rate), Some(relay_rate)) = (self.decode_rate, self.relay_rate) else {
             return FIRST_WINDOW_WAL;
         };
-        let bytes_in = |time: Duration| (rate * time.as_secs_f64()) as u64;
-        let quarter = left.map_or(Duration::MAX, |left| left / 4);
-        let wanted = bytes_in(WINDOW_DECODE_TIME.min(quarter))
-            .saturating_sub(prefix)
-            .max(prefix);
-        let fits = bytes_in(quarter).saturating_sub(prefix);
+        let bytes = |rate: f64, time: Duration| (rate * time.as_secs_f64()) as u64;
+        let wanted = bytes(relay_rate, WINDOW_TIME).max(prefix / PREFIX_SHARE);
+        let fits = left.map_or(u64::MAX, |left| {
+            bytes(decode_rate, left / 4).saturating_sub(prefix)
+        });
         wanted.min(fits).max(MIN_WINDOW_WAL)
     }
 
-    /// A window that decodes `bytes` of WAL (from the restart point to its upper bound) is opened.
-    pub(super) fn opened(&mut self, bytes: u64) {
-        self.decoding = Some((Instant::now(), bytes));
+    /// A window that decodes `decodes` bytes of WAL from the restart point, `spans` of them past
+    /// the slot's position, is opened.
+    pub(super) fn opened(&mut self, decodes: u64, spans: u64) {
+        self.open = Some(OpenWindow {
+            began: Instant::now(),
+            decodes,
+            spans,
+            decoded: false,
+        });
     }
 
-    /// The open window's first rows arrived: the server has decoded all of it.
-    pub(super) fn decoded(&mut self) {
-        if let Some((began, bytes)) = self.decoding.take()
-            && bytes >= MEASURED_FROM
-        {
-            let seconds = began.elapsed().as_secs_f64().max(1e-3);
-            self.rate = Some(bytes as f64 / seconds);
+    /// A fetch of the open window returned: the first one after the server decoded it all, the
+    /// last (`drained`) once its rows before were published.
+    pub(super) fn fetched(&mut self, drained: bool) {
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        let rate = |bytes: u64| bytes as f64 / open.began.elapsed().as_secs_f64().max(1e-3);
+        if !open.decoded {
+            open.decoded = true;
+            if open.decodes >= MEASURED_FROM {
+                self.decode_rate = Some(rate(open.decodes));
+            }
+        }
+        if drained {
+            if open.spans >= MEASURED_FROM {
+                self.relay_rate = Some(rate(open.spans));
+            }
+            self.open = None;
         }
     }
 
+    /// The open window was closed before its end: what it measured of relaying is not its rate.
+    pub(super) fn closed(&mut self) {
+        self.open = None;
+    }
+
     #[cfg(test)]
-    fn with_rate(rate: f64) -> Self {
+    fn with_rates(decode_rate: f64, relay_rate: f64) -> Self {
         Self {
-            rate: Some(rate),
-            decoding: None,
+            decode_rate: Some(decode_rate),
+            relay_rate: Some(relay_rate),
+            open: None,
         }
     }
 }
@@ -82,6 +119,11 @@ mod tests {
 
     const MB: u64 = 1 << 20;
 
+    /// Decoded at 100 MB/s, relayed at 10 MB/s.
+    fn measured() -> WindowSizing {
+        WindowSizing::with_rates(100.0 * MB as f64, 10.0 * MB as f64)
+    }
+
     #[test]
     fn the_first_window_spans_a_fixed_stretch() {
         let sizing = WindowSizing::default();
@@ -90,43 +132,45 @@ mod tests {
     }
 
     #[test]
-    fn a_window_decodes_for_about_the_target_time() {
-        // 50 MB/s: two seconds are 100 MB
-        let sizing = WindowSizing::with_rate(50.0 * MB as f64);
-        assert_eq!(sizing.span(0, None), 100 * MB);
-        assert_eq!(sizing.span(30 * MB, None), 70 * MB);
-        assert_eq!(sizing.span(0, Some(Duration::from_secs(300))), 100 * MB);
+    fn a_window_relays_for_about_the_target_time() {
+        assert_eq!(measured().span(0, None), 20 * MB);
+        assert_eq!(measured().span(0, Some(Duration::from_secs(300))), 20 * MB);
     }
 
     #[test]
-    fn a_window_reads_at_least_what_it_decodes_again() {
-        let sizing = WindowSizing::with_rate(50.0 * MB as f64);
-        assert_eq!(sizing.span(80 * MB, None), 80 * MB);
-        assert_eq!(sizing.span(500 * MB, None), 500 * MB);
+    fn a_window_spans_a_share_of_what_it_decodes_again() {
+        assert_eq!(measured().span(80 * MB, None), 20 * MB);
+        assert_eq!(measured().span(800 * MB, None), 100 * MB);
     }
 
     #[test]
-    fn a_window_fits_in_a_quarter_of_the_time_left() {
-        let sizing = WindowSizing::with_rate(50.0 * MB as f64);
-        // 2 s left: half a second of decoding, 25 MB in all
-        assert_eq!(sizing.span(0, Some(Duration::from_secs(2))), 25 * MB);
-        assert_eq!(sizing.span(10 * MB, Some(Duration::from_secs(2))), 15 * MB);
+    fn a_window_is_decoded_in_a_quarter_of_the_time_left() {
+        // 2 s left: half a second of decoding, 50 MB in all
+        assert_eq!(measured().span(0, Some(Duration::from_secs(2))), 20 * MB);
+        assert_eq!(
+            measured().span(40 * MB, Some(Duration::from_secs(2))),
+            10 * MB
+        );
         // the prefix alone takes longer: the least window, to move on at all
         assert_eq!(
-            sizing.span(500 * MB, Some(Duration::from_secs(2))),
+            measured().span(500 * MB, Some(Duration::from_secs(2))),
             MIN_WINDOW_WAL
         );
     }
 
     #[test]
-    fn small_windows_do_not_measure_the_rate() {
+    fn small_windows_do_not_measure_the_rates() {
         let mut sizing = WindowSizing::default();
-        sizing.opened(MEASURED_FROM - 1);
-        sizing.decoded();
-        assert!(sizing.rate.is_none());
-        sizing.opened(64 * MB);
-        sizing.decoded();
-        assert!(sizing.rate.is_some());
-        sizing.decoded();
+        sizing.opened(MEASURED_FROM - 1, MEASURED_FROM - 1);
+        sizing.fetched(true);
+        assert!(sizing.decode_rate.is_none() && sizing.relay_rate.is_none());
+        sizing.opened(64 * MB, 32 * MB);
+        sizing.fetched(false);
+        assert!(sizing.decode_rate.is_some() && sizing.relay_rate.is_none());
+        sizing.fetched(true);
+        assert!(sizing.relay_rate.is_some());
+        sizing.opened(64 * MB, 32 * MB);
+        sizing.closed();
+        sizing.fetched(true);
     }
 }

@@ -116,7 +116,8 @@ impl ChangeSource for PgSlot {
         let prefix = confirmed.saturating_sub(restart);
         let span = self.sizing.span(prefix, left);
         let upto = flushed.min(confirmed.saturating_add(span));
-        self.sizing.opened(upto.saturating_sub(restart));
+        self.sizing
+            .opened(upto.saturating_sub(restart), upto.saturating_sub(confirmed));
         let upto = PgLsn::from(upto);
         self.client
             .batch_execute("BEGIN")
@@ -193,8 +194,8 @@ impl ChangeSource for PgSlot {
             Plugin::Wal2json => self.fetch_wal2json(asked, rows).await?,
             Plugin::Pgoutput => self.fetch_pgoutput(asked, rows).await?,
         };
-        self.sizing.decoded();
         let fetched = rows.len() - before;
+        self.sizing.fetched(fetched < asked);
         if let Some(row_bytes) = bytes.checked_div(fetched) {
             self.next_fetch_rows = rows_within(FETCH_BYTES, row_bytes, self.fetch_rows);
         }
@@ -209,6 +210,7 @@ impl ChangeSource for PgSlot {
     }
 
     async fn close_window(&mut self) -> Result<(), SlotError> {
+        self.sizing.closed();
         if self.window != WindowState::Closed {
             self.end_transaction().await?;
         }
