@@ -38,6 +38,9 @@ locals {
     # every cold start that the default bundle is not used
     DATABASE_SSLROOTCERT          = local.database_verifies_certificate && var.database_sslrootcert != null ? var.database_sslrootcert : ""
     SLOT_NAME                     = var.slot_name
+    PLUGIN_NAME                   = var.plugin_name
+    PUBLICATION_NAME              = var.publication_name
+    PUBLICATION_AUTOCREATE_MODE   = var.publication_autocreate_mode
     TABLE_INCLUDE_LIST            = var.table_include_list
     TOPIC_PREFIX                  = var.topic_prefix
     KAFKA_BOOTSTRAP_SERVERS       = var.kafka_bootstrap_servers
@@ -244,7 +247,7 @@ resource "aws_iam_role_policy" "walbridge" {
 
 resource "aws_lambda_function" "walbridge" {
   function_name    = var.name
-  description      = "walbridge - PostgreSQL wal2json slot to Kafka (Debezium events)"
+  description      = "walbridge - PostgreSQL logical slot to Kafka (Debezium events)"
   role             = aws_iam_role.walbridge.arn
   filename         = var.function_zip
   source_code_hash = filebase64sha256(var.function_zip)
