@@ -94,6 +94,7 @@ SAME_DEFAULTS = {
     "PluginName": "plugin_name",
     "PublicationName": "publication_name",
     "PublicationAutocreateMode": "publication_autocreate_mode",
+    "PublishViaPartitionRoot": "publish_via_partition_root",
     "AlarmTopicArn": "alarm_topic_arn",
     "AlarmEmail": "alarm_email",
 }

@@ -199,6 +199,12 @@ variable "publication_autocreate_mode" {
   }
 }
 
+variable "publish_via_partition_root" {
+  description = "publish.via.partition.root (pgoutput only; the plan refuses true with a wal2json plugin_name): true creates the publication WITH (publish_via_partition_root = true), so a partition's changes are published as its partitioned root's (the root's topic, schema and source.table) and table_include_list names the root, not its partitions; an existing publication must say the same."
+  type        = bool
+  default     = false
+}
+
 variable "table_include_list" {
   description = "table.include.list (comma-separated schema.table, * for any; empty = all tables)"
   type        = string
