@@ -2,8 +2,9 @@
 """walbridge's relay benchmark (run it with ./scripts/bench [N]).
 
 Writes N changes into a table of its own, then measures in one run, on the same window, for each
-plugin in turn -- a wal2json slot and a pgoutput slot (behind a publication of the table), both made
-before the writes -- and prints them side by side (Markdown, for the README):
+plugin in turn -- wal2json slots and pgoutput slots (behind a publication of the table), all made
+before the writes, one for each configuration in CONFIGS (walbridge's defaults; schemas off; the
+earlier default windows of 10 000 changes) -- and prints them side by side (Markdown, for the README):
   (a) the raw rate at which a client (psql, COPY ... TO STDOUT) reads the window from
       pg_logical_slot_peek_changes with walbridge's wal2json options (pg_logical_slot_peek_binary_changes
       with its pgoutput options) -- every row fetched, nothing advanced;
@@ -297,10 +298,19 @@ def machine():
 PLUGINS = ("wal2json", "pgoutput")
 
 
-def relay(plugin, run, slot, upto, n, per_tx, bootstrap, broker, noida, work, args):
-    """(a) and (b)-(d) for one plugin's slot: the raw peek read of the window, then one `walbridge
-    invoke` relaying it to topics `<run>-<plugin>.*`; prints the figures and returns them."""
-    # (a) a plain client reading the same window, nothing advanced
+# The configurations each plugin's window is relayed with, each from a slot of its own: walbridge's
+# defaults (JsonConverter with schemas, as Kafka Connect's default is), the same with schemas off, and
+# the windows of walbridge's earlier default (10 000 changes each) with schemas off.
+CONFIGS = {
+    "default": "",
+    "schemas off": "value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n",
+    "10 000-change windows, schemas off": "value.converter.schemas.enable=false\n"
+                                          "key.converter.schemas.enable=false\nwindow.max.changes=10000\n",
+}
+
+
+def raw_read(plugin, run, slot, upto):
+    """(a) a plain client reading the window from `slot` (nothing advanced): its time in seconds."""
     if plugin == "wal2json":
         peek = (f"SELECT lsn, xid, data FROM pg_logical_slot_peek_changes('{slot}', '{upto}', NULL, "
                 f"{WAL2JSON_OPTIONS}, 'add-tables', '{run}.t')")
@@ -311,22 +321,25 @@ def relay(plugin, run, slot, upto, n, per_tx, bootstrap, broker, noida, work, ar
     with open(os.devnull, "w") as devnull:
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
                         f"COPY ({peek}) TO STDOUT"], check=True, stdout=devnull)
-    raw_s = time.monotonic() - started
+    return time.monotonic() - started
 
-    # (b) the relay of that window
-    properties = os.path.join(work, f"{plugin}.properties")
+
+def relay(plugin, config, run, slot, raw_s, n, per_tx, bootstrap, broker, noida, work, args):
+    """(b)-(d) for one plugin's slot under one of CONFIGS: one `walbridge invoke` relaying the window
+    to topics `<run>-<plugin>-<i>.*`; prints the figures and returns them."""
+    tag = f"{plugin}-{list(CONFIGS).index(config)}"
+    properties = os.path.join(work, f"{tag}.properties")
     with open(properties, "w") as f:
-        f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}-{plugin}\n"
+        f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}-{tag}\n"
                 f"plugin.name={plugin}\npublication.name={run}_wbpub\npublication.autocreate.mode=disabled\n"
-                f"value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n"
-                f"window.max.changes={max(10_000_000, 3 * n)}\nsnapshot.mode=no_data\n"
-                f"checkpoint.uri=file://{work}/checkpoint-{plugin}.json\n")
+                f"{CONFIGS[config]}snapshot.mode=no_data\n"
+                f"checkpoint.uri=file://{work}/checkpoint-{tag}.json\n")
     env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
                DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
                DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
                KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="warn")
     # A wrapper process whose only child is walbridge, so its rusage is walbridge's alone.
-    usage_file = os.path.join(work, f"rusage-{plugin}.json")
+    usage_file = os.path.join(work, f"rusage-{tag}.json")
     wrapper = ("import json, resource, subprocess, sys\n"
                "done = subprocess.run(sys.argv[2:])\n"
                "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
@@ -349,7 +362,7 @@ def relay(plugin, run, slot, upto, n, per_tx, bootstrap, broker, noida, work, ar
     cpu_s = usage["user"] + usage["sys"]
     peak_mib = usage["maxrss_kib"] / 1024
 
-    print(f"{plugin}: changes                 {n} ({per_tx} per transaction)")
+    print(f"{plugin}, {config}: changes {n} ({per_tx} per transaction)")
     print(f"(a) raw peek read (psql COPY)   {raw_s:.2f} s   {n / raw_s:,.0f} changes/s")
     print(f"(b) walbridge relay to {broker:<8} {relay_s:.2f} s   {n / relay_s:,.0f} changes/s "
           f"({report['events']} events, {report['windows']} window(s))")
@@ -359,8 +372,9 @@ def relay(plugin, run, slot, upto, n, per_tx, bootstrap, broker, noida, work, ar
     print(f"(d) walbridge peak RSS          {peak_mib:.1f} MiB   (target <= 64 MiB)")
     print(f"    during (b): PostgreSQL CPU {pg_cpu:.2f} s, {broker} CPU {broker_cpu:.2f} s, "
           f"on {os.cpu_count()} cores")
+    first_ms, last_ms = topic_span_ms(bootstrap, f"{run}-{tag}.{run}.t")
     return {"raw_s": raw_s, "relay_s": relay_s, "cpu_s": cpu_s, "peak_mib": peak_mib, "pg_cpu": pg_cpu,
-            "report": report, "started_ms": started_ms}
+            "report": report, "started_ms": started_ms, "first_ms": first_ms, "last_ms": last_ms}
 
 
 def main():
@@ -378,8 +392,9 @@ def main():
     run = "bench_" + uuid.uuid4().hex[:10]
     slot = run + "_slot"
     work = tempfile.mkdtemp(prefix="walbridge-bench-")
-    # with Debezium both write to the Connect worker's broker; alone, to a noida-db of the run's own
-    if connect:
+    # the suite's Apache Kafka (./scripts/bench starts it; with Debezium both write to it); without
+    # one in the environment, a noida-db of the run's own
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         noida, bootstrap, broker = None, os.environ["KAFKA_BOOTSTRAP_SERVERS"], "Apache Kafka"
     else:
         noida, noida_port = start_noida(work)
@@ -388,11 +403,13 @@ def main():
         print(f"writing {n} changes ({per_tx} per transaction) into {run}.t ...", file=sys.stderr)
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
              f"balance numeric(10,2), created_at timestamptz)")
-        # walbridge's two slots: wal2json, and pgoutput behind its publication (made first)
-        psql(f"SELECT pg_create_logical_replication_slot('{slot}', 'wal2json')")
+        # walbridge's slots, one per plugin and configuration: wal2json, and pgoutput behind its
+        # publication (made first)
         psql(f"CREATE PUBLICATION {run}_wbpub FOR TABLE {run}.t")
-        psql(f"SELECT pg_create_logical_replication_slot('{slot}_pgo', 'pgoutput')")
-        slots = {"wal2json": slot, "pgoutput": slot + "_pgo"}
+        slots = {(plugin, config): f"{slot}_{plugin[:3]}{i}" for plugin in PLUGINS
+                 for i, config in enumerate(CONFIGS)}
+        for (plugin, _), name in slots.items():
+            psql(f"SELECT pg_create_logical_replication_slot('{name}', '{plugin}')")
         if connect:
             # Debezium's pgoutput slot and publication, beside walbridge's slot, before the writes
             psql(f"CREATE PUBLICATION {run}_pub FOR TABLE {run}.t")
@@ -410,37 +427,46 @@ def main():
         psql("CHECKPOINT")
 
         upto = psql("SELECT pg_current_wal_lsn()")
-        results = {plugin: relay(plugin, run, slots[plugin], upto, n, per_tx, bootstrap, broker, noida, work, args)
-                   for plugin in PLUGINS}
-        report, cpu_s, peak_mib = (results["wal2json"][k] for k in ("report", "cpu_s", "peak_mib"))
-        started_ms = results["wal2json"]["started_ms"]
+        results = {}
+        for plugin in PLUGINS:
+            raw_s = raw_read(plugin, run, slots[(plugin, "default")], upto)
+            for config in CONFIGS:
+                results[(plugin, config)] = relay(plugin, config, run, slots[(plugin, config)], raw_s, n, per_tx,
+                                                  bootstrap, broker, noida, work, args)
+        compared = results[("wal2json", "schemas off")]
+        report, cpu_s, peak_mib, started_ms = (compared[k] for k in ("report", "cpu_s", "peak_mib", "started_ms"))
 
-        # Both plugins side by side, from this one run.
+        # Every configuration side by side, from this one run.
         rate = lambda events, first, last: (events - 1) / max((last - first) / 1000, 1e-3)
-        print()
-        print(f"{n:,} changes ({per_tx} per transaction), the same window read from a wal2json slot and a "
-              f"pgoutput slot, each relayed by one `walbridge invoke` to {broker}; "
-              f"{datetime.date.today().isoformat()}, {machine()}")
-        print()
-        print("| | wal2json | pgoutput | pgoutput vs wal2json |")
-        print("|---|---:|---:|---:|")
-        w, p = results["wal2json"], results["pgoutput"]
-        w_rate = rate(w["report"]["events"], *topic_span_ms(bootstrap, f"{run}-wal2json.{run}.t"))
-        p_rate = rate(p["report"]["events"], *topic_span_ms(bootstrap, f"{run}-pgoutput.{run}.t"))
-        for label, a, b, ratio in [
-            ("raw peek read, changes/s", n / w["raw_s"], n / p["raw_s"], None),
-            ("relay, changes/s (wall, start-up included)", n / w["relay_s"], n / p["relay_s"], None),
-            ("events/s, first to last record", w_rate, p_rate, None),
-            ("walbridge CPU µs per change", w["cpu_s"] / n * 1e6, p["cpu_s"] / n * 1e6, None),
-            ("PostgreSQL CPU s during the relay", w["pg_cpu"], p["pg_cpu"], None),
-            ("walbridge peak RSS, MiB", w["peak_mib"], p["peak_mib"], None),
-        ]:
-            digits = 0 if a >= 100 else 2
-            print(f"| {label} | {a:,.{digits}f} | {b:,.{digits}f} | {b / a:.2f} |")
-        print()
+        for plugin in PLUGINS:
+            print()
+            print(f"{n:,} changes ({per_tx} per transaction) from a {plugin} slot, each configuration relayed by "
+                  f"one `walbridge invoke` to {broker}; {datetime.date.today().isoformat()}, {machine()}")
+            print()
+            print("| | " + " | ".join(CONFIGS) + " |")
+            print("|---|" + "---:|" * len(CONFIGS))
+            columns = [results[(plugin, config)] for config in CONFIGS]
+            best = min(r["relay_s"] for r in columns)
+            for label, value in [
+                ("raw peek read, changes/s (one peek)", lambda r: n / r["raw_s"]),
+                ("relay, changes/s (wall, start-up included)", lambda r: n / r["relay_s"]),
+                ("relay / raw peek read", lambda r: r["raw_s"] / r["relay_s"]),
+                ("relay / the best of this table", lambda r: best / r["relay_s"]),
+                ("events/s, first to last record", lambda r: rate(r["report"]["events"], r["first_ms"], r["last_ms"])),
+                ("windows", lambda r: r["report"]["windows"]),
+                ("walbridge CPU µs per change", lambda r: r["cpu_s"] / n * 1e6),
+                ("PostgreSQL CPU s during the relay", lambda r: r["pg_cpu"]),
+                ("walbridge peak RSS, MiB", lambda r: r["peak_mib"]),
+            ]:
+                cells = []
+                for r in columns:
+                    v = value(r)
+                    cells.append(f"{v:,}" if isinstance(v, int) else f"{v:,.0f}" if v >= 100 else f"{v:.2f}")
+                print(f"| {label} | " + " | ".join(cells) + " |")
+            print()
 
         if connect:
-            wb_first, wb_last = topic_span_ms(bootstrap, f"{run}-wal2json.{run}.t")
+            wb_first, wb_last = compared["first_ms"], compared["last_ms"]
             dbz = run_debezium(connect, run, f"{run}_dbz", f"{run}_pub", bootstrap, n)
             wb_events, dbz_events = report["events"], dbz["events"]
             rate = lambda events, first, last: (events - 1) / max((last - first) / 1000, 1e-3)
@@ -468,7 +494,8 @@ def main():
                   "during the run, a warm worker whose start is not counted; rates from the Kafka record "
                   "timestamps the producers set)")
     finally:
-        drop_run(run, [slot, slot + "_pgo"] + ([f"{run}_dbz"] if connect else []))
+        drop_run(run, [f"{slot}_{plugin[:3]}{i}" for plugin in PLUGINS for i in range(len(CONFIGS))]
+                 + ([f"{run}_dbz"] if connect else []))
         if noida is not None:
             stop_noida(noida)
         shutil.rmtree(work, ignore_errors=True)

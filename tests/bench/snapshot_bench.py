@@ -66,8 +66,8 @@ def main():
 
     run = "snapbench_" + uuid.uuid4().hex[:10]
     work = tempfile.mkdtemp(prefix="walbridge-snapbench-")
-    # with Debezium both write to the Connect worker's broker; alone, to a noida-db of the run's own
-    if connect:
+    # the suite's Apache Kafka (with Debezium both write to it); without one, a noida-db of the run's own
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         noida, bootstrap, broker = None, os.environ["KAFKA_BOOTSTRAP_SERVERS"], "Apache Kafka"
     else:
         noida, noida_port = start_noida(work)

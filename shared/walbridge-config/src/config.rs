@@ -437,9 +437,10 @@ pub enum MismatchStrategy {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WindowConfig {
-    /// `window.max.changes` ([default](crate::keys::WINDOW_MAX_CHANGES), 1 ..= 10 000 000):
-    /// `upto_nchanges` of one peek. PostgreSQL stops a window only at a transaction boundary, so a
-    /// window can hold more.
+    /// `window.max.changes` ([default](crate::keys::WINDOW_MAX_CHANGES), 0 ..= 10 000 000):
+    /// `upto_nchanges` of one peek, 0 for none (windows are then bounded by the WAL they decode,
+    /// sized to the server's decoding rate). PostgreSQL stops a window only at a transaction
+    /// boundary, so a window can hold more.
     pub max_changes: u32,
     /// `window.fetch.rows` ([default](crate::keys::WINDOW_FETCH_ROWS), 1 ..= 100 000): rows fetched
     /// from the peek at a time, which bounds memory however large a transaction is.

@@ -401,8 +401,9 @@ pub const OFFSET_MISMATCH_STRATEGY: Key =
 
 // Windows and the invocation's time
 
-/// Changes one peek asks for ([`WindowConfig::max_changes`](crate::WindowConfig::max_changes)).
-pub const WINDOW_MAX_CHANGES: Key = Key::new("window.max.changes", Some("10000"));
+/// Changes one peek asks for at most, 0 for no limit
+/// ([`WindowConfig::max_changes`](crate::WindowConfig::max_changes)).
+pub const WINDOW_MAX_CHANGES: Key = Key::new("window.max.changes", Some("0"));
 /// Rows fetched from a peek at a time
 /// ([`WindowConfig::fetch_rows`](crate::WindowConfig::fetch_rows)).
 pub const WINDOW_FETCH_ROWS: Key = Key::new("window.fetch.rows", Some("2000"));
@@ -734,11 +735,13 @@ pub const IGNORED_BY_DESIGN: &[(&str, &str)] = &[
     ),
     (
         "max.batch.size",
-        "windows are sized by window.max.changes and window.fetch.rows",
+        "windows are sized by the WAL they decode (window.max.changes bounds their rows) and \
+         window.fetch.rows",
     ),
     (
         "max.queue.size",
-        "windows are sized by window.max.changes and window.fetch.rows",
+        "windows are sized by the WAL they decode (window.max.changes bounds their rows) and \
+         window.fetch.rows",
     ),
     (
         "status.update.interval.ms",

@@ -131,7 +131,7 @@ impl Config {
             checkpoint_s3_endpoint: p.take(s3_endpoint(props)),
             mismatch: p.choice(props, &OFFSET_MISMATCH_STRATEGY, MISMATCH_STRATEGIES),
             window: WindowConfig {
-                max_changes: p.number(props, &WINDOW_MAX_CHANGES, 1..=10_000_000),
+                max_changes: p.number(props, &WINDOW_MAX_CHANGES, 0..=10_000_000),
                 fetch_rows: p.number(props, &WINDOW_FETCH_ROWS, 1..=100_000),
             },
             invocation: InvocationConfig {

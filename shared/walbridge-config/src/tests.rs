@@ -76,7 +76,7 @@ fn the_users_debezium_properties_file_loads_as_it_is() {
             key: "walbridge/test_slot.json".into()
         }
     );
-    assert_eq!(config.window.max_changes, 10_000);
+    assert_eq!(config.window.max_changes, 0);
     assert_eq!(config.window.fetch_rows, 2_000);
     assert_eq!(config.invocation.time_margin.as_millis(), 10_000);
     assert_eq!(config.invocation.local_time_budget.as_millis(), 300_000);
@@ -129,7 +129,7 @@ fn an_invalid_value_names_key_value_origin_and_what_is_allowed() {
     assert_eq!(
         text,
         "configuration key window.max.changes has an invalid value \"lots\" (from environment \
-         variable WINDOW_MAX_CHANGES); allowed: an integer from 1 to 10000000"
+         variable WINDOW_MAX_CHANGES); allowed: an integer from 0 to 10000000"
     );
 }
 

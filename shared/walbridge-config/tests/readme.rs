@@ -36,7 +36,7 @@ fn a_table_that_disagrees_with_the_keys_is_reported() {
     let mut doctored = README.to_owned();
     for (row, changed) in [
         (
-            "| `window.max.changes` | `10000` |",
+            "| `window.max.changes` | `0` (no limit) |",
             "| `window.max.changes` | `1000` |",
         ),
         (
@@ -54,7 +54,7 @@ fn a_table_that_disagrees_with_the_keys_is_reported() {
     }
     let problems = problems(&doctored);
     let expected = [
-        "window.max.changes: the README's default is `1000`, the code's `10000`",
+        "window.max.changes: the README's default is `1000`, the code's `0`",
         "window.fetch.bytes: in the README's table, but walbridge does not know it",
         "3 keys and 2 defaults",
         "kafka.compression.type: not in the README's table",

@@ -25,7 +25,7 @@ use crate::error::SlotError;
 use crate::error::{PublishError, RelayError};
 use crate::kafka::{KafkaSink, SinkSettings};
 use crate::pipeline::{
-    HeartbeatSettings, InvocationReport, Relay, RelaySettings, SnapshotSettings,
+    HeartbeatSettings, InvocationReport, Polling, Relay, RelaySettings, SnapshotSettings,
 };
 use crate::postgres::{PgHeartbeatQuery, PgSlot, SlotHealth};
 use crate::snapshot::{Signal, SignalError, SnapshotProgress};
@@ -363,24 +363,17 @@ pub async fn handle(
 /// Relays, then again every `poll.interval.ms` until `poll.duration.ms` or the budget ends.
 async fn poll(deps: &Deps, deadline: Instant) -> Result<InvocationReport, RelayError> {
     let invocation = &deps.config.invocation;
-    let started = Instant::now();
-    let mut until = crate::pipeline::stop_time(deadline, invocation.time_margin);
-    if !invocation.poll_duration.is_zero() {
-        until = until.min(started + invocation.poll_duration);
-    }
-    let mut report = invoke(deps, deadline).await?;
-    if invocation.poll_interval.is_zero() || report.skipped.is_some() {
-        return Ok(report);
-    }
-    let mut tick = started;
-    loop {
-        tick += invocation.poll_interval;
-        if tick >= until {
-            return Ok(report);
+    let polling = (!invocation.poll_interval.is_zero()).then(|| {
+        let mut until = crate::pipeline::stop_time(deadline, invocation.time_margin);
+        if !invocation.poll_duration.is_zero() {
+            until = until.min(Instant::now() + invocation.poll_duration);
         }
-        tokio::time::sleep_until(tick.into()).await;
-        report = report.then(invoke(deps, deadline).await?);
-    }
+        Polling {
+            interval: invocation.poll_interval,
+            until,
+        }
+    });
+    pass(deps, deadline, Vec::new(), polling).await
 }
 
 /// The properties' report with the live checks added.
@@ -455,6 +448,16 @@ pub async fn invoke_with(
     deadline: Instant,
     signals: Vec<Signal>,
 ) -> Result<InvocationReport, RelayError> {
+    pass(deps, deadline, signals, None).await
+}
+
+/// As [`invoke_with`], passing over the slot again on `polling`'s schedule once caught up.
+async fn pass(
+    deps: &Deps,
+    deadline: Instant,
+    signals: Vec<Signal>,
+    polling: Option<Polling>,
+) -> Result<InvocationReport, RelayError> {
     let config = &deps.config;
     let mut slot = PgSlot::connect(
         &config.database,
@@ -464,7 +467,7 @@ pub async fn invoke_with(
     )
     .await?;
     slot.expect_in_publication(config.snapshot.signal_table.clone(), config.filters.skipped);
-    let result = relay(deps, &mut slot, deadline, signals).await;
+    let result = relay(deps, &mut slot, deadline, signals, polling).await;
     // The one place the connection ends, and with it the advisory lock.
     slot.close().await;
     if let Err(err) = &result {
@@ -479,6 +482,7 @@ async fn relay(
     slot: &mut PgSlot,
     deadline: Instant,
     signals: Vec<Signal>,
+    polling: Option<Polling>,
 ) -> Result<InvocationReport, RelayError> {
     let config = &deps.config;
     // No statement that can wait on others (a failover slot's peek waits for standbys) outlives
@@ -534,6 +538,9 @@ async fn relay(
     settings.snapshot.start_now = deps.snapshot_due.load(Ordering::Relaxed);
     let mut relay = Relay::new(slot, sink, deps.checkpoint.store(), settings);
     relay.signal(signals);
+    if let Some(polling) = polling {
+        relay.poll(polling);
+    }
     if let Some(query) = config
         .heartbeat
         .as_ref()

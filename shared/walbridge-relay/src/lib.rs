@@ -32,4 +32,4 @@ pub use invocation::{Deps, Mode, Request, Response, StatusReport, handle, invoke
 pub use pipeline::{InvocationReport, Relay, RelaySettings};
 pub use position::{Position, StreamId};
 pub use sink::{EventSink, OutRecord};
-pub use source::{ChangeSource, RawRow, RowBatch, Server, SlotPosition};
+pub use source::{ChangeSource, RawRow, RowBatch, Server, SlotPosition, WindowBound};

@@ -107,6 +107,16 @@ pub struct SlotPosition {
     pub synced: bool,
 }
 
+/// Where an open window ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowBound {
+    /// The window's upper bound: it holds the transactions that committed before it.
+    pub upto: Lsn,
+    /// Whether `upto` is as far as the server's WAL went when the window opened (else the window
+    /// was cut shorter, to bound how much WAL one window decodes).
+    pub reaches_end: bool,
+}
+
 /// The change source: a logical replication slot read in bounded windows.
 ///
 /// Contract: a window holds whole transactions in commit order; rows are returned in the order
@@ -122,10 +132,12 @@ pub trait ChangeSource {
     /// server, or of another WAL history of this one, is recognised.
     async fn server(&mut self) -> Result<Server, SlotError>;
 
-    /// Starts a window of at most `max_changes` rows (PostgreSQL only stops at a transaction
-    /// boundary, so one large transaction can exceed it) up to the current WAL position, which it
-    /// returns: a window that yields fewer rows than `max_changes` is complete up to that LSN.
-    async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError>;
+    /// Starts a window of at most `max_changes` rows (0: no row limit; PostgreSQL only stops at a
+    /// transaction boundary, so one large transaction can exceed it) up to an LSN no further than
+    /// the WAL the server has flushed, which it returns: a window that yields fewer rows than
+    /// `max_changes` is complete up to that LSN. `None`, having opened nothing, when no WAL was
+    /// written after the slot's position (so a poll that finds nothing costs one query).
+    async fn open_window(&mut self, max_changes: u32) -> Result<Option<WindowBound>, SlotError>;
 
     /// Appends the next rows of the open window to `rows` (a bounded number); returns `false`, having
     /// closed the window, when it has no more rows.
@@ -186,7 +198,7 @@ impl<T: ChangeSource> ChangeSource for &mut T {
         (**self).server().await
     }
 
-    async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
+    async fn open_window(&mut self, max_changes: u32) -> Result<Option<WindowBound>, SlotError> {
         (**self).open_window(max_changes).await
     }
 

@@ -59,7 +59,7 @@ pub struct RelaySettings {
     pub database: String,
     /// How changes become Debezium's records (topics, schemas, value modes, envelope version).
     pub encoder: EncoderConfig,
-    /// `upto_nchanges` of one peek.
+    /// `upto_nchanges` of one peek; 0: no row limit (the source bounds the WAL a window decodes).
     pub window_max_changes: u32,
     /// No new window starts when less than this remains before the deadline.
     pub time_margin: Duration,
@@ -71,6 +71,30 @@ pub struct RelaySettings {
     pub filters: Arc<Filters>,
     /// `heartbeat.interval.ms` and the heartbeat topic; `None` when heartbeats are off.
     pub heartbeat: Option<HeartbeatSettings>,
+}
+
+/// A polling invocation's schedule: once caught up, the relay passes over the slot again every
+/// `interval` (counted from its start) until `until`, on the same connection, lock and state, so a
+/// pass that finds no new WAL costs one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Polling {
+    /// `poll.interval.ms`.
+    pub interval: Duration,
+    /// No pass starts after this.
+    pub until: Instant,
+}
+
+impl Polling {
+    /// The first pass due after `now` of a schedule that began at `started`, if before `until`.
+    fn next(&self, started: Instant, now: Instant) -> Option<Instant> {
+        if self.interval.is_zero() {
+            return None;
+        }
+        let passes =
+            (now.saturating_duration_since(started).as_nanos() / self.interval.as_nanos()) + 1;
+        let tick = started + self.interval * u32::try_from(passes).ok()?;
+        (tick < self.until).then_some(tick)
+    }
 }
 
 /// When and how the existing rows are read.
@@ -134,6 +158,8 @@ pub struct Relay<S, K, C> {
     messages: Option<message::Messages>,
     /// With heartbeats on, their writer and `heartbeat.action.query`.
     heartbeats: Option<heartbeat::Heartbeats>,
+    /// Whether and how often to pass over the slot again once caught up.
+    polling: Option<Polling>,
 }
 
 /// What one invocation carries from window to window.
@@ -177,6 +203,8 @@ struct WindowEnd {
     upto: Lsn,
     /// The window held every transaction that committed before `upto`.
     complete: bool,
+    /// `upto` was as far as the server's WAL went when the window opened.
+    reaches_end: bool,
     /// Where the slot may move: past the last transaction read whole (or to `upto`).
     target: Option<Lsn>,
     /// Records were published past `target` (non-transactional messages after the last
@@ -185,11 +213,12 @@ struct WindowEnd {
 }
 
 impl WindowEnd {
-    /// No window read (snapshot only): the stream stays where it is.
+    /// No window read (snapshot only, or no WAL after the slot): the stream stays where it is.
     fn unread(confirmed: Lsn) -> Self {
         Self {
             upto: confirmed,
             complete: true,
+            reaches_end: true,
             target: None,
             replays: false,
         }
@@ -223,7 +252,13 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             signals: Vec::new(),
             stream: StreamId::default(),
             messages: None,
+            polling: None,
         }
+    }
+
+    /// Once caught up, passes over the slot again on `polling`'s schedule instead of returning.
+    pub fn poll(&mut self, polling: Polling) {
+        self.polling = Some(polling);
     }
 
     /// Queues signals to carry out after the first window (an invocation's own request).
@@ -263,6 +298,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         // An earlier invocation may have died after Kafka took part of the first window.
         self.sink.skip_landed(true);
         while Instant::now() < stop {
+            run.report.caught_up = false;
             // Before any chunk: a stop or pause must be able to end a snapshot whose chunks fail.
             self.apply_queued_signals(&mut run).await?;
             self.read_next_chunk(&mut run).await?;
@@ -281,9 +317,19 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 self.beat_if_due(&mut run, stream_at).await?;
             }
             let moved = self.commit(&mut run, &window).await?;
-            if window.complete && !run.snapshotting() && self.signals.is_empty() {
+            if window.complete
+                && window.reaches_end
+                && !run.snapshotting()
+                && self.signals.is_empty()
+            {
                 run.report.caught_up = true;
-                break;
+                let next = (self.polling).and_then(|p| p.next(run.started, Instant::now()));
+                let Some(pass) = next.filter(|pass| *pass < stop) else {
+                    break;
+                };
+                tokio::time::sleep_until(pass.into()).await;
+                run.report.polls += 1;
+                continue;
             }
             self.wait_for_chunk(&mut run, &window, moved, stop).await;
         }

@@ -11,7 +11,7 @@ use crate::error::{CheckpointError, PublishError, SlotError};
 use crate::position::Position;
 use crate::sink::OutRecord;
 use crate::snapshot::{CapturedTable, ChunkRead};
-use crate::source::{Server, SlotPosition};
+use crate::source::{Server, SlotPosition, WindowBound};
 use walbridge_config::SnapshotMode;
 
 /// A row of the fake slot: its LSN (where the fake decides windows) and wal2json's text.
@@ -103,21 +103,27 @@ impl ChangeSource for FakeSlot {
         })
     }
 
-    async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
+    async fn open_window(&mut self, max_changes: u32) -> Result<Option<WindowBound>, SlotError> {
         // As PostgreSQL: whole transactions committed after the slot, until the row limit is reached.
         self.window.clear();
+        if self.current <= self.confirmed {
+            return Ok(None);
+        }
         for txn in &self.transactions {
             let end = txn.last().expect("a transaction has rows").lsn;
             if end <= self.confirmed || end > self.current {
                 continue;
             }
-            if self.window.len() >= max_changes as usize {
+            if max_changes > 0 && self.window.len() >= max_changes as usize {
                 break;
             }
             self.window.extend(txn.iter().cloned());
         }
         self.windows.push(self.current);
-        Ok(self.current)
+        Ok(Some(WindowBound {
+            upto: self.current,
+            reaches_end: true,
+        }))
     }
 
     async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError> {

@@ -121,9 +121,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         run: &mut Run,
         stop: Instant,
     ) -> Result<WindowEnd, RelayError> {
-        let upto = (self.source)
-            .open_window(self.settings.window_max_changes)
-            .await?;
+        let max_changes = self.settings.window_max_changes;
+        let Some(bound) = self.source.open_window(max_changes).await? else {
+            return Ok(WindowEnd::unread(run.confirmed));
+        };
+        let upto = bound.upto;
         fail::fail_point!("relay::window-opened");
         run.report.windows += 1;
         let window_started = Instant::now();
@@ -199,7 +201,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         // transaction that committed before `upto`, so the slot may move there even if the
         // captured tables were idle (that releases WAL other tables and databases wrote).
         let complete = !run.report.window_unfinished
-            && row_count < u64::from(self.settings.window_max_changes);
+            && (max_changes == 0 || row_count < u64::from(max_changes));
         let target = match (complete, tally.last_end) {
             (true, Some(end)) => Some(end.max(upto)),
             (true, None) => Some(upto),
@@ -218,6 +220,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         Ok(WindowEnd {
             upto,
             complete,
+            reaches_end: bound.reaches_end,
             target,
             replays: !complete && tally.standalone_after_end,
         })

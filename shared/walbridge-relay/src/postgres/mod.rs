@@ -27,6 +27,7 @@ mod health;
 mod heartbeat;
 mod preconditions;
 mod publication;
+mod sizing;
 mod window;
 
 pub use catalog::MatchedTable;
@@ -169,6 +170,8 @@ pub struct PgSlot {
     /// [`FETCH_BYTES`].
     next_fetch_rows: usize,
     window: WindowState,
+    /// How much WAL the next window decodes.
+    sizing: sizing::WindowSizing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +224,7 @@ impl PgSlot {
             fetch_rows: fetch_rows as usize,
             next_fetch_rows: (fetch_rows as usize).min(FIRST_FETCH_ROWS),
             window: WindowState::Closed,
+            sizing: sizing::WindowSizing::default(),
         })
     }
 

@@ -1,5 +1,7 @@
 //! The slot read in windows: the streaming half of [`ChangeSource`].
 
+use std::time::Instant;
+
 use tokio_postgres::SimpleQueryMessage;
 use tokio_postgres::types::PgLsn;
 use walbridge_config::Plugin;
@@ -11,14 +13,14 @@ use super::{
 };
 use crate::error::SlotError;
 use crate::snapshot::{CapturedTable, ChunkRead};
-use crate::source::{ChangeSource, RowBatch, Server, SlotPosition};
+use crate::source::{ChangeSource, RowBatch, Server, SlotPosition, WindowBound};
 
 /// Why a peek can outlast its timeout, and what to do.
 const PEEK_WAITS: &str = "a peek of a failover slot waits until every standby named in the \
      primary's synchronized_standby_slots has confirmed the WAL it decodes: check that those \
      standbys are up and streaming (their physical slots in pg_replication_slots on the primary), \
      or take an unreachable one out of synchronized_standby_slots; a large window also takes long \
-     to decode: lower window.max.changes";
+     to decode: set window.max.changes to bound it";
 
 /// Why an advance can outlast its timeout, and what to do.
 const ADVANCE_WAITS: &str = "an advance decodes the WAL up to the new position; the events are in \
@@ -87,25 +89,43 @@ impl ChangeSource for PgSlot {
         })
     }
 
-    async fn open_window(&mut self, max_changes: u32) -> Result<Lsn, SlotError> {
+    async fn open_window(&mut self, max_changes: u32) -> Result<Option<WindowBound>, SlotError> {
         if self.window != WindowState::Closed {
             self.end_transaction().await?;
         }
         // The flushed position (on a standby the replayed one): decoding reads no further, and the
         // slot can be advanced exactly to it.
-        let upto: PgLsn = self
+        let row = self
             .client
-            .query_one(&format!("SELECT {WAL_FLUSHED}"), &[])
+            .query_opt(
+                &format!(
+                    "SELECT {WAL_FLUSHED}, confirmed_flush_lsn, restart_lsn \
+                     FROM pg_replication_slots WHERE slot_name = $1"
+                ),
+                &[&self.slot],
+            )
             .await
             .map_err(self.query_error("read the current WAL position"))?
-            .get(0);
+            .ok_or_else(|| self.slot_missing())?;
+        let lsn = |i| row.get::<_, Option<PgLsn>>(i).map_or(0, u64::from);
+        let (flushed, confirmed, restart) = (lsn(0), lsn(1), lsn(2));
+        if flushed <= confirmed {
+            return Ok(None);
+        }
+        let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));
+        let prefix = confirmed.saturating_sub(restart);
+        let span = self.sizing.span(prefix, left);
+        let upto = flushed.min(confirmed.saturating_add(span));
+        self.sizing.opened(upto.saturating_sub(restart));
+        let upto = PgLsn::from(upto);
         self.client
             .batch_execute("BEGIN")
             .await
             .map_err(self.query_error("begin the window's transaction"))?;
         // The peek runs at the first FETCH; it and every later FETCH end before the deadline.
         self.window_timeout = self.arm_timeout(true).await?;
-        let max_changes = i32::try_from(max_changes).unwrap_or(i32::MAX);
+        // NULL: no row limit.
+        let max_changes = (max_changes > 0).then(|| i32::try_from(max_changes).unwrap_or(i32::MAX));
         let declared = match (self.plugin, &self.add_tables) {
             (Plugin::Pgoutput, _) => {
                 // pgoutput writes a transaction's end LSN only in its Commit, wal2json already in
@@ -150,7 +170,10 @@ impl ChangeSource for PgSlot {
         };
         declared.map_err(self.query_error("open a window on the slot"))?;
         self.window = WindowState::Open;
-        Ok(Lsn(u64::from(upto)))
+        Ok(Some(WindowBound {
+            upto: Lsn(u64::from(upto)),
+            reaches_end: u64::from(upto) == flushed,
+        }))
     }
 
     async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError> {
@@ -170,6 +193,7 @@ impl ChangeSource for PgSlot {
             Plugin::Wal2json => self.fetch_wal2json(asked, rows).await?,
             Plugin::Pgoutput => self.fetch_pgoutput(asked, rows).await?,
         };
+        self.sizing.decoded();
         let fetched = rows.len() - before;
         if let Some(row_bytes) = bytes.checked_div(fetched) {
             self.next_fetch_rows = rows_within(FETCH_BYTES, row_bytes, self.fetch_rows);
