@@ -352,9 +352,9 @@ variable "poll_duration_ms" {
 }
 
 variable "window_max_changes" {
-  description = "window.max.changes (rows per peek)"
+  description = "window.max.changes (rows per peek at most; 0: no row limit, windows bounded by the WAL they decode)"
   type        = number
-  default     = 10000
+  default     = 0
 }
 
 # ------------------------------------------------------------------------------ checkpoint and alarms
