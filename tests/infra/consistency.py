@@ -25,6 +25,14 @@ What `terraform validate` would need the registry's provider for is approximated
 10. the template's and the module's dashboards show the same metrics (namespace, name, statistic,
    dimension), the pictures DASHBOARD_METRICS names among them, each walbridge metric one the emitter
    writes, and the states of every alarm.
+11. every template parameter has its module variable and every module variable its template
+   parameter (SAME_MEANING; the few one-sided ones are in TEMPLATE_ONLY / MODULE_ONLY with their
+   reason), so a parameter added on one side only fails; an environment variable set straight from
+   a parameter is set from its pair in the module; where both restrict the values, the template's
+   AllowedValues and the module's `contains([...], var.x)` validation allow the same ones;
+12. a parameter that sets a configuration key straight has the default the key has in
+   shared/walbridge-config/src/keys.rs (or is in DEPLOYMENT_DEFAULTS with its reason), and allows
+   only values the key allows.
 
 Usage: consistency.py REPO_ROOT. Prints one line per check; exits 1 when any failed.
 """
@@ -83,6 +91,48 @@ SAME_DEFAULTS = {
     "MskClusterArn": "msk_cluster_arn",
     "SsmParameterArns": "ssm_parameter_arns",
     "SsmParameterKmsKeyArn": "ssm_parameter_kms_key_arn",
+    "PluginName": "plugin_name",
+    "PublicationName": "publication_name",
+    "PublicationAutocreateMode": "publication_autocreate_mode",
+    "PublishViaPartitionRoot": "publish_via_partition_root",
+    "AlarmTopicArn": "alarm_topic_arn",
+    "AlarmEmail": "alarm_email",
+}
+
+# Template parameter -> module variable, for the ones without a default to compare (required, or
+# spelled differently on each side).
+SAME_MEANING = {
+    **SAME_DEFAULTS,
+    "SubnetIds": "subnet_ids",
+    "SecurityGroupIds": "security_group_ids",
+    "DatabaseHostname": "database_hostname",
+    "DatabaseName": "database_dbname",
+    "DatabaseUser": "database_user",
+    "DatabaseSecretArn": "database_secret_arn",
+    "KafkaBootstrapServers": "kafka_bootstrap_servers",
+    "TopicPrefix": "topic_prefix",
+    # ENABLED/DISABLED in the template, a bool in the module
+    "ScheduleState": "schedule_enabled",
+}
+
+# Pairs whose values are spelled differently on each side (no allowed values to compare).
+DIFFERENT_FORMS = {"ScheduleState": "ENABLED/DISABLED in the template, true/false in the module"}
+
+# Parameters and variables with no counterpart on the other side, and why.
+TEMPLATE_ONLY: dict[str, str] = {}
+MODULE_ONLY = {
+    "name": "SAM names the function after the stack",
+    "tags": "SAM tags the stack's resources itself",
+    "function_zip": "sam build packages the function",
+    "extra_environment": "the template takes further keys through a properties file or by editing it",
+    "checkpoint_bucket_name": "the template names the bucket after the stack",
+    "checkpoint_bucket_force_destroy": "CloudFormation keeps no such switch (DeletionPolicy)",
+}
+
+# Environment variables whose deployment default differs on purpose from the key's default in
+# keys.rs (both sides have it, as check_defaults compares).
+DEPLOYMENT_DEFAULTS = {
+    "DATABASE_SSLMODE": "a deployment verifies the server (verify-full), the library's default is libpq's prefer",
 }
 
 # What the lag and skip alarms read (also documented in template.yaml and infra/README.md), one alarm each.
@@ -555,6 +605,134 @@ def check_defaults(template: dict, module: TfDir) -> None:
         ok(f"{len(SAME_DEFAULTS)} parameter/variable pairs")
 
 
+def module_var_of(expr) -> str | None:
+    """The variable an expression is straight from: `${var.x}` or `${tostring(var.x)}`."""
+    m = re.fullmatch(r"(?:tostring\()?var\.([a-z0-9_]+)\)?", unwrap(expr))
+    return m.group(1) if m else None
+
+
+def module_allowed(body: dict, var: str) -> set[str] | None:
+    """The values a module variable's `contains([...], var.x)` validation (or type bool) allows."""
+    if unwrap(body.get("type", "")) == "bool":
+        return {"true", "false"}
+    for validation in body.get("validation", []) or []:
+        m = re.search(r"contains\(\[([^\]]*)\],\s*var\." + re.escape(var) + r"\)", str(validation.get("condition", "")))
+        if m:
+            return {item.strip().strip('"') for item in m.group(1).split(",") if item.strip()}
+    return None
+
+
+def check_parameter_pairs(template: dict, module: TfDir) -> None:
+    print("every template parameter has its module variable and the other way round:")
+    params, variables = template["Parameters"], module.variables
+    problems = []
+    for param, var in SAME_MEANING.items():
+        if param not in params:
+            problems.append(f"{param} (pair of {var}) is not a template parameter")
+        if var not in variables:
+            problems.append(f"{var} (pair of {param}) is not a module variable")
+    paired_params, paired_vars = set(SAME_MEANING), set(SAME_MEANING.values())
+    for param in sorted(set(params) - paired_params - set(TEMPLATE_ONLY)):
+        problems.append(f"template parameter {param} has no module variable (SAME_MEANING, or TEMPLATE_ONLY with a reason)")
+    for var in sorted(set(variables) - paired_vars - set(MODULE_ONLY)):
+        problems.append(f"module variable {var} has no template parameter (SAME_MEANING, or MODULE_ONLY with a reason)")
+    for param in sorted(set(TEMPLATE_ONLY) & paired_params):
+        problems.append(f"{param} is both paired and TEMPLATE_ONLY")
+    for var in sorted(set(MODULE_ONLY) & paired_vars):
+        problems.append(f"{var} is both paired and MODULE_ONLY")
+
+    template_env = template["Resources"]["WalbridgeFunction"]["Properties"]["Environment"]["Variables"]
+    module_env = module.locals.get("environment", {})
+    wired = 0
+    for env, value in sorted(template_env.items()):
+        param = value.get("Ref") if isinstance(value, dict) else None
+        var = module_var_of(module_env.get(env, ""))
+        if param is None or var is None:
+            continue
+        wired += 1
+        if SAME_MEANING.get(param) != var:
+            problems.append(f"{env} is set from {param} in the template but from var.{var} in the module")
+
+    allowed = 0
+    for param, var in SAME_MEANING.items():
+        if param not in params or var not in variables or param in DIFFERENT_FORMS:
+            continue
+        t_allowed = params[param].get("AllowedValues")
+        m_allowed = module_allowed(variables[var], var)
+        if t_allowed is None and m_allowed is None:
+            continue
+        allowed += 1
+        t_set = {str(v) for v in t_allowed} if t_allowed is not None else None
+        if t_set != m_allowed:
+            problems.append(f"{param} allows {sorted(t_set) if t_set else 'anything'}, {var} {sorted(m_allowed) if m_allowed else 'anything'}")
+    if problems:
+        fail("parameter pairs", "; ".join(problems))
+    else:
+        ok(
+            f"{len(SAME_MEANING)} pairs, {len(TEMPLATE_ONLY)} template-only and {len(MODULE_ONLY)} module-only; "
+            f"{wired} variables set from their pair on both sides, {allowed} with the same allowed values"
+        )
+
+
+def rust_const_strings(source: str, name: str) -> list[str] | None:
+    """The strings of a `const NAME` in keys.rs: a list literal, or `names(TABLE)` (the first string of
+    each of TABLE's tuples)."""
+    m = re.search(r"const " + re.escape(name) + r"\b[^=]*=\s*(.*?);", source, re.S)
+    if not m:
+        return None
+    body = m.group(1).strip()
+    if inner := re.fullmatch(r"names\(([A-Z_]+)\)", body):
+        table = re.search(r"const " + re.escape(inner.group(1)) + r"\b[^=]*=\s*(.*?);", source, re.S)
+        return re.findall(r'\(\s*"([^"]*)"', table.group(1)) if table else None
+    return re.findall(r'"([^"]*)"', body)
+
+
+def config_keys(root: Path) -> dict[str, tuple[str | None, list[str] | None]]:
+    """key -> (default, allowed values or None) from keys.rs's `Key::new` declarations."""
+    source = (root / "shared" / "walbridge-config" / "src" / "keys.rs").read_text()
+    keys = {}
+    for m in re.finditer(r'Key::new\(\s*"([^"]+)",\s*(?:Some\("([^"]*)"\)|None)\s*\)', source):
+        rest = source[m.end() : source.find(";", m.end())]
+        allowed = None
+        if one_of := re.match(r"\s*\.one_of\((&?\[[^\]]*\]|&?[A-Z_]+)\)", rest):
+            arg = one_of.group(1).lstrip("&")
+            allowed = re.findall(r'"([^"]*)"', arg) if arg.startswith("[") else rust_const_strings(source, arg)
+        keys[m.group(1)] = (m.group(2), allowed)
+    return keys
+
+
+def check_key_defaults(root: Path, template: dict) -> None:
+    print("parameters that set a configuration key have its default and allow only its values:")
+    keys = config_keys(root)
+    if not keys:
+        fail("keys.rs", "no Key::new declarations found")
+        return
+    documented = {env_name(k): k for k in readme_config_keys(root)}
+    params = template["Parameters"]
+    template_env = template["Resources"]["WalbridgeFunction"]["Properties"]["Environment"]["Variables"]
+    problems, compared = [], 0
+    for env, value in sorted(template_env.items()):
+        param = value.get("Ref") if isinstance(value, dict) else None
+        key = documented.get(env)
+        if param not in params or key not in keys:
+            continue
+        default, allowed = keys[key]
+        t_default = params[param].get("Default")
+        if default is not None and t_default is not None and env not in DEPLOYMENT_DEFAULTS:
+            compared += 1
+            if str(t_default) != default:
+                problems.append(f"{param} defaults to {t_default!r}, {key} to {default!r} (keys.rs)")
+        if allowed is not None and (t_allowed := params[param].get("AllowedValues")) is not None:
+            if extra := sorted({str(v) for v in t_allowed} - set(allowed)):
+                problems.append(f"{param} allows {extra}, which {key} does not (keys.rs: {allowed})")
+    for env in sorted(set(DEPLOYMENT_DEFAULTS) - set(template_env)):
+        problems.append(f"DEPLOYMENT_DEFAULTS names {env}, which the template does not set")
+    if problems:
+        fail("key defaults", "; ".join(problems))
+    else:
+        ok(f"{compared} parameters default as keys.rs does ({len(DEPLOYMENT_DEFAULTS)} on purpose otherwise)")
+
+
 def check_metrics(root: Path, template: dict, module: TfDir) -> None:
     print("lag and skip alarms read the metrics the function emits:")
     alarms = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
@@ -822,6 +1000,8 @@ def main() -> int:
     check_environment(root, template, module)
     check_checkpoint_prefix(template, module)
     check_defaults(template, module)
+    check_parameter_pairs(template, module)
+    check_key_defaults(root, template)
     check_metrics(root, template, module)
     check_connectivity(root, template, module)
     check_dashboards(root, template, module)

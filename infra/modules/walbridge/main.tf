@@ -38,6 +38,10 @@ locals {
     # every cold start that the default bundle is not used
     DATABASE_SSLROOTCERT          = local.database_verifies_certificate && var.database_sslrootcert != null ? var.database_sslrootcert : ""
     SLOT_NAME                     = var.slot_name
+    PLUGIN_NAME                   = var.plugin_name
+    PUBLICATION_NAME              = var.publication_name
+    PUBLICATION_AUTOCREATE_MODE   = var.publication_autocreate_mode
+    PUBLISH_VIA_PARTITION_ROOT    = tostring(var.publish_via_partition_root)
     TABLE_INCLUDE_LIST            = var.table_include_list
     TOPIC_PREFIX                  = var.topic_prefix
     KAFKA_BOOTSTRAP_SERVERS       = var.kafka_bootstrap_servers
@@ -244,7 +248,7 @@ resource "aws_iam_role_policy" "walbridge" {
 
 resource "aws_lambda_function" "walbridge" {
   function_name    = var.name
-  description      = "walbridge - PostgreSQL wal2json slot to Kafka (Debezium events)"
+  description      = "walbridge - PostgreSQL logical slot to Kafka (Debezium events)"
   role             = aws_iam_role.walbridge.arn
   filename         = var.function_zip
   source_code_hash = filebase64sha256(var.function_zip)
@@ -299,6 +303,10 @@ resource "aws_lambda_function" "walbridge" {
     precondition {
       condition     = var.kafka_sasl_secret_kms_key_arn == null || var.kafka_sasl_secret_arn != null
       error_message = "kafka_sasl_secret_kms_key_arn needs kafka_sasl_secret_arn."
+    }
+    precondition {
+      condition     = !var.publish_via_partition_root || var.plugin_name == "pgoutput"
+      error_message = "publish_via_partition_root needs plugin_name pgoutput (wal2json reports leaf partitions only)."
     }
     precondition {
       condition     = var.kafka_ssl_truststore_location == null || local.kafka_uses_tls

@@ -59,6 +59,11 @@ variable "log_retention_days" {
   description = "Retention of the function's CloudWatch log group, in days."
   type        = number
   default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days: one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------- network
@@ -151,7 +156,7 @@ variable "database_sslrootcert" {
 }
 
 variable "slot_name" {
-  description = "slot.name (a wal2json logical replication slot); also the checkpoint's S3 prefix."
+  description = "slot.name (a logical replication slot of plugin_name's plugin); also the checkpoint's S3 prefix."
   type        = string
   default     = "debezium"
 
@@ -159,6 +164,45 @@ variable "slot_name" {
     condition     = can(regex("^[a-z0-9_]{1,63}$", var.slot_name))
     error_message = "slot_name: 1 to 63 characters of a-z, 0-9 and _ (PostgreSQL's rule for slot names)."
   }
+}
+
+variable "plugin_name" {
+  description = "plugin.name: the slot's logical decoding plugin. The wal2json names all read a wal2json slot (the extension must be installed and, on 2026 minor releases, allowed by output_plugin_libraries); pgoutput is PostgreSQL's own plugin, read through publication_name. An existing slot must be of this plugin."
+  type        = string
+  default     = "wal2json"
+
+  validation {
+    condition     = contains(["wal2json", "wal2json_streaming", "wal2json_rds", "wal2json_rds_streaming", "pgoutput"], var.plugin_name)
+    error_message = "plugin_name: wal2json, wal2json_streaming, wal2json_rds, wal2json_rds_streaming or pgoutput."
+  }
+}
+
+variable "publication_name" {
+  description = "publication.name (pgoutput only): the publication the slot is read through, used as PostgreSQL stores the name (case and all)."
+  type        = string
+  default     = "dbz_publication"
+
+  validation {
+    condition     = length(var.publication_name) >= 1 && length(var.publication_name) <= 63
+    error_message = "publication_name: 1 to 63 characters (PostgreSQL's limit for names)."
+  }
+}
+
+variable "publication_autocreate_mode" {
+  description = "publication.autocreate.mode (pgoutput only), what walbridge does about the publication: all_tables creates a missing one FOR ALL TABLES (needs a superuser; tables without a key then need REPLICA IDENTITY FULL for updates and deletes); filtered creates it FOR TABLE the captured tables and sets it back to them each invocation; no_tables creates it empty; disabled never creates it. A missing publication is created only together with the slot."
+  type        = string
+  default     = "all_tables"
+
+  validation {
+    condition     = contains(["all_tables", "filtered", "no_tables", "disabled"], var.publication_autocreate_mode)
+    error_message = "publication_autocreate_mode: all_tables, filtered, no_tables or disabled."
+  }
+}
+
+variable "publish_via_partition_root" {
+  description = "publish.via.partition.root (pgoutput only; the plan refuses true with a wal2json plugin_name): true creates the publication WITH (publish_via_partition_root = true), so a partition's changes are published as its partitioned root's (the root's topic, schema and source.table) and table_include_list names the root, not its partitions; an existing publication must say the same."
+  type        = bool
+  default     = false
 }
 
 variable "table_include_list" {
@@ -308,9 +352,9 @@ variable "poll_duration_ms" {
 }
 
 variable "window_max_changes" {
-  description = "window.max.changes (rows per peek)"
+  description = "window.max.changes (rows per peek at most; 0: no row limit, windows bounded by the WAL they decode)"
   type        = number
-  default     = 10000
+  default     = 0
 }
 
 # ------------------------------------------------------------------------------ checkpoint and alarms
@@ -349,6 +393,11 @@ variable "alarm_period_seconds" {
   description = "Period of the lag alarms; at least the schedule's rate (a period without LagBytes counts as breaching)."
   type        = number
   default     = 300
+
+  validation {
+    condition     = contains([60, 300, 600, 900, 1800, 3600], var.alarm_period_seconds)
+    error_message = "alarm_period_seconds: 60, 300, 600, 900, 1800 or 3600."
+  }
 }
 
 variable "lag_bytes_threshold" {

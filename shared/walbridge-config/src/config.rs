@@ -150,6 +150,9 @@ pub struct PublicationConfig {
     /// `publication.autocreate.mode`: what walbridge does when it is missing (or, `filtered`, out of
     /// date).
     pub autocreate: PublicationAutocreate,
+    /// `publish.via.partition.root`: the publication publishes a partition's changes as its
+    /// partitioned root's (`publish_via_partition_root`), so the root is the captured table.
+    pub via_root: bool,
 }
 
 /// `publication.autocreate.mode`.

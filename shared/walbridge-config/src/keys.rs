@@ -217,6 +217,10 @@ pub const PUBLICATION_NAME: Key = Key::new("publication.name", Some("dbz_publica
 pub const PUBLICATION_AUTOCREATE_MODE: Key =
     Key::new("publication.autocreate.mode", Some("all_tables"))
         .one_of(&PUBLICATION_AUTOCREATE_MODE_NAMES);
+/// Whether the publication names a partition's changes by its partitioned root
+/// ([`PublicationConfig::via_root`](crate::PublicationConfig::via_root)); pgoutput only.
+pub const PUBLISH_VIA_PARTITION_ROOT: Key =
+    Key::new("publish.via.partition.root", Some("false")).one_of(BOOLEANS);
 
 // PostgreSQL and the slot
 
@@ -612,6 +616,7 @@ pub const KEYS: &[Key] = &[
     PLUGIN_NAME,
     PUBLICATION_NAME,
     PUBLICATION_AUTOCREATE_MODE,
+    PUBLISH_VIA_PARTITION_ROOT,
     DATABASE_HOSTNAME,
     DATABASE_PORT,
     DATABASE_USER,

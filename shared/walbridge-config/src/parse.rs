@@ -15,7 +15,7 @@ use walbridge_event::modes::{Mode, TypeModes};
 
 use crate::config::{
     AvroSettings, CheckpointLocation, Config, Converter, DatabaseConfig, EventConfig,
-    HeartbeatConfig, InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, PublicationConfig,
+    HeartbeatConfig, InvocationConfig, KafkaConfig, KafkaSasl, KafkaTls, Plugin, PublicationConfig,
     SaslMechanism, SlotConfig, SnapshotConfig, SnapshotMode, TablePattern, WindowConfig,
 };
 use crate::keys::*;
@@ -98,6 +98,7 @@ impl Config {
                         &PUBLICATION_AUTOCREATE_MODE,
                         PUBLICATION_AUTOCREATE_MODES,
                     ),
+                    via_root: p.take(props.bool(&PUBLISH_VIA_PARTITION_ROOT)),
                 },
             },
             filters: Arc::new(filters::filters(props, &mut p)),
@@ -145,6 +146,16 @@ impl Config {
             ignored_keys,
             parsed_warnings: p.warnings,
         };
+        if config.slot.publication.via_root && config.slot.plugin == Plugin::Wal2json {
+            p.errors.push(ConfigError::Unsupported {
+                key: PUBLISH_VIA_PARTITION_ROOT.name.to_owned(),
+                what: "a partition's changes under its partitioned root's name from a wal2json \
+                       slot (wal2json reports each change under its leaf partition's name only)",
+                fix: "set plugin.name=pgoutput (its publication then publishes via the root), or \
+                      publish.via.partition.root=false (to merge partitions into one topic with \
+                      wal2json, route them with ByLogicalTableRouter)",
+            });
+        }
         if config.events.transaction_topic.is_some()
             && config.events.source_struct == SourceStructVersion::V1
         {

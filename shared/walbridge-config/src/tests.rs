@@ -157,6 +157,7 @@ fn pgoutput_is_read_through_debeziums_publication_and_decoderbufs_is_refused() {
         PublicationConfig {
             name: "dbz_publication".into(),
             autocreate: PublicationAutocreate::AllTables,
+            via_root: false,
         }
     );
     props.set("publication.name", "cdc");
@@ -173,8 +174,28 @@ fn pgoutput_is_read_through_debeziums_publication_and_decoderbufs_is_refused() {
     assert!(text.contains("publication.autocreate.mode"), "{text}");
     props.set("publication.autocreate.mode", "disabled");
     props.set("publish.via.partition.root", "true");
+    let config = Config::from_sources(props.clone(), &lambda_env()).unwrap();
+    assert!(config.slot.publication.via_root);
+    props.set("publish.via.partition.root", "sometimes");
     let text = error_text(Config::from_sources(props.clone(), &lambda_env()));
     assert!(text.contains("publish.via.partition.root"), "{text}");
+
+    // wal2json names every change by its leaf partition: it cannot publish via the root
+    let mut props = seed();
+    props.set("publish.via.partition.root", "true");
+    let text = error_text(Config::from_sources(props.clone(), &lambda_env()));
+    assert!(
+        text.contains("publish.via.partition.root") && text.contains("plugin.name=pgoutput"),
+        "{text}"
+    );
+    props.set("publish.via.partition.root", "false");
+    assert!(
+        !Config::from_sources(props, &lambda_env())
+            .unwrap()
+            .slot
+            .publication
+            .via_root
+    );
 
     let mut props = seed();
     props.set("plugin.name", "decoderbufs");
@@ -751,9 +772,17 @@ fn sasl_without_credentials_is_refused() {
 
 #[test]
 fn every_declared_allowed_value_parses() {
+    // values that hold only beside another key's
+    let needs = [(
+        crate::keys::PUBLISH_VIA_PARTITION_ROOT.name,
+        ("plugin.name", "pgoutput"),
+    )];
     for key in KEYS.iter().filter(|k| !k.allowed.is_empty()) {
         for value in key.allowed {
             let mut props = seed();
+            for (_, (other, other_value)) in needs.iter().filter(|(k, _)| *k == key.name) {
+                props.set(other, other_value);
+            }
             props.set(key.name, value);
             let report = report_for(props, &lambda_env());
             assert!(

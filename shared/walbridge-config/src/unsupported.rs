@@ -35,13 +35,6 @@ fn is_true(value: &str) -> bool {
 
 const UNSUPPORTED: &[Unsupported] = &[
     Unsupported {
-        key: "publish.via.partition.root",
-        asks: is_true,
-        what: "a pgoutput publication that names partitioned tables' changes by their root",
-        fix: "remove it: walbridge reads changes by partition, as publish.via.partition.root=false \
-              does (to merge partitions into one topic, route them with ByLogicalTableRouter)",
-    },
-    Unsupported {
         key: "converters",
         asks: set,
         what: "custom column converters",

@@ -161,14 +161,33 @@ pub enum SlotError {
         /// The operations it leaves out, comma-separated.
         operations: String,
     },
-    /// The publication names partitioned tables' changes by their root, which walbridge does not
-    /// read yet.
+    /// The publication names partitions' changes by their partitioned root while
+    /// `publish.via.partition.root` is false: the captured partitions would publish nothing.
     #[error(
-        "publication {publication} publishes via the partition root, which walbridge does not read \
-         (changes are read by partition): run ALTER PUBLICATION {ident} SET \
-         (publish_via_partition_root = false);"
+        "publication {publication} publishes via the partition root (publish_via_partition_root = \
+         true) but publish.via.partition.root is false, so the changes of partitions arrive under \
+         their partitioned roots' names and the captured partitions would publish nothing: set \
+         publish.via.partition.root=true (and capture the partitioned roots), or run ALTER \
+         PUBLICATION {ident} SET (publish_via_partition_root = false); while the slot holds no \
+         changes of partitions (pgoutput decodes each change with the publication as it was then)"
     )]
     PublicationViaRoot {
+        /// `publication.name`.
+        publication: String,
+        /// The name as SQL spells it.
+        ident: String,
+    },
+    /// The publication names partitions' changes by the partitions while
+    /// `publish.via.partition.root` is true: the captured partitioned roots would publish nothing.
+    #[error(
+        "publication {publication} publishes the changes of partitions under the partitions' own \
+         names (publish_via_partition_root = false) but publish.via.partition.root=true captures \
+         the partitioned roots, which would then publish nothing: run ALTER PUBLICATION {ident} \
+         SET (publish_via_partition_root = true); while the slot holds no changes of partitions \
+         (pgoutput decodes each change with the publication as it was then), or set \
+         publish.via.partition.root=false"
+    )]
+    PublicationNotViaRoot {
         /// `publication.name`.
         publication: String,
         /// The name as SQL spells it.
@@ -364,12 +383,26 @@ pub enum SlotError {
     #[error(
         "the table filters capture the partitioned table {table} but not its partitions {partitions}: \
          PostgreSQL decodes each row under its partition's name, so those rows would never be \
-         published; add the partitions to table.include.list (or a pattern that matches them)"
+         published; add the partitions to table.include.list (or a pattern that matches them), \
+         or, with plugin.name=pgoutput, set publish.via.partition.root=true"
     )]
     PartitionsLeftOut {
         /// The partitioned table, `schema.table`.
         table: String,
         /// Its partitions, comma-separated.
+        partitions: String,
+    },
+    /// With `publish.via.partition.root=true` the filters capture a partition, whose changes are
+    /// published under its partitioned root's name: the partition would publish nothing but its
+    /// snapshot, and the root's topic would get its rows as well.
+    #[error(
+        "the table filters capture {partitions}, but publish.via.partition.root=true publishes a \
+         partition's changes as its partitioned root's: capture the root instead (table.include.list \
+         naming the root, or table.exclude.list naming the partitions); the root's snapshot reads \
+         every partition"
+    )]
+    PartitionCaptured {
+        /// The captured partitions, each with its root: `schema.table (of schema.root)`.
         partitions: String,
     },
     /// The catalog's description of a table cannot be turned into a schema (a type or a column the

@@ -134,7 +134,14 @@ async fn check_postgresql(
             Ok(()) => report.push_check(
                 "publication",
                 CheckStatus::Pass,
-                format!("publication {name} exists and carries the captured tables and operations"),
+                format!(
+                    "publication {name} exists and carries the captured tables and operations{}",
+                    if config.slot.publication.via_root {
+                        ", via the partition root"
+                    } else {
+                        ""
+                    }
+                ),
             ),
             Err(
                 err @ SlotError::PublicationMissing {
@@ -190,8 +197,9 @@ async fn check_postgresql(
             .iter()
             .map(|t| (t.table.schema.as_str(), t.table.table.as_str())),
     );
-    // What changes are decoded and published under: partitions, not their parents.
-    let tables: Vec<_> = matched.into_iter().filter(|t| !t.partitioned).collect();
+    // What changes are decoded and published under: partitions, not their parents (or the
+    // partitioned roots, with publish.via.partition.root=true).
+    let tables: Vec<_> = matched.into_iter().filter(|t| t.decoded).collect();
     let uncaptured: Vec<String> = tables
         .iter()
         .filter(|t| !t.changes_captured)
@@ -411,7 +419,8 @@ async fn check_checkpoint(checkpoint: &CheckpointTarget, report: &mut Validation
     }
 }
 
-fn shortened(names: &[String]) -> String {
+/// The first names of a list, and how many more there are.
+pub(crate) fn shortened(names: &[String]) -> String {
     let mut text = names
         .iter()
         .take(LIST_MAX)

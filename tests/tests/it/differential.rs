@@ -2193,3 +2193,170 @@ async fn heartbeats_differential(plugin: Plugin) {
         problems.join("\n")
     );
 }
+
+// ------------------------------------------------------------------------ partitioned, via the root
+/// A table partitioned by region (two partitions) and the sentinel: the tables of the
+/// `publish.via.partition.root=true` differential.
+const PARTITIONED_DDL: &str = "
+  CREATE TABLE {s}.events(id int, region text, note text, at timestamptz,
+      PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+  CREATE TABLE {s}.events_eu PARTITION OF {s}.events FOR VALUES IN ('eu');
+  CREATE TABLE {s}.events_us PARTITION OF {s}.events FOR VALUES IN ('us');
+  CREATE TABLE {s}.sentinel(id int PRIMARY KEY);";
+
+/// Inserts into both partitions, an update within a partition, an update that moves a row to the
+/// other partition (PostgreSQL decodes it as a delete and an insert), a delete, then the sentinel.
+const PARTITIONED_WORKLOAD: &[&str] = &[
+    "INSERT INTO {s}.events VALUES (1, 'eu', 'one', '2026-01-02 03:04:05+00'),
+       (2, 'us', 'two', NULL), (3, 'eu', 'three', NULL)",
+    "INSERT INTO {s}.events_us VALUES (4, 'us', 'four, straight into the partition', NULL)",
+    "UPDATE {s}.events SET note = 'changed' WHERE id = 1",
+    "UPDATE {s}.events SET region = 'us' WHERE id = 3",
+    "BEGIN; DELETE FROM {s}.events WHERE id = 2; INSERT INTO {s}.events VALUES (5, 'eu', NULL, NULL); COMMIT",
+    "INSERT INTO {s}.sentinel VALUES (1)",
+];
+
+/// Debezium 3.7.1 with `publish.via.partition.root=true` creates its publication for the
+/// partitioned root, `WITH (publish_via_partition_root = true)`, and publishes every partition's
+/// changes as the root's; walbridge, creating its own publication the same way
+/// (`publication.autocreate.mode=filtered`), must write the same records to the root's topic.
+#[tokio::test]
+async fn a_partitioned_table_via_its_root_on_pgoutput_is_what_debeziums_is() {
+    let started = std::time::Instant::now();
+    let case = Case::new("diffroot", PARTITIONED_DDL).await;
+    let prefix = case.prefix.clone();
+    let tables = vec![
+        format!("{}.events", case.schema),
+        format!("{}.sentinel", case.schema),
+    ];
+    let mut wb_broker = PrivateService::kafka();
+    wb_broker.start();
+    let wb_kafka = rskafka::client::ClientBuilder::new(vec![wb_broker.bootstrap()])
+        .build()
+        .await
+        .expect("connect to walbridge's broker");
+    let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_bootstrap()])
+        .build()
+        .await
+        .expect("connect to the Connect worker's broker");
+    for table in ["events", "sentinel"] {
+        let topic = format!("{prefix}.{}.{table}", case.schema);
+        env::create_topic(&wb_kafka, &topic, 3).await;
+        env::create_topic(&dbz_kafka, &topic, 3).await;
+    }
+
+    // walbridge's slot (the case's name) is made by walbridge, once Debezium streams
+    case.pg
+        .execute("SELECT pg_drop_replication_slot($1)", &[&case.slot])
+        .await
+        .expect("drop the case's slot until Debezium streams");
+    let dbz_slot = format!("{}_dbz0", case.schema);
+    let debezium = Referee::start(vec![
+        DebeziumConnector::postgres(
+            &dbz_slot.replace('_', "-"),
+            &dbz_slot,
+            &format!("{dbz_slot}_pub"),
+            &prefix,
+            &tables,
+            true,
+        )
+        .with("publish.via.partition.root", "true"),
+    ]);
+    let waited = debezium
+        .wait_streaming(&case.pg, Duration::from_secs(150))
+        .await;
+    eprintln!("diffroot: Debezium streaming after {waited:?}");
+    let dbz_via_root: bool = case
+        .pg
+        .query_one(
+            "SELECT pubviaroot FROM pg_publication WHERE pubname = $1",
+            &[&format!("{dbz_slot}_pub")],
+        )
+        .await
+        .expect("Debezium's publication")
+        .get(0);
+    assert!(
+        dbz_via_root,
+        "Debezium's publication publishes via the root"
+    );
+
+    let wb_publication = format!("{}_pub", case.slot);
+    let include = tables.join(",");
+    let bootstrap = wb_broker.bootstrap();
+    let config = || {
+        case.config(&[
+            ("plugin.name", "pgoutput"),
+            ("slot.create", "true"),
+            ("publication.name", wb_publication.as_str()),
+            ("publication.autocreate.mode", "filtered"),
+            ("publish.via.partition.root", "true"),
+            ("table.include.list", include.as_str()),
+            ("key.converter.schemas.enable", "true"),
+            ("value.converter.schemas.enable", "true"),
+            ("kafka.bootstrap.servers", bootstrap.as_str()),
+        ])
+    };
+    let report = invoke(config()).await;
+    assert_eq!(report.changes, 0, "{report:?}");
+    // both now read from here: the last commit either has seen when the workload starts
+    case.sql("SELECT pg_logical_emit_message(false, 'differential-start', '')")
+        .await;
+    for transaction in PARTITIONED_WORKLOAD {
+        case.sql(transaction).await;
+    }
+    let report = invoke(config()).await;
+    assert!(report.caught_up, "{report:?}");
+    env::read_topic_from(
+        &dbz_bootstrap(),
+        &format!("{prefix}.{}.sentinel", case.schema),
+        1,
+    );
+    debezium.assert_not_failed();
+
+    let mut report = Report {
+        major: server_major(&case.pg).await,
+        wal2json: false,
+        ..Report::default()
+    };
+    let topic = format!("{prefix}.{}.events", case.schema);
+    let wb_records = env::read_topic_from(&wb_broker.bootstrap(), &topic, 0);
+    let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
+    // 5 inserts, an update, the moved row's delete + tombstone + insert, a delete + tombstone
+    assert_eq!(dbz_records.len(), 11, "Debezium's records: {dbz_records:?}");
+    assert!(
+        dbz_records
+            .iter()
+            .filter_map(KafkaRecord::value_json)
+            .all(|v| v["payload"]["source"]["table"] == "events"),
+        "Debezium names the root"
+    );
+    report.compare(&prefix, "events", true, &wb_records, &dbz_records);
+
+    debezium.remove(&case.pg).await;
+    drop(wb_broker);
+    case.pg
+        .batch_execute(&format!("DROP PUBLICATION IF EXISTS \"{wb_publication}\""))
+        .await
+        .expect("drop walbridge's publication");
+    case.drop_slot().await;
+
+    eprintln!(
+        "differential via the partition root: {} record pairs compared in {:?}",
+        report.pairs,
+        started.elapsed(),
+    );
+    for ((name, side), seen) in KNOWN_HEADER_DIFFERENCES.iter().zip(&report.headers_seen) {
+        if !seen {
+            report.problems.push(format!(
+                "KNOWN DIFFERENCE no longer occurs: header {name} written by {side} alone"
+            ));
+        }
+    }
+    assert!(
+        report.problems.is_empty(),
+        "walbridge and Debezium 3.7.1 differ ({} problem(s)):\n{}",
+        report.problems.len(),
+        report.problems.join("\n")
+    );
+    assert_eq!(report.pairs, 11);
+}

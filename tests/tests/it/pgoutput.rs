@@ -545,3 +545,238 @@ async fn a_crash_inside_a_pgoutput_window_loses_and_repeats_nothing() {
     drop_publication(&case).await;
     case.drop_slot().await;
 }
+
+/// A table partitioned by region, two partitions, a row in each.
+const PARTITIONED: &str = "
+    CREATE TABLE {s}.events(id int, region text, note text, PRIMARY KEY (id, region))
+        PARTITION BY LIST (region);
+    CREATE TABLE {s}.events_eu PARTITION OF {s}.events FOR VALUES IN ('eu');
+    CREATE TABLE {s}.events_us PARTITION OF {s}.events FOR VALUES IN ('us');
+    INSERT INTO {s}.events VALUES (1, 'eu', 'first'), (2, 'us', 'first');";
+
+/// Whether `publication` publishes via the partition root.
+async fn publishes_via_root(case: &Case, publication: &str) -> bool {
+    case.pg
+        .query_one(
+            "SELECT pubviaroot FROM pg_publication WHERE pubname = $1",
+            &[&publication],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn publish_via_partition_root_publishes_partitions_as_their_root() {
+    let case = Case::new("pgoutput_root", PARTITIONED).await;
+    let (slot, publication, prefix) = names(&case);
+    let checkpoint = format!(
+        "s3://{}/relay-tests/{}/pgoutput.json",
+        env::bucket(),
+        case.schema
+    );
+    let include = format!("{}\\.events", case.schema);
+    let config = || {
+        case.config(&[
+            ("plugin.name", "pgoutput"),
+            ("checkpoint.uri", checkpoint.as_str()),
+            ("slot.name", slot.as_str()),
+            ("slot.create", "true"),
+            ("publication.name", publication.as_str()),
+            ("publication.autocreate.mode", "filtered"),
+            ("publish.via.partition.root", "true"),
+            ("topic.prefix", prefix.as_str()),
+            ("table.include.list", include.as_str()),
+            ("snapshot.mode", "initial"),
+        ])
+    };
+    // The publication is made for the root, via the root; the snapshot reads the root, which is
+    // every partition's rows.
+    let mut report = invoke(config()).await;
+    assert!(publishes_via_root(&case, &publication).await);
+    assert_eq!(published_tables(&case, &publication).await, ["events"]);
+    let mut snapshot_rows = report.snapshot_rows;
+    for _ in 0..5 {
+        if snapshot_rows >= 2 {
+            break;
+        }
+        report = invoke(config()).await;
+        snapshot_rows += report.snapshot_rows;
+    }
+    assert_eq!(snapshot_rows, 2, "{report:?}");
+
+    // Inserts into both partitions, an update and a delete.
+    case.sql(
+        "INSERT INTO {s}.events VALUES (3, 'eu', 'new'), (4, 'us', 'new');
+         UPDATE {s}.events SET note = 'changed' WHERE id = 1;
+         DELETE FROM {s}.events WHERE id = 2;",
+    )
+    .await;
+    let report = invoke(config()).await;
+    assert_eq!(report.changes, 4, "{report:?}");
+
+    // reads 1 and 2, creates 3 and 4, the update of 1, the delete of 2 and its tombstone
+    let topic = format!("{prefix}.{}.events", case.schema);
+    let records = env::read_topic(&topic, 7);
+    assert_eq!(records.len(), 7, "{records:?}");
+    let mut ops: Vec<(String, i64, String)> = Vec::new();
+    for record in &records {
+        let key: Value = serde_json::from_str(record.key_str().expect("a key")).unwrap();
+        let Some(value) = record.value_json() else {
+            assert_eq!(key, serde_json::json!({"id": 2, "region": "us"}));
+            continue;
+        };
+        assert_eq!(value["source"]["schema"], case.schema.as_str(), "{value}");
+        assert_eq!(value["source"]["table"], "events", "{value}");
+        let row = if value["op"] == "d" {
+            &value["before"]
+        } else {
+            &value["after"]
+        };
+        assert_eq!(key["id"], row["id"], "{value}");
+        assert_eq!(key["region"], row["region"], "{value}");
+        ops.push((
+            value["op"].as_str().unwrap().to_owned(),
+            row["id"].as_i64().unwrap(),
+            row["region"].as_str().unwrap().to_owned(),
+        ));
+    }
+    ops.sort();
+    let expected: Vec<(String, i64, String)> = [
+        ("c", 3, "eu"),
+        ("c", 4, "us"),
+        ("d", 2, "us"),
+        ("r", 1, "eu"),
+        ("r", 2, "us"),
+        ("u", 1, "eu"),
+    ]
+    .iter()
+    .map(|(op, id, region)| ((*op).to_owned(), *id, (*region).to_owned()))
+    .collect();
+    assert_eq!(ops, expected);
+    let update = records
+        .iter()
+        .filter_map(KafkaRecord::value_json)
+        .find(|v| v["op"] == "u")
+        .unwrap();
+    assert_eq!(update["after"]["note"], "changed");
+
+    drop_publication(&case).await;
+    case.drop_slot().await;
+}
+
+#[tokio::test]
+async fn publish_via_partition_root_must_agree_with_the_publication_and_the_filters() {
+    use crate::validate::{check, run, validate_command};
+
+    let case = Case::new("pgoutput_root_bad", PARTITIONED).await;
+    let (slot, publication, prefix) = names(&case);
+    let root = format!("{}\\.events", case.schema);
+    let config = |extra: &[(&str, &str)]| {
+        let mut props = vec![
+            ("plugin.name", "pgoutput"),
+            ("slot.name", slot.as_str()),
+            ("slot.create", "true"),
+            ("publication.name", publication.as_str()),
+            ("publication.autocreate.mode", "disabled"),
+            ("publish.via.partition.root", "true"),
+            ("topic.prefix", prefix.as_str()),
+        ];
+        props.extend_from_slice(extra);
+        case.config(&props)
+    };
+
+    // The case's filters capture every table of the schema, partitions included, whose changes
+    // would arrive as the root's.
+    let err = try_invoke(config(&[])).await.unwrap_err();
+    assert!(
+        matches!(&err, RelayError::Slot(SlotError::PartitionCaptured { partitions })
+            if partitions.contains(&format!("{}.events_eu (of {}.events)", case.schema, case.schema))),
+        "{err:?}"
+    );
+
+    // A publication that names changes by partition, with the property asking for the root.
+    case.sql(&format!(
+        "CREATE PUBLICATION \"{publication}\" FOR TABLE {{s}}.events"
+    ))
+    .await;
+    let err = try_invoke(config(&[("table.include.list", root.as_str())]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            RelayError::Slot(SlotError::PublicationNotViaRoot { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains(&format!(
+            "ALTER PUBLICATION \"{publication}\" SET (publish_via_partition_root = true);"
+        )),
+        "{err}"
+    );
+    let validate = |via_root: &str, include: &str| {
+        let (_, report) = run(validate_command(
+            &case,
+            &["validate", "--json"],
+            &[
+                ("PLUGIN_NAME", "pgoutput"),
+                ("SLOT_NAME", slot.as_str()),
+                ("SLOT_CREATE", "true"),
+                ("PUBLICATION_NAME", publication.as_str()),
+                ("PUBLICATION_AUTOCREATE_MODE", "disabled"),
+                ("PUBLISH_VIA_PARTITION_ROOT", via_root),
+                ("TABLE_INCLUDE_LIST", include),
+                ("TOPIC_PREFIX", prefix.as_str()),
+            ],
+        ));
+        report
+    };
+    let report = validate("true", &root);
+    let (status, message) = check(&report, "publication");
+    assert_eq!(status, "fail", "{report:#}");
+    assert!(
+        message.contains("publish_via_partition_root = true"),
+        "{message}"
+    );
+
+    // The other way round: a publication via the root, the property left false.
+    case.sql(&format!(
+        "ALTER PUBLICATION \"{publication}\" SET (publish_via_partition_root = true)"
+    ))
+    .await;
+    let report = validate("true", &root);
+    assert_eq!(check(&report, "publication").0, "pass", "{report:#}");
+    let everything = format!("{}\\..*", case.schema);
+    let err = try_invoke(config(&[
+        ("publish.via.partition.root", "false"),
+        ("table.include.list", everything.as_str()),
+    ]))
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, RelayError::Slot(SlotError::PublicationViaRoot { .. })),
+        "{err:?}"
+    );
+    let report = validate("false", &everything);
+    let (status, message) = check(&report, "publication");
+    assert_eq!(status, "fail", "{report:#}");
+    assert!(
+        message.contains("set publish.via.partition.root=true"),
+        "{message}"
+    );
+
+    // Nothing was created while refusing.
+    let slots: i64 = case
+        .pg
+        .query_one(
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1",
+            &[&slot],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(slots, 0);
+    drop_publication(&case).await;
+}

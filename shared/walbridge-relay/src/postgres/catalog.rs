@@ -100,7 +100,7 @@ impl PgSlot {
             .catalog_tables()
             .await?
             .into_iter()
-            .filter(|t| !t.partitioned)
+            .filter(|t| t.decoded)
             .map(|t| CapturedTable {
                 schema: t.table.schema,
                 table: t.table.table,
@@ -109,8 +109,9 @@ impl PgSlot {
             .collect())
     }
 
-    /// The tables the table filters capture, partitioned parents included (`validate`: a parent
-    /// listed beside its partitions matches a table, though only its partitions carry changes).
+    /// The tables the table filters capture, partitioned parents and partitions included
+    /// (`validate`: a parent listed beside its partitions matches a table, though only the ones
+    /// [`MatchedTable::decoded`] says carry changes).
     ///
     /// # Errors
     /// [`SlotError::Query`] when the catalog cannot be read.
@@ -124,9 +125,10 @@ impl PgSlot {
     }
 
     /// The one definition of a table walbridge can capture: a permanent ordinary table (a
-    /// partition under its own name, as wal2json decodes it), or a partitioned parent, which
-    /// decodes nothing of its own. Unlogged and temporary tables never reach the WAL's logical
-    /// decoding; the system schemas are never captured.
+    /// partition under its own name, as wal2json decodes it), or a partitioned table, whose
+    /// changes are named by its partitions — or, publishing via the partition root, by the
+    /// partitioned root, and none by a partition. Unlogged and temporary tables never reach the
+    /// WAL's logical decoding; the system schemas are never captured.
     async fn catalog_tables(&self) -> Result<Vec<MatchedTable>, SlotError> {
         let rows = self
             .client
@@ -138,12 +140,19 @@ impl PgSlot {
             .map(|row| {
                 let identity: String = row.get(3);
                 let primary_key: bool = row.get(4);
+                let partitioned = row.get::<_, String>(2) == "p";
+                let partition: bool = row.get(6);
                 MatchedTable {
                     table: TablePattern {
                         schema: row.get(0),
                         table: row.get(1),
                     },
-                    partitioned: row.get::<_, String>(2) == "p",
+                    partitioned,
+                    decoded: if self.via_root {
+                        !partition
+                    } else {
+                        !partitioned
+                    },
                     changes_captured: identity == "f"
                         || identity == "i"
                         || (identity == "d" && primary_key),
@@ -155,11 +164,14 @@ impl PgSlot {
 }
 
 /// See [`PgSlot::catalog_tables`]: schema, table, kind, replica identity, whether it has a
-/// primary key, estimated rows.
+/// primary key, estimated rows (a partitioned table's: its partitions'), whether it is a partition.
 const CAPTURABLE_TABLES: &str = "SELECT n.nspname::text, c.relname::text, c.relkind::text, \
      c.relreplident::text, \
      EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), \
-     c.reltuples::int8 \
+     CASE WHEN c.relkind = 'p' THEN (SELECT COALESCE(sum(GREATEST(l.reltuples, 0)), 0)::int8 \
+       FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf) \
+       ELSE c.reltuples::int8 END, \
+     c.relispartition \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' \
        AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' \
@@ -170,8 +182,12 @@ const CAPTURABLE_TABLES: &str = "SELECT n.nspname::text, c.relname::text, c.relk
 pub struct MatchedTable {
     /// The table's schema and name (never `*`).
     pub table: TablePattern,
-    /// A partitioned parent: its rows are decoded under its partitions' names.
+    /// A partitioned table (relkind `p`).
     pub partitioned: bool,
+    /// Whether changes are decoded under this table's name: a partition's are under its own, a
+    /// partitioned table's under its partitions' — or, when the publication publishes via the
+    /// partition root, under its topmost partitioned root's, and a partition decodes none.
+    pub decoded: bool,
     /// Whether updates and deletes can be captured with their key: a primary key under REPLICA
     /// IDENTITY DEFAULT, a replica identity index, or REPLICA IDENTITY FULL.
     pub changes_captured: bool,

@@ -127,6 +127,13 @@ fn rows_within(budget: usize, row_bytes: usize, max: usize) -> usize {
     (budget / row_bytes.max(1)).clamp(1, max.max(1))
 }
 
+/// Whether changes of partitions are named by their partitioned root: a pgoutput publication with
+/// `publish_via_partition_root` (wal2json names leaf partitions only; the configuration refuses
+/// `publish.via.partition.root=true` with it).
+fn via_root(slot: &SlotConfig) -> bool {
+    slot.plugin == Plugin::Pgoutput && slot.publication.via_root
+}
+
 /// A wal2json or pgoutput logical replication slot, read over one PostgreSQL connection.
 #[derive(Debug)]
 pub struct PgSlot {
@@ -138,6 +145,8 @@ pub struct PgSlot {
     /// pgoutput: the publication, and what it must carry (the captured tables, the signal table,
     /// the operations not skipped).
     publication: PublicationConfig,
+    /// Whether changes of partitions are named by their partitioned root ([`via_root`]).
+    via_root: bool,
     tables: TableFilter,
     signal_table: Option<TablePattern>,
     skipped: SkippedOperations,
@@ -187,7 +196,8 @@ impl PgSlot {
         let (client, connection) = connect(database).await?;
         verify_session(&client).await?;
         let (server_version, in_recovery) = server_version(&client).await?;
-        check_partitioned(&client, tables).await?;
+        let via_root = via_root(slot);
+        check_partitioned(&client, tables, via_root).await?;
         let pushdown = tables.pushdown();
         let add_tables = if pushdown.is_empty() {
             None
@@ -201,6 +211,7 @@ impl PgSlot {
             database: database.dbname.clone(),
             plugin: slot.plugin,
             publication: slot.publication.clone(),
+            via_root,
             tables: tables.clone(),
             signal_table: None,
             skipped: SkippedOperations::default(),

@@ -59,11 +59,17 @@ pub(super) async fn resolve_pushdown(
 }
 
 /// Refuses a partitioned table the table filters capture while leaving out some of its partitions:
-/// logical decoding names each row by its partition, so those rows would never be published.
+/// logical decoding names each row by its partition, so those rows would never be published. With
+/// `via_root` (a pgoutput publication that publishes via the partition root) the other way round:
+/// every change is named by its root, so a captured partition is refused.
 pub(super) async fn check_partitioned(
     client: &Client,
     tables: &TableFilter,
+    via_root: bool,
 ) -> Result<(), SlotError> {
+    if via_root {
+        return check_no_partition_captured(client, tables).await;
+    }
     let rows = client
         .query(
             "SELECT pn.nspname::text, p.relname::text, ln.nspname::text, l.relname::text \
@@ -100,6 +106,49 @@ pub(super) async fn check_partitioned(
             partitions: partitions.join(", "),
         }),
     }
+}
+
+/// With `publish.via.partition.root=true`: no partition (nor sub-partitioned table) among the
+/// captured tables, since pgoutput publishes its changes as its topmost partitioned root's.
+async fn check_no_partition_captured(
+    client: &Client,
+    tables: &TableFilter,
+) -> Result<(), SlotError> {
+    let rows = client
+        .query(
+            "SELECT n.nspname::text, c.relname::text, rn.nspname::text, r.relname::text \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_class r ON r.oid = pg_partition_root(c.oid) \
+             JOIN pg_namespace rn ON rn.oid = r.relnamespace \
+             WHERE c.relispartition AND c.relkind IN ('r', 'p') \
+             ORDER BY 1, 2",
+            &[],
+        )
+        .await
+        .map_err(|source| SlotError::Query {
+            action: "list partitions",
+            slot: String::new(),
+            source,
+        })?;
+    let captured: Vec<String> = rows
+        .iter()
+        .filter(|row| tables.captures(row.get(0), row.get(1)))
+        .map(|row| {
+            format!(
+                "{}.{} (of {}.{})",
+                row.get::<_, &str>(0),
+                row.get::<_, &str>(1),
+                row.get::<_, &str>(2),
+                row.get::<_, &str>(3)
+            )
+        })
+        .collect();
+    if captured.is_empty() {
+        return Ok(());
+    }
+    Err(SlotError::PartitionCaptured {
+        partitions: crate::validate::shortened(&captured),
+    })
 }
 
 impl PgSlot {

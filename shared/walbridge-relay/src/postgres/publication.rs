@@ -45,14 +45,16 @@ struct Found {
 
 impl PgSlot {
     /// Checks the publication of a pgoutput slot: it exists, it carries the captured tables (and
-    /// the signal table) and the operations not skipped, and it names changes by partition. With
+    /// the signal table) and the operations not skipped, and it names changes of partitions as
+    /// `publish.via.partition.root` says (by partition, or by partitioned root). With
     /// `apply` (an invocation, not `validate`), a missing one is created as
     /// `publication.autocreate.mode` says, and under `filtered` one listing other tables is set to
     /// the captured ones.
     ///
     /// # Errors
     /// [`SlotError::PublicationMissing`], [`SlotError::PublicationForAllTables`],
-    /// [`SlotError::PublicationViaRoot`], [`SlotError::PublicationOperations`],
+    /// [`SlotError::PublicationViaRoot`], [`SlotError::PublicationNotViaRoot`],
+    /// [`SlotError::PublicationOperations`],
     /// [`SlotError::PublicationIncomplete`], [`SlotError::Query`].
     pub async fn check_publication(&self, apply: bool) -> Result<(), SlotError> {
         // Logical decoding messages from 14, skipped empty transactions (what the relay's
@@ -67,22 +69,28 @@ impl PgSlot {
         let ident = quote_ident(name);
         let mode = self.publication.autocreate;
         let wanted = self.publication_wanted().await?;
+        // as Debezium creates it: the option only when asked for
+        let with = if self.publication.via_root {
+            " WITH (publish_via_partition_root = true)"
+        } else {
+            ""
+        };
         let found = match self.find_publication().await? {
             Some(found) => found,
             None => {
                 let create = match mode {
                     PublicationAutocreate::AllTables => {
-                        format!("CREATE PUBLICATION {ident} FOR ALL TABLES")
+                        format!("CREATE PUBLICATION {ident} FOR ALL TABLES{with}")
                     }
-                    PublicationAutocreate::NoTables => format!("CREATE PUBLICATION {ident}"),
+                    PublicationAutocreate::NoTables => format!("CREATE PUBLICATION {ident}{with}"),
                     PublicationAutocreate::Filtered | PublicationAutocreate::Disabled
                         if wanted.is_empty() =>
                     {
-                        format!("CREATE PUBLICATION {ident}")
+                        format!("CREATE PUBLICATION {ident}{with}")
                     }
                     PublicationAutocreate::Filtered | PublicationAutocreate::Disabled => {
                         format!(
-                            "CREATE PUBLICATION {ident} FOR TABLE {}",
+                            "CREATE PUBLICATION {ident} FOR TABLE {}{with}",
                             table_list(&wanted)
                         )
                     }
@@ -140,11 +148,20 @@ impl PgSlot {
                     .ok_or_else(|| missing(false))?
             }
         };
-        if found.via_root {
-            return Err(SlotError::PublicationViaRoot {
-                publication: name.to_owned(),
-                ident,
-            });
+        match (found.via_root, self.publication.via_root) {
+            (true, false) => {
+                return Err(SlotError::PublicationViaRoot {
+                    publication: name.to_owned(),
+                    ident,
+                });
+            }
+            (false, true) => {
+                return Err(SlotError::PublicationNotViaRoot {
+                    publication: name.to_owned(),
+                    ident,
+                });
+            }
+            _ => {}
         }
         let skipped = self.skipped;
         let needed = [
@@ -288,13 +305,14 @@ impl PgSlot {
     }
 
     /// The tables the publication must carry: the captured tables whose changes are decoded
-    /// (partitions, not their parents) and the signal table, in name order.
+    /// (partitions, not their parents — or the partitioned roots, publishing via the root) and
+    /// the signal table, in name order.
     async fn publication_wanted(&self) -> Result<Vec<TablePattern>, SlotError> {
         let mut wanted: Vec<TablePattern> = self
             .matched_tables(&self.tables)
             .await?
             .into_iter()
-            .filter(|t| !t.partitioned)
+            .filter(|t| t.decoded)
             .map(|t| t.table)
             .collect();
         if let Some(signal) = &self.signal_table {
