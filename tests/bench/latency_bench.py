@@ -43,7 +43,7 @@ CLIENTS, THREADS = 4, 2
 def create_topics(bootstrap, topics):
     """Creates `topics` (one partition each) whose records the broker stamps (LogAppendTime)."""
     from confluent_kafka.admin import AdminClient, NewTopic
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})
     new = [NewTopic(t, 1, 1, config={"message.timestamp.type": "LogAppendTime"}) for t in topics]
     for future in admin.create_topics(new).values():
         future.result(timeout=30)
@@ -51,7 +51,7 @@ def create_topics(bootstrap, topics):
 
 def delete_topics(bootstrap, topics):
     from confluent_kafka.admin import AdminClient
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})
     for topic, future in admin.delete_topics(topics).items():
         try:
             future.result(timeout=30)
@@ -132,19 +132,28 @@ def wait_for(what, predicate, timeout_s, interval_s=0.5):
         time.sleep(interval_s)
 
 
-def window_logs(path):
-    """walbridge's per-window log lines (JSON, `window published`): rows and elapsed ms of each."""
-    windows = []
+def walbridge_log(path):
+    """walbridge's log (JSON lines): when each window ended (epoch ms), its rows and elapsed ms
+    (`window published`), and when each pass ended (`invocation done`)."""
+    windows, passes = [], []
     with open(path) as f:
         for line in f:
             try:
                 entry = json.loads(line)
-            except ValueError:
+                at_ms = datetime.datetime.fromisoformat(entry["timestamp"]).timestamp() * 1000
+            except (ValueError, KeyError):
                 continue
-            fields = entry.get("fields", {})
+            fields = entry.get("fields", entry)  # flattened on Lambda and with WALBRIDGE_LOG_FORMAT=json
             if fields.get("message") == "window published":
-                windows.append((int(fields.get("rows", 0)), int(fields.get("elapsed_ms", 0))))
-    return windows
+                windows.append((at_ms, int(fields["rows"]), int(fields["elapsed_ms"])))
+            elif fields.get("message") == "invocation done":
+                passes.append(at_ms)
+    return windows, passes
+
+
+def median(values):
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else 0
 
 
 def debezium_config(run, slot, publication):
@@ -200,10 +209,11 @@ def measure(rate, args, connect, bootstrap):
                     f"snapshot.mode=no_data\ncheckpoint.uri=file://{work}/checkpoint.json\n"
                     f"poll.interval.ms={args.poll_interval_ms}\npoll.duration.ms={poll_duration_ms}\n"
                     f"invocation.time.budget.ms={poll_duration_ms + 600_000}\n")
+            f.writelines(f"{setting}\n" for setting in args.set)
         env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
                    DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
                    DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
-                   KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="info", WALBRIDGE_LOG_FORMAT="json")
+                   KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="info,rskafka=warn", WALBRIDGE_LOG_FORMAT="json")
         log_path = os.path.join(work, "walbridge.log")
         with open(log_path, "w") as log:
             walbridge = subprocess.Popen([args.walbridge, "invoke"], env=env, stdout=subprocess.PIPE, stderr=log,
@@ -219,6 +229,7 @@ def measure(rate, args, connect, bootstrap):
         written_out, _ = writer.communicate()
         if writer.returncode != 0:
             sys.exit(f"pgbench failed:\n{written_out}")
+        ended_ms = time.time() * 1000
         written = pgbench_result(written_out)
         wb_cpu = process_cpu_seconds(walbridge.pid)
         rows = int(psql(f"SELECT count(*) FROM {run}.t"))
@@ -232,9 +243,9 @@ def measure(rate, args, connect, bootstrap):
                  max(300, rows / 500))
         worker_cpu = process_cpu_seconds(worker) - worker_cpu
 
-        result = {"rate": rate, "written": written, "rows": rows, "report": report, "wb_cpu": wb_cpu,
-                  "dbz_cpu": worker_cpu, "windows": window_logs(log_path)}
         from_ms = started_ms + args.warmup * 1000
+        result = {"rate": rate, "written": written, "rows": rows, "report": report, "wb_cpu": wb_cpu,
+                  "dbz_cpu": worker_cpu, "log": walbridge_log(log_path), "measured_ms": (from_ms, ended_ms)}
         for name, topic in (("walbridge", wb_topic), ("debezium", dbz_topic)):
             values, read, span = latencies(bootstrap, topic, from_ms)
             if read != rows:
@@ -267,16 +278,21 @@ def print_result(r, args):
         s = r[name]
         print(f"  {name:<10} {s['events']:>8,} events  p50 {s['p50']:>6} ms  p90 {s['p90']:>6} ms  "
               f"p99 {s['p99']:>6} ms  max {s['max']:>6} ms")
-    report, windows = r["report"], r["windows"]
-    rows = sorted(n for n, _ in windows)
-    elapsed = sorted(ms for _, ms in windows)
-    busy = [ms for n, ms in windows if n > 0]
-    print(f"  walbridge: {report['polls']} passes, {report['windows']} windows ({len(busy)} with rows), "
-          f"{report['duration_ms'] / max(report['polls'], 1):.0f} ms per pass on average; per window: rows median "
-          f"{rows[len(rows) // 2] if rows else 0}, max {rows[-1] if rows else 0}, elapsed median "
-          f"{elapsed[len(elapsed) // 2] if elapsed else 0} ms, max {elapsed[-1] if elapsed else 0} ms; "
-          f"CPU {r['wb_cpu']:.1f} s to the writes' end (the Connect worker: {r['dbz_cpu']:.1f} s to Debezium's last "
-          f"event)")
+    # where walbridge's time went while measured: its windows and passes between the warm-up's end
+    # and the writes' end
+    report, (windows, passes) = r["report"], r["log"]
+    start, end = r["measured_ms"]
+    windows = [w for w in windows if start <= w[0] <= end]
+    passes = [p for p in passes if start <= p <= end]
+    gaps = [b[0] - a[0] for a, b in zip(windows, windows[1:])]
+    print(f"  walbridge, whole invocation: {report['polls']} passes, {report['windows']} windows, "
+          f"{report['duration_ms'] / max(report['polls'], 1):.0f} ms per pass on average; CPU {r['wb_cpu']:.1f} s "
+          f"to the writes' end (the Connect worker: {r['dbz_cpu']:.1f} s to Debezium's last event)")
+    if windows:
+        print(f"  walbridge, measured period: {len(passes)} passes, {len(windows)} windows; per window rows median "
+              f"{median(w[1] for w in windows)}, max {max(w[1] for w in windows)}; elapsed median "
+              f"{median(w[2] for w in windows)} ms, max {max(w[2] for w in windows)} ms; from one window's end to "
+              f"the next median {median(gaps):.0f} ms, max {max(gaps, default=0):.0f} ms")
 
 
 def main():
@@ -287,6 +303,8 @@ def main():
     parser.add_argument("--poll-interval-ms", type=int, default=100, help="walbridge's poll.interval.ms")
     parser.add_argument("--drain", type=int, default=5,
                         help="seconds walbridge keeps polling after the writes end (poll.duration.ms)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a walbridge property away from its default (a tuned run; repeatable)")
     parser.add_argument("--walbridge", default="target/release/walbridge")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r]
@@ -297,7 +315,8 @@ def main():
     print()
     print(f"Commit to Kafka latency (Kafka LogAppendTime minus `source.ts_ms`), {args.seconds} s measured after "
           f"{args.warmup} s of warm-up; pgbench {CLIENTS} clients, {THREADS} threads, one row per transaction; "
-          f"walbridge one `walbridge invoke`, poll.interval.ms={args.poll_interval_ms}, defaults otherwise; "
+          f"walbridge one `walbridge invoke`, poll.interval.ms={args.poll_interval_ms}, "
+          f"{', '.join(args.set) if args.set else 'defaults'} otherwise; "
           f"Debezium 3.7.1 in Kafka Connect, both at once to Apache Kafka; "
           f"{datetime.date.today().isoformat()}, {machine()}")
     print()
