@@ -177,6 +177,7 @@ def measure(rate, args, connect, bootstrap):
     work = tempfile.mkdtemp(prefix="walbridge-latency-")
     writes_s = args.warmup + args.seconds
     walbridge = writer = None
+    log_path = os.path.join(work, "walbridge.log")
     print(f"{rate}/s for {writes_s} s ({args.warmup} s warm-up) into {run}.t ...", file=sys.stderr)
     try:
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id bigserial PRIMARY KEY, name text NOT NULL, "
@@ -212,7 +213,6 @@ def measure(rate, args, connect, bootstrap):
                    DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
                    DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
                    KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="info,rskafka=warn", WALBRIDGE_LOG_FORMAT="json")
-        log_path = os.path.join(work, "walbridge.log")
         with open(log_path, "w") as log:
             walbridge = subprocess.Popen([args.walbridge, "invoke"], env=env, stdout=subprocess.PIPE, stderr=log,
                                          text=True)
@@ -265,6 +265,9 @@ def measure(rate, args, connect, bootstrap):
             time.sleep(0.2)
         drop_run(run, [slot, dbz_slot])
         delete_topics(bootstrap, [wb_topic, dbz_topic])
+        if args.keep_logs and os.path.exists(log_path):
+            os.makedirs(args.keep_logs, exist_ok=True)
+            shutil.copy(log_path, os.path.join(args.keep_logs, f"walbridge-{rate}.log"))
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -303,6 +306,7 @@ def main():
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a walbridge property away from its default (a tuned run; repeatable)")
     parser.add_argument("--walbridge", default="target/release/walbridge")
+    parser.add_argument("--keep-logs", metavar="DIR", help="keep walbridge's log of each rate (JSON lines) in DIR")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r]
     connect = kafka_connect()
