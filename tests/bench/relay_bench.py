@@ -8,8 +8,8 @@ earlier default windows of 10 000 changes) -- and prints them side by side (Mark
   (a) the raw rate at which a client (psql, COPY ... TO STDOUT) reads the window from
       pg_logical_slot_peek_changes with walbridge's wal2json options (pg_logical_slot_peek_binary_changes
       with its pgoutput options) -- every row fetched, nothing advanced;
-  (b) the full relay of that window by the release `walbridge invoke` to a Kafka broker of its own
-      (noida-db; with --debezium the suite's Apache Kafka, Debezium's), acknowledged, checkpointed and
+  (b) the full relay of that window by the release `walbridge invoke` to the suite's Apache Kafka
+      (without one in the environment, a noida-db of the run's own), acknowledged, checkpointed and
       advanced;
   (c) walbridge's own CPU time per change (user + system of its process / changes);
   (d) its peak RSS;
