@@ -413,6 +413,9 @@ def main():
     parser.add_argument("changes", nargs="?", type=int, default=500_000)
     parser.add_argument("--rows-per-transaction", type=int, default=1)
     parser.add_argument("--walbridge", default="target/release/walbridge")
+    parser.add_argument("--long-transaction", action="store_true",
+                        help="keep a transaction that wrote a row open from before the writes to the end, so "
+                             "the slots' restart point cannot pass it: every peek decodes the whole backlog again")
     parser.add_argument("--debezium", action="store_true",
                         help="also relay the same window with the real Debezium 3.7.1 in Kafka Connect, on the "
                              "same Apache Kafka broker, and print both columns")
@@ -421,6 +424,7 @@ def main():
     n, per_tx = args.changes, args.rows_per_transaction
 
     run = "bench_" + uuid.uuid4().hex[:10]
+    holder = None
     slot = run + "_slot"
     work = tempfile.mkdtemp(prefix="walbridge-bench-")
     # the suite's Apache Kafka (./scripts/bench starts it; with Debezium both write to it); without
@@ -445,6 +449,15 @@ def main():
             # Debezium's pgoutput slot and publication, beside walbridge's slot, before the writes
             psql(f"CREATE PUBLICATION {run}_pub FOR TABLE {run}.t")
             psql(f"SELECT pg_create_logical_replication_slot('{run}_dbz', 'pgoutput')")
+        if args.long_transaction:
+            psql(f"CREATE TABLE {run}.open (id int)")
+            holder = subprocess.Popen(["psql", "-X", "-q"], stdin=subprocess.PIPE, text=True,
+                                      stdout=subprocess.DEVNULL)
+            holder.stdin.write(f"BEGIN; INSERT INTO {run}.open VALUES (1);\n")
+            holder.stdin.flush()
+            while psql(f"SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                       f"AND query LIKE 'INSERT INTO {run}.open%'") == "0":
+                time.sleep(0.1)
         started = time.monotonic()
         psql(f"""DO $$ BEGIN FOR i IN 0..{(n + per_tx - 1) // per_tx - 1} LOOP
                    INSERT INTO {run}.t SELECT g, 'customer ' || g, g * 1.25, '2024-01-15 10:30:00+00'
@@ -529,6 +542,9 @@ def main():
                   "during the run, a warm worker whose start is not counted; rates from the Kafka record "
                   "timestamps the producers set)")
     finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
         drop_run(run, [f"{slot}_{plugin[:3]}{i}" for plugin in PLUGINS for i in range(len(CONFIGS))]
                  + ([f"{run}_dbz"] if connect else []))
         if noida is not None:
