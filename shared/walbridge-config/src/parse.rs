@@ -12,6 +12,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use walbridge_event::envelope::SourceStructVersion;
 use walbridge_event::modes::{Mode, TypeModes};
+use walbridge_event::names::NameAdjustment;
 
 use crate::config::{
     AvroSettings, CheckpointLocation, Config, Converter, DatabaseConfig, EventConfig,
@@ -119,6 +120,8 @@ impl Config {
                     hstore: p.take(mode(props, &HSTORE_HANDLING_MODE)),
                 },
                 unavailable_value_placeholder: p.take(props.string(&UNAVAILABLE_VALUE_PLACEHOLDER)),
+                schema_names: p.choice(props, &SCHEMA_NAME_ADJUSTMENT_MODE, NameAdjustment::VALUES),
+                field_names: p.choice(props, &FIELD_NAME_ADJUSTMENT_MODE, NameAdjustment::VALUES),
                 extended_headers: p.take(props.bool(&EXTENDED_HEADERS_ENABLED)),
                 source_struct: p.choice(props, &SOURCE_STRUCT_VERSION, SourceStructVersion::VALUES),
                 legacy_connector_version: p.choice_name(props, &SOURCE_STRUCT_V1_CONNECTOR_VERSION),
