@@ -102,12 +102,10 @@ impl NameAdjustment {
                 out.push('_');
                 // A leading digit (any Unicode decimal digit, as `Character.isDigit`) is kept, so
                 // that `1a` and `2a` stay apart.
-                if i == 0 {
-                    if let Some(c) = char::from_u32(u32::from(u)) {
-                        if c.general_category() == GeneralCategory::DecimalNumber {
-                            out.push(c);
-                        }
-                    }
+                let digit = char::from_u32(u32::from(u))
+                    .filter(|c| c.general_category() == GeneralCategory::DecimalNumber);
+                if let (0, Some(c)) = (i, digit) {
+                    out.push(c);
                 }
             }
         }
