@@ -169,6 +169,24 @@ impl Config {
                 fix: "set source.struct.version=v2, or provide.transaction.metadata=false",
             });
         }
+        // The wal2json era's events always had their schema names adjusted the old way, and
+        // those releases had no adjustment modes: a mode asked for there would not be honoured.
+        if config.events.source_struct == SourceStructVersion::V1 {
+            for (key, mode) in [
+                (&SCHEMA_NAME_ADJUSTMENT_MODE, config.events.schema_names),
+                (&FIELD_NAME_ADJUSTMENT_MODE, config.events.field_names),
+            ] {
+                if mode != NameAdjustment::None {
+                    p.errors.push(ConfigError::Unsupported {
+                        key: key.name.to_owned(),
+                        what: "name adjustment in the wal2json era's events \
+                               (source.struct.version=v1), whose schema names are always the \
+                               Avro names those releases made",
+                        fix: "set source.struct.version=v2, or remove the key",
+                    });
+                }
+            }
+        }
         (config, p.errors)
     }
 }

@@ -510,6 +510,14 @@ fn name_adjustment_modes_default_to_none_and_parse_debeziums_spellings() {
     assert_eq!(config.events.schema_names, NameAdjustment::Avro);
     assert_eq!(config.events.field_names, NameAdjustment::AvroUnicode);
     let mut vars = lambda_env();
+    vars.insert("SCHEMA_NAME_ADJUSTMENT_MODE".into(), "avro".into());
+    vars.insert("SOURCE_STRUCT_VERSION".into(), "v1".into());
+    let text = error_text(Config::from_sources(seed(), &vars));
+    assert!(
+        text.contains("schema.name.adjustment.mode") && text.contains("source.struct.version=v2"),
+        "{text}"
+    );
+    let mut vars = lambda_env();
     vars.insert("FIELD_NAME_ADJUSTMENT_MODE".into(), "avro-unicode".into());
     let text = error_text(Config::from_sources(seed(), &vars));
     assert!(

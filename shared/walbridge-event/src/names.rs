@@ -113,9 +113,27 @@ impl NameAdjustment {
     }
 }
 
+/// An Avro full name as Debezium's `SchemaNameAdjuster` made it before `schema.name.adjustment.mode`
+/// (2.0 made `none` the default): every character but `[A-Za-z0-9_.]` (and a leading digit or dot)
+/// becomes `_` — one per UTF-16 unit, as Java counts characters.
+pub(crate) fn legacy_avro_fullname(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, c) in name.chars().enumerate() {
+        let valid =
+            c == '_' || c.is_ascii_alphabetic() || (i > 0 && (c == '.' || c.is_ascii_digit()));
+        if valid {
+            out.push(c);
+        } else {
+            out.extend(std::iter::repeat_n('_', c.len_utf16()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::NameAdjustment::{self, Avro, AvroUnicode};
+    use super::legacy_avro_fullname;
 
     #[test]
     fn none_writes_names_as_they_are() {
@@ -172,5 +190,16 @@ mod tests {
         assert_eq!(NameAdjustment::parse("avro_unicode"), Some(AvroUnicode));
         assert_eq!(NameAdjustment::parse("None"), Some(NameAdjustment::None));
         assert_eq!(NameAdjustment::parse("avro-unicode"), None);
+    }
+
+    #[test]
+    fn avro_names_replace_what_avro_refuses_as_java_counts_characters() {
+        assert_eq!(
+            legacy_avro_fullname("test-prefix.s.t.Value"),
+            "test_prefix.s.t.Value"
+        );
+        assert_eq!(legacy_avro_fullname("1a.b$c.é.😀"), "_a.b_c._.__");
+        assert_eq!(legacy_avro_fullname(".a"), "_a");
+        assert_eq!(legacy_avro_fullname("a_b.C9"), "a_b.C9");
     }
 }

@@ -10,6 +10,7 @@ use super::{EncoderConfig, SourceStructVersion, legacy_source_has_xmin};
 use crate::Error;
 use crate::convert::{Kind, TypeInfo, default_json};
 use crate::json::write_str;
+use crate::names::legacy_avro_fullname;
 use crate::schema::{ReplicaIdentity, TableSchema};
 use crate::wal2json::Column;
 
@@ -85,23 +86,6 @@ pub(super) enum Layout {
     V1 { xmin: bool },
 }
 
-/// An Avro full name as Debezium's `SchemaNameAdjuster` made it before `schema.name.adjustment.mode`
-/// (2.0 made `none` the default): every character but `[A-Za-z0-9_.]` (and a leading digit or dot)
-/// becomes `_` — one per UTF-16 unit, as Java counts characters.
-fn avro_fullname(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for (i, c) in name.chars().enumerate() {
-        let valid =
-            c == '_' || c.is_ascii_alphabetic() || (i > 0 && (c == '.' || c.is_ascii_digit()));
-        if valid {
-            out.push(c);
-        } else {
-            out.extend(std::iter::repeat_n('_', c.len_utf16()));
-        }
-    }
-    out
-}
-
 /// Topic names keep `[A-Za-z0-9._-]`; Debezium replaces anything else with `_`.
 fn sanitize_topic(s: &str) -> String {
     s.chars()
@@ -139,7 +123,7 @@ impl TableEncoder {
                 .schema_names
                 .schema_name(&format!("{base}.{suffix}"))
                 .into_owned(),
-            Layout::V1 { .. } => avro_fullname(&format!("{base}.{suffix}")),
+            Layout::V1 { .. } => legacy_avro_fullname(&format!("{base}.{suffix}")),
         };
         let cols: Vec<Col> = schema
             .columns()
@@ -172,9 +156,10 @@ impl TableEncoder {
             })
             .collect();
         let key = schema.message_key().to_vec();
-        // Two columns whose adjusted names meet would be one field twice: Debezium fails on it (its
-        // adjuster on two replaced names, Kafka Connect's SchemaBuilder on a replaced name that
-        // meets one as it is), and so does walbridge rather than write a record that loses one.
+        // Two columns whose adjusted names meet would be one field twice: Kafka Connect's
+        // SchemaBuilder refuses that ("field name duplication") and Debezium's task fails, so
+        // walbridge fails too rather than write a record that loses one. (Debezium's adjuster
+        // itself detects no conflict: its first-time-only bookkeeping is made afresh per name.)
         // A column left out of both the key and the value has no field.
         let fields = |i: usize| cols[i].in_value() || key.contains(&i);
         for (i, c) in cols.iter().enumerate().filter(|&(i, _)| fields(i)) {
@@ -184,8 +169,8 @@ impl TableEncoder {
                     table: format!("{}.{}", schema.schema(), schema.table()),
                     column: format!("{} and {} are both {}", other.name, c.name, c.field_name),
                     reason: "two columns have one field name under field.name.adjustment.mode, \
-                             which Debezium refuses too: rename one, or leave one out with \
-                             column.exclude.list",
+                             which Kafka Connect refuses under Debezium too: use avro_unicode, \
+                             rename one, or leave one out with column.exclude.list",
                 });
             }
         }
@@ -374,17 +359,6 @@ mod tests {
         let v = encode_all(&t, &old, r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"}]}"#)[0].2.clone().unwrap();
         assert!(!v.contains("xmin"), "{v}");
         assert!(v.contains(r#"{"type":"boolean","optional":true,"field":"last_snapshot_record"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"}"#), "{v}");
-    }
-
-    #[test]
-    fn avro_names_replace_what_avro_refuses_as_java_counts_characters() {
-        assert_eq!(
-            avro_fullname("test-prefix.s.t.Value"),
-            "test_prefix.s.t.Value"
-        );
-        assert_eq!(avro_fullname("1a.b$c.é.😀"), "_a.b_c._.__");
-        assert_eq!(avro_fullname(".a"), "_a");
-        assert_eq!(avro_fullname("a_b.C9"), "a_b.C9");
     }
 
     #[test]
