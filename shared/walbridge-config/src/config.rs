@@ -7,6 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use walbridge_event::envelope::SourceStructVersion;
 use walbridge_event::modes::TypeModes;
+use walbridge_event::names::NameAdjustment;
 
 use crate::filters::Filters;
 use crate::warnings::Warning;
@@ -224,6 +225,12 @@ pub struct EventConfig {
     /// `unavailable.value.placeholder` ([default](crate::keys::UNAVAILABLE_VALUE_PLACEHOLDER)
     /// Debezium's): what an unchanged TOASTed value wal2json leaves out becomes.
     pub unavailable_value_placeholder: String,
+    /// `schema.name.adjustment.mode` ([default](crate::keys::SCHEMA_NAME_ADJUSTMENT_MODE) none):
+    /// how the Key, Value and Envelope schema names are made valid Avro names.
+    pub schema_names: NameAdjustment,
+    /// `field.name.adjustment.mode` ([default](crate::keys::FIELD_NAME_ADJUSTMENT_MODE) none):
+    /// how the columns' field names are made valid Avro names.
+    pub field_names: NameAdjustment,
     /// `extended.headers.enabled` ([default](crate::keys::EXTENDED_HEADERS_ENABLED) on, Debezium
     /// 3.3+): the `__debezium.context.*` headers on every record.
     pub extended_headers: bool,

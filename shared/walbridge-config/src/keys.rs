@@ -12,6 +12,7 @@ use walbridge_event::envelope::{
 use walbridge_event::modes::{
     BinaryMode, DecimalMode, HstoreMode, IntervalMode, Mode, TimePrecisionMode,
 };
+use walbridge_event::names::NameAdjustment;
 
 use crate::config::{
     Compression, MismatchStrategy, Plugin, PublicationAutocreate, SaslMechanism, SslMode,
@@ -186,6 +187,7 @@ const INTERVAL_MODE_NAMES: [&str; IntervalMode::VALUES.len()] = names(IntervalMo
 const HSTORE_MODE_NAMES: [&str; HstoreMode::VALUES.len()] = names(HstoreMode::VALUES);
 const SOURCE_STRUCT_VERSION_NAMES: [&str; SourceStructVersion::VALUES.len()] =
     names(SourceStructVersion::VALUES);
+const NAME_ADJUSTMENT_NAMES: [&str; NameAdjustment::VALUES.len()] = names(NameAdjustment::VALUES);
 
 // The connector
 
@@ -540,6 +542,13 @@ pub const UNAVAILABLE_VALUE_PLACEHOLDER: Key = Key::new(
     "unavailable.value.placeholder",
     Some(DEBEZIUM_UNAVAILABLE_VALUE),
 );
+/// How the Key, Value and Envelope schema names (`<topic.prefix>.<schema>.<table>.Value`…) are
+/// made valid Avro names ([`NameAdjustment`]; Debezium's default, none, leaves them as they are).
+pub const SCHEMA_NAME_ADJUSTMENT_MODE: Key =
+    Key::new("schema.name.adjustment.mode", Some("none")).one_of(&NAME_ADJUSTMENT_NAMES);
+/// How the columns' field names are made valid Avro names ([`NameAdjustment`]).
+pub const FIELD_NAME_ADJUSTMENT_MODE: Key =
+    Key::new("field.name.adjustment.mode", Some("none")).one_of(&NAME_ADJUSTMENT_NAMES);
 
 // Filters
 
@@ -695,6 +704,8 @@ pub const KEYS: &[Key] = &[
     INTERVAL_HANDLING_MODE,
     HSTORE_HANDLING_MODE,
     UNAVAILABLE_VALUE_PLACEHOLDER,
+    SCHEMA_NAME_ADJUSTMENT_MODE,
+    FIELD_NAME_ADJUSTMENT_MODE,
     TABLE_EXCLUDE_LIST,
     SCHEMA_INCLUDE_LIST,
     SCHEMA_EXCLUDE_LIST,

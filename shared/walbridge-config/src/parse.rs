@@ -12,6 +12,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use walbridge_event::envelope::SourceStructVersion;
 use walbridge_event::modes::{Mode, TypeModes};
+use walbridge_event::names::NameAdjustment;
 
 use crate::config::{
     AvroSettings, CheckpointLocation, Config, Converter, DatabaseConfig, EventConfig,
@@ -119,6 +120,8 @@ impl Config {
                     hstore: p.take(mode(props, &HSTORE_HANDLING_MODE)),
                 },
                 unavailable_value_placeholder: p.take(props.string(&UNAVAILABLE_VALUE_PLACEHOLDER)),
+                schema_names: p.choice(props, &SCHEMA_NAME_ADJUSTMENT_MODE, NameAdjustment::VALUES),
+                field_names: p.choice(props, &FIELD_NAME_ADJUSTMENT_MODE, NameAdjustment::VALUES),
                 extended_headers: p.take(props.bool(&EXTENDED_HEADERS_ENABLED)),
                 source_struct: p.choice(props, &SOURCE_STRUCT_VERSION, SourceStructVersion::VALUES),
                 legacy_connector_version: p.choice_name(props, &SOURCE_STRUCT_V1_CONNECTOR_VERSION),
@@ -165,6 +168,24 @@ impl Config {
                        whose envelope has no transaction field",
                 fix: "set source.struct.version=v2, or provide.transaction.metadata=false",
             });
+        }
+        // The wal2json era's events always had their schema names adjusted the old way, and
+        // those releases had no adjustment modes: a mode asked for there would not be honoured.
+        if config.events.source_struct == SourceStructVersion::V1 {
+            for (key, mode) in [
+                (&SCHEMA_NAME_ADJUSTMENT_MODE, config.events.schema_names),
+                (&FIELD_NAME_ADJUSTMENT_MODE, config.events.field_names),
+            ] {
+                if mode != NameAdjustment::None {
+                    p.errors.push(ConfigError::Unsupported {
+                        key: key.name.to_owned(),
+                        what: "name adjustment in the wal2json era's events \
+                               (source.struct.version=v1), whose schema names are always the \
+                               Avro names those releases made",
+                        fix: "set source.struct.version=v2, or remove the key",
+                    });
+                }
+            }
         }
         (config, p.errors)
     }

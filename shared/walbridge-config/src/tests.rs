@@ -498,6 +498,35 @@ fn representation_modes_default_to_debeziums_and_parse_its_spellings() {
 }
 
 #[test]
+fn name_adjustment_modes_default_to_none_and_parse_debeziums_spellings() {
+    use walbridge_event::names::NameAdjustment;
+    let config = Config::from_sources(seed(), &lambda_env()).unwrap();
+    assert_eq!(config.events.schema_names, NameAdjustment::None);
+    assert_eq!(config.events.field_names, NameAdjustment::None);
+    let mut vars = lambda_env();
+    vars.insert("SCHEMA_NAME_ADJUSTMENT_MODE".into(), "Avro".into());
+    vars.insert("FIELD_NAME_ADJUSTMENT_MODE".into(), "avro_unicode".into());
+    let config = Config::from_sources(seed(), &vars).unwrap();
+    assert_eq!(config.events.schema_names, NameAdjustment::Avro);
+    assert_eq!(config.events.field_names, NameAdjustment::AvroUnicode);
+    let mut vars = lambda_env();
+    vars.insert("SCHEMA_NAME_ADJUSTMENT_MODE".into(), "avro".into());
+    vars.insert("SOURCE_STRUCT_VERSION".into(), "v1".into());
+    let text = error_text(Config::from_sources(seed(), &vars));
+    assert!(
+        text.contains("schema.name.adjustment.mode") && text.contains("source.struct.version=v2"),
+        "{text}"
+    );
+    let mut vars = lambda_env();
+    vars.insert("FIELD_NAME_ADJUSTMENT_MODE".into(), "avro-unicode".into());
+    let text = error_text(Config::from_sources(seed(), &vars));
+    assert!(
+        text.contains("field.name.adjustment.mode") && text.ends_with("none, avro, avro_unicode"),
+        "{text}"
+    );
+}
+
+#[test]
 fn an_unsupported_mode_is_refused_with_the_allowed_values() {
     let mut vars = lambda_env();
     vars.insert("TIME_PRECISION_MODE".into(), "isostring".into());

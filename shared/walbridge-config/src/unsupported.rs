@@ -101,18 +101,6 @@ const UNSUPPORTED: &[Unsupported] = &[
         fix: "remove topic.naming.strategy (walbridge names topics <prefix>.<schema>.<table>)",
     },
     Unsupported {
-        key: "schema.name.adjustment.mode",
-        asks: |v| !v.trim().eq_ignore_ascii_case("none"),
-        what: "adjusted schema names",
-        fix: "remove schema.name.adjustment.mode (walbridge writes Debezium's default, none)",
-    },
-    Unsupported {
-        key: "field.name.adjustment.mode",
-        asks: |v| !v.trim().eq_ignore_ascii_case("none"),
-        what: "adjusted field names",
-        fix: "remove field.name.adjustment.mode (walbridge writes Debezium's default, none)",
-    },
-    Unsupported {
         key: "money.fraction.digits",
         asks: |v| v.trim() != "2",
         what: "another scale for money values",

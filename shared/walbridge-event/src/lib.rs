@@ -7,6 +7,7 @@
 //! * [`TableSchema`] is what the envelope needs from the catalog (columns, key, replica identity).
 //! * [`envelope`] turns a decoded change into the records Debezium 3.7.1 would write (topic, key bytes,
 //!   value bytes or tombstone, headers), JsonConverter byte for byte.
+//! * [`names`] adjusts schema and field names to ones Avro accepts, as Debezium's adjustment modes do.
 //! * [`partition`] is Kafka's default partitioner for keyed records (`murmur2`).
 //!
 //! ```
@@ -39,6 +40,7 @@ mod error;
 mod json;
 mod lsn;
 pub mod modes;
+pub mod names;
 pub mod partition;
 pub mod pgoutput;
 mod pgtime;

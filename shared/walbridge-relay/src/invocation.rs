@@ -137,6 +137,8 @@ impl Deps {
             transaction_topic: config.events.transaction_topic.clone(),
             modes: config.events.modes,
             unavailable_value_placeholder: config.events.unavailable_value_placeholder.clone(),
+            schema_names: config.events.schema_names,
+            field_names: config.events.field_names,
             ..EncoderConfig::new(&config.topic_prefix, &config.database.dbname)
         };
         if config.events.source_struct == SourceStructVersion::V1 {

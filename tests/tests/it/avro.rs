@@ -695,3 +695,69 @@ async fn the_avro_converter_writes_what_the_transform_chain_made() {
     let schema: Value = serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap();
     assert_eq!(schema["name"], "Value", "the flattened row's record");
 }
+
+/// A `topic.prefix` with `-` and column names Avro refuses: as with Debezium and Confluent's
+/// converter, the invocation fails on the first invalid name; `schema.name.adjustment.mode` and
+/// `field.name.adjustment.mode` set to `avro` make the names valid, and the records decode.
+#[tokio::test]
+async fn name_adjustment_makes_a_prefix_with_a_dash_and_odd_columns_valid_avro_names() {
+    let case = Case::new(
+        "avro_names",
+        r#"CREATE TABLE {s}.t("item id" int PRIMARY KEY, "1st" text)"#,
+    )
+    .await;
+    assert!(case.prefix.contains('-'), "{}", case.prefix);
+    case.sql(r#"INSERT INTO {s}.t VALUES (1, 'x')"#).await;
+    let registry = env::var("SCHEMA_REGISTRY_URL");
+    let config = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = avro_config(&case, &registry, extra);
+        pairs.push(("topic.prefix", case.prefix.as_str()));
+        case.config(&pairs)
+    };
+    let slot_before = case.confirmed_flush_lsn().await;
+
+    let err = try_invoke(config(&[]))
+        .await
+        .expect_err("a - in the prefix");
+    let text = walbridge_relay::error_chain(&err);
+    assert!(
+        text.contains(&format!("{}.{}.t", case.prefix, case.schema))
+            && text.contains("is not a valid Avro name"),
+        "{text}"
+    );
+    assert_eq!(case.confirmed_flush_lsn().await, slot_before);
+
+    // The schema names adjusted, a column name is still refused.
+    let err = try_invoke(config(&[("schema.name.adjustment.mode", "avro")]))
+        .await
+        .expect_err("a space in a column name");
+    let text = walbridge_relay::error_chain(&err);
+    assert!(
+        text.contains("item id") && text.contains("is not a valid Avro name"),
+        "{text}"
+    );
+    assert_eq!(case.confirmed_flush_lsn().await, slot_before);
+
+    invoke(config(&[
+        ("schema.name.adjustment.mode", "avro"),
+        ("field.name.adjustment.mode", "avro"),
+    ]))
+    .await;
+    // Topic names keep their `-`: only schema names are adjusted.
+    let topic = format!("{}.{}.t", case.prefix, case.schema);
+    let records = env::read_avro_topic(&topic, 1);
+    let value = records[0].value_json().unwrap();
+    assert_eq!(value["after"], json!({"item_id": 1, "_1st": "x"}));
+    assert_eq!(value["source"]["name"], json!(case.prefix));
+    let registered = registry_get(&format!("/subjects/{topic}-value/versions/latest"));
+    let schema: Value = serde_json::from_str(registered["schema"].as_str().unwrap()).unwrap();
+    assert_eq!(schema["name"], "Envelope");
+    assert_eq!(
+        schema["namespace"],
+        json!(format!(
+            "{}.{}.t",
+            case.prefix.replace('-', "_"),
+            case.schema
+        ))
+    );
+}

@@ -422,6 +422,13 @@ const MODES_DOUBLE: Props = &[
 
 /// Filters and keys: columns out of the value, other key columns (a keyless table gets
 /// one), skipped updates.
+/// The name adjustments: the prefixes' `-` becomes `_` in the schema names, and every column
+/// name with an `_` is escaped, field by field.
+const NAMES: Props = &[
+    ("schema.name.adjustment.mode", "avro"),
+    ("field.name.adjustment.mode", "avro_unicode"),
+];
+
 const FILTERS: Props = &[
     (
         "column.exclude.list",
@@ -707,13 +714,14 @@ async fn streaming_differential(plugin: Plugin) {
     let case = Case::new(name, DDL).await;
     // (topic prefix, schemas, representation modes): the same prefixes and properties for both
     // connectors, on two brokers; the last two runs set every mode away from its default
-    let runs: [(String, bool, Props); 6] = [
+    let runs: [(String, bool, Props); 7] = [
         (case.prefix.clone(), false, &[]),
         (format!("{}-schemas", case.prefix), true, &[]),
         (format!("{}-modes", case.prefix), true, MODES_STRING),
         (format!("{}-modes2", case.prefix), false, MODES_DOUBLE),
         (format!("{}-modes3", case.prefix), false, MODES_BASE64),
         (format!("{}-filters", case.prefix), true, FILTERS),
+        (format!("{}-names", case.prefix), true, NAMES),
     ];
     let mut setup = Setup::new(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str())).await;
     setup.plugin = plugin;

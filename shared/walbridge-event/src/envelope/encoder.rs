@@ -10,14 +10,17 @@ use super::{EncoderConfig, SourceStructVersion, legacy_source_has_xmin};
 use crate::Error;
 use crate::convert::{Kind, TypeInfo, default_json};
 use crate::json::write_str;
+use crate::names::legacy_avro_fullname;
 use crate::schema::{ReplicaIdentity, TableSchema};
 use crate::wal2json::Column;
 
 #[derive(Debug)]
 pub(super) struct Col {
     pub(super) name: String,
+    /// The name of its field: the column's, adjusted by `field.name.adjustment.mode`.
+    pub(super) field_name: String,
     pub(super) type_name: String,
-    /// `"name":`, escaped.
+    /// `"<field_name>":`, escaped.
     pub(super) field: Vec<u8>,
     pub(super) kind: Kind,
     pub(super) not_null: bool,
@@ -83,23 +86,6 @@ pub(super) enum Layout {
     V1 { xmin: bool },
 }
 
-/// An Avro full name as Debezium's `SchemaNameAdjuster` made it before `schema.name.adjustment.mode`
-/// (2.0 made `none` the default): every character but `[A-Za-z0-9_.]` (and a leading digit or dot)
-/// becomes `_` — one per UTF-16 unit, as Java counts characters.
-fn avro_fullname(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for (i, c) in name.chars().enumerate() {
-        let valid =
-            c == '_' || c.is_ascii_alphabetic() || (i > 0 && (c == '.' || c.is_ascii_digit()));
-        if valid {
-            out.push(c);
-        } else {
-            out.extend(std::iter::repeat_n('_', c.len_utf16()));
-        }
-    }
-    out
-}
-
 /// Topic names keep `[A-Za-z0-9._-]`; Debezium replaces anything else with `_`.
 fn sanitize_topic(s: &str) -> String {
     s.chars()
@@ -117,7 +103,7 @@ impl TableEncoder {
     /// Precomputes everything constant for `schema` under `config`.
     ///
     /// # Errors
-    /// Currently none; the `Result` leaves room for validating configurations the encoder cannot honour.
+    /// [`Error::InvalidSchema`] when `field.name.adjustment.mode` gives two columns one field name.
     pub fn new(schema: &TableSchema, config: &EncoderConfig) -> Result<Self, Error> {
         let base = format!(
             "{}.{}.{}",
@@ -133,8 +119,11 @@ impl TableEncoder {
         };
         // Key, Value and Envelope schema names.
         let schema_name = |suffix: &str| match layout {
-            Layout::Current => format!("{base}.{suffix}"),
-            Layout::V1 { .. } => avro_fullname(&format!("{base}.{suffix}")),
+            Layout::Current => config
+                .schema_names
+                .schema_name(&format!("{base}.{suffix}"))
+                .into_owned(),
+            Layout::V1 { .. } => legacy_avro_fullname(&format!("{base}.{suffix}")),
         };
         let cols: Vec<Col> = schema
             .columns()
@@ -145,11 +134,13 @@ impl TableEncoder {
                     is_enum: c.enum_values.is_some(),
                 };
                 let kind = Kind::classify(c.type_oid, &c.type_name, info, &config.modes);
-                let mut field = Vec::with_capacity(c.name.len() + 3);
-                write_str(&mut field, &c.name);
+                let field_name = config.field_names.field_name(&c.name).into_owned();
+                let mut field = Vec::with_capacity(field_name.len() + 3);
+                write_str(&mut field, &field_name);
                 field.push(b':');
                 Col {
                     name: c.name.clone(),
+                    field_name,
                     type_name: c.type_name.clone(),
                     field,
                     kind,
@@ -165,6 +156,24 @@ impl TableEncoder {
             })
             .collect();
         let key = schema.message_key().to_vec();
+        // Two columns whose adjusted names meet would be one field twice: Kafka Connect's
+        // SchemaBuilder refuses that ("field name duplication") and Debezium's task fails, so
+        // walbridge fails too rather than write a record that loses one. (Debezium's adjuster
+        // itself detects no conflict: its first-time-only bookkeeping is made afresh per name.)
+        // A column left out of both the key and the value has no field.
+        let fields = |i: usize| cols[i].in_value() || key.contains(&i);
+        for (i, c) in cols.iter().enumerate().filter(|&(i, _)| fields(i)) {
+            let mut before = cols[..i].iter().enumerate().filter(|&(j, _)| fields(j));
+            if let Some((_, other)) = before.find(|(_, o)| o.field_name == c.field_name) {
+                return Err(Error::InvalidSchema {
+                    table: format!("{}.{}", schema.schema(), schema.table()),
+                    column: format!("{} and {} are both {}", other.name, c.name, c.field_name),
+                    reason: "two columns have one field name under field.name.adjustment.mode, \
+                             which Kafka Connect refuses under Debezium too: use avro_unicode, \
+                             rename one, or leave one out with column.exclude.list",
+                });
+            }
+        }
 
         let (key_open, key_close): (Vec<u8>, &'static [u8]) = if config.key_schemas {
             let mut s = b"{\"schema\":{\"type\":\"struct\",\"fields\":[".to_vec();
@@ -180,7 +189,7 @@ impl TableEncoder {
                     &mut s,
                     !c.not_null || c.hidden,
                     c.default.as_deref(),
-                    &c.name,
+                    &c.field_name,
                     c.allowed.as_deref(),
                 );
             }
@@ -204,7 +213,7 @@ impl TableEncoder {
                         &mut s,
                         !c.not_null,
                         c.default.as_deref(),
-                        &c.name,
+                        &c.field_name,
                         c.allowed.as_deref(),
                     );
                 }
@@ -306,6 +315,7 @@ impl TableEncoder {
 mod tests {
     use super::*;
     use crate::envelope::test_support::*;
+    use crate::names::NameAdjustment;
     use crate::schema::ColumnSchema;
 
     #[test]
@@ -352,17 +362,6 @@ mod tests {
     }
 
     #[test]
-    fn avro_names_replace_what_avro_refuses_as_java_counts_characters() {
-        assert_eq!(
-            avro_fullname("test-prefix.s.t.Value"),
-            "test_prefix.s.t.Value"
-        );
-        assert_eq!(avro_fullname("1a.b$c.é.😀"), "_a.b_c._.__");
-        assert_eq!(avro_fullname(".a"), "_a");
-        assert_eq!(avro_fullname("a_b.C9"), "a_b.C9");
-    }
-
-    #[test]
     fn schemas_on_key_matches_the_documented_example() {
         let t = TableSchema::new(
             "inventory",
@@ -391,5 +390,79 @@ mod tests {
                 .unwrap()
                 .starts_with(r#"{"before":null,"#)
         );
+    }
+
+    fn odd_names() -> TableSchema {
+        TableSchema::new(
+            "inventory",
+            "order-items",
+            vec![
+                ColumnSchema::new("item id", "integer", 23, true),
+                ColumnSchema::new("1st", "text", 25, false),
+            ],
+            &["item id"],
+            ReplicaIdentity::Default,
+        )
+        .unwrap()
+    }
+
+    const ODD_INSERT: &str = r#"{"action":"I","xid":1,"lsn":"0/1","schema":"inventory","table":"order-items","columns":[{"name":"item id","type":"integer","typeoid":23,"value":1},{"name":"1st","type":"text","typeoid":25,"value":"x"}]}"#;
+
+    #[test]
+    fn adjustment_modes_rename_the_table_schemas_and_the_column_fields() {
+        let config = EncoderConfig {
+            schema_names: NameAdjustment::Avro,
+            field_names: NameAdjustment::AvroUnicode,
+            ..EncoderConfig::new("my-server", "postgres")
+        };
+        let enc = TableEncoder::new(&odd_names(), &config).unwrap();
+        // The topic keeps its name: only schema names are adjusted.
+        assert_eq!(enc.topic(), "my-server.inventory.order-items");
+        let recs = encode_all(&odd_names(), &config, ODD_INSERT);
+        let key = recs[0].1.as_deref().unwrap();
+        assert!(
+            key.ends_with(
+                r#""field":"item_u0020id"}],"optional":false,"name":"my_server.inventory.order_items.Key"},"payload":{"item_u0020id":1}}"#
+            ),
+            "{key}"
+        );
+        let value = recs[0].2.as_deref().unwrap();
+        for part in [
+            r#""field":"_u0031st"}],"optional":true,"name":"my_server.inventory.order_items.Value","field":"before"}"#,
+            r#""name":"my_server.inventory.order_items.Envelope","version":2}"#,
+            r#""after":{"item_u0020id":1,"_u0031st":"x"}"#,
+            // `source.name` is the prefix as it is, and so are Debezium's own schema names.
+            r#""name":"my-server","#,
+            r#""name":"io.debezium.connector.postgresql.Source""#,
+        ] {
+            assert!(value.contains(part), "{part} not in {value}");
+        }
+    }
+
+    #[test]
+    fn two_columns_adjusted_to_one_field_name_are_refused() {
+        let t = TableSchema::new(
+            "s",
+            "t",
+            vec![
+                ColumnSchema::new("a-b", "integer", 23, true),
+                ColumnSchema::new("a_b", "integer", 23, false),
+            ],
+            &["a-b"],
+            ReplicaIdentity::Default,
+        )
+        .unwrap();
+        let config = EncoderConfig {
+            field_names: NameAdjustment::Avro,
+            ..off()
+        };
+        let err = TableEncoder::new(&t, &config).err().unwrap().to_string();
+        assert!(err.contains("a-b and a_b are both a_b"), "{err}");
+        // avro_unicode keeps them apart, which is what it is for.
+        let config = EncoderConfig {
+            field_names: NameAdjustment::AvroUnicode,
+            ..off()
+        };
+        assert!(TableEncoder::new(&t, &config).is_ok());
     }
 }

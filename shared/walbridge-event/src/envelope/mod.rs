@@ -45,6 +45,7 @@ use std::ops::Range;
 
 use crate::Lsn;
 use crate::modes::TypeModes;
+use crate::names::NameAdjustment;
 
 /// `source.version` of the Debezium release whose events walbridge writes.
 pub const DEFAULT_CONNECTOR_VERSION: &str = "3.7.1.Final";
@@ -129,6 +130,13 @@ pub struct EncoderConfig {
     /// `topic.transaction` when `provide.transaction.metadata` is on (default off): events carry
     /// a `transaction` block, and BEGIN/END records go to `<topic.prefix>.<topic.transaction>`.
     pub transaction_topic: Option<String>,
+    /// `schema.name.adjustment.mode` (default none): the Key, Value and Envelope schema names,
+    /// which carry `topic.prefix` and the table's names; Debezium's own fixed names are valid
+    /// already, so it leaves them as they are.
+    pub schema_names: NameAdjustment,
+    /// `field.name.adjustment.mode` (default none): the columns' field names, in the schemas and
+    /// the payloads.
+    pub field_names: NameAdjustment,
 }
 
 impl EncoderConfig {
@@ -145,6 +153,8 @@ impl EncoderConfig {
             unavailable_value_placeholder: UNAVAILABLE_VALUE_PLACEHOLDER.to_owned(),
             modes: TypeModes::default(),
             transaction_topic: None,
+            schema_names: NameAdjustment::None,
+            field_names: NameAdjustment::None,
         }
     }
 

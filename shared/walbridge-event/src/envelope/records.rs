@@ -248,7 +248,7 @@ impl TableEncoder {
             }
             let col = &self.cols[k];
             out.push(b'"');
-            crate::json::write_header_escaped(out, &col.name);
+            crate::json::write_header_escaped(out, &col.field_name);
             out.extend_from_slice(b"\":");
             match (self.key_value(cols, k)?, &col.default) {
                 (None, _) if col.not_null => {
