@@ -99,7 +99,9 @@ impl ChangeSource for PgSlot {
             .client
             .query_opt(
                 &format!(
-                    "SELECT {WAL_FLUSHED}, confirmed_flush_lsn, restart_lsn \
+                    "SELECT {WAL_FLUSHED}, confirmed_flush_lsn, restart_lsn, \
+                       COALESCE(current_setting('idle_replication_slot_timeout', true), '0') \
+                         NOT IN ('0', '') \
                      FROM pg_replication_slots WHERE slot_name = $1"
                 ),
                 &[&self.slot],
@@ -109,7 +111,11 @@ impl ChangeSource for PgSlot {
             .ok_or_else(|| self.slot_missing())?;
         let lsn = |i| row.get::<_, Option<PgLsn>>(i).map_or(0, u64::from);
         let (flushed, confirmed, restart) = (lsn(0), lsn(1), lsn(2));
-        if flushed <= confirmed {
+        // Under PostgreSQL 18's idle_replication_slot_timeout a slot nobody acquires is
+        // invalidated: then even a pass that finds no WAL peeks (which acquires the slot and
+        // restarts its idle clock), at the cost of decoding the stretch from its restart point.
+        let idle_timeout: bool = row.get(3);
+        if flushed <= confirmed && !idle_timeout {
             return Ok(None);
         }
         let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));
