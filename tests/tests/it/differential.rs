@@ -457,6 +457,25 @@ struct Setup<'a> {
     plugin: Plugin,
 }
 
+/// walbridge's broker, started for the test, with a client of it and one of the Connect worker's.
+async fn start_brokers() -> (
+    PrivateService,
+    rskafka::client::Client,
+    rskafka::client::Client,
+) {
+    let mut wb_broker = PrivateService::kafka();
+    wb_broker.start();
+    let wb_kafka = rskafka::client::ClientBuilder::new(vec![wb_broker.bootstrap()])
+        .build()
+        .await
+        .expect("connect to walbridge's broker");
+    let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_bootstrap()])
+        .build()
+        .await
+        .expect("connect to the Connect worker's broker");
+    (wb_broker, wb_kafka, dbz_kafka)
+}
+
 /// The broker the Kafka Connect worker (and so Debezium) writes to.
 fn dbz_bootstrap() -> String {
     env::var("KAFKA_BOOTSTRAP_SERVERS")
@@ -469,16 +488,7 @@ impl<'a> Setup<'a> {
             .iter()
             .map(|t| format!("{}.{t}", case.schema))
             .collect();
-        let mut wb_broker = PrivateService::kafka();
-        wb_broker.start();
-        let wb_kafka = rskafka::client::ClientBuilder::new(vec![wb_broker.bootstrap()])
-            .build()
-            .await
-            .expect("connect to walbridge's broker");
-        let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_bootstrap()])
-            .build()
-            .await
-            .expect("connect to the Connect worker's broker");
+        let (wb_broker, wb_kafka, dbz_kafka) = start_brokers().await;
         for prefix in prefixes {
             for table in TABLES {
                 let topic = format!("{prefix}.{}.{table}", case.schema);
@@ -2237,16 +2247,7 @@ async fn a_partitioned_table_via_its_root_on_pgoutput_is_what_debeziums_is() {
         format!("{}.events", case.schema),
         format!("{}.sentinel", case.schema),
     ];
-    let mut wb_broker = PrivateService::kafka();
-    wb_broker.start();
-    let wb_kafka = rskafka::client::ClientBuilder::new(vec![wb_broker.bootstrap()])
-        .build()
-        .await
-        .expect("connect to walbridge's broker");
-    let dbz_kafka = rskafka::client::ClientBuilder::new(vec![dbz_bootstrap()])
-        .build()
-        .await
-        .expect("connect to the Connect worker's broker");
+    let (wb_broker, wb_kafka, dbz_kafka) = start_brokers().await;
     for table in ["events", "sentinel"] {
         let topic = format!("{prefix}.{}.{table}", case.schema);
         env::create_topic(&wb_kafka, &topic, 3).await;
