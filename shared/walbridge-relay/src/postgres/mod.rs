@@ -172,6 +172,9 @@ pub struct PgSlot {
     window: WindowState,
     /// How much WAL the next window decodes.
     sizing: sizing::WindowSizing,
+    /// Whether the server's `idle_replication_slot_timeout` is on, read once the first pass finds
+    /// no WAL after the slot.
+    idle_timeout_on: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +228,7 @@ impl PgSlot {
             next_fetch_rows: (fetch_rows as usize).min(FIRST_FETCH_ROWS),
             window: WindowState::Closed,
             sizing: sizing::WindowSizing::default(),
+            idle_timeout_on: None,
         })
     }
 

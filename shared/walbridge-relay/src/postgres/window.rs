@@ -94,14 +94,12 @@ impl ChangeSource for PgSlot {
             self.end_transaction().await?;
         }
         // The flushed position (on a standby the replayed one): decoding reads no further, and the
-        // slot can be advanced exactly to it.
+        // slot can be advanced exactly to it; and where the slot stands and restarts decoding.
         let row = self
             .client
             .query_opt(
                 &format!(
-                    "SELECT {WAL_FLUSHED}, confirmed_flush_lsn, restart_lsn, \
-                       COALESCE(current_setting('idle_replication_slot_timeout', true), '0') \
-                         NOT IN ('0', '') \
+                    "SELECT {WAL_FLUSHED}, confirmed_flush_lsn, restart_lsn \
                      FROM pg_replication_slots WHERE slot_name = $1"
                 ),
                 &[&self.slot],
@@ -114,9 +112,13 @@ impl ChangeSource for PgSlot {
         // Under PostgreSQL 18's idle_replication_slot_timeout a slot nobody acquires is
         // invalidated: then even a pass that finds no WAL peeks (which acquires the slot and
         // restarts its idle clock), at the cost of decoding the stretch from its restart point.
-        let idle_timeout: bool = row.get(3);
-        if flushed <= confirmed && !idle_timeout {
-            return Ok(None);
+        if flushed <= confirmed {
+            if self.idle_timeout_on.is_none() {
+                self.idle_timeout_on = Some(self.idle_slot_timeout().await?.is_some());
+            }
+            if self.idle_timeout_on == Some(false) {
+                return Ok(None);
+            }
         }
         let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));
         let prefix = confirmed.saturating_sub(restart);
