@@ -275,6 +275,10 @@ pub struct AvroSettings {
     /// `auto.register.schemas` (default on): register a schema the subject lacks; off, only look
     /// it up, and fail when it is not registered.
     pub auto_register: bool,
+    /// `use.latest.version` (default off): with `auto_register` off, write under the id of the
+    /// subject's latest schema instead of looking the record's own schema up; as Confluent's
+    /// serializer, registering wins when both are on.
+    pub use_latest_version: bool,
     /// `basic.auth.user.info` with `basic.auth.credentials.source=USER_INFO`: the user and
     /// password of HTTP basic authentication.
     pub basic_auth: Option<(String, SecretString)>,

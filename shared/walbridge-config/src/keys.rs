@@ -129,8 +129,6 @@ pub(crate) const SUBJECT_STRATEGIES: &[(&str, SubjectStrategy)] = &[
     ),
 ];
 const SUBJECT_STRATEGY_NAMES: [&str; SUBJECT_STRATEGIES.len()] = names(SUBJECT_STRATEGIES);
-const LATEST_VERSION_REASON: &str =
-    "walbridge writes every record with the schema of its own shape, registered or looked up";
 const CREDENTIALS_SOURCES: &[&str] = &["URL", "USER_INFO"];
 
 // The values of the keys that map to an enum, each declared once: the parser looks values up here,
@@ -288,18 +286,14 @@ pub const KEY_CONVERTER_AUTO_REGISTER_SCHEMAS: Key =
 /// or only looks it up.
 pub const VALUE_CONVERTER_AUTO_REGISTER_SCHEMAS: Key =
     Key::new("value.converter.auto.register.schemas", Some("true")).one_of(BOOLEANS);
-/// Confluent's `use.latest.version` for the key: walbridge writes each record with its own
-/// schema.
+/// Confluent's `use.latest.version` for the key: with `auto.register.schemas=false`, the key is
+/// written under the id of its subject's latest schema (which must be the key's shape).
 pub const KEY_CONVERTER_USE_LATEST_VERSION: Key =
-    Key::new("key.converter.use.latest.version", Some("false"))
-        .one_of(&["false"])
-        .because(LATEST_VERSION_REASON);
-/// Confluent's `use.latest.version` for the value: walbridge writes each record with its own
-/// schema.
+    Key::new("key.converter.use.latest.version", Some("false")).one_of(BOOLEANS);
+/// Confluent's `use.latest.version` for the value: with `auto.register.schemas=false`, the value
+/// is written under the id of its subject's latest schema (which must be the value's shape).
 pub const VALUE_CONVERTER_USE_LATEST_VERSION: Key =
-    Key::new("value.converter.use.latest.version", Some("false"))
-        .one_of(&["false"])
-        .because(LATEST_VERSION_REASON);
+    Key::new("value.converter.use.latest.version", Some("false")).one_of(BOOLEANS);
 /// The subject the key's schema is registered under: `<topic>-key` (TopicNameStrategy), the record's
 /// full name (RecordNameStrategy) or `<topic>-<record's full name>` (TopicRecordNameStrategy).
 pub const KEY_CONVERTER_KEY_SUBJECT_NAME_STRATEGY: Key = Key::new(

@@ -376,13 +376,12 @@ fn converter(
                 key: key.clone(),
                 what: "an AvroConverter setting walbridge does not implement",
                 fix: "remove the key: walbridge's AvroConverter takes schema.registry.url, \
-                      auto.register.schemas, the subject name strategy, \
+                      auto.register.schemas, use.latest.version, the subject name strategy, \
                       basic.auth.credentials.source, basic.auth.user.info and \
                       schema.registry.ssl.truststore.location",
             });
         }
     }
-    p.take(props.one_of(&side.use_latest_version));
     let subject_strategy = p.choice(props, &side.subject_name_strategy, SUBJECT_STRATEGIES);
     let registry_urls: Vec<String> = p
         .take(props.required(&side.registry_url))
@@ -424,6 +423,7 @@ fn converter(
         ca_file: props.get(side.truststore_location.name).map(PathBuf::from),
         registry_urls,
         auto_register: p.take(props.bool(&side.auto_register)),
+        use_latest_version: p.take(props.bool(&side.use_latest_version)),
         basic_auth,
         subject_strategy,
     }))

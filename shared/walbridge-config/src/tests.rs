@@ -1406,7 +1406,7 @@ fn the_avro_converter_takes_its_registry_and_refuses_what_it_does_not_implement(
         "{missing}"
     );
     for (key, value) in [
-        ("value.converter.use.latest.version", "true"),
+        ("value.converter.use.latest.version", "yes"),
         (
             "value.converter.value.subject.name.strategy",
             "io.confluent.kafka.serializers.subject.SomeOtherStrategy",

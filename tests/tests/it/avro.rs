@@ -761,3 +761,95 @@ async fn name_adjustment_makes_a_prefix_with_a_dash_and_odd_columns_valid_avro_n
         ))
     );
 }
+
+/// Registers `schema` (Avro JSON) under `subject`: its id.
+fn register(subject: &str, schema: &Value) -> u32 {
+    let url = format!(
+        "{}/subjects/{subject}/versions",
+        env::var("SCHEMA_REGISTRY_URL")
+    );
+    let output = Command::new("curl")
+        .args([
+            "-sf",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/vnd.schemaregistry.v1+json",
+            &url,
+            "-d",
+        ])
+        .arg(json!({ "schema": schema.to_string() }).to_string())
+        .output()
+        .expect("run curl");
+    assert!(output.status.success(), "POST {url}");
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    u32::try_from(answer["id"].as_u64().expect("an id")).unwrap()
+}
+
+#[tokio::test]
+async fn use_latest_version_writes_under_the_subjects_latest_schema_of_the_records_shape() {
+    let case = Case::new(
+        "avro_latest",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, note text)",
+    )
+    .await;
+    let registry = env::var("SCHEMA_REGISTRY_URL");
+    let topic = format!("{0}.{0}.t", case.schema);
+    let subject = format!("{topic}-value");
+    case.sql("INSERT INTO {s}.t VALUES (1, 'one')").await;
+    invoke(case.config(&avro_config(&case, &registry, &[]))).await;
+
+    // the schema the team manages: the same shape, documented and with a property of its own
+    let mut managed: Value = serde_json::from_str(
+        registry_get(&format!("/subjects/{subject}/versions/latest"))["schema"]
+            .as_str()
+            .expect("a schema"),
+    )
+    .expect("Avro JSON");
+    managed["doc"] = json!("change events of t, managed by the data team");
+    managed["owner"] = json!("data-team");
+    let managed_id = register(&subject, &managed);
+    let config = || {
+        case.config(&avro_config(
+            &case,
+            &registry,
+            &[
+                ("key.converter.auto.register.schemas", "false"),
+                ("value.converter.auto.register.schemas", "false"),
+                ("key.converter.use.latest.version", "true"),
+                ("value.converter.use.latest.version", "true"),
+            ],
+        ))
+    };
+    case.sql("INSERT INTO {s}.t VALUES (2, 'two')").await;
+    assert_eq!(invoke(config()).await.changes, 1);
+    let raw = env::read_topic(&topic, 2);
+    let value = raw[1].value.as_deref().expect("a value");
+    assert_eq!(value[0], 0, "the magic byte");
+    assert_eq!(
+        u32::from_be_bytes(value[1..5].try_into().unwrap()),
+        managed_id,
+        "written under the subject's latest schema"
+    );
+    let records = env::read_avro_topic(&topic, 2);
+    assert_eq!(records[1].value_json().unwrap()["after"]["note"], "two");
+
+    // a latest schema of another shape: an error naming the subject and its version, no record
+    set_compatibility(&subject, "NONE");
+    let other = json!({"type": "record", "name": "Other", "namespace": "x",
+        "fields": [{"name": "n", "type": "int"}]});
+    register(&subject, &other);
+    let version = registry_get(&format!("/subjects/{subject}/versions/latest"))["version"].clone();
+    case.sql("INSERT INTO {s}.t VALUES (3, 'three')").await;
+    let slot_before = case.confirmed_flush_lsn().await;
+    let err = try_invoke(config()).await.expect_err("another shape");
+    let text = walbridge_relay::error_chain(&err);
+    assert!(
+        text.contains(&format!(
+            "the latest schema of subject {subject} (version {version}) is not the shape"
+        )),
+        "{text}"
+    );
+    assert_eq!(case.confirmed_flush_lsn().await, slot_before);
+    assert_eq!(env::read_topic(&topic, 2).len(), 2);
+}

@@ -1,14 +1,22 @@
 //! A JsonConverter payload written as the Avro binary body of its [`Node`]: zig-zag varints,
 //! length-prefixed strings and bytes, IEEE floats little-endian, a union's branch index before its
 //! value, arrays and maps as one block and its end.
+//!
+//! The JSON is read once and written as it is read ([`write_json`]): a record's members come in
+//! its fields' order, as walbridge's encoder and transforms write them, so no value is built.
+//! Whatever that pass does not take — members in another order, a value that does not fit —
+//! is parsed whole into a [`Payload`] and written by [`write`], which is the one answer.
 
 use std::fmt;
 
 use base64::Engine;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::Value;
 
-use super::schema::{Kind, Node};
+use super::ConvertError;
+use super::schema::{Kind, Node, SchemaError};
 
 /// A payload as JsonConverter wrote it, an object's members in their written order: a map's
 /// entries are written in it, which is Connect's (a Java map's iteration order), as Confluent's
@@ -138,6 +146,166 @@ pub(crate) fn write(node: &Node, value: &Payload, out: &mut Vec<u8>) -> Result<(
     }
 }
 
+/// Appends the Avro body of `json`, a payload of `node`, to `out`.
+///
+/// # Errors
+/// The JSON is not a value ([`SchemaError::NotAnEnvelope`]), or does not fit `node`.
+pub(crate) fn write_json(node: &Node, json: &[u8], out: &mut Vec<u8>) -> Result<(), ConvertError> {
+    let start = out.len();
+    let mut reader = serde_json::Deserializer::from_slice(json);
+    let streamed = Stream {
+        node,
+        out: &mut *out,
+    }
+    .deserialize(&mut reader)
+    .and_then(|()| reader.end());
+    if streamed.is_ok() {
+        return Ok(());
+    }
+    out.truncate(start);
+    let payload: Payload =
+        serde_json::from_slice(json).map_err(|err| SchemaError::NotAnEnvelope(err.to_string()))?;
+    write(node, &payload, out)?;
+    Ok(())
+}
+
+/// Writes the JSON value it reads as `node`'s Avro body; fails (and the caller parses the value
+/// whole) where the value is not what walbridge writes.
+struct Stream<'n, 'o> {
+    node: &'n Node,
+    out: &'o mut Vec<u8>,
+}
+
+impl Stream<'_, '_> {
+    /// A value built from what was read, written by [`write`].
+    fn value<E: de::Error>(self, value: &Payload) -> Result<(), E> {
+        write(self.node, value, self.out).map_err(E::custom)
+    }
+
+    /// The union's branch of a value that is not null.
+    fn not_null(&mut self) {
+        if let Some(null) = self.node.null_branch {
+            write_long(i64::from(1 - null), self.out);
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Stream<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Stream<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.value(&Payload::Null)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<(), E> {
+        self.value(&Payload::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<(), E> {
+        self.value(&Payload::Int(n))
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<(), E> {
+        self.value(&i64::try_from(n).map_or(Payload::Float(n as f64), Payload::Int))
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<(), E> {
+        self.value(&Payload::Float(n))
+    }
+    fn visit_str<E: de::Error>(mut self, s: &str) -> Result<(), E> {
+        if !matches!(self.node.kind, Kind::String) {
+            return self.value(&Payload::String(s.to_owned()));
+        }
+        self.not_null();
+        write_bytes(s.as_bytes(), self.out);
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        self.value(&Payload::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let Kind::Record(fields) = &self.node.kind else {
+            let mut members = Vec::new();
+            while let Some(member) = map.next_entry()? {
+                members.push(member);
+            }
+            return self.value(&Payload::Object(members));
+        };
+        self.not_null();
+        let mut next = 0;
+        while let Some(member) = map.next_key_seed(FieldIndex {
+            fields,
+            expected: next,
+        })? {
+            match member {
+                Some(i) if i >= next => {
+                    // members left out are null, as Struct.get reads them
+                    for (_, node) in &fields[next..i] {
+                        write(node, &Payload::Null, self.out).map_err(de::Error::custom)?;
+                    }
+                    map.next_value_seed(Stream {
+                        node: &fields[i].1,
+                        out: &mut *self.out,
+                    })?;
+                    next = i + 1;
+                }
+                Some(_) => return Err(de::Error::custom("members out of order")),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        for (_, node) in &fields[next..] {
+            write(node, &Payload::Null, self.out).map_err(de::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+/// A member's name as the index of its field, `None` for a member the record has no field for;
+/// the expected field is looked at first.
+struct FieldIndex<'n> {
+    fields: &'n [(String, Node)],
+    expected: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldIndex<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldIndex<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<usize>, E> {
+        if self
+            .fields
+            .get(self.expected)
+            .is_some_and(|(field, _)| field == name)
+        {
+            return Ok(Some(self.expected));
+        }
+        Ok(self.fields.iter().position(|(field, _)| field == name))
+    }
+}
+
 fn write_kind(kind: &Kind, value: &Payload, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let mismatch = || EncodeError {
         expected: name(kind),
@@ -175,7 +343,8 @@ fn write_kind(kind: &Kind, value: &Payload, out: &mut Vec<u8>) -> Result<(), Enc
         (Kind::Map(values), Payload::Object(entries)) => {
             if !entries.is_empty() {
                 write_long(entries.len() as i64, out);
-                for (key, value) in entries {
+                for i in java_hash_map_order(entries) {
+                    let (key, value) = &entries[i];
                     write_bytes(key.as_bytes(), out);
                     write(values, value, out)?;
                 }
@@ -195,6 +364,29 @@ fn write_kind(kind: &Kind, value: &Payload, out: &mut Vec<u8>) -> Result<(), Enc
         _ => return Err(mismatch()),
     }
     Ok(())
+}
+
+/// The order in which a `java.util.HashMap` built from `entries` (with its default capacity, in
+/// their order) iterates them: Confluent's `AvroData` copies a Connect map with string keys into
+/// one, so its Avro map is written in that order whatever the Connect map's. By bucket — the
+/// spread `String.hashCode` modulo the table's size, which doubles past three quarters full — and
+/// within a bucket by insertion. (A bucket of 8 or more keys, which makes Java grow or treeify the
+/// table, is not modelled: only keys chosen to collide fill one.)
+fn java_hash_map_order(entries: &[(String, Payload)]) -> Vec<usize> {
+    let mut capacity: usize = 16;
+    while entries.len() > capacity / 4 * 3 {
+        capacity *= 2;
+    }
+    let bucket = |key: &str| {
+        let hash = key.encode_utf16().fold(0i32, |h, unit| {
+            h.wrapping_mul(31).wrapping_add(i32::from(unit))
+        });
+        let spread = hash ^ ((hash as u32) >> 16) as i32;
+        spread as u32 as usize & (capacity - 1)
+    };
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&i| bucket(&entries[i].0));
+    order
 }
 
 /// A JSON number, or JsonConverter's quoted `NaN`, `Infinity`, `-Infinity`.
@@ -305,5 +497,83 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.expected, "int");
+    }
+
+    #[test]
+    fn reading_the_json_once_writes_what_the_parsed_payload_writes() {
+        let schema = r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},{"type":"string","optional":true,"default":"active","field":"status"},{"type":"struct","fields":[{"type":"int64","optional":false,"field":"ts"},{"type":"string","optional":false,"field":"db"}],"optional":true,"name":"p.Source","field":"source"},{"type":"array","items":{"type":"double","optional":true},"optional":true,"field":"xs"},{"type":"float","optional":false,"field":"f"}],"optional":false,"name":"p.s.t.Value"}"#;
+        let node = AvroSchema::from_connect_json(schema).unwrap().root;
+        for payload in [
+            r#"{"id":1,"name":"a\"b\u00e9","status":null,"source":{"ts":-5,"db":"d"},"xs":[1.5,null],"f":"NaN"}"#,
+            r#"{"id":1,"name":null,"status":"x","source":null,"xs":null,"f":2}"#,
+            // members in another order, left out, unknown
+            r#"{"name":"n","id":7,"f":1.25,"source":{"db":"d","ts":1}}"#,
+            r#"{"id":7,"f":1.25}"#,
+            r#"{"id":7,"extra":{"a":[1]},"name":"n","f":0.5}"#,
+            // does not fit: both fail
+            r#"{"id":null,"f":1}"#,
+            r#"{"id":1,"name":5,"f":1}"#,
+            r#"{"id":4294967296,"f":1}"#,
+            r#"{"id":1,"f":1"#,
+        ] {
+            let parsed = serde_json::from_str::<Payload>(payload)
+                .ok()
+                .and_then(|tree| {
+                    let mut out = vec![9];
+                    write(&node, &tree, &mut out).ok().map(|()| out)
+                });
+            let mut out = vec![9];
+            let streamed = write_json(&node, payload.as_bytes(), &mut out)
+                .ok()
+                .map(|()| out);
+            assert_eq!(streamed, parsed, "{payload}");
+        }
+        // in the fields' order, members left out or unknown: read once, without the tree
+        for payload in [
+            r#"{"id":1,"name":"a","status":null,"source":{"ts":-5,"db":"d"},"xs":[1.5],"f":"NaN"}"#,
+            r#"{"id":7,"extra":{"a":[1]},"name":"n","f":0.5}"#,
+        ] {
+            let mut reader = serde_json::Deserializer::from_str(payload);
+            let stream = Stream {
+                node: &node,
+                out: &mut Vec::new(),
+            };
+            assert!(stream.deserialize(&mut reader).is_ok(), "{payload}");
+        }
+    }
+
+    #[test]
+    fn a_maps_entries_are_written_in_java_hash_map_order() {
+        let entries = |keys: &[&str]| -> Vec<(String, Payload)> {
+            keys.iter()
+                .map(|k| ((*k).to_owned(), Payload::Null))
+                .collect()
+        };
+        // each put in order into `new java.util.HashMap<String, Integer>()`, then its keySet
+        // printed by jshell (Java 17); 13 keys grow the table to 32 buckets
+        let java = |keys: &[String]| -> Vec<String> {
+            java_hash_map_order(&entries(
+                &keys.iter().map(String::as_str).collect::<Vec<_>>(),
+            ))
+            .into_iter()
+            .map(|i| keys[i].clone())
+            .collect()
+        };
+        let names = |list: &str| -> Vec<String> { list.split(", ").map(str::to_owned).collect() };
+        for (put, iterated) in [
+            ("type, closed", "closed, type"),
+            ("c, a, b", "a, b, c"),
+            (
+                "k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12",
+                "k0, k1, k2, k3, k4, k5, k11, k6, k10, k7, k8, k12, k9",
+            ),
+            (
+                "key0, key1, key2, key3, key4, key5, key6, key7, key8, key9, key10, key11",
+                "key1, key2, key0, key5, key6, key3, key4, key9, key7, key8, key11, key10",
+            ),
+            ("é, ü, Aa, BB, zz, 日本, x-y", "Aa, BB, zz, x-y, é, 日本, ü"),
+        ] {
+            assert_eq!(java(&names(put)), names(iterated), "{put}");
+        }
     }
 }

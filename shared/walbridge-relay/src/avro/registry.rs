@@ -54,6 +54,33 @@ pub enum RegistryError {
         /// The registry's answer.
         answer: String,
     },
+    /// `use.latest.version`: the subject has no schema yet.
+    #[error(
+        "no schema is registered under subject {subject}, and use.latest.version writes under \
+         the subject's latest schema: register the schema, or set auto.register.schemas=true \
+         ({answer})"
+    )]
+    NoLatest {
+        /// The subject.
+        subject: String,
+        /// The registry's answer.
+        answer: String,
+    },
+    /// `use.latest.version`: the subject's latest schema is not the shape of the record, so the
+    /// record's bytes would not be what that schema reads.
+    #[error(
+        "the latest schema of subject {subject} (version {version}) is not the shape of the \
+         record's schema (its Avro Parsing Canonical Form differs): with use.latest.version \
+         walbridge writes only records whose schema is the latest one up to docs, defaults and \
+         properties (where Confluent's serializer would write the fields by position); register \
+         the record's schema as the subject's latest version, or set auto.register.schemas=true"
+    )]
+    LatestDiffers {
+        /// The subject.
+        subject: String,
+        /// The latest version's number.
+        version: i64,
+    },
     /// The TLS configuration for the registry cannot be built (its CA file).
     #[error(
         "cannot set up TLS to the schema registry for subject {subject} \
@@ -91,6 +118,14 @@ pub(crate) struct Registry {
 #[derive(Deserialize)]
 struct Registered {
     id: u32,
+}
+
+/// `GET /subjects/{subject}/versions/latest`.
+#[derive(Deserialize)]
+struct Latest {
+    id: u32,
+    version: i64,
+    schema: String,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +208,40 @@ impl Registry {
         })
     }
 
+    /// The id of the subject's latest schema when it is `schema` up to docs, defaults and
+    /// properties, as `use.latest.version` writes.
+    pub(crate) async fn latest_id(
+        &self,
+        subject: &str,
+        schema: &str,
+    ) -> Result<u32, RegistryError> {
+        let (status, answer) = self
+            .call(subject, &["subjects", subject, "versions", "latest"], None)
+            .await?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(RegistryError::NoLatest {
+                subject: subject.to_owned(),
+                answer,
+            });
+        }
+        let latest = status
+            .is_success()
+            .then(|| serde_json::from_str::<Latest>(&answer).ok())
+            .flatten()
+            .ok_or_else(|| RegistryError::Refused {
+                subject: subject.to_owned(),
+                status: status.as_u16(),
+                answer: answer.clone(),
+            })?;
+        if canonical(&latest.schema) != canonical(schema) || canonical(schema).is_none() {
+            return Err(RegistryError::LatestDiffers {
+                subject: subject.to_owned(),
+                version: latest.version,
+            });
+        }
+        Ok(latest.id)
+    }
+
     /// The subject's compatibility level (the global one when it has none), or what kept it from
     /// being read.
     async fn compatibility(&self, subject: &str) -> String {
@@ -240,5 +309,31 @@ impl Registry {
             urls: self.names.clone(),
             source,
         })
+    }
+}
+
+/// Avro's Parsing Canonical Form of `schema`: what decides the bytes (names, types, fields in
+/// order, symbols, sizes), without docs, defaults, aliases or properties.
+fn canonical(schema: &str) -> Option<String> {
+    apache_avro::Schema::parse_str(schema)
+        .ok()
+        .map(|schema| schema.canonical_form())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical;
+
+    #[test]
+    fn schemas_that_write_the_same_bytes_have_one_canonical_form() {
+        let ours = r#"{"type":"record","name":"Value","namespace":"p.s.t","fields":[{"name":"id","type":"int"},{"name":"note","type":["null","string"],"default":null}],"connect.name":"p.s.t.Value"}"#;
+        let documented = r#"{"type":"record","name":"Value","namespace":"p.s.t","doc":"a table","fields":[{"name":"id","type":"int","doc":"the key"},{"name":"note","type":["null","string"]}]}"#;
+        let reordered = r#"{"type":"record","name":"Value","namespace":"p.s.t","fields":[{"name":"note","type":["null","string"],"default":null},{"name":"id","type":"int"}]}"#;
+        let wider = r#"{"type":"record","name":"Value","namespace":"p.s.t","fields":[{"name":"id","type":"long"},{"name":"note","type":["null","string"],"default":null}]}"#;
+        assert!(canonical(ours).is_some());
+        assert_eq!(canonical(ours), canonical(documented));
+        assert_ne!(canonical(ours), canonical(reordered));
+        assert_ne!(canonical(ours), canonical(wider));
+        assert_eq!(canonical("not a schema"), None);
     }
 }
