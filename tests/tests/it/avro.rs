@@ -12,7 +12,7 @@ use walbridge_tests as env;
 
 use crate::case::{Case, invoke, try_invoke};
 
-const AVRO: &str = "io.confluent.connect.avro.AvroConverter";
+pub(crate) const AVRO: &str = "io.confluent.connect.avro.AvroConverter";
 
 /// The AvroConverter for keys and values with `registry`; the topic prefix is the case's schema
 /// (the cases' prefixes have `-`, which Avro names do not take).
@@ -34,7 +34,12 @@ fn avro_config<'a>(
 
 /// The registry's answer to `GET path`, as JSON.
 fn registry_get(path: &str) -> Value {
-    let url = format!("{}{path}", env::var("SCHEMA_REGISTRY_URL"));
+    registry_get_at(&env::var("SCHEMA_REGISTRY_URL"), path)
+}
+
+/// The answer of the registry at `base` to `GET path`, as JSON.
+pub(crate) fn registry_get_at(base: &str, path: &str) -> Value {
+    let url = format!("{base}{path}");
     let output = Command::new("curl")
         .args(["-s", &url])
         .output()
@@ -488,13 +493,13 @@ async fn the_record_name_strategies_name_the_subjects() {
 }
 
 /// A registry of the test's own (tests/env/registry.py, with `args`), stopped when dropped.
-struct OwnRegistry {
+pub(crate) struct OwnRegistry {
     child: std::process::Child,
     port: u16,
 }
 
 impl OwnRegistry {
-    fn start(args: &[&str]) -> Self {
+    pub(crate) fn start(args: &[&str]) -> Self {
         let port = env::free_port();
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("env/registry.py");
         let child = Command::new(env::var("WALBRIDGE_PYTHON"))
@@ -515,7 +520,7 @@ impl OwnRegistry {
         Self { child, port }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }
