@@ -1684,8 +1684,22 @@ fn avro_converters(url: &str) -> Vec<(&'static str, &str)> {
 /// the two registries' ids, and so the key bytes the partitioner hashes, differ.
 #[tokio::test]
 async fn avro_is_what_confluents_avro_converter_writes_in_kafka_connect() {
+    Box::pin(avro_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn avro_on_pgoutput_is_what_confluents_avro_converter_writes_in_kafka_connect() {
+    Box::pin(avro_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn avro_differential(plugin: Plugin) {
     let started = std::time::Instant::now();
-    let case = Case::new("diffavro", DDL).await;
+    let name = match plugin {
+        Plugin::Wal2json => "diffavro",
+        Plugin::Pgoutput => "diffavropgo",
+    };
+    let case = Case::new(name, DDL).await;
     // Avro names take no `-`: the case's schema is the prefix
     let runs: [(String, bool, Props); 1] = [(case.schema.clone(), false, &[])];
     let wb_registry = OwnRegistry::start(&[]);
@@ -1695,11 +1709,13 @@ async fn avro_is_what_confluents_avro_converter_writes_in_kafka_connect() {
         walbridge: wb_registry.url(),
         debezium: env::var("SCHEMA_REGISTRY_URL"),
     });
+    setup.plugin = plugin;
 
-    let (debezium, wb_slots) = setup.run_workload(&runs, "diffavro").await;
+    let (debezium, wb_slots) = setup.run_workload(&runs, name).await;
 
     let mut report = Report {
         major: server_major(&case.pg).await,
+        wal2json: plugin == Plugin::Wal2json,
         ..Report::default()
     };
     let mut avro = AvroPairs::default();
