@@ -109,6 +109,13 @@ async fn avro_records_decode_to_what_the_sql_wrote_and_schema_changes_register_v
     );
     assert!(raw[3].value.is_none(), "the tombstone is a Kafka null");
     assert_eq!(id(raw[3].key.as_deref().unwrap()), key_id);
+    // the partition is the Java producer's for the key's bytes as the converter wrote them (the
+    // framed Avro; the case's topics have 3 partitions)
+    for record in &raw {
+        let key = record.key.as_deref().unwrap();
+        let partition = walbridge_event::partition::partition_for_key(key, 3);
+        assert_eq!(i64::from(record.partition), i64::from(partition));
+    }
 
     // confluent-kafka's AvroDeserializer reads them, with the registry, to the SQL's values
     let records = env::read_avro_topic(&topic, 4);
