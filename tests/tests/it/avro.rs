@@ -12,7 +12,7 @@ use walbridge_tests as env;
 
 use crate::case::{Case, invoke, try_invoke};
 
-const AVRO: &str = "io.confluent.connect.avro.AvroConverter";
+pub(crate) const AVRO: &str = "io.confluent.connect.avro.AvroConverter";
 
 /// The AvroConverter for keys and values with `registry`; the topic prefix is the case's schema
 /// (the cases' prefixes have `-`, which Avro names do not take).
@@ -34,7 +34,12 @@ fn avro_config<'a>(
 
 /// The registry's answer to `GET path`, as JSON.
 fn registry_get(path: &str) -> Value {
-    let url = format!("{}{path}", env::var("SCHEMA_REGISTRY_URL"));
+    registry_get_at(&env::var("SCHEMA_REGISTRY_URL"), path)
+}
+
+/// The answer of the registry at `base` to `GET path`, as JSON.
+pub(crate) fn registry_get_at(base: &str, path: &str) -> Value {
+    let url = format!("{base}{path}");
     let output = Command::new("curl")
         .args(["-s", &url])
         .output()
@@ -104,6 +109,13 @@ async fn avro_records_decode_to_what_the_sql_wrote_and_schema_changes_register_v
     );
     assert!(raw[3].value.is_none(), "the tombstone is a Kafka null");
     assert_eq!(id(raw[3].key.as_deref().unwrap()), key_id);
+    // the partition is the Java producer's for the key's bytes as the converter wrote them (the
+    // framed Avro; the case's topics have 3 partitions)
+    for record in &raw {
+        let key = record.key.as_deref().unwrap();
+        let partition = walbridge_event::partition::partition_for_key(key, 3);
+        assert_eq!(i64::from(record.partition), i64::from(partition));
+    }
 
     // confluent-kafka's AvroDeserializer reads them, with the registry, to the SQL's values
     let records = env::read_avro_topic(&topic, 4);
@@ -488,13 +500,13 @@ async fn the_record_name_strategies_name_the_subjects() {
 }
 
 /// A registry of the test's own (tests/env/registry.py, with `args`), stopped when dropped.
-struct OwnRegistry {
+pub(crate) struct OwnRegistry {
     child: std::process::Child,
     port: u16,
 }
 
 impl OwnRegistry {
-    fn start(args: &[&str]) -> Self {
+    pub(crate) fn start(args: &[&str]) -> Self {
         let port = env::free_port();
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("env/registry.py");
         let child = Command::new(env::var("WALBRIDGE_PYTHON"))
@@ -515,7 +527,7 @@ impl OwnRegistry {
         Self { child, port }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }

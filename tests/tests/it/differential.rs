@@ -21,6 +21,7 @@ use walbridge_tests::{self as env, DebeziumConnector, KafkaRecord, PrivateServic
 
 use walbridge_config::{Config, Plugin};
 
+use crate::avro::{AVRO, OwnRegistry};
 use crate::case::{Case, invoke};
 
 // ------------------------------------------------------------------------------------- exclusions
@@ -455,6 +456,15 @@ struct Setup<'a> {
     /// The plugin of walbridge's slots (Debezium reads pgoutput); with pgoutput each slot is read
     /// through a publication of its own, `<slot>_pub`, of [`TABLES`].
     plugin: Plugin,
+    /// Confluent's AvroConverter for both connectors' keys and values instead of JsonConverter:
+    /// the schema registries of walbridge and of Debezium.
+    avro: Option<Registries>,
+}
+
+/// The schema registries of the two connectors (their URLs).
+struct Registries {
+    walbridge: String,
+    debezium: String,
 }
 
 /// walbridge's broker, started for the test, with a client of it and one of the Connect worker's.
@@ -484,6 +494,15 @@ fn dbz_bootstrap() -> String {
 impl<'a> Setup<'a> {
     /// Starts walbridge's broker and creates the topics of every run's topic prefix in `prefixes`.
     async fn new(case: &'a Case, prefixes: impl Iterator<Item = &str>) -> Self {
+        Self::with_partitions(case, prefixes, 3).await
+    }
+
+    /// As [`Setup::new`], the topics with `partitions` partitions each.
+    async fn with_partitions(
+        case: &'a Case,
+        prefixes: impl Iterator<Item = &str>,
+        partitions: i32,
+    ) -> Self {
         let tables = TABLES
             .iter()
             .map(|t| format!("{}.{t}", case.schema))
@@ -492,22 +511,23 @@ impl<'a> Setup<'a> {
         for prefix in prefixes {
             for table in TABLES {
                 let topic = format!("{prefix}.{}.{table}", case.schema);
-                env::create_topic(&wb_kafka, &topic, 3).await;
-                env::create_topic(&dbz_kafka, &topic, 3).await;
+                env::create_topic(&wb_kafka, &topic, partitions).await;
+                env::create_topic(&dbz_kafka, &topic, partitions).await;
             }
             // for the runs with transaction metadata
             let topic = format!("{prefix}.{TRANSACTION_TOPIC}");
-            env::create_topic(&wb_kafka, &topic, 3).await;
-            env::create_topic(&dbz_kafka, &topic, 3).await;
+            env::create_topic(&wb_kafka, &topic, partitions).await;
+            env::create_topic(&dbz_kafka, &topic, partitions).await;
             let messages = format!("{prefix}.message");
-            env::create_topic(&wb_kafka, &messages, 3).await;
-            env::create_topic(&dbz_kafka, &messages, 3).await;
+            env::create_topic(&wb_kafka, &messages, partitions).await;
+            env::create_topic(&dbz_kafka, &messages, partitions).await;
         }
         Self {
             case,
             tables,
             wb_broker,
             plugin: Plugin::Wal2json,
+            avro: None,
         }
     }
 
@@ -587,6 +607,9 @@ impl<'a> Setup<'a> {
                 ("publication.name", &publication),
                 ("publication.autocreate.mode", "disabled"),
             ]);
+        }
+        if let Some(registries) = &self.avro {
+            props.extend(avro_converters(&registries.walbridge));
         }
         props.extend_from_slice(extra);
         self.case.config(&props)
@@ -681,7 +704,12 @@ impl<'a> Setup<'a> {
             .enumerate()
             .map(|(i, (prefix, schemas, extra))| {
                 let slot = format!("{}_dbz{i}", self.case.schema);
-                extra.iter().fold(
+                let converters = self
+                    .avro
+                    .as_ref()
+                    .map(|registries| avro_converters(&registries.debezium))
+                    .unwrap_or_default();
+                converters.iter().chain(extra).fold(
                     DebeziumConnector::postgres(
                         &slot.replace('_', "-"),
                         &slot,
@@ -779,21 +807,7 @@ async fn streaming_differential(plugin: Plugin) {
         report.pairs,
         started.elapsed(),
     );
-    for (known, seen) in KNOWN_DIFFERENCES.iter().zip(&report.known_seen) {
-        if !seen && report.wal2json && report.major < known.until_major {
-            report.problems.push(format!(
-                "KNOWN DIFFERENCE no longer occurs (fixed? then delete it from KNOWN_DIFFERENCES): {known:?}"
-            ));
-        }
-    }
-    for ((name, side), seen) in KNOWN_HEADER_DIFFERENCES.iter().zip(&report.headers_seen) {
-        if !seen {
-            report.problems.push(format!(
-                "KNOWN DIFFERENCE no longer occurs (fixed? then delete it from \
-                 KNOWN_HEADER_DIFFERENCES): header {name} written by {side} alone"
-            ));
-        }
-    }
+    report.known_unseen();
     assert!(
         report.problems.is_empty(),
         "walbridge and Debezium 3.7.1 differ ({} problem(s)):\n{}",
@@ -1648,6 +1662,337 @@ fn outbox_router(prefix: &str, placements: bool, expand: bool) -> Props {
     Box::leak(props.into_boxed_slice())
 }
 
+// ------------------------------------------------------------------------------------------- Avro
+/// Confluent's AvroConverter for keys and values, against the schema registry at `url`.
+fn avro_converters(url: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("key.converter", AVRO),
+        ("value.converter", AVRO),
+        ("key.converter.schema.registry.url", url),
+        ("value.converter.schema.registry.url", url),
+    ]
+}
+
+/// The workload with Confluent's AvroConverter for keys and values on both sides: Debezium in the
+/// Kafka Connect worker through Confluent's own (7.0.16, beside the connector on the worker's
+/// plugin path) against the suite's schema registry, walbridge through its own against a registry
+/// of the test's own; the same topic prefix on two brokers. Per record pair of every table's topic
+/// and of this test's messages: the schema each key's and value's id resolves to in its registry,
+/// as parsed JSON, and the Avro body after Confluent's 5-byte framing, byte for byte but for the
+/// envelope's processing times (exclusion 1) and the KNOWN DIFFERENCES (judged on the decoded
+/// values); headers as in the JSON runs; tombstones null on both sides. One partition per topic:
+/// the two registries' ids, and so the key bytes the partitioner hashes, differ.
+#[tokio::test]
+async fn avro_is_what_confluents_avro_converter_writes_in_kafka_connect() {
+    Box::pin(avro_differential(Plugin::Wal2json)).await;
+}
+
+#[tokio::test]
+async fn avro_on_pgoutput_is_what_confluents_avro_converter_writes_in_kafka_connect() {
+    Box::pin(avro_differential(Plugin::Pgoutput)).await;
+}
+
+/// walbridge reading a slot of `plugin`.
+async fn avro_differential(plugin: Plugin) {
+    let started = std::time::Instant::now();
+    let name = match plugin {
+        Plugin::Wal2json => "diffavro",
+        Plugin::Pgoutput => "diffavropgo",
+    };
+    let case = Case::new(name, DDL).await;
+    // Avro names take no `-`: the case's schema is the prefix
+    let runs: [(String, bool, Props); 1] = [(case.schema.clone(), false, &[])];
+    let wb_registry = OwnRegistry::start(&[]);
+    let mut setup =
+        Setup::with_partitions(&case, runs.iter().map(|(prefix, _, _)| prefix.as_str()), 1).await;
+    setup.avro = Some(Registries {
+        walbridge: wb_registry.url(),
+        debezium: env::var("SCHEMA_REGISTRY_URL"),
+    });
+    setup.plugin = plugin;
+
+    let (debezium, wb_slots) = setup.run_workload(&runs, name).await;
+
+    let mut report = Report {
+        major: server_major(&case.pg).await,
+        wal2json: plugin == Plugin::Wal2json,
+        ..Report::default()
+    };
+    let mut avro = AvroPairs::default();
+    let prefix = &runs[0].0;
+    for table in TABLES.iter().copied().chain(["message"]) {
+        let topic = match table {
+            "message" => format!("{prefix}.message"),
+            _ => format!("{prefix}.{}.{table}", case.schema),
+        };
+        let (mut wb_records, mut dbz_records) = (
+            setup.wb_topic(&topic, 0),
+            env::read_topic_from(&dbz_bootstrap(), &topic, 0),
+        );
+        if table == "message" {
+            // exclusion 4: this test's messages only (the key's prefix, Avro's string bytes)
+            let ours = format!("{}.", case.schema).into_bytes();
+            for records in [&mut wb_records, &mut dbz_records] {
+                records.retain(|r| {
+                    r.key
+                        .as_deref()
+                        .is_some_and(|k| k.windows(ours.len()).any(|w| w == ours))
+                });
+            }
+            if dbz_records.len() != 8 {
+                report.problems.push(format!(
+                    "{topic}: Debezium wrote {} of this test's messages, the workload 8",
+                    dbz_records.len()
+                ));
+            }
+        }
+        avro.add(&mut report, table, &topic, &wb_records, &dbz_records);
+    }
+    let registries = setup.avro.as_ref().expect("the Avro registries");
+    avro.compare(&mut report, registries);
+
+    setup.finish(debezium, &wb_slots).await;
+    drop(wb_registry);
+
+    eprintln!(
+        "differential (Avro): {} record pairs compared in {:?}",
+        report.pairs,
+        started.elapsed(),
+    );
+    report.known_unseen();
+    assert!(
+        report.problems.is_empty(),
+        "walbridge and Debezium 3.7.1 with Confluent's AvroConverter differ ({} problem(s)):\n{}",
+        report.problems.len(),
+        report.problems.join("\n")
+    );
+    assert!(
+        report.pairs >= 50,
+        "too few records compared: {}",
+        report.pairs
+    );
+}
+
+/// The Avro keys and values of both connectors to compare.
+#[derive(Default)]
+struct AvroPairs(Vec<AvroPair>);
+
+/// One key or value of a record pair, each side framed by Confluent (magic byte, schema id).
+struct AvroPair {
+    table: &'static str,
+    /// The topic and the pair's offset.
+    at: String,
+    /// `key` or `value`.
+    part: &'static str,
+    walbridge: Vec<u8>,
+    debezium: Vec<u8>,
+}
+
+/// One Avro body as tests/avro_body.py reads it.
+#[derive(serde::Deserialize)]
+struct AvroBody {
+    /// How many bytes come before the envelope's processing times.
+    head: usize,
+    /// The decoded value.
+    value: serde_json::Value,
+}
+
+impl AvroPairs {
+    /// Pairs one topic's records in offset order (one partition), comparing their counts, headers
+    /// and which parts are null at once; keeps the rest for [`AvroPairs::compare`].
+    fn add(
+        &mut self,
+        report: &mut Report,
+        table: &'static str,
+        topic: &str,
+        wb: &[KafkaRecord],
+        dbz: &[KafkaRecord],
+    ) {
+        if wb.len() != dbz.len() {
+            report.problems.push(format!(
+                "{topic}: walbridge wrote {} records, Debezium {}",
+                wb.len(),
+                dbz.len()
+            ));
+        }
+        for (i, (a, b)) in wb.iter().zip(dbz).enumerate() {
+            let at = format!("{topic} #{i}");
+            report.pairs += 1;
+            report.compare_headers(&at, a, b);
+            for (part, mine, theirs) in [("key", &a.key, &b.key), ("value", &a.value, &b.value)] {
+                match (mine, theirs) {
+                    (None, None) => {}
+                    (Some(mine), Some(theirs)) => self.0.push(AvroPair {
+                        table,
+                        at: at.clone(),
+                        part,
+                        walbridge: mine.clone(),
+                        debezium: theirs.clone(),
+                    }),
+                    _ => report.problems.push(format!(
+                        "{at}: {part}: walbridge {}, Debezium {}",
+                        if mine.is_some() { "bytes" } else { "null" },
+                        if theirs.is_some() { "bytes" } else { "null" },
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Per pair: the schemas the two ids resolve to, then the bodies.
+    fn compare(&self, report: &mut Report, registries: &Registries) {
+        let mut schemas = BTreeMap::new();
+        let mut schema = |registry: &str, bytes: &[u8]| -> Option<String> {
+            (bytes.len() >= 5 && bytes[0] == 0).then_some(())?;
+            let id = u32::from_be_bytes(bytes[1..5].try_into().expect("4 bytes"));
+            let text = schemas.entry((registry.to_owned(), id)).or_insert_with(|| {
+                crate::avro::registry_get_at(registry, &format!("/schemas/ids/{id}"))["schema"]
+                    .as_str()
+                    .map(str::to_owned)
+            });
+            text.clone()
+        };
+        let mut framed = Vec::new();
+        for AvroPair {
+            at,
+            part,
+            walbridge: wb,
+            debezium: dbz,
+            ..
+        } in &self.0
+        {
+            match (
+                schema(&registries.walbridge, wb),
+                schema(&registries.debezium, dbz),
+            ) {
+                (Some(a), Some(b)) => framed.push((a, b)),
+                (a, b) => {
+                    report.problems.push(format!(
+                        "{at}: {part}: not Confluent-framed Avro with a registered schema id \
+                         (walbridge {}, Debezium {})",
+                        if a.is_some() { "framed" } else { "not" },
+                        if b.is_some() { "framed" } else { "not" },
+                    ));
+                    framed.push((String::new(), String::new()));
+                }
+            }
+        }
+        let lines: Vec<String> = self
+            .0
+            .iter()
+            .zip(&framed)
+            .filter(|(_, (a, _))| !a.is_empty())
+            .flat_map(|(pair, (a, b))| [(a, &pair.walbridge), (b, &pair.debezium)])
+            .map(|(schema, bytes)| format!("{schema}\t{}", hex(&bytes[5..])))
+            .collect();
+        let mut decoded = avro_bodies(&lines).into_iter();
+        for (pair, (a, b)) in self.0.iter().zip(&framed) {
+            let AvroPair {
+                table,
+                at,
+                part,
+                walbridge: wb,
+                debezium: dbz,
+            } = pair;
+            if a.is_empty() {
+                continue;
+            }
+            let (wb_body, dbz_body) = (
+                decoded.next().expect("a decoded body"),
+                decoded.next().expect("a decoded body"),
+            );
+            let (wb_schema, dbz_schema): (serde_json::Value, serde_json::Value) = (
+                serde_json::from_str(a).expect("walbridge's schema is JSON"),
+                serde_json::from_str(b).expect("Debezium's schema is JSON"),
+            );
+            if wb_schema != dbz_schema {
+                // (as parsed JSON, named by path)
+                let schema = format!("{part} schema");
+                report.compare_json(
+                    table,
+                    at,
+                    &schema,
+                    &wb_schema.to_string(),
+                    &dbz_schema.to_string(),
+                );
+                continue;
+            }
+            let (wb, dbz) = (&wb[5..], &dbz[5..]);
+            if wb == dbz {
+                continue;
+            }
+            // exclusion 1: the processing times, the envelope's last fields, in the bytes
+            let times = *part == "value" && wb_body.head < wb.len() && dbz_body.head < dbz.len();
+            if times && wb[..wb_body.head] == dbz[..dbz_body.head] {
+                continue;
+            }
+            let without_times = |value: &serde_json::Value| {
+                let mut value = value.clone();
+                if let Some(fields) = value.as_object_mut().filter(|_| times) {
+                    for ts in ["ts_ms", "ts_us", "ts_ns"] {
+                        fields.remove(ts);
+                    }
+                }
+                value
+            };
+            if without_times(&wb_body.value) == without_times(&dbz_body.value) {
+                let first = wb.iter().zip(dbz).take_while(|(a, b)| a == b).count();
+                let around =
+                    |body: &[u8]| hex(&body[first.saturating_sub(24)..body.len().min(first + 40)]);
+                report.problems.push(format!(
+                    "{at}: {part}: the same values in other Avro bytes, from byte {first} of the \
+                     body (walbridge {} bytes, Debezium {}); around it:\n  walbridge {}\n  debezium  {}",
+                    wb.len(),
+                    dbz.len(),
+                    around(wb),
+                    around(dbz)
+                ));
+                continue;
+            }
+            // the values differ: known differences, or a problem naming the fields
+            report.compare_json(
+                table,
+                at,
+                part,
+                &wb_body.value.to_string(),
+                &dbz_body.value.to_string(),
+            );
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// tests/avro_body.py on `lines` (`<schema>\t<hex body>`): each body's head and decoded value.
+fn avro_bodies(lines: &[String]) -> Vec<AvroBody> {
+    use std::io::Write;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("avro_body.py");
+    let mut child = std::process::Command::new(env::var("WALBRIDGE_PYTHON"))
+        .arg(&script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tests/avro_body.py");
+    let input = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let mut stdin = child.stdin.take().expect("its stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("avro_body.py's output");
+    writer
+        .join()
+        .expect("the writer")
+        .expect("write to avro_body.py");
+    assert!(output.status.success(), "tests/avro_body.py failed");
+    let bodies: Vec<AvroBody> = String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("avro_body.py prints JSON lines"))
+        .collect();
+    assert_eq!(bodies.len(), lines.len(), "a decoded body per line");
+    bodies
+}
+
 // ------------------------------------------------------------------------------------- comparison
 struct Report {
     /// The PostgreSQL major compared on: which [`KNOWN_DIFFERENCES`] apply.
@@ -1693,6 +2038,26 @@ fn text(bytes: Option<&[u8]>) -> Option<String> {
 }
 
 impl Report {
+    /// A problem for each known difference (of [`KNOWN_DIFFERENCES`] that applies, and of
+    /// [`KNOWN_HEADER_DIFFERENCES`]) that no longer occurs.
+    fn known_unseen(&mut self) {
+        for (known, seen) in KNOWN_DIFFERENCES.iter().zip(&self.known_seen) {
+            if !seen && self.wal2json && self.major < known.until_major {
+                self.problems.push(format!(
+                    "KNOWN DIFFERENCE no longer occurs (fixed? then delete it from KNOWN_DIFFERENCES): {known:?}"
+                ));
+            }
+        }
+        for ((name, side), seen) in KNOWN_HEADER_DIFFERENCES.iter().zip(&self.headers_seen) {
+            if !seen {
+                self.problems.push(format!(
+                    "KNOWN DIFFERENCE no longer occurs (fixed? then delete it from \
+                     KNOWN_HEADER_DIFFERENCES): header {name} written by {side} alone"
+                ));
+            }
+        }
+    }
+
     /// Compares one topic: `prefix` names the run, `table` the table.
     fn compare(
         &mut self,
