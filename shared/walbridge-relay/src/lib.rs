@@ -25,6 +25,9 @@ pub mod tls;
 pub mod transform;
 pub mod validate;
 
+#[cfg(test)]
+mod test_config;
+
 pub use bootstrap::{Aws, Bootstrap, StartError};
 pub use checkpoint::{Checkpoint, CheckpointStore, InvocationProgress};
 pub use error::{CheckpointError, ErrorKind, PublishError, RelayError, SlotError, error_chain};

@@ -293,20 +293,10 @@ mod tests {
 
     #[test]
     fn a_topics_last_schema_is_recognised_without_parsing_it_and_anything_else_is_parsed() {
-        let mut props = walbridge_config::Properties::default();
-        for (key, value) in [
-            ("database.hostname", "h"),
-            ("database.user", "u"),
-            ("database.dbname", "d"),
-            ("topic.prefix", "p"),
-            ("checkpoint.uri", "file:///tmp/c.json"),
-            ("kafka.bootstrap.servers", "k:9092"),
+        let config = crate::test_config::config(&[
             ("value.converter", "io.confluent.connect.avro.AvroConverter"),
             ("value.converter.schema.registry.url", "http://127.0.0.1:1"),
-        ] {
-            props.set(key, value);
-        }
-        let config = walbridge_config::Config::from_properties(&props).expect("a valid config");
+        ]);
         let settings = config.events.value_converter.avro().expect("Avro values");
         let mut converter = AvroConverter::new(settings, false);
         let topic: Arc<str> = Arc::from("t");
@@ -390,20 +380,10 @@ mod timing {
     #[tokio::test]
     #[ignore = "a timing: cargo test --release -p walbridge-relay conversion_cost -- --ignored --nocapture"]
     async fn conversion_cost() {
-        let mut props = walbridge_config::Properties::default();
-        for (key, value) in [
-            ("database.hostname", "h"),
-            ("database.user", "u"),
-            ("database.dbname", "d"),
-            ("topic.prefix", "p"),
-            ("checkpoint.uri", "file:///tmp/c.json"),
-            ("kafka.bootstrap.servers", "k:9092"),
+        let config = crate::test_config::config(&[
             ("value.converter", "io.confluent.connect.avro.AvroConverter"),
             ("value.converter.schema.registry.url", "http://127.0.0.1:1"),
-        ] {
-            props.set(key, value);
-        }
-        let config = walbridge_config::Config::from_properties(&props).unwrap();
+        ]);
         let settings = config.events.value_converter.avro().unwrap();
         let topic: Arc<str> = Arc::from("walbridge.prof.t");
         let (key, value) = record();

@@ -505,7 +505,6 @@ impl<S: EventSink> EventSink for Transformed<'_, S> {
 
 #[cfg(test)]
 mod tests {
-    use walbridge_config::Properties;
 
     use super::*;
     use crate::position::Position;
@@ -531,21 +530,7 @@ mod tests {
     }
 
     fn chain(pairs: &[(&str, &str)], schemas: bool) -> Chain {
-        let mut props = Properties::default();
-        for (key, value) in [
-            ("database.hostname", "h"),
-            ("database.user", "u"),
-            ("database.dbname", "d"),
-            ("topic.prefix", "p"),
-            ("checkpoint.uri", "file:///tmp/c.json"),
-            ("kafka.bootstrap.servers", "k:9092"),
-        ]
-        .iter()
-        .chain(pairs)
-        {
-            props.set(key, value);
-        }
-        let config = walbridge_config::Config::from_properties(&props).expect("a valid config");
+        let config = crate::test_config::config(pairs);
         Chain::new(
             config.transforms,
             schemas,
