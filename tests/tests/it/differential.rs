@@ -766,11 +766,7 @@ async fn streaming_differential(plugin: Plugin) {
 
     let (debezium, wb_slots) = setup.run_workload(&runs, name).await;
 
-    let mut report = Report {
-        major: server_major(&case.pg).await,
-        wal2json: plugin == Plugin::Wal2json,
-        ..Report::default()
-    };
+    let mut report = Report::new(&case, plugin).await;
     for (prefix, schemas, _) in &runs {
         for table in TABLES {
             let topic = format!("{prefix}.{}.{table}", case.schema);
@@ -802,23 +798,7 @@ async fn streaming_differential(plugin: Plugin) {
 
     setup.finish(debezium, &wb_slots).await;
 
-    eprintln!(
-        "differential: {} record pairs compared in {:?}",
-        report.pairs,
-        started.elapsed(),
-    );
-    report.known_unseen();
-    assert!(
-        report.problems.is_empty(),
-        "walbridge and Debezium 3.7.1 differ ({} problem(s)):\n{}",
-        report.problems.len(),
-        report.problems.join("\n")
-    );
-    assert!(
-        report.pairs >= 320,
-        "too few records compared: {}",
-        report.pairs
-    );
+    report.conclude("", started, 320);
 }
 
 /// What a snapshot row's `source` carries that depends on the read rather than the row: Debezium
@@ -1713,11 +1693,7 @@ async fn avro_differential(plugin: Plugin) {
 
     let (debezium, wb_slots) = setup.run_workload(&runs, name).await;
 
-    let mut report = Report {
-        major: server_major(&case.pg).await,
-        wal2json: plugin == Plugin::Wal2json,
-        ..Report::default()
-    };
+    let mut report = Report::new(&case, plugin).await;
     let mut avro = AvroPairs::default();
     let prefix = &runs[0].0;
     for table in TABLES.iter().copied().chain(["message"]) {
@@ -1754,23 +1730,7 @@ async fn avro_differential(plugin: Plugin) {
     setup.finish(debezium, &wb_slots).await;
     drop(wb_registry);
 
-    eprintln!(
-        "differential (Avro): {} record pairs compared in {:?}",
-        report.pairs,
-        started.elapsed(),
-    );
-    report.known_unseen();
-    assert!(
-        report.problems.is_empty(),
-        "walbridge and Debezium 3.7.1 with Confluent's AvroConverter differ ({} problem(s)):\n{}",
-        report.problems.len(),
-        report.problems.join("\n")
-    );
-    assert!(
-        report.pairs >= 50,
-        "too few records compared: {}",
-        report.pairs
-    );
+    report.conclude(" with Confluent's AvroConverter", started, 50);
 }
 
 /// The Avro keys and values of both connectors to compare.
@@ -2038,6 +1998,37 @@ fn text(bytes: Option<&[u8]>) -> Option<String> {
 }
 
 impl Report {
+    /// A report of the comparison on `case`'s server, walbridge reading a slot of `plugin`.
+    async fn new(case: &Case, plugin: Plugin) -> Self {
+        Self {
+            major: server_major(&case.pg).await,
+            wal2json: plugin == Plugin::Wal2json,
+            ..Self::default()
+        }
+    }
+
+    /// Fails the test on any problem (`with` names the converter when not JsonConverter), or on
+    /// fewer than `min_pairs` record pairs compared.
+    fn conclude(mut self, with: &str, started: std::time::Instant, min_pairs: usize) {
+        eprintln!(
+            "differential{with}: {} record pairs compared in {:?}",
+            self.pairs,
+            started.elapsed(),
+        );
+        self.known_unseen();
+        assert!(
+            self.problems.is_empty(),
+            "walbridge and Debezium 3.7.1{with} differ ({} problem(s)):\n{}",
+            self.problems.len(),
+            self.problems.join("\n")
+        );
+        assert!(
+            self.pairs >= min_pairs,
+            "too few records compared: {}",
+            self.pairs
+        );
+    }
+
     /// A problem for each known difference (of [`KNOWN_DIFFERENCES`] that applies, and of
     /// [`KNOWN_HEADER_DIFFERENCES`]) that no longer occurs.
     fn known_unseen(&mut self) {
@@ -2687,11 +2678,7 @@ async fn a_partitioned_table_via_its_root_on_pgoutput_is_what_debeziums_is() {
     );
     debezium.assert_not_failed();
 
-    let mut report = Report {
-        major: server_major(&case.pg).await,
-        wal2json: false,
-        ..Report::default()
-    };
+    let mut report = Report::new(&case, Plugin::Pgoutput).await;
     let topic = format!("{prefix}.{}.events", case.schema);
     let wb_records = env::read_topic_from(&wb_broker.bootstrap(), &topic, 0);
     let dbz_records = env::read_topic_from(&dbz_bootstrap(), &topic, 0);
