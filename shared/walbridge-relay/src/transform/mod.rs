@@ -102,6 +102,17 @@ pub enum TransformError {
          (only an EventRouter before it sets one): give TimestampRouter a predicate, or remove it"
     )]
     NoTimestamp,
+    /// `TimestampRouter` met a timestamp beyond the dates walbridge writes (years past ±262 000:
+    /// an `infinity` event time), which Java's calendar would still write.
+    #[error(
+        "TimestampRouter met a record timestamp of {ms} ms since the epoch, beyond the years \
+         walbridge formats (±262 000): give TimestampRouter a predicate that leaves such records \
+         out, or fix the event time"
+    )]
+    TimestampOutOfRange {
+        /// The timestamp.
+        ms: i64,
+    },
     /// An update of the outbox table, with `table.op.invalid.behavior=fatal`.
     #[error(
         "EventRouter met an update of the outbox table (table.op.invalid.behavior=fatal): outbox \
@@ -354,7 +365,8 @@ impl Chain {
                 }
                 TransformKind::TimestampRouter(route) => {
                     let ms = record.timestamp_ms.ok_or(TransformError::NoTimestamp)?;
-                    record.topic = route::by_timestamp(route, &record.topic, ms);
+                    record.topic = route::by_timestamp(route, &record.topic, ms)
+                        .ok_or(TransformError::TimestampOutOfRange { ms })?;
                     true
                 }
                 TransformKind::ByLogicalTableRouter(settings) => {

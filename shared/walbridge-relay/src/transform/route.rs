@@ -70,12 +70,11 @@ fn rename(schema: &mut Json, name: &str) {
 }
 
 /// `TimestampRouter`: the topic of a record of `topic` with the timestamp `ms` (since the epoch),
-/// the timestamp written in UTC as Java's `SimpleDateFormat` writes it.
-pub(super) fn by_timestamp(route: &TimestampRoute, topic: &str, ms: i64) -> String {
+/// the timestamp written in UTC as Java's `SimpleDateFormat` writes it; `None` beyond the dates
+/// chrono holds.
+pub(super) fn by_timestamp(route: &TimestampRoute, topic: &str, ms: i64) -> Option<String> {
     use chrono::{Datelike as _, Timelike as _};
-    let Some(time) = chrono::DateTime::from_timestamp_millis(ms) else {
-        return route.topic_format.replace("${topic}", topic);
-    };
+    let time = chrono::DateTime::from_timestamp_millis(ms)?;
     let mut stamp = String::new();
     let pad = |out: &mut String, value: i64, width: usize| {
         out.push_str(&format!("{value:0width$}"));
@@ -95,10 +94,12 @@ pub(super) fn by_timestamp(route: &TimestampRoute, topic: &str, ms: i64) -> Stri
             }
         }
     }
-    route
-        .topic_format
-        .replace("${topic}", topic)
-        .replace("${timestamp}", &stamp)
+    Some(
+        route
+            .topic_format
+            .replace("${topic}", topic)
+            .replace("${timestamp}", &stamp),
+    )
 }
 
 #[cfg(test)]
@@ -115,7 +116,7 @@ mod tests {
         // 2024-05-01T10:00:00.123Z
         let ms = 1_714_557_600_123;
         let daily = route(vec![Year(4), Month(2), Day(2)]);
-        assert_eq!(super::by_timestamp(&daily, "t", ms), "t-20240501");
+        assert_eq!(super::by_timestamp(&daily, "t", ms).unwrap(), "t-20240501");
         let fine = route(vec![
             Year(2),
             Month(1),
@@ -127,7 +128,14 @@ mod tests {
             Literal(".".into()),
             Millisecond(4),
         ]);
-        assert_eq!(super::by_timestamp(&fine, "t", ms), "t-2451T1000000.0123");
-        assert_eq!(super::by_timestamp(&daily, "t", -86_400_000), "t-19691231");
+        assert_eq!(
+            super::by_timestamp(&fine, "t", ms).unwrap(),
+            "t-2451T1000000.0123"
+        );
+        assert_eq!(
+            super::by_timestamp(&daily, "t", -86_400_000).unwrap(),
+            "t-19691231"
+        );
+        assert_eq!(super::by_timestamp(&daily, "t", i64::MAX / 1000), None);
     }
 }
