@@ -5,7 +5,7 @@
 //! The JSON is read once and written as it is read ([`write_json`]): a record's members come in
 //! its fields' order, as walbridge's encoder and transforms write them, so no value is built.
 //! Whatever that pass does not take — members in another order, a value that does not fit —
-//! is parsed whole into a [`Payload`] and written by [`write`], which is the one answer.
+//! is parsed whole into a [`Payload`] and written by [`write()`], which is the one answer.
 
 use std::fmt;
 
@@ -177,7 +177,7 @@ struct Stream<'n, 'o> {
 }
 
 impl Stream<'_, '_> {
-    /// A value built from what was read, written by [`write`].
+    /// A value built from what was read, written by [`write()`].
     fn value<E: de::Error>(self, value: &Payload) -> Result<(), E> {
         write(self.node, value, self.out).map_err(E::custom)
     }
