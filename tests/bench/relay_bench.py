@@ -4,7 +4,9 @@
 Writes N changes into a table of its own, then measures in one run, on the same window, for each
 plugin in turn -- wal2json slots and pgoutput slots (behind a publication of the table), all made
 before the writes, one for each configuration in CONFIGS (walbridge's defaults; schemas off; the
-earlier default windows of 10 000 changes) -- and prints them side by side (Markdown, for the README):
+earlier default windows of 10 000 changes; Confluent's AvroConverter against the environment's schema
+registry, when it has one) -- and prints them side by side (Markdown, for the README; --plugin and
+--config pick some, --set KEY=VALUE sets a property in every configuration):
   (a) the raw rate at which a client (psql, COPY ... TO STDOUT) reads the window from
       pg_logical_slot_peek_changes with walbridge's wal2json options (pg_logical_slot_peek_binary_changes
       with its pgoutput options) -- every row fetched, nothing advanced;
@@ -337,6 +339,11 @@ CONFIGS = {
     "schemas off": "value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n",
     "10 000-change windows, schemas off": "value.converter.schemas.enable=false\n"
                                           "key.converter.schemas.enable=false\nwindow.max.changes=10000\n",
+    # Confluent's AvroConverter against the environment's schema registry (SCHEMA_REGISTRY_URL),
+    # walbridge's defaults otherwise; left out when the environment has no registry
+    "Avro": "key.converter=io.confluent.connect.avro.AvroConverter\n"
+            "value.converter=io.confluent.connect.avro.AvroConverter\n"
+            "key.converter.schema.registry.url={registry}\nvalue.converter.schema.registry.url={registry}\n",
 }
 
 
@@ -357,14 +364,17 @@ def raw_read(plugin, run, slot, upto):
 
 def relay(plugin, config, run, slot, raw_s, n, per_tx, bootstrap, broker, noida, work, args):
     """(b)-(d) for one plugin's slot under one of CONFIGS: one `walbridge invoke` relaying the window
-    to topics `<run>-<plugin>-<i>.*`; prints the figures and returns them."""
-    tag = f"{plugin}-{list(CONFIGS).index(config)}"
+    to topics `<run>_<plugin>_<i>.*`; prints the figures and returns them."""
+    # the topic prefix names Avro records too, which take no '-'
+    tag = f"{plugin}_{list(CONFIGS).index(config)}"
     properties = os.path.join(work, f"{tag}.properties")
+    settings = CONFIGS[config].format(registry=os.environ.get("SCHEMA_REGISTRY_URL", ""))
     with open(properties, "w") as f:
-        f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}-{tag}\n"
+        f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}_{tag}\n"
                 f"plugin.name={plugin}\npublication.name={run}_wbpub\npublication.autocreate.mode=disabled\n"
-                f"{CONFIGS[config]}snapshot.mode=no_data\n"
-                f"checkpoint.uri=file://{work}/checkpoint-{tag}.json\n")
+                f"{settings}snapshot.mode=no_data\n"
+                f"checkpoint.uri=file://{work}/checkpoint-{tag}.json\n"
+                + "".join(f"{setting}\n" for setting in args.set))
     env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
                DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
                DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
@@ -403,8 +413,9 @@ def relay(plugin, config, run, slot, raw_s, n, per_tx, bootstrap, broker, noida,
     print(f"(d) walbridge peak RSS          {peak_mib:.1f} MiB   (target <= 64 MiB)")
     print(f"    during (b): PostgreSQL CPU {pg_cpu:.2f} s, {broker} CPU {broker_cpu:.2f} s, "
           f"on {os.cpu_count()} cores")
-    first_ms, last_ms = topic_span_ms(bootstrap, f"{run}-{tag}.{run}.t")
-    return {"raw_s": raw_s, "relay_s": relay_s, "cpu_s": cpu_s, "peak_mib": peak_mib, "pg_cpu": pg_cpu,
+    first_ms, last_ms = topic_span_ms(bootstrap, f"{run}_{tag}.{run}.t")
+    return {"raw_s": raw_s, "relay_s": relay_s, "cpu_s": cpu_s, "user_s": usage["user"], "sys_s": usage["sys"],
+            "peak_mib": peak_mib, "pg_cpu": pg_cpu, "broker_cpu": broker_cpu,
             "report": report, "started_ms": started_ms, "first_ms": first_ms, "last_ms": last_ms}
 
 
@@ -419,8 +430,22 @@ def main():
     parser.add_argument("--debezium", action="store_true",
                         help="also relay the same window with the real Debezium 3.7.1 in Kafka Connect, on the "
                              "same Apache Kafka broker, and print both columns")
+    parser.add_argument("--plugin", action="append", choices=PLUGINS,
+                        help="relay from this plugin's slots only (repeatable; default: both)")
+    parser.add_argument("--config", action="append", choices=list(CONFIGS),
+                        help="relay in this configuration only (repeatable; default: every one)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a walbridge property set in every configuration (repeatable), e.g. "
+                             "kafka.compression.type=lz4")
     args = parser.parse_args()
     connect = kafka_connect() if args.debezium else None
+    plugins = args.plugin or list(PLUGINS)
+    configs = args.config or [c for c in CONFIGS if c != "Avro" or os.environ.get("SCHEMA_REGISTRY_URL")]
+    if "Avro" in configs and not os.environ.get("SCHEMA_REGISTRY_URL"):
+        sys.exit("the Avro configuration needs a schema registry: run through ./scripts/bench, or "
+                 "eval \"$(tests/env/up)\"")
+    if connect and ("wal2json" not in plugins or "schemas off" not in configs):
+        sys.exit("--debezium compares with walbridge's wal2json schemas-off relay: keep that plugin and configuration")
     n, per_tx = args.changes, args.rows_per_transaction
 
     run = "bench_" + uuid.uuid4().hex[:10]
@@ -441,8 +466,8 @@ def main():
         # walbridge's slots, one per plugin and configuration: wal2json, and pgoutput behind its
         # publication (made first)
         psql(f"CREATE PUBLICATION {run}_wbpub FOR TABLE {run}.t")
-        slots = {(plugin, config): f"{slot}_{plugin[:3]}{i}" for plugin in PLUGINS
-                 for i, config in enumerate(CONFIGS)}
+        slots = {(plugin, config): f"{slot}_{plugin[:3]}{list(CONFIGS).index(config)}" for plugin in plugins
+                 for config in configs}
         for (plugin, _), name in slots.items():
             psql(f"SELECT pg_create_logical_replication_slot('{name}', '{plugin}')")
         if connect:
@@ -472,24 +497,25 @@ def main():
 
         upto = psql("SELECT pg_current_wal_lsn()")
         results = {}
-        for plugin in PLUGINS:
-            raw_s = raw_read(plugin, run, slots[(plugin, "default")], upto)
-            for config in CONFIGS:
+        for plugin in plugins:
+            raw_s = raw_read(plugin, run, slots[(plugin, configs[0])], upto)
+            for config in configs:
                 results[(plugin, config)] = relay(plugin, config, run, slots[(plugin, config)], raw_s, n, per_tx,
                                                   bootstrap, broker, noida, work, args)
-        compared = results[("wal2json", "schemas off")]
-        report, cpu_s, peak_mib, started_ms = (compared[k] for k in ("report", "cpu_s", "peak_mib", "started_ms"))
 
         # Every configuration side by side, from this one run.
         rate = lambda events, first, last: (events - 1) / max((last - first) / 1000, 1e-3)
-        for plugin in PLUGINS:
+        for plugin in plugins:
             print()
             print(f"{n:,} changes ({per_tx} per transaction) from a {plugin} slot, each configuration relayed by "
                   f"one `walbridge invoke` to {broker}; {datetime.date.today().isoformat()}, {machine()}")
             print()
-            print("| | " + " | ".join(CONFIGS) + " |")
-            print("|---|" + "---:|" * len(CONFIGS))
-            columns = [results[(plugin, config)] for config in CONFIGS]
+            if args.set:
+                print(f"(every configuration with {', '.join(args.set)})")
+                print()
+            print("| | " + " | ".join(configs) + " |")
+            print("|---|" + "---:|" * len(configs))
+            columns = [results[(plugin, config)] for config in configs]
             best = min(r["relay_s"] for r in columns)
             for label, value in [
                 ("raw peek read, changes/s (one peek)", lambda r: n / r["raw_s"]),
@@ -499,7 +525,9 @@ def main():
                 ("events/s, first to last record", lambda r: rate(r["report"]["events"], r["first_ms"], r["last_ms"])),
                 ("windows", lambda r: r["report"]["windows"]),
                 ("walbridge CPU µs per change", lambda r: r["cpu_s"] / n * 1e6),
+                ("of which system (kernel) µs", lambda r: r["sys_s"] / n * 1e6),
                 ("PostgreSQL CPU s during the relay", lambda r: r["pg_cpu"]),
+                (f"{broker} CPU s during the relay", lambda r: r["broker_cpu"]),
                 ("walbridge peak RSS, MiB", lambda r: r["peak_mib"]),
             ]:
                 cells = []
@@ -510,10 +538,12 @@ def main():
             print()
             print(f"Lambda (arm64) cost of relaying, from this run's {plugin} figures:")
             print()
-            cost_table([(config, results[(plugin, config)]) for config in CONFIGS], n)
+            cost_table([(config, results[(plugin, config)]) for config in configs], n)
             print()
 
         if connect:
+            compared = results[("wal2json", "schemas off")]
+            report, cpu_s, peak_mib, started_ms = (compared[k] for k in ("report", "cpu_s", "peak_mib", "started_ms"))
             wb_first, wb_last = compared["first_ms"], compared["last_ms"]
             dbz = run_debezium(connect, run, f"{run}_dbz", f"{run}_pub", bootstrap, n)
             wb_events, dbz_events = report["events"], dbz["events"]

@@ -345,7 +345,7 @@ pub struct KafkaConfig {
     pub tls: Option<KafkaTls>,
     /// `kafka.security.protocol` `SASL_PLAINTEXT` or `SASL_SSL`: SASL authentication.
     pub sasl: Option<KafkaSasl>,
-    /// `kafka.compression.type` ([default](crate::keys::KAFKA_COMPRESSION_TYPE): none).
+    /// `kafka.compression.type` ([default](crate::keys::KAFKA_COMPRESSION_TYPE): lz4).
     pub compression: Compression,
     /// `kafka.max.request.size` ([default](crate::keys::KAFKA_MAX_REQUEST_SIZE) Kafka's
     /// producer's): the largest produce request; keep it at or below the broker's
@@ -390,14 +390,15 @@ pub enum SaslMechanism {
 /// `kafka.compression.type`: the codec of produced record batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
-    /// Batches as they are: least CPU, most bytes on the wire and on the brokers' disks.
-    #[default]
+    /// Batches as they are (Kafka Connect's producer's default): most bytes on the wire and on the
+    /// brokers' disks.
     None,
     /// gzip: the smallest batches of the classic codecs, at the most CPU.
     Gzip,
     /// Snappy: fast, moderate ratio.
     Snappy,
-    /// LZ4: fast, moderate ratio.
+    /// LZ4: fast, moderate ratio; walbridge's default.
+    #[default]
     Lz4,
     /// Zstandard: close to gzip's ratio at a fraction of its CPU (brokers 2.1+).
     Zstd,

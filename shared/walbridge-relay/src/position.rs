@@ -81,14 +81,21 @@ impl Position {
     /// Fixed-width upper-case hex, `<txn_end:16>-<lsn:16>-<change:8>-<record:2>`, then
     /// `-<read:16>` for a snapshot row, then `@<stream:16>`.
     pub fn to_header(self) -> Vec<u8> {
-        let mut text = format!(
+        use std::fmt::Write as _;
+        // One buffer large enough for every part (and the partition count the sink appends): a
+        // header is written for every record.
+        let mut text = String::with_capacity(96);
+        let written = write!(
+            text,
             "{:016X}-{:016X}-{:08X}-{:02X}",
             self.txn_end.0, self.lsn.0, self.change, self.record
-        );
-        if self.read > 0 {
-            text.push_str(&format!("-{:016X}", self.read));
-        }
-        text.push_str(&format!("@{:016X}", self.stream.0));
+        )
+        .and_then(|()| match self.read {
+            0 => Ok(()),
+            read => write!(text, "-{read:016X}"),
+        })
+        .and_then(|()| write!(text, "@{:016X}", self.stream.0));
+        written.expect("writing to a String cannot fail");
         text.into_bytes()
     }
 

@@ -64,7 +64,8 @@ pub(super) async fn last_position(
 /// The position header of a record written to a topic of `partitions` partitions:
 /// the [`Position`], then `/` and the partition count.
 pub(super) fn with_partitions(mut position: Vec<u8>, partitions: usize) -> Vec<u8> {
-    position.extend_from_slice(format!("/{partitions}").as_bytes());
+    use std::io::Write as _;
+    write!(position, "/{partitions}").expect("writing to a Vec cannot fail");
     position
 }
 

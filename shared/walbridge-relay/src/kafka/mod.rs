@@ -419,7 +419,9 @@ async fn produce_in_order(
 ) -> Result<(), PublishError> {
     let mut records = batch.records.into_iter().peekable();
     while records.peek().is_some() {
+        // The request's records, and each one's position to tell whether it landed.
         let mut chunk = Vec::new();
+        let mut positions = Vec::new();
         let mut bytes = 0;
         let mut first: Option<walbridge_event::Lsn> = None;
         while let Some(pending) = records.peek() {
@@ -429,15 +431,19 @@ async fn produce_in_order(
             }
             first.get_or_insert(pending.lsn);
             bytes += size;
-            chunk.push(records.next().expect("peeked"));
+            let pending = records.next().expect("peeked");
+            chunk.push(pending.record);
+            positions.push(pending.position);
         }
         let lsn = first.expect("a chunk holds at least one record");
         let mut retries = 0;
         loop {
-            let request = chunk.iter().map(|p| p.record.clone()).collect();
-            let Err(source) = batch.writer.produce(request, compression).await else {
+            // A failed request gives its records back: they are not copied for a retry.
+            let Err((source, returned)) = batch.writer.produce_or_return(chunk, compression).await
+            else {
                 break;
             };
+            chunk = returned;
             // The client library does not retry (its deadline is zero): a broken connection, a
             // broker restart or a leader change may have come after the broker appended the
             // request. Read what landed, drop it (a prefix: one request at a time per
@@ -453,7 +459,11 @@ async fn produce_in_order(
                 );
                 tokio::time::sleep(Duration::from_millis(100 << retries.min(5))).await;
                 if let Some(tail) = last_position(&batch.client, batch.partitions).await? {
-                    chunk.retain(|p| !p.position.is_at_or_before(&tail));
+                    (chunk, positions) = chunk
+                        .into_iter()
+                        .zip(positions)
+                        .filter(|(_, position)| !position.is_at_or_before(&tail))
+                        .unzip();
                 }
                 if chunk.is_empty() {
                     break;

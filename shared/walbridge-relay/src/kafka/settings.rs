@@ -51,6 +51,17 @@ impl std::fmt::Debug for SinkSettings {
     }
 }
 
+/// rskafka's codec for `kafka.compression.type`.
+fn codec(compression: walbridge_config::Compression) -> Compression {
+    match compression {
+        walbridge_config::Compression::None => Compression::NoCompression,
+        walbridge_config::Compression::Gzip => Compression::Gzip,
+        walbridge_config::Compression::Snappy => Compression::Snappy,
+        walbridge_config::Compression::Lz4 => Compression::Lz4,
+        walbridge_config::Compression::Zstd => Compression::Zstd,
+    }
+}
+
 /// The mechanism and user name of a SASL configuration: what may be shown of it.
 fn sasl_identity(sasl: &SaslConfig) -> String {
     let (mechanism, credentials) = match sasl {
@@ -72,7 +83,7 @@ impl Default for SinkSettings {
             sasl: None,
             max_request_size: 1_048_576,
             create_topics: Some((1, -1)),
-            compression: Compression::NoCompression,
+            compression: codec(walbridge_config::Compression::default()),
             max_batch_bytes: 900 * 1024,
             timeout: Duration::from_secs(60),
             headers: Arc::new([]),
@@ -120,13 +131,7 @@ impl SinkSettings {
             sasl,
             max_request_size: config.max_request_size,
             create_topics: config.create_topics,
-            compression: match config.compression {
-                walbridge_config::Compression::None => Compression::NoCompression,
-                walbridge_config::Compression::Gzip => Compression::Gzip,
-                walbridge_config::Compression::Snappy => Compression::Snappy,
-                walbridge_config::Compression::Lz4 => Compression::Lz4,
-                walbridge_config::Compression::Zstd => Compression::Zstd,
-            },
+            compression: codec(config.compression),
             // Room for the request's and the batch's own framing within the broker's limit.
             max_batch_bytes: config.max_request_size - config.max_request_size / 10,
             timeout: config.publish_timeout,

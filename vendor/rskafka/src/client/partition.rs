@@ -196,14 +196,30 @@ impl PartitionClient {
         records: Vec<Record>,
         compression: Compression,
     ) -> Result<Vec<i64>> {
+        self.produce_or_return(records, compression)
+            .await
+            .map_err(|(error, _records)| error)
+    }
+
+    /// Like [`produce`](Self::produce), but a failed request gives its records back, so that a
+    /// caller that retries by itself keeps no copy of them (walbridge's addition).
+    pub async fn produce_or_return(
+        &self,
+        records: Vec<Record>,
+        compression: Compression,
+    ) -> std::result::Result<Vec<i64>, (Error, Vec<Record>)> {
         // skip request entirely if `records` is empty
         if records.is_empty() {
             return Ok(vec![]);
         }
 
         let n = records.len() as i64;
-        let request = &build_produce_request(self.partition, &self.topic, records, compression);
+        let request = build_produce_request(self.partition, &self.topic, records, compression);
+        let sent = self.send_produce(&request, n).await;
+        sent.map_err(|error| (error, produced_records(request)))
+    }
 
+    async fn send_produce(&self, request: &ProduceRequest, n: i64) -> Result<Vec<i64>> {
         maybe_retry(
             &self.backoff_config,
             self.unknown_topic_handling,
@@ -713,6 +729,35 @@ fn build_produce_request(
             partition_data: vec![record_batch],
         }],
     }
+}
+
+/// The records of a request [`build_produce_request`] made, back as they were given (walbridge's
+/// addition).
+fn produced_records(request: ProduceRequest) -> Vec<Record> {
+    let mut records = Vec::new();
+    for topic in request.topic_data {
+        for partition in topic.partition_data {
+            for batch in partition.records.0 {
+                let ControlBatchOrRecords::Records(batch_records) = batch.records else {
+                    continue;
+                };
+                records.extend(batch_records.into_iter().map(|record| Record {
+                    key: record.key,
+                    value: record.value,
+                    headers: record
+                        .headers
+                        .into_iter()
+                        .map(|header| (header.key, header.value))
+                        .collect(),
+                    timestamp: DateTime::<Utc>::from_timestamp_millis(
+                        batch.first_timestamp + record.timestamp_delta,
+                    )
+                    .unwrap_or_default(),
+                }));
+            }
+        }
+    }
+    records
 }
 
 fn process_produce_response(

@@ -173,7 +173,16 @@ where
         // ============================================================================================
         // ======================================== inner data ========================================
         // write data to buffer because we need to prepend the length
-        let mut data = vec![];
+        // (walbridge: sized up front, so a large value is not copied again as the buffer grows)
+        let mut data = Vec::with_capacity(
+            32 + self.key.as_ref().map_or(0, Vec::len)
+                + self.value.as_ref().map_or(0, Vec::len)
+                + self
+                    .headers
+                    .iter()
+                    .map(|h| 10 + h.key.len() + h.value.len())
+                    .sum::<usize>(),
+        );
 
         // attributes
         Int8(0).write(&mut data)?;
@@ -835,13 +844,20 @@ where
             }
             #[cfg(feature = "compression-lz4")]
             RecordBatchCompression::Lz4 => {
-                use lz4::{EncoderBuilder, liblz4::BlockMode};
+                use lz4::{
+                    EncoderBuilder,
+                    liblz4::{BlockChecksum, BlockMode, ContentChecksum},
+                };
 
                 let mut encoder = EncoderBuilder::new()
                     .block_mode(
                         // the only one supported by Kafka
                         BlockMode::Independent,
                     )
+                    // walbridge: no frame or block checksums, as Kafka's Java producer writes
+                    // LZ4 (the record batch has its CRC-32C); lz4's default hashes every byte
+                    .checksum(ContentChecksum::NoChecksum)
+                    .block_checksum(BlockChecksum::NoBlockChecksum)
                     .build(writer)?;
                 Self::write_records(&mut encoder, self.records)?;
                 let (_writer, res) = encoder.finish();
