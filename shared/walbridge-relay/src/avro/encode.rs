@@ -220,12 +220,29 @@ impl<'de> Visitor<'de> for Stream<'_, '_> {
         self.value(&Payload::Float(n))
     }
     fn visit_str<E: de::Error>(mut self, s: &str) -> Result<(), E> {
-        if !matches!(self.node.kind, Kind::String) {
-            return self.value(&Payload::String(s.to_owned()));
+        match self.node.kind {
+            Kind::String => {
+                self.not_null();
+                write_bytes(s.as_bytes(), self.out);
+                Ok(())
+            }
+            // JsonConverter's base64, decoded in place behind its length
+            Kind::Bytes => {
+                let engine = &base64::engine::general_purpose::STANDARD;
+                let padding = s.bytes().rev().take_while(|b| *b == b'=').count();
+                let len = (s.len() / 4 * 3).saturating_sub(padding);
+                self.not_null();
+                write_long(len as i64, self.out);
+                let at = self.out.len();
+                self.out.resize(at + len, 0);
+                // (a failure leaves bytes behind: write_json starts over from the parsed payload)
+                match engine.decode_slice(s, &mut self.out[at..]) {
+                    Ok(written) if written == len => Ok(()),
+                    _ => Err(E::custom("not base64")),
+                }
+            }
+            _ => self.value(&Payload::String(s.to_owned())),
         }
-        self.not_null();
-        write_bytes(s.as_bytes(), self.out);
-        Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut items = Vec::new();
@@ -501,10 +518,14 @@ mod tests {
 
     #[test]
     fn reading_the_json_once_writes_what_the_parsed_payload_writes() {
-        let schema = r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},{"type":"string","optional":true,"default":"active","field":"status"},{"type":"struct","fields":[{"type":"int64","optional":false,"field":"ts"},{"type":"string","optional":false,"field":"db"}],"optional":true,"name":"p.Source","field":"source"},{"type":"array","items":{"type":"double","optional":true},"optional":true,"field":"xs"},{"type":"float","optional":false,"field":"f"}],"optional":false,"name":"p.s.t.Value"}"#;
+        let schema = r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},{"type":"string","optional":true,"default":"active","field":"status"},{"type":"struct","fields":[{"type":"int64","optional":false,"field":"ts"},{"type":"string","optional":false,"field":"db"}],"optional":true,"name":"p.Source","field":"source"},{"type":"array","items":{"type":"double","optional":true},"optional":true,"field":"xs"},{"type":"float","optional":false,"field":"f"},{"type":"bytes","optional":true,"field":"b"}],"optional":false,"name":"p.s.t.Value"}"#;
         let node = AvroSchema::from_connect_json(schema).unwrap().root;
         for payload in [
-            r#"{"id":1,"name":"a\"b\u00e9","status":null,"source":{"ts":-5,"db":"d"},"xs":[1.5,null],"f":"NaN"}"#,
+            r#"{"id":1,"name":"a\"b\u00e9","status":null,"source":{"ts":-5,"db":"d"},"xs":[1.5,null],"f":"NaN","b":"ATk="}"#,
+            r#"{"id":1,"f":1,"b":"AQ=="}"#,
+            r#"{"id":1,"f":1,"b":"AQID"}"#,
+            r#"{"id":1,"f":1,"b":""}"#,
+            r#"{"id":1,"f":1,"b":"A?=="}"#,
             r#"{"id":1,"name":null,"status":"x","source":null,"xs":null,"f":2}"#,
             // members in another order, left out, unknown
             r#"{"name":"n","id":7,"f":1.25,"source":{"db":"d","ts":1}}"#,
@@ -530,7 +551,10 @@ mod tests {
         }
         // in the fields' order, members left out or unknown: read once, without the tree
         for payload in [
-            r#"{"id":1,"name":"a","status":null,"source":{"ts":-5,"db":"d"},"xs":[1.5],"f":"NaN"}"#,
+            r#"{"id":1,"name":"a","status":null,"source":{"ts":-5,"db":"d"},"xs":[1.5],"f":"NaN","b":"ATk="}"#,
+            r#"{"id":1,"f":1,"b":"AQ=="}"#,
+            r#"{"id":1,"f":1,"b":"AQID"}"#,
+            r#"{"id":1,"f":1,"b":""}"#,
             r#"{"id":7,"extra":{"a":[1]},"name":"n","f":0.5}"#,
         ] {
             let mut reader = serde_json::Deserializer::from_str(payload);
