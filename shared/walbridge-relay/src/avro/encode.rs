@@ -228,18 +228,9 @@ impl<'de> Visitor<'de> for Stream<'_, '_> {
             }
             // JsonConverter's base64, decoded in place behind its length
             Kind::Bytes => {
-                let engine = &base64::engine::general_purpose::STANDARD;
-                let padding = s.bytes().rev().take_while(|b| *b == b'=').count();
-                let len = (s.len() / 4 * 3).saturating_sub(padding);
                 self.not_null();
-                write_long(len as i64, self.out);
-                let at = self.out.len();
-                self.out.resize(at + len, 0);
                 // (a failure leaves bytes behind: write_json starts over from the parsed payload)
-                match engine.decode_slice(s, &mut self.out[at..]) {
-                    Ok(written) if written == len => Ok(()),
-                    _ => Err(E::custom("not base64")),
-                }
+                write_base64(s, self.out).ok_or_else(|| E::custom("not base64"))
             }
             _ => self.value(&Payload::String(s.to_owned())),
         }
@@ -342,12 +333,7 @@ fn write_kind(kind: &Kind, value: &Payload, out: &mut Vec<u8>) -> Result<(), Enc
             out.extend_from_slice(&float(value).ok_or_else(mismatch)?.to_le_bytes());
         }
         (Kind::String, Payload::String(s)) => write_bytes(s.as_bytes(), out),
-        (Kind::Bytes, Payload::String(base64)) => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(base64)
-                .map_err(|_| mismatch())?;
-            write_bytes(&bytes, out);
-        }
+        (Kind::Bytes, Payload::String(base64)) => write_base64(base64, out).ok_or_else(mismatch)?,
         (Kind::Array(items), Payload::Array(elements)) => {
             if !elements.is_empty() {
                 write_long(elements.len() as i64, out);
@@ -434,6 +420,20 @@ fn name(kind: &Kind) -> &'static str {
         Kind::Map(_) => "map",
         Kind::Record(_) => "record",
     }
+}
+
+/// Appends JsonConverter's base64 `text` as Avro bytes (its decoded length, then the bytes, decoded
+/// in place); `None`, with bytes left behind, when it is not base64.
+fn write_base64(text: &str, out: &mut Vec<u8>) -> Option<()> {
+    let padding = text.bytes().rev().take_while(|b| *b == b'=').count();
+    let len = (text.len() / 4 * 3).saturating_sub(padding);
+    write_long(len as i64, out);
+    let at = out.len();
+    out.resize(at + len, 0);
+    let written = base64::engine::general_purpose::STANDARD
+        .decode_slice(text, &mut out[at..])
+        .ok()?;
+    (written == len).then_some(())
 }
 
 /// Avro's `long` (and `int`): zig-zag, then 7 bits a byte, low first.

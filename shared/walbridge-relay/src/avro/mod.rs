@@ -175,7 +175,7 @@ impl AvroConverter {
                 id
             }
         };
-        let mut out = Vec::with_capacity(json.len() / 2);
+        let mut out = Vec::with_capacity(5 + payload.len());
         out.push(0);
         out.extend_from_slice(&id.to_be_bytes());
         match encode::write_json(&registered.avro.root, payload, &mut out) {

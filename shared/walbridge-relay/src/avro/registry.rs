@@ -233,7 +233,8 @@ impl Registry {
                 status: status.as_u16(),
                 answer: answer.clone(),
             })?;
-        if canonical(&latest.schema) != canonical(schema) || canonical(schema).is_none() {
+        let ours = canonical(schema);
+        if ours.is_none() || canonical(&latest.schema) != ours {
             return Err(RegistryError::LatestDiffers {
                 subject: subject.to_owned(),
                 version: latest.version,
