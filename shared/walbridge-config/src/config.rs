@@ -457,6 +457,10 @@ pub struct WindowConfig {
     /// `window.fetch.rows` ([default](crate::keys::WINDOW_FETCH_ROWS), 1 ..= 100 000): rows fetched
     /// from the peek at a time, which bounds memory however large a transaction is.
     pub fetch_rows: u32,
+    /// `window.read.ahead` ([default](crate::keys::WINDOW_READ_AHEAD)): on a backlog, PostgreSQL
+    /// decodes the next window on a second connection, from a temporary copy of the slot, while
+    /// walbridge publishes this one (two more connections and temporary slots at most).
+    pub read_ahead: bool,
 }
 
 /// What bounds one invocation: its time, and the passes over the slot it makes in that time.

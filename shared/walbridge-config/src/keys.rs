@@ -403,6 +403,9 @@ pub const WINDOW_MAX_CHANGES: Key = Key::new("window.max.changes", Some("0"));
 /// Rows fetched from a peek at a time
 /// ([`WindowConfig::fetch_rows`](crate::WindowConfig::fetch_rows)).
 pub const WINDOW_FETCH_ROWS: Key = Key::new("window.fetch.rows", Some("2000"));
+/// Whether the next window is decoded while one is published
+/// ([`WindowConfig::read_ahead`](crate::WindowConfig::read_ahead)).
+pub const WINDOW_READ_AHEAD: Key = Key::new("window.read.ahead", Some("true")).one_of(BOOLEANS);
 /// Time kept in reserve before the deadline, ms
 /// ([`InvocationConfig::time_margin`](crate::InvocationConfig::time_margin)).
 pub const INVOCATION_TIME_MARGIN_MS: Key = Key::new("invocation.time.margin.ms", Some("10000"));
@@ -668,6 +671,7 @@ pub const KEYS: &[Key] = &[
     OFFSET_MISMATCH_STRATEGY,
     WINDOW_MAX_CHANGES,
     WINDOW_FETCH_ROWS,
+    WINDOW_READ_AHEAD,
     INVOCATION_TIME_MARGIN_MS,
     INVOCATION_TIME_BUDGET_MS,
     POLL_INTERVAL_MS,

@@ -136,6 +136,7 @@ impl Config {
             window: WindowConfig {
                 max_changes: p.number(props, &WINDOW_MAX_CHANGES, 0..=10_000_000),
                 fetch_rows: p.number(props, &WINDOW_FETCH_ROWS, 1..=100_000),
+                read_ahead: p.take(props.bool(&WINDOW_READ_AHEAD)),
             },
             invocation: InvocationConfig {
                 time_margin: p.millis(props, &INVOCATION_TIME_MARGIN_MS, 0..=600_000),

@@ -469,7 +469,13 @@ async fn pass(
     )
     .await?;
     slot.expect_in_publication(config.snapshot.signal_table.clone(), config.filters.skipped);
-    let result = relay(deps, &mut slot, deadline, signals, polling).await;
+    if !config.window.read_ahead {
+        slot.no_read_ahead();
+    }
+    let mut result = relay(deps, &mut slot, deadline, signals, polling).await;
+    if let Ok(report) = &mut result {
+        report.windows_read_ahead = slot.windows_read_ahead();
+    }
     // The one place the connection ends, and with it the advisory lock.
     slot.close().await;
     if let Err(err) = &result {

@@ -77,6 +77,38 @@ fn comparable(record: &KafkaRecord, prefix: &str) -> (Option<String>, Option<Val
 }
 
 #[tokio::test]
+async fn a_backlog_is_read_ahead_from_copies_of_a_pgoutput_slot_exactly_once() {
+    let case = Case::new(
+        "pgo_windows",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, pad text NOT NULL)",
+    )
+    .await;
+    let (slot, publication, prefix) = names(&case);
+    let checkpoint = format!(
+        "s3://{}/relay-tests/{}/pgoutput.json",
+        env::bucket(),
+        case.schema
+    );
+    let config = || {
+        case.config(&[
+            ("plugin.name", "pgoutput"),
+            ("checkpoint.uri", checkpoint.as_str()),
+            ("slot.name", slot.as_str()),
+            ("slot.create", "true"),
+            ("publication.name", publication.as_str()),
+            ("publication.autocreate.mode", "filtered"),
+            ("topic.prefix", prefix.as_str()),
+        ])
+    };
+    // The first invocation makes the publication, then the slot.
+    invoke(config()).await;
+    let topic = format!("{prefix}.{}.t", case.schema);
+    let report = crate::relay::relay_a_backlog_in_windows(&case, config(), "t", &topic).await;
+    assert!(report.windows_read_ahead >= 1, "{report:?}");
+    drop_publication(&case).await;
+}
+
+#[tokio::test]
 async fn a_pgoutput_slot_relays_what_a_wal2json_slot_relays() {
     let case = Case::new("pgoutput", TABLES).await;
     let (slot, publication, prefix) = names(&case);

@@ -233,26 +233,59 @@ async fn ten_thousand_changes_cross_small_windows_exactly_once_in_order() {
 async fn a_backlog_larger_than_a_window_is_read_in_windows_bounded_by_wal_exactly_once() {
     let case = Case::new(
         "wal_windows",
-        "CREATE TABLE {s}.t(id int PRIMARY KEY, pad text NOT NULL)",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, pad text NOT NULL);
+         CREATE TABLE {s}.u(id int PRIMARY KEY, pad text NOT NULL);",
     )
     .await;
-    // About 40 MB of WAL (rows of 1 KB, stored uncompressed): more than the first window spans
-    // (16 MiB), in transactions of 1 000 rows, with no row limit on the windows (the default).
-    case.sql(
+    let report = relay_a_backlog_in_windows(&case, case.config(&[]), "t", &case.topic("t")).await;
+    assert!(
+        report.windows_read_ahead >= 1,
+        "PostgreSQL decodes the next window while one is published: {report:?}"
+    );
+    let slot_lsn = case.confirmed_flush_lsn().await;
+    assert_eq!(
+        lsn_of(case.checkpoint().await["lsn"].as_str().unwrap()),
+        slot_lsn
+    );
+    assert_eq!(lsn_of(&report.end_lsn), slot_lsn);
+    // The same, one window after the other.
+    let one_by_one = case.config(&[("window.read.ahead", "false")]);
+    let report = relay_a_backlog_in_windows(&case, one_by_one, "u", &case.topic("u")).await;
+    assert_eq!(report.windows_read_ahead, 0, "{report:?}");
+    assert_eq!(
+        lsn_of(&report.end_lsn),
+        case.confirmed_flush_lsn().await,
+        "{report:?}"
+    );
+    case.drop_slot().await;
+}
+
+/// Writes about 40 MB of WAL to `{s}.<table>` (rows of 1 KB, stored uncompressed; more than the
+/// first window spans, 8 MiB) in 40 transactions of 1 000 rows, relays it with `config` (no row
+/// limit on the windows, the default) and checks that every row reached `topic` once and that
+/// the windows ended at WAL bounds, not at row limits; returns the report.
+pub(crate) async fn relay_a_backlog_in_windows(
+    case: &Case,
+    config: walbridge_config::Config,
+    table: &str,
+    topic: &str,
+) -> walbridge_relay::InvocationReport {
+    case.sql(&format!(
         "DO $$ BEGIN FOR i IN 0..39 LOOP
-           INSERT INTO {s}.t SELECT i * 1000 + g, repeat('x', 1000) FROM generate_series(0, 999) g;
+           INSERT INTO {{s}}.{table} SELECT i * 1000 + g, repeat('x', 1000)
+             FROM generate_series(0, 999) g;
            COMMIT;
-         END LOOP; END $$;",
-    )
+         END LOOP; END $$;"
+    ))
     .await;
-    let report = invoke(case.config(&[])).await;
+    let report = invoke(config).await;
     assert!(report.caught_up, "{report:?}");
     assert_eq!(report.changes, 40_000);
     assert!(
         report.windows >= 2,
         "the first window ends at a WAL bound, not at a row limit: {report:?}"
     );
-    let records = env::read_topic(&case.topic("t"), 40_000);
+    let records = env::read_topic(topic, 40_000);
     assert_eq!(records.len(), 40_000, "exactly once: no duplicates");
     let mut ids: Vec<i64> = records
         .iter()
@@ -260,13 +293,7 @@ async fn a_backlog_larger_than_a_window_is_read_in_windows_bounded_by_wal_exactl
         .collect();
     ids.sort_unstable();
     assert_eq!(ids, (0..40_000).collect::<Vec<_>>());
-    let slot_lsn = case.confirmed_flush_lsn().await;
-    assert_eq!(
-        lsn_of(case.checkpoint().await["lsn"].as_str().unwrap()),
-        slot_lsn
-    );
-    assert_eq!(lsn_of(&report.end_lsn), slot_lsn);
-    case.drop_slot().await;
+    report
 }
 
 #[tokio::test]

@@ -14,6 +14,9 @@ pub struct InvocationReport {
     pub snapshot_rows: u64,
     /// Windows read.
     pub windows: u64,
+    /// Windows of them PostgreSQL decoded while the one before was published (on a backlog).
+    #[serde(default)]
+    pub windows_read_ahead: u32,
     /// Transactions read that changed captured tables.
     pub transactions: u64,
     /// Slot position before the invocation.
@@ -54,6 +57,7 @@ impl InvocationReport {
             events: self.events + next.events,
             snapshot_rows: self.snapshot_rows + next.snapshot_rows,
             windows: self.windows + next.windows,
+            windows_read_ahead: self.windows_read_ahead + next.windows_read_ahead,
             transactions: self.transactions + next.transactions,
             start_lsn: self.start_lsn,
             end_lsn: next.end_lsn,

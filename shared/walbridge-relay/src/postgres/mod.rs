@@ -27,6 +27,7 @@ mod health;
 mod heartbeat;
 mod preconditions;
 mod publication;
+mod scout;
 mod sizing;
 mod window;
 
@@ -175,6 +176,14 @@ pub struct PgSlot {
     /// Whether the server's `idle_replication_slot_timeout` is on, read once the first pass finds
     /// no WAL after the slot.
     idle_timeout_on: Option<bool>,
+    /// The next window decoded while this one is read, and its readers.
+    read_ahead: scout::ReadAhead,
+    /// The reader whose window is open, when it was decoded ahead…
+    reading: Option<scout::Reader>,
+    /// …and its first rows, read when it was decoded, with the number asked for.
+    first_rows: Option<(scout::FirstRows, usize)>,
+    /// Where this connection last moved the slot.
+    advanced_to: Option<walbridge_event::Lsn>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +238,10 @@ impl PgSlot {
             window: WindowState::Closed,
             sizing: sizing::WindowSizing::default(),
             idle_timeout_on: None,
+            read_ahead: scout::ReadAhead::new(database.clone(), slot.name.clone(), slot.failover),
+            reading: None,
+            first_rows: None,
+            advanced_to: None,
         })
     }
 
@@ -357,8 +370,20 @@ impl PgSlot {
             source,
         }
     }
-    /// Ends the connection (and with it the advisory lock).
-    pub async fn close(self) {
+    /// Turns reading ahead off (`window.read.ahead=false`).
+    pub fn no_read_ahead(&mut self) {
+        self.read_ahead.turn_off_by_config();
+    }
+
+    /// Windows read that had been decoded ahead, while the one before was read.
+    pub fn windows_read_ahead(&self) -> u32 {
+        self.read_ahead.used
+    }
+
+    /// Ends the connection (and with it the advisory lock) and those of the readers ahead.
+    pub async fn close(mut self) {
+        self.read_ahead.shut_down();
+        drop(self.reading);
         drop(self.client);
         if let Err(err) = self.connection.await {
             warn!(error = %err, "postgresql connection task failed");
@@ -367,6 +392,11 @@ impl PgSlot {
 
     async fn end_transaction(&mut self) -> Result<(), SlotError> {
         self.window = WindowState::Closed;
+        self.first_rows = None;
+        if let Some(reader) = self.reading.take() {
+            self.read_ahead.put_back(reader).await;
+            return Ok(());
+        }
         self.client
             .batch_execute("ROLLBACK")
             .await

@@ -77,6 +77,24 @@ impl WindowSizing {
         });
     }
 
+    /// A window that spans `spans` bytes of WAL past the slot's position is opened, decoded ahead
+    /// ([`Self::decoded`]): what it measures from now on is the relaying alone.
+    pub(super) fn opened_decoded(&mut self, spans: u64) {
+        self.open = Some(OpenWindow {
+            began: Instant::now(),
+            decodes: 0,
+            spans,
+            decoded: true,
+        });
+    }
+
+    /// A window decoded ahead decoded `decodes` bytes of WAL in `took`.
+    pub(super) fn decoded(&mut self, decodes: u64, took: Duration) {
+        if decodes >= MEASURED_FROM {
+            self.decode_rate = Some(decodes as f64 / took.as_secs_f64().max(1e-3));
+        }
+    }
+
     /// A fetch of the open window returned: the first one after the server decoded it all, the
     /// last (`drained`) once its rows before were published.
     pub(super) fn fetched(&mut self, drained: bool) {
@@ -172,5 +190,21 @@ mod tests {
         sizing.opened(64 * MB, 32 * MB);
         sizing.closed();
         sizing.fetched(true);
+    }
+
+    #[test]
+    fn a_window_decoded_ahead_measures_its_decoding_apart_from_its_relaying() {
+        let mut sizing = WindowSizing::default();
+        sizing.decoded(100 * MB, Duration::from_secs(1));
+        assert_eq!(sizing.decode_rate, Some(100.0 * MB as f64));
+        sizing.opened_decoded(32 * MB);
+        sizing.fetched(false);
+        assert_eq!(
+            sizing.decode_rate,
+            Some(100.0 * MB as f64),
+            "its first rows were read when it was decoded"
+        );
+        sizing.fetched(true);
+        assert!(sizing.relay_rate.is_some());
     }
 }

@@ -2,11 +2,12 @@
 
 use std::time::Instant;
 
-use tokio_postgres::SimpleQueryMessage;
 use tokio_postgres::types::PgLsn;
+use tokio_postgres::{Client, SimpleQueryMessage};
 use walbridge_config::Plugin;
 use walbridge_event::{Lsn, TableSchema, pgoutput};
 
+use super::scout::{Ahead, FirstRows};
 use super::{
     CURSOR, FETCH_BYTES, PGOUTPUT_OPTIONS, PgSlot, WAL_FLUSHED, WAL_WRITTEN, WindowState,
     rows_within,
@@ -120,69 +121,63 @@ impl ChangeSource for PgSlot {
                 return Ok(None);
             }
         }
-        let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));
-        let prefix = confirmed.saturating_sub(restart);
-        let span = self.sizing.span(prefix, left);
-        let upto = flushed.min(confirmed.saturating_add(span));
-        self.sizing
-            .opened(upto.saturating_sub(restart), upto.saturating_sub(confirmed));
-        let upto = PgLsn::from(upto);
-        self.client
-            .batch_execute("BEGIN")
-            .await
-            .map_err(self.query_error("begin the window's transaction"))?;
-        // The peek runs at the first FETCH; it and every later FETCH end before the deadline.
-        self.window_timeout = self.arm_timeout(true).await?;
-        // NULL: no row limit.
-        let max_changes = (max_changes > 0).then(|| i32::try_from(max_changes).unwrap_or(i32::MAX));
-        let declared = match (self.plugin, &self.add_tables) {
-            (Plugin::Pgoutput, _) => {
-                // pgoutput writes a transaction's end LSN only in its Commit, wal2json already in
-                // its Begin, where the relay needs it: each Begin row is joined to its Commit row
-                // (a window holds whole transactions; 66 is 'B', 67 'C').
-                let sql = format!(
-                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR \
-                     WITH w AS MATERIALIZED (SELECT p.lsn, p.xid, p.data, p.n \
-                       FROM pg_logical_slot_peek_binary_changes($1, $2, $3, {PGOUTPUT_OPTIONS}, \
-                       'publication_names', quote_ident($4)) WITH ORDINALITY AS p(lsn, xid, data, n)) \
-                     SELECT w.lsn, w.data, c.lsn FROM w LEFT JOIN w c \
-                       ON get_byte(w.data, 0) = 66 AND get_byte(c.data, 0) = 67 AND c.xid = w.xid \
-                     ORDER BY w.n"
-                );
-                self.client
-                    .execute(
-                        &sql,
-                        &[&self.slot, &upto, &max_changes, &self.publication.name],
-                    )
-                    .await
+        let confirmed = Lsn(confirmed);
+        // A window decoded ahead, if it continues the stream, is read instead of a new peek.
+        let taken = self.read_ahead.take(confirmed, self.advanced_to).await;
+        let bound = if let Some((ahead, decoded, took)) = taken {
+            self.sizing.decoded(ahead.decodes, took);
+            self.sizing.opened_decoded(ahead.spans);
+            self.window_timeout = None;
+            self.first_rows = Some((decoded.first, decoded.asked));
+            self.reading = Some(decoded.reader);
+            self.window = WindowState::Open;
+            // It was bounded when it was decoded: it reaches the end if no WAL came since.
+            WindowBound {
+                upto: ahead.bound.upto,
+                reaches_end: ahead.bound.upto.0 == flushed,
             }
-            (Plugin::Wal2json, Some(add_tables)) => {
-                let options = self.wal2json_options();
-                let sql = format!(
-                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
-                     pg_logical_slot_peek_changes($1, $2, $3, {options}, 'add-tables', $4)"
-                );
-                self.client
-                    .execute(&sql, &[&self.slot, &upto, &max_changes, add_tables])
-                    .await
-            }
-            (Plugin::Wal2json, None) => {
-                let options = self.wal2json_options();
-                let sql = format!(
-                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
-                     pg_logical_slot_peek_changes($1, $2, $3, {options})"
-                );
-                self.client
-                    .execute(&sql, &[&self.slot, &upto, &max_changes])
-                    .await
+        } else {
+            let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));
+            let span = self.sizing.span(confirmed.0.saturating_sub(restart), left);
+            let upto = flushed.min(confirmed.0.saturating_add(span));
+            self.sizing.opened(
+                upto.saturating_sub(restart),
+                upto.saturating_sub(confirmed.0),
+            );
+            self.client
+                .batch_execute("BEGIN")
+                .await
+                .map_err(self.query_error("begin the window's transaction"))?;
+            // The peek runs at the first FETCH; it and every later FETCH end before the deadline.
+            self.window_timeout = self.arm_timeout(true).await?;
+            self.peek(Lsn(upto), max_changes)
+                .declare(&self.client, &self.slot)
+                .await
+                .map_err(self.query_error("open a window on the slot"))?;
+            self.window = WindowState::Open;
+            WindowBound {
+                upto: Lsn(upto),
+                reaches_end: upto == flushed,
             }
         };
-        declared.map_err(self.query_error("open a window on the slot"))?;
-        self.window = WindowState::Open;
-        Ok(Some(WindowBound {
-            upto: Lsn(u64::from(upto)),
-            reaches_end: u64::from(upto) == flushed,
-        }))
+        // A backlog past this window: the server decodes the next one while this one is read.
+        if !bound.reaches_end && max_changes == 0 && self.read_ahead.can_start() {
+            let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));
+            let prefix = bound.upto.0.saturating_sub(restart);
+            let upto = flushed.min(bound.upto.0.saturating_add(self.sizing.span(prefix, left)));
+            let ahead = Ahead {
+                from: bound.upto,
+                bound: WindowBound {
+                    upto: Lsn(upto),
+                    reaches_end: upto == flushed,
+                },
+                decodes: upto.saturating_sub(restart),
+                spans: upto.saturating_sub(bound.upto.0),
+            };
+            let peek = self.peek(Lsn(upto), 0);
+            self.read_ahead.start(ahead, peek, self.next_fetch_rows);
+        }
+        Ok(Some(bound))
     }
 
     async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError> {
@@ -196,7 +191,7 @@ impl ChangeSource for PgSlot {
         }
         // The peek runs (and decodes the whole window into a server-side tuplestore) on the first
         // FETCH; rows then stream in fetches of at most `fetch_rows` rows and about FETCH_BYTES.
-        let asked = self.next_fetch_rows;
+        let asked = (self.first_rows.as_ref()).map_or(self.next_fetch_rows, |(_, asked)| *asked);
         let before = rows.len();
         let bytes = match self.plugin {
             Plugin::Wal2json => self.fetch_wal2json(asked, rows).await?,
@@ -234,6 +229,7 @@ impl ChangeSource for PgSlot {
             )
             .await
             .map_err(self.timed_error("advance the slot", armed, ADVANCE_WAITS))?;
+        self.advanced_to = Some(to);
         self.disarm_timeout(armed).await
     }
 
@@ -267,18 +263,106 @@ impl ChangeSource for PgSlot {
     }
 }
 
+/// One window's peek, as a cursor over a slot up to an LSN: the same for the slot and for a copy of it.
+#[derive(Debug, Clone)]
+pub(super) struct Peek {
+    /// `DECLARE` over the slot `$1`, up to `$2`, at most `$3` rows, `$4` the publication (pgoutput)
+    /// or `add-tables` (wal2json), when there is one.
+    sql: String,
+    upto: PgLsn,
+    max_changes: Option<i32>,
+    fourth: Option<String>,
+    binary: bool,
+}
+
+impl Peek {
+    /// Declares the window's cursor over `slot` (in a transaction `client` began).
+    pub(super) async fn declare(
+        &self,
+        client: &Client,
+        slot: &str,
+    ) -> Result<u64, tokio_postgres::Error> {
+        match &self.fourth {
+            Some(fourth) => {
+                (client.execute(&self.sql, &[&slot, &self.upto, &self.max_changes, fourth])).await
+            }
+            None => (client.execute(&self.sql, &[&slot, &self.upto, &self.max_changes])).await,
+        }
+    }
+
+    /// Whether its rows are pgoutput's binary messages.
+    pub(super) fn binary(&self) -> bool {
+        self.binary
+    }
+}
+
 impl PgSlot {
+    /// The peek of a window up to `upto` of at most `max_changes` rows (0: no row limit).
+    fn peek(&self, upto: Lsn, max_changes: u32) -> Peek {
+        // NULL: no row limit.
+        let max_changes = (max_changes > 0).then(|| i32::try_from(max_changes).unwrap_or(i32::MAX));
+        let upto = PgLsn::from(upto.0);
+        match self.plugin {
+            // pgoutput writes a transaction's end LSN only in its Commit, wal2json already in its
+            // Begin, where the relay needs it: each Begin row is joined to its Commit row (a
+            // window holds whole transactions; 66 is 'B', 67 'C').
+            Plugin::Pgoutput => Peek {
+                sql: format!(
+                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR \
+                     WITH w AS MATERIALIZED (SELECT p.lsn, p.xid, p.data, p.n \
+                       FROM pg_logical_slot_peek_binary_changes($1, $2, $3, {PGOUTPUT_OPTIONS}, \
+                       'publication_names', quote_ident($4)) WITH ORDINALITY AS p(lsn, xid, data, n)) \
+                     SELECT w.lsn, w.data, c.lsn FROM w LEFT JOIN w c \
+                       ON get_byte(w.data, 0) = 66 AND get_byte(c.data, 0) = 67 AND c.xid = w.xid \
+                     ORDER BY w.n"
+                ),
+                upto,
+                max_changes,
+                fourth: Some(self.publication.name.clone()),
+                binary: true,
+            },
+            Plugin::Wal2json => {
+                let options = self.wal2json_options();
+                let add_tables = if self.add_tables.is_some() {
+                    ", 'add-tables', $4"
+                } else {
+                    ""
+                };
+                Peek {
+                    sql: format!(
+                        "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
+                         pg_logical_slot_peek_changes($1, $2, $3, {options}{add_tables})"
+                    ),
+                    upto,
+                    max_changes,
+                    fourth: self.add_tables.clone(),
+                    binary: false,
+                }
+            }
+        }
+    }
+
+    /// The connection the open window is read on: this one, or a reader's that decoded it ahead.
+    fn window_client(&self) -> &Client {
+        self.reading
+            .as_ref()
+            .map_or(&self.client, |reader| &reader.client)
+    }
+
     /// Appends the next `asked` wal2json rows; returns their bytes.
     async fn fetch_wal2json(
         &mut self,
         asked: usize,
         rows: &mut RowBatch,
     ) -> Result<usize, SlotError> {
-        let messages = self
-            .client
-            .simple_query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"))
-            .await
-            .map_err(self.timed_error("read the window", self.window_timeout, PEEK_WAITS))?;
+        let messages = match self.first_rows.take() {
+            Some((FirstRows::Text(messages), _)) => messages,
+            _ => self
+                .window_client()
+                .simple_query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"))
+                .await
+                .map_err(self.timed_error("read the window", self.window_timeout, PEEK_WAITS))?,
+        };
         let mut bytes = 0;
         for message in &messages {
             if let SimpleQueryMessage::Row(row) = message {
@@ -312,11 +396,14 @@ impl PgSlot {
         asked: usize,
         rows: &mut RowBatch,
     ) -> Result<usize, SlotError> {
-        let fetched = self
-            .client
-            .query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"), &[])
-            .await
-            .map_err(self.timed_error("read the window", self.window_timeout, PEEK_WAITS))?;
+        let fetched = match self.first_rows.take() {
+            Some((FirstRows::Binary(rows), _)) => rows,
+            _ => self
+                .window_client()
+                .query(&format!("FETCH FORWARD {asked} FROM {CURSOR}"), &[])
+                .await
+                .map_err(self.timed_error("read the window", self.window_timeout, PEEK_WAITS))?,
+        };
         let mut bytes = 0;
         let mut unknown: Vec<(u32, i32)> = Vec::new();
         for row in &fetched {
