@@ -337,6 +337,10 @@ def cost_table(columns, n):
 CONFIGS = {
     "default": "",
     "schemas off": "value.converter.schemas.enable=false\nkey.converter.schemas.enable=false\n",
+    # windows one after another, none decoded while the one before is published
+    "no read-ahead": "window.read.ahead=false\n",
+    "schemas off, no read-ahead": "value.converter.schemas.enable=false\n"
+                                  "key.converter.schemas.enable=false\nwindow.read.ahead=false\n",
     "10 000-change windows, schemas off": "value.converter.schemas.enable=false\n"
                                           "key.converter.schemas.enable=false\nwindow.max.changes=10000\n",
     # Confluent's AvroConverter against the environment's schema registry (SCHEMA_REGISTRY_URL),

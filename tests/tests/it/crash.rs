@@ -321,6 +321,58 @@ async fn a_crash_at_every_step_boundary_loses_and_duplicates_nothing() {
     case.drop_slot().await;
 }
 
+/// The same with windows bounded by WAL (no row limit) over a backlog of several windows, so the
+/// next window is decoded ahead from copies of the slot while one is published, and the process
+/// dies with a window decoded ahead, or being read, at every step.
+#[tokio::test]
+async fn a_crash_at_every_step_boundary_while_reading_ahead_loses_and_duplicates_nothing() {
+    let case = Case::new(
+        "crashahead",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, v int, pad text DEFAULT repeat('x', 1000))",
+    )
+    .await;
+    let mut expected = Expected::new();
+    let mut next_id = 1;
+    let no_row_limit = "window.max.changes=0\nwindow.fetch.rows=2000\n";
+    for step in STEPS {
+        // about 12 MB of WAL: more than the first window spans (8 MiB)
+        for _ in 0..12 {
+            case.sql(&expected.insert(next_id..=next_id + 999)).await;
+            next_id += 1000;
+        }
+        case.sql(&expected.update(next_id - 1000..=next_id - 951))
+            .await;
+        case.sql(&expected.delete(next_id - 950..=next_id - 931))
+            .await;
+        // the second time the step is reached (in the second window, decoded ahead), the
+        // process dies there
+        let failpoint = format!("{step}=1*off->panic");
+        let output = walbridge_with(&case, Some(&failpoint), no_row_limit)
+            .output()
+            .unwrap();
+        assert!(
+            !output.status.success(),
+            "{step}: the failpoint fired (is the binary built with --features failpoints?): {}",
+            stderr(&output)
+        );
+    }
+    run_until_caught_up(|| walbridge_with(&case, None, no_row_limit), 5).await;
+    // and without a crash, those windows are decoded ahead
+    for _ in 0..12 {
+        case.sql(&expected.insert(next_id..=next_id + 999)).await;
+        next_id += 1000;
+    }
+    let output = walbridge_with(&case, None, no_row_limit).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["windows_read_ahead"].as_u64() >= Some(1), "{report}");
+    let figures =
+        assert_delivered_exactly_once(&case, &expected, &env::kafka_bootstrap(), &env::s3().await)
+            .await;
+    eprintln!("crash at every step, reading ahead: {figures:?}");
+    case.drop_slot().await;
+}
+
 /// With transaction metadata on, a crash at every step boundary — `relay::published-some` cuts a
 /// window, and so a transaction, after Kafka took part of it — still leaves each transaction one
 /// BEGIN, one END whose counts are its events', and events numbered 1, 2, … without a gap or a

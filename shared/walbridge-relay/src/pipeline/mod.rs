@@ -22,6 +22,10 @@
 //!
 //! The slot only ever moves to the end LSN of a transaction whose every event was acknowledged, or to the
 //! window's upper bound when the window held every transaction committed before it.
+//!
+//! The source may have decoded a window ahead, from a temporary copy of the slot, while the one before
+//! was published: copies never move the slot, and such a window is read only when the slot stands
+//! where it begins, so the argument above is the slot's alone.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
