@@ -97,6 +97,11 @@ async fn handle(
 
 // One thread: an invocation is one sequential data path; a second worker only adds wake-ups
 // between threads (futex system calls) to every message PostgreSQL and Kafka send.
+/// mimalloc: a record's buffers are allocated and freed by the hundred thousand per second, where
+/// glibc's allocator took a sixth of the CPU per change.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
