@@ -133,6 +133,7 @@ mod tests {
             events: 12,
             snapshot_rows: 0,
             windows: 2,
+            windows_read_ahead: 1,
             transactions: 3,
             start_lsn: "0/10".into(),
             end_lsn: "0/20".into(),

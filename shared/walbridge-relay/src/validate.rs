@@ -18,7 +18,7 @@ use crate::checkpoint::CheckpointStore;
 use crate::checkpoint::CheckpointTarget;
 use crate::error::{SlotError, error_chain};
 use crate::kafka::{KafkaSink, SinkSettings};
-use crate::postgres::PgSlot;
+use crate::postgres::{PgSlot, READ_AHEAD_READERS};
 
 /// How long validate waits for the brokers: a wrong address should not take the publish timeout.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(15);
@@ -63,6 +63,7 @@ async fn check_postgresql(
                 "slot",
                 "publication",
                 "idle_slot_timeout",
+                "read_ahead",
                 "tables",
             ] {
                 report.push_check(name, CheckStatus::Skipped, "PostgreSQL is not reachable");
@@ -182,6 +183,7 @@ async fn check_postgresql(
         },
         Err(err) => report.push_check("idle_slot_timeout", CheckStatus::Fail, error_chain(&err)),
     }
+    check_read_ahead(config, &slot, report).await;
     let matched = match slot.matched_tables(&config.filters.tables).await {
         Ok(matched) => matched,
         Err(err) => {
@@ -251,6 +253,45 @@ async fn check_postgresql(
 }
 
 /// The brokers, then each destination topic: it exists, or will be created.
+/// Whether the windows of a backlog can be decoded ahead: two temporary copies of the slot at most.
+async fn check_read_ahead(config: &Config, slot: &PgSlot, report: &mut ValidationReport) {
+    let off = if !config.window.read_ahead {
+        Some("window.read.ahead=false")
+    } else if config.slot.failover {
+        Some("slot.failover=true (a copy would not wait for the standbys)")
+    } else if config.window.max_changes > 0 {
+        Some("window.max.changes is set (a window's end is known only once read)")
+    } else {
+        None
+    };
+    if let Some(off) = off {
+        let detail = format!("windows are read one after another: {off}");
+        report.push_check("read_ahead", CheckStatus::Skipped, detail);
+        return;
+    }
+    let needed = READ_AHEAD_READERS as i64;
+    match slot.free_replication_slots().await {
+        Ok((free, max)) if free >= needed => report.push_check(
+            "read_ahead",
+            CheckStatus::Pass,
+            format!(
+                "{free} of max_replication_slots={max} free: on a backlog the next window is \
+                 decoded while one is published, from up to {needed} temporary copies of the slot"
+            ),
+        ),
+        Ok((free, max)) => report.push_check(
+            "read_ahead",
+            CheckStatus::Warn,
+            format!(
+                "{free} of max_replication_slots={max} free, and reading ahead needs {needed} \
+                 temporary copies of the slot: the windows of a backlog are read one after another \
+                 (raise max_replication_slots, or set window.read.ahead=false)"
+            ),
+        ),
+        Err(err) => report.push_check("read_ahead", CheckStatus::Fail, error_chain(&err)),
+    }
+}
+
 async fn check_kafka(
     config: &Config,
     aws: &Aws,

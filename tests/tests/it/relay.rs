@@ -278,7 +278,7 @@ pub(crate) async fn relay_a_backlog_in_windows(
          END LOOP; END $$;"
     ))
     .await;
-    let report = invoke(config).await;
+    let report = Box::pin(invoke(config)).await;
     assert!(report.caught_up, "{report:?}");
     assert_eq!(report.changes, 40_000);
     assert!(

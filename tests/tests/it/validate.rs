@@ -82,6 +82,7 @@ async fn a_ready_configuration_passes_every_check_and_nothing_moves() {
         "postgresql",
         "wal_level",
         "slot",
+        "read_ahead",
         "tables",
         "kafka",
         "topics",

@@ -36,6 +36,7 @@ use connection::{connect, server_version, verify_session};
 pub use health::{IdleSlotTimeout, SlotHealth};
 pub use heartbeat::PgHeartbeatQuery;
 use preconditions::{check_partitioned, resolve_pushdown};
+pub use scout::READERS as READ_AHEAD_READERS;
 
 /// The wal2json options of every peek (format-version 2, one JSON object per row).
 const WAL2JSON_OPTIONS: &str = "'format-version', '2', 'include-xids', '1', 'include-timestamp', '1', \
@@ -177,11 +178,8 @@ pub struct PgSlot {
     /// no WAL after the slot.
     idle_timeout_on: Option<bool>,
     /// The next window decoded while this one is read, and its readers.
-    read_ahead: scout::ReadAhead,
-    /// The reader whose window is open, when it was decoded ahead…
-    reading: Option<scout::Reader>,
-    /// …and its first rows, read when it was decoded, with the number asked for.
-    first_rows: Option<(scout::FirstRows, usize)>,
+    /// (Boxed: the invocation's future holds the slot, and stays small.)
+    read_ahead: Box<scout::ReadAhead>,
     /// Where this connection last moved the slot.
     advanced_to: Option<walbridge_event::Lsn>,
 }
@@ -238,9 +236,11 @@ impl PgSlot {
             window: WindowState::Closed,
             sizing: sizing::WindowSizing::default(),
             idle_timeout_on: None,
-            read_ahead: scout::ReadAhead::new(database.clone(), slot.name.clone(), slot.failover),
-            reading: None,
-            first_rows: None,
+            read_ahead: Box::new(scout::ReadAhead::new(
+                database.clone(),
+                slot.name.clone(),
+                slot.failover,
+            )),
             advanced_to: None,
         })
     }
@@ -375,6 +375,22 @@ impl PgSlot {
         self.read_ahead.turn_off_by_config();
     }
 
+    /// Replication slots free beside those in use, and `max_replication_slots`: reading ahead makes
+    /// two temporary copies of the slot at most.
+    pub async fn free_replication_slots(&self) -> Result<(i64, i64), SlotError> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT current_setting('max_replication_slots')::int8, \
+                   (SELECT count(*) FROM pg_replication_slots)",
+                &[],
+            )
+            .await
+            .map_err(self.query_error("count the free replication slots"))?;
+        let (max, used): (i64, i64) = (row.get(0), row.get(1));
+        Ok((max - used, max))
+    }
+
     /// Windows read that had been decoded ahead, while the one before was read.
     pub fn windows_read_ahead(&self) -> u32 {
         self.read_ahead.used
@@ -383,7 +399,6 @@ impl PgSlot {
     /// Ends the connection (and with it the advisory lock) and those of the readers ahead.
     pub async fn close(mut self) {
         self.read_ahead.shut_down();
-        drop(self.reading);
         drop(self.client);
         if let Err(err) = self.connection.await {
             warn!(error = %err, "postgresql connection task failed");
@@ -392,8 +407,8 @@ impl PgSlot {
 
     async fn end_transaction(&mut self) -> Result<(), SlotError> {
         self.window = WindowState::Closed;
-        self.first_rows = None;
-        if let Some(reader) = self.reading.take() {
+        self.read_ahead.first_rows = None;
+        if let Some(reader) = self.read_ahead.reading.take() {
             self.read_ahead.put_back(reader).await;
             return Ok(());
         }

@@ -34,7 +34,7 @@ use crate::error::SlotError;
 use crate::source::WindowBound;
 
 /// Readers that take turns: one is read while the other decodes.
-const READERS: usize = 2;
+pub const READERS: usize = 2;
 
 /// How far past a window's bound the real slot may stand and a window decoded ahead from that
 /// bound still be the same: a window ends at `max(its bound, the end of its last transaction)`,
@@ -108,6 +108,10 @@ pub(super) struct ReadAhead {
     /// Readers made, in all.
     made: usize,
     ahead: Option<(Ahead, Decoding)>,
+    /// The reader whose window is open, when it was decoded ahead…
+    pub(super) reading: Option<Reader>,
+    /// …and its first rows, read when it was decoded, with the number asked for.
+    pub(super) first_rows: Option<(FirstRows, usize)>,
     /// Windows read that had been decoded ahead.
     pub(super) used: u32,
     database: DatabaseConfig,
@@ -122,6 +126,8 @@ impl ReadAhead {
             idle: Vec::new(),
             made: 0,
             ahead: None,
+            reading: None,
+            first_rows: None,
             used: 0,
             database,
             slot,
@@ -225,6 +231,8 @@ impl ReadAhead {
             task.abort();
         }
         self.idle.clear();
+        self.reading = None;
+        self.first_rows = None;
     }
 }
 

@@ -9,8 +9,8 @@ use walbridge_event::{Lsn, TableSchema, pgoutput};
 
 use super::scout::{Ahead, FirstRows};
 use super::{
-    CURSOR, FETCH_BYTES, PGOUTPUT_OPTIONS, PgSlot, WAL_FLUSHED, WAL_WRITTEN, WindowState,
-    rows_within,
+    CURSOR, FETCH_BYTES, FIRST_FETCH_ROWS, PGOUTPUT_OPTIONS, PgSlot, WAL_FLUSHED, WAL_WRITTEN,
+    WindowState, rows_within,
 };
 use crate::error::SlotError;
 use crate::snapshot::{CapturedTable, ChunkRead};
@@ -128,8 +128,8 @@ impl ChangeSource for PgSlot {
             self.sizing.decoded(ahead.decodes, took);
             self.sizing.opened_decoded(ahead.spans);
             self.window_timeout = None;
-            self.first_rows = Some((decoded.first, decoded.asked));
-            self.reading = Some(decoded.reader);
+            self.read_ahead.first_rows = Some((decoded.first, decoded.asked));
+            self.read_ahead.reading = Some(decoded.reader);
             self.window = WindowState::Open;
             // It was bounded when it was decoded: it reaches the end if no WAL came since.
             WindowBound {
@@ -175,7 +175,9 @@ impl ChangeSource for PgSlot {
                 spans: upto.saturating_sub(bound.upto.0),
             };
             let peek = self.peek(Lsn(upto), 0);
-            self.read_ahead.start(ahead, peek, self.next_fetch_rows);
+            // Its first fetch only has to make the server decode it: a few rows, little memory.
+            self.read_ahead
+                .start(ahead, peek, self.next_fetch_rows.min(FIRST_FETCH_ROWS));
         }
         Ok(Some(bound))
     }
@@ -191,7 +193,8 @@ impl ChangeSource for PgSlot {
         }
         // The peek runs (and decodes the whole window into a server-side tuplestore) on the first
         // FETCH; rows then stream in fetches of at most `fetch_rows` rows and about FETCH_BYTES.
-        let asked = (self.first_rows.as_ref()).map_or(self.next_fetch_rows, |(_, asked)| *asked);
+        let asked =
+            (self.read_ahead.first_rows.as_ref()).map_or(self.next_fetch_rows, |(_, asked)| *asked);
         let before = rows.len();
         let bytes = match self.plugin {
             Plugin::Wal2json => self.fetch_wal2json(asked, rows).await?,
@@ -344,7 +347,8 @@ impl PgSlot {
 
     /// The connection the open window is read on: this one, or a reader's that decoded it ahead.
     fn window_client(&self) -> &Client {
-        self.reading
+        self.read_ahead
+            .reading
             .as_ref()
             .map_or(&self.client, |reader| &reader.client)
     }
@@ -355,7 +359,7 @@ impl PgSlot {
         asked: usize,
         rows: &mut RowBatch,
     ) -> Result<usize, SlotError> {
-        let messages = match self.first_rows.take() {
+        let messages = match self.read_ahead.first_rows.take() {
             Some((FirstRows::Text(messages), _)) => messages,
             _ => self
                 .window_client()
@@ -396,7 +400,7 @@ impl PgSlot {
         asked: usize,
         rows: &mut RowBatch,
     ) -> Result<usize, SlotError> {
-        let fetched = match self.first_rows.take() {
+        let fetched = match self.read_ahead.first_rows.take() {
             Some((FirstRows::Binary(rows), _)) => rows,
             _ => self
                 .window_client()
