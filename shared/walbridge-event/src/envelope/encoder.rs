@@ -7,7 +7,9 @@ use std::sync::Arc;
 use super::source::{
     ENVELOPE_TAIL_SCHEMA, LEGACY_ENVELOPE_TAIL_SCHEMA, LEGACY_SOURCE_SCHEMA, SOURCE_SCHEMA,
 };
-use super::{EncoderConfig, SourceStructVersion, legacy_source_has_xmin};
+use super::{
+    EncoderConfig, PAYLOAD_OPEN, SCHEMA_OPEN, SourceStructVersion, legacy_source_has_xmin,
+};
 use crate::Error;
 use crate::convert::{Kind, TypeInfo, default_json};
 use crate::json::write_str;
@@ -344,9 +346,9 @@ fn place_schema(
             Some(Arc::from(String::from_utf8_lossy(&schema))),
         ),
         Some(schema) => {
-            let mut open = b"{\"schema\":".to_vec();
+            let mut open = SCHEMA_OPEN.to_vec();
             open.extend_from_slice(&schema);
-            open.extend_from_slice(b",\"payload\":");
+            open.extend_from_slice(PAYLOAD_OPEN);
             (open, b"}", None)
         }
     }

@@ -99,6 +99,13 @@ impl crate::modes::Mode for SourceStructVersion {
 /// Debezium's default `unavailable.value.placeholder`.
 pub const UNAVAILABLE_VALUE_PLACEHOLDER: &str = "__debezium_unavailable_value";
 
+/// How JsonConverter's key or value with its schema begins, before the schema:
+/// `{"schema":<schema>,"payload":<payload>}`.
+pub const SCHEMA_OPEN: &[u8] = b"{\"schema\":";
+
+/// What is between the schema and the payload of JsonConverter's key or value with its schema.
+pub const PAYLOAD_OPEN: &[u8] = b",\"payload\":";
+
 /// Header on the delete event of a key change: the new key.
 pub const NEWKEY_HEADER: &str = "__debezium.newkey";
 
