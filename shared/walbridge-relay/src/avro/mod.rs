@@ -442,9 +442,8 @@ mod timing {
 
     const INSERT: &str = r#"{"action":"I","xid":759,"timestamp":"2026-11-26 16:17:57.841543+00","lsn":"0/1968E78","schema":"prof","table":"t","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"customer 1","optional":false},{"name":"balance","type":"numeric(10,2)","typeoid":1700,"value":1.25},{"name":"created_at","type":"timestamp with time zone","typeoid":1184,"value":"2024-01-15 10:30:00+00"}],"pk":[{"name":"id","type":"integer","typeoid":23}]}"#;
 
-    /// The key and value JSON of one insert of the relay profile's table: with their schemas in
-    /// place, or their payloads and the schemas kept apart (`apart`).
-    fn record(apart: bool) -> [(Vec<u8>, Option<Arc<str>>); 2] {
+    /// The relay profile's table's encoder: its schemas in place, or kept apart (`apart`).
+    fn encoder(apart: bool) -> TableEncoder {
         let schema = TableSchema::new(
             "prof",
             "t",
@@ -463,7 +462,11 @@ mod timing {
             value_schema_apart: apart,
             ..EncoderConfig::new("walbridge", "postgres").with_schemas(true, true)
         };
-        let encoder = TableEncoder::new(&schema, &config).unwrap();
+        TableEncoder::new(&schema, &config).unwrap()
+    }
+
+    /// The key and value of one insert as `encoder` writes them, with the schemas it keeps apart.
+    fn encode(encoder: &TableEncoder, buf: &mut Vec<u8>) -> [(Vec<u8>, Option<Arc<str>>); 2] {
         let Ok(Row::Change(change)) = wal2json::decode(INSERT) else {
             panic!("a change")
         };
@@ -474,9 +477,9 @@ mod timing {
             last_commit_lsn: None,
             transaction: None,
         };
-        let mut buf = Vec::new();
-        let encoded = encoder.encode(&change, &source, 1, &mut buf).unwrap();
-        let record = encoded.records(&buf).next().unwrap();
+        buf.clear();
+        let encoded = encoder.encode(&change, &source, 1, buf).unwrap();
+        let record = encoded.records(buf).next().unwrap();
         [
             (record.key.unwrap().to_vec(), encoder.key_schema().cloned()),
             (
@@ -486,24 +489,74 @@ mod timing {
         ]
     }
 
-    /// Nanoseconds per key and value converted, printed; the registry's ids known.
-    #[tokio::test]
-    #[ignore = "a timing: cargo test --release -p walbridge-relay conversion_cost -- --ignored --nocapture"]
-    async fn conversion_cost() {
+    /// The key and value JSON of one insert of the relay profile's table: with their schemas in
+    /// place, or their payloads and the schemas kept apart (`apart`).
+    fn record(apart: bool) -> [(Vec<u8>, Option<Arc<str>>); 2] {
+        encode(&encoder(apart), &mut Vec::new())
+    }
+
+    /// Avro values and keys, the registry's ids of the profile's schemas known.
+    fn converters(topic: &Arc<str>) -> [AvroConverter; 2] {
         let config = crate::test_config::config(&[
             ("value.converter", "io.confluent.connect.avro.AvroConverter"),
             ("value.converter.schema.registry.url", "http://127.0.0.1:1"),
         ]);
         let settings = config.events.value_converter.avro().unwrap();
+        let [(key, _), (value, _)] = record(false);
+        [(key, true), (value, false)].map(|(json, is_key)| {
+            let mut converter = AvroConverter::new(settings, is_key);
+            let (index, _, _) = converter.open(topic, &json).unwrap();
+            converter.schemas[index].ids = HashMap::from([(Arc::clone(topic), 7)]);
+            converter
+        })
+    }
+
+    /// Nanoseconds per change (one insert) encoded, copied out as its record and converted: JSON
+    /// with schemas (no conversion) beside Avro with the schemas kept apart, and in place.
+    #[tokio::test]
+    #[ignore = "a timing: cargo test --release -p walbridge-relay change_cost -- --ignored --nocapture"]
+    async fn change_cost() {
+        let topic: Arc<str> = Arc::from("walbridge.prof.t");
+        let mut converters = converters(&topic);
+        let rounds = 200_000;
+        let mut buf = Vec::new();
+        let mut cost = async |apart: bool, convert: bool| {
+            let encoder = encoder(apart);
+            let start = std::time::Instant::now();
+            let mut bytes = 0;
+            for _ in 0..rounds {
+                for (converter, (json, schema)) in
+                    converters.iter_mut().zip(encode(&encoder, &mut buf))
+                {
+                    bytes += if convert {
+                        let avro = converter.convert(&topic, &json, schema.as_ref());
+                        avro.await.unwrap().len()
+                    } else {
+                        json.len()
+                    };
+                }
+            }
+            (start.elapsed().as_nanos() / rounds, bytes / rounds as usize)
+        };
+        let (json_ns, json_bytes) = cost(false, false).await;
+        let (apart_ns, avro_bytes) = cost(true, true).await;
+        let (in_place_ns, _) = cost(false, true).await;
+        println!(
+            "per change: JSON with schemas {json_ns} ns ({json_bytes} bytes); Avro {apart_ns} ns \
+             ({:.2}×) with the schemas kept apart, {in_place_ns} ns ({:.2}×) in place \
+             ({avro_bytes} bytes)",
+            apart_ns as f64 / json_ns as f64,
+            in_place_ns as f64 / json_ns as f64,
+        );
+    }
+
+    /// Nanoseconds per key and value converted, printed; the registry's ids known.
+    #[tokio::test]
+    #[ignore = "a timing: cargo test --release -p walbridge-relay conversion_cost -- --ignored --nocapture"]
+    async fn conversion_cost() {
         let topic: Arc<str> = Arc::from("walbridge.prof.t");
         let [(key, _), (value, _)] = record(false);
-        let mut converters = Vec::new();
-        for (json, is_key) in [(&key, true), (&value, false)] {
-            let mut converter = AvroConverter::new(settings, is_key);
-            let (index, _, _) = converter.open(&topic, json).unwrap();
-            converter.schemas[index].ids = HashMap::from([(Arc::clone(&topic), 7)]);
-            converters.push((converter, json));
-        }
+        let mut converters: Vec<_> = converters(&topic).into_iter().zip([&key, &value]).collect();
         let rounds = 200_000;
         // the converter as it was: each payload parsed into a tree, then written
         let start = std::time::Instant::now();
