@@ -76,6 +76,19 @@ pub struct AvroConverter {
     /// The index in `schemas` of each topic's last record's schema: the next record of the topic
     /// most often has the same, which a comparison of bytes finds without parsing or hashing it.
     last: HashMap<Arc<str>, usize>,
+    /// The last record whose schema was kept apart: a table's change events come in runs, whose
+    /// schema and id this finds by two addresses, without hashing the topic.
+    recent: Option<Recent>,
+}
+
+/// A topic and a schema kept apart, both by their `Arc`s (held, so their addresses not reused),
+/// with the schema's index in `schemas` and its id under the topic's subject.
+#[derive(Debug)]
+struct Recent {
+    topic: Arc<str>,
+    schema: Arc<str>,
+    index: usize,
+    id: u32,
 }
 
 /// A key or value as JsonConverter writes it with its schema, both left as text.
@@ -103,6 +116,7 @@ impl AvroConverter {
             schemas: Vec::new(),
             by_text: HashMap::new(),
             last: HashMap::new(),
+            recent: None,
         }
     }
 
@@ -179,6 +193,13 @@ impl AvroConverter {
         json: &[u8],
         schema: Option<&Arc<str>>,
     ) -> Result<Vec<u8>, ConvertError> {
+        if let (Some(schema), Some(recent)) = (schema, &self.recent)
+            && Arc::ptr_eq(&recent.topic, topic)
+            && Arc::ptr_eq(&recent.schema, schema)
+        {
+            let root = &self.schemas[recent.index].avro.root;
+            return Ok(framed(recent.id, root, json)?);
+        }
         let (index, payload, sliced) = match schema {
             Some(schema) => (self.by_reference(topic, schema)?, json, false),
             None => self.open(topic, json)?,
@@ -199,21 +220,35 @@ impl AvroConverter {
                 id
             }
         };
-        let mut out = Vec::with_capacity(5 + payload.len());
-        out.push(0);
-        out.extend_from_slice(&id.to_be_bytes());
-        match encode::write_json(&registered.avro.root, payload, &mut out) {
+        if let Some(schema) = schema {
+            self.recent = Some(Recent {
+                topic: Arc::clone(topic),
+                schema: Arc::clone(schema),
+                index,
+                id,
+            });
+        }
+        let root = &self.schemas[index].avro.root;
+        match framed(id, root, payload) {
             // what follows the schema was not the payload alone: read the document whole
             Err(_) if sliced => {
                 // (its schema is the topic's: the bytes before the payload were that schema)
                 let (_, payload) = Self::parse(json)?;
-                out.truncate(5);
-                encode::write_json(&registered.avro.root, payload, &mut out)?;
+                framed(id, root, payload)
             }
-            written => written?,
+            written => written,
         }
-        Ok(out)
     }
+}
+
+/// Confluent's framing — byte 0, the schema's `id` as a big-endian 32-bit integer — and the Avro
+/// body of `payload`, a value of `root`.
+fn framed(id: u32, root: &schema::Node, payload: &[u8]) -> Result<Vec<u8>, ConvertError> {
+    let mut out = Vec::with_capacity(5 + payload.len());
+    out.push(0);
+    out.extend_from_slice(&id.to_be_bytes());
+    encode::write_json(root, payload, &mut out)?;
+    Ok(out)
 }
 
 /// The subject `strategy` registers `avro`, a schema of `topic`, under.
@@ -406,8 +441,12 @@ mod tests {
         let schema: Arc<str> = Arc::from(text);
         record.value = Some(payload.to_vec());
         record.value_schema = Some(Arc::clone(&schema));
-        let mut apart = vec![record];
+        // the second found as the recent one, by the addresses of its topic and schema
+        let mut apart = vec![record.clone(), record];
         converters.convert_all(&mut apart).await.unwrap();
+        assert!(converters.value.as_ref().unwrap().recent.is_some());
+        assert_eq!(apart[1], apart[0]);
+        apart.pop();
         assert_eq!(apart, in_place, "the same bytes, and no schema left apart");
         // the key, which JsonConverter writes, has its schema back in place
         assert_eq!(
