@@ -198,7 +198,7 @@ impl AvroConverter {
             && Arc::ptr_eq(&recent.schema, schema)
         {
             let root = &self.schemas[recent.index].avro.root;
-            return Ok(framed(recent.id, root, json)?);
+            return framed(recent.id, root, json);
         }
         let (index, payload, sliced) = match schema {
             Some(schema) => (self.by_reference(topic, schema)?, json, false),
