@@ -70,6 +70,26 @@ impl OutRecord {
     }
 }
 
+#[cfg(test)]
+impl OutRecord {
+    /// A change event's record of `topic`, its key and value whole (their schemas in place).
+    pub(crate) fn of(topic: &str, key: Option<&[u8]>, value: Option<&[u8]>) -> Self {
+        Self {
+            topic: Arc::from(topic),
+            key: key.map(<[u8]>::to_vec),
+            key_schema: None,
+            value: value.map(<[u8]>::to_vec),
+            value_schema: None,
+            headers: Vec::new(),
+            context_headers: true,
+            partition: None,
+            timestamp_ms: None,
+            lsn: Lsn(0),
+            position: Position::default(),
+        }
+    }
+}
+
 /// The event sink: Kafka.
 ///
 /// Contract: [`EventSink::publish`] returns `Ok` only when the broker acknowledged every record (with

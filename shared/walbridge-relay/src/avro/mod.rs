@@ -425,16 +425,8 @@ mod tests {
         converter.schemas[index].ids = HashMap::from([(Arc::clone(&topic), 7)]);
         let mut record = OutRecord {
             topic: Arc::clone(&topic),
-            key: Some(br#"{"id":1}"#.to_vec()),
             key_schema: Some(Arc::from(r#"{"type":"int32","optional":false}"#)),
-            value: Some(whole.clone().into_bytes()),
-            value_schema: None,
-            headers: Vec::new(),
-            context_headers: true,
-            partition: None,
-            timestamp_ms: None,
-            lsn: walbridge_event::Lsn(0),
-            position: crate::position::Position::default(),
+            ..OutRecord::of(&topic, Some(br#"{"id":1}"#), Some(whole.as_bytes()))
         };
         let mut in_place = vec![record.clone()];
         converters.convert_all(&mut in_place).await.unwrap();

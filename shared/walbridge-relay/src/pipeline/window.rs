@@ -30,6 +30,19 @@ pub(super) struct Encoder {
     pub(super) definition: TableSchema,
 }
 
+impl Encoder {
+    /// Appends the records of one change (or truncate) of the table, numbered from `at`.
+    pub(super) fn push(
+        &self,
+        encoded: &walbridge_event::envelope::EncodedChange,
+        buf: &[u8],
+        at: Position,
+        pending: &mut Vec<OutRecord>,
+    ) {
+        push_records(&self.topic, Some(&self.table), encoded, buf, at, pending);
+    }
+}
+
 /// The last transaction published: `source.sequence`'s first half, and the lag estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Committed {
@@ -368,14 +381,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     }
                 }
                 txn.next_change += 1;
-                push_records(
-                    &encoder.topic,
-                    Some(&encoder.table),
-                    &encoded,
-                    buf,
-                    txn.at(self.stream),
-                    pending,
-                );
+                encoder.push(&encoded, buf, txn.at(self.stream), pending);
                 Ok(RowOutcome::Change)
             }
             Row::Truncate(truncate) => {
@@ -447,14 +453,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 {
                     chunk.dropped.iter_mut().for_each(|d| *d = true);
                 }
-                push_records(
-                    &encoder.topic,
-                    Some(&encoder.table),
-                    &encoded,
-                    buf,
-                    txn.at(self.stream),
-                    pending,
-                );
+                encoder.push(&encoded, buf, txn.at(self.stream), pending);
                 Ok(RowOutcome::Change)
             }
             Row::Message(message) => self

@@ -521,7 +521,6 @@ impl<S: EventSink> EventSink for Transformed<'_, S> {
 mod tests {
 
     use super::*;
-    use crate::position::Position;
 
     const ENVELOPE_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"p.s.t.Value","field":"before"},{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"p.s.t.Value","field":"after"},{"type":"struct","fields":[{"type":"string","optional":false,"field":"table"},{"type":"int64","optional":false,"field":"ts_ms"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"},{"type":"string","optional":false,"field":"op"}],"optional":false,"name":"p.s.t.Envelope","version":2}"#;
     const KEY: &str = r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"p.s.t.Key"},"payload":{"id":1}}"#;
@@ -530,19 +529,7 @@ mod tests {
         let value = format!(
             r#"{{"schema":{ENVELOPE_SCHEMA},"payload":{{"before":{before},"after":{after},"source":{{"table":"t","ts_ms":1.0E3}},"op":"{op}"}}}}"#
         );
-        OutRecord {
-            topic: Arc::from("p.s.t"),
-            key: Some(KEY.as_bytes().to_vec()),
-            key_schema: None,
-            value: Some(value.into_bytes()),
-            value_schema: None,
-            headers: Vec::new(),
-            context_headers: true,
-            partition: None,
-            timestamp_ms: None,
-            lsn: walbridge_event::Lsn(0),
-            position: Position::default(),
-        }
+        OutRecord::of("p.s.t", Some(KEY.as_bytes()), Some(value.as_bytes()))
     }
 
     fn chain(pairs: &[(&str, &str)], schemas: bool) -> Chain {
