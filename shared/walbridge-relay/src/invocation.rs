@@ -133,6 +133,9 @@ impl Deps {
         let mut encoder = EncoderConfig {
             key_schemas: key_schemas || with_chain,
             value_schemas: value_schemas || with_chain,
+            // what only the AvroConverter reads takes its table's schema by reference, not as text
+            key_schema_apart: converters.key.is_some() && !with_chain,
+            value_schema_apart: converters.value.is_some() && !with_chain,
             tombstones_on_delete: config.events.tombstones_on_delete,
             transaction_topic: config.events.transaction_topic.clone(),
             modes: config.events.modes,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use walbridge_event::Lsn;
+use walbridge_event::envelope::{PAYLOAD_OPEN, SCHEMA_OPEN};
 
 use crate::error::PublishError;
 use crate::position::Position;
@@ -16,8 +17,14 @@ pub struct OutRecord {
     /// The record's key as the key converter serialises it (JSON); it also chooses the partition.
     /// `None` for records Debezium writes without a key.
     pub key: Option<Vec<u8>>,
+    /// The key's Connect schema when its encoder kept it apart
+    /// ([`walbridge_event::envelope::EncoderConfig::key_schema_apart`]): `key` is then its payload
+    /// alone, which the key's AvroConverter writes under this schema, known by its address.
+    pub key_schema: Option<Arc<str>>,
     /// `None` is a tombstone.
     pub value: Option<Vec<u8>>,
+    /// As `key_schema`, for the value.
+    pub value_schema: Option<Arc<str>>,
     /// Headers the event itself carries: `__debezium.newkey` or `__debezium.oldkey` on the events
     /// of an update that changed the row's key, as Debezium writes them, and those the transform
     /// chain adds.
@@ -37,6 +44,50 @@ pub struct OutRecord {
     /// The record's identity in the stream, written as the `__walbridge.position` header so that
     /// recovery can tell which records a failed publish already landed.
     pub position: Position,
+}
+
+impl OutRecord {
+    /// Puts the schemas kept apart back into the key and value, as JsonConverter writes them
+    /// (`{"schema":…,"payload":…}`): for what reads a record whole (the transform chain, a
+    /// JsonConverter), where only the AvroConverter takes a schema by reference.
+    pub fn put_schemas_in_place(&mut self) {
+        for (bytes, schema) in [
+            (&mut self.key, &mut self.key_schema),
+            (&mut self.value, &mut self.value_schema),
+        ] {
+            if let (Some(payload), Some(schema)) = (bytes.as_mut(), schema.take()) {
+                let mut whole = Vec::with_capacity(
+                    schema.len() + payload.len() + SCHEMA_OPEN.len() + PAYLOAD_OPEN.len() + 1,
+                );
+                whole.extend_from_slice(SCHEMA_OPEN);
+                whole.extend_from_slice(schema.as_bytes());
+                whole.extend_from_slice(PAYLOAD_OPEN);
+                whole.extend_from_slice(payload);
+                whole.push(b'}');
+                *payload = whole;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+impl OutRecord {
+    /// A change event's record of `topic`, its key and value whole (their schemas in place).
+    pub(crate) fn of(topic: &str, key: Option<&[u8]>, value: Option<&[u8]>) -> Self {
+        Self {
+            topic: Arc::from(topic),
+            key: key.map(<[u8]>::to_vec),
+            key_schema: None,
+            value: value.map(<[u8]>::to_vec),
+            value_schema: None,
+            headers: Vec::new(),
+            context_headers: true,
+            partition: None,
+            timestamp_ms: None,
+            lsn: Lsn(0),
+            position: Position::default(),
+        }
+    }
 }
 
 /// The event sink: Kafka.

@@ -2,11 +2,14 @@
 //! the constant pieces of every record.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::source::{
     ENVELOPE_TAIL_SCHEMA, LEGACY_ENVELOPE_TAIL_SCHEMA, LEGACY_SOURCE_SCHEMA, SOURCE_SCHEMA,
 };
-use super::{EncoderConfig, SourceStructVersion, legacy_source_has_xmin};
+use super::{
+    EncoderConfig, PAYLOAD_OPEN, SCHEMA_OPEN, SourceStructVersion, legacy_source_has_xmin,
+};
 use crate::Error;
 use crate::convert::{Kind, TypeInfo, default_json};
 use crate::json::write_str;
@@ -67,8 +70,12 @@ pub struct TableEncoder {
     pub(super) replica_identity: ReplicaIdentity,
     pub(super) key_open: Vec<u8>,
     pub(super) key_close: &'static [u8],
+    /// The key's Connect schema, when kept apart from the keys.
+    pub(super) key_schema: Option<Arc<str>>,
     pub(super) value_open: Vec<u8>,
     pub(super) value_close: &'static [u8],
+    /// The value's Connect schema, when kept apart from the values.
+    pub(super) value_schema: Option<Arc<str>>,
     pub(super) source_open: Vec<u8>,
     pub(super) source_db: Vec<u8>,
     pub(super) source_table: Vec<u8>,
@@ -175,8 +182,8 @@ impl TableEncoder {
             }
         }
 
-        let (key_open, key_close): (Vec<u8>, &'static [u8]) = if config.key_schemas {
-            let mut s = b"{\"schema\":{\"type\":\"struct\",\"fields\":[".to_vec();
+        let key_schema = config.key_schemas.then(|| {
+            let mut s = b"{\"type\":\"struct\",\"fields\":[".to_vec();
             for (i, &k) in key.iter().enumerate() {
                 if i > 0 {
                     s.push(b',');
@@ -195,14 +202,13 @@ impl TableEncoder {
             }
             s.extend_from_slice(b"],\"optional\":false,\"name\":");
             write_str(&mut s, &schema_name("Key"));
-            s.extend_from_slice(b"},\"payload\":");
-            (s, b"}")
-        } else {
-            (Vec::new(), b"")
-        };
+            s.push(b'}');
+            s
+        });
+        let (key_open, key_close, key_schema) = place_schema(key_schema, config.key_schema_apart);
 
-        let (mut value_open, value_close): (Vec<u8>, &'static [u8]) = if config.value_schemas {
-            let mut s = b"{\"schema\":{\"type\":\"struct\",\"fields\":[".to_vec();
+        let value_schema = config.value_schemas.then(|| {
+            let mut s = b"{\"type\":\"struct\",\"fields\":[".to_vec();
             for field in ["before", "after"] {
                 s.extend_from_slice(b"{\"type\":\"struct\",\"fields\":[");
                 for (i, c) in cols.iter().filter(|c| c.in_value()).enumerate() {
@@ -244,13 +250,13 @@ impl TableEncoder {
             write_str(&mut s, &schema_name("Envelope"));
             // The legacy envelope schema has no version.
             s.extend_from_slice(match layout {
-                Layout::Current => b",\"version\":2},\"payload\":",
-                Layout::V1 { .. } => b"},\"payload\":",
+                Layout::Current => b",\"version\":2}",
+                Layout::V1 { .. } => b"}",
             });
-            (s, b"}")
-        } else {
-            (Vec::new(), b"")
-        };
+            s
+        });
+        let (mut value_open, value_close, value_schema) =
+            place_schema(value_schema, config.value_schema_apart);
         value_open.extend_from_slice(b"{\"before\":");
 
         let mut source_open = b",\"source\":{\"version\":".to_vec();
@@ -289,8 +295,10 @@ impl TableEncoder {
             replica_identity: schema.replica_identity(),
             key_open,
             key_close,
+            key_schema,
             value_open,
             value_close,
+            value_schema,
             source_open,
             source_db,
             source_table,
@@ -308,6 +316,41 @@ impl TableEncoder {
     /// Whether the table has a key (records keyed by it) or not (null keys).
     pub fn has_key(&self) -> bool {
         !self.key.is_empty()
+    }
+
+    /// The key's Connect schema (JsonConverter's schema JSON) when it is kept apart
+    /// ([`EncoderConfig::key_schema_apart`]): the keys are then their payload alone. One `Arc` per
+    /// encoder, so a converter may know it by its address.
+    pub fn key_schema(&self) -> Option<&Arc<str>> {
+        self.key_schema.as_ref()
+    }
+
+    /// As [`TableEncoder::key_schema`], for the values ([`EncoderConfig::value_schema_apart`]).
+    pub fn value_schema(&self) -> Option<&Arc<str>> {
+        self.value_schema.as_ref()
+    }
+}
+
+/// Where a key's or value's Connect schema goes: with it, in JsonConverter's
+/// `{"schema":…,"payload":…}` (how the record opens and closes around its payload), or apart
+/// (returned, the record being its payload alone); nowhere when schemas are off.
+fn place_schema(
+    schema: Option<Vec<u8>>,
+    apart: bool,
+) -> (Vec<u8>, &'static [u8], Option<Arc<str>>) {
+    match schema {
+        None => (Vec::new(), b"", None),
+        Some(schema) if apart => (
+            Vec::new(),
+            b"",
+            Some(Arc::from(String::from_utf8_lossy(&schema))),
+        ),
+        Some(schema) => {
+            let mut open = SCHEMA_OPEN.to_vec();
+            open.extend_from_slice(&schema);
+            open.extend_from_slice(PAYLOAD_OPEN);
+            (open, b"}", None)
+        }
     }
 }
 
@@ -359,6 +402,42 @@ mod tests {
         let v = encode_all(&t, &old, r#"{"action":"I","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":1},{"name":"name","type":"text","typeoid":25,"value":"x"}]}"#)[0].2.clone().unwrap();
         assert!(!v.contains("xmin"), "{v}");
         assert!(v.contains(r#"{"type":"boolean","optional":true,"field":"last_snapshot_record"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"}"#), "{v}");
+    }
+
+    #[test]
+    fn schemas_kept_apart_are_those_written_in_place_and_the_records_their_payloads() {
+        let t = customers(ReplicaIdentity::Default);
+        let in_place = EncoderConfig::new("dbserver1", "postgres");
+        let apart = EncoderConfig {
+            key_schema_apart: true,
+            value_schema_apart: true,
+            ..in_place.clone()
+        };
+        // a key change: a delete, its tombstone and a create, each with a key
+        let row = r#"{"action":"U","xid":780,"lsn":"0/1","schema":"inventory","table":"customers","columns":[{"name":"id","type":"integer","typeoid":23,"value":2},{"name":"name","type":"text","typeoid":25,"value":"n"},{"name":"note","type":"text","typeoid":25,"value":null}],"identity":[{"name":"id","type":"integer","typeoid":23,"value":1}]}"#;
+        let encoder = TableEncoder::new(&t, &apart).unwrap();
+        let (key, value) = (
+            encoder.key_schema().unwrap(),
+            encoder.value_schema().unwrap(),
+        );
+        assert!(
+            TableEncoder::new(&t, &in_place)
+                .unwrap()
+                .key_schema()
+                .is_none()
+        );
+        let whole = |schema: &str, payload: Option<String>| {
+            payload.map(|p| format!(r#"{{"schema":{schema},"payload":{p}}}"#))
+        };
+        let expected = encode_all(&t, &in_place, row);
+        let records = encode_all(&t, &apart, row);
+        assert_eq!(records.len(), 3);
+        for (record, expected) in records.into_iter().zip(expected) {
+            assert_eq!(
+                (record.0, whole(key, record.1), whole(value, record.2)),
+                expected
+            );
+        }
     }
 
     #[test]

@@ -99,6 +99,13 @@ impl crate::modes::Mode for SourceStructVersion {
 /// Debezium's default `unavailable.value.placeholder`.
 pub const UNAVAILABLE_VALUE_PLACEHOLDER: &str = "__debezium_unavailable_value";
 
+/// How JsonConverter's key or value with its schema begins, before the schema:
+/// `{"schema":<schema>,"payload":<payload>}`.
+pub const SCHEMA_OPEN: &[u8] = b"{\"schema\":";
+
+/// What is between the schema and the payload of JsonConverter's key or value with its schema.
+pub const PAYLOAD_OPEN: &[u8] = b",\"payload\":";
+
 /// Header on the delete event of a key change: the new key.
 pub const NEWKEY_HEADER: &str = "__debezium.newkey";
 
@@ -121,6 +128,14 @@ pub struct EncoderConfig {
     pub key_schemas: bool,
     /// `value.converter.schemas.enable` (Kafka Connect's default: true).
     pub value_schemas: bool,
+    /// With `key_schemas` on, a [`TableEncoder`]'s keys are their payload alone and the key's
+    /// Connect schema is kept apart ([`TableEncoder::key_schema`]): for a converter that takes the
+    /// schema by reference (the AvroConverter, when no transform reads the record), so that no
+    /// record copies nor compares the schema's text. The other writers (transaction, heartbeat and
+    /// message records) write their schemas in place still.
+    pub key_schema_apart: bool,
+    /// As `key_schema_apart`, for the values ([`TableEncoder::value_schema`]).
+    pub value_schema_apart: bool,
     /// `tombstones.on.delete` (default true).
     pub tombstones_on_delete: bool,
     /// `unavailable.value.placeholder` for unchanged TOASTed values.
@@ -149,6 +164,8 @@ impl EncoderConfig {
             source_struct: SourceStructVersion::V2,
             key_schemas: true,
             value_schemas: true,
+            key_schema_apart: false,
+            value_schema_apart: false,
             tombstones_on_delete: true,
             unavailable_value_placeholder: UNAVAILABLE_VALUE_PLACEHOLDER.to_owned(),
             modes: TypeModes::default(),

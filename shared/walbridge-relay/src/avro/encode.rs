@@ -10,9 +10,7 @@
 use std::fmt;
 
 use base64::Engine;
-use serde::de::{
-    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::ConvertError;
@@ -152,14 +150,12 @@ pub(crate) fn write(node: &Node, value: &Payload, out: &mut Vec<u8>) -> Result<(
 /// The JSON is not a value ([`SchemaError::NotAnEnvelope`]), or does not fit `node`.
 pub(crate) fn write_json(node: &Node, json: &[u8], out: &mut Vec<u8>) -> Result<(), ConvertError> {
     let start = out.len();
-    let mut reader = serde_json::Deserializer::from_slice(json);
-    let streamed = Stream {
-        node,
+    let mut scan = Scan {
+        json,
+        at: 0,
         out: &mut *out,
-    }
-    .deserialize(&mut reader)
-    .and_then(|()| reader.end());
-    if streamed.is_ok() {
+    };
+    if scan.value(node).is_some() && scan.at == json.len() {
         return Ok(());
     }
     out.truncate(start);
@@ -169,149 +165,276 @@ pub(crate) fn write_json(node: &Node, json: &[u8], out: &mut Vec<u8>) -> Result<
     Ok(())
 }
 
-/// Writes the JSON value it reads as `node`'s Avro body; fails (and the caller parses the value
-/// whole) where the value is not what walbridge writes.
-struct Stream<'n, 'o> {
-    node: &'n Node,
+/// Reads the JSON walbridge writes — compact, a record's members in its fields' order, strings
+/// mostly without escapes — and writes each value as it reads it, without building one; `None`
+/// where the JSON is anything else or does not fit (the caller then parses it whole, which gives
+/// the answer, or the error). What it reads beyond that (a number with a fraction, an escaped
+/// string, an array or a map) it hands to serde_json and [`write()`], as the parsed path does.
+struct Scan<'j, 'o> {
+    json: &'j [u8],
+    at: usize,
     out: &'o mut Vec<u8>,
 }
 
-impl Stream<'_, '_> {
-    /// A value built from what was read, written by [`write()`].
-    fn value<E: de::Error>(self, value: &Payload) -> Result<(), E> {
-        write(self.node, value, self.out).map_err(E::custom)
+impl<'j> Scan<'j, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.json.get(self.at).copied()
     }
 
-    /// The union's branch of a value that is not null.
-    fn not_null(&mut self) {
-        if let Some(null) = self.node.null_branch {
-            write_long(i64::from(1 - null), self.out);
-        }
+    /// Steps over `byte` if it is next.
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
     }
-}
 
-impl<'de> DeserializeSeed<'de> for Stream<'_, '_> {
-    type Value = ();
+    /// Steps over `word` if it is next.
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.json[self.at..]
+            .starts_with(word)
+            .then(|| self.at += word.len())
+    }
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Stream<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.value(&Payload::Null)
-    }
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<(), E> {
-        self.value(&Payload::Bool(b))
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<(), E> {
-        self.value(&Payload::Int(n))
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<(), E> {
-        self.value(&i64::try_from(n).map_or(Payload::Float(n as f64), Payload::Int))
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<(), E> {
-        self.value(&Payload::Float(n))
-    }
-    fn visit_str<E: de::Error>(mut self, s: &str) -> Result<(), E> {
-        match self.node.kind {
-            Kind::String => {
-                self.not_null();
-                write_bytes(s.as_bytes(), self.out);
-                Ok(())
-            }
-            // JsonConverter's base64, decoded in place behind its length
-            Kind::Bytes => {
-                self.not_null();
-                // (a failure leaves bytes behind: write_json starts over from the parsed payload)
-                write_base64(s, self.out).ok_or_else(|| E::custom("not base64"))
-            }
-            _ => self.value(&Payload::String(s.to_owned())),
-        }
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        self.value(&Payload::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        let Kind::Record(fields) = &self.node.kind else {
-            let mut members = Vec::new();
-            while let Some(member) = map.next_entry()? {
-                members.push(member);
-            }
-            return self.value(&Payload::Object(members));
-        };
-        self.not_null();
-        let mut next = 0;
-        while let Some(member) = map.next_key_seed(FieldIndex {
-            fields,
-            expected: next,
-        })? {
-            match member {
-                Some(i) if i >= next => {
-                    // members left out are null, as Struct.get reads them
-                    for (_, node) in &fields[next..i] {
-                        write(node, &Payload::Null, self.out).map_err(de::Error::custom)?;
-                    }
-                    map.next_value_seed(Stream {
-                        node: &fields[i].1,
-                        out: &mut *self.out,
-                    })?;
-                    next = i + 1;
+    /// A value read as `node`'s.
+    fn value(&mut self, node: &Node) -> Option<()> {
+        let scalar = match self.peek()? {
+            b'"' => return self.string(node),
+            b'{' => {
+                if let Kind::Record(fields) = &node.kind {
+                    return self.record(node, fields);
                 }
-                Some(_) => return Err(de::Error::custom("members out of order")),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
+                return self.parsed(node);
+            }
+            b'[' => return self.parsed(node),
+            b'n' => self.literal(b"null").map(|()| Payload::Null)?,
+            b't' => self.literal(b"true").map(|()| Payload::Bool(true))?,
+            b'f' => self.literal(b"false").map(|()| Payload::Bool(false))?,
+            _ => self.number()?,
+        };
+        write(node, &scalar, self.out).ok()
+    }
+
+    /// An object as a record's members, in its fields' order: a member left out is null (as
+    /// Connect's `Struct.get` reads it), a member the record has no field for is skipped.
+    fn record(&mut self, node: &Node, fields: &[(String, Node)]) -> Option<()> {
+        self.at += 1;
+        not_null(node, self.out);
+        let mut next = 0;
+        if self.eat(b'}').is_none() {
+            loop {
+                let field = match self.expected(fields.get(next)) {
+                    Some(()) => Some(next),
+                    None => {
+                        let (name, escaped) = self.raw_string()?;
+                        if escaped {
+                            return None;
+                        }
+                        self.eat(b':')?;
+                        fields
+                            .iter()
+                            .position(|(field, _)| field.as_bytes() == name)
+                    }
+                };
+                match field {
+                    Some(i) if i >= next => {
+                        for (_, node) in &fields[next..i] {
+                            write(node, &Payload::Null, self.out).ok()?;
+                        }
+                        self.value(&fields[i].1)?;
+                        next = i + 1;
+                    }
+                    // out of order, or twice
+                    Some(_) => return None,
+                    None => {
+                        self.skip()?;
+                    }
+                }
+                if self.eat(b',').is_none() {
+                    self.eat(b'}')?;
+                    break;
                 }
             }
         }
         for (_, node) in &fields[next..] {
-            write(node, &Payload::Null, self.out).map_err(de::Error::custom)?;
+            write(node, &Payload::Null, self.out).ok()?;
         }
-        Ok(())
+        Some(())
     }
-}
 
-/// A member's name as the index of its field, `None` for a member the record has no field for;
-/// the expected field is looked at first.
-struct FieldIndex<'n> {
-    fields: &'n [(String, Node)],
-    expected: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for FieldIndex<'_> {
-    type Value = Option<usize>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
+    /// Steps over the member name `"<field>":` if `field`'s is next: most often it is, which
+    /// this finds without looking for the name's end.
+    fn expected(&mut self, field: Option<&(String, Node)>) -> Option<()> {
+        let name = field?.0.as_bytes();
+        let rest = self.json.get(self.at..)?;
+        let after = rest.strip_prefix(b"\"")?.strip_prefix(name)?;
+        after.starts_with(b"\":").then(|| self.at += name.len() + 3)
     }
-}
 
-impl<'de> Visitor<'de> for FieldIndex<'_> {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
-    }
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<usize>, E> {
-        if self
-            .fields
-            .get(self.expected)
-            .is_some_and(|(field, _)| field == name)
-        {
-            return Ok(Some(self.expected));
+    /// A string: a string's or bytes' (JsonConverter's base64) written straight, else as a value.
+    fn string(&mut self, node: &Node) -> Option<()> {
+        let start = self.at;
+        let (raw, escaped) = self.raw_string()?;
+        let unescaped;
+        let text = if escaped {
+            unescaped = serde_json::from_slice::<String>(&self.json[start..self.at]).ok()?;
+            unescaped.as_str()
+        } else {
+            std::str::from_utf8(raw).ok()?
+        };
+        match node.kind {
+            Kind::String => {
+                not_null(node, self.out);
+                write_bytes(text.as_bytes(), self.out);
+                Some(())
+            }
+            Kind::Bytes => {
+                not_null(node, self.out);
+                // (a failure leaves bytes behind: write_json starts over from the parsed payload)
+                write_base64(text, self.out)
+            }
+            _ => write(node, &Payload::String(text.to_owned()), self.out).ok(),
         }
-        Ok(self.fields.iter().position(|(field, _)| field == name))
     }
+
+    /// The bytes between the quotes of the string at hand, and whether they hold an escape.
+    fn raw_string(&mut self) -> Option<(&'j [u8], bool)> {
+        let json = self.json;
+        self.eat(b'"')?;
+        let start = self.at;
+        let mut escaped = false;
+        loop {
+            let stop = json
+                .get(self.at..)?
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            self.at += stop;
+            match json[self.at] {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    self.at += 2;
+                }
+                // a control character, which JSON does not allow in a string
+                _ => return None,
+            }
+        }
+        self.at += 1;
+        Some((&json[start..self.at - 1], escaped))
+    }
+
+    /// A number, as the parsed path reads it: an integer that fits `i64` here, anything else by
+    /// serde_json.
+    fn number(&mut self) -> Option<Payload> {
+        let start = self.at;
+        let _ = self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        let mut integer = true;
+        if self.eat(b'.').is_some() {
+            integer = false;
+            self.digits_after()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            integer = false;
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            self.digits_after()?;
+        }
+        let token = &self.json[start..self.at];
+        if integer && let Some(n) = parse_i64(token) {
+            return Some(Payload::Int(n));
+        }
+        serde_json::from_slice(token).ok()
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.at += 1;
+        }
+    }
+
+    /// At least one digit.
+    fn digits_after(&mut self) -> Option<()> {
+        let from = self.at;
+        self.digits();
+        (self.at > from).then_some(())
+    }
+
+    /// A value written from what serde_json parses of it (an array, a map, an object that is not
+    /// a record).
+    fn parsed(&mut self, node: &Node) -> Option<()> {
+        let start = self.at;
+        self.extent()?;
+        let value: Payload = serde_json::from_slice(&self.json[start..self.at]).ok()?;
+        write(node, &value, self.out).ok()
+    }
+
+    /// Steps over one value, checked by serde_json.
+    fn skip(&mut self) -> Option<()> {
+        let start = self.at;
+        self.extent()?;
+        serde_json::from_slice::<IgnoredAny>(&self.json[start..self.at])
+            .ok()
+            .map(|_| ())
+    }
+
+    /// Steps over one value, unchecked: strings and brackets are matched, nothing more.
+    fn extent(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => {
+                self.raw_string()?;
+            }
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.peek()? {
+                        b'"' => {
+                            self.raw_string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => depth -= 1,
+                        _ => {}
+                    }
+                    self.at += 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+            }
+            b'n' => self.literal(b"null")?,
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            _ => {
+                self.number()?;
+            }
+        }
+        Some(())
+    }
+}
+
+/// The union's branch of a value that is not null.
+fn not_null(node: &Node, out: &mut Vec<u8>) {
+    if let Some(null) = node.null_branch {
+        write_long(i64::from(1 - null), out);
+    }
+}
+
+/// A JSON integer's digits (and sign) as an `i64`, if it fits.
+fn parse_i64(token: &[u8]) -> Option<i64> {
+    let (negative, digits) = match token.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, token),
+    };
+    // accumulated below zero, where i64::MIN fits
+    let mut n: i64 = 0;
+    for &digit in digits {
+        n = n.checked_mul(10)?.checked_sub(i64::from(digit - b'0'))?;
+    }
+    if negative { Some(n) } else { n.checked_neg() }
 }
 
 fn write_kind(kind: &Kind, value: &Payload, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -531,8 +654,28 @@ mod tests {
             r#"{"name":"n","id":7,"f":1.25,"source":{"db":"d","ts":1}}"#,
             r#"{"id":7,"f":1.25}"#,
             r#"{"id":7,"extra":{"a":[1]},"name":"n","f":0.5}"#,
+            // escapes, numbers as serde_json reads them, spaces, arrays and objects that are values
+            r#"{"id":-2147483648,"name":"tab\tquote\"\u00e9\ud83d\ude00","f":-0.0}"#,
+            r#"{"id":0,"f":1e2,"b":"AQ\u003d\u003d"}"#,
+            r#"{"id":1,"f":12345678901234567890}"#,
+            r#"{"id":1,"f":123456789012345678901234567890,"xs":[1,2.5e-3,null]}"#,
+            r#"{"id":1,"f":1.7976931348623157E308,"xs":[]}"#,
+            r#"{"id":1,"f":0.1,"source":{"ts":9223372036854775807,"db":""}}"#,
+            r#"{"id":1,"f":1,"extra":"x\"}","name":"n"}"#,
+            r#"{"id":1,"f":1,"extra":[{"a":"]"},[]],"name":"n"}"#,
+            r#"{ "id":1, "f":1 }"#,
+            r#"{"\u0069d":1,"f":1}"#,
+            r#"{"id":1,"id":2,"f":1}"#,
             // does not fit: both fail
             r#"{"id":null,"f":1}"#,
+            r#"{"id":01,"f":1}"#,
+            r#"{"id":1,"f":1.}"#,
+            r#"{"id":1,"f":-}"#,
+            r#"{"id":1,"f":1,"name":"a\qb"}"#,
+            r#"{"id":1,"f":1,"extra":{"a":}}"#,
+            r#"{"id":1,"f":1}x"#,
+            r#"{"id":1,"f":1,"name":"\"#,
+            "{\"id\":1,\"f\":1,\"name\":\"a\u{1}b\"}",
             r#"{"id":1,"name":5,"f":1}"#,
             r#"{"id":4294967296,"f":1}"#,
             r#"{"id":1,"f":1"#,
@@ -556,13 +699,17 @@ mod tests {
             r#"{"id":1,"f":1,"b":"AQID"}"#,
             r#"{"id":1,"f":1,"b":""}"#,
             r#"{"id":7,"extra":{"a":[1]},"name":"n","f":0.5}"#,
+            r#"{"id":-2147483648,"name":"tab\tquote\"\u00e9","f":-0.0}"#,
+            r#"{"id":1,"extra":[{"a":"]"},[]],"name":"n","f":1}"#,
+            r#"{"id":1,"xs":[1,2.5e-3,null],"f":1e2}"#,
         ] {
-            let mut reader = serde_json::Deserializer::from_str(payload);
-            let stream = Stream {
-                node: &node,
+            let mut scan = Scan {
+                json: payload.as_bytes(),
+                at: 0,
                 out: &mut Vec::new(),
             };
-            assert!(stream.deserialize(&mut reader).is_ok(), "{payload}");
+            let read = scan.value(&node).is_some() && scan.at == payload.len();
+            assert!(read, "{payload}");
         }
     }
 

@@ -93,7 +93,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         run.pending.push(OutRecord {
             topic: Arc::clone(&heartbeats.topic),
             key: Some(run.buf[record.key].to_vec()),
+            key_schema: None,
             value: Some(run.buf[record.value].to_vec()),
+            value_schema: None,
             headers: Vec::new(),
             context_headers: false,
             partition: Some(HEARTBEAT_PARTITION),

@@ -118,7 +118,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         let encoded = messages
             .encoder
             .encode(&message.prefix, &message.content, &source, now, buf);
-        push_records(&messages.topic, &encoded, buf, at, pending);
+        push_records(&messages.topic, None, &encoded, buf, at, pending);
         Ok(outcome)
     }
 }

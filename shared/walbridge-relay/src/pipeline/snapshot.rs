@@ -529,7 +529,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 pending.push(OutRecord {
                     topic: Arc::clone(&encoder.topic),
                     key: record.key.map(<[u8]>::to_vec),
+                    key_schema: record.key.and(encoder.table.key_schema()).cloned(),
                     value: record.value.map(<[u8]>::to_vec),
+                    value_schema: record.value.and(encoder.table.value_schema()).cloned(),
                     headers: Vec::new(),
                     context_headers: true,
                     partition: None,

@@ -30,6 +30,19 @@ pub(super) struct Encoder {
     pub(super) definition: TableSchema,
 }
 
+impl Encoder {
+    /// Appends the records of one change (or truncate) of the table, numbered from `at`.
+    pub(super) fn push(
+        &self,
+        encoded: &walbridge_event::envelope::EncodedChange,
+        buf: &[u8],
+        at: Position,
+        pending: &mut Vec<OutRecord>,
+    ) {
+        push_records(&self.topic, Some(&self.table), encoded, buf, at, pending);
+    }
+}
+
 /// The last transaction published: `source.sequence`'s first half, and the lag estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Committed {
@@ -368,7 +381,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     }
                 }
                 txn.next_change += 1;
-                push_records(&encoder.topic, &encoded, buf, txn.at(self.stream), pending);
+                encoder.push(&encoded, buf, txn.at(self.stream), pending);
                 Ok(RowOutcome::Change)
             }
             Row::Truncate(truncate) => {
@@ -440,7 +453,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 {
                     chunk.dropped.iter_mut().for_each(|d| *d = true);
                 }
-                push_records(&encoder.topic, &encoded, buf, txn.at(self.stream), pending);
+                encoder.push(&encoded, buf, txn.at(self.stream), pending);
                 Ok(RowOutcome::Change)
             }
             Row::Message(message) => self
@@ -504,7 +517,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
         OutRecord {
             topic: Arc::clone(&self.transaction_topic),
             key: Some(buf[record.key.clone()].to_vec()),
+            key_schema: None,
             value: Some(buf[record.value.clone()].to_vec()),
+            value_schema: None,
             headers: Vec::new(),
             context_headers: false,
             partition: None,
@@ -641,9 +656,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     }
 }
 
-/// Appends the records of one encoded change (or truncate), numbered from `at`.
+/// Appends the records of one encoded change (or truncate, or message), numbered from `at`;
+/// `table`: the table's encoder, which may keep their schemas apart.
 pub(super) fn push_records(
     topic: &Arc<str>,
+    table: Option<&TableEncoder>,
     encoded: &walbridge_event::envelope::EncodedChange,
     buf: &[u8],
     at: Position,
@@ -653,7 +670,14 @@ pub(super) fn push_records(
         pending.push(OutRecord {
             topic: Arc::clone(topic),
             key: record.key.map(<[u8]>::to_vec),
+            key_schema: record
+                .key
+                .and(table.and_then(TableEncoder::key_schema))
+                .cloned(),
             value: record.value.map(<[u8]>::to_vec),
+            value_schema: (record.value)
+                .and(table.and_then(TableEncoder::value_schema))
+                .cloned(),
             headers: record
                 .header
                 .map(|(name, bytes)| vec![(name.into(), bytes.to_vec())])

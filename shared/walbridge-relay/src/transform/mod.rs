@@ -317,10 +317,12 @@ impl Chain {
     ///
     /// # Errors
     /// When a key or value is not what the chain can read (see [`TransformError`]).
-    pub fn apply(&mut self, out: OutRecord) -> Result<Option<OutRecord>, TransformError> {
+    pub fn apply(&mut self, mut out: OutRecord) -> Result<Option<OutRecord>, TransformError> {
         if self.is_empty() {
             return Ok(Some(out));
         }
+        // the chain reads each record whole, its schema with it
+        out.put_schemas_in_place();
         let mut headers: Vec<Header> = out
             .headers
             .into_iter()
@@ -519,7 +521,6 @@ impl<S: EventSink> EventSink for Transformed<'_, S> {
 mod tests {
 
     use super::*;
-    use crate::position::Position;
 
     const ENVELOPE_SCHEMA: &str = r#"{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"p.s.t.Value","field":"before"},{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"p.s.t.Value","field":"after"},{"type":"struct","fields":[{"type":"string","optional":false,"field":"table"},{"type":"int64","optional":false,"field":"ts_ms"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","field":"source"},{"type":"string","optional":false,"field":"op"}],"optional":false,"name":"p.s.t.Envelope","version":2}"#;
     const KEY: &str = r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"p.s.t.Key"},"payload":{"id":1}}"#;
@@ -528,17 +529,7 @@ mod tests {
         let value = format!(
             r#"{{"schema":{ENVELOPE_SCHEMA},"payload":{{"before":{before},"after":{after},"source":{{"table":"t","ts_ms":1.0E3}},"op":"{op}"}}}}"#
         );
-        OutRecord {
-            topic: Arc::from("p.s.t"),
-            key: Some(KEY.as_bytes().to_vec()),
-            value: Some(value.into_bytes()),
-            headers: Vec::new(),
-            context_headers: true,
-            partition: None,
-            timestamp_ms: None,
-            lsn: walbridge_event::Lsn(0),
-            position: Position::default(),
-        }
+        OutRecord::of("p.s.t", Some(KEY.as_bytes()), Some(value.as_bytes()))
     }
 
     fn chain(pairs: &[(&str, &str)], schemas: bool) -> Chain {
@@ -553,6 +544,37 @@ mod tests {
 
     fn text(bytes: Option<Vec<u8>>) -> String {
         String::from_utf8(bytes.expect("present")).unwrap()
+    }
+
+    #[test]
+    fn a_record_whose_schemas_were_kept_apart_is_transformed_as_the_whole_one() {
+        let pairs = [
+            ("transforms", "unwrap"),
+            (
+                "transforms.unwrap.type",
+                "io.debezium.transforms.ExtractNewRecordState",
+            ),
+        ];
+        let whole = record("c", "null", r#"{"id":1,"name":"a"}"#);
+        let payload = |bytes: &Option<Vec<u8>>, schema: &str| {
+            let bytes = bytes.as_deref().unwrap();
+            let start = r#"{"schema":,"payload":"#.len() + schema.len();
+            bytes[start..bytes.len() - 1].to_vec()
+        };
+        let key_schema = r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"p.s.t.Key"}"#;
+        let apart = OutRecord {
+            key: Some(payload(&whole.key, key_schema)),
+            key_schema: Some(Arc::from(key_schema)),
+            value: Some(payload(&whole.value, ENVELOPE_SCHEMA)),
+            value_schema: Some(Arc::from(ENVELOPE_SCHEMA)),
+            ..whole.clone()
+        };
+        for schemas in [true, false] {
+            let expected = chain(&pairs, schemas).apply(whole.clone()).unwrap();
+            let out = chain(&pairs, schemas).apply(apart.clone()).unwrap();
+            assert_eq!(out, expected);
+            assert!(out.is_some_and(|out| out.key_schema.is_none() && out.value_schema.is_none()));
+        }
     }
 
     #[test]
