@@ -687,3 +687,46 @@ async fn a_hot_standby_relays_the_primarys_changes_at_its_replay_position() {
     assert_eq!(with_query.changes, 1);
     assert!(with_query.heartbeat_query_errors >= 1, "{with_query:?}");
 }
+
+/// On PostgreSQL 16+ a window over a long stretch of WAL after the slot's restart point writes a
+/// running-transactions record, so the restart point follows the slot instead of waiting for the
+/// server's own record (every 15 s under writes): each peek and advance decodes again only what
+/// lies between the two.
+#[tokio::test]
+async fn the_slots_restart_point_follows_it_on_postgresql_16_and_later() {
+    let case = Case::new(
+        "restart_follows",
+        "CREATE TABLE {s}.t(id int PRIMARY KEY, pad text NOT NULL)",
+    )
+    .await;
+    let major = major_for(&case, 16, "no pg_log_standby_snapshot()").await;
+    // About 40 MB of WAL in one burst: several windows, whose restart point stays where it began
+    // unless a running-transactions record lies after it.
+    case.sql(
+        "DO $$ BEGIN FOR i IN 0..39 LOOP
+           INSERT INTO {s}.t SELECT i * 1000 + g, repeat('x', 1000) FROM generate_series(0, 999) g;
+           COMMIT;
+         END LOOP; END $$;",
+    )
+    .await;
+    assert_eq!(invoke(case.config(&[])).await.changes, 40_000);
+    case.sql("INSERT INTO {s}.t VALUES (-1, 'after')").await;
+    assert_eq!(invoke(case.config(&[])).await.changes, 1);
+    let row = case
+        .pg
+        .query_one(
+            "SELECT (confirmed_flush_lsn - restart_lsn)::int8 FROM pg_replication_slots \
+             WHERE slot_name = $1",
+            &[&case.slot],
+        )
+        .await
+        .unwrap();
+    let behind: i64 = row.get(0);
+    if major.is_some() {
+        assert!(
+            behind < 1 << 20,
+            "the restart point is {behind} bytes behind the slot"
+        );
+    }
+    case.drop_slot().await;
+}

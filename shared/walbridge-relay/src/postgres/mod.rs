@@ -88,6 +88,14 @@ const WAL_INSERTED: &str = "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_repl
 /// The first major that decodes on a hot standby.
 const STANDBY_DECODING_SINCE: i32 = 160_000;
 
+/// The first major with `pg_log_standby_snapshot()`, which writes a running-transactions record.
+const LOG_SNAPSHOT_SINCE: i32 = 160_000;
+
+/// WAL between the slot's restart point and its position from which a window writes a
+/// running-transactions record ([`LOG_SNAPSHOT_SINCE`]): every peek and advance decodes that stretch
+/// again.
+const LOG_SNAPSHOT_FROM: u64 = 8 << 20;
+
 /// The first major with failover slots (`pg_create_logical_replication_slot`'s `failover`).
 const FAILOVER_SINCE: i32 = 170_000;
 
@@ -177,6 +185,9 @@ pub struct PgSlot {
     /// Whether the server's `idle_replication_slot_timeout` is on, read once the first pass finds
     /// no WAL after the slot.
     idle_timeout_on: Option<bool>,
+    /// Whether `pg_log_standby_snapshot()` was refused (not granted): then only the server's own
+    /// running-transactions records move the slot's restart point.
+    log_snapshot_refused: bool,
     /// The next window decoded while this one is read, and its readers.
     /// (Boxed: the invocation's future holds the slot, and stays small.)
     read_ahead: Box<scout::ReadAhead>,
@@ -236,6 +247,7 @@ impl PgSlot {
             window: WindowState::Closed,
             sizing: sizing::WindowSizing::default(),
             idle_timeout_on: None,
+            log_snapshot_refused: false,
             read_ahead: Box::new(scout::ReadAhead::new(
                 database.clone(),
                 slot.name.clone(),
