@@ -98,7 +98,8 @@ async fn handle(
 // One thread: an invocation is one sequential data path; a second worker only adds wake-ups
 // between threads (futex system calls) to every message PostgreSQL and Kafka send.
 /// mimalloc: a record's buffers are allocated and freed by the hundred thousand per second, where
-/// glibc's allocator took a sixth of the CPU per change.
+/// glibc's allocator took a sixth of the CPU per change. Built without transparent huge pages
+/// (the workspace's `no_thp`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
