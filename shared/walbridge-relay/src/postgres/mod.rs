@@ -93,8 +93,9 @@ const LOG_SNAPSHOT_SINCE: i32 = 160_000;
 
 /// WAL between the slot's restart point and its position from which a window writes a
 /// running-transactions record ([`LOG_SNAPSHOT_SINCE`]): every peek and advance decodes that stretch
-/// again.
-const LOG_SNAPSHOT_FROM: u64 = 8 << 20;
+/// again. Small: under a steady writer a polling window spans about a megabyte, and a stretch
+/// several times that was most of each window's decoding; the record costs one round trip.
+const LOG_SNAPSHOT_FROM: u64 = 1 << 20;
 
 /// The first major with failover slots (`pg_create_logical_replication_slot`'s `failover`).
 const FAILOVER_SINCE: i32 = 170_000;
