@@ -284,6 +284,23 @@ fn kill(child: &mut Child) -> bool {
     }
 }
 
+/// Per step of [`STEPS`]: `work` writes more, then walbridge (with `extra` properties) runs and
+/// dies the second time it reaches that step; then it runs until it has caught up.
+async fn crash_at_every_step(case: &Case, extra: &str, mut work: impl AsyncFnMut()) {
+    for step in STEPS {
+        work().await;
+        let output = walbridge_with(case, Some(&format!("{step}=1*off->panic")), extra)
+            .output()
+            .unwrap();
+        assert!(
+            !output.status.success(),
+            "{step}: the failpoint fired (is the binary built with --features failpoints?): {}",
+            stderr(&output)
+        );
+    }
+    run_until_caught_up(|| walbridge_with(case, None, extra), 5).await;
+}
+
 #[tokio::test]
 async fn a_crash_at_every_step_boundary_loses_and_duplicates_nothing() {
     let case = Case::new(
@@ -293,8 +310,8 @@ async fn a_crash_at_every_step_boundary_loses_and_duplicates_nothing() {
     .await;
     let mut expected = Expected::new();
     let mut next_id = 1;
-    for step in STEPS {
-        // a few windows of work: inserts in many transactions, updates, deletes (tombstones)
+    // per step, a few windows of work: inserts in many transactions, updates, deletes (tombstones)
+    crash_at_every_step(&case, "", async || {
         for _ in 0..6 {
             case.sql(&expected.insert(next_id..=next_id + 99)).await;
             next_id += 100;
@@ -303,17 +320,8 @@ async fn a_crash_at_every_step_boundary_loses_and_duplicates_nothing() {
             .await;
         case.sql(&expected.delete(next_id - 550..=next_id - 531))
             .await;
-        // the second time the step is reached, the process dies there
-        let output = walbridge(&case, Some(&format!("{step}=1*off->panic")))
-            .output()
-            .unwrap();
-        assert!(
-            !output.status.success(),
-            "{step}: the failpoint fired (is the binary built with --features failpoints?): {}",
-            stderr(&output)
-        );
-    }
-    run_until_caught_up(|| walbridge(&case, None), 5).await;
+    })
+    .await;
     let figures =
         assert_delivered_exactly_once(&case, &expected, &env::kafka_bootstrap(), &env::s3().await)
             .await;
@@ -334,8 +342,9 @@ async fn a_crash_at_every_step_boundary_while_reading_ahead_loses_and_duplicates
     let mut expected = Expected::new();
     let mut next_id = 1;
     let no_row_limit = "window.max.changes=0\nwindow.fetch.rows=2000\n";
-    for step in STEPS {
-        // about 12 MB of WAL: more than the first window spans (8 MiB)
+    // per step about 12 MB of WAL, more than the first window spans (8 MiB): the second time the
+    // step is reached is in the second window, decoded ahead
+    crash_at_every_step(&case, no_row_limit, async || {
         for _ in 0..12 {
             case.sql(&expected.insert(next_id..=next_id + 999)).await;
             next_id += 1000;
@@ -344,19 +353,8 @@ async fn a_crash_at_every_step_boundary_while_reading_ahead_loses_and_duplicates
             .await;
         case.sql(&expected.delete(next_id - 950..=next_id - 931))
             .await;
-        // the second time the step is reached (in the second window, decoded ahead), the
-        // process dies there
-        let failpoint = format!("{step}=1*off->panic");
-        let output = walbridge_with(&case, Some(&failpoint), no_row_limit)
-            .output()
-            .unwrap();
-        assert!(
-            !output.status.success(),
-            "{step}: the failpoint fired (is the binary built with --features failpoints?): {}",
-            stderr(&output)
-        );
-    }
-    run_until_caught_up(|| walbridge_with(&case, None, no_row_limit), 5).await;
+    })
+    .await;
     // and without a crash, those windows are decoded ahead
     for _ in 0..12 {
         case.sql(&expected.insert(next_id..=next_id + 999)).await;
@@ -385,7 +383,7 @@ async fn transaction_metadata_survives_a_crash_at_every_step_boundary() {
     let mut expected = Expected::new();
     let mut next_id = 1;
     let mut transactions = 0;
-    for step in STEPS {
+    crash_at_every_step(&case, metadata, async || {
         for _ in 0..6 {
             case.sql(&expected.insert(next_id..=next_id + 99)).await;
             next_id += 100;
@@ -395,16 +393,8 @@ async fn transaction_metadata_survives_a_crash_at_every_step_boundary() {
         case.sql(&expected.delete(next_id - 550..=next_id - 531))
             .await;
         transactions += 8;
-        let output = walbridge_with(&case, Some(&format!("{step}=1*off->panic")), metadata)
-            .output()
-            .unwrap();
-        assert!(
-            !output.status.success(),
-            "{step}: the failpoint fired (is the binary built with --features failpoints?): {}",
-            stderr(&output)
-        );
-    }
-    run_until_caught_up(|| walbridge_with(&case, None, metadata), 5).await;
+    })
+    .await;
     assert_delivered_exactly_once(&case, &expected, &env::kafka_bootstrap(), &env::s3().await)
         .await;
 

@@ -26,6 +26,28 @@ fn names(case: &Case) -> (String, String, String) {
     )
 }
 
+/// `case`'s configuration on its pgoutput slot (made by the first invocation) and its publication
+/// (made for the captured tables), with `extra` on top (later keys win).
+fn pgoutput_config(case: &Case, extra: &[(&str, &str)]) -> walbridge_config::Config {
+    let (slot, publication, prefix) = names(case);
+    let checkpoint = format!(
+        "s3://{}/relay-tests/{}/pgoutput.json",
+        env::bucket(),
+        case.schema
+    );
+    let mut props = vec![
+        ("plugin.name", "pgoutput"),
+        ("checkpoint.uri", checkpoint.as_str()),
+        ("slot.name", slot.as_str()),
+        ("slot.create", "true"),
+        ("publication.name", publication.as_str()),
+        ("publication.autocreate.mode", "filtered"),
+        ("topic.prefix", prefix.as_str()),
+    ];
+    props.extend_from_slice(extra);
+    case.config(&props)
+}
+
 /// The tables `publication` carries, by name.
 async fn published_tables(case: &Case, publication: &str) -> Vec<String> {
     case.pg
@@ -83,23 +105,8 @@ async fn a_backlog_is_read_ahead_from_copies_of_a_pgoutput_slot_exactly_once() {
         "CREATE TABLE {s}.t(id int PRIMARY KEY, pad text NOT NULL)",
     )
     .await;
-    let (slot, publication, prefix) = names(&case);
-    let checkpoint = format!(
-        "s3://{}/relay-tests/{}/pgoutput.json",
-        env::bucket(),
-        case.schema
-    );
-    let config = || {
-        case.config(&[
-            ("plugin.name", "pgoutput"),
-            ("checkpoint.uri", checkpoint.as_str()),
-            ("slot.name", slot.as_str()),
-            ("slot.create", "true"),
-            ("publication.name", publication.as_str()),
-            ("publication.autocreate.mode", "filtered"),
-            ("topic.prefix", prefix.as_str()),
-        ])
-    };
+    let (_, _, prefix) = names(&case);
+    let config = || pgoutput_config(&case, &[]);
     // The first invocation makes the publication, then the slot.
     invoke(config()).await;
     let topic = format!("{prefix}.{}.t", case.schema);
@@ -112,25 +119,13 @@ async fn a_backlog_is_read_ahead_from_copies_of_a_pgoutput_slot_exactly_once() {
 async fn a_pgoutput_slot_relays_what_a_wal2json_slot_relays() {
     let case = Case::new("pgoutput", TABLES).await;
     let (slot, publication, prefix) = names(&case);
-    let checkpoint = format!(
-        "s3://{}/relay-tests/{}/pgoutput.json",
-        env::bucket(),
-        case.schema
-    );
     let pgoutput = |extra: &[(&str, &str)]| {
         let mut props = vec![
-            ("plugin.name", "pgoutput"),
-            ("checkpoint.uri", checkpoint.as_str()),
-            ("slot.name", slot.as_str()),
-            ("slot.create", "true"),
-            ("publication.name", publication.as_str()),
-            ("publication.autocreate.mode", "filtered"),
-            ("topic.prefix", prefix.as_str()),
             ("skipped.operations", "none"),
             ("provide.transaction.metadata", "true"),
         ];
         props.extend_from_slice(extra);
-        case.config(&props)
+        pgoutput_config(&case, &props)
     };
     // The first invocation makes the publication (for the captured tables), then the slot.
     let report = invoke(pgoutput(&[])).await;
@@ -389,27 +384,18 @@ async fn a_signal_through_a_filtered_publication_starts_an_incremental_snapshot(
          INSERT INTO {s}.t SELECT g, 'v' || g FROM generate_series(1, 1200) g;",
     )
     .await;
-    let (slot, publication, prefix) = names(&case);
-    let checkpoint = format!(
-        "s3://{}/relay-tests/{}/pgoutput.json",
-        env::bucket(),
-        case.schema
-    );
+    let (_, publication, prefix) = names(&case);
     let signal_table = format!("{}.debezium_signal", case.schema);
     let include = format!("{}\\.t", case.schema);
     let config = || {
-        case.config(&[
-            ("plugin.name", "pgoutput"),
-            ("checkpoint.uri", checkpoint.as_str()),
-            ("slot.name", slot.as_str()),
-            ("slot.create", "true"),
-            ("publication.name", publication.as_str()),
-            ("publication.autocreate.mode", "filtered"),
-            ("topic.prefix", prefix.as_str()),
-            ("table.include.list", include.as_str()),
-            ("signal.data.collection", signal_table.as_str()),
-            ("incremental.snapshot.chunk.size", "500"),
-        ])
+        pgoutput_config(
+            &case,
+            &[
+                ("table.include.list", include.as_str()),
+                ("signal.data.collection", signal_table.as_str()),
+                ("incremental.snapshot.chunk.size", "500"),
+            ],
+        )
     };
     let report = invoke(config()).await;
     assert_eq!(report.snapshot_rows, 0);
@@ -601,26 +587,17 @@ async fn publishes_via_root(case: &Case, publication: &str) -> bool {
 #[tokio::test]
 async fn publish_via_partition_root_publishes_partitions_as_their_root() {
     let case = Case::new("pgoutput_root", PARTITIONED).await;
-    let (slot, publication, prefix) = names(&case);
-    let checkpoint = format!(
-        "s3://{}/relay-tests/{}/pgoutput.json",
-        env::bucket(),
-        case.schema
-    );
+    let (_, publication, prefix) = names(&case);
     let include = format!("{}\\.events", case.schema);
     let config = || {
-        case.config(&[
-            ("plugin.name", "pgoutput"),
-            ("checkpoint.uri", checkpoint.as_str()),
-            ("slot.name", slot.as_str()),
-            ("slot.create", "true"),
-            ("publication.name", publication.as_str()),
-            ("publication.autocreate.mode", "filtered"),
-            ("publish.via.partition.root", "true"),
-            ("topic.prefix", prefix.as_str()),
-            ("table.include.list", include.as_str()),
-            ("snapshot.mode", "initial"),
-        ])
+        pgoutput_config(
+            &case,
+            &[
+                ("publish.via.partition.root", "true"),
+                ("table.include.list", include.as_str()),
+                ("snapshot.mode", "initial"),
+            ],
+        )
     };
     // The publication is made for the root, via the root; the snapshot reads the root, which is
     // every partition's rows.

@@ -126,6 +126,19 @@ const FIRST_FETCH_ROWS: usize = 256;
 /// memory until the stream has passed it.
 const CHUNK_BYTES: usize = 32 << 20;
 
+/// The error of a statement on (or for) `slot` that failed `action`.
+fn query_error(
+    slot: &str,
+    action: &'static str,
+) -> impl FnOnce(tokio_postgres::Error) -> SlotError {
+    let slot = slot.to_owned();
+    move |source| SlotError::Query {
+        action,
+        slot,
+        source,
+    }
+}
+
 /// A `statement_timeout` in ms that ends before `left` has passed: [`TIMEOUT_RESERVE`] (or half
 /// of `left`, if less) before — but never under [`TIMEOUT_FLOOR`].
 fn timeout_within(left: Duration) -> u64 {
@@ -376,12 +389,7 @@ impl PgSlot {
     }
 
     fn query_error(&self, action: &'static str) -> impl FnOnce(tokio_postgres::Error) -> SlotError {
-        let slot = self.slot.clone();
-        move |source| SlotError::Query {
-            action,
-            slot,
-            source,
-        }
+        query_error(&self.slot, action)
     }
     /// Turns reading ahead off (`window.read.ahead=false`).
     pub fn no_read_ahead(&mut self) {

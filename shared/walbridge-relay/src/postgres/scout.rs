@@ -21,15 +21,16 @@
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::PgLsn;
 use tokio_postgres::{Client, Row, SimpleQueryMessage};
 use tracing::{info, warn};
 use walbridge_config::DatabaseConfig;
 use walbridge_event::Lsn;
 
-use super::CURSOR;
 use super::connection::{connect, verify_session};
 use super::window::Peek;
+use super::{CURSOR, query_error};
 use crate::error::SlotError;
 use crate::source::WindowBound;
 
@@ -178,11 +179,11 @@ impl ReadAhead {
         let (decoded, took) = match task.await {
             Ok(Ok(done)) => done,
             Ok(Err(err)) => {
-                self.turn_off(&err);
+                self.turn_off(&err, limit_hint(&err));
                 return None;
             }
             Err(err) => {
-                self.turn_off(&err);
+                self.turn_off(&err, "");
                 return None;
             }
         };
@@ -204,7 +205,7 @@ impl ReadAhead {
     pub(super) async fn put_back(&mut self, reader: Reader) {
         match reader.client.batch_execute("ROLLBACK").await {
             Ok(()) => self.idle.push(reader),
-            Err(err) => self.turn_off(&err),
+            Err(err) => self.turn_off(&err, ""),
         }
     }
 
@@ -214,12 +215,11 @@ impl ReadAhead {
         self.shut_down();
     }
 
-    fn turn_off(&mut self, cause: &dyn std::fmt::Display) {
+    fn turn_off(&mut self, cause: &dyn std::fmt::Display, hint: &'static str) {
         warn!(
             error = %cause,
             "reading the next window ahead failed; windows are read one after another from the \
-             slot (a copy of the slot needs a free replication slot, max_replication_slots, and \
-             a connection, max_connections)"
+             slot{hint}"
         );
         self.off = Some("a reader failed");
         self.idle.clear();
@@ -305,15 +305,23 @@ impl Drop for Reader {
     }
 }
 
-fn query_error(
-    slot: &str,
-    action: &'static str,
-) -> impl FnOnce(tokio_postgres::Error) -> SlotError {
-    let slot = slot.to_owned();
-    move |source| SlotError::Query {
-        action,
-        slot,
-        source,
+/// What a reader's failure asks of the server, when it was a limit: a copy of the slot takes a
+/// replication slot, a reader a connection.
+fn limit_hint(err: &SlotError) -> &'static str {
+    let code = match err {
+        SlotError::Connect { source, .. } | SlotError::Query { source, .. } => source.code(),
+        _ => None,
+    };
+    match code {
+        Some(code) if *code == SqlState::CONFIGURATION_LIMIT_EXCEEDED => {
+            " (a copy of the slot needs a free replication slot: raise max_replication_slots, or \
+             set window.read.ahead=false)"
+        }
+        Some(code) if *code == SqlState::TOO_MANY_CONNECTIONS => {
+            " (a reader needs a connection of its own: raise max_connections, or set \
+             window.read.ahead=false)"
+        }
+        _ => "",
     }
 }
 

@@ -128,6 +128,7 @@ impl ChangeSource for PgSlot {
         let confirmed = Lsn(confirmed);
         // A window decoded ahead, if it continues the stream, is read instead of a new peek.
         let taken = self.read_ahead.take(confirmed, self.advanced_to).await;
+        let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));
         let bound = if let Some((ahead, decoded, took)) = taken {
             self.sizing.decoded(ahead.decodes, took);
             self.sizing.opened_decoded(ahead.spans);
@@ -141,7 +142,6 @@ impl ChangeSource for PgSlot {
                 reaches_end: ahead.bound.upto.0 == flushed,
             }
         } else {
-            let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));
             let span = self.sizing.span(confirmed.0.saturating_sub(restart), left);
             let upto = flushed.min(confirmed.0.saturating_add(span));
             self.sizing.opened(
@@ -166,7 +166,6 @@ impl ChangeSource for PgSlot {
         };
         // A backlog past this window: the server decodes the next one while this one is read.
         if !bound.reaches_end && max_changes == 0 && self.read_ahead.can_start() {
-            let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));
             let prefix = bound.upto.0.saturating_sub(restart);
             let upto = flushed.min(bound.upto.0.saturating_add(self.sizing.span(prefix, left)));
             let ahead = Ahead {
