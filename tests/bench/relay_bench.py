@@ -351,6 +351,17 @@ CONFIGS = {
 }
 
 
+def wait_for_backends(application_name):
+    """Waits until no session of `application_name` is left: a backend goes on working after its
+    client is gone (a large peek's reorder buffer and spill files are freed as it exits), and that
+    CPU belongs to the run that made it, not to the next one's PostgreSQL figure."""
+    deadline = time.monotonic() + 60
+    while psql(f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{application_name}'") != "0":
+        if time.monotonic() > deadline:
+            sys.exit(f"sessions of {application_name} still open after 60 s")
+        time.sleep(0.05)
+
+
 def raw_read(plugin, run, slot, upto):
     """(a) a plain client reading the window from `slot` (nothing advanced): its time in seconds."""
     if plugin == "wal2json":
@@ -362,8 +373,11 @@ def raw_read(plugin, run, slot, upto):
     started = time.monotonic()
     with open(os.devnull, "w") as devnull:
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                        f"COPY ({peek}) TO STDOUT"], check=True, stdout=devnull)
-    return time.monotonic() - started
+                        f"COPY ({peek}) TO STDOUT"], check=True, stdout=devnull,
+                       env=dict(os.environ, PGAPPNAME="walbridge_bench_raw"))
+    elapsed = time.monotonic() - started
+    wait_for_backends("walbridge_bench_raw")
+    return elapsed
 
 
 def relay(plugin, config, run, slot, raw_s, n, per_tx, bootstrap, broker, noida, work, args):
@@ -396,6 +410,7 @@ def relay(plugin, config, run, slot, raw_s, n, per_tx, bootstrap, broker, noida,
     out = subprocess.run([sys.executable, "-c", wrapper, usage_file, args.walbridge, "invoke"], env=env,
                          check=True, capture_output=True, text=True)
     relay_s = time.monotonic() - started
+    wait_for_backends("walbridge")
     pg_cpu = postgres_cpu_seconds() - pg_before
     broker_cpu = group_cpu_seconds(broker_pid(noida)) - broker_before
     with open(usage_file) as f:
