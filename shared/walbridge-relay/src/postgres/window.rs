@@ -2,9 +2,10 @@
 
 use std::time::Instant;
 
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::PgLsn;
 use tokio_postgres::{Client, SimpleQueryMessage};
-use tracing::info;
+use tracing::{info, warn};
 use walbridge_config::Plugin;
 use walbridge_event::{Lsn, TableSchema, pgoutput};
 
@@ -364,14 +365,25 @@ impl PgSlot {
             .batch_execute("SELECT pg_log_standby_snapshot()")
             .await
         {
+            // Not tried again on this connection either way; only the message tells the causes apart.
             self.log_snapshot_refused = true;
-            info!(
-                error = %err,
-                "pg_log_standby_snapshot() is not granted to this user: the slot's restart point \
-                 moves at the server's own running-transactions records (every 15 s under writes), \
-                 and each window decodes the WAL since the last one again (GRANT EXECUTE ON \
-                 FUNCTION pg_log_standby_snapshot() TO the user lets it move with every window)"
-            );
+            if err.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
+                info!(
+                    error = %err,
+                    "pg_log_standby_snapshot() is not granted to this user: the slot's restart \
+                     point moves at the server's own running-transactions records (every 15 s \
+                     under writes), and each window decodes the WAL since the last one again \
+                     (GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO the user lets it move \
+                     with every window)"
+                );
+            } else {
+                warn!(
+                    error = %err,
+                    "pg_log_standby_snapshot() failed: not tried again on this connection, so the \
+                     slot's restart point moves at the server's own running-transactions records \
+                     (every 15 s under writes)"
+                );
+            }
         }
     }
 
