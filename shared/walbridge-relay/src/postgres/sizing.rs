@@ -9,7 +9,10 @@
 //! a change again without writing it is many times cheaper than relaying it), and, once its rate is
 //! known, as much WAL as the connection relayed in [`WINDOW_TIME`] — but never more than the
 //! server decodes in a quarter of the time left, so a window that begins in time is also decoded in
-//! time (its rows are cut at the deadline if they cannot all be published).
+//! time (its rows are cut at the deadline if they cannot all be published). A window decoded ahead
+//! spans at most [`AHEAD_GROWTH`] times the window relayed while it is decoded: sized by the rate
+//! alone, a backlog's third window spanned four times the second, and the relay sat waiting for
+//! most of its decoding.
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +29,11 @@ const WINDOW_TIME: Duration = Duration::from_secs(2);
 
 /// A window spans at least 1/8 of the WAL between the slot's restart point and its position.
 const PREFIX_SHARE: u64 = 8;
+
+/// A window decoded ahead spans at most twice the window relayed meanwhile: decoding it then takes
+/// about as long as that relaying, and the windows of a backlog still grow to [`WINDOW_TIME`]'s
+/// size within a few windows.
+const AHEAD_GROWTH: u64 = 2;
 
 /// A window that decodes less WAL than this measures its set-up more than its rates.
 const MEASURED_FROM: u64 = 1 << 20;
@@ -53,13 +61,17 @@ struct OpenWindow {
 impl WindowSizing {
     /// WAL bytes the next window spans past the slot's position, when `prefix` bytes lie between
     /// the slot's restart point and its position (decoded again by every peek) and `left` is the
-    /// time before the deadline (none: no deadline).
-    pub(super) fn span(&self, prefix: u64, left: Option<Duration>) -> u64 {
+    /// time before the deadline (none: no deadline); `ahead_of`: the span of the window relayed
+    /// while this one is decoded ahead (none: a window peeked when it is read).
+    pub(super) fn span(&self, prefix: u64, left: Option<Duration>, ahead_of: Option<u64>) -> u64 {
         let (Some(decode_rate), Some(relay_rate)) = (self.decode_rate, self.relay_rate) else {
             return FIRST_WINDOW_WAL;
         };
         let bytes = |rate: f64, time: Duration| (rate * time.as_secs_f64()) as u64;
-        let wanted = bytes(relay_rate, WINDOW_TIME).max(prefix / PREFIX_SHARE);
+        let growth = ahead_of.map_or(u64::MAX, |span| span.saturating_mul(AHEAD_GROWTH));
+        let wanted = bytes(relay_rate, WINDOW_TIME)
+            .min(growth)
+            .max(prefix / PREFIX_SHARE);
         let fits = left.map_or(u64::MAX, |left| {
             bytes(decode_rate, left / 4).saturating_sub(prefix)
         });
@@ -145,33 +157,55 @@ mod tests {
     #[test]
     fn the_first_window_spans_a_fixed_stretch() {
         let sizing = WindowSizing::default();
-        assert_eq!(sizing.span(0, None), FIRST_WINDOW_WAL);
-        assert_eq!(sizing.span(1 << 40, Some(Duration::ZERO)), FIRST_WINDOW_WAL);
+        assert_eq!(sizing.span(0, None, None), FIRST_WINDOW_WAL);
+        assert_eq!(
+            sizing.span(1 << 40, Some(Duration::ZERO), None),
+            FIRST_WINDOW_WAL
+        );
     }
 
     #[test]
     fn a_window_relays_for_about_the_target_time() {
-        assert_eq!(measured().span(0, None), 20 * MB);
-        assert_eq!(measured().span(0, Some(Duration::from_secs(300))), 20 * MB);
+        assert_eq!(measured().span(0, None, None), 20 * MB);
+        assert_eq!(
+            measured().span(0, Some(Duration::from_secs(300)), None),
+            20 * MB
+        );
     }
 
     #[test]
     fn a_window_spans_a_share_of_what_it_decodes_again() {
-        assert_eq!(measured().span(80 * MB, None), 20 * MB);
-        assert_eq!(measured().span(800 * MB, None), 100 * MB);
+        assert_eq!(measured().span(80 * MB, None, None), 20 * MB);
+        assert_eq!(measured().span(800 * MB, None, None), 100 * MB);
+    }
+
+    #[test]
+    fn a_window_decoded_ahead_spans_at_most_twice_the_one_relayed_meanwhile() {
+        assert_eq!(measured().span(0, None, Some(4 * MB)), 8 * MB);
+        assert_eq!(measured().span(0, None, Some(40 * MB)), 20 * MB);
+        // the share of what it decodes again still holds
+        assert_eq!(measured().span(800 * MB, None, Some(4 * MB)), 100 * MB);
+        // as does the time left
+        assert_eq!(
+            measured().span(40 * MB, Some(Duration::from_secs(2)), Some(40 * MB)),
+            10 * MB
+        );
     }
 
     #[test]
     fn a_window_is_decoded_in_a_quarter_of_the_time_left() {
         // 2 s left: half a second of decoding, 50 MB in all
-        assert_eq!(measured().span(0, Some(Duration::from_secs(2))), 20 * MB);
         assert_eq!(
-            measured().span(40 * MB, Some(Duration::from_secs(2))),
+            measured().span(0, Some(Duration::from_secs(2)), None),
+            20 * MB
+        );
+        assert_eq!(
+            measured().span(40 * MB, Some(Duration::from_secs(2)), None),
             10 * MB
         );
         // the prefix alone takes longer: the least window, to move on at all
         assert_eq!(
-            measured().span(500 * MB, Some(Duration::from_secs(2))),
+            measured().span(500 * MB, Some(Duration::from_secs(2)), None),
             MIN_WINDOW_WAL
         );
     }

@@ -143,7 +143,9 @@ impl ChangeSource for PgSlot {
                 reaches_end: ahead.bound.upto.0 == flushed,
             }
         } else {
-            let span = self.sizing.span(confirmed.0.saturating_sub(restart), left);
+            let span = self
+                .sizing
+                .span(confirmed.0.saturating_sub(restart), left, None);
             let upto = flushed.min(confirmed.0.saturating_add(span));
             self.sizing.opened(
                 upto.saturating_sub(restart),
@@ -168,7 +170,9 @@ impl ChangeSource for PgSlot {
         // A backlog past this window: the server decodes the next one while this one is read.
         if !bound.reaches_end && max_changes == 0 && self.read_ahead.can_start() {
             let prefix = bound.upto.0.saturating_sub(restart);
-            let upto = flushed.min(bound.upto.0.saturating_add(self.sizing.span(prefix, left)));
+            let relayed = bound.upto.0.saturating_sub(confirmed.0);
+            let span = self.sizing.span(prefix, left, Some(relayed));
+            let upto = flushed.min(bound.upto.0.saturating_add(span));
             let ahead = Ahead {
                 from: bound.upto,
                 bound: WindowBound {
