@@ -164,8 +164,8 @@ fn one_pgoutput_txn(
 ) -> usize {
     buf.clear();
     let mut n = 0;
-    for (message, end) in messages.iter().zip([Some(Lsn(0x196_8F40)), None, None]) {
-        match decoder.decode(black_box(message), Lsn(0x196_8E78), end, types) {
+    for message in messages {
+        match decoder.decode(black_box(message), Lsn(0x196_8E78), types) {
             Ok(Decoded::Row(Row::Change(change))) => {
                 n += encode_change(enc, Row::Change(change), Some(Lsn(0x196_8E00)), buf);
             }
@@ -250,7 +250,7 @@ fn bench(c: &mut Criterion) {
         let (relation, messages, types) = pgoutput_txn();
         let mut decoder = Decoder::default();
         decoder
-            .decode(&relation, Lsn(0x196_8E00), None, &types)
+            .decode(&relation, Lsn(0x196_8E00), &types)
             .expect("the Relation message decodes");
         if report_only.is_none() {
             let mut buf = Vec::with_capacity(8192);

@@ -161,9 +161,9 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// Decodes one message. `lsn` is the row's LSN (a change's own); `end` the end LSN of the
-    /// transaction a Begin message opens (pgoutput writes it only in the Commit message, wal2json in
-    /// both). Relation messages take their type names from `types`.
+    /// Decodes one message. `lsn` is the row's LSN (a change's own). A Begin has no `next_lsn`:
+    /// pgoutput writes the transaction's end LSN only in its Commit message (wal2json in both).
+    /// Relation messages take their type names from `types`.
     ///
     /// # Errors
     /// [`Error::Protocol`] for a malformed or unknown message, [`Error::UnknownRelation`] for a
@@ -173,7 +173,6 @@ impl Decoder {
         &'a mut self,
         data: &'a [u8],
         lsn: Lsn,
-        end: Option<Lsn>,
         types: &TypeNames,
     ) -> Result<Decoded<'a>, Error> {
         let tag = *data.first().ok_or(Error::Protocol {
@@ -193,7 +192,7 @@ impl Decoder {
                     xid: self.xid,
                     commit_time_us: self.commit_time_us,
                     lsn: Some(Lsn(final_lsn)),
-                    next_lsn: end,
+                    next_lsn: None,
                     origin: None,
                 })))
             }
@@ -595,7 +594,7 @@ mod tests {
     }
 
     fn row<'a>(d: &'a mut Decoder, data: &'a [u8], types: &TypeNames) -> Row<'a> {
-        match d.decode(data, Lsn(0x100), Some(Lsn(0x200)), types).unwrap() {
+        match d.decode(data, Lsn(0x100), types).unwrap() {
             Decoded::Row(row) => row,
             other => panic!("not a row: {other:?}"),
         }
@@ -608,7 +607,7 @@ mod tests {
             [(23, -1), (1043, 44), (17, -1), (701, -1)]
         );
         assert!(matches!(
-            d.decode(&relation(), Lsn(1), None, &types),
+            d.decode(&relation(), Lsn(1), &types),
             Ok(Decoded::State)
         ));
         let begin = Msg::tag(b'B').u64(0x1F0).u64(1_000_000).u32(740).0;
@@ -621,7 +620,7 @@ mod tests {
                 xid: Some(740),
                 commit_time_us: Some(PG_EPOCH_US + 1_000_000),
                 lsn: Some(Lsn(0x1F0)),
-                next_lsn: Some(Lsn(0x200)),
+                next_lsn: None,
                 origin: None,
             }
         );
@@ -735,8 +734,7 @@ mod tests {
     fn truncate_messages_and_commit() {
         let (mut d, types) = ready();
         let truncate = Msg::tag(b'T').u32(1).b(0).u32(16_384).0;
-        let Decoded::Truncate(tables) = d.decode(&truncate, Lsn(0x150), None, &types).unwrap()
-        else {
+        let Decoded::Truncate(tables) = d.decode(&truncate, Lsn(0x150), &types).unwrap() else {
             panic!("not a truncate")
         };
         let rows: Vec<_> = tables.collect::<Result<_, _>>().unwrap();
@@ -775,21 +773,21 @@ mod tests {
         let (mut d, types) = ready();
         let unknown = Msg::tag(b'I').u32(1).b(b'N').u16(0).0;
         assert!(matches!(
-            d.decode(&unknown, Lsn(1), None, &types),
+            d.decode(&unknown, Lsn(1), &types),
             Err(Error::UnknownRelation { relid: 1 })
         ));
         let short = Msg::tag(b'I').u32(16_384).b(b'N').u16(1).b(b't').u32(9).0;
         assert!(matches!(
-            d.decode(&short, Lsn(1), None, &types),
+            d.decode(&short, Lsn(1), &types),
             Err(Error::Protocol { message: 'I', .. })
         ));
         assert!(matches!(
-            d.decode(b"S", Lsn(1), None, &types),
+            d.decode(b"S", Lsn(1), &types),
             Err(Error::Protocol { message: 'S', .. })
         ));
         let mut d = Decoder::default();
         assert!(matches!(
-            d.decode(&relation(), Lsn(1), None, &TypeNames::default()),
+            d.decode(&relation(), Lsn(1), &TypeNames::default()),
             Err(Error::UnknownType {
                 oid: 23,
                 typmod: -1

@@ -150,6 +150,7 @@ impl Deps {
         let settings = RelaySettings {
             slot: config.slot.name.clone(),
             database: config.database.dbname.clone(),
+            plugin: config.slot.plugin,
             encoder,
             window_max_changes: config.window.max_changes,
             time_margin: config.invocation.time_margin,

@@ -2,24 +2,27 @@
 
 use walbridge_event::Lsn;
 
+use walbridge_config::Plugin;
+
 use crate::source::Server;
 
-/// Where a record stands in the slot's stream: its transaction's end LSN, the change's own LSN, the
-/// change's ordinal among the changes sharing that LSN (a multi-row insert or COPY writes one WAL
-/// record for many rows), the record's index among the change's records, and the stream it belongs
+/// Where a record stands in the slot's stream: where its transaction's commit record is, the
+/// change's own LSN, the change's ordinal among the changes sharing that LSN (a multi-row insert or
+/// COPY writes one WAL record for many rows), the record's index among the change's records, and the stream it belongs
 /// to. Strictly increasing in publish order within a stream, and a property of the WAL itself: the
 /// same every time the same change is read again, whatever the table filters, skipped operations,
 /// keys or partition counts are then, so it identifies a record across crashes and configuration
 /// changes.
 ///
-/// A row a snapshot read is placed after everything streamed up to the stream position `txn_end` it
-/// was published at (`lsn`, `change` and `record` at their maximum) and numbered by `read`, its
-/// ordinal in the snapshot (from 1); streamed records have `read` 0.
+/// A row a snapshot read is placed after everything streamed up to the stream position
+/// `commit_at` it was published at (`lsn`, `change` and `record` at their maximum) and numbered by
+/// `read`, its ordinal in the snapshot (from 1); streamed records have `read` 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
-    /// End LSN of the change's transaction (for a snapshot row: the stream position it was
-    /// published at).
-    pub txn_end: Lsn,
+    /// Where the change's transaction's commit record is: its end LSN (wal2json) or one past its
+    /// start (pgoutput), which order transactions alike; for a snapshot row, the stream position
+    /// it was published at.
+    pub commit_at: Lsn,
     /// The change's own LSN.
     pub lsn: Lsn,
     /// Ordinal of the change among those sharing `lsn`.
@@ -41,13 +44,23 @@ pub struct Position {
 pub struct StreamId(pub u64);
 
 impl StreamId {
-    /// The identity of the stream read from `slot` in `database` on `server` under `epoch`.
-    pub fn of(server: &Server, database: &str, slot: &str, epoch: u64) -> Self {
+    /// The identity of the stream read from `slot` in `database` on `server` under `epoch`, with
+    /// `plugin`.
+    pub fn of(server: &Server, database: &str, slot: &str, epoch: u64, plugin: Plugin) -> Self {
         // FNV-1a: stable across builds and platforms, which the std hasher does not promise.
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         let timeline = server.timeline.to_string();
         let epoch = epoch.to_string();
-        for part in [server.id.as_str(), &timeline, database, slot, &epoch] {
+        // Earlier builds placed pgoutput's transactions by their end LSN, which its Begin does not
+        // carry (one past the commit record's start places them now): a part of their own keeps
+        // the positions written then from being compared with these, in which a transaction they
+        // left half written would look whole. wal2json's positions never changed.
+        let placement = match plugin {
+            Plugin::Wal2json => None,
+            Plugin::Pgoutput => Some("pgoutput:commit-start"),
+        };
+        let parts = [server.id.as_str(), &timeline, database, slot, &epoch];
+        for part in parts.into_iter().chain(placement) {
             for byte in part.bytes().chain(std::iter::once(0)) {
                 hash ^= u64::from(byte);
                 hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -64,7 +77,7 @@ impl Position {
     /// The position of a snapshot's `read`-th row published at stream position `at`.
     pub fn snapshot_read(at: Lsn, read: u64, stream: StreamId) -> Self {
         Self {
-            txn_end: at,
+            commit_at: at,
             lsn: Lsn(u64::MAX),
             change: u32::MAX,
             record: u8::MAX,
@@ -78,7 +91,7 @@ impl Position {
         self.stream == tail.stream && self <= tail
     }
 
-    /// Fixed-width upper-case hex, `<txn_end:16>-<lsn:16>-<change:8>-<record:2>`, then
+    /// Fixed-width upper-case hex, `<commit_at:16>-<lsn:16>-<change:8>-<record:2>`, then
     /// `-<read:16>` for a snapshot row, then `@<stream:16>`.
     pub fn to_header(self) -> Vec<u8> {
         use std::fmt::Write as _;
@@ -88,7 +101,7 @@ impl Position {
         let written = write!(
             text,
             "{:016X}-{:016X}-{:08X}-{:02X}",
-            self.txn_end.0, self.lsn.0, self.change, self.record
+            self.commit_at.0, self.lsn.0, self.change, self.record
         )
         .and_then(|()| match self.read {
             0 => Ok(()),
@@ -107,7 +120,7 @@ impl Position {
         let hex64 = |t: &str| (t.len() == 16).then(|| u64::from_str_radix(t, 16).ok())?;
         let mut parts = position.split('-');
         let mut position = Position {
-            txn_end: Lsn(hex64(parts.next()?)?),
+            commit_at: Lsn(hex64(parts.next()?)?),
             lsn: Lsn(hex64(parts.next()?)?),
             change: u32::from_str_radix(parts.next()?, 16).ok()?,
             record: u8::from_str_radix(parts.next()?, 16).ok()?,

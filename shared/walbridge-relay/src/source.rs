@@ -13,8 +13,8 @@ pub struct RowBatch {
     text: String,
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    /// pgoutput: each message's LSN, and for a Begin its transaction's end LSN.
-    lsns: Vec<(Lsn, Option<Lsn>)>,
+    /// pgoutput: each message's LSN.
+    lsns: Vec<Lsn>,
     /// pgoutput: the names of the column types Relation messages named, kept across fetches.
     types: TypeNames,
 }
@@ -30,8 +30,6 @@ pub enum RawRow<'a> {
         data: &'a [u8],
         /// The row's LSN (a change's own).
         lsn: Lsn,
-        /// A Begin's end LSN (pgoutput writes it only in the Commit).
-        end: Option<Lsn>,
     },
 }
 
@@ -43,10 +41,10 @@ impl RowBatch {
     }
 
     /// Appends one pgoutput message.
-    pub fn push_binary(&mut self, data: &[u8], lsn: Lsn, end: Option<Lsn>) {
+    pub fn push_binary(&mut self, data: &[u8], lsn: Lsn) {
         self.bytes.extend_from_slice(data);
         self.ends.push(self.bytes.len());
-        self.lsns.push((lsn, end));
+        self.lsns.push(lsn);
     }
 
     /// Rows held.
@@ -74,10 +72,9 @@ impl RowBatch {
             .zip(self.ends.iter().copied())
             .enumerate()
             .map(|(i, (start, end))| match self.lsns.get(i) {
-                Some(&(lsn, txn_end)) => RawRow::Pgoutput {
+                Some(&lsn) => RawRow::Pgoutput {
                     data: &self.bytes[start..end],
                     lsn,
-                    end: txn_end,
                 },
                 None => RawRow::Wal2json(&self.text[start..end]),
             })

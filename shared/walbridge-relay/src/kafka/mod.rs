@@ -504,7 +504,7 @@ mod tests {
     #[test]
     fn a_position_header_carries_the_partition_count_it_was_spread_over() {
         let position = Position {
-            txn_end: walbridge_event::Lsn(0x7D0),
+            commit_at: walbridge_event::Lsn(0x7D0),
             stream: crate::position::StreamId(7),
             ..Position::default()
         };

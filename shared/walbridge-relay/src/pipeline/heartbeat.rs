@@ -104,7 +104,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             // After everything streamed up to `stream_at`, and after every earlier heartbeat made
             // there: a heartbeat is never taken for one that already landed.
             position: Position {
-                txn_end: stream_at,
+                commit_at: stream_at,
                 lsn: Lsn(u64::MAX),
                 change: u32::MAX,
                 record: u8::MAX,

@@ -80,7 +80,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             // Outside any transaction, after every transaction that ended before it and before
             // every one that ends after it: its own LSN is its transaction end.
             let at = Position {
-                txn_end: lsn,
+                commit_at: lsn,
                 lsn,
                 change: 0,
                 record: 0,

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tracing::{Instrument, info, info_span};
-use walbridge_config::{Filters, MismatchStrategy, Regex, SnapshotMode};
+use walbridge_config::{Filters, MismatchStrategy, Plugin, Regex, SnapshotMode};
 use walbridge_event::Lsn;
 use walbridge_event::envelope::{EncoderConfig, TransactionCounts, TransactionEncoder};
 
@@ -61,6 +61,8 @@ pub struct RelaySettings {
     pub slot: String,
     /// The database the slot decodes: part of the stream's identity and of the checkpoint.
     pub database: String,
+    /// The slot's output plugin: part of the stream's identity ([`StreamId::of`]).
+    pub plugin: Plugin,
     /// How changes become Debezium's records (topics, schemas, value modes, envelope version).
     pub encoder: EncoderConfig,
     /// `upto_nchanges` of one peek; 0: no row limit (the source bounds the WAL a window decodes).

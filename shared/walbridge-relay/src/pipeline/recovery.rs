@@ -41,6 +41,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             &self.settings.database,
             &self.settings.slot,
             epoch.unwrap_or(0),
+            self.settings.plugin,
         );
         let snapshot = self
             .plan_snapshot(checkpoint.as_ref(), position_lost, started_at_ms)

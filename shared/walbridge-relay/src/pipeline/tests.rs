@@ -277,6 +277,7 @@ fn settings(window: u32) -> RelaySettings {
     RelaySettings {
         slot: "s".into(),
         database: "db".into(),
+        plugin: Plugin::Wal2json,
         encoder: EncoderConfig::new("p", "db").with_schemas(false, false),
         window_max_changes: window,
         time_margin: Duration::from_millis(10),
@@ -669,11 +670,12 @@ async fn records_carry_increasing_positions_and_only_the_first_window_skips_land
         "db",
         "s",
         0,
+        Plugin::Wal2json,
     );
     assert_eq!(
         positions[3],
         Position {
-            txn_end: Lsn(2000),
+            commit_at: Lsn(2000),
             lsn: Lsn(2000 - 108),
             change: 0,
             record: 0,
@@ -747,24 +749,31 @@ fn streams_of_other_servers_timelines_databases_slots_or_epochs_differ() {
         id: id.into(),
         timeline,
     };
-    let base = StreamId::of(&server("7", 1), "db", "s", 0);
-    assert_eq!(base, StreamId::of(&server("7", 1), "db", "s", 0));
+    let of = |server: Server, database: &str, slot: &str, epoch| {
+        StreamId::of(&server, database, slot, epoch, Plugin::Wal2json)
+    };
+    let base = of(server("7", 1), "db", "s", 0);
+    assert_eq!(base, of(server("7", 1), "db", "s", 0));
+    // The headers already in topics carry it: it never changes.
+    assert_eq!(base, StreamId(0x37EC_245E_F195_BF54));
     for other in [
-        StreamId::of(&server("8", 1), "db", "s", 0),
-        StreamId::of(&server("7", 2), "db", "s", 0),
-        StreamId::of(&server("7", 1), "db2", "s", 0),
-        StreamId::of(&server("7", 1), "db", "s2", 0),
-        StreamId::of(&server("7", 1), "db", "s", 1),
+        of(server("8", 1), "db", "s", 0),
+        of(server("7", 2), "db", "s", 0),
+        of(server("7", 1), "db2", "s", 0),
+        of(server("7", 1), "db", "s2", 0),
+        of(server("7", 1), "db", "s", 1),
+        // pgoutput's transactions were placed by their end LSN before.
+        StreamId::of(&server("7", 1), "db", "s", 0, Plugin::Pgoutput),
     ] {
         assert_ne!(base, other);
     }
     let mine = Position {
-        txn_end: Lsn(10),
+        commit_at: Lsn(10),
         stream: base,
         ..Position::default()
     };
     let theirs = Position {
-        txn_end: Lsn(u64::MAX),
+        commit_at: Lsn(u64::MAX),
         stream: StreamId(base.0 ^ 1),
         ..Position::default()
     };
@@ -1273,7 +1282,7 @@ async fn messages_are_published_as_debeziums_and_a_standalone_one_counts_as_a_co
     let positions: Vec<Position> = published.iter().map(|r| r.position).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
     assert_eq!(
-        (positions[0].txn_end, positions[0].lsn),
+        (positions[0].commit_at, positions[0].lsn),
         (Lsn(500), Lsn(500))
     );
     // the transaction's message and insert share an LSN, told apart by their ordinal
@@ -1407,7 +1416,7 @@ async fn a_due_heartbeat_follows_the_window_on_partition_0_and_its_time_is_check
     assert!(sink.published[..3].iter().all(|r| r.partition.is_none()));
     // after the window's records, and no further than they let the slot move
     assert!(sink.published[2].position < beat.position);
-    assert_eq!(beat.position.txn_end, Lsn(5000));
+    assert_eq!(beat.position.commit_at, Lsn(5000));
     assert_eq!(slot.advances, vec![Lsn(5000)]);
     let checkpoint = store.checkpoint.as_ref().unwrap();
     assert_eq!(checkpoint.last_heartbeat_ms, Some(ts));
@@ -1473,4 +1482,41 @@ async fn an_idle_slot_beats_once_the_interval_has_passed_and_a_second_heartbeat_
         ..first
     };
     assert!(first.is_at_or_before(&later) && !later.is_at_or_before(&first));
+}
+
+#[test]
+fn transactions_are_placed_by_their_commit_record_whichever_end_of_it_the_plugin_names() {
+    use walbridge_event::wal2json::Txn;
+    fn begin(lsn: u64, next_lsn: Option<u64>) -> Txn {
+        Txn {
+            xid: Some(1),
+            commit_time_us: None,
+            lsn: Some(Lsn(lsn)),
+            next_lsn: next_lsn.map(Lsn),
+            origin: None,
+        }
+    }
+    // Two transactions whose commit records span [0x100, 0x140) and [0x140, 0x180): wal2json's
+    // Begin names where each ends, pgoutput's only where each starts.
+    let (first, second) = ((0x100, 0x140), (0x140, 0x180));
+    type Place = fn((u64, u64)) -> Lsn;
+    let wal2json: Place = |(start, end)| window::commit_at(&begin(start, Some(end))).unwrap();
+    let pgoutput: Place = |(start, _)| window::commit_at(&begin(start, None)).unwrap();
+    assert_eq!(wal2json(first), Lsn(0x140));
+    assert_eq!(pgoutput(first), Lsn(0x101));
+    for place in [wal2json, pgoutput] {
+        for other in [wal2json, pgoutput] {
+            assert!(place(first) < other(second));
+        }
+    }
+    // A snapshot row published where the first ends comes after it and before the second.
+    for place in [wal2json, pgoutput] {
+        let (before, after) = (place(first), place(second));
+        let at = Position::snapshot_read(Lsn(0x140), 1, StreamId::default());
+        let streamed = |commit_at| Position {
+            commit_at,
+            ..Position::default()
+        };
+        assert!(streamed(before) < at && at < streamed(after));
+    }
 }

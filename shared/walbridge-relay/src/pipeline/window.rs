@@ -79,7 +79,7 @@ impl TxnContext {
     /// change is the first one sent.
     pub(super) fn begin_at(&self) -> Position {
         Position {
-            txn_end: self.end,
+            commit_at: self.commit_at,
             ..Position::default()
         }
     }
@@ -87,7 +87,7 @@ impl TxnContext {
     /// The position of the transaction's END record: after all of its changes.
     pub(super) fn end_at(&self) -> Position {
         Position {
-            txn_end: self.end,
+            commit_at: self.commit_at,
             lsn: Lsn(u64::MAX),
             change: u32::MAX,
             record: u8::MAX,
@@ -98,7 +98,7 @@ impl TxnContext {
     /// The position of the first record of the change counted last.
     pub(super) fn at(&self, stream: StreamId) -> Position {
         Position {
-            txn_end: self.end,
+            commit_at: self.commit_at,
             lsn: self.change_lsn,
             change: self.same_lsn,
             record: 0,
@@ -108,13 +108,25 @@ impl TxnContext {
     }
 }
 
+/// Where a transaction's commit record is, which places the transaction among the others: its end
+/// (wal2json's Begin names it, `nextlsn`), or one past its start (pgoutput's Begin names only that,
+/// `final_lsn`; its end comes with the Commit, after the changes). Either lies after every earlier
+/// transaction's end and before any later one's commit record, and is the same every time the
+/// transaction is read again, so records are ordered by it whichever a plugin gives.
+pub(super) fn commit_at(begin: &wal2json::Txn) -> Option<Lsn> {
+    begin
+        .next_lsn
+        .or_else(|| begin.lsn.map(|start| Lsn(start.0 + 1)))
+}
+
 /// Transaction context the envelope's `source` block needs.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct TxnContext {
     pub(super) xid: Option<u32>,
     pub(super) commit_time_us: Option<i64>,
-    /// End LSN of the transaction (the B row's `nextlsn`) and the index of its next change.
-    pub(super) end: Lsn,
+    /// Where the transaction's commit record is ([`commit_at`]), which places its records, and
+    /// the index of its next change.
+    pub(super) commit_at: Lsn,
     pub(super) next_change: u32,
     /// The last LSN read (for error messages about a row that has none).
     pub(super) position: Lsn,
@@ -166,9 +178,9 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                     RawRow::Wal2json(data) => {
                         Decoded::Row(wal2json::decode(data).map_err(decode_error)?)
                     }
-                    RawRow::Pgoutput { data, lsn, end } => run
+                    RawRow::Pgoutput { data, lsn } => run
                         .decoder
-                        .decode(data, lsn, end, run.rows.types())
+                        .decode(data, lsn, run.rows.types())
                         .map_err(decode_error)?,
                 };
                 for row in rows {
@@ -250,7 +262,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     ) -> Result<RowOutcome, RelayError> {
         match decoded {
             Row::Begin(begin) => {
-                let end = begin.next_lsn.ok_or(RelayError::Decode {
+                let commit_at = commit_at(&begin).ok_or(RelayError::Decode {
                     after: txn.position,
                     source: walbridge_event::Error::MissingField {
                         action: 'B',
@@ -261,7 +273,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 *txn = TxnContext {
                     xid: begin.xid,
                     commit_time_us: begin.commit_time_us,
-                    end,
+                    commit_at,
                     next_change: 0,
                     position: begin.lsn.unwrap_or(txn.position),
                     ..TxnContext::default()
@@ -282,7 +294,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 if txn.next_change > 0 {
                     let time_us = commit.commit_time_us.or(txn.commit_time_us);
                     *last_commit = Some(Committed { lsn: end, time_us });
-                    self.push_transaction_end(txn, time_us.unwrap_or(now), buf, pending);
+                    self.push_transaction_end(txn, end, time_us.unwrap_or(now), buf, pending);
                 }
                 txn.position = end;
                 Ok(RowOutcome::Commit(end))
@@ -487,6 +499,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     fn push_transaction_end(
         &self,
         txn: &TxnContext,
+        end: Lsn,
         commit_time_us: i64,
         buf: &mut Vec<u8>,
         pending: &mut Vec<OutRecord>,
@@ -503,8 +516,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
             );
         }
         buf.clear();
-        let record = encoder.end(xid, txn.end, commit_time_us, &self.txn_counts, buf);
-        pending.push(self.transaction_record(&record, buf, txn.end, txn.end_at()));
+        let record = encoder.end(xid, end, commit_time_us, &self.txn_counts, buf);
+        pending.push(self.transaction_record(&record, buf, end, txn.end_at()));
     }
 
     fn transaction_record(

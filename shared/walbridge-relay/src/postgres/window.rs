@@ -314,18 +314,11 @@ impl PgSlot {
         let max_changes = (max_changes > 0).then(|| i32::try_from(max_changes).unwrap_or(i32::MAX));
         let upto = PgLsn::from(upto.0);
         match self.plugin {
-            // pgoutput writes a transaction's end LSN only in its Commit, wal2json already in its
-            // Begin, where the relay needs it: each Begin row is joined to its Commit row (a
-            // window holds whole transactions; 66 is 'B', 67 'C').
             Plugin::Pgoutput => Peek {
                 sql: format!(
-                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR \
-                     WITH w AS MATERIALIZED (SELECT p.lsn, p.xid, p.data, p.n \
-                       FROM pg_logical_slot_peek_binary_changes($1, $2, $3, {PGOUTPUT_OPTIONS}, \
-                       'publication_names', quote_ident($4)) WITH ORDINALITY AS p(lsn, xid, data, n)) \
-                     SELECT w.lsn, w.data, c.lsn FROM w LEFT JOIN w c \
-                       ON get_byte(w.data, 0) = 66 AND get_byte(c.data, 0) = 67 AND c.xid = w.xid \
-                     ORDER BY w.n"
+                    "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT lsn, data FROM \
+                     pg_logical_slot_peek_binary_changes($1, $2, $3, {PGOUTPUT_OPTIONS}, \
+                     'publication_names', quote_ident($4))"
                 ),
                 upto,
                 max_changes,
@@ -459,7 +452,6 @@ impl PgSlot {
         for row in &fetched {
             let lsn: PgLsn = row.get(0);
             let data: &[u8] = row.get(1);
-            let end: Option<PgLsn> = row.get(2);
             let types = pgoutput::relation_types(data).map_err(|err| SlotError::Malformed {
                 slot: self.slot.clone(),
                 what: err.to_string(),
@@ -470,11 +462,7 @@ impl PgSlot {
                 }
             }
             bytes += data.len();
-            rows.push_binary(
-                data,
-                Lsn(u64::from(lsn)),
-                end.map(|end| Lsn(u64::from(end))),
-            );
+            rows.push_binary(data, Lsn(u64::from(lsn)));
         }
         if !unknown.is_empty() {
             // wal2json names a column's type format_type(atttypid, atttypmod): so does this.
