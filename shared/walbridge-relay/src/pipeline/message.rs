@@ -78,7 +78,7 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 transaction: None,
             };
             // Outside any transaction, after every transaction that ended before it and before
-            // every one that ends after it: its own LSN is its transaction end.
+            // every one that commits after it: its own LSN places it as a commit record's would.
             let at = Position {
                 commit_at: lsn,
                 lsn,

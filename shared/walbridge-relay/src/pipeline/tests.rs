@@ -1500,8 +1500,13 @@ fn transactions_are_placed_by_their_commit_record_whichever_end_of_it_the_plugin
     // Begin names where each ends, pgoutput's only where each starts.
     let (first, second) = ((0x100, 0x140), (0x140, 0x180));
     type Place = fn((u64, u64)) -> Lsn;
-    let wal2json: Place = |(start, end)| window::commit_at(&begin(start, Some(end))).unwrap();
-    let pgoutput: Place = |(start, _)| window::commit_at(&begin(start, None)).unwrap();
+    let wal2json: Place =
+        |(start, end)| window::commit_at(&begin(start, Some(end)), Plugin::Wal2json).unwrap();
+    let pgoutput: Place =
+        |(start, _)| window::commit_at(&begin(start, None), Plugin::Pgoutput).unwrap();
+    // The plugin says which field places a transaction: a wal2json Begin without its end is an
+    // error, not placed by its start.
+    assert!(window::commit_at(&begin(0x100, None), Plugin::Wal2json).is_err());
     assert_eq!(wal2json(first), Lsn(0x140));
     assert_eq!(pgoutput(first), Lsn(0x101));
     for place in [wal2json, pgoutput] {

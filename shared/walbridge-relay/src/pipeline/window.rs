@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use tracing::warn;
+use walbridge_config::Plugin;
 use walbridge_event::envelope::{RecordKind, SourceInfo, TableEncoder, TransactionRecord};
 use walbridge_event::pgoutput::{self, Decoded};
 use walbridge_event::wal2json::{self, Action, Row};
@@ -109,14 +110,23 @@ impl TxnContext {
 }
 
 /// Where a transaction's commit record is, which places the transaction among the others: its end
-/// (wal2json's Begin names it, `nextlsn`), or one past its start (pgoutput's Begin names only that,
-/// `final_lsn`; its end comes with the Commit, after the changes). Either lies after every earlier
-/// transaction's end and before any later one's commit record, and is the same every time the
-/// transaction is read again, so records are ordered by it whichever a plugin gives.
-pub(super) fn commit_at(begin: &wal2json::Txn) -> Option<Lsn> {
-    begin
-        .next_lsn
-        .or_else(|| begin.lsn.map(|start| Lsn(start.0 + 1)))
+/// with wal2json (its Begin names it, `nextlsn`), one past its start with pgoutput (its Begin names
+/// only that, `final_lsn`; the end comes with the Commit, after the changes). Either lies after
+/// every earlier transaction's end and before any later one's commit record, and is the same every
+/// time the transaction is read again; which one is the plugin's, never the row's, so a row that
+/// lacks its plugin's field is an error rather than placed another way.
+pub(super) fn commit_at(
+    begin: &wal2json::Txn,
+    plugin: Plugin,
+) -> Result<Lsn, walbridge_event::Error> {
+    let missing = |field| walbridge_event::Error::MissingField { action: 'B', field };
+    match plugin {
+        Plugin::Wal2json => begin.next_lsn.ok_or(missing("nextlsn")),
+        Plugin::Pgoutput => begin
+            .lsn
+            .map(|start| Lsn(start.0 + 1))
+            .ok_or(missing("final_lsn")),
+    }
 }
 
 /// Transaction context the envelope's `source` block needs.
@@ -262,12 +272,11 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
     ) -> Result<RowOutcome, RelayError> {
         match decoded {
             Row::Begin(begin) => {
-                let commit_at = commit_at(&begin).ok_or(RelayError::Decode {
-                    after: txn.position,
-                    source: walbridge_event::Error::MissingField {
-                        action: 'B',
-                        field: "nextlsn",
-                    },
+                let commit_at = commit_at(&begin, self.settings.plugin).map_err(|source| {
+                    RelayError::Decode {
+                        after: txn.position,
+                        source,
+                    }
                 })?;
                 self.txn_counts.begin();
                 *txn = TxnContext {
