@@ -27,6 +27,7 @@ mod health;
 mod heartbeat;
 mod preconditions;
 mod publication;
+mod running_xacts;
 mod scout;
 mod sizing;
 mod window;
@@ -88,13 +89,15 @@ const WAL_INSERTED: &str = "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_repl
 /// The first major that decodes on a hot standby.
 const STANDBY_DECODING_SINCE: i32 = 160_000;
 
-/// The first major with `pg_log_standby_snapshot()`, which writes a running-transactions record.
+/// The first major with `pg_log_standby_snapshot()`, which writes a running-transactions record
+/// ([`running_xacts`]).
 const LOG_SNAPSHOT_SINCE: i32 = 160_000;
 
 /// WAL between the slot's restart point and its position from which a window writes a
-/// running-transactions record ([`LOG_SNAPSHOT_SINCE`]): every peek and advance decodes that stretch
+/// running-transactions record ([`running_xacts`]): every peek and advance decodes that stretch
 /// again. Small: under a steady writer a polling window spans about a megabyte, and a stretch
-/// several times that was most of each window's decoding; the record costs one round trip.
+/// several times that was most of each window's decoding; the record costs a round trip (a few ms
+/// through a temporary slot).
 const LOG_SNAPSHOT_FROM: u64 = 1 << 20;
 
 /// The first major with failover slots (`pg_create_logical_replication_slot`'s `failover`).
@@ -125,6 +128,14 @@ const FIRST_FETCH_ROWS: usize = 256;
 /// About how many bytes of rows one snapshot chunk holds (besides its row limit): the chunk stays in
 /// memory until the stream has passed it.
 const CHUNK_BYTES: usize = 32 << 20;
+
+/// Whether the server cancelled a statement for its `statement_timeout`.
+fn timed_out(err: &tokio_postgres::Error) -> bool {
+    err.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED)
+        && err
+            .as_db_error()
+            .is_some_and(|db| db.message().contains("statement timeout"))
+}
 
 /// The error of a statement on (or for) `slot` that failed `action`.
 fn query_error(
@@ -199,9 +210,8 @@ pub struct PgSlot {
     /// Whether the server's `idle_replication_slot_timeout` is on, read once the first pass finds
     /// no WAL after the slot.
     idle_timeout_on: Option<bool>,
-    /// Whether `pg_log_standby_snapshot()` was refused (not granted): then only the server's own
-    /// running-transactions records move the slot's restart point.
-    log_snapshot_refused: bool,
+    /// How a window writes a running-transactions record when the restart point lags.
+    record_writer: running_xacts::RecordWriter,
     /// The next window decoded while this one is read, and its readers.
     /// (Boxed: the invocation's future holds the slot, and stays small.)
     read_ahead: Box<scout::ReadAhead>,
@@ -261,7 +271,7 @@ impl PgSlot {
             window: WindowState::Closed,
             sizing: sizing::WindowSizing::default(),
             idle_timeout_on: None,
-            log_snapshot_refused: false,
+            record_writer: running_xacts::RecordWriter::for_server(server_version, in_recovery),
             read_ahead: Box::new(scout::ReadAhead::new(
                 database.clone(),
                 slot.name.clone(),
@@ -334,24 +344,18 @@ impl PgSlot {
         cause: &'static str,
     ) -> impl FnOnce(tokio_postgres::Error) -> SlotError {
         let slot = self.slot.clone();
-        move |source| {
-            let timed_out = source.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED)
-                && source
-                    .as_db_error()
-                    .is_some_and(|db| db.message().contains("statement timeout"));
-            match timeout_ms {
-                Some(timeout_ms) if timed_out => SlotError::StatementTimeout {
-                    action,
-                    slot,
-                    timeout_ms,
-                    cause,
-                },
-                _ => SlotError::Query {
-                    action,
-                    slot,
-                    source,
-                },
-            }
+        move |source| match timeout_ms {
+            Some(timeout_ms) if timed_out(&source) => SlotError::StatementTimeout {
+                action,
+                slot,
+                timeout_ms,
+                cause,
+            },
+            _ => SlotError::Query {
+                action,
+                slot,
+                source,
+            },
         }
     }
 

@@ -2,17 +2,15 @@
 
 use std::time::Instant;
 
-use tokio_postgres::error::SqlState;
 use tokio_postgres::types::PgLsn;
 use tokio_postgres::{Client, SimpleQueryMessage};
-use tracing::{info, warn};
 use walbridge_config::Plugin;
 use walbridge_event::{Lsn, TableSchema, pgoutput};
 
 use super::scout::{Ahead, FirstRows};
 use super::{
-    CURSOR, FETCH_BYTES, FIRST_FETCH_ROWS, LOG_SNAPSHOT_FROM, LOG_SNAPSHOT_SINCE, PGOUTPUT_OPTIONS,
-    PgSlot, WAL_FLUSHED, WAL_WRITTEN, WindowState, rows_within,
+    CURSOR, FETCH_BYTES, FIRST_FETCH_ROWS, LOG_SNAPSHOT_FROM, PGOUTPUT_OPTIONS, PgSlot,
+    WAL_FLUSHED, WAL_WRITTEN, WindowState, rows_within,
 };
 use crate::error::SlotError;
 use crate::snapshot::{CapturedTable, ChunkRead};
@@ -342,44 +340,6 @@ impl PgSlot {
                     fourth: self.add_tables.clone(),
                     binary: false,
                 }
-            }
-        }
-    }
-
-    /// The slot's restart point moves only where the WAL holds a running-transactions record, which
-    /// the server writes every 15 s under writes (and at checkpoints): between two, every peek and
-    /// every advance decodes again all the WAL since the last one. On PostgreSQL 16+ one is written
-    /// here (`pg_log_standby_snapshot()`, when granted), at the end of the WAL, so the advance of a
-    /// window that passes it can move the restart point to about there. A record of a few bytes
-    /// only when that stretch is long ([`LOG_SNAPSHOT_FROM`]), never on an idle pass.
-    async fn log_running_transactions(&mut self) {
-        if self.server_version < LOG_SNAPSHOT_SINCE || self.in_recovery || self.log_snapshot_refused
-        {
-            return;
-        }
-        if let Err(err) = self
-            .client
-            .batch_execute("SELECT pg_log_standby_snapshot()")
-            .await
-        {
-            // Not tried again on this connection either way; only the message tells the causes apart.
-            self.log_snapshot_refused = true;
-            if err.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
-                info!(
-                    error = %err,
-                    "pg_log_standby_snapshot() is not granted to this user: the slot's restart \
-                     point moves at the server's own running-transactions records (every 15 s \
-                     under writes), and each window decodes the WAL since the last one again \
-                     (GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO the user lets it move \
-                     with every window)"
-                );
-            } else {
-                warn!(
-                    error = %err,
-                    "pg_log_standby_snapshot() failed: not tried again on this connection, so the \
-                     slot's restart point moves at the server's own running-transactions records \
-                     (every 15 s under writes)"
-                );
             }
         }
     }
