@@ -18,7 +18,7 @@ use crate::checkpoint::CheckpointStore;
 use crate::checkpoint::CheckpointTarget;
 use crate::error::{SlotError, error_chain};
 use crate::kafka::{KafkaSink, SinkSettings};
-use crate::postgres::{PgSlot, READ_AHEAD_READERS};
+use crate::postgres::{PgSlot, READ_AHEAD_READERS, RecordWay};
 
 /// How long validate waits for the brokers: a wrong address should not take the publish timeout.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(15);
@@ -64,6 +64,7 @@ async fn check_postgresql(
                 "publication",
                 "idle_slot_timeout",
                 "read_ahead",
+                "restart_point",
                 "tables",
             ] {
                 report.push_check(name, CheckStatus::Skipped, "PostgreSQL is not reachable");
@@ -184,6 +185,7 @@ async fn check_postgresql(
         Err(err) => report.push_check("idle_slot_timeout", CheckStatus::Fail, error_chain(&err)),
     }
     check_read_ahead(config, &slot, report).await;
+    check_restart_point(config, &slot, report).await;
     let matched = match slot.matched_tables(&config.filters.tables).await {
         Ok(matched) => matched,
         Err(err) => {
@@ -289,6 +291,74 @@ async fn check_read_ahead(config: &Config, slot: &PgSlot, report: &mut Validatio
             ),
         ),
         Err(err) => report.push_check("read_ahead", CheckStatus::Fail, error_chain(&err)),
+    }
+}
+
+/// How the slot's restart point is kept near it: the running-transactions records a window writes,
+/// and (through a temporary slot) the free slot that takes.
+async fn check_restart_point(config: &Config, slot: &PgSlot, report: &mut ValidationReport) {
+    const WHY: &str = "so the slot's restart point follows it and a window decodes again about one \
+         window of WAL, not up to the 15 s between the server's own records";
+    let way = match slot.record_way().await {
+        Ok(way) => way,
+        Err(err) => {
+            report.push_check("restart_point", CheckStatus::Fail, error_chain(&err));
+            return;
+        }
+    };
+    match way {
+        RecordWay::None => report.push_check(
+            "restart_point",
+            CheckStatus::Skipped,
+            "a hot standby writes no WAL: the restart point moves at the primary's \
+             running-transactions records",
+        ),
+        RecordWay::Function => report.push_check(
+            "restart_point",
+            CheckStatus::Pass,
+            format!(
+                "windows write running-transactions records with pg_log_standby_snapshot(), {WHY}"
+            ),
+        ),
+        RecordWay::TemporarySlot => {
+            // The copies that read ahead may hold their slots at the same moment.
+            let needed = 1 + if config.window.read_ahead {
+                READ_AHEAD_READERS as i64
+            } else {
+                0
+            };
+            let grant = if slot.server_version() >= 160_000 {
+                format!(
+                    " (GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO {} writes them \
+                     without a slot)",
+                    config.database.user
+                )
+            } else {
+                String::new()
+            };
+            let how = format!(
+                "windows write running-transactions records by creating a temporary logical slot \
+                 and dropping it, {WHY}{grant}"
+            );
+            match slot.free_replication_slots().await {
+                Ok((free, max)) if free >= needed => report.push_check(
+                    "restart_point",
+                    CheckStatus::Pass,
+                    format!("{how}; {free} of max_replication_slots={max} free"),
+                ),
+                Ok((free, max)) => report.push_check(
+                    "restart_point",
+                    CheckStatus::Warn,
+                    format!(
+                        "{how}, but {free} of max_replication_slots={max} are free and it needs \
+                         {needed} with the copies that read ahead: raise max_replication_slots"
+                    ),
+                ),
+                Err(err) => {
+                    report.push_check("restart_point", CheckStatus::Fail, error_chain(&err))
+                }
+            }
+        }
     }
 }
 

@@ -83,6 +83,7 @@ async fn a_ready_configuration_passes_every_check_and_nothing_moves() {
         "wal_level",
         "slot",
         "read_ahead",
+        "restart_point",
         "tables",
         "kafka",
         "topics",

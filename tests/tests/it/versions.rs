@@ -78,16 +78,16 @@ async fn status(config: Config) -> StatusReport {
     }
 }
 
-/// The `idle_slot_timeout` check of `validate`: status and message.
-async fn idle_check(config: Config) -> (String, String) {
+/// The check `name` of `validate`: status and message.
+async fn validate_check(config: Config, name: &str) -> (String, String) {
     let Response::Validated(report) = handle(config, "validate").await else {
         panic!("a validation report");
     };
     let check = report
         .checks
         .iter()
-        .find(|c| c.name == "idle_slot_timeout")
-        .unwrap_or_else(|| panic!("no idle_slot_timeout check in {report:?}"));
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no {name} check in {report:?}"));
     (
         serde_json::to_value(check.status)
             .unwrap()
@@ -159,9 +159,12 @@ async fn every_invocation_resets_the_slots_idle_clock_and_a_slow_schedule_is_war
     assert!(quiet.warnings.is_empty(), "{quiet:?}");
     assert!(quiet.inactive_since.is_some(), "{quiet:?}");
     assert_eq!(
-        idle_check(config_on(&case, &server, "rate(1 minute)"))
-            .await
-            .0,
+        validate_check(
+            config_on(&case, &server, "rate(1 minute)"),
+            "idle_slot_timeout"
+        )
+        .await
+        .0,
         "pass"
     );
 
@@ -180,9 +183,12 @@ async fn every_invocation_resets_the_slots_idle_clock_and_a_slow_schedule_is_war
     assert_eq!(within.idle_slot_timeout_s, Some(3_600));
     assert!(within.warnings.is_empty(), "{within:?}");
     assert_eq!(
-        idle_check(config_on(&case, &server, "rate(10 minutes)"))
-            .await
-            .0,
+        validate_check(
+            config_on(&case, &server, "rate(10 minutes)"),
+            "idle_slot_timeout"
+        )
+        .await
+        .0,
         "pass"
     );
 
@@ -197,13 +203,21 @@ async fn every_invocation_resets_the_slots_idle_clock_and_a_slow_schedule_is_war
         slower.warnings[0].contains("lost between two invocations"),
         "{slower:?}"
     );
-    let (check, message) = idle_check(config_on(&case, &server, "rate(2 hours)")).await;
+    let (check, message) = validate_check(
+        config_on(&case, &server, "rate(2 hours)"),
+        "idle_slot_timeout",
+    )
+    .await;
     assert_eq!(check, "warn", "{message}");
     assert!(
         message.contains("every 7200 s") && message.contains("3600 s"),
         "{message}"
     );
-    let (check, message) = idle_check(config_on(&case, &server, "cron(0 * * * ? *)")).await;
+    let (check, message) = validate_check(
+        config_on(&case, &server, "cron(0 * * * ? *)"),
+        "idle_slot_timeout",
+    )
+    .await;
     assert_eq!(
         check, "warn",
         "a schedule without one period cannot be compared: {message}"
@@ -741,6 +755,17 @@ async fn the_slots_restart_point_follows_it() {
         behind < 1 << 20,
         "the restart point is {behind} bytes behind the slot"
     );
+    let way = if major_for(&case, 16, "no pg_log_standby_snapshot()")
+        .await
+        .is_some()
+    {
+        "pg_log_standby_snapshot()"
+    } else {
+        "temporary logical slot"
+    };
+    let (status, message) = validate_check(config_for(&case, &server, &[]), "restart_point").await;
+    assert_eq!(status, "pass", "{message}");
+    assert!(message.contains(way), "{message}");
     case.drop_slot().await;
 }
 
@@ -775,6 +800,9 @@ async fn the_slots_restart_point_follows_it_for_a_replication_user() {
         behind < 1 << 20,
         "the restart point is {behind} bytes behind the slot"
     );
+    let (status, message) = validate_check(as_role(&case), "restart_point").await;
+    assert_eq!(status, "pass", "{message}");
+    assert!(message.contains("temporary logical slot"), "{message}");
 
     // A writing transaction left open across the next burst.
     let open = server.connect().await.unwrap();

@@ -37,6 +37,7 @@ use connection::{connect, server_version, verify_session};
 pub use health::{IdleSlotTimeout, SlotHealth};
 pub use heartbeat::PgHeartbeatQuery;
 use preconditions::{check_partitioned, resolve_pushdown};
+pub use running_xacts::RecordWay;
 pub use scout::READERS as READ_AHEAD_READERS;
 
 /// The wal2json options of every peek (format-version 2, one JSON object per row).

@@ -23,6 +23,7 @@ use tokio_postgres::error::SqlState;
 use tracing::{info, warn};
 
 use super::{LOG_SNAPSHOT_SINCE, PgSlot, timed_out};
+use crate::error::SlotError;
 
 /// How long creating the temporary slot may wait for the transactions running at its record.
 const CREATE_WAIT: Duration = Duration::from_millis(200);
@@ -64,7 +65,46 @@ impl RecordWriter {
     }
 }
 
+/// How this connection's windows write running-transactions records, as `validate` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordWay {
+    /// `pg_log_standby_snapshot()`, granted.
+    Function,
+    /// A temporary logical slot: PostgreSQL 15, or the function is not granted.
+    TemporarySlot,
+    /// None: a hot standby writes no WAL (the primary's own records move the restart point).
+    None,
+}
+
 impl PgSlot {
+    /// How this connection's windows would write running-transactions records.
+    ///
+    /// # Errors
+    /// [`SlotError::Query`] when the function's privilege cannot be read.
+    pub async fn record_way(&self) -> Result<RecordWay, SlotError> {
+        match self.record_writer {
+            RecordWriter::Off => Ok(RecordWay::None),
+            RecordWriter::TemporarySlot { .. } => Ok(RecordWay::TemporarySlot),
+            RecordWriter::Function => {
+                let granted: bool = self
+                    .client
+                    .query_one(
+                        "SELECT has_function_privilege('pg_catalog.pg_log_standby_snapshot()', \
+                         'EXECUTE')",
+                        &[],
+                    )
+                    .await
+                    .map_err(self.query_error("read the privilege on pg_log_standby_snapshot()"))?
+                    .get(0);
+                Ok(if granted {
+                    RecordWay::Function
+                } else {
+                    RecordWay::TemporarySlot
+                })
+            }
+        }
+    }
+
     /// Writes a running-transactions record at the end of the WAL, the first way that works (see
     /// the module). Never fails the window: a way that fails is logged and not tried again on this
     /// connection, and the restart point then moves at the server's own records.
