@@ -94,22 +94,23 @@ impl Position {
     /// Fixed-width upper-case hex, `<commit_at:16>-<lsn:16>-<change:8>-<record:2>`, then
     /// `-<read:16>` for a snapshot row, then `@<stream:16>`.
     pub fn to_header(self) -> Vec<u8> {
-        use std::fmt::Write as _;
         // One buffer large enough for every part (and the partition count the sink appends): a
-        // header is written for every record.
-        let mut text = String::with_capacity(96);
-        let written = write!(
-            text,
-            "{:016X}-{:016X}-{:08X}-{:02X}",
-            self.commit_at.0, self.lsn.0, self.change, self.record
-        )
-        .and_then(|()| match self.read {
-            0 => Ok(()),
-            read => write!(text, "-{read:016X}"),
-        })
-        .and_then(|()| write!(text, "@{:016X}", self.stream.0));
-        written.expect("writing to a String cannot fail");
-        text.into_bytes()
+        // header is written for every record, so no formatting machinery either.
+        let mut text = Vec::with_capacity(96);
+        push_hex(&mut text, &self.commit_at.0.to_be_bytes());
+        text.push(b'-');
+        push_hex(&mut text, &self.lsn.0.to_be_bytes());
+        text.push(b'-');
+        push_hex(&mut text, &self.change.to_be_bytes());
+        text.push(b'-');
+        push_hex(&mut text, &[self.record]);
+        if self.read != 0 {
+            text.push(b'-');
+            push_hex(&mut text, &self.read.to_be_bytes());
+        }
+        text.push(b'@');
+        push_hex(&mut text, &self.stream.0.to_be_bytes());
+        text
     }
 
     /// The position a header carries; `None` for anything else, including the headers of releases
@@ -131,5 +132,28 @@ impl Position {
             position.read = hex64(read).filter(|r| *r > 0)?;
         }
         parts.next().is_none().then_some(position)
+    }
+}
+
+/// Appends `bytes` as upper-case hex, two digits each.
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut digits = [0u8; 16];
+    let hex = base16ct::upper::encode(bytes, &mut digits).expect("at most 8 bytes");
+    out.extend_from_slice(hex);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_rows_header_carries_its_read_count_and_reads_back() {
+        let position = Position::snapshot_read(Lsn(0x1A2B), 0xC0FFEE, StreamId(0xDEAD_BEEF));
+        let header = position.to_header();
+        assert_eq!(
+            std::str::from_utf8(&header).unwrap(),
+            "0000000000001A2B-FFFFFFFFFFFFFFFF-FFFFFFFF-FF-0000000000C0FFEE@00000000DEADBEEF"
+        );
+        assert_eq!(Position::from_header(&header), Some(position));
     }
 }
