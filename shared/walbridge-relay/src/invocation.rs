@@ -44,7 +44,7 @@ pub struct Deps {
     /// The AvroConverters after the chain, with the schema ids of this cold start.
     converters: Mutex<Converters>,
     /// Debezium's context headers of this cold start, for the sink and the chain.
-    context_headers: Arc<[(String, Vec<u8>)]>,
+    context_headers: Arc<[rskafka::record::RecordHeader]>,
     /// `snapshot.mode=always`: a snapshot is due at this cold start until an invocation started it.
     snapshot_due: AtomicBool,
     /// The tables the slot's windows carry: the captured ones and the signal table.
@@ -598,11 +598,14 @@ fn invocations_are_send(deps: &Deps, request: &Request) {
 /// `extended.headers.enabled`: the logical name (`topic.prefix`), the task (`0`: one task), the
 /// connector plugin, and a run id — new with each sink, that is each cold start, as Debezium's is
 /// new with each task start.
-fn context_headers(config: &Config) -> Arc<[(String, Vec<u8>)]> {
+fn context_headers(config: &Config) -> Arc<[rskafka::record::RecordHeader]> {
     if !config.events.extended_headers {
         return Arc::new([]);
     }
-    let header = |name: &str, value: &str| (name.to_owned(), value.as_bytes().to_vec());
+    let header = |name: &'static str, value: &str| rskafka::record::RecordHeader {
+        key: name.into(),
+        value: bytes::Bytes::copy_from_slice(value.as_bytes()),
+    };
     Arc::from([
         header(
             "__debezium.context.connectorLogicalName",

@@ -115,7 +115,10 @@ async fn records_of_another_stream_at_the_tail_of_a_partition_are_not_taken_for_
         let record = rskafka::record::Record {
             key: Some(b"{\"id\":-1}".to_vec()),
             value: None,
-            headers: [("__walbridge.position".to_owned(), header.to_vec())].into(),
+            headers: vec![rskafka::record::RecordHeader {
+                key: "__walbridge.position".into(),
+                value: header.to_vec().into(),
+            }],
             timestamp: chrono::Utc::now(),
         };
         client

@@ -1,12 +1,10 @@
 //! Each test service is real: PostgreSQL decodes with wal2json, the broker keeps keys, values and
 //! partitions as an independent client sees them, and the object store refuses stale conditional writes.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 use rskafka::client::partition::{Compression, UnknownTopicHandling};
-use rskafka::record::Record;
+use rskafka::record::{Record, RecordHeader};
 use walbridge_tests as env;
 
 #[tokio::test]
@@ -78,7 +76,10 @@ async fn records_produced_with_rskafka_are_read_back_by_the_independent_client()
                 value: (i != 3).then(|| {
                     format!("{{\"p\":{partition},\"i\":{i},\"s\":\"ünïcode\"}}").into_bytes()
                 }),
-                headers: BTreeMap::from([("h".to_owned(), vec![partition as u8, i as u8])]),
+                headers: vec![RecordHeader {
+                    key: "h".into(),
+                    value: vec![partition as u8, i as u8].into(),
+                }],
                 timestamp: chrono::Utc::now(),
             })
             .collect();

@@ -1,13 +1,15 @@
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
+
+pub use crate::protocol::record::RecordHeader;
 
 /// High-level record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
-    pub headers: BTreeMap<String, Vec<u8>>,
+    /// walbridge: written in this order, as given (a list, not a map: a header written on every
+    /// record is not copied for each).
+    pub headers: Vec<RecordHeader>,
     pub timestamp: DateTime<Utc>,
 }
 
@@ -19,7 +21,7 @@ impl Record {
             + self
                 .headers
                 .iter()
-                .map(|(k, v)| k.len() + v.len())
+                .map(|h| h.key.len() + h.value.len())
                 .sum::<usize>()
     }
 }
@@ -42,9 +44,16 @@ mod tests {
         let record = Record {
             key: Some(vec![0; 23]),
             value: Some(vec![0; 45]),
-            headers: vec![("a".to_string(), vec![0; 5]), ("b".to_string(), vec![0; 7])]
-                .into_iter()
-                .collect(),
+            headers: vec![
+                RecordHeader {
+                    key: "a".into(),
+                    value: vec![0; 5].into(),
+                },
+                RecordHeader {
+                    key: "b".into(),
+                    value: vec![0; 7].into(),
+                },
+            ],
             timestamp: Utc.timestamp_millis_opt(1337).unwrap(),
         };
 

@@ -36,7 +36,15 @@ pub(super) async fn last_position(
     let last = records.into_iter().max_by_key(|r| r.offset);
     let header = last
         .as_ref()
-        .and_then(|r| r.record.headers.get(Position::HEADER));
+        // The last of that name, should another producer have written it twice.
+        .and_then(|r| {
+            r.record
+                .headers
+                .iter()
+                .rev()
+                .find(|h| h.key == Position::HEADER)
+                .map(|h| &h.value)
+        });
     let Some((position, written_with)) = header.and_then(|h| position_header(h)) else {
         if last.is_some() {
             warn!(

@@ -6,7 +6,7 @@
 //! invocation the next one reads the last record of each partition it is about to write
 //! ([`EventSink::skip_landed`]) and skips what already landed: Kafka holds each change once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use rskafka::BackoffConfig;
 use rskafka::client::error::ProtocolError;
 use rskafka::client::partition::{Compression, PartitionClient, UnknownTopicHandling};
 use rskafka::client::{Client, ClientBuilder};
-use rskafka::record::Record;
+use rskafka::record::{Record, RecordHeader};
 use tracing::{info, warn};
 use walbridge_event::partition::partition_for_key;
 
@@ -323,21 +323,26 @@ impl EventSink for KafkaSink {
                 });
                 batches.len() - 1
             });
-            let mut headers: BTreeMap<String, Vec<u8>> = out
-                .headers
-                .into_iter()
-                .map(|(name, value)| (name.into_owned(), value))
-                .collect();
-            headers.insert(
-                Position::HEADER.to_owned(),
-                with_partitions(position, count as usize),
-            );
-            // rskafka's headers are a map: they go out in name order, whatever the insertion order.
-            if out.context_headers {
-                for (name, value) in self.settings.headers.iter() {
-                    headers.insert(name.clone(), value.clone());
-                }
-            }
+            let context: &[RecordHeader] = if out.context_headers {
+                &self.settings.headers
+            } else {
+                &[]
+            };
+            let mut headers = Vec::with_capacity(out.headers.len() + 1 + context.len());
+            headers.extend(out.headers.into_iter().map(|(key, value)| RecordHeader {
+                key,
+                value: value.into(),
+            }));
+            headers.push(RecordHeader {
+                key: Position::HEADER.into(),
+                // A boxed slice becomes Bytes without a shared block of its own.
+                value: with_partitions(position, count as usize)
+                    .into_boxed_slice()
+                    .into(),
+            });
+            // Shared with every record: cloning counts a reference.
+            headers.extend_from_slice(context);
+            in_name_order(&mut headers);
             batches[batch].records.push(Pending {
                 record: Record {
                     key: out.key,
@@ -492,6 +497,15 @@ async fn produce_in_order(
     Ok(())
 }
 
+/// Headers go out in name order, one of each name — the last given wins —, as they did when they
+/// were kept in a map (Debezium's own order differs; see "Differences from Debezium").
+fn in_name_order(headers: &mut Vec<RecordHeader>) {
+    headers.reverse();
+    // Stable: of equal names the one given last comes first, and is the one kept.
+    headers.sort_by(|a, b| a.key.cmp(&b.key));
+    headers.dedup_by(|later, kept| later.key == kept.key);
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
@@ -500,6 +514,26 @@ mod tests {
 
     use super::landed::position_header;
     use super::*;
+
+    #[test]
+    fn headers_go_out_in_name_order_one_of_each_name_the_last_given_winning() {
+        let header = |key: &'static str, value: &str| RecordHeader {
+            key: key.into(),
+            value: bytes::Bytes::copy_from_slice(value.as_bytes()),
+        };
+        let mut headers = vec![
+            header("b", "1"),
+            header("a", "2"),
+            header("c", "3"),
+            header("a", "4"),
+            header("b", "5"),
+        ];
+        in_name_order(&mut headers);
+        assert_eq!(
+            headers,
+            [header("a", "4"), header("b", "5"), header("c", "3")]
+        );
+    }
 
     #[test]
     fn a_position_header_carries_the_partition_count_it_was_spread_over() {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use rskafka::client::partition::Compression;
 use rskafka::client::{Credentials, OauthBearerCredentials, SaslConfig};
+use rskafka::record::RecordHeader;
 use secrecy::ExposeSecret;
 use walbridge_config::{KafkaConfig, SaslMechanism};
 
@@ -31,13 +32,13 @@ pub struct SinkSettings {
     /// How long one publish may take, retries of transient errors included.
     pub timeout: Duration,
     /// Written on every record after its own headers (Debezium's `__debezium.context.*`).
-    pub headers: Arc<[(String, Vec<u8>)]>,
+    pub headers: Arc<[RecordHeader]>,
 }
 
 /// Without the SASL password: rskafka's `Credentials` print it in clear in their derived `Debug`.
 impl std::fmt::Debug for SinkSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let header_names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        let header_names: Vec<&str> = self.headers.iter().map(|h| h.key.as_ref()).collect();
         f.debug_struct("SinkSettings")
             .field("tls", &self.tls.is_some())
             .field("sasl", &self.sasl.as_ref().map(sasl_identity))

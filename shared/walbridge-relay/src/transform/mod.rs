@@ -278,7 +278,7 @@ pub struct Chain {
     value_schemas: bool,
     /// The headers Debezium writes on change events (`__debezium.context.*`): part of the record
     /// the transforms see, as in Kafka Connect.
-    context_headers: Arc<[(String, Vec<u8>)]>,
+    context_headers: Arc<[rskafka::record::RecordHeader]>,
     /// The routed topics' names, shared by their records.
     topics: HashMap<String, Arc<str>>,
     /// Per transform, the headers it added to the last delete (see [`extract::apply`]).
@@ -294,7 +294,7 @@ impl Chain {
         transforms: Vec<Transform>,
         key_schemas: bool,
         value_schemas: bool,
-        context_headers: Arc<[(String, Vec<u8>)]>,
+        context_headers: Arc<[rskafka::record::RecordHeader]>,
     ) -> Self {
         Self {
             delete_headers: vec![Vec::new(); transforms.len()],
@@ -332,7 +332,7 @@ impl Chain {
             headers.extend(
                 self.context_headers
                     .iter()
-                    .map(|(name, value)| (Cow::Owned(name.clone()), value.clone().into())),
+                    .map(|h| (h.key.clone(), h.value.to_vec().into())),
             );
         }
         let mut record = Record {
@@ -538,7 +538,10 @@ mod tests {
             config.transforms,
             schemas,
             schemas,
-            Arc::from([("ctx".to_owned(), b"1".to_vec())]),
+            Arc::from([rskafka::record::RecordHeader {
+                key: "ctx".into(),
+                value: b"1".to_vec().into(),
+            }]),
         )
     }
 

@@ -683,11 +683,7 @@ fn build_produce_request(
                 value: record.value,
                 timestamp_delta: (record.timestamp - first_timestamp).num_milliseconds(),
                 offset_delta: offset_delta as i32,
-                headers: record
-                    .headers
-                    .into_iter()
-                    .map(|(key, value)| RecordHeader { key, value })
-                    .collect(),
+                headers: record.headers,
             }
         })
         .collect();
@@ -744,11 +740,7 @@ fn produced_records(request: ProduceRequest) -> Vec<Record> {
                 records.extend(batch_records.into_iter().map(|record| Record {
                     key: record.key,
                     value: record.value,
-                    headers: record
-                        .headers
-                        .into_iter()
-                        .map(|header| (header.key, header.value))
-                        .collect(),
+                    headers: record.headers,
                     timestamp: DateTime::<Utc>::from_timestamp_millis(
                         batch.first_timestamp + record.timestamp_delta,
                     )
@@ -928,11 +920,7 @@ fn extract_records(
                         record: Record {
                             key: record.key,
                             value: record.value,
-                            headers: record
-                                .headers
-                                .into_iter()
-                                .map(|header| (header.key, header.value))
-                                .collect(),
+                            headers: record.headers,
                             timestamp,
                         },
                         offset,

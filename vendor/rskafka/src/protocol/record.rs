@@ -19,7 +19,10 @@
 //!
 //! [KIP-32]: https://cwiki.apache.org/confluence/display/KAFKA/KIP-32+-+Add+timestamps+to+Kafka+message
 //! [KIP-98]: https://cwiki.apache.org/confluence/display/KAFKA/KIP-98+-+Exactly+Once+Delivery+and+Transactional+Messaging
+use std::borrow::Cow;
 use std::io::{Cursor, Read, Write};
+
+use bytes::Bytes;
 
 #[cfg(test)]
 use proptest::prelude::*;
@@ -34,11 +37,13 @@ use super::{
 ///
 /// # References
 /// - <https://kafka.apache.org/documentation/#recordheader>
-#[derive(Debug, PartialEq, Eq)]
-#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+///
+/// walbridge: the name may be a constant and the value shared between records (cloning [`Bytes`]
+/// only counts a reference), so headers written on every record cost no allocation each.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordHeader {
-    pub key: String,
-    pub value: Vec<u8>,
+    pub key: Cow<'static, str>,
+    pub value: Bytes,
 }
 
 impl<R> ReadType<R> for RecordHeader
@@ -51,14 +56,16 @@ where
         let len = usize::try_from(len.0).map_err(|e| ReadError::Malformed(Box::new(e)))?;
         let mut buf = VecBuilder::new(len);
         buf = buf.read_exact(reader)?;
-        let key = String::from_utf8(buf.into()).map_err(|e| ReadError::Malformed(Box::new(e)))?;
+        let key = Cow::Owned(
+            String::from_utf8(buf.into()).map_err(|e| ReadError::Malformed(Box::new(e)))?,
+        );
 
         // value
         let len = Varint::read(reader)?;
         let len = usize::try_from(len.0).map_err(|e| ReadError::Malformed(Box::new(e)))?;
         let mut value = VecBuilder::new(len);
         value = value.read_exact(reader)?;
-        let value = value.into();
+        let value = Bytes::from(Vec::<u8>::from(value));
 
         Ok(Self { key, value })
     }
