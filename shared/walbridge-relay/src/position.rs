@@ -9,10 +9,10 @@ use crate::source::Server;
 /// Where a record stands in the slot's stream: where its transaction's commit record is, the
 /// change's own LSN, the change's ordinal among the changes sharing that LSN (a multi-row insert or
 /// COPY writes one WAL record for many rows), the record's index among the change's records, and
-/// the stream it belongs to. Strictly increasing in publish order within a stream, and a property of the WAL itself: the
-/// same every time the same change is read again, whatever the table filters, skipped operations,
-/// keys or partition counts are then, so it identifies a record across crashes and configuration
-/// changes.
+/// the stream it belongs to. Strictly increasing in publish order within a stream, and a property
+/// of the WAL itself: the same every time the same change is read again, whatever the table
+/// filters, skipped operations, keys or partition counts are then, so it identifies a record
+/// across crashes and configuration changes.
 ///
 /// A row a snapshot read is placed after everything streamed up to the stream position
 /// `commit_at` it was published at (`lsn`, `change` and `record` at their maximum) and numbered by

@@ -254,10 +254,9 @@ async fn check_postgresql(
     Some(tables.into_iter().map(|t| t.table).collect())
 }
 
-/// The brokers, then each destination topic: it exists, or will be created.
-/// Whether the windows of a backlog can be decoded ahead: two temporary copies of the slot at most.
-async fn check_read_ahead(config: &Config, slot: &PgSlot, report: &mut ValidationReport) {
-    let off = if !config.window.read_ahead {
+/// Why the windows of a backlog are read one after another, if they are.
+fn read_ahead_off(config: &Config) -> Option<&'static str> {
+    if !config.window.read_ahead {
         Some("window.read.ahead=false")
     } else if config.slot.failover {
         Some("slot.failover=true (a copy would not wait for the standbys)")
@@ -265,8 +264,12 @@ async fn check_read_ahead(config: &Config, slot: &PgSlot, report: &mut Validatio
         Some("window.max.changes is set (a window's end is known only once read)")
     } else {
         None
-    };
-    if let Some(off) = off {
+    }
+}
+
+/// Whether the windows of a backlog can be decoded ahead: two temporary copies of the slot at most.
+async fn check_read_ahead(config: &Config, slot: &PgSlot, report: &mut ValidationReport) {
+    if let Some(off) = read_ahead_off(config) {
         let detail = format!("windows are read one after another: {off}");
         report.push_check("read_ahead", CheckStatus::Skipped, detail);
         return;
@@ -320,14 +323,14 @@ async fn check_restart_point(config: &Config, slot: &PgSlot, report: &mut Valida
                 "windows write running-transactions records with pg_log_standby_snapshot(), {WHY}"
             ),
         ),
-        RecordWay::TemporarySlot => {
+        RecordWay::TemporarySlot { grantable } => {
             // The copies that read ahead may hold their slots at the same moment.
-            let needed = 1 + if config.window.read_ahead {
+            let needed = 1 + if read_ahead_off(config).is_none() {
                 READ_AHEAD_READERS as i64
             } else {
                 0
             };
-            let grant = if slot.server_version() >= 160_000 {
+            let grant = if grantable {
                 format!(
                     " (GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO {} writes them \
                      without a slot)",
@@ -362,6 +365,7 @@ async fn check_restart_point(config: &Config, slot: &PgSlot, report: &mut Valida
     }
 }
 
+/// The brokers, then each destination topic: it exists, or will be created.
 async fn check_kafka(
     config: &Config,
     aws: &Aws,

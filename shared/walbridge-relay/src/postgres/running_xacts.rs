@@ -70,8 +70,11 @@ impl RecordWriter {
 pub enum RecordWay {
     /// `pg_log_standby_snapshot()`, granted.
     Function,
-    /// A temporary logical slot: PostgreSQL 15, or the function is not granted.
-    TemporarySlot,
+    /// A temporary logical slot: below PostgreSQL 16, or the function is not granted.
+    TemporarySlot {
+        /// Whether the server has the function, so that granting it would avoid the slot.
+        grantable: bool,
+    },
     /// None: a hot standby writes no WAL (the primary's own records move the restart point).
     None,
 }
@@ -84,7 +87,9 @@ impl PgSlot {
     pub async fn record_way(&self) -> Result<RecordWay, SlotError> {
         match self.record_writer {
             RecordWriter::Off => Ok(RecordWay::None),
-            RecordWriter::TemporarySlot { .. } => Ok(RecordWay::TemporarySlot),
+            RecordWriter::TemporarySlot { .. } => Ok(RecordWay::TemporarySlot {
+                grantable: self.server_version >= LOG_SNAPSHOT_SINCE,
+            }),
             RecordWriter::Function => {
                 let granted: bool = self
                     .client
@@ -99,7 +104,7 @@ impl PgSlot {
                 Ok(if granted {
                     RecordWay::Function
                 } else {
-                    RecordWay::TemporarySlot
+                    RecordWay::TemporarySlot { grantable: true }
                 })
             }
         }
