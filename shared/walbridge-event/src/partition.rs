@@ -46,6 +46,11 @@ pub fn to_positive(n: i32) -> i32 {
 /// If `partitions` is 0.
 pub fn partition_for_key(key: &[u8], partitions: u32) -> u32 {
     assert!(partitions > 0, "a topic has at least one partition");
+    // Any hash lands on a topic's only partition; a key with its schema is a few hundred bytes to
+    // hash.
+    if partitions == 1 {
+        return 0;
+    }
     to_positive(murmur2(key)) as u32 % partitions
 }
 
@@ -64,6 +69,13 @@ mod tests {
             -58_897_971
         );
         assert_eq!(murmur2(b"abc"), 479_470_107);
+    }
+
+    #[test]
+    fn a_topic_of_one_partition_takes_every_key() {
+        for key in [&b""[..], b"21", br#"{"id":1}"#] {
+            assert_eq!(partition_for_key(key, 1), 0);
+        }
     }
 
     #[test]

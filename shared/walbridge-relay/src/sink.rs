@@ -47,6 +47,16 @@ pub struct OutRecord {
 }
 
 impl OutRecord {
+    /// The bytes the record holds of its own (its key, value and headers; not a schema kept
+    /// apart, which its table's records share).
+    pub fn own_bytes(&self) -> usize {
+        self.key.as_ref().map_or(0, Vec::len)
+            + self.value.as_ref().map_or(0, Vec::len)
+            + (self.headers.iter())
+                .map(|(name, value)| name.len() + value.len())
+                .sum::<usize>()
+    }
+
     /// Puts the schemas kept apart back into the key and value, as JsonConverter writes them
     /// (`{"schema":…,"payload":…}`): for what reads a record whole (the transform chain, a
     /// JsonConverter), where only the AvroConverter takes a schema by reference.

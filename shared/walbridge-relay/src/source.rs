@@ -140,6 +140,11 @@ pub trait ChangeSource {
     /// closed the window, when it has no more rows.
     async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError>;
 
+    /// The last fetch's `rows` came to `event_bytes` of events: a source may ask for fewer rows
+    /// next, so that the events of one fetch stay few enough to be written while still in the
+    /// processor's cache.
+    fn fetched_events(&mut self, _rows: usize, _event_bytes: usize) {}
+
     /// The catalog's description of a table (columns, key order, replica identity).
     async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError>;
 
@@ -201,6 +206,10 @@ impl<T: ChangeSource> ChangeSource for &mut T {
 
     async fn fetch(&mut self, rows: &mut RowBatch) -> Result<bool, SlotError> {
         (**self).fetch(rows).await
+    }
+
+    fn fetched_events(&mut self, rows: usize, event_bytes: usize) {
+        (**self).fetched_events(rows, event_bytes);
     }
 
     async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError> {

@@ -73,6 +73,8 @@ struct FakeSlot {
     synced: bool,
     /// How long each fetch takes.
     fetch_delay: Duration,
+    /// What the relay said each fetch's rows came to: (rows, bytes of events).
+    fetched: Vec<(usize, usize)>,
 }
 
 impl FakeSlot {
@@ -133,6 +135,10 @@ impl ChangeSource for FakeSlot {
             rows.push(&row.data);
         }
         Ok(n > 0)
+    }
+
+    fn fetched_events(&mut self, rows: usize, event_bytes: usize) {
+        self.fetched.push((rows, event_bytes));
     }
 
     async fn table_schema(&mut self, schema: &str, table: &str) -> Result<TableSchema, SlotError> {
@@ -330,6 +336,31 @@ async fn every_change_is_published_once_in_order_across_small_windows() {
     assert_eq!(report.windows, 3);
     assert_eq!(report.end_lsn, Lsn(5000).to_string());
     assert_eq!(report.lag_bytes, 0);
+}
+
+#[tokio::test]
+async fn the_source_learns_what_each_fetchs_rows_came_to() {
+    let slot = FakeSlot::new(vec![txn(1, 1000, 0..2), txn(2, 2000, 2..5)], 5000);
+    let mut relay = Relay::new(slot, FakeSink::default(), FakeStore::default(), settings(0));
+    relay.run(far()).await.unwrap();
+    let (slot, sink, _) = relay.into_parts();
+
+    // 9 rows (B, I, I, C and B, I, I, I, C) in fetches of 3; the last fetch returns none
+    assert_eq!(
+        slot.fetched.iter().map(|f| f.0).collect::<Vec<_>>(),
+        [3, 3, 3]
+    );
+    let bytes: usize = sink.published.iter().map(OutRecord::own_bytes).sum();
+    assert!(bytes > 0);
+    assert_eq!(slot.fetched.iter().map(|f| f.1).sum::<usize>(), bytes);
+    // the first fetch's rows made the first two events
+    assert_eq!(
+        slot.fetched[0].1,
+        sink.published[..2]
+            .iter()
+            .map(OutRecord::own_bytes)
+            .sum::<usize>()
+    );
 }
 
 #[tokio::test]

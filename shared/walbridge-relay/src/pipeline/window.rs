@@ -208,6 +208,8 @@ impl<S: ChangeSource, K: EventSink, C: CheckpointStore> Relay<S, K, C> {
                 }
             }
             run.report.events += run.pending.len() as u64;
+            let event_bytes = run.pending.iter().map(OutRecord::own_bytes).sum();
+            self.source.fetched_events(run.rows.len(), event_bytes);
             run.rows.clear();
             let (fetched, published) = tokio::join!(
                 self.source.fetch(&mut run.rows),

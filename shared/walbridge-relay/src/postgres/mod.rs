@@ -123,6 +123,13 @@ const CURSOR: &str = "walbridge_window";
 /// 100 KB fetched 2 000 at a time would need hundreds of MB, more than a small function has.
 const FETCH_BYTES: usize = 8 << 20;
 
+/// About how many bytes of events one fetch's rows come to (besides [`FETCH_BYTES`]): a fetch's
+/// events are written to Kafka (copied into their batches, compressed) after all its rows were
+/// processed, and those of a fetch larger than the processor's cache come back from memory. With
+/// JsonConverter's schemas, 2 000 rows of 1 000-row transactions came to 8 MB of events; a quarter
+/// of that cost a tenth less CPU per change.
+const FETCH_EVENT_BYTES: usize = 2 << 20;
+
 /// Rows the first fetch asks for, before the rows' width is known.
 const FIRST_FETCH_ROWS: usize = 256;
 

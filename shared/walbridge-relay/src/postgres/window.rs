@@ -9,8 +9,8 @@ use walbridge_event::{Lsn, TableSchema, pgoutput};
 
 use super::scout::{Ahead, FirstRows};
 use super::{
-    CURSOR, FETCH_BYTES, FIRST_FETCH_ROWS, LOG_SNAPSHOT_FROM, PGOUTPUT_OPTIONS, PgSlot,
-    WAL_FLUSHED, WAL_WRITTEN, WindowState, rows_within,
+    CURSOR, FETCH_BYTES, FETCH_EVENT_BYTES, FIRST_FETCH_ROWS, LOG_SNAPSHOT_FROM, PGOUTPUT_OPTIONS,
+    PgSlot, WAL_FLUSHED, WAL_WRITTEN, WindowState, rows_within,
 };
 use crate::error::SlotError;
 use crate::snapshot::{CapturedTable, ChunkRead};
@@ -219,6 +219,13 @@ impl ChangeSource for PgSlot {
             return Ok(false);
         }
         Ok(true)
+    }
+
+    fn fetched_events(&mut self, rows: usize, event_bytes: usize) {
+        if let Some(per_row) = event_bytes.checked_div(rows) {
+            let within = rows_within(FETCH_EVENT_BYTES, per_row, self.fetch_rows);
+            self.next_fetch_rows = self.next_fetch_rows.min(within);
+        }
     }
 
     async fn close_window(&mut self) -> Result<(), SlotError> {
