@@ -11,7 +11,8 @@ at the same time:
   - Debezium 3.7.1's PostgreSQL connector in the suite's Kafka Connect worker (created through its REST
     API: pgoutput, its own slot and publication, `snapshot.mode=no_data`, the worker's converters:
     JsonConverter, schemas on), streaming before the writes start.
-Both slots and the publication are made before the writes. Both topics are created beforehand with
+With --without-debezium walbridge alone (the machine's cores left to it, PostgreSQL, pgbench and the
+broker; no Kafka Connect needed). Both slots and the publication are made before the writes. Both topics are created beforehand with
 `message.timestamp.type=LogAppendTime`, so the broker stamps every record on one clock; the latency of
 an event is that timestamp minus its `source.ts_ms` (the transaction's commit time, PostgreSQL's clock,
 the same machine). Events committed in the first WARMUP seconds are left out (start-up, the
@@ -170,8 +171,9 @@ def debezium_config(run, slot, publication):
 
 
 def measure(rate, args, connect, bootstrap):
-    """One rate: both connectors on the same writes; returns the figures."""
-    url, worker = connect
+    """One rate: both connectors (or walbridge alone, `connect` None) on the same writes; returns the
+    figures."""
+    url, worker = connect or (None, None)
     run = "lat_" + uuid.uuid4().hex[:10]
     slot, dbz_slot, publication = f"{run}_slot", f"{run}_dbz", f"{run}_pub"
     wb_topic, dbz_topic = f"{run}_wb.{run}.t", f"{run}_dbz.{run}.t"
@@ -185,23 +187,25 @@ def measure(rate, args, connect, bootstrap):
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id bigserial PRIMARY KEY, name text NOT NULL, "
              f"balance numeric(10,2), created_at timestamptz)")
         psql(f"SELECT pg_create_logical_replication_slot('{slot}', 'wal2json')")
-        psql(f"CREATE PUBLICATION {publication} FOR TABLE {run}.t")
-        psql(f"SELECT pg_create_logical_replication_slot('{dbz_slot}', 'pgoutput')")
-        create_topics(bootstrap, [wb_topic, dbz_topic])
+        if url:
+            psql(f"CREATE PUBLICATION {publication} FOR TABLE {run}.t")
+            psql(f"SELECT pg_create_logical_replication_slot('{dbz_slot}', 'pgoutput')")
+        create_topics(bootstrap, [wb_topic, dbz_topic] if url else [wb_topic])
 
-        status, answer = connect_request(url, "PUT", f"/connectors/{connector}/config",
-                                         debezium_config(run, dbz_slot, publication))
-        if status != 201:
-            sys.exit(f"creating connector {connector}: HTTP {status} {answer}")
+        if url:
+            status, answer = connect_request(url, "PUT", f"/connectors/{connector}/config",
+                                             debezium_config(run, dbz_slot, publication))
+            if status != 201:
+                sys.exit(f"creating connector {connector}: HTTP {status} {answer}")
 
-        def streaming():
-            _, state = connect_request(url, "GET", f"/connectors/{connector}/status")
-            tasks = (state or {}).get("tasks", [])
-            if any(t.get("state") == "FAILED" for t in tasks):
-                sys.exit(f"Debezium's task FAILED:\n{tasks[0].get('trace', '')[-4000:]}")
-            return (any(t.get("state") == "RUNNING" for t in tasks) and
-                    psql(f"SELECT active FROM pg_replication_slots WHERE slot_name = '{dbz_slot}'") == "t")
-        wait_for("Debezium to stream from its slot", streaming, 120)
+            def streaming():
+                _, state = connect_request(url, "GET", f"/connectors/{connector}/status")
+                tasks = (state or {}).get("tasks", [])
+                if any(t.get("state") == "FAILED" for t in tasks):
+                    sys.exit(f"Debezium's task FAILED:\n{tasks[0].get('trace', '')[-4000:]}")
+                return (any(t.get("state") == "RUNNING" for t in tasks) and
+                        psql(f"SELECT active FROM pg_replication_slots WHERE slot_name = '{dbz_slot}'") == "t")
+            wait_for("Debezium to stream from its slot", streaming, 120)
 
         properties = os.path.join(work, "walbridge.properties")
         poll_duration_ms = (writes_s + args.drain) * 1000
@@ -223,7 +227,7 @@ def measure(rate, args, connect, bootstrap):
         with open(script, "w") as f:
             f.write("\\set v random(1, 1000000)\n"
                     f"INSERT INTO {run}.t (name, balance, created_at) VALUES ('customer ' || :v, :v * 1.25, now());\n")
-        worker_cpu = process_cpu_seconds(worker)
+        worker_cpu = process_cpu_seconds(worker) if url else 0
         started_ms = time.time() * 1000
         writer = pgbench(script, rate, writes_s)
         written_out, _ = writer.communicate()
@@ -239,14 +243,15 @@ def measure(rate, args, connect, bootstrap):
             with open(log_path) as f:
                 sys.exit(f"walbridge invoke failed ({walbridge.returncode}):\n{f.read()[-4000:]}")
         report = json.loads(out)
-        wait_for(f"Debezium's {rows} events", lambda: topic_count(bootstrap, dbz_topic) >= rows,
-                 max(300, rows / 500))
-        worker_cpu = process_cpu_seconds(worker) - worker_cpu
+        if url:
+            wait_for(f"Debezium's {rows} events", lambda: topic_count(bootstrap, dbz_topic) >= rows,
+                     max(300, rows / 500))
+            worker_cpu = process_cpu_seconds(worker) - worker_cpu
 
         from_ms = started_ms + args.warmup * 1000
         result = {"rate": rate, "written": written, "rows": rows, "report": report, "wb_cpu": wb_cpu,
                   "dbz_cpu": worker_cpu, "windows": walbridge_windows(log_path), "measured_ms": (from_ms, ended_ms)}
-        for name, topic in (("walbridge", wb_topic), ("debezium", dbz_topic)):
+        for name, topic in (("walbridge", wb_topic), ("debezium", dbz_topic))[:2 if url else 1]:
             values, read, span = latencies(bootstrap, topic, from_ms)
             if read != rows:
                 sys.exit(f"{name}: {read} records in {topic}, {rows} rows written")
@@ -259,12 +264,13 @@ def measure(rate, args, connect, bootstrap):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait()
-        connect_request(url, "DELETE", f"/connectors/{connector}")
-        # the task lets go of its slot once it stopped
-        for _ in range(150):
-            if psql(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{dbz_slot}' AND active") == "0":
-                break
-            time.sleep(0.2)
+        if url:
+            connect_request(url, "DELETE", f"/connectors/{connector}")
+            # the task lets go of its slot once it stopped
+            for _ in range(150):
+                if psql(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{dbz_slot}' AND active") == "0":
+                    break
+                time.sleep(0.2)
         drop_run(run, [slot, dbz_slot])
         # and the topics of the logical decoding messages other sessions' tests emit meanwhile
         delete_topics(bootstrap, [wb_topic, dbz_topic, f"{run}_wb.message", f"{run}_dbz.message"])
@@ -279,7 +285,9 @@ def print_result(r, args):
     lag = f", schedule lag avg {w['lag_avg_ms']:.1f} ms (max {w['lag_max_ms']:.0f})" if w["lag_avg_ms"] is not None else ""
     print(f"{r['rate']}/s asked: pgbench {w['tps']:,.0f} tps{lag}; {r['rows']:,} rows")
     for name in ("walbridge", "debezium"):
-        s = r[name]
+        s = r.get(name)
+        if s is None:
+            continue
         print(f"  {name:<10} {s['events']:>8,} events  p50 {s['p50']:>6} ms  p90 {s['p90']:>6} ms  "
               f"p99 {s['p99']:>6} ms  max {s['max']:>6} ms")
     # where walbridge's time went while measured: its windows between the warm-up's end and the
@@ -289,8 +297,8 @@ def print_result(r, args):
     windows = [w for w in windows if start <= w[0] <= end]
     gaps = [b[0] - a[0] for a, b in zip(windows, windows[1:])]
     print(f"  walbridge, whole invocation: {report['polls']} passes, {report['windows']} windows; CPU "
-          f"{r['wb_cpu']:.1f} s to the writes' end (the Connect worker: {r['dbz_cpu']:.1f} s to Debezium's last "
-          f"event)")
+          f"{r['wb_cpu']:.1f} s to the writes' end" +
+          (f" (the Connect worker: {r['dbz_cpu']:.1f} s to Debezium's last event)" if "debezium" in r else ""))
     if windows:
         print(f"  walbridge, measured period: {len(windows)} windows; per window rows median "
               f"{median(w[1] for w in windows)}, max {max(w[1] for w in windows)}; elapsed (peek to acknowledged) "
@@ -309,10 +317,12 @@ def main():
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a walbridge property away from its default (a tuned run; repeatable)")
     parser.add_argument("--walbridge", default="target/release/walbridge")
+    parser.add_argument("--without-debezium", action="store_true",
+                        help="walbridge alone: no Debezium beside it (and no Kafka Connect needed)")
     parser.add_argument("--keep-logs", metavar="DIR", help="keep walbridge's log of each rate (JSON lines) in DIR")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r]
-    connect = kafka_connect()
+    connect = None if args.without_debezium else kafka_connect()
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     results = [measure(rate, args, connect, bootstrap) for rate in rates]
 
@@ -321,14 +331,17 @@ def main():
           f"{args.warmup} s of warm-up; pgbench {CLIENTS} clients, {THREADS} threads, one row per transaction; "
           f"walbridge one `walbridge invoke`, poll.interval.ms={args.poll_interval_ms}, "
           f"{', '.join(args.set) if args.set else 'defaults'} otherwise; "
-          f"Debezium 3.7.1 in Kafka Connect, both at once to Apache Kafka; "
-          f"{datetime.date.today().isoformat()}, {machine()}")
+          + ("walbridge alone, to Apache Kafka; " if args.without_debezium else
+             "Debezium 3.7.1 in Kafka Connect, both at once to Apache Kafka; ")
+          + f"{datetime.date.today().isoformat()}, {machine()}")
     print()
     print("| changes/s asked (pgbench achieved) | | events measured | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in results:
         for name, label in (("walbridge", "walbridge"), ("debezium", "Debezium 3.7.1")):
-            s = r[name]
+            s = r.get(name)
+            if s is None:
+                continue
             print(f"| {r['rate']:,} ({r['written']['tps']:,.0f}) | {label} | {s['events']:,} | {s['p50']:,} | "
                   f"{s['p90']:,} | {s['p99']:,} | {s['max']:,} |")
 
