@@ -25,14 +25,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from relay_bench import PLUGINS, drop_run, machine, psql, wait_for_backends  # noqa: E402
-
-# A wrapper process whose only child is walbridge, so its rusage is walbridge's alone.
-RUSAGE = ("import json, resource, subprocess, sys\n"
-          "done = subprocess.run(sys.argv[2:])\n"
-          "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-          "json.dump({'user': u.ru_utime, 'sys': u.ru_stime, 'maxrss_kib': u.ru_maxrss}, open(sys.argv[1], 'w'))\n"
-          "sys.exit(done.returncode)\n")
+from relay_bench import (PLUGINS, RUSAGE_WRAPPER, create_table, drop_run, machine, psql,  # noqa: E402
+                         wait_for_backends, write_backlog)
 
 
 def relay_once(binary, settings, run, slot, plugin, tag, work, n):
@@ -49,7 +43,7 @@ def relay_once(binary, settings, run, slot, plugin, tag, work, n):
                RUST_LOG="warn")
     usage_file = os.path.join(work, f"rusage-{tag}.json")
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", RUSAGE, usage_file, binary, "invoke"], env=env, check=True,
+    out = subprocess.run([sys.executable, "-c", RUSAGE_WRAPPER, usage_file, binary, "invoke"], env=env, check=True,
                          capture_output=True, text=True)
     wall = time.monotonic() - started
     wait_for_backends("walbridge")
@@ -83,18 +77,11 @@ def main():
     slots = [f"{run}_r{r}_b{i}" for r in range(args.rounds) for i in range(len(builds))]
     try:
         print(f"writing {n} changes ({per_tx} per transaction) into {run}.t ...", file=sys.stderr)
-        psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
-             f"balance numeric(10,2), created_at timestamptz)")
+        create_table(run)
         psql(f"CREATE PUBLICATION {run}_wbpub FOR TABLE {run}.t")
         for slot in slots:
             psql(f"SELECT pg_create_logical_replication_slot('{slot}', '{args.plugin}')")
-        psql(f"""DO $$ BEGIN FOR i IN 0..{(n + per_tx - 1) // per_tx - 1} LOOP
-                   INSERT INTO {run}.t SELECT g, 'customer ' || g, g * 1.25, '2024-01-15 10:30:00+00'
-                     FROM generate_series(i * {per_tx} + 1, least((i + 1) * {per_tx}, {n})) g;
-                   COMMIT;
-                 END LOOP; END $$""")
-        psql(f"VACUUM (ANALYZE) {run}.t")
-        psql("CHECKPOINT")
+        write_backlog(run, n, per_tx)
 
         results = [[] for _ in builds]
         for r in range(args.rounds):

@@ -368,6 +368,34 @@ def wait_for_backends(application_name):
         time.sleep(0.05)
 
 
+# A wrapper process whose only child is walbridge, so its rusage is walbridge's alone: run it as
+# `python -c RUSAGE_WRAPPER USAGE_FILE walbridge invoke`.
+RUSAGE_WRAPPER = ("import json, resource, subprocess, sys\n"
+                  "done = subprocess.run(sys.argv[2:])\n"
+                  "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+                  "json.dump({'user': u.ru_utime, 'sys': u.ru_stime, 'maxrss_kib': u.ru_maxrss}, "
+                  "open(sys.argv[1], 'w'))\n"
+                  "sys.exit(done.returncode)\n")
+
+
+def create_table(run):
+    """The benchmark's schema `run` and its table `run.t`."""
+    psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
+         f"balance numeric(10,2), created_at timestamptz)")
+
+
+def write_backlog(run, n, per_tx):
+    """Inserts `n` rows into `run.t`, `per_tx` per transaction; then lets autovacuum's and the
+    checkpointer's work on them finish, so that what is measured next sees a quiet server."""
+    psql(f"""DO $$ BEGIN FOR i IN 0..{(n + per_tx - 1) // per_tx - 1} LOOP
+               INSERT INTO {run}.t SELECT g, 'customer ' || g, g * 1.25, '2024-01-15 10:30:00+00'
+                 FROM generate_series(i * {per_tx} + 1, least((i + 1) * {per_tx}, {n})) g;
+               COMMIT;
+             END LOOP; END $$""")
+    psql(f"VACUUM (ANALYZE) {run}.t")
+    psql("CHECKPOINT")
+
+
 def raw_read(plugin, run, slot, upto):
     """(a) a plain client reading the window from `slot` (nothing advanced): its time in seconds."""
     if plugin == "wal2json":
@@ -403,17 +431,11 @@ def relay(plugin, config, run, slot, raw_s, n, per_tx, bootstrap, broker, noida,
                DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
                DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
                KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="warn")
-    # A wrapper process whose only child is walbridge, so its rusage is walbridge's alone.
     usage_file = os.path.join(work, f"rusage-{tag}.json")
-    wrapper = ("import json, resource, subprocess, sys\n"
-               "done = subprocess.run(sys.argv[2:])\n"
-               "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-               "json.dump({'user': u.ru_utime, 'sys': u.ru_stime, 'maxrss_kib': u.ru_maxrss}, open(sys.argv[1], 'w'))\n"
-               "sys.exit(done.returncode)\n")
     pg_before, broker_before = postgres_cpu_seconds(), group_cpu_seconds(broker_pid(noida))
     started_ms = time.time() * 1000
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", wrapper, usage_file, args.walbridge, "invoke"], env=env,
+    out = subprocess.run([sys.executable, "-c", RUSAGE_WRAPPER, usage_file, args.walbridge, "invoke"], env=env,
                          check=True, capture_output=True, text=True)
     relay_s = time.monotonic() - started
     wait_for_backends("walbridge")
@@ -486,8 +508,7 @@ def main():
         bootstrap, broker = f"127.0.0.1:{noida_port}", "noida-db"
     try:
         print(f"writing {n} changes ({per_tx} per transaction) into {run}.t ...", file=sys.stderr)
-        psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id int PRIMARY KEY, name text NOT NULL, "
-             f"balance numeric(10,2), created_at timestamptz)")
+        create_table(run)
         # walbridge's slots, one per plugin and configuration: wal2json, and pgoutput behind its
         # publication (made first)
         psql(f"CREATE PUBLICATION {run}_wbpub FOR TABLE {run}.t")
@@ -509,16 +530,8 @@ def main():
                        f"AND query LIKE 'INSERT INTO {run}.open%'") == "0":
                 time.sleep(0.1)
         started = time.monotonic()
-        psql(f"""DO $$ BEGIN FOR i IN 0..{(n + per_tx - 1) // per_tx - 1} LOOP
-                   INSERT INTO {run}.t SELECT g, 'customer ' || g, g * 1.25, '2024-01-15 10:30:00+00'
-                     FROM generate_series(i * {per_tx} + 1, least((i + 1) * {per_tx}, {n})) g;
-                   COMMIT;
-                 END LOOP; END $$""")
+        write_backlog(run, n, per_tx)
         print(f"  written in {time.monotonic() - started:.1f} s", file=sys.stderr)
-        # Let autovacuum's and the checkpointer's work on the new rows finish before measuring, so
-        # (a) and (b) both see a quiet server.
-        psql(f"VACUUM (ANALYZE) {run}.t")
-        psql("CHECKPOINT")
 
         upto = psql("SELECT pg_current_wal_lsn()")
         results = {}
