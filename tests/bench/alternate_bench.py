@@ -15,41 +15,19 @@ least of walbridge's CPU per change (its rusage), the median wall time, and the 
 build's. Everything the run made in PostgreSQL is dropped at the end, even on failure.
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from relay_bench import (PLUGINS, RUSAGE_WRAPPER, create_table, drop_run, machine, psql,  # noqa: E402
-                         wait_for_backends, write_backlog)
+from relay_bench import PLUGINS, create_table, drop_run, invoke, machine, psql, write_backlog  # noqa: E402
 
 
 def relay_once(binary, settings, run, slot, plugin, tag, work, n):
     """One `walbridge invoke` of the backlog from `slot`: (CPU s, user s, wall s, peak RSS MiB, windows)."""
-    properties = os.path.join(work, f"{tag}.properties")
-    with open(properties, "w") as f:
-        f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}_{tag}\n"
-                f"plugin.name={plugin}\npublication.name={run}_wbpub\npublication.autocreate.mode=disabled\n"
-                f"snapshot.mode=no_data\ncheckpoint.uri=file://{work}/checkpoint-{tag}.json\n"
-                + "".join(f"{setting}\n" for setting in settings))
-    env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
-               DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
-               DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
-               RUST_LOG="warn")
-    usage_file = os.path.join(work, f"rusage-{tag}.json")
-    started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", RUSAGE_WRAPPER, usage_file, binary, "invoke"], env=env, check=True,
-                         capture_output=True, text=True)
-    wall = time.monotonic() - started
-    wait_for_backends("walbridge")
-    with open(usage_file) as f:
-        usage = json.load(f)
-    report = json.loads(out.stdout)
+    usage, report, wall = invoke(binary, run, slot, plugin, tag, work, settings, os.environ["KAFKA_BOOTSTRAP_SERVERS"])
     if report["changes"] != n:
         sys.exit(f"{binary}: relayed {report['changes']} changes, expected {n}: {report}")
     return (usage["user"] + usage["sys"], usage["user"], wall, usage["maxrss_kib"] / 1024, report["windows"])

@@ -177,6 +177,8 @@ def measure(rate, args, connect, bootstrap):
     run = "lat_" + uuid.uuid4().hex[:10]
     slot, dbz_slot, publication = f"{run}_slot", f"{run}_dbz", f"{run}_pub"
     wb_topic, dbz_topic = f"{run}_wb.{run}.t", f"{run}_dbz.{run}.t"
+    # the connectors measured, each with the topic of its change events
+    measured = {"walbridge": wb_topic, **({"debezium": dbz_topic} if url else {})}
     connector = f"{run}-dbz".replace("_", "-")
     work = tempfile.mkdtemp(prefix="walbridge-latency-")
     writes_s = args.warmup + args.seconds
@@ -187,12 +189,10 @@ def measure(rate, args, connect, bootstrap):
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id bigserial PRIMARY KEY, name text NOT NULL, "
              f"balance numeric(10,2), created_at timestamptz)")
         psql(f"SELECT pg_create_logical_replication_slot('{slot}', 'wal2json')")
+        create_topics(bootstrap, list(measured.values()))
         if url:
             psql(f"CREATE PUBLICATION {publication} FOR TABLE {run}.t")
             psql(f"SELECT pg_create_logical_replication_slot('{dbz_slot}', 'pgoutput')")
-        create_topics(bootstrap, [wb_topic, dbz_topic] if url else [wb_topic])
-
-        if url:
             status, answer = connect_request(url, "PUT", f"/connectors/{connector}/config",
                                              debezium_config(run, dbz_slot, publication))
             if status != 201:
@@ -251,7 +251,7 @@ def measure(rate, args, connect, bootstrap):
         from_ms = started_ms + args.warmup * 1000
         result = {"rate": rate, "written": written, "rows": rows, "report": report, "wb_cpu": wb_cpu,
                   "dbz_cpu": worker_cpu, "windows": walbridge_windows(log_path), "measured_ms": (from_ms, ended_ms)}
-        for name, topic in (("walbridge", wb_topic), ("debezium", dbz_topic))[:2 if url else 1]:
+        for name, topic in measured.items():
             values, read, span = latencies(bootstrap, topic, from_ms)
             if read != rows:
                 sys.exit(f"{name}: {read} records in {topic}, {rows} rows written")

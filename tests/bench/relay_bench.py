@@ -414,36 +414,44 @@ def raw_read(plugin, run, slot, upto):
     return elapsed
 
 
-def relay(plugin, config, run, slot, raw_s, n, per_tx, bootstrap, broker, noida, work, args):
-    """(b)-(d) for one plugin's slot under one of CONFIGS: one `walbridge invoke` relaying the window
-    to topics `<run>_<plugin>_<i>.*`; prints the figures and returns them."""
-    # the topic prefix names Avro records too, which take no '-'
-    tag = f"{plugin}_{list(CONFIGS).index(config)}"
+def invoke(binary, run, slot, plugin, tag, work, settings, bootstrap):
+    """One `walbridge invoke` of the run's table from `slot` to topics `<run>_<tag>.*` on `bootstrap`,
+    at walbridge's defaults plus `settings` (KEY=VALUE lines), its checkpoint a file in `work`; waits until
+    its PostgreSQL sessions are gone. Returns its rusage (user, sys, maxrss_kib), its report and the wall
+    seconds."""
     properties = os.path.join(work, f"{tag}.properties")
-    settings = CONFIGS[config].format(registry=os.environ.get("SCHEMA_REGISTRY_URL", ""))
     with open(properties, "w") as f:
         f.write(f"slot.name={slot}\ntable.include.list={run}.t\ntopic.prefix={run}_{tag}\n"
                 f"plugin.name={plugin}\npublication.name={run}_wbpub\npublication.autocreate.mode=disabled\n"
-                f"{settings}snapshot.mode=no_data\n"
-                f"checkpoint.uri=file://{work}/checkpoint-{tag}.json\n"
-                + "".join(f"{setting}\n" for setting in args.set))
+                f"snapshot.mode=no_data\ncheckpoint.uri=file://{work}/checkpoint-{tag}.json\n"
+                + "".join(f"{setting}\n" for setting in settings))
     env = dict(os.environ, WALBRIDGE_PROPERTIES=properties, DATABASE_HOSTNAME=os.environ["PGHOST"],
                DATABASE_PORT=os.environ["PGPORT"], DATABASE_USER=os.environ["PGUSER"],
                DATABASE_PASSWORD=os.environ["PGPASSWORD"], DATABASE_DBNAME=os.environ["PGDATABASE"],
                KAFKA_BOOTSTRAP_SERVERS=bootstrap, RUST_LOG="warn")
     usage_file = os.path.join(work, f"rusage-{tag}.json")
-    pg_before, broker_before = postgres_cpu_seconds(), group_cpu_seconds(broker_pid(noida))
-    started_ms = time.time() * 1000
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", RUSAGE_WRAPPER, usage_file, args.walbridge, "invoke"], env=env,
+    out = subprocess.run([sys.executable, "-c", RUSAGE_WRAPPER, usage_file, binary, "invoke"], env=env,
                          check=True, capture_output=True, text=True)
-    relay_s = time.monotonic() - started
+    wall_s = time.monotonic() - started
     wait_for_backends("walbridge")
-    pg_cpu = postgres_cpu_seconds() - pg_before
-    broker_cpu = group_cpu_seconds(broker_pid(noida)) - broker_before
     with open(usage_file) as f:
         usage = json.load(f)
-    report = json.loads(out.stdout)
+    return usage, json.loads(out.stdout), wall_s
+
+
+def relay(plugin, config, run, slot, raw_s, n, per_tx, bootstrap, broker, noida, work, args):
+    """(b)-(d) for one plugin's slot under one of CONFIGS: one `walbridge invoke` relaying the window
+    to topics `<run>_<plugin>_<i>.*`; prints the figures and returns them."""
+    # the topic prefix names Avro records too, which take no '-'
+    tag = f"{plugin}_{list(CONFIGS).index(config)}"
+    settings = CONFIGS[config].format(registry=os.environ.get("SCHEMA_REGISTRY_URL", "")).splitlines()
+    pg_before, broker_before = postgres_cpu_seconds(), group_cpu_seconds(broker_pid(noida))
+    started_ms = time.time() * 1000
+    usage, report, relay_s = invoke(args.walbridge, run, slot, plugin, tag, work, settings + args.set,
+                                    bootstrap)
+    pg_cpu = postgres_cpu_seconds() - pg_before
+    broker_cpu = group_cpu_seconds(broker_pid(noida)) - broker_before
     changes = report["changes"]
     if changes != n:
         sys.exit(f"{plugin}: relayed {changes} changes, expected {n}: {report}")

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use walbridge_relay::{CheckpointError, InvocationReport, PublishError, RelayError};
+use walbridge_relay::{CheckpointError, InvocationReport, PublishError, RelayError, error_chain};
 use walbridge_tests::{self as env, PrivateService};
 
 use crate::case::{Case, invoke, lsn_of, try_invoke, value, walbridge_invoke};
@@ -21,10 +21,10 @@ async fn invoke_when_store_serves(
         match try_invoke(config()).await {
             Ok(report) => return report,
             Err(err) if Instant::now() < deadline => {
-                eprintln!("store not serving yet: {err}");
+                eprintln!("store not serving yet: {}", error_chain(&err));
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            Err(err) => panic!("the private store never served: {err}"),
+            Err(err) => panic!("the private store never served: {}", error_chain(&err)),
         }
     }
 }
@@ -97,7 +97,8 @@ async fn a_stopped_object_store_fails_the_invocation_without_moving_the_slot() {
         .expect_err("no store, no success");
     assert!(
         matches!(err, RelayError::Checkpoint(CheckpointError::Io { .. })),
-        "{err}"
+        "{}",
+        error_chain(&err)
     );
     assert_eq!(case.confirmed_flush_lsn().await, slot_before);
 
