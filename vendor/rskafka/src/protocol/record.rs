@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use std::io::{Cursor, Read, Write};
 
 use bytes::Bytes;
+use integer_encoding::VarInt;
 
 #[cfg(test)]
 use proptest::prelude::*;
@@ -71,19 +72,37 @@ where
     }
 }
 
+impl RecordHeader {
+    /// walbridge: the bytes [`WriteType::write`] writes, for the record's length.
+    fn encoded_len(&self) -> Result<usize, WriteError> {
+        let malformed = |e: std::num::TryFromIntError| WriteError::Malformed(Box::new(e));
+        let key = i32::try_from(self.key.len()).map_err(malformed)?;
+        let value = i32::try_from(self.value.len()).map_err(malformed)?;
+        Ok(key.required_space() + self.key.len() + value.required_space() + self.value.len())
+    }
+}
+
 impl<W> WriteType<W> for RecordHeader
 where
     W: Write,
 {
     fn write(&self, writer: &mut W) -> Result<(), WriteError> {
-        // key
-        let l = i32::try_from(self.key.len()).map_err(|e| WriteError::Malformed(Box::new(e)))?;
-        Varint(l).write(writer)?;
-        writer.write_all(self.key.as_bytes())?;
-
-        // value
-        let l = i32::try_from(self.value.len()).map_err(|e| WriteError::Malformed(Box::new(e)))?;
-        Varint(l).write(writer)?;
+        let key = i32::try_from(self.key.len()).map_err(|e| WriteError::Malformed(Box::new(e)))?;
+        let value =
+            i32::try_from(self.value.len()).map_err(|e| WriteError::Malformed(Box::new(e)))?;
+        // walbridge: a short name (as header names are) is written with both lengths in one write
+        let mut head = [0u8; 64];
+        if self.key.len() + 10 <= head.len() {
+            let mut at = key.encode_var(&mut head);
+            head[at..at + self.key.len()].copy_from_slice(self.key.as_bytes());
+            at += self.key.len();
+            at += value.encode_var(&mut head[at..]);
+            writer.write_all(&head[..at])?;
+        } else {
+            Varint(key).write(writer)?;
+            writer.write_all(self.key.as_bytes())?;
+            Varint(value).write(writer)?;
+        }
         writer.write_all(&self.value)?;
 
         Ok(())
@@ -177,70 +196,61 @@ where
     W: Write,
 {
     fn write(&self, writer: &mut W) -> Result<(), WriteError> {
-        // ============================================================================================
-        // ======================================== inner data ========================================
-        // write data to buffer because we need to prepend the length
-        // (walbridge: sized up front, so a large value is not copied again as the buffer grows)
-        let mut data = Vec::with_capacity(
-            32 + self.key.as_ref().map_or(0, Vec::len)
-                + self.value.as_ref().map_or(0, Vec::len)
-                + self
-                    .headers
-                    .iter()
-                    .map(|h| 10 + h.key.len() + h.value.len())
-                    .sum::<usize>(),
-        );
-
-        // attributes
-        Int8(0).write(&mut data)?;
-
-        // timestampDelta
-        Varlong(self.timestamp_delta).write(&mut data)?;
-
-        // offsetDelta
-        Varint(self.offset_delta).write(&mut data)?;
+        // walbridge: the record's length is counted first and its fields written straight to
+        // `writer`, instead of into a buffer of its own that was then copied (an allocation and a
+        // copy of every key and value)
+        let malformed = |e: std::num::TryFromIntError| WriteError::Malformed(Box::new(e));
+        let key_len = self
+            .key
+            .as_ref()
+            .map(|k| i32::try_from(k.len()))
+            .transpose()
+            .map_err(malformed)?;
+        let value_len = (self.value.as_ref())
+            .map(|v| i32::try_from(v.len()))
+            .transpose()
+            .map_err(malformed)?;
+        let headers_len = i32::try_from(self.headers.len()).map_err(malformed)?;
+        let mut len = 1 // attributes
+            + self.timestamp_delta.required_space()
+            + self.offset_delta.required_space()
+            + key_len.map_or(1, |l| l.required_space() + l as usize)
+            + value_len.map_or(1, |l| l.required_space() + l as usize)
+            + headers_len.required_space();
+        for header in &self.headers {
+            len += header.encoded_len()?;
+        }
+        let len = i32::try_from(len).map_err(malformed)?;
+        // the length, attributes, timestampDelta, offsetDelta and the key's length, in one write
+        let mut head = [0u8; 32];
+        let mut at = len.encode_var(&mut head);
+        head[at] = 0; // attributes
+        at += 1;
+        at += self.timestamp_delta.encode_var(&mut head[at..]);
+        at += self.offset_delta.encode_var(&mut head[at..]);
+        at += key_len.unwrap_or(-1).encode_var(&mut head[at..]);
+        writer.write_all(&head[..at])?;
 
         // key
-        match &self.key {
-            Some(key) => {
-                let l = i32::try_from(key.len()).map_err(|e| WriteError::Malformed(Box::new(e)))?;
-                Varint(l).write(&mut data)?;
-                data.write_all(key)?;
-            }
-            None => {
-                Varint(-1).write(&mut data)?;
-            }
+        if let Some(key) = &self.key {
+            writer.write_all(key)?;
         }
 
         // value
-        match &self.value {
-            Some(value) => {
-                let l =
-                    i32::try_from(value.len()).map_err(|e| WriteError::Malformed(Box::new(e)))?;
-                Varint(l).write(&mut data)?;
-                data.write_all(value)?;
+        match (&self.value, value_len) {
+            (Some(value), Some(l)) => {
+                Varint(l).write(writer)?;
+                writer.write_all(value)?;
             }
-            None => {
-                Varint(-1).write(&mut data)?;
-            }
+            _ => Varint(-1).write(writer)?,
         }
 
         // headers
         // Note: This is NOT a normal array but uses a Varint instead.
-        let l =
-            i32::try_from(self.headers.len()).map_err(|e| WriteError::Malformed(Box::new(e)))?;
-        Varint(l).write(&mut data)?;
+        Varint(headers_len).write(writer)?;
         for header in &self.headers {
-            header.write(&mut data)?;
+            header.write(writer)?;
         }
-
-        // ============================================================================================
-        // ============================================================================================
-
-        // now write accumulated data
-        let l = i32::try_from(data.len()).map_err(|e| WriteError::Malformed(Box::new(e)))?;
-        Varint(l).write(writer)?;
-        writer.write_all(&data)?;
 
         Ok(())
     }
@@ -786,6 +796,72 @@ impl RecordBatchBodyRef<'_> {
     }
 }
 
+/// walbridge: the block size of the LZ4 frames written (the `lz4` crate's default, and Kafka's Java
+/// producer's).
+#[cfg(feature = "compression-lz4")]
+const LZ4_BLOCK: usize = 64 << 10;
+
+/// walbridge: a writer that passes on what is written in pieces of exactly `block` bytes (and the
+/// rest at [`WholeBlocks::finish`]), so that a compressor that works in blocks of that size takes
+/// each in one call, without copying it into a block of its own first. Unlike `BufWriter`, which
+/// passes on what it holds whenever the next write does not fit, it never passes on less.
+#[cfg(feature = "compression-lz4")]
+struct WholeBlocks<W: Write> {
+    inner: W,
+    block: Vec<u8>,
+    size: usize,
+}
+
+#[cfg(feature = "compression-lz4")]
+impl<W: Write> WholeBlocks<W> {
+    fn new(inner: W, block: usize) -> Self {
+        Self {
+            inner,
+            block: Vec::with_capacity(block),
+            size: block,
+        }
+    }
+
+    /// Passes on the last, partial block.
+    fn finish(mut self) -> std::io::Result<()> {
+        self.inner.write_all(&self.block)?;
+        self.block.clear();
+        Ok(())
+    }
+}
+
+#[cfg(feature = "compression-lz4")]
+impl<W: Write> Write for WholeBlocks<W> {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() < self.size - self.block.len() {
+            self.block.extend_from_slice(buf);
+            return Ok(buf.len());
+        }
+        let mut rest = buf;
+        while !rest.is_empty() {
+            let room = self.size - self.block.len();
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.block.extend_from_slice(now);
+            if self.block.len() == self.size {
+                self.inner.write_all(&self.block)?;
+                self.block.clear();
+            }
+            rest = later;
+        }
+        Ok(buf.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.write(buf).map(drop)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl<W> WriteType<W> for RecordBatchBodyRef<'_>
 where
     W: Write,
@@ -866,7 +942,12 @@ where
                     .checksum(ContentChecksum::NoChecksum)
                     .block_checksum(BlockChecksum::NoBlockChecksum)
                     .build(writer)?;
-                Self::write_records(&mut encoder, self.records)?;
+                // walbridge: records are written in many small pieces, each of which lz4 would
+                // take in a call of its own and copy into its block; whole blocks it compresses
+                // where they are
+                let mut blocks = WholeBlocks::new(&mut encoder, LZ4_BLOCK);
+                Self::write_records(&mut blocks, self.records)?;
+                blocks.finish()?;
                 let (_writer, res) = encoder.finish();
                 res?;
             }
