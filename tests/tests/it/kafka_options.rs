@@ -1,11 +1,12 @@
 //! Kafka producer options against the broker under test: every `kafka.compression.type` codec
-//! reaches an independent consumer (librdkafka) intact, and a record larger than
+//! reaches an independent consumer (librdkafka) intact (a record wider than a compression block and a
+//! long header name too), and a record larger than
 //! `kafka.max.request.size` stops the invocation with the setting named, moving nothing.
 
 use walbridge_relay::{PublishError, RelayError};
 use walbridge_tests::{self as env, Broker};
 
-use crate::case::{Case, invoke, try_invoke};
+use crate::case::{Case, invoke, try_invoke, value};
 
 #[tokio::test]
 async fn every_compression_codec_reaches_an_independent_consumer() {
@@ -21,27 +22,62 @@ async fn every_compression_codec_reaches_an_independent_consumer() {
         // tansu 0.6.0 refuses snappy batches (UnexpectedType("Snappy")): see test-services.md.
         codecs.retain(|codec| *codec != "snappy");
     }
+    // A header name longer than most and a record wider than an LZ4 block (64 KiB): each record's
+    // length is counted before it is written, and LZ4 takes a batch in whole blocks.
+    let header = "walbridge.test.a-header-name-longer-than-the-context-headers-of-debezium";
     for codec in &codecs {
         case.sql(&format!(
-            "INSERT INTO {{s}}.{codec} SELECT i, repeat('{codec} ', 50) FROM generate_series(1, 20) i"
+            "INSERT INTO {{s}}.{codec} SELECT i, repeat('{codec} ', 50) FROM generate_series(1, 20) i; \
+             INSERT INTO {{s}}.{codec} SELECT 21, string_agg(md5(g::text), '') FROM generate_series(1, 5000) g"
         ))
         .await;
         let table = format!("{}.{codec}", case.schema);
         let report = invoke(case.config(&[
             ("kafka.compression.type", codec),
             ("table.include.list", &table),
+            ("transforms", "header"),
+            (
+                "transforms.header.type",
+                "org.apache.kafka.connect.transforms.InsertHeader",
+            ),
+            ("transforms.header.header", header),
+            ("transforms.header.value.literal", codec),
         ]))
         .await;
-        assert_eq!(report.events, 20, "{codec}: {report:?}");
-        let records = env::read_topic(&case.topic(codec), 20);
-        assert_eq!(records.len(), 20, "{codec}");
+        assert_eq!(report.events, 21, "{codec}: {report:?}");
+        let records = env::read_topic(&case.topic(codec), 21);
+        assert_eq!(records.len(), 21, "{codec}");
+        let v = |r: &env::KafkaRecord| {
+            let after = &value(r)["after"];
+            (
+                after["id"].as_i64().unwrap(),
+                after["v"].as_str().unwrap().len(),
+            )
+        };
+        let mut sizes: Vec<_> = records.iter().map(v).collect();
+        sizes.sort_unstable();
+        let narrow = format!("{codec} ").len() * 50;
+        let expected: Vec<_> = (1..=21)
+            .map(|id| (id, if id == 21 { 5000 * 32 } else { narrow }))
+            .collect();
+        assert_eq!(sizes, expected, "{codec}: values arrive whole");
         assert!(
-            records.iter().all(|r| r
-                .value_str()
+            records.iter().all(|r| value(r)["after"]["v"]
+                .as_str()
                 .unwrap()
-                .contains(&format!("{codec} {codec} "))),
+                .starts_with(&format!("{codec} {codec} "))
+                || value(r)["after"]["id"] == 21),
             "{codec}: values arrive intact"
         );
+        for record in &records {
+            assert!(
+                record
+                    .headers
+                    .contains(&(header.to_owned(), Some(codec.as_bytes().to_vec()))),
+                "{codec}: the long header on every record: {:?}",
+                record.headers
+            );
+        }
     }
     case.drop_slot().await;
 }
