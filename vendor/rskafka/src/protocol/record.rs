@@ -796,11 +796,6 @@ impl RecordBatchBodyRef<'_> {
     }
 }
 
-/// walbridge: the block size of the LZ4 frames written (the `lz4` crate's default, and Kafka's Java
-/// producer's).
-#[cfg(feature = "compression-lz4")]
-const LZ4_BLOCK: usize = 64 << 10;
-
 /// walbridge: a writer that passes on what is written in pieces of exactly `block` bytes (and the
 /// rest at [`WholeBlocks::finish`]), so that a compressor that works in blocks of that size takes
 /// each in one call, without copying it into a block of its own first. Unlike `BufWriter`, which
@@ -824,9 +819,7 @@ impl<W: Write> WholeBlocks<W> {
 
     /// Passes on the last, partial block.
     fn finish(mut self) -> std::io::Result<()> {
-        self.inner.write_all(&self.block)?;
-        self.block.clear();
-        Ok(())
+        self.inner.write_all(&self.block)
     }
 }
 
@@ -857,6 +850,7 @@ impl<W: Write> Write for WholeBlocks<W> {
         self.write(buf).map(drop)
     }
 
+    /// Keeps a partial block: only [`WholeBlocks::finish`] passes it on.
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
@@ -929,10 +923,14 @@ where
             RecordBatchCompression::Lz4 => {
                 use lz4::{
                     EncoderBuilder,
-                    liblz4::{BlockChecksum, BlockMode, ContentChecksum},
+                    liblz4::{BlockChecksum, BlockMode, BlockSize, ContentChecksum},
                 };
 
+                // walbridge: named, as the records are handed over in blocks of this size (64 KiB,
+                // the crate's default and Kafka's Java producer's)
+                let block = BlockSize::Max64KB;
                 let mut encoder = EncoderBuilder::new()
+                    .block_size(block.clone())
                     .block_mode(
                         // the only one supported by Kafka
                         BlockMode::Independent,
@@ -945,7 +943,7 @@ where
                 // walbridge: records are written in many small pieces, each of which lz4 would
                 // take in a call of its own and copy into its block; whole blocks it compresses
                 // where they are
-                let mut blocks = WholeBlocks::new(&mut encoder, LZ4_BLOCK);
+                let mut blocks = WholeBlocks::new(&mut encoder, block.get_size());
                 Self::write_records(&mut blocks, self.records)?;
                 blocks.finish()?;
                 let (_writer, res) = encoder.finish();
