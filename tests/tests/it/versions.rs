@@ -769,6 +769,52 @@ async fn the_slots_restart_point_follows_it() {
     case.drop_slot().await;
 }
 
+/// Three transactions of about 1 MB of WAL each: one window, longer than the stretch from which a
+/// window writes a running-transactions record.
+const SMALL_BURST: &str = "DO $$ BEGIN FOR i IN 0..2 LOOP
+       INSERT INTO {s}.t SELECT {base} + i * 1000 + g, repeat('x', 1000) FROM generate_series(0, 999) g;
+       COMMIT;
+     END LOOP; END $$;";
+
+/// The window that writes the running-transactions record reads up to the end of the WAL after it,
+/// so when it reaches that end its own advance passes the record and the restart point follows
+/// within the invocation: not left to a later pass, which would decode the whole stretch again to
+/// cross the record alone. As a user with REPLICATION only, so on every major the record is the
+/// temporary slot's, which is flushed as it is written (`pg_log_standby_snapshot()` leaves that to
+/// the WAL writer, and a window may be read before it did).
+#[tokio::test]
+async fn the_window_that_writes_the_record_passes_it() {
+    let (server, case) = restart_case("restart_same_window").await;
+    let (role, password) = replication_role(&case, "restart-same-window").await;
+    let settings = [
+        ("database.user", role.as_str()),
+        ("database.password", password),
+    ];
+    for base in ["0", "10000"] {
+        case.sql(&SMALL_BURST.replace("{base}", base)).await;
+        let report = invoke(config_for(&case, &server, &settings)).await;
+        assert_eq!((report.changes, report.windows), (3_000, 1), "{report:?}");
+    }
+    let behind = restart_behind(&case).await;
+    assert!(
+        behind < 1 << 20,
+        "the restart point is {behind} bytes behind the slot"
+    );
+    case.drop_slot().await;
+}
+
+/// A role with REPLICATION and read access to the case's schema only; its password.
+async fn replication_role(case: &Case, password: &'static str) -> (String, &'static str) {
+    let role = format!("{}_user", case.schema);
+    case.sql(&format!(
+        "CREATE ROLE {role} LOGIN REPLICATION PASSWORD '{password}';
+         GRANT USAGE ON SCHEMA {{s}} TO {role};
+         GRANT SELECT ON ALL TABLES IN SCHEMA {{s}} TO {role};"
+    ))
+    .await;
+    (role, password)
+}
+
 /// The same as a user with REPLICATION only, to whom `pg_log_standby_snapshot()` is not granted:
 /// the record is written by creating a temporary logical slot. While a writing transaction stays
 /// open, creating it is cancelled after a moment (the restart point cannot pass that transaction
@@ -776,14 +822,7 @@ async fn the_slots_restart_point_follows_it() {
 #[tokio::test]
 async fn the_slots_restart_point_follows_it_for_a_replication_user() {
     let (server, case) = restart_case("restart_follows_repl").await;
-    let role = format!("{}_user", case.schema);
-    let password = "restart-follows";
-    case.sql(&format!(
-        "CREATE ROLE {role} LOGIN REPLICATION PASSWORD '{password}';
-         GRANT USAGE ON SCHEMA {{s}} TO {role};
-         GRANT SELECT ON ALL TABLES IN SCHEMA {{s}} TO {role};"
-    ))
-    .await;
+    let (role, password) = replication_role(&case, "restart-follows").await;
     let as_role = |case: &Case| {
         config_for(
             case,

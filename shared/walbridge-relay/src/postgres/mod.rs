@@ -94,7 +94,7 @@ const STANDBY_DECODING_SINCE: i32 = 160_000;
 /// ([`running_xacts`]).
 const LOG_SNAPSHOT_SINCE: i32 = 160_000;
 
-/// WAL between the slot's restart point and its position from which a window writes a
+/// WAL between the slot's restart point and the end of the WAL from which a window writes a
 /// running-transactions record ([`running_xacts`]): every peek and advance decodes that stretch
 /// again. Small: under a steady writer a polling window spans about a megabyte, and a stretch
 /// several times that was most of each window's decoding; the record costs a round trip (a few ms
@@ -220,6 +220,9 @@ pub struct PgSlot {
     idle_timeout_on: Option<bool>,
     /// How a window writes a running-transactions record when the restart point lags.
     record_writer: running_xacts::RecordWriter,
+    /// Where the last running-transactions record this connection wrote ends, until the slot
+    /// passes it.
+    record_ahead: Option<walbridge_event::Lsn>,
     /// The next window decoded while this one is read, and its readers.
     /// (Boxed: the invocation's future holds the slot, and stays small.)
     read_ahead: Box<scout::ReadAhead>,
@@ -280,6 +283,7 @@ impl PgSlot {
             sizing: sizing::WindowSizing::default(),
             idle_timeout_on: None,
             record_writer: running_xacts::RecordWriter::for_server(server_version, in_recovery),
+            record_ahead: None,
             read_ahead: Box::new(scout::ReadAhead::new(
                 database.clone(),
                 slot.name.clone(),

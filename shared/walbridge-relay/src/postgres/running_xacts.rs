@@ -2,9 +2,11 @@
 //!
 //! The slot's restart point moves only where the WAL holds a running-transactions record, which the
 //! server writes every 15 s under writes (and at checkpoints): between two, every peek and every
-//! advance decodes again all the WAL since the last one. A window that finds a long stretch there
-//! ([`LOG_SNAPSHOT_FROM`](super::LOG_SNAPSHOT_FROM)) writes one at the end of the WAL, a few bytes,
-//! so the advance of a later window that passes it moves the restart point to about there:
+//! advance decodes again all the WAL since the last one. A window that would decode a long stretch
+//! from there ([`LOG_SNAPSHOT_FROM`](super::LOG_SNAPSHOT_FROM)) writes one at the end of the WAL, a
+//! few bytes, before it reads where the WAL ends, so the advance of the window that passes it —
+//! the last of a backlog, or this one when it reaches the end — moves the restart point to about
+//! there:
 //! - with `pg_log_standby_snapshot()` (PostgreSQL 16+; the superuser's unless granted);
 //! - else by creating a temporary logical slot and dropping it: creating a logical slot writes the
 //!   record first thing (where its decoding may start) and flushes it — what the REPLICATION
@@ -19,8 +21,10 @@
 
 use std::time::{Duration, Instant};
 
+use tokio_postgres::SimpleQueryMessage;
 use tokio_postgres::error::SqlState;
 use tracing::{info, warn};
+use walbridge_event::Lsn;
 
 use super::{LOG_SNAPSHOT_SINCE, PgSlot, timed_out};
 use crate::error::SlotError;
@@ -111,16 +115,18 @@ impl PgSlot {
     }
 
     /// Writes a running-transactions record at the end of the WAL, the first way that works (see
-    /// the module). Never fails the window: a way that fails is logged and not tried again on this
-    /// connection, and the restart point then moves at the server's own records.
-    pub(super) async fn log_running_transactions(&mut self) {
+    /// the module); returns a position at or after its end, or `None` when none was written (or
+    /// where is not known). Never fails the window: a way that fails is logged and not tried again
+    /// on this connection, and the restart point then moves at the server's own records.
+    pub(super) async fn log_running_transactions(&mut self) -> Option<Lsn> {
         if self.record_writer == RecordWriter::Function {
-            let Err(err) = self
+            let err = match self
                 .client
-                .batch_execute("SELECT pg_log_standby_snapshot()")
+                .simple_query("SELECT pg_log_standby_snapshot()")
                 .await
-            else {
-                return;
+            {
+                Ok(messages) => return first_lsn(&messages),
+                Err(err) => err,
             };
             // Only the message tells the causes apart: either way the slot's way is next.
             if err.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
@@ -139,47 +145,61 @@ impl PgSlot {
             }
             self.record_writer = RecordWriter::TemporarySlot { cancelled: None };
         }
-        if let RecordWriter::TemporarySlot { cancelled } = self.record_writer {
-            self.record_writer = self.create_temporary_slot(cancelled).await;
-        }
+        let RecordWriter::TemporarySlot { cancelled } = self.record_writer else {
+            return None;
+        };
+        let (writer, written) = self.create_temporary_slot(cancelled).await;
+        self.record_writer = writer;
+        written
     }
 
-    /// One record by way of a temporary slot; returns how to write the next one.
-    async fn create_temporary_slot(&self, cancelled: Option<Cancelled>) -> RecordWriter {
+    /// One record by way of a temporary slot; returns how to write the next one, and where the
+    /// slot's decoding would have begun (after the record) when it was created.
+    async fn create_temporary_slot(
+        &self,
+        cancelled: Option<Cancelled>,
+    ) -> (RecordWriter, Option<Lsn>) {
         if let Some(last) = cancelled {
-            let unchanged = RecordWriter::TemporarySlot { cancelled };
+            let unchanged = (RecordWriter::TemporarySlot { cancelled }, None);
             if last.at.elapsed() < AFTER_CANCELLED {
                 return unchanged;
             }
             match self.oldest_running_txid().await {
                 Ok(oldest) if oldest < last.blocked_below => return unchanged,
                 Ok(_) => {}
-                Err(err) => return self.temporary_slot_failed(&err),
+                Err(err) => return (self.temporary_slot_failed(&err), None),
             }
         }
         // One implicit transaction: a cancelled statement takes its SET back with it.
         let sql = format!(
             "SET statement_timeout = {}; \
-             SELECT pg_drop_replication_slot(slot_name) FROM pg_create_logical_replication_slot(\
-               'walbridge_record_' || pg_backend_pid(), '{}', true); \
+             SELECT lsn, pg_drop_replication_slot(slot_name) FROM \
+               pg_create_logical_replication_slot('walbridge_record_' || pg_backend_pid(), '{}', \
+               true); \
              RESET statement_timeout",
             CREATE_WAIT.as_millis(),
             self.plugin.slot_plugin()
         );
-        match self.client.batch_execute(&sql).await {
-            Ok(()) => RecordWriter::TemporarySlot { cancelled: None },
+        match self.client.simple_query(&sql).await {
+            Ok(messages) => (
+                RecordWriter::TemporarySlot { cancelled: None },
+                first_lsn(&messages),
+            ),
             Err(err) if timed_out(&err) => match self.oldest_running_txid().await {
                 // Some transaction that ran when the record was written has not ended: the
                 // restart point cannot pass it, so there is no use trying before it has.
-                Ok(oldest) => RecordWriter::TemporarySlot {
-                    cancelled: Some(Cancelled {
-                        at: Instant::now(),
-                        blocked_below: oldest.saturating_add(1),
-                    }),
-                },
-                Err(err) => self.temporary_slot_failed(&err),
+                Ok(oldest) => (
+                    RecordWriter::TemporarySlot {
+                        cancelled: Some(Cancelled {
+                            at: Instant::now(),
+                            blocked_below: oldest.saturating_add(1),
+                        }),
+                    },
+                    None,
+                ),
+                Err(err) => (self.temporary_slot_failed(&err), None),
             },
-            Err(err) => self.temporary_slot_failed(&err),
+            Err(err) => (self.temporary_slot_failed(&err), None),
         }
     }
 
@@ -208,4 +228,12 @@ impl PgSlot {
         );
         RecordWriter::Off
     }
+}
+
+/// The LSN in the first column of a simple query's first row.
+fn first_lsn(messages: &[SimpleQueryMessage]) -> Option<Lsn> {
+    messages.iter().find_map(|message| match message {
+        SimpleQueryMessage::Row(row) => row.get(0)?.parse().ok(),
+        _ => None,
+    })
 }

@@ -94,22 +94,7 @@ impl ChangeSource for PgSlot {
         if self.window != WindowState::Closed {
             self.end_transaction().await?;
         }
-        // The flushed position (on a standby the replayed one): decoding reads no further, and the
-        // slot can be advanced exactly to it; and where the slot stands and restarts decoding.
-        let row = self
-            .client
-            .query_opt(
-                &format!(
-                    "SELECT {WAL_FLUSHED}, confirmed_flush_lsn, restart_lsn \
-                     FROM pg_replication_slots WHERE slot_name = $1"
-                ),
-                &[&self.slot],
-            )
-            .await
-            .map_err(self.query_error("read the current WAL position"))?
-            .ok_or_else(|| self.slot_missing())?;
-        let lsn = |i| row.get::<_, Option<PgLsn>>(i).map_or(0, u64::from);
-        let (flushed, confirmed, restart) = (lsn(0), lsn(1), lsn(2));
+        let (mut flushed, confirmed, restart) = self.window_positions().await?;
         // Under PostgreSQL 18's idle_replication_slot_timeout a slot nobody acquires is
         // invalidated: then even a pass that finds no WAL peeks (which acquires the slot and
         // restarts its idle clock), at the cost of decoding the stretch from its restart point.
@@ -121,8 +106,19 @@ impl ChangeSource for PgSlot {
                 return Ok(None);
             }
         }
-        if confirmed.saturating_sub(restart) >= LOG_SNAPSHOT_FROM {
-            self.log_running_transactions().await;
+        // The windows planned here decode from the restart point: when that stretch is long, a
+        // running-transactions record goes first, and the end of the WAL is read after it, so the
+        // window that reaches the end passes it and its advance moves the restart point there —
+        // not a later pass, which would decode the stretch again to cross the record alone. None
+        // while one written before lies ahead of the slot: an advance moves the restart point to
+        // the first record it passes. (`pg_log_standby_snapshot()` leaves its record for the WAL
+        // writer to flush: a window that reaches the end before then leaves it to the next pass.)
+        if flushed.saturating_sub(restart) >= LOG_SNAPSHOT_FROM
+            && self.record_ahead.is_none_or(|at| at.0 <= confirmed)
+            && let Some(at) = self.log_running_transactions().await
+        {
+            self.record_ahead = Some(at);
+            (flushed, _, _) = self.window_positions().await?;
         }
         let confirmed = Lsn(confirmed);
         // A window decoded ahead, if it continues the stream, is read instead of a new peek.
@@ -313,6 +309,25 @@ impl Peek {
 }
 
 impl PgSlot {
+    /// The flushed position (on a standby the replayed one): decoding reads no further, and the
+    /// slot can be advanced exactly to it; and where the slot stands and restarts decoding.
+    async fn window_positions(&self) -> Result<(u64, u64, u64), SlotError> {
+        let row = self
+            .client
+            .query_opt(
+                &format!(
+                    "SELECT {WAL_FLUSHED}, confirmed_flush_lsn, restart_lsn \
+                     FROM pg_replication_slots WHERE slot_name = $1"
+                ),
+                &[&self.slot],
+            )
+            .await
+            .map_err(self.query_error("read the current WAL position"))?
+            .ok_or_else(|| self.slot_missing())?;
+        let lsn = |i| row.get::<_, Option<PgLsn>>(i).map_or(0, u64::from);
+        Ok((lsn(0), lsn(1), lsn(2)))
+    }
+
     /// The peek of a window up to `upto` of at most `max_changes` rows (0: no row limit).
     fn peek(&self, upto: Lsn, max_changes: u32) -> Peek {
         // NULL: no row limit.
