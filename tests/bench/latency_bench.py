@@ -11,7 +11,10 @@ at the same time:
   - Debezium 3.7.1's PostgreSQL connector in the suite's Kafka Connect worker (created through its REST
     API: pgoutput, its own slot and publication, `snapshot.mode=no_data`, the worker's converters:
     JsonConverter, schemas on), streaming before the writes start.
-With --without-debezium walbridge alone (the machine's cores left to it, PostgreSQL, pgbench and the
+With --long-transaction a writing transaction is held open from before the writes to the end of the
+run, so the slots' restart point cannot move: every peek and advance decodes again all the WAL written
+since (the windows' time is printed for the first and last third of the measured period). With
+--without-debezium walbridge alone (the machine's cores left to it, PostgreSQL, pgbench and the
 broker; no Kafka Connect needed). Both slots and the publication are made before the writes. Both topics are created beforehand with
 `message.timestamp.type=LogAppendTime`, so the broker stamps every record on one clock; the latency of
 an event is that timestamp minus its `source.ts_ms` (the transaction's commit time, PostgreSQL's clock,
@@ -35,8 +38,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from relay_bench import (connect_request, drop_run, kafka_connect, machine, process_cpu_seconds,  # noqa: E402
-                         psql, topic_count)
+from relay_bench import (connect_request, drop_run, hold_open_transaction, kafka_connect, machine,  # noqa: E402
+                         process_cpu_seconds, psql, topic_count)
 
 CLIENTS, THREADS = 4, 2
 
@@ -182,13 +185,15 @@ def measure(rate, args, connect, bootstrap):
     connector = f"{run}-dbz".replace("_", "-")
     work = tempfile.mkdtemp(prefix="walbridge-latency-")
     writes_s = args.warmup + args.seconds
-    walbridge = writer = None
+    walbridge = writer = holder = None
     log_path = os.path.join(work, "walbridge.log")
     print(f"{rate}/s for {writes_s} s ({args.warmup} s warm-up) into {run}.t ...", file=sys.stderr)
     try:
         psql(f"CREATE SCHEMA {run}; CREATE TABLE {run}.t (id bigserial PRIMARY KEY, name text NOT NULL, "
              f"balance numeric(10,2), created_at timestamptz)")
         psql(f"SELECT pg_create_logical_replication_slot('{slot}', 'wal2json')")
+        if args.long_transaction:
+            holder = hold_open_transaction(run)
         create_topics(bootstrap, list(measured.values()))
         if url:
             psql(f"CREATE PUBLICATION {publication} FOR TABLE {run}.t")
@@ -260,6 +265,9 @@ def measure(rate, args, connect, bootstrap):
         print_result(result, args)
         return result
     finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
         for process in (writer, walbridge):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -304,6 +312,10 @@ def print_result(r, args):
               f"{median(w[1] for w in windows)}, max {max(w[1] for w in windows)}; elapsed (peek to acknowledged) "
               f"median {median(w[2] for w in windows)} ms, max {max(w[2] for w in windows)} ms; from one window's "
               f"end to the next median {median(gaps):.0f} ms, max {max(gaps, default=0):.0f} ms")
+        third = len(windows) // 3
+        if third:
+            print(f"  walbridge, elapsed median in the first / last third of the measured period: "
+                  f"{median(w[2] for w in windows[:third])} / {median(w[2] for w in windows[-third:])} ms")
 
 
 def main():
@@ -320,6 +332,8 @@ def main():
     parser.add_argument("--without-debezium", action="store_true",
                         help="walbridge alone: no Debezium beside it (and no Kafka Connect needed)")
     parser.add_argument("--keep-logs", metavar="DIR", help="keep walbridge's log of each rate (JSON lines) in DIR")
+    parser.add_argument("--long-transaction", action="store_true",
+                        help="hold a writing transaction open from before the writes to the end")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r]
     connect = None if args.without_debezium else kafka_connect()
@@ -331,6 +345,7 @@ def main():
           f"{args.warmup} s of warm-up; pgbench {CLIENTS} clients, {THREADS} threads, one row per transaction; "
           f"walbridge one `walbridge invoke`, poll.interval.ms={args.poll_interval_ms}, "
           f"{', '.join(args.set) if args.set else 'defaults'} otherwise; "
+          + ("a writing transaction held open throughout; " if args.long_transaction else "")
           + ("walbridge alone, to Apache Kafka; " if args.without_debezium else
              "Debezium 3.7.1 in Kafka Connect, both at once to Apache Kafka; ")
           + f"{datetime.date.today().isoformat()}, {machine()}")

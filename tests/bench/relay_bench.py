@@ -102,6 +102,19 @@ def drop_run(run, slots):
     subprocess.run(["psql", "-X", "-q", "-c", f"DROP SCHEMA IF EXISTS {run} CASCADE"], capture_output=True)
 
 
+def hold_open_transaction(run):
+    """A psql session holding a writing transaction open (an insert into `run`.open, a table of its
+    own) until the process is killed: the slots' restart point cannot pass its start."""
+    psql(f"CREATE TABLE {run}.open (id int)")
+    holder = subprocess.Popen(["psql", "-X", "-q"], stdin=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL)
+    holder.stdin.write(f"BEGIN; INSERT INTO {run}.open VALUES (1);\n")
+    holder.stdin.flush()
+    while psql(f"SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+               f"AND query LIKE 'INSERT INTO {run}.open%'") == "0":
+        time.sleep(0.1)
+    return holder
+
+
 def group_cpu_seconds(pgid):
     """CPU seconds of every process in a process group (a launcher and the server it runs)."""
     total = 0.0
@@ -529,14 +542,7 @@ def main():
             psql(f"CREATE PUBLICATION {run}_pub FOR TABLE {run}.t")
             psql(f"SELECT pg_create_logical_replication_slot('{run}_dbz', 'pgoutput')")
         if args.long_transaction:
-            psql(f"CREATE TABLE {run}.open (id int)")
-            holder = subprocess.Popen(["psql", "-X", "-q"], stdin=subprocess.PIPE, text=True,
-                                      stdout=subprocess.DEVNULL)
-            holder.stdin.write(f"BEGIN; INSERT INTO {run}.open VALUES (1);\n")
-            holder.stdin.flush()
-            while psql(f"SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
-                       f"AND query LIKE 'INSERT INTO {run}.open%'") == "0":
-                time.sleep(0.1)
+            holder = hold_open_transaction(run)
         started = time.monotonic()
         write_backlog(run, n, per_tx)
         print(f"  written in {time.monotonic() - started:.1f} s", file=sys.stderr)

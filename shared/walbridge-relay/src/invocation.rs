@@ -308,6 +308,9 @@ pub struct StatusReport {
     pub invalidation_reason: Option<String>,
     /// Since when no consumer has used the slot (PostgreSQL 17+; each invocation resets it).
     pub inactive_since: Option<String>,
+    /// WAL bytes between the slot's restart point and its position: decoded again by every window
+    /// (a transaction left open makes it grow).
+    pub restart_lag_bytes: Option<u64>,
     /// The server's `idle_replication_slot_timeout` in seconds, when on (PostgreSQL 18+).
     pub idle_slot_timeout_s: Option<u64>,
     /// What may go wrong before it shows as lag: the schedule against the idle timeout.
@@ -418,6 +421,7 @@ async fn status(deps: &Deps) -> Result<StatusReport, RelayError> {
         safe_wal_size_bytes: health.safe_wal_size_bytes,
         invalidation_reason: health.invalidation_reason,
         inactive_since: health.inactive_since,
+        restart_lag_bytes: health.restart_lag_bytes,
         idle_slot_timeout_s: idle_timeout.map(|timeout| timeout.0.as_secs()),
         warnings,
         confirmed_flush_lsn: position.confirmed.to_string(),

@@ -65,8 +65,9 @@ pub fn emf_record(slot: &str, report: &InvocationReport, now_ms: i64) -> Value {
 }
 
 /// Adds the slot's health, read at the start of the invocation, to `record`: `WalStatus` (0
-/// reserved, 1 extended, 2 unreserved, 3 lost) and, when `max_slot_wal_keep_size` bounds it,
-/// `SafeWalBytes` — what the alarms before an invalidation read.
+/// reserved, 1 extended, 2 unreserved, 3 lost), when `max_slot_wal_keep_size` bounds it,
+/// `SafeWalBytes` — what the alarms before an invalidation read — and `RestartLagBytes`, the
+/// stretch every window decodes again (what a transaction left open makes grow).
 pub fn add_health(record: &mut Value, health: &SlotHealth) {
     let mut added = Vec::new();
     if let Some(code) = health.wal_status_code() {
@@ -76,6 +77,10 @@ pub fn add_health(record: &mut Value, health: &SlotHealth) {
     if let Some(safe) = health.safe_wal_size_bytes {
         record["SafeWalBytes"] = json!(safe);
         added.push(json!({"Name": "SafeWalBytes", "Unit": "Bytes"}));
+    }
+    if let Some(restart_lag) = health.restart_lag_bytes {
+        record["RestartLagBytes"] = json!(restart_lag);
+        added.push(json!({"Name": "RestartLagBytes", "Unit": "Bytes"}));
     }
     if let Some(metrics) = record["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array_mut() {
         metrics.extend(added);
@@ -218,6 +223,7 @@ mod tests {
             safe_wal_size_bytes: safe,
             invalidation_reason: None,
             inactive_since: None,
+            restart_lag_bytes: Some(0x800),
         }
     }
 
@@ -234,7 +240,17 @@ mod tests {
             .iter()
             .map(|m| m["Name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["LagBytes", "Failed", "WalStatus", "SafeWalBytes"]);
+        assert_eq!(record["RestartLagBytes"], 0x800);
+        assert_eq!(
+            names,
+            [
+                "LagBytes",
+                "Failed",
+                "WalStatus",
+                "SafeWalBytes",
+                "RestartLagBytes"
+            ]
+        );
         // unbounded: no SafeWalBytes
         let mut relayed = emf_record("s", &report(true), 7);
         add_health(&mut relayed, &health("reserved", None));

@@ -25,6 +25,10 @@ pub struct SlotHealth {
     pub invalidation_reason: Option<String>,
     /// Since when no consumer has used the slot (PostgreSQL 17+).
     pub inactive_since: Option<String>,
+    /// WAL between the slot's restart point and its position, which every peek and advance decodes
+    /// again: it grows while a transaction open since before it runs (the restart point cannot
+    /// pass its start), and each window then takes longer.
+    pub restart_lag_bytes: Option<u64>,
 }
 
 impl SlotHealth {
@@ -64,7 +68,8 @@ impl PgSlot {
                        COALESCE(to_jsonb(s)->>'invalidation_reason', \
                          CASE WHEN (to_jsonb(s)->>'conflicting')::bool \
                            THEN 'conflict with recovery' END), \
-                       to_jsonb(s)->>'inactive_since' \
+                       to_jsonb(s)->>'inactive_since', \
+                       (confirmed_flush_lsn - restart_lsn)::int8 \
                      FROM pg_replication_slots s WHERE slot_name = $1"
                 ),
                 &[&self.slot],
@@ -80,6 +85,9 @@ impl PgSlot {
             safe_wal_size_bytes: row.get(4),
             invalidation_reason: row.get(5),
             inactive_since: row.get(6),
+            restart_lag_bytes: row
+                .get::<_, Option<i64>>(7)
+                .map(|bytes| bytes.max(0) as u64),
         })
     }
 }
