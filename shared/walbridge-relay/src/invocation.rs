@@ -309,7 +309,7 @@ pub struct StatusReport {
     /// Since when no consumer has used the slot (PostgreSQL 17+; each invocation resets it).
     pub inactive_since: Option<String>,
     /// WAL bytes between the slot's restart point and its position: decoded again by every window
-    /// (a transaction left open makes it grow).
+    /// (a transaction left open makes it grow for as long as it runs).
     pub restart_lag_bytes: Option<u64>,
     /// The server's `idle_replication_slot_timeout` in seconds, when on (PostgreSQL 18+).
     pub idle_slot_timeout_s: Option<u64>,

@@ -26,8 +26,9 @@ pub struct SlotHealth {
     /// Since when no consumer has used the slot (PostgreSQL 17+).
     pub inactive_since: Option<String>,
     /// WAL between the slot's restart point and its position, which every peek and advance decodes
-    /// again: it grows while a transaction open since before it runs (the restart point cannot
-    /// pass its start), and each window then takes longer.
+    /// again: large in the middle of a burst the slot has not passed a running-transactions record
+    /// of, and growing for as long as a transaction open since before it runs (the restart point
+    /// cannot pass its start) — each window then takes longer.
     pub restart_lag_bytes: Option<u64>,
 }
 
