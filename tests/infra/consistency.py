@@ -219,6 +219,7 @@ DASHBOARD_METRICS = {
     ("walbridge", "LagBytes"),
     ("walbridge", "LagSeconds"),
     ("walbridge", "SafeWalBytes"),
+    ("walbridge", "RestartLagBytes"),
     ("walbridge", "WalStatus"),
     ("walbridge", "Events"),
     ("walbridge", "Skipped"),

@@ -664,10 +664,11 @@ resource "aws_cloudwatch_dashboard" "walbridge" {
       {
         type = "metric", x = 0, y = 3, width = 12, height = 6
         properties = {
-          title  = "Lag (bytes of WAL behind the server)", region = local.region, view = "timeSeries"
+          title  = "Lag (bytes of WAL behind the server; and decoded again by every window)", region = local.region, view = "timeSeries"
           period = var.alarm_period_seconds
           metrics = [
             ["walbridge", "LagBytes", "Slot", var.slot_name, { stat = "Maximum", label = "LagBytes" }],
+            ["walbridge", "RestartLagBytes", "Slot", var.slot_name, { stat = "Maximum", label = "RestartLagBytes" }],
           ]
           annotations = { horizontal = [{ label = "alarm", value = var.lag_bytes_threshold }] }
           yAxis       = { left = { min = 0 } }
