@@ -220,8 +220,8 @@ pub struct PgSlot {
     idle_timeout_on: Option<bool>,
     /// How a window writes a running-transactions record when the restart point lags.
     record_writer: running_xacts::RecordWriter,
-    /// Where the last running-transactions record this connection wrote ends, until the slot
-    /// passes it.
+    /// Where the last running-transactions record this connection wrote ends: no other is written
+    /// while the slot stands before it.
     record_ahead: Option<walbridge_event::Lsn>,
     /// The next window decoded while this one is read, and its readers.
     /// (Boxed: the invocation's future holds the slot, and stays small.)
